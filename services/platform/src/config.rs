@@ -1,0 +1,416 @@
+//! Settings from the environment (and an optional file of the same `KEY=value` lines), checked
+//! once at start so a bad value fails fast with the name of the variable at fault.
+
+use std::{collections::BTreeMap, fmt, net::SocketAddr, path::Path, time::Duration};
+
+/// A configuration problem, naming the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {variable}: {message}")]
+pub struct ConfigError {
+    pub variable: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(variable: &str, message: impl Into<String>) -> Self {
+        Self {
+            variable: variable.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A value that must never be printed (database passwords, signing keys).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything a process hosting one or more services needs to start.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the gRPC server listens (all hosted services share it).
+    pub grpc_addr: SocketAddr,
+    /// Where `/metrics` is served; `None` when set to `off`.
+    pub metrics_addr: Option<SocketAddr>,
+    pub log_format: LogFormat,
+    /// `tracing` filter directives, e.g. `info,crm_platform=debug`.
+    pub log_filter: String,
+    /// OTLP/gRPC collector; traces are exported only when set.
+    pub otlp_endpoint: Option<String>,
+    pub nats_url: String,
+    /// Server URL without a database; each service uses database `crm_<service>` on it unless
+    /// `CRM_<SERVICE>_DATABASE_URL` says otherwise.
+    pub postgres_url: Secret,
+    database_urls: BTreeMap<String, Secret>,
+    pub database_max_connections: u32,
+    /// Apply migrations when a service starts (the Kubernetes Job sets this off and runs `migrate`).
+    pub migrate_on_start: bool,
+    /// Prefix of every subject and stream name: empty in production, unique per test.
+    pub event_namespace: Option<String>,
+    pub outbox: OutboxSettings,
+    pub consumer: ConsumerSettings,
+    pub jwt: JwtSettings,
+    /// How long graceful shutdown waits for in-flight calls before giving up.
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct OutboxSettings {
+    /// Fallback poll for rows committed by another replica (this replica wakes on its own commits).
+    pub poll_interval: Duration,
+    pub batch_size: u32,
+    /// How long published rows are kept for `crm outbox replay`.
+    pub retention: Duration,
+    /// JetStream's window for dropping re-published message ids.
+    pub duplicate_window: Duration,
+    pub publish_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConsumerSettings {
+    /// Deliveries before a failing event goes to the dead-letter subject.
+    pub max_deliver: u32,
+    pub ack_wait: Duration,
+    /// Events handled in one database transaction (fewer commits under load).
+    pub batch_size: u32,
+    /// Inbox rows are kept at least as long as the outbox keeps events that could be replayed.
+    pub inbox_retention: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct JwtSettings {
+    /// Verification keys by key id; several at once so keys rotate without downtime.
+    pub verification_keys: Vec<(String, Secret)>,
+    /// Key id used to sign (gateway, dev tokens); must be one of the verification keys.
+    pub signing_key_id: Option<String>,
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl Settings {
+    /// Reads the process environment, over the file named by `CRM_CONFIG_FILE` if set.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut values = BTreeMap::new();
+        if let Ok(path) = std::env::var("CRM_CONFIG_FILE") {
+            values.extend(read_env_file(Path::new(&path))?);
+        }
+        for (key, value) in std::env::vars() {
+            if key.starts_with("CRM_") || key.starts_with("OTEL_") || key == "RUST_LOG" {
+                values.insert(key, value);
+            }
+        }
+        Self::from_values(&values)
+    }
+
+    /// Builds settings from explicit values (tests use this instead of the process environment).
+    pub fn from_values(values: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
+        let source = Source(values);
+        let jwt = JwtSettings {
+            verification_keys: source.key_list("CRM_JWT_KEYS")?,
+            signing_key_id: source.optional("CRM_JWT_SIGNING_KEY_ID"),
+            issuer: source.string("CRM_JWT_ISSUER", "crm-gateway"),
+            audience: source.string("CRM_JWT_AUDIENCE", "crm"),
+        };
+        if let Some(kid) = &jwt.signing_key_id
+            && !jwt.verification_keys.iter().any(|(id, _)| id == kid)
+        {
+            return Err(ConfigError::new(
+                "CRM_JWT_SIGNING_KEY_ID",
+                format!("key id {kid:?} is not among CRM_JWT_KEYS"),
+            ));
+        }
+        let database_urls = values
+            .iter()
+            .filter_map(|(key, value)| {
+                let service = key.strip_prefix("CRM_")?.strip_suffix("_DATABASE_URL")?;
+                Some((service.to_ascii_lowercase(), Secret::new(value.clone())))
+            })
+            .collect();
+        let postgres_url = source.string("CRM_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432");
+        if !postgres_url.starts_with("postgres://") && !postgres_url.starts_with("postgresql://") {
+            return Err(ConfigError::new(
+                "CRM_POSTGRES_URL",
+                "must be a postgres:// URL",
+            ));
+        }
+        let log_format = match source.string("CRM_LOG_FORMAT", "text").as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::new(
+                    "CRM_LOG_FORMAT",
+                    format!("{other:?} is not one of text, json"),
+                ));
+            }
+        };
+        let metrics_addr = match source.optional("CRM_METRICS_ADDR").as_deref() {
+            Some("off") => None,
+            Some(addr) => Some(parse_addr("CRM_METRICS_ADDR", addr)?),
+            None => Some(parse_addr("CRM_METRICS_ADDR", "127.0.0.1:9464")?),
+        };
+        let event_namespace = source.optional("CRM_EVENT_NAMESPACE");
+        if let Some(namespace) = &event_namespace
+            && (namespace.is_empty()
+                || !namespace
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        {
+            return Err(ConfigError::new(
+                "CRM_EVENT_NAMESPACE",
+                "must be lower-case letters and digits",
+            ));
+        }
+        Ok(Self {
+            grpc_addr: parse_addr(
+                "CRM_GRPC_ADDR",
+                &source.string("CRM_GRPC_ADDR", "127.0.0.1:50051"),
+            )?,
+            metrics_addr,
+            log_format,
+            log_filter: source
+                .optional("CRM_LOG")
+                .or_else(|| source.optional("RUST_LOG"))
+                .unwrap_or_else(|| "info".to_owned()),
+            otlp_endpoint: source.optional("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            nats_url: source.string("CRM_NATS_URL", "nats://127.0.0.1:4222"),
+            postgres_url: Secret::new(postgres_url.trim_end_matches('/')),
+            database_urls,
+            database_max_connections: source.number("CRM_DATABASE_MAX_CONNECTIONS", 10, 1..=1000)?,
+            migrate_on_start: source.boolean("CRM_MIGRATE_ON_START", true)?,
+            event_namespace,
+            outbox: OutboxSettings {
+                poll_interval: source.duration("CRM_OUTBOX_POLL_INTERVAL", "1s")?,
+                batch_size: source.number("CRM_OUTBOX_BATCH_SIZE", 500, 1..=5000)?,
+                retention: source.duration("CRM_OUTBOX_RETENTION", "7d")?,
+                duplicate_window: source.duration("CRM_EVENTS_DUPLICATE_WINDOW", "2m")?,
+                publish_timeout: source.duration("CRM_OUTBOX_PUBLISH_TIMEOUT", "5s")?,
+            },
+            consumer: ConsumerSettings {
+                max_deliver: source.number("CRM_CONSUMER_MAX_DELIVER", 5, 1..=1000)?,
+                ack_wait: source.duration("CRM_CONSUMER_ACK_WAIT", "30s")?,
+                batch_size: source.number("CRM_CONSUMER_BATCH_SIZE", 100, 1..=1000)?,
+                inbox_retention: source.duration("CRM_INBOX_RETENTION", "30d")?,
+            },
+            jwt,
+            shutdown_grace: source.duration("CRM_SHUTDOWN_GRACE", "20s")?,
+        })
+    }
+
+    /// The database URL of one service.
+    pub fn database_url(&self, service: &str) -> Secret {
+        match self.database_urls.get(service) {
+            Some(url) => url.clone(),
+            None => Secret::new(format!("{}/crm_{service}", self.postgres_url.expose())),
+        }
+    }
+}
+
+/// Reads `KEY=value` lines; `#` starts a comment; surrounding quotes are removed.
+fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| ConfigError::new("CRM_CONFIG_FILE", format!("{}: {error}", path.display())))?;
+    let mut values = BTreeMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(ConfigError::new(
+                "CRM_CONFIG_FILE",
+                format!("{} line {}: expected KEY=value", path.display(), index + 1),
+            ));
+        };
+        let value = value.trim().trim_matches('"').trim_matches('\'');
+        values.insert(key.trim().to_owned(), value.to_owned());
+    }
+    Ok(values)
+}
+
+fn parse_addr(variable: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value
+        .parse()
+        .map_err(|_| ConfigError::new(variable, format!("{value:?} is not an address like 127.0.0.1:50051")))
+}
+
+/// Parses `250ms`, `5s`, `10m`, `2h`, `7d`.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{value:?} has no unit (ms, s, m, h, d)"))?;
+    let (number, unit) = value.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{value:?} does not start with a whole number"))?;
+    let seconds = match unit {
+        "ms" => return Ok(Duration::from_millis(number)),
+        "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "d" => number * 86_400,
+        _ => return Err(format!("{value:?} has an unknown unit (ms, s, m, h, d)")),
+    };
+    Ok(Duration::from_secs(seconds))
+}
+
+struct Source<'a>(&'a BTreeMap<String, String>);
+
+impl Source<'_> {
+    fn optional(&self, key: &str) -> Option<String> {
+        self.0
+            .get(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn string(&self, key: &str, default: &str) -> String {
+        self.optional(key).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn number<T>(&self, key: &str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+    {
+        let Some(raw) = self.optional(key) else {
+            return Ok(default);
+        };
+        let value: T = raw
+            .parse()
+            .map_err(|_| ConfigError::new(key, format!("{raw:?} is not a number")))?;
+        if !range.contains(&value) {
+            return Err(ConfigError::new(
+                key,
+                format!("{value} is outside {}..={}", range.start(), range.end()),
+            ));
+        }
+        Ok(value)
+    }
+
+    fn boolean(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.optional(key).as_deref() {
+            None => Ok(default),
+            Some("true" | "1" | "yes" | "on") => Ok(true),
+            Some("false" | "0" | "no" | "off") => Ok(false),
+            Some(other) => Err(ConfigError::new(key, format!("{other:?} is not true or false"))),
+        }
+    }
+
+    fn duration(&self, key: &str, default: &str) -> Result<Duration, ConfigError> {
+        parse_duration(&self.string(key, default)).map_err(|message| ConfigError::new(key, message))
+    }
+
+    /// `kid=secret,kid2=secret2`
+    fn key_list(&self, key: &str) -> Result<Vec<(String, Secret)>, ConfigError> {
+        let Some(raw) = self.optional(key) else {
+            return Ok(Vec::new());
+        };
+        raw.split(',')
+            .map(|entry| {
+                let (kid, secret) = entry.trim().split_once('=').ok_or_else(|| {
+                    ConfigError::new(key, "expected comma-separated key_id=secret pairs")
+                })?;
+                if kid.is_empty() {
+                    return Err(ConfigError::new(key, "a key id is empty"));
+                }
+                if secret.len() < 32 {
+                    return Err(ConfigError::new(
+                        key,
+                        format!("the secret of key {kid:?} is shorter than 32 characters"),
+                    ));
+                }
+                Ok((kid.to_owned(), Secret::new(secret)))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_usable_locally() {
+        let settings = Settings::from_values(&BTreeMap::new()).unwrap();
+        assert_eq!(settings.grpc_addr.port(), 50051);
+        assert_eq!(
+            settings.database_url("accounts").expose(),
+            "postgres://postgres@127.0.0.1:5432/crm_accounts"
+        );
+        assert_eq!(settings.outbox.retention, Duration::from_secs(7 * 86_400));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let error = Settings::from_values(&values(&[("CRM_OUTBOX_BATCH_SIZE", "lots")])).unwrap_err();
+        assert_eq!(error.variable, "CRM_OUTBOX_BATCH_SIZE");
+        let error = Settings::from_values(&values(&[("CRM_GRPC_ADDR", "nowhere")])).unwrap_err();
+        assert_eq!(error.variable, "CRM_GRPC_ADDR");
+        let error = Settings::from_values(&values(&[("CRM_OUTBOX_RETENTION", "7 weeks")])).unwrap_err();
+        assert_eq!(error.variable, "CRM_OUTBOX_RETENTION");
+        let error = Settings::from_values(&values(&[("CRM_JWT_KEYS", "k1=short")])).unwrap_err();
+        assert_eq!(error.variable, "CRM_JWT_KEYS");
+    }
+
+    #[test]
+    fn signing_key_must_be_a_verification_key() {
+        let error = Settings::from_values(&values(&[
+            ("CRM_JWT_KEYS", "k1=0123456789abcdef0123456789abcdef"),
+            ("CRM_JWT_SIGNING_KEY_ID", "k2"),
+        ]))
+        .unwrap_err();
+        assert_eq!(error.variable, "CRM_JWT_SIGNING_KEY_ID");
+    }
+
+    #[test]
+    fn per_service_database_url_overrides_the_default() {
+        let settings = Settings::from_values(&values(&[(
+            "CRM_ACCOUNTS_DATABASE_URL",
+            "postgres://u@db:5432/acc",
+        )]))
+        .unwrap();
+        assert_eq!(settings.database_url("accounts").expose(), "postgres://u@db:5432/acc");
+        assert!(settings.database_url("leads").expose().ends_with("/crm_leads"));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(****)");
+    }
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("2").is_err());
+        assert!(parse_duration("2w").is_err());
+    }
+}

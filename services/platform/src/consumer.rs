@@ -1,0 +1,403 @@
+//! Durable JetStream consumers with an inbox: the handler's writes and the inbox row commit in
+//! one transaction, and only then is the message acked, so a redelivered event has no second
+//! effect. Failures are retried with backoff and then moved to a dead-letter subject.
+
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use async_nats::{
+    HeaderMap,
+    jetstream::{
+        self, AckKind,
+        consumer::{AckPolicy, DeliverPolicy, pull},
+        message::PublishMessage,
+    },
+};
+use bytes::Bytes;
+use futures::StreamExt;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::{
+    config::ConsumerSettings,
+    events::{EventNaming, headers},
+    metrics::{ConsumerLabels, ConsumerOutcomeLabels, Metrics},
+    telemetry,
+};
+
+/// An event as a handler sees it.
+#[derive(Clone, Debug)]
+pub struct ReceivedEvent {
+    pub id: Uuid,
+    pub event_type: String,
+    /// The base subject, without the deployment's namespace.
+    pub subject: String,
+    pub aggregate_id: String,
+    pub aggregate_version: i64,
+    pub payload: Bytes,
+    pub deliveries: i64,
+}
+
+impl ReceivedEvent {
+    /// Decodes the payload; a payload that does not decode can never succeed, so it is permanent.
+    pub fn decode<M: prost::Message + Default>(&self) -> Result<M, HandlerError> {
+        M::decode(self.payload.clone()).map_err(|error| {
+            HandlerError::Permanent(anyhow::anyhow!("payload of {} does not decode: {error}", self.event_type))
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Worth retrying: the database was busy, a dependency was down.
+    #[error("transient: {0:#}")]
+    Transient(anyhow::Error),
+    /// Will fail the same way every time: straight to the dead-letter subject.
+    #[error("permanent: {0:#}")]
+    Permanent(anyhow::Error),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(error: sqlx::Error) -> Self {
+        HandlerError::Transient(error.into())
+    }
+}
+
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send + 'a>>;
+
+/// Applies one event inside the consumer's transaction.
+pub trait EventHandler: Send + Sync + 'static {
+    fn handle<'a>(&'a self, connection: &'a mut PgConnection, event: &'a ReceivedEvent) -> HandlerFuture<'a>;
+}
+
+/// What one consumer listens to.
+#[derive(Clone, Debug)]
+pub struct ConsumerSpec {
+    /// Durable name, `<consuming service>-<purpose>`, e.g. `accounts-lead-conversions`.
+    pub name: String,
+    /// The producing service whose stream is read.
+    pub producer: String,
+    /// Base subjects, e.g. `crm.leads.v1.lead_converted`.
+    pub subjects: Vec<String>,
+}
+
+pub struct EventConsumer {
+    pool: PgPool,
+    jetstream: jetstream::Context,
+    naming: EventNaming,
+    spec: ConsumerSpec,
+    settings: ConsumerSettings,
+    handler: Arc<dyn EventHandler>,
+    metrics: Metrics,
+}
+
+enum Outcome {
+    Applied,
+    NotSubscribed,
+    Duplicate,
+    Retry(HandlerError),
+    DeadLetter(HandlerError),
+}
+
+impl Outcome {
+    fn label(&self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::NotSubscribed => "not_subscribed",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Retry(_) => "retried",
+            Outcome::DeadLetter(_) => "dead_lettered",
+        }
+    }
+}
+
+impl EventConsumer {
+    pub fn new(
+        pool: PgPool,
+        jetstream: jetstream::Context,
+        naming: EventNaming,
+        spec: ConsumerSpec,
+        settings: ConsumerSettings,
+        handler: Arc<dyn EventHandler>,
+        metrics: Metrics,
+    ) -> Self {
+        Self {
+            pool,
+            jetstream,
+            naming,
+            spec,
+            settings,
+            handler,
+            metrics,
+        }
+    }
+
+    /// Creates (or updates) the durable consumer on the producer's stream.
+    pub async fn ensure(&self) -> anyhow::Result<jetstream::consumer::Consumer<pull::Config>> {
+        let stream_name = self.naming.stream(&self.spec.producer);
+        let stream = self
+            .jetstream
+            .get_stream(&stream_name)
+            .await
+            .map_err(|error| anyhow::anyhow!("stream {stream_name} is not available: {error}"))?;
+        let config = pull::Config {
+            durable_name: Some(self.spec.name.clone()),
+            // NATS 2.9 has one filter subject per consumer: several subjects are read through
+            // the producer's wildcard and the others are acknowledged unread.
+            filter_subject: match self.spec.subjects.as_slice() {
+                [subject] => self.naming.subject(subject),
+                _ => self.naming.producer_subjects(&self.spec.producer),
+            },
+            deliver_policy: DeliverPolicy::All,
+            ack_policy: AckPolicy::Explicit,
+            ack_wait: self.settings.ack_wait,
+            // Unlimited on the server: this consumer dead-letters after `max_deliver` itself,
+            // so the server never drops an event silently.
+            max_deliver: -1,
+            max_ack_pending: 10_000,
+            ..Default::default()
+        };
+        let consumer = stream
+            .create_consumer(config)
+            .await
+            .map_err(|error| anyhow::anyhow!("creating consumer {}: {error}", self.spec.name))?;
+        Ok(consumer)
+    }
+
+    /// Consumes until `shutdown`; reconnects with backoff if the stream goes away.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut backoff = Duration::from_millis(200);
+        while !shutdown.is_cancelled() {
+            match self.consume(&shutdown).await {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::warn!(consumer = %self.spec.name, error = %format!("{error:#}"), "consumer failed, restarting");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.cancelled() => break,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+        tracing::debug!(consumer = %self.spec.name, "consumer stopped");
+    }
+
+    async fn consume(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        let mut consumer = self.ensure().await?;
+        let messages = consumer.messages().await?;
+        // Whatever is ready, up to the batch size, is handled in one transaction.
+        let mut batches = messages.ready_chunks(self.settings.batch_size as usize);
+        let mut lag_interval = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = lag_interval.tick() => {
+                    if let Ok(info) = consumer.info().await {
+                        self.metrics.consumer_lag
+                            .get_or_create(&ConsumerLabels { consumer: self.spec.name.clone() })
+                            .set(info.num_pending as i64);
+                    }
+                }
+                batch = batches.next() => {
+                    let Some(batch) = batch else {
+                        anyhow::bail!("message stream ended");
+                    };
+                    let mut messages = Vec::with_capacity(batch.len());
+                    for message in batch {
+                        messages.push(message.map_err(|error| anyhow::anyhow!("receiving: {error}"))?);
+                    }
+                    self.handle_batch(messages).await?;
+                }
+            }
+        }
+    }
+
+    /// One transaction for the batch; each event in its own savepoint, so one failing event
+    /// rolls back alone while the others commit.
+    async fn handle_batch(&self, messages: Vec<jetstream::Message>) -> anyhow::Result<()> {
+        let labels = ConsumerLabels {
+            consumer: self.spec.name.clone(),
+        };
+        let mut transaction = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(messages.len());
+        for message in &messages {
+            let deliveries = message.info().map(|info| info.delivered).unwrap_or(1);
+            if deliveries > 1 {
+                self.metrics.consumer_redeliveries.get_or_create(&labels).inc();
+            }
+            let event = match self.parse(message, deliveries) {
+                Ok(event) if !self.spec.subjects.contains(&event.subject) => {
+                    outcomes.push(Outcome::NotSubscribed);
+                    continue;
+                }
+                Ok(event) => event,
+                Err(error) => {
+                    outcomes.push(Outcome::DeadLetter(error));
+                    continue;
+                }
+            };
+            let span = tracing::info_span!(
+                "consume event",
+                consumer = %self.spec.name,
+                event_type = %event.event_type,
+                event_id = %event.id,
+                otel.kind = "consumer",
+            );
+            telemetry::set_remote_parent(
+                &span,
+                message
+                    .headers
+                    .as_ref()
+                    .and_then(|h| h.get(headers::TRACEPARENT))
+                    .map(|v| v.as_str()),
+            );
+            let outcome = self
+                .apply(&mut transaction, &event)
+                .instrument(span)
+                .await?;
+            let outcome = match outcome {
+                Outcome::Retry(error)
+                    if matches!(error, HandlerError::Permanent(_))
+                        || deliveries >= i64::from(self.settings.max_deliver) =>
+                {
+                    Outcome::DeadLetter(error)
+                }
+                other => other,
+            };
+            outcomes.push(outcome);
+        }
+        transaction.commit().await?;
+
+        for (message, outcome) in messages.iter().zip(&outcomes) {
+            self.metrics
+                .consumer_events
+                .get_or_create(&ConsumerOutcomeLabels {
+                    consumer: self.spec.name.clone(),
+                    outcome: outcome.label().to_owned(),
+                })
+                .inc();
+            match outcome {
+                Outcome::Applied | Outcome::Duplicate | Outcome::NotSubscribed => {
+                    ack(message, AckKind::Ack).await
+                }
+                Outcome::Retry(error) => {
+                    let deliveries = message.info().map(|info| info.delivered).unwrap_or(1);
+                    let delay = retry_delay(deliveries);
+                    tracing::warn!(consumer = %self.spec.name, %error, deliveries, retry_in_ms = delay.as_millis() as u64, "event failed, will retry");
+                    ack(message, AckKind::Nak(Some(delay))).await;
+                }
+                Outcome::DeadLetter(error) => {
+                    self.dead_letter(message, error).await?;
+                    self.metrics.consumer_dead_letters.get_or_create(&labels).inc();
+                    ack(message, AckKind::Term).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply(
+        &self,
+        transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        event: &ReceivedEvent,
+    ) -> anyhow::Result<Outcome> {
+        sqlx::query("SAVEPOINT consumer_event").execute(&mut **transaction).await?;
+        let inserted = sqlx::query(
+            "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&self.spec.name)
+        .bind(event.id)
+        .bind(&event.event_type)
+        .execute(&mut **transaction)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            sqlx::query("RELEASE SAVEPOINT consumer_event").execute(&mut **transaction).await?;
+            return Ok(Outcome::Duplicate);
+        }
+        match self.handler.handle(&mut **transaction, event).await {
+            Ok(()) => {
+                sqlx::query("RELEASE SAVEPOINT consumer_event").execute(&mut **transaction).await?;
+                Ok(Outcome::Applied)
+            }
+            Err(error) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT consumer_event").execute(&mut **transaction).await?;
+                Ok(Outcome::Retry(error))
+            }
+        }
+    }
+
+    fn parse(&self, message: &jetstream::Message, deliveries: i64) -> Result<ReceivedEvent, HandlerError> {
+        let header = |name: &str| {
+            message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(name))
+                .map(|v| v.as_str().to_owned())
+        };
+        let id = header(headers::EVENT_ID)
+            .and_then(|id| Uuid::parse_str(&id).ok())
+            .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("event has no valid {} header", headers::EVENT_ID)))?;
+        Ok(ReceivedEvent {
+            id,
+            event_type: header(headers::EVENT_TYPE).unwrap_or_default(),
+            subject: self.naming.base_subject(message.subject.as_str()).to_owned(),
+            aggregate_id: header(headers::AGGREGATE_ID).unwrap_or_default(),
+            aggregate_version: header(headers::AGGREGATE_VERSION)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            payload: message.payload.clone(),
+            deliveries,
+        })
+    }
+
+    /// Publishes the event, with its headers and the reason, to the dead-letter subject and
+    /// waits for the ack: the original is terminated only once the copy is safe.
+    async fn dead_letter(&self, message: &jetstream::Message, error: &HandlerError) -> anyhow::Result<()> {
+        let mut headers = message.headers.clone().unwrap_or_else(HeaderMap::new);
+        headers.insert(headers::DEAD_LETTER_REASON, error.to_string().as_str());
+        headers.insert(headers::ORIGINAL_SUBJECT, message.subject.as_str());
+        let deliveries = message.info().map(|info| info.delivered).unwrap_or(1);
+        headers.insert(headers::DELIVERIES, deliveries.to_string().as_str());
+        let mut publish = PublishMessage::build().payload(message.payload.clone());
+        for (name, values) in headers.iter() {
+            for value in values {
+                publish = publish.header(name.clone(), value.clone());
+            }
+        }
+        tracing::error!(consumer = %self.spec.name, %error, subject = %message.subject, "event moved to dead letters");
+        self.jetstream
+            .send_publish(self.naming.dead_letter_subject(&self.spec.name), publish)
+            .await?
+            .await?;
+        Ok(())
+    }
+}
+
+async fn ack(message: &jetstream::Message, kind: AckKind) {
+    // A lost ack means one more delivery, which the inbox absorbs.
+    if let Err(error) = message.ack_with(kind).await {
+        tracing::warn!(%error, "acknowledging an event failed");
+    }
+}
+
+/// 1 s, 2 s, 4 s … capped at 60 s.
+fn retry_delay(deliveries: i64) -> Duration {
+    let exponent = deliveries.clamp(1, 7) as u32 - 1;
+    Duration::from_secs(1u64 << exponent).min(Duration::from_secs(60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_grows_and_is_capped() {
+        assert_eq!(retry_delay(1), Duration::from_secs(1));
+        assert_eq!(retry_delay(3), Duration::from_secs(4));
+        assert_eq!(retry_delay(100), Duration::from_secs(60));
+    }
+}

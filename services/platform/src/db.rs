@@ -1,0 +1,65 @@
+//! PostgreSQL: one database per service, created if missing, migrated from `migrations/`.
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    ConnectOptions, Connection, PgPool,
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+
+use crate::config::Secret;
+
+/// The platform's own tables (outbox, inbox), present in every service database.
+pub fn platform_migrator() -> Migrator {
+    sqlx::migrate!("../../migrations/platform")
+}
+
+/// Creates the database named in `url` when it does not exist yet (connecting to the server's
+/// `postgres` database to do so).
+pub async fn ensure_database(url: &Secret) -> anyhow::Result<()> {
+    let options = PgConnectOptions::from_str(url.expose())?;
+    let database = options
+        .get_database()
+        .ok_or_else(|| anyhow::anyhow!("database URL names no database"))?
+        .to_owned();
+    let mut admin = options.clone().database("postgres").connect().await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&database)
+            .fetch_one(&mut admin)
+            .await?;
+    if !exists {
+        let statement = format!("CREATE DATABASE \"{}\"", database.replace('"', "\"\""));
+        match sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await {
+            Ok(_) => tracing::info!(database, "created database"),
+            // Another process created it between our check and our create.
+            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42P04") => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    admin.close().await?;
+    Ok(())
+}
+
+/// Opens a pool to one service database.
+pub async fn connect(url: &Secret, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url.expose())?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}
+
+/// Applies the platform's migrations and then the service's. Each migrator ignores the other's
+/// versions in the shared `_sqlx_migrations` table.
+pub async fn migrate(pool: &PgPool, service_migrator: fn() -> Migrator) -> anyhow::Result<()> {
+    for make_migrator in [platform_migrator, service_migrator] {
+        let mut migrator = make_migrator();
+        migrator.set_ignore_missing(true);
+        migrator.run(pool).await?;
+    }
+    Ok(())
+}

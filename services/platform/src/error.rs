@@ -1,0 +1,241 @@
+//! The closed set of error codes every service maps its own error enum onto, once, and the
+//! translation of those codes to gRPC (and HTTP, for the gateway).
+
+use std::fmt;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// What kind of failure a caller sees. Services map their typed errors onto these; nothing
+/// else reaches the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    InvalidArgument,
+    NotFound,
+    AlreadyExists,
+    /// The request is valid but the record is not in a state that allows it.
+    FailedPrecondition,
+    /// An optimistic-concurrency check failed: the caller should re-read and retry.
+    Aborted,
+    PermissionDenied,
+    Unauthenticated,
+    ResourceExhausted,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn grpc_code(self) -> Code {
+        match self {
+            ErrorCode::InvalidArgument => Code::InvalidArgument,
+            ErrorCode::NotFound => Code::NotFound,
+            ErrorCode::AlreadyExists => Code::AlreadyExists,
+            ErrorCode::FailedPrecondition => Code::FailedPrecondition,
+            ErrorCode::Aborted => Code::Aborted,
+            ErrorCode::PermissionDenied => Code::PermissionDenied,
+            ErrorCode::Unauthenticated => Code::Unauthenticated,
+            ErrorCode::ResourceExhausted => Code::ResourceExhausted,
+            ErrorCode::Unavailable => Code::Unavailable,
+            ErrorCode::Internal => Code::Internal,
+        }
+    }
+
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidArgument => 400,
+            ErrorCode::NotFound => 404,
+            ErrorCode::AlreadyExists | ErrorCode::Aborted => 409,
+            ErrorCode::FailedPrecondition => 422,
+            ErrorCode::PermissionDenied => 403,
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::ResourceExhausted => 429,
+            ErrorCode::Unavailable => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+/// One invalid field, reported as a google.rpc.BadRequest field violation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// Path of the field in the request, e.g. `account.website`.
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.description)
+    }
+}
+
+/// Collects every violation of a request before failing, so a caller fixes all at once.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    /// Records the error of a fallible parse under `field` and returns its value if it parsed.
+    pub fn check<T, E: fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.add(field, error.to_string());
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when nothing was recorded.
+    pub fn into_result(self) -> Result<(), Vec<FieldViolation>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+/// Implemented by each service's error enum: the single place where its errors meet the wire.
+pub trait ServiceError: std::error::Error {
+    fn code(&self) -> ErrorCode;
+
+    fn field_violations(&self) -> &[FieldViolation] {
+        &[]
+    }
+}
+
+/// Turns a service error into the status a caller sees. Internal errors are logged with their
+/// cause chain and answered with a generic message: callers never see SQL or stack details.
+pub fn to_status<E: ServiceError>(error: &E) -> Status {
+    let code = error.code();
+    if code == ErrorCode::Internal || code == ErrorCode::Unavailable {
+        tracing::error!(error = %error_chain(error), "request failed");
+        let message = if code == ErrorCode::Internal {
+            "internal error"
+        } else {
+            "service temporarily unavailable, retry later"
+        };
+        return Status::new(code.grpc_code(), message);
+    }
+    let violations = error.field_violations();
+    if violations.is_empty() {
+        return Status::new(code.grpc_code(), error.to_string());
+    }
+    let mut details = ErrorDetails::new();
+    for violation in violations {
+        details.add_bad_request_violation(violation.field.clone(), violation.description.clone());
+    }
+    Status::with_error_details(code.grpc_code(), error.to_string(), details)
+}
+
+/// `error: cause: cause`, for logs.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// What a database error means to a caller, by SQLSTATE: a unique violation is a conflict, a
+/// foreign-key violation points at a missing record, a serialisation failure is retryable.
+pub fn classify_database_error(error: &sqlx::Error) -> ErrorCode {
+    match error {
+        sqlx::Error::RowNotFound => ErrorCode::NotFound,
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("23505") => ErrorCode::AlreadyExists,
+            Some("23503") => ErrorCode::NotFound,
+            Some("23514") | Some("22001") | Some("22P02") => ErrorCode::InvalidArgument,
+            Some("40001") | Some("40P01") => ErrorCode::Aborted,
+            _ => ErrorCode::Internal,
+        },
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            ErrorCode::Unavailable
+        }
+        _ => ErrorCode::Internal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    enum TestError {
+        #[error("invalid request")]
+        Invalid(Vec<FieldViolation>),
+        #[error("database exploded at row 7")]
+        Internal,
+    }
+
+    impl ServiceError for TestError {
+        fn code(&self) -> ErrorCode {
+            match self {
+                TestError::Invalid(_) => ErrorCode::InvalidArgument,
+                TestError::Internal => ErrorCode::Internal,
+            }
+        }
+        fn field_violations(&self) -> &[FieldViolation] {
+            match self {
+                TestError::Invalid(v) => v,
+                TestError::Internal => &[],
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_argument_carries_field_violations() {
+        let status = to_status(&TestError::Invalid(vec![FieldViolation::new(
+            "account.name",
+            "must not be empty",
+        )]));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        let bad_request = details.bad_request().expect("bad request details");
+        assert_eq!(bad_request.field_violations[0].field, "account.name");
+        assert_eq!(
+            bad_request.field_violations[0].description,
+            "must not be empty"
+        );
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let status = to_status(&TestError::Internal);
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(status.message(), "internal error");
+    }
+
+    #[test]
+    fn violations_collects_all_before_failing() {
+        let mut violations = Violations::new();
+        violations.add("a", "bad");
+        let parsed: Option<u32> = violations.check("b", "x".parse::<u32>());
+        assert!(parsed.is_none());
+        assert_eq!(violations.into_result().unwrap_err().len(), 2);
+    }
+}

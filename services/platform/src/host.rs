@@ -1,0 +1,397 @@
+//! Hosting services in a process: one service per process in Kubernetes, or any set of them in
+//! the all-in-one `crm` binary. Same code either way (the Loki/Temporal "target" model).
+//!
+//! For each hosted service the host opens its database (migrating it when configured), starts
+//! its outbox relay and lets it mount gRPC services and background tasks. All gRPC services
+//! share one server with health, reflection, request spans and per-method metrics.
+
+use std::{convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
+
+use async_nats::jetstream;
+use sqlx::{PgPool, migrate::Migrator};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tonic::{server::NamedService, service::RoutesBuilder, transport::server::TcpIncoming};
+use tonic_health::ServingStatus;
+
+use crate::{
+    auth::{AuthInterceptor, JwtVerifier},
+    config::Settings,
+    consumer::{ConsumerSpec, EventConsumer, EventHandler},
+    db,
+    events::{self, EventNaming},
+    metrics::{GrpcMetricsLayer, Metrics},
+    outbox::{Outbox, OutboxRelay},
+    telemetry,
+};
+
+type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// What a service crate exports so that a process can host it.
+#[derive(Clone, Copy)]
+pub struct ServiceModule {
+    /// `accounts`: names the database (`crm_accounts`), the stream (`CRM_ACCOUNTS`), logs.
+    pub name: &'static str,
+    pub migrator: fn() -> Migrator,
+    /// Mounts the service's gRPC API and background tasks.
+    pub mount: fn(&ServiceContext, &mut ServiceMount) -> anyhow::Result<()>,
+}
+
+/// Everything a service is given to build itself.
+#[derive(Clone)]
+pub struct ServiceContext {
+    pub name: &'static str,
+    pub pool: PgPool,
+    pub outbox: Outbox,
+    pub jetstream: jetstream::Context,
+    pub naming: EventNaming,
+    pub auth: AuthInterceptor,
+    pub metrics: Metrics,
+    pub settings: Arc<Settings>,
+    /// Cancelled when background work must stop.
+    pub shutdown: CancellationToken,
+}
+
+impl ServiceContext {
+    /// A durable consumer for this service, writing to this service's database.
+    pub fn consumer(&self, spec: ConsumerSpec, handler: Arc<dyn EventHandler>) -> EventConsumer {
+        EventConsumer::new(
+            self.pool.clone(),
+            self.jetstream.clone(),
+            self.naming.clone(),
+            spec,
+            self.settings.consumer.clone(),
+            handler,
+            self.metrics.clone(),
+        )
+    }
+}
+
+/// Collects what a service mounts.
+#[derive(Default)]
+pub struct ServiceMount {
+    routes: RoutesBuilder,
+    grpc_service_names: Vec<&'static str>,
+    tasks: Vec<Task>,
+}
+
+impl ServiceMount {
+    /// Serves a gRPC service (reported SERVING on grpc.health.v1 under its name).
+    pub fn add_grpc<S>(&mut self, service: S) -> &mut Self
+    where
+        S: tower::Service<http::Request<tonic::body::Body>, Error = Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        self.grpc_service_names.push(S::NAME);
+        self.routes.add_service(service);
+        self
+    }
+
+    /// Runs a background task (consumer, scheduler) until the context's shutdown token fires.
+    pub fn spawn(&mut self, task: impl Future<Output = ()> + Send + 'static) -> &mut Self {
+        self.tasks.push(Box::pin(task));
+        self
+    }
+}
+
+/// A running set of services.
+pub struct RunningServices {
+    grpc_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+    stop_serving: CancellationToken,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    pools: Vec<(&'static str, PgPool)>,
+    contexts: Vec<ServiceContext>,
+}
+
+impl RunningServices {
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    pub fn pool(&self, service: &str) -> Option<&PgPool> {
+        self.pools
+            .iter()
+            .find(|(name, _)| *name == service)
+            .map(|(_, pool)| pool)
+    }
+
+    pub fn context(&self, service: &str) -> Option<&ServiceContext> {
+        self.contexts.iter().find(|context| context.name == service)
+    }
+
+    /// A token that starts graceful shutdown when cancelled (signal handlers use it).
+    pub fn shutdown_trigger(&self) -> CancellationToken {
+        self.stop_serving.clone()
+    }
+
+    /// Stops accepting calls, lets in-flight calls finish, then stops background work.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.stop_serving.cancel();
+        self.wait().await
+    }
+
+    /// Waits until the services stop (after a trigger).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let result = match self.server.await {
+            Ok(result) => result,
+            Err(error) => Err(anyhow::anyhow!("server task failed: {error}")),
+        };
+        for (_, pool) in self.pools {
+            pool.close().await;
+        }
+        result
+    }
+}
+
+/// Connects to NATS. The connection retries in the background, so a service starts (and
+/// keeps accepting writes into its outbox) while the broker is down.
+pub async fn connect_nats(settings: &Settings) -> anyhow::Result<jetstream::Context> {
+    let client = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(3))
+        .name("crm")
+        .connect(&settings.nats_url)
+        .await?;
+    Ok(jetstream::ContextBuilder::new()
+        .timeout(settings.outbox.publish_timeout)
+        .build(client))
+}
+
+/// Creates and migrates each module's database.
+pub async fn migrate(settings: &Settings, modules: &[ServiceModule]) -> anyhow::Result<()> {
+    for module in modules {
+        let url = settings.database_url(module.name);
+        db::ensure_database(&url).await?;
+        let pool = db::connect(&url, 2).await?;
+        db::migrate(&pool, module.migrator).await?;
+        pool.close().await;
+        tracing::info!(service = module.name, "database migrated");
+    }
+    Ok(())
+}
+
+/// Starts the modules and serves them until [`RunningServices::shutdown`].
+pub async fn start(settings: Settings, modules: &[ServiceModule]) -> anyhow::Result<RunningServices> {
+    let settings = Arc::new(settings);
+    let metrics = Metrics::new();
+    let naming = EventNaming::new(settings.event_namespace.clone());
+    let auth = AuthInterceptor::new(Arc::new(JwtVerifier::new(&settings.jwt)));
+    let jetstream = connect_nats(&settings).await?;
+    let background_shutdown = CancellationToken::new();
+    let mut background = JoinSet::new();
+    let mut mount = ServiceMount::default();
+    let mut pools = Vec::new();
+    let mut contexts = Vec::new();
+
+    background.spawn(ensure_dead_letter_stream(jetstream.clone(), naming.clone(), background_shutdown.clone()));
+    for module in modules {
+        let url = settings.database_url(module.name);
+        if settings.migrate_on_start {
+            db::ensure_database(&url).await?;
+        }
+        let pool = db::connect(&url, settings.database_max_connections).await?;
+        if settings.migrate_on_start {
+            db::migrate(&pool, module.migrator).await?;
+        }
+        let context = ServiceContext {
+            name: module.name,
+            pool: pool.clone(),
+            outbox: Outbox::new(),
+            jetstream: jetstream.clone(),
+            naming: naming.clone(),
+            auth: auth.clone(),
+            metrics: metrics.clone(),
+            settings: settings.clone(),
+            shutdown: background_shutdown.clone(),
+        };
+        (module.mount)(&context, &mut mount)?;
+        let relay = OutboxRelay::new(
+            pool.clone(),
+            jetstream.clone(),
+            naming.clone(),
+            module.name,
+            context.outbox.clone(),
+            settings.outbox.clone(),
+            settings.consumer.inbox_retention,
+            metrics.clone(),
+        );
+        background.spawn(run_relay(relay, jetstream.clone(), naming.clone(), module.name, settings.outbox.duplicate_window, background_shutdown.clone()));
+        pools.push((module.name, pool));
+        contexts.push(context);
+    }
+    for task in std::mem::take(&mut mount.tasks) {
+        background.spawn(task);
+    }
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    for name in &mount.grpc_service_names {
+        health_reporter.set_service_status(name, ServingStatus::Serving).await;
+    }
+    health_reporter.set_service_status("", ServingStatus::Serving).await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crm_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let mut routes = mount.routes;
+    routes.add_service(health_service);
+    routes.add_service(reflection);
+
+    let listener = tokio::net::TcpListener::bind(settings.grpc_addr).await?;
+    let grpc_addr = listener.local_addr()?;
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+
+    let metrics_listener = match settings.metrics_addr {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(listener) => Some(listener.local_addr()?),
+        None => None,
+    };
+    if let Some(listener) = metrics_listener {
+        background.spawn(serve_metrics(metrics.clone(), listener, background_shutdown.clone()));
+    }
+
+    let stop_serving = CancellationToken::new();
+    let router = tonic::transport::Server::builder()
+        .layer(GrpcMetricsLayer::new(metrics.clone()))
+        .trace_fn(request_span)
+        .add_routes(routes.routes());
+    let grace = settings.shutdown_grace;
+    let signal = stop_serving.clone();
+    let server = tokio::spawn(async move {
+        let stopped = {
+            let signal = signal.clone();
+            async move {
+                signal.cancelled().await;
+                // Load balancers and kubelets see NOT_SERVING while in-flight calls drain.
+                health_reporter.set_service_status("", ServingStatus::NotServing).await;
+                tracing::info!("shutting down: draining in-flight calls");
+            }
+        };
+        let serve = router.serve_with_incoming_shutdown(incoming, stopped);
+        tokio::pin!(serve);
+        let result = tokio::select! {
+            result = &mut serve => result.map_err(anyhow::Error::from),
+            _ = async { signal.cancelled().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!(grace_secs = grace.as_secs(), "in-flight calls did not finish within the grace period");
+                Ok(())
+            }
+        };
+        background_shutdown.cancel();
+        while background.join_next().await.is_some() {}
+        result
+    });
+    tracing::info!(%grpc_addr, services = ?modules.iter().map(|m| m.name).collect::<Vec<_>>(), "serving");
+    Ok(RunningServices {
+        grpc_addr,
+        metrics_addr,
+        stop_serving,
+        server,
+        pools,
+        contexts,
+    })
+}
+
+/// Starts the modules and serves until SIGTERM or SIGINT, then shuts down gracefully.
+pub async fn run_until_signalled(settings: Settings, modules: &[ServiceModule]) -> anyhow::Result<()> {
+    let running = start(settings, modules).await?;
+    let trigger = running.shutdown_trigger();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        trigger.cancel();
+    });
+    running.wait().await
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (Kubernetes).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}
+
+fn request_span(request: &http::Request<()>) -> tracing::Span {
+    let span = tracing::info_span!(
+        "grpc request",
+        rpc.method = %request.uri().path(),
+        otel.kind = "server",
+    );
+    telemetry::set_remote_parent(
+        &span,
+        request
+            .headers()
+            .get("traceparent")
+            .and_then(|value| value.to_str().ok()),
+    );
+    span
+}
+
+/// The relay starts once its stream exists; until NATS is reachable it keeps trying.
+async fn run_relay(
+    relay: OutboxRelay,
+    jetstream: jetstream::Context,
+    naming: EventNaming,
+    producer: &'static str,
+    duplicate_window: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match events::ensure_stream(&jetstream, &naming, producer, duplicate_window).await {
+            Ok(()) => break,
+            Err(error) => {
+                tracing::warn!(producer, error = %format!("{error:#}"), "stream not ready, retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = shutdown.cancelled() => return,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    relay.run(shutdown).await;
+}
+
+async fn ensure_dead_letter_stream(jetstream: jetstream::Context, naming: EventNaming, shutdown: CancellationToken) {
+    let mut backoff = Duration::from_millis(200);
+    while let Err(error) = events::ensure_dead_letter_stream(&jetstream, &naming).await {
+        tracing::warn!(error = %format!("{error:#}"), "dead-letter stream not ready, retrying");
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn serve_metrics(metrics: Metrics, listener: tokio::net::TcpListener, shutdown: CancellationToken) {
+    if let Err(error) = metrics.serve_on(listener, shutdown).await {
+        tracing::error!(%error, "metrics endpoint failed");
+    }
+}

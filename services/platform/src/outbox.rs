@@ -1,0 +1,396 @@
+//! The transactional outbox and its relay.
+//!
+//! A service writes an event with [`Outbox::enqueue`] in the same transaction as the change it
+//! describes and commits with [`Outbox::commit`], which wakes this process's relay at once.
+//! Other replicas' commits are picked up by polling. The relay claims rows with
+//! `FOR UPDATE SKIP LOCKED` (never "id > last seen", which loses rows that commit out of
+//! sequence order), publishes them pipelined, and marks each row only after JetStream acked it.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::{
+    config::OutboxSettings,
+    events::{DomainEvent, EventNaming, headers},
+    metrics::{Metrics, ProducerLabels},
+    telemetry,
+};
+
+/// The record an event is about: events of one aggregate are published in order.
+#[derive(Clone, Copy, Debug)]
+pub struct Aggregate<'a> {
+    pub kind: &'static str,
+    pub id: &'a str,
+    /// The aggregate's version after this change.
+    pub version: i64,
+}
+
+/// A service's handle on its outbox. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    wake: Arc<Notify>,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Outbox {
+    pub fn new() -> Self {
+        Self {
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Writes `event` into the outbox inside the caller's transaction and returns its id.
+    pub async fn enqueue<E: DomainEvent>(
+        &self,
+        connection: &mut PgConnection,
+        aggregate: Aggregate<'_>,
+        event: &E,
+    ) -> Result<Uuid, sqlx::Error> {
+        let event_id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO outbox (id, subject, event_type, aggregate_type, aggregate_id, \
+             aggregate_version, payload, traceparent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(event_id)
+        .bind(E::subject())
+        .bind(E::full_name())
+        .bind(aggregate.kind)
+        .bind(aggregate.id)
+        .bind(aggregate.version)
+        .bind(event.encode_to_vec())
+        .bind(telemetry::current_traceparent())
+        .execute(connection)
+        .await?;
+        Ok(event_id)
+    }
+
+    /// Commits the transaction and wakes the relay, so events leave right after the commit.
+    pub async fn commit(&self, transaction: Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
+        transaction.commit().await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Wakes the relay (after a commit made some other way, or an operator replay).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Marks published rows since `since` unpublished so the relay sends them again (after a
+/// broker lost data). Consumers are idempotent, so events they already had have no effect.
+pub async fn replay_since(pool: &PgPool, since: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE outbox SET published_at = NULL, last_error = NULL \
+         WHERE published_at IS NOT NULL AND occurred_at >= $1",
+    )
+    .bind(since)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("outbox database error")]
+    Database(#[from] sqlx::Error),
+    #[error("publishing event {event_id} failed after {published} of the batch were acknowledged")]
+    Publish {
+        event_id: Uuid,
+        published: usize,
+        #[source]
+        source: async_nats::jetstream::context::PublishError,
+    },
+}
+
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: Uuid,
+    seq: i64,
+    subject: String,
+    event_type: String,
+    aggregate_type: String,
+    aggregate_id: String,
+    aggregate_version: i64,
+    payload: Vec<u8>,
+    traceparent: Option<String>,
+    occurred_at: DateTime<Utc>,
+}
+
+/// Publishes one service's outbox to JetStream.
+pub struct OutboxRelay {
+    pool: PgPool,
+    jetstream: jetstream::Context,
+    naming: EventNaming,
+    producer: String,
+    outbox: Outbox,
+    settings: OutboxSettings,
+    inbox_retention: Duration,
+    metrics: Metrics,
+}
+
+impl OutboxRelay {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        pool: PgPool,
+        jetstream: jetstream::Context,
+        naming: EventNaming,
+        producer: impl Into<String>,
+        outbox: Outbox,
+        settings: OutboxSettings,
+        inbox_retention: Duration,
+        metrics: Metrics,
+    ) -> Self {
+        Self {
+            pool,
+            jetstream,
+            naming,
+            producer: producer.into(),
+            outbox,
+            settings,
+            inbox_retention,
+            metrics,
+        }
+    }
+
+    /// Relays until `shutdown`; a batch in flight is finished first.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let labels = ProducerLabels {
+            producer: self.producer.clone(),
+        };
+        let mut backoff = Duration::from_millis(100);
+        let mut next_housekeeping = tokio::time::Instant::now();
+        loop {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            if tokio::time::Instant::now() >= next_housekeeping {
+                self.housekeeping(&labels).await;
+                next_housekeeping = tokio::time::Instant::now() + Duration::from_secs(5);
+            }
+            match self.relay_batch().await {
+                Ok(published) => {
+                    backoff = Duration::from_millis(100);
+                    if published as u32 >= self.settings.batch_size {
+                        continue;
+                    }
+                    tokio::select! {
+                        _ = self.outbox.wake.notified() => {}
+                        _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                        _ = shutdown.cancelled() => break,
+                    }
+                }
+                Err(error) => {
+                    self.metrics.outbox_publish_failures.get_or_create(&labels).inc();
+                    tracing::warn!(
+                        producer = %self.producer,
+                        error = %crate::error::error_chain(&error),
+                        retry_in_ms = backoff.as_millis() as u64,
+                        "outbox relay failed, retrying"
+                    );
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.cancelled() => break,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        tracing::debug!(producer = %self.producer, "outbox relay stopped");
+    }
+
+    /// Claims, publishes and marks one batch; returns how many events were published.
+    pub async fn relay_batch(&self) -> Result<usize, RelayError> {
+        let mut transaction = self.pool.begin().await?;
+        let claimed: Vec<OutboxRow> = sqlx::query_as(
+            "SELECT id, seq, subject, event_type, aggregate_type, aggregate_id, aggregate_version, \
+             payload, traceparent, occurred_at FROM outbox WHERE published_at IS NULL \
+             ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(i64::from(self.settings.batch_size))
+        .fetch_all(&mut *transaction)
+        .await?;
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let rows = self.without_blocked_aggregates(&mut transaction, claimed).await?;
+
+        // Pipelined: every publish is on the wire before the first ack is awaited.
+        let mut pending = Vec::with_capacity(rows.len());
+        let mut send_error = None;
+        for row in &rows {
+            match self
+                .jetstream
+                .send_publish(self.naming.subject(&row.subject), self.message(row))
+                .await
+            {
+                Ok(ack) => pending.push(ack),
+                Err(error) => {
+                    send_error = Some(error);
+                    break;
+                }
+            }
+        }
+        let mut acknowledged = Vec::with_capacity(pending.len());
+        let mut failure = None;
+        for (row, ack) in rows.iter().zip(pending) {
+            if failure.is_some() {
+                // Dropping the future is fine: the row stays unpublished and is sent again;
+                // JetStream drops the copy by Nats-Msg-Id if this one did land.
+                continue;
+            }
+            match ack.await {
+                Ok(_) => acknowledged.push(row.id),
+                Err(error) => failure = Some((row.id, error)),
+            }
+        }
+        if failure.is_none()
+            && let Some(error) = send_error
+        {
+            failure = Some((rows[acknowledged.len()].id, error));
+        }
+
+        if !acknowledged.is_empty() {
+            sqlx::query(
+                "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL \
+                 WHERE id = ANY($1)",
+            )
+            .bind(&acknowledged)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        if let Some((event_id, error)) = &failure {
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
+                .bind(event_id)
+                .bind(error.to_string())
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        let published = acknowledged.len();
+        self.metrics
+            .outbox_published
+            .get_or_create(&ProducerLabels {
+                producer: self.producer.clone(),
+            })
+            .inc_by(published as u64);
+        match failure {
+            None => Ok(published),
+            Some((event_id, source)) => Err(RelayError::Publish {
+                event_id,
+                published,
+                source,
+            }),
+        }
+    }
+
+    /// Drops rows whose aggregate has an earlier unpublished event this relay did not claim:
+    /// another replica holds it, and publishing ours first would reorder the aggregate.
+    async fn without_blocked_aggregates(
+        &self,
+        transaction: &mut Transaction<'_, Postgres>,
+        claimed: Vec<OutboxRow>,
+    ) -> Result<Vec<OutboxRow>, sqlx::Error> {
+        let mut first_claimed: HashMap<&str, i64> = HashMap::new();
+        for row in &claimed {
+            first_claimed.entry(&row.aggregate_id).or_insert(row.seq);
+        }
+        let aggregate_ids: Vec<&str> = first_claimed.keys().copied().collect();
+        let earliest: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT aggregate_id, min(seq) FROM outbox \
+             WHERE published_at IS NULL AND aggregate_id = ANY($1) GROUP BY aggregate_id",
+        )
+        .bind(&aggregate_ids)
+        .fetch_all(&mut **transaction)
+        .await?;
+        let blocked: Vec<String> = earliest
+            .into_iter()
+            .filter(|(aggregate_id, min_seq)| {
+                first_claimed
+                    .get(aggregate_id.as_str())
+                    .is_some_and(|claimed_seq| min_seq < claimed_seq)
+            })
+            .map(|(aggregate_id, _)| aggregate_id)
+            .collect();
+        if blocked.is_empty() {
+            return Ok(claimed);
+        }
+        tracing::debug!(blocked = blocked.len(), "aggregates held by another relay");
+        Ok(claimed
+            .into_iter()
+            .filter(|row| !blocked.contains(&row.aggregate_id))
+            .collect())
+    }
+
+    fn message(&self, row: &OutboxRow) -> PublishMessage {
+        let id = row.id.to_string();
+        let mut message = PublishMessage::build()
+            .payload(Bytes::copy_from_slice(&row.payload))
+            .message_id(&id)
+            .header(headers::EVENT_ID, id.as_str())
+            .header(headers::EVENT_TYPE, row.event_type.as_str())
+            .header(headers::AGGREGATE_TYPE, row.aggregate_type.as_str())
+            .header(headers::AGGREGATE_ID, row.aggregate_id.as_str())
+            .header(
+                headers::AGGREGATE_VERSION,
+                row.aggregate_version.to_string().as_str(),
+            )
+            .header(headers::OCCURRED_AT, row.occurred_at.to_rfc3339().as_str());
+        if let Some(traceparent) = &row.traceparent {
+            message = message.header(headers::TRACEPARENT, traceparent.as_str());
+        }
+        message
+    }
+
+    /// Backlog gauges, and clean-up of published outbox rows and old inbox rows.
+    async fn housekeeping(&self, labels: &ProducerLabels) {
+        let backlog: Result<(i64, Option<f64>), _> = sqlx::query_as(
+            "SELECT count(*), EXTRACT(EPOCH FROM now() - min(occurred_at))::float8 \
+             FROM outbox WHERE published_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await;
+        match backlog {
+            Ok((count, oldest)) => {
+                self.metrics.outbox_backlog.get_or_create(labels).set(count);
+                self.metrics
+                    .outbox_oldest_age_seconds
+                    .get_or_create(labels)
+                    .set(oldest.unwrap_or(0.0));
+            }
+            Err(error) => tracing::warn!(%error, "reading outbox backlog failed"),
+        }
+        // Bounded deletes keep each statement short next to the relay's own work.
+        let cleanup = sqlx::query(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at IS NOT NULL \
+             AND published_at < now() - make_interval(secs => $1) LIMIT 10000)",
+        )
+        .bind(self.settings.retention.as_secs_f64())
+        .execute(&self.pool)
+        .await
+        .and(
+            sqlx::query(
+                "DELETE FROM inbox WHERE ctid IN (SELECT ctid FROM inbox \
+                 WHERE processed_at < now() - make_interval(secs => $1) LIMIT 10000)",
+            )
+            .bind(self.inbox_retention.as_secs_f64())
+            .execute(&self.pool)
+            .await,
+        );
+        if let Err(error) = cleanup {
+            tracing::warn!(%error, "outbox/inbox retention clean-up failed");
+        }
+    }
+}

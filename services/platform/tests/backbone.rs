@@ -1,0 +1,398 @@
+//! The event backbone against real PostgreSQL and NATS: nothing lost, nothing applied twice.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use crm_platform::{
+    config::Settings,
+    consumer::{ConsumerSpec, EventConsumer, EventHandler, HandlerError, HandlerFuture, ReceivedEvent},
+    events::{self, DomainEvent, EventNaming, headers},
+    host::connect_nats,
+    metrics::{ConsumerLabels, Metrics, ProducerLabels},
+    outbox::{Aggregate, Outbox, OutboxRelay},
+    telemetry,
+};
+use crm_proto::crm::common::v1::EventMetadata as TestEvent;
+use crm_test_support::{NatsServer, TestDatabase, eventually, nats_url, test_settings, unique_id};
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+const PRODUCER: &str = "common";
+
+/// Records every application in a table with no unique key, so a second application of the
+/// same event would show up as a second row.
+struct RecordingHandler {
+    fail_first_deliveries: i64,
+    always_fail: bool,
+    trace_ids: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl RecordingHandler {
+    fn new() -> Self {
+        Self {
+            fail_first_deliveries: 0,
+            always_fail: false,
+            trace_ids: Arc::default(),
+        }
+    }
+}
+
+impl EventHandler for RecordingHandler {
+    fn handle<'a>(&'a self, connection: &'a mut PgConnection, event: &'a ReceivedEvent) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            if self.always_fail {
+                return Err(HandlerError::Transient(anyhow::anyhow!("downstream is broken")));
+            }
+            if event.deliveries <= self.fail_first_deliveries {
+                return Err(HandlerError::Transient(anyhow::anyhow!("flaky dependency")));
+            }
+            let payload: TestEvent = event.decode()?;
+            self.trace_ids.lock().unwrap().insert(
+                payload.aggregate_id.clone(),
+                telemetry::trace_id(&tracing::Span::current()),
+            );
+            sqlx::query("INSERT INTO applied (event_id, aggregate_id, version) VALUES ($1, $2, $3)")
+                .bind(event.id)
+                .bind(&event.aggregate_id)
+                .bind(event.aggregate_version)
+                .execute(connection)
+                .await?;
+            Ok(())
+        })
+    }
+}
+
+struct Backbone {
+    database: TestDatabase,
+    settings: Settings,
+    naming: EventNaming,
+    jetstream: jetstream::Context,
+    outbox: Outbox,
+    metrics: Metrics,
+    shutdown: CancellationToken,
+}
+
+impl Backbone {
+    async fn new(nats_url: &str) -> Self {
+        let database = TestDatabase::platform_only().await;
+        sqlx::query("CREATE TABLE applied (event_id uuid NOT NULL, aggregate_id text NOT NULL, version bigint NOT NULL)")
+            .execute(&database.pool)
+            .await
+            .unwrap();
+        let namespace = unique_id();
+        let settings = test_settings(&namespace, &[], nats_url);
+        let jetstream = connect_nats(&settings).await.unwrap();
+        let naming = EventNaming::new(Some(namespace));
+        Self {
+            database,
+            settings,
+            naming,
+            jetstream,
+            outbox: Outbox::new(),
+            metrics: Metrics::new(),
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    fn pool(&self) -> &PgPool {
+        &self.database.pool
+    }
+
+    async fn ensure_stream(&self) {
+        events::ensure_stream(&self.jetstream, &self.naming, PRODUCER, Duration::from_secs(120))
+            .await
+            .unwrap();
+    }
+
+    fn relay(&self, metrics: Metrics) -> OutboxRelay {
+        OutboxRelay::new(
+            self.pool().clone(),
+            self.jetstream.clone(),
+            self.naming.clone(),
+            PRODUCER,
+            self.outbox.clone(),
+            self.settings.outbox.clone(),
+            self.settings.consumer.inbox_retention,
+            metrics,
+        )
+    }
+
+    fn start_relay(&self) {
+        tokio::spawn(self.relay(self.metrics.clone()).run(self.shutdown.clone()));
+    }
+
+    fn start_consumer(&self, handler: RecordingHandler, max_deliver: u32) {
+        let mut settings = self.settings.consumer.clone();
+        settings.max_deliver = max_deliver;
+        let consumer = EventConsumer::new(
+            self.pool().clone(),
+            self.jetstream.clone(),
+            self.naming.clone(),
+            ConsumerSpec {
+                name: "test-recorder".into(),
+                producer: PRODUCER.into(),
+                subjects: vec![TestEvent::subject()],
+            },
+            settings,
+            Arc::new(handler),
+            self.metrics.clone(),
+        );
+        tokio::spawn(consumer.run(self.shutdown.clone()));
+    }
+
+    /// One event per transaction, as a service writes them.
+    async fn write_events(&self, aggregates: usize, versions: i64) {
+        for version in 1..=versions {
+            for aggregate in 0..aggregates {
+                let aggregate_id = format!("agg-{aggregate}");
+                let mut transaction = self.pool().begin().await.unwrap();
+                let event = TestEvent {
+                    aggregate_id: aggregate_id.clone(),
+                    aggregate_version: version as u64,
+                    ..Default::default()
+                };
+                self.outbox
+                    .enqueue(
+                        &mut transaction,
+                        Aggregate {
+                            kind: "test",
+                            id: &aggregate_id,
+                            version,
+                        },
+                        &event,
+                    )
+                    .await
+                    .unwrap();
+                self.outbox.commit(transaction).await.unwrap();
+            }
+        }
+    }
+
+    async fn applied_counts(&self) -> (i64, i64) {
+        sqlx::query_as("SELECT count(*), count(DISTINCT event_id) FROM applied")
+            .fetch_one(self.pool())
+            .await
+            .unwrap()
+    }
+
+    async fn stream_messages(&self) -> u64 {
+        let mut stream = self.jetstream.get_stream(self.naming.stream(PRODUCER)).await.unwrap();
+        stream.info().await.unwrap().state.messages
+    }
+
+    async fn cleanup(&self) {
+        self.shutdown.cancel();
+        for stream in [self.naming.stream(PRODUCER), self.naming.dead_letter_stream()] {
+            let _ = self.jetstream.delete_stream(stream).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn outbox_delivers_every_event_exactly_once_across_a_nats_outage() {
+    let mut nats = NatsServer::start().await;
+    let backbone = Backbone::new(&nats.url()).await;
+    backbone.ensure_stream().await;
+    backbone.start_relay();
+    backbone.start_consumer(RecordingHandler::new(), 5);
+
+    // The broker goes down; the service keeps accepting writes into its outbox.
+    nats.stop().await;
+    backbone.write_events(20, 10).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let unpublished: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        .fetch_one(backbone.pool())
+        .await
+        .unwrap();
+    assert_eq!(unpublished, 200, "nothing can be published while NATS is down");
+
+    nats.restart().await;
+    eventually(Duration::from_secs(30), "all 200 events applied", || async {
+        backbone.applied_counts().await.0 >= 200
+    })
+    .await;
+    // Give any duplicate a chance to arrive before asserting there is none.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(backbone.applied_counts().await, (200, 200));
+    assert_eq!(backbone.stream_messages().await, 200);
+    let published: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+        .fetch_one(backbone.pool())
+        .await
+        .unwrap();
+    assert_eq!(published, 200);
+    backbone.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_redelivered_event_is_applied_once() {
+    let backbone = Backbone::new(&nats_url()).await;
+    backbone.ensure_stream().await;
+    // The same event (same Crm-Event-Id) arrives twice, as after a lost ack or an operator
+    // replay outside JetStream's duplicate window (a new Nats-Msg-Id defeats broker dedupe).
+    let event_id = Uuid::now_v7().to_string();
+    let payload = prost::Message::encode_to_vec(&TestEvent {
+        aggregate_id: "agg-1".into(),
+        ..Default::default()
+    });
+    for copy in 0..2 {
+        backbone
+            .jetstream
+            .send_publish(
+                backbone.naming.subject(&TestEvent::subject()),
+                PublishMessage::build()
+                    .payload(payload.clone().into())
+                    .message_id(format!("{event_id}-{copy}"))
+                    .header(headers::EVENT_ID, event_id.as_str())
+                    .header(headers::AGGREGATE_ID, "agg-1"),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    // And a handler that fails the first delivery of every event makes JetStream redeliver.
+    let mut handler = RecordingHandler::new();
+    handler.fail_first_deliveries = 1;
+    backbone.start_consumer(handler, 5);
+
+    eventually(Duration::from_secs(20), "the event applied", || async {
+        backbone.applied_counts().await.0 >= 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(backbone.applied_counts().await, (1, 1));
+    let labels = ConsumerLabels {
+        consumer: "test-recorder".into(),
+    };
+    assert!(backbone.metrics.consumer_redeliveries.get_or_create(&labels).get() >= 1);
+    backbone.cleanup().await;
+}
+
+#[tokio::test]
+async fn two_relays_on_one_outbox_publish_each_event_once_in_aggregate_order() {
+    let backbone = Backbone::new(&nats_url()).await;
+    backbone.ensure_stream().await;
+    backbone.write_events(40, 25).await;
+
+    // Two replicas with their own metrics, so each one's publishes can be counted.
+    let (metrics_a, metrics_b) = (Metrics::new(), Metrics::new());
+    let (relay_a, relay_b) = (backbone.relay(metrics_a.clone()), backbone.relay(metrics_b.clone()));
+    let drain = |relay: OutboxRelay| async move {
+        let mut idle_rounds = 0;
+        while idle_rounds < 3 {
+            if relay.relay_batch().await.unwrap() == 0 {
+                idle_rounds += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            } else {
+                idle_rounds = 0;
+            }
+        }
+    };
+    tokio::join!(drain(relay_a), drain(relay_b));
+
+    let labels = ProducerLabels {
+        producer: PRODUCER.into(),
+    };
+    let published_a = metrics_a.outbox_published.get_or_create(&labels).get();
+    let published_b = metrics_b.outbox_published.get_or_create(&labels).get();
+    assert_eq!(published_a + published_b, 1000, "each event published exactly once");
+    assert_eq!(backbone.stream_messages().await, 1000);
+
+    // Read the stream back: every aggregate's versions arrive in order.
+    let stream = backbone.jetstream.get_stream(backbone.naming.stream(PRODUCER)).await.unwrap();
+    let mut last_version: HashMap<String, i64> = HashMap::new();
+    for sequence in 1..=1000u64 {
+        let message = stream.get_raw_message(sequence).await.unwrap();
+        let aggregate = message.headers.get(headers::AGGREGATE_ID).unwrap().as_str().to_owned();
+        let version: i64 = message.headers.get(headers::AGGREGATE_VERSION).unwrap().as_str().parse().unwrap();
+        let previous = last_version.insert(aggregate.clone(), version).unwrap_or(0);
+        assert_eq!(version, previous + 1, "aggregate {aggregate} out of order at stream seq {sequence}");
+    }
+    backbone.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_poison_event_goes_to_the_dead_letter_stream_after_the_retry_limit() {
+    let backbone = Backbone::new(&nats_url()).await;
+    backbone.ensure_stream().await;
+    events::ensure_dead_letter_stream(&backbone.jetstream, &backbone.naming).await.unwrap();
+    backbone.start_relay();
+    let mut handler = RecordingHandler::new();
+    handler.always_fail = true;
+    backbone.start_consumer(handler, 2);
+    backbone.write_events(1, 1).await;
+
+    let labels = ConsumerLabels {
+        consumer: "test-recorder".into(),
+    };
+    eventually(Duration::from_secs(20), "one dead letter", || async {
+        backbone.metrics.consumer_dead_letters.get_or_create(&labels).get() == 1
+    })
+    .await;
+    let dead_letters = backbone.jetstream.get_stream(backbone.naming.dead_letter_stream()).await.unwrap();
+    let message = dead_letters.get_raw_message(1).await.unwrap();
+    assert!(
+        message.headers.get(headers::DEAD_LETTER_REASON).unwrap().as_str().contains("downstream is broken")
+    );
+    assert_eq!(message.headers.get(headers::DELIVERIES).unwrap().as_str(), "2");
+    assert_eq!(backbone.applied_counts().await.0, 0);
+    backbone.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_consumer_span_continues_the_producer_trace() {
+    let backbone = Backbone::new(&nats_url()).await;
+    backbone.ensure_stream().await;
+    backbone.start_relay();
+    let handler = RecordingHandler::new();
+    let trace_ids = handler.trace_ids.clone();
+    backbone.start_consumer(handler, 5);
+
+    let span = tracing::info_span!("produce");
+    let producer_trace_id = telemetry::trace_id(&span);
+    {
+        let _entered = span.enter();
+        backbone.write_events(1, 1).await;
+    }
+    eventually(Duration::from_secs(10), "event consumed", || async {
+        trace_ids.lock().unwrap().contains_key("agg-0")
+    })
+    .await;
+    assert_eq!(trace_ids.lock().unwrap()["agg-0"], producer_trace_id);
+    assert_ne!(producer_trace_id, "00000000000000000000000000000000");
+    backbone.cleanup().await;
+}
+
+#[tokio::test]
+async fn replay_republishes_events_and_consumers_ignore_what_they_had() {
+    let backbone = Backbone::new(&nats_url()).await;
+    backbone.ensure_stream().await;
+    backbone.start_relay();
+    backbone.start_consumer(RecordingHandler::new(), 5);
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    backbone.write_events(5, 2).await;
+    eventually(Duration::from_secs(10), "10 events applied", || async {
+        backbone.applied_counts().await.0 == 10
+    })
+    .await;
+
+    let replayed = crm_platform::outbox::replay_since(backbone.pool(), before).await.unwrap();
+    assert_eq!(replayed, 10);
+    backbone.outbox.wake();
+    eventually(Duration::from_secs(10), "replayed rows published again", || async {
+        let unpublished: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            .fetch_one(backbone.pool())
+            .await
+            .unwrap();
+        unpublished == 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(backbone.applied_counts().await, (10, 10));
+    backbone.cleanup().await;
+}

@@ -1,0 +1,214 @@
+//! Test harness shared by every crate's tests: real PostgreSQL and NATS, isolated per test.
+//!
+//! Each test gets its own database (created and migrated) and its own event namespace (a
+//! prefix on every subject and stream), so tests run in parallel against one server each.
+#![deny(rust_2018_idioms)]
+#![forbid(unsafe_code)]
+
+mod nats_server;
+
+use std::{collections::BTreeMap, time::Duration};
+
+use crm_platform::{
+    auth::{Caller, JwtSigner, Role, TeamPath},
+    config::{Secret, Settings},
+    db,
+    host::{self, RunningServices, ServiceModule},
+};
+use sqlx::{Connection, PgPool, migrate::Migrator, postgres::PgConnection};
+use uuid::Uuid;
+
+pub use nats_server::NatsServer;
+
+/// The signing secret of test tokens (never used outside tests).
+pub const TEST_JWT_SECRET: &str = "test-only-secret-0123456789abcdef0123456789";
+
+pub fn postgres_url() -> String {
+    std::env::var("CRM_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+pub fn nats_url() -> String {
+    std::env::var("CRM_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
+}
+
+/// A short lower-case id for databases and event namespaces.
+pub fn unique_id() -> String {
+    let uuid = Uuid::new_v4().simple().to_string();
+    format!("t{}", &uuid[..12])
+}
+
+/// A fresh database, created and migrated for one test.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: Secret,
+    pub pool: PgPool,
+}
+
+impl TestDatabase {
+    /// Creates `crmtest_<id>` and applies the platform's and the given service's migrations.
+    pub async fn create(migrator: fn() -> Migrator) -> Self {
+        crm_platform::telemetry::init_for_tests();
+        drop_stale_test_databases().await;
+        let name = format!("crmtest_{}", unique_id());
+        let url = Secret::new(format!("{}/{name}", postgres_url()));
+        db::ensure_database(&url).await.expect("create test database");
+        let pool = db::connect(&url, 10).await.expect("connect test database");
+        db::migrate(&pool, migrator).await.expect("migrate test database");
+        Self { name, url, pool }
+    }
+
+    /// Only the platform tables (outbox, inbox).
+    pub async fn platform_only() -> Self {
+        Self::create(db::platform_migrator).await
+    }
+}
+
+/// Test databases of earlier runs are dropped once per process (names carry no owner, so any
+/// older than an hour is taken as abandoned).
+async fn drop_stale_test_databases() {
+    static ONCE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    ONCE.get_or_init(|| async {
+        let Ok(mut connection) = PgConnection::connect(&format!("{}/postgres", postgres_url())).await else {
+            return;
+        };
+        let stale: Vec<String> = sqlx::query_scalar(
+            "SELECT d.datname FROM pg_database d \
+             WHERE d.datname LIKE 'crmtest\\_%' \
+             AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '1 hour'",
+        )
+        .fetch_all(&mut connection)
+        .await
+        .unwrap_or_default();
+        for name in stale {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+                .execute(&mut connection)
+                .await;
+        }
+    })
+    .await;
+}
+
+/// Settings for a test process: port 0 everywhere, the test's namespace, fast polling.
+pub fn test_settings(namespace: &str, databases: &[(&str, &Secret)], nats_url: &str) -> Settings {
+    let mut values = BTreeMap::from([
+        ("CRM_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+        ("CRM_METRICS_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+        ("CRM_POSTGRES_URL".to_owned(), postgres_url()),
+        ("CRM_NATS_URL".to_owned(), nats_url.to_owned()),
+        ("CRM_EVENT_NAMESPACE".to_owned(), namespace.to_owned()),
+        ("CRM_JWT_KEYS".to_owned(), format!("test={TEST_JWT_SECRET}")),
+        ("CRM_JWT_SIGNING_KEY_ID".to_owned(), "test".to_owned()),
+        ("CRM_OUTBOX_POLL_INTERVAL".to_owned(), "100ms".to_owned()),
+        ("CRM_OUTBOX_PUBLISH_TIMEOUT".to_owned(), "2s".to_owned()),
+        ("CRM_SHUTDOWN_GRACE".to_owned(), "10s".to_owned()),
+        ("CRM_CONSUMER_ACK_WAIT".to_owned(), "5s".to_owned()),
+    ]);
+    for (service, url) in databases {
+        values.insert(
+            format!("CRM_{}_DATABASE_URL", service.to_ascii_uppercase()),
+            url.expose().to_owned(),
+        );
+    }
+    Settings::from_values(&values).expect("valid test settings")
+}
+
+/// Services running in-process for a test, with their databases and a token signer.
+pub struct TestApp {
+    pub services: RunningServices,
+    pub settings: Settings,
+    pub namespace: String,
+    pub databases: Vec<TestDatabase>,
+    signer: JwtSigner,
+}
+
+impl TestApp {
+    /// Starts `modules` on port 0 with a fresh database each and a fresh event namespace.
+    pub async fn spawn(modules: &[ServiceModule]) -> Self {
+        Self::spawn_with_nats(modules, &nats_url()).await
+    }
+
+    pub async fn spawn_with_nats(modules: &[ServiceModule], nats_url: &str) -> Self {
+        let mut databases = Vec::new();
+        for module in modules {
+            databases.push(TestDatabase::create(module.migrator).await);
+        }
+        let namespace = unique_id();
+        let urls: Vec<(&str, &Secret)> = modules
+            .iter()
+            .zip(&databases)
+            .map(|(module, database)| (module.name, &database.url))
+            .collect();
+        let settings = test_settings(&namespace, &urls, nats_url);
+        let services = host::start(settings.clone(), modules).await.expect("start services");
+        let signer = JwtSigner::new(&settings.jwt).expect("test signing key");
+        Self {
+            services,
+            settings,
+            namespace,
+            databases,
+            signer,
+        }
+    }
+
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}", self.services.grpc_addr())
+    }
+
+    pub async fn channel(&self) -> tonic::transport::Channel {
+        tonic::transport::Endpoint::from_shared(self.grpc_url())
+            .expect("valid url")
+            .connect()
+            .await
+            .expect("connect to test server")
+    }
+
+    /// A bearer token for a caller with this role in this team.
+    pub fn token(&self, caller: &Caller) -> String {
+        self.signer.sign(caller, Duration::from_secs(600))
+    }
+
+    pub fn pool(&self, service: &str) -> &PgPool {
+        self.services.pool(service).expect("service is hosted")
+    }
+}
+
+/// A caller for tests: `user("rep", "/northwind/east/east-1")`.
+pub fn user(role: &str, team: &str) -> Caller {
+    Caller {
+        user_id: Uuid::now_v7(),
+        role: role.parse::<Role>().expect("role"),
+        team_path: TeamPath::parse(team).expect("team path"),
+    }
+}
+
+/// Adds `authorization: Bearer` to a request.
+pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ascii token"),
+    );
+    request
+}
+
+/// Waits until `check` holds, polling; panics with `what` after `timeout`.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting for: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
