@@ -73,6 +73,8 @@ pub struct Settings {
     pub jwt: JwtSettings,
     /// How long graceful shutdown waits for in-flight calls before giving up.
     pub shutdown_grace: Duration,
+    /// Country calling code given to phone numbers entered without one ("86").
+    pub default_calling_code: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -181,7 +183,17 @@ impl Settings {
                 "must be lower-case letters and digits",
             ));
         }
+        let default_calling_code = source.optional("CRM_DEFAULT_CALLING_CODE");
+        if let Some(code) = &default_calling_code
+            && (code.is_empty() || code.len() > 3 || !code.chars().all(|c| c.is_ascii_digit()) || code.starts_with('0'))
+        {
+            return Err(ConfigError::new(
+                "CRM_DEFAULT_CALLING_CODE",
+                format!("{code:?} is not a country calling code like 86 or 44"),
+            ));
+        }
         Ok(Self {
+            default_calling_code,
             grpc_addr: parse_addr(
                 "CRM_GRPC_ADDR",
                 &source.string("CRM_GRPC_ADDR", "127.0.0.1:50051"),

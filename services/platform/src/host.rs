@@ -395,3 +395,42 @@ async fn serve_metrics(metrics: Metrics, listener: tokio::net::TcpListener, shut
         tracing::error!(%error, "metrics endpoint failed");
     }
 }
+
+/// The `main` of a single-service binary: `serve` (the default) or `migrate`. Exits 2 on bad
+/// configuration, 1 when the service fails.
+pub fn main_for(modules: &[ServiceModule]) -> std::process::ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
+    if !matches!(command.as_str(), "serve" | "migrate") {
+        eprintln!("usage: {} [serve|migrate]  (configuration from CRM_* environment variables)", modules[0].name);
+        return std::process::ExitCode::from(2);
+    }
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("{error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let _telemetry = telemetry::init(modules[0].name, &settings)?;
+        match command.as_str() {
+            "migrate" => migrate(&settings, modules).await,
+            _ => run_until_signalled(settings, modules).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = %format!("{error:#}"), "stopped with an error");
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,6 +1,12 @@
 //! Conversions between `chrono` UTC times and protobuf timestamps.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// The current time at PostgreSQL's precision (microseconds), so a record returned on create
+/// is identical to the same record read back later.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
 
 pub fn to_timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -16,6 +22,11 @@ pub fn from_timestamp(timestamp: &prost_types::Timestamp) -> Option<DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn now_has_database_precision() {
+        assert_eq!(now().timestamp_subsec_nanos() % 1000, 0);
+    }
 
     #[test]
     fn timestamps_round_trip() {

@@ -1,0 +1,134 @@
+//! Checks shared by account and contact fields.
+
+use std::collections::BTreeMap;
+
+use crm_platform::error::Violations;
+use uuid::Uuid;
+
+/// Lifecycle of an account or contact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordStatus {
+    Active = 1,
+    Archived = 2,
+    /// Merged into another record, which survives.
+    Merged = 3,
+}
+
+impl RecordStatus {
+    pub fn from_i16(value: i16) -> Self {
+        match value {
+            2 => RecordStatus::Archived,
+            3 => RecordStatus::Merged,
+            _ => RecordStatus::Active,
+        }
+    }
+}
+
+pub const MAX_TAGS: usize = 50;
+pub const MAX_CUSTOM_FIELDS: usize = 100;
+
+/// Trims and checks a required text field.
+pub fn required_text(violations: &mut Violations, field: &str, value: &str, max: usize) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        violations.add(field, "must not be empty");
+    } else if value.chars().count() > max {
+        violations.add(field, format!("must be at most {max} characters"));
+    }
+    value.to_owned()
+}
+
+/// Trims and checks an optional text field (empty is allowed).
+pub fn optional_text(violations: &mut Violations, field: &str, value: &str, max: usize) -> String {
+    let value = value.trim();
+    if value.chars().count() > max {
+        violations.add(field, format!("must be at most {max} characters"));
+    }
+    value.to_owned()
+}
+
+/// Parses an id; empty means none.
+pub fn optional_id(violations: &mut Violations, field: &str, value: &str) -> Option<Uuid> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    violations.check(field, Uuid::parse_str(value).map_err(|_| "is not a valid id (UUID)"))
+}
+
+pub fn required_id(violations: &mut Violations, field: &str, value: &str) -> Option<Uuid> {
+    if value.trim().is_empty() {
+        violations.add(field, "must not be empty");
+        return None;
+    }
+    optional_id(violations, field, value)
+}
+
+/// Normalises a phone number to E.164; empty means none.
+pub fn optional_phone(
+    violations: &mut Violations,
+    field: &str,
+    value: &str,
+    default_calling_code: Option<&str>,
+) -> Option<String> {
+    if value.trim().is_empty() {
+        return None;
+    }
+    violations.check(field, crm_contact_data::normalize_phone(value, default_calling_code))
+}
+
+/// Tags are case-insensitive labels: lower-cased, trimmed, de-duplicated, order kept.
+pub fn tags(violations: &mut Violations, field: &str, values: &[String]) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for (index, raw) in values.iter().enumerate() {
+        let tag = raw.trim().to_lowercase();
+        if tag.is_empty() || tag.chars().count() > 50 {
+            violations.add(format!("{field}[{index}]"), "must be 1 to 50 characters");
+            continue;
+        }
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        violations.add(field, format!("at most {MAX_TAGS} tags"));
+    }
+    tags
+}
+
+/// Custom field keys are `snake_case` identifiers; values are text up to 1,000 characters.
+pub fn custom_fields(
+    violations: &mut Violations,
+    field: &str,
+    values: &std::collections::HashMap<String, String>,
+    allow_empty_values: bool,
+) -> BTreeMap<String, String> {
+    let mut fields = BTreeMap::new();
+    for (key, value) in values {
+        let valid_key = !key.is_empty()
+            && key.len() <= 64
+            && key.starts_with(|c: char| c.is_ascii_lowercase())
+            && key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid_key {
+            violations.add(
+                format!("{field}.{key}"),
+                "key must be 1-64 characters of a-z, 0-9 and _, starting with a letter",
+            );
+            continue;
+        }
+        if value.chars().count() > 1000 {
+            violations.add(format!("{field}.{key}"), "value must be at most 1000 characters");
+            continue;
+        }
+        if value.is_empty() && !allow_empty_values {
+            continue;
+        }
+        fields.insert(key.clone(), value.clone());
+    }
+    if fields.len() > MAX_CUSTOM_FIELDS {
+        violations.add(field, format!("at most {MAX_CUSTOM_FIELDS} custom fields"));
+    }
+    fields
+}

@@ -1,0 +1,7 @@
+//! `crm-accounts`: the accounts service alone, as deployed on Kubernetes.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    crm_platform::host::main_for(&[crm_accounts::module()])
+}
