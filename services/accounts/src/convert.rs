@@ -5,10 +5,7 @@ use crm_platform::time::to_timestamp;
 use crm_proto::crm::accounts::v1 as pb;
 
 use crate::domain::{
-    RecordStatus,
-    account::Account,
-    contact::Contact,
-    duplicates::ScoredCandidate,
+    RecordStatus, account::Account, contact::Contact, duplicates::ScoredCandidate,
 };
 
 fn optional_id(id: Option<uuid::Uuid>) -> String {

@@ -11,7 +11,9 @@ pub enum AccountsError {
     NotFound { kind: &'static str, id: Uuid },
     #[error("a likely duplicate {kind} exists: {matches}")]
     LikelyDuplicate { kind: &'static str, matches: String },
-    #[error("{kind} {id} is at version {actual}, not {expected}: it changed since it was read; re-read and retry")]
+    #[error(
+        "{kind} {id} is at version {actual}, not {expected}: it changed since it was read; re-read and retry"
+    )]
     VersionConflict {
         kind: &'static str,
         id: Uuid,
@@ -39,7 +41,9 @@ impl ServiceError for AccountsError {
         match self {
             AccountsError::Invalid(_) => ErrorCode::InvalidArgument,
             AccountsError::NotFound { .. } => ErrorCode::NotFound,
-            AccountsError::LikelyDuplicate { .. } | AccountsError::AlreadyExists(_) => ErrorCode::AlreadyExists,
+            AccountsError::LikelyDuplicate { .. } | AccountsError::AlreadyExists(_) => {
+                ErrorCode::AlreadyExists
+            }
             AccountsError::VersionConflict { .. } => ErrorCode::Aborted,
             AccountsError::FailedPrecondition(_) => ErrorCode::FailedPrecondition,
             AccountsError::PermissionDenied(_) => ErrorCode::PermissionDenied,

@@ -35,7 +35,8 @@ fn id(field: &str, value: &str) -> Result<Uuid, AccountsError> {
     if value.trim().is_empty() {
         return Err(AccountsError::invalid(field, "must not be empty"));
     }
-    Uuid::parse_str(value.trim()).map_err(|_| AccountsError::invalid(field, "is not a valid id (UUID)"))
+    Uuid::parse_str(value.trim())
+        .map_err(|_| AccountsError::invalid(field, "is not a valid id (UUID)"))
 }
 
 fn optional_id(field: &str, value: &str) -> Result<Option<Uuid>, AccountsError> {
@@ -58,7 +59,10 @@ fn reject(policy: i32) -> Result<bool, AccountsError> {
     match pb::DuplicatePolicy::try_from(policy) {
         Ok(pb::DuplicatePolicy::Reject) => Ok(true),
         Ok(_) => Ok(false),
-        Err(_) => Err(AccountsError::invalid("duplicate_policy", format!("{policy} is not a known policy"))),
+        Err(_) => Err(AccountsError::invalid(
+            "duplicate_policy",
+            format!("{policy} is not a known policy"),
+        )),
     }
 }
 
@@ -66,13 +70,22 @@ fn sort(column: SortColumn, direction: i32) -> Result<Sort, AccountsError> {
     let descending = match SortDirection::try_from(direction) {
         Ok(SortDirection::Descending) => true,
         Ok(_) => false,
-        Err(_) => return Err(AccountsError::invalid("sort_direction", format!("{direction} is not a direction"))),
+        Err(_) => {
+            return Err(AccountsError::invalid(
+                "sort_direction",
+                format!("{direction} is not a direction"),
+            ));
+        }
     };
     Ok(Sort { column, descending })
 }
 
-fn page(request: Option<&crm_proto::crm::common::v1::PageRequest>, sort: Sort) -> Result<Page, AccountsError> {
-    Page::parse(request, &sort.key()).map_err(|violation: FieldViolation| AccountsError::Invalid(vec![violation]))
+fn page(
+    request: Option<&crm_proto::crm::common::v1::PageRequest>,
+    sort: Sort,
+) -> Result<Page, AccountsError> {
+    Page::parse(request, &sort.key())
+        .map_err(|violation: FieldViolation| AccountsError::Invalid(vec![violation]))
 }
 
 fn authenticated<T>(request: &Request<T>) -> Result<Caller, Status> {
@@ -90,19 +103,31 @@ impl AccountService for AccountsApi {
         let input = request
             .account
             .ok_or_else(|| AccountsError::invalid("account", "is required"))?;
-        let new = account::validate_new_account(&input, self.accounts.default_calling_code()).map_err(AccountsError::from)?;
+        let new = account::validate_new_account(&input, self.accounts.default_calling_code())
+            .map_err(AccountsError::from)?;
         let requested_id = optional_id("account_id", &request.account_id)?;
         let (account, duplicates) = self
             .accounts
-            .create_account(&caller, new, reject(request.duplicate_policy)?, requested_id)
+            .create_account(
+                &caller,
+                new,
+                reject(request.duplicate_policy)?,
+                requested_id,
+            )
             .await?;
         Ok(Response::new(pb::CreateAccountResponse {
             account: Some(convert::account(&account)),
-            possible_duplicates: duplicates.iter().map(|c| convert::candidate(c, false)).collect(),
+            possible_duplicates: duplicates
+                .iter()
+                .map(|c| convert::candidate(c, false))
+                .collect(),
         }))
     }
 
-    async fn get_account(&self, request: Request<pb::GetAccountRequest>) -> Result<Response<pb::GetAccountResponse>, Status> {
+    async fn get_account(
+        &self,
+        request: Request<pb::GetAccountRequest>,
+    ) -> Result<Response<pb::GetAccountResponse>, Status> {
         let caller = authenticated(&request)?;
         let account_id = id("account_id", &request.get_ref().account_id)?;
         let account = self.accounts.get_account(&caller, account_id).await?;
@@ -119,10 +144,17 @@ impl AccountService for AccountsApi {
         let request = request.into_inner();
         let account_id = id("account_id", &request.account_id)?;
         let patch = request.patch.unwrap_or_default();
-        let changes = account::validate_patch(&patch, self.accounts.default_calling_code()).map_err(AccountsError::from)?;
+        let changes = account::validate_patch(&patch, self.accounts.default_calling_code())
+            .map_err(AccountsError::from)?;
         let account = self
             .accounts
-            .update_account(&caller, account_id, changes, patch.replace_tags, expected_version(request.expected_version))
+            .update_account(
+                &caller,
+                account_id,
+                changes,
+                patch.replace_tags,
+                expected_version(request.expected_version),
+            )
             .await?;
         Ok(Response::new(pb::UpdateAccountResponse {
             account: Some(convert::account(&account)),
@@ -138,7 +170,11 @@ impl AccountService for AccountsApi {
         let account_id = id("account_id", &request.account_id)?;
         let account = self
             .accounts
-            .archive_account(&caller, account_id, expected_version(request.expected_version))
+            .archive_account(
+                &caller,
+                account_id,
+                expected_version(request.expected_version),
+            )
             .await?;
         Ok(Response::new(pb::ArchiveAccountResponse {
             account: Some(convert::account(&account)),
@@ -155,14 +191,17 @@ impl AccountService for AccountsApi {
             Ok(pb::AccountSortField::Name) => SortColumn::Name,
             Ok(pb::AccountSortField::UpdatedAt) => SortColumn::UpdatedAt,
             Ok(_) => SortColumn::CreatedAt,
-            Err(_) => return Err(AccountsError::invalid("sort_by", "is not a sortable field").into()),
+            Err(_) => {
+                return Err(AccountsError::invalid("sort_by", "is not a sortable field").into());
+            }
         };
         let sort = sort(column, request.sort_direction)?;
         let page = page(request.page.as_ref(), sort)?;
         let size = match request.size {
             0 => None,
             size => Some(
-                pb::CompanySize::try_from(size).map_err(|_| AccountsError::invalid("size", "is not a company size"))?,
+                pb::CompanySize::try_from(size)
+                    .map_err(|_| AccountsError::invalid("size", "is not a company size"))?,
             ),
         };
         let filter = AccountFilter {
@@ -175,7 +214,10 @@ impl AccountService for AccountsApi {
             size,
             include_archived: request.include_archived,
         };
-        let listing = self.accounts.list_accounts(&caller, &filter, sort, &page).await?;
+        let listing = self
+            .accounts
+            .list_accounts(&caller, &filter, sort, &page)
+            .await?;
         Ok(Response::new(pb::ListAccountsResponse {
             accounts: listing.records.iter().map(convert::account).collect(),
             page: Some(crm_proto::crm::common::v1::PageResponse {
@@ -198,14 +240,19 @@ impl AccountService for AccountsApi {
             ),
         };
         if request.name.trim().is_empty() && request.website.trim().is_empty() && phone.is_none() {
-            return Err(AccountsError::invalid("name", "give at least a name, website or phone").into());
+            return Err(
+                AccountsError::invalid("name", "give at least a name, website or phone").into(),
+            );
         }
         let candidates = self
             .accounts
             .find_duplicate_accounts(&caller, &request.name, &request.website, phone.as_deref())
             .await?;
         Ok(Response::new(pb::FindDuplicateAccountsResponse {
-            candidates: candidates.iter().map(|c| convert::candidate(c, false)).collect(),
+            candidates: candidates
+                .iter()
+                .map(|c| convert::candidate(c, false))
+                .collect(),
         }))
     }
 
@@ -217,7 +264,10 @@ impl AccountService for AccountsApi {
         let request = request.into_inner();
         let survivor_id = id("survivor_id", &request.survivor_id)?;
         let duplicate_id = id("duplicate_id", &request.duplicate_id)?;
-        let merged = self.accounts.merge_accounts(&caller, survivor_id, duplicate_id).await?;
+        let merged = self
+            .accounts
+            .merge_accounts(&caller, survivor_id, duplicate_id)
+            .await?;
         Ok(Response::new(pb::MergeAccountsResponse {
             survivor: Some(convert::account(&merged.survivor)),
             merge_id: merged.merge_id.to_string(),
@@ -235,19 +285,31 @@ impl AccountService for AccountsApi {
         let input = request
             .contact
             .ok_or_else(|| AccountsError::invalid("contact", "is required"))?;
-        let new = contact::validate_new_contact(&input, self.accounts.default_calling_code()).map_err(AccountsError::from)?;
+        let new = contact::validate_new_contact(&input, self.accounts.default_calling_code())
+            .map_err(AccountsError::from)?;
         let requested_id = optional_id("contact_id", &request.contact_id)?;
         let (contact, duplicates) = self
             .accounts
-            .create_contact(&caller, new, reject(request.duplicate_policy)?, requested_id)
+            .create_contact(
+                &caller,
+                new,
+                reject(request.duplicate_policy)?,
+                requested_id,
+            )
             .await?;
         Ok(Response::new(pb::CreateContactResponse {
             contact: Some(convert::contact(&contact)),
-            possible_duplicates: duplicates.iter().map(|c| convert::candidate(c, true)).collect(),
+            possible_duplicates: duplicates
+                .iter()
+                .map(|c| convert::candidate(c, true))
+                .collect(),
         }))
     }
 
-    async fn get_contact(&self, request: Request<pb::GetContactRequest>) -> Result<Response<pb::GetContactResponse>, Status> {
+    async fn get_contact(
+        &self,
+        request: Request<pb::GetContactRequest>,
+    ) -> Result<Response<pb::GetContactResponse>, Status> {
         let caller = authenticated(&request)?;
         let contact_id = id("contact_id", &request.get_ref().contact_id)?;
         let contact = self.accounts.get_contact(&caller, contact_id).await?;
@@ -264,8 +326,8 @@ impl AccountService for AccountsApi {
         let request = request.into_inner();
         let contact_id = id("contact_id", &request.contact_id)?;
         let patch = request.patch.unwrap_or_default();
-        let changes =
-            contact::validate_contact_patch(&patch, self.accounts.default_calling_code()).map_err(AccountsError::from)?;
+        let changes = contact::validate_contact_patch(&patch, self.accounts.default_calling_code())
+            .map_err(AccountsError::from)?;
         let contact = self
             .accounts
             .update_contact(
@@ -290,7 +352,11 @@ impl AccountService for AccountsApi {
         let contact_id = id("contact_id", &request.contact_id)?;
         let contact = self
             .accounts
-            .archive_contact(&caller, contact_id, expected_version(request.expected_version))
+            .archive_contact(
+                &caller,
+                contact_id,
+                expected_version(request.expected_version),
+            )
             .await?;
         Ok(Response::new(pb::ArchiveContactResponse {
             contact: Some(convert::contact(&contact)),
@@ -307,20 +373,24 @@ impl AccountService for AccountsApi {
             Ok(pb::ContactSortField::FullName) => SortColumn::Name,
             Ok(pb::ContactSortField::UpdatedAt) => SortColumn::UpdatedAt,
             Ok(_) => SortColumn::CreatedAt,
-            Err(_) => return Err(AccountsError::invalid("sort_by", "is not a sortable field").into()),
+            Err(_) => {
+                return Err(AccountsError::invalid("sort_by", "is not a sortable field").into());
+            }
         };
         let sort = sort(column, request.sort_direction)?;
         let page = page(request.page.as_ref(), sort)?;
         let buying_role = match request.buying_role {
             0 => None,
             role => Some(
-                pb::BuyingRole::try_from(role).map_err(|_| AccountsError::invalid("buying_role", "is not a buying role"))?,
+                pb::BuyingRole::try_from(role)
+                    .map_err(|_| AccountsError::invalid("buying_role", "is not a buying role"))?,
             ),
         };
         let email = match request.email.trim() {
             "" => None,
             raw => Some(
-                crm_contact_data::normalize_email(raw).map_err(|error| AccountsError::invalid("email", error.to_string()))?,
+                crm_contact_data::normalize_email(raw)
+                    .map_err(|error| AccountsError::invalid("email", error.to_string()))?,
             ),
         };
         let filter = ContactFilter {
@@ -331,7 +401,10 @@ impl AccountService for AccountsApi {
             owner_id: optional_id("owner_id", &request.owner_id)?,
             include_archived: request.include_archived,
         };
-        let listing = self.accounts.list_contacts(&caller, &filter, sort, &page).await?;
+        let listing = self
+            .accounts
+            .list_contacts(&caller, &filter, sort, &page)
+            .await?;
         Ok(Response::new(pb::ListContactsResponse {
             contacts: listing.records.iter().map(convert::contact).collect(),
             page: Some(crm_proto::crm::common::v1::PageResponse {
@@ -348,7 +421,10 @@ impl AccountService for AccountsApi {
         let request = request.into_inner();
         let survivor_id = id("survivor_id", &request.survivor_id)?;
         let duplicate_id = id("duplicate_id", &request.duplicate_id)?;
-        let (survivor, merge_id) = self.accounts.merge_contacts(&caller, survivor_id, duplicate_id).await?;
+        let (survivor, merge_id) = self
+            .accounts
+            .merge_contacts(&caller, survivor_id, duplicate_id)
+            .await?;
         Ok(Response::new(pb::MergeContactsResponse {
             survivor: Some(convert::contact(&survivor)),
             merge_id: merge_id.to_string(),

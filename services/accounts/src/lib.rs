@@ -19,7 +19,7 @@ pub const NAME: &str = "accounts";
 pub fn module() -> ServiceModule {
     ServiceModule {
         name: NAME,
-        migrator: migrator,
+        migrator,
         mount,
     }
 }

@@ -67,7 +67,13 @@ impl Accounts {
         let (owner_id, owner_team_path) =
             resolve_owner(&mut transaction, caller, new.owner_id, "account.owner_id").await?;
         if let Some(parent_id) = new.parent_account_id {
-            accessible_active_account(&mut transaction, caller, parent_id, "account.parent_account_id").await?;
+            accessible_active_account(
+                &mut transaction,
+                caller,
+                parent_id,
+                "account.parent_account_id",
+            )
+            .await?;
         }
         let name_key = crm_contact_data::normalize_company_name(&new.name);
         // Creates of the same company name queue behind each other, so two concurrent
@@ -91,7 +97,11 @@ impl Accounts {
                 .into_iter()
                 .map(|candidate| Candidate {
                     id: candidate.id,
-                    points: duplicates::account_points(&candidate.name, &candidate.website, candidate.phone.as_deref()),
+                    points: duplicates::account_points(
+                        &candidate.name,
+                        &candidate.website,
+                        candidate.phone.as_deref(),
+                    ),
                     display_name: candidate.name.clone(),
                     visible: can_access(caller, candidate.owner_id, &candidate.owner_team_path),
                 })
@@ -127,12 +137,17 @@ impl Accounts {
             // The id exists: a retried create returns the first result, anything else conflicts.
             let existing = store::get_account(&mut transaction, account.id).await?;
             return match existing {
-                Some(existing) if existing.created_by == caller.user_id => Ok((existing.record, Vec::new())),
-                _ => Err(AccountsError::AlreadyExists(format!("account {} already exists", account.id))),
+                Some(existing) if existing.created_by == caller.user_id => {
+                    Ok((existing.record, Vec::new()))
+                }
+                _ => Err(AccountsError::AlreadyExists(format!(
+                    "account {} already exists",
+                    account.id
+                ))),
             };
         }
-        self.publish_account(&mut transaction, &account, |account| {
-            pb::AccountCreated { account: Some(account) }
+        self.publish_account(&mut transaction, &account, |account| pb::AccountCreated {
+            account: Some(account),
         })
         .await?;
         self.outbox.commit(transaction).await?;
@@ -142,10 +157,19 @@ impl Accounts {
     pub async fn get_account(&self, caller: &Caller, id: Uuid) -> Result<Account> {
         let mut connection = self.pool.acquire().await?;
         match store::get_account(&mut connection, id).await? {
-            Some(stored) if can_access(caller, stored.record.owner_id, &stored.record.owner_team_path) => {
+            Some(stored)
+                if can_access(
+                    caller,
+                    stored.record.owner_id,
+                    &stored.record.owner_team_path,
+                ) =>
+            {
                 Ok(stored.record)
             }
-            _ => Err(AccountsError::NotFound { kind: "account", id }),
+            _ => Err(AccountsError::NotFound {
+                kind: "account",
+                id,
+            }),
         }
     }
 
@@ -159,13 +183,23 @@ impl Accounts {
     ) -> Result<Account> {
         let mut transaction = self.pool.begin().await?;
         store::remember_user(&mut transaction, caller).await?;
-        let current = locked_account_for_change(&mut transaction, caller, id, expected_version).await?;
+        let current =
+            locked_account_for_change(&mut transaction, caller, id, expected_version).await?;
         let mut owner_team_path = current.owner_team_path.clone();
         if let Some(owner_id) = changes.owner_id.filter(|owner| *owner != current.owner_id) {
-            owner_team_path = resolve_owner(&mut transaction, caller, Some(owner_id), "patch.owner_id").await?.1;
+            owner_team_path =
+                resolve_owner(&mut transaction, caller, Some(owner_id), "patch.owner_id")
+                    .await?
+                    .1;
         }
         if let Some(Some(parent_id)) = changes.parent_account_id {
-            accessible_active_account(&mut transaction, caller, parent_id, "patch.parent_account_id").await?;
+            accessible_active_account(
+                &mut transaction,
+                caller,
+                parent_id,
+                "patch.parent_account_id",
+            )
+            .await?;
             if store::is_in_subtree(&mut transaction, parent_id, id).await? {
                 return Err(AccountsError::invalid(
                     "patch.parent_account_id",
@@ -191,18 +225,28 @@ impl Accounts {
         Ok(updated)
     }
 
-    pub async fn archive_account(&self, caller: &Caller, id: Uuid, expected_version: Option<i64>) -> Result<Account> {
+    pub async fn archive_account(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> Result<Account> {
         let mut transaction = self.pool.begin().await?;
-        let mut account = locked_account_for_change(&mut transaction, caller, id, expected_version).await?;
+        let mut account =
+            locked_account_for_change(&mut transaction, caller, id, expected_version).await?;
         if account.status == RecordStatus::Archived {
-            return Err(AccountsError::FailedPrecondition(format!("account {id} is already archived")));
+            return Err(AccountsError::FailedPrecondition(format!(
+                "account {id} is already archived"
+            )));
         }
         account.status = RecordStatus::Archived;
         account.version += 1;
         account.updated_at = crm_platform::time::now();
         store::update_account(&mut transaction, &account).await?;
-        self.publish_account(&mut transaction, &account, |account| pb::AccountArchived { account: Some(account) })
-            .await?;
+        self.publish_account(&mut transaction, &account, |account| pb::AccountArchived {
+            account: Some(account),
+        })
+        .await?;
         self.outbox.commit(transaction).await?;
         Ok(account)
     }
@@ -215,11 +259,15 @@ impl Accounts {
         page: &Page,
     ) -> Result<Listing<Account>> {
         let mut connection = self.pool.acquire().await?;
-        let mut records = store::list_accounts(&mut connection, &caller.visibility(), filter, sort, page).await?;
+        let mut records =
+            store::list_accounts(&mut connection, &caller.visibility(), filter, sort, page).await?;
         let next_page_token = next_page(&mut records, page, |a| {
             store::cursor_after(sort, &a.name, a.created_at, a.updated_at, a.id).encode()
         });
-        Ok(Listing { records, next_page_token })
+        Ok(Listing {
+            records,
+            next_page_token,
+        })
     }
 
     pub async fn find_duplicate_accounts(
@@ -232,15 +280,25 @@ impl Accounts {
         let mut connection = self.pool.acquire().await?;
         let probe = duplicates::account_points(name, website, phone);
         let name_key = probe.company_key.clone().unwrap_or_default();
-        let candidates =
-            store::account_duplicate_candidates(&mut connection, &name_key, probe.domain.as_deref(), phone, None).await?;
+        let candidates = store::account_duplicate_candidates(
+            &mut connection,
+            &name_key,
+            probe.domain.as_deref(),
+            phone,
+            None,
+        )
+        .await?;
         Ok(duplicates::score_candidates(
             &probe,
             candidates
                 .into_iter()
                 .map(|candidate| Candidate {
                     id: candidate.id,
-                    points: duplicates::account_points(&candidate.name, &candidate.website, candidate.phone.as_deref()),
+                    points: duplicates::account_points(
+                        &candidate.name,
+                        &candidate.website,
+                        candidate.phone.as_deref(),
+                    ),
                     display_name: candidate.name.clone(),
                     visible: can_access(caller, candidate.owner_id, &candidate.owner_team_path),
                 })
@@ -249,9 +307,17 @@ impl Accounts {
     }
 
     /// Merges `duplicate_id` into `survivor_id` (see `domain::account::merge_into_survivor`).
-    pub async fn merge_accounts(&self, caller: &Caller, survivor_id: Uuid, duplicate_id: Uuid) -> Result<MergedAccounts> {
+    pub async fn merge_accounts(
+        &self,
+        caller: &Caller,
+        survivor_id: Uuid,
+        duplicate_id: Uuid,
+    ) -> Result<MergedAccounts> {
         if survivor_id == duplicate_id {
-            return Err(AccountsError::invalid("duplicate_id", "must differ from survivor_id"));
+            return Err(AccountsError::invalid(
+                "duplicate_id",
+                "must differ from survivor_id",
+            ));
         }
         let mut transaction = self.pool.begin().await?;
         // Lock in id order so two merges of the same pair cannot deadlock.
@@ -262,11 +328,17 @@ impl Accounts {
         };
         let first = locked_active_account(&mut transaction, caller, first).await?;
         let second = locked_active_account(&mut transaction, caller, second).await?;
-        let (survivor, duplicate) = if first.id == survivor_id { (first, second) } else { (second, first) };
+        let (survivor, duplicate) = if first.id == survivor_id {
+            (first, second)
+        } else {
+            (second, first)
+        };
 
         let (mut merged, _) = account::merge_into_survivor(&survivor, &duplicate);
-        let moved_contact_ids = store::move_contacts(&mut transaction, duplicate.id, survivor.id).await?;
-        let moved_child_account_ids = store::move_child_accounts(&mut transaction, duplicate.id, survivor.id).await?;
+        let moved_contact_ids =
+            store::move_contacts(&mut transaction, duplicate.id, survivor.id).await?;
+        let moved_child_account_ids =
+            store::move_child_accounts(&mut transaction, duplicate.id, survivor.id).await?;
         let now = crm_platform::time::now();
         merged.version += 1;
         merged.updated_at = now;
@@ -279,7 +351,8 @@ impl Accounts {
         store::update_account(&mut transaction, &retired).await?;
         store::update_account(&mut transaction, &merged).await?;
         let merge_id = Uuid::now_v7();
-        let moved = json!({ "contacts": moved_contact_ids, "child_accounts": moved_child_account_ids });
+        let moved =
+            json!({ "contacts": moved_contact_ids, "child_accounts": moved_child_account_ids });
         store::insert_merge(
             &mut transaction,
             &store::MergeRecord {
@@ -299,7 +372,10 @@ impl Accounts {
             survivor: Some(convert::account(&merged)),
             duplicate_account_id: duplicate.id.to_string(),
             moved_contact_ids: moved_contact_ids.iter().map(Uuid::to_string).collect(),
-            moved_child_account_ids: moved_child_account_ids.iter().map(Uuid::to_string).collect(),
+            moved_child_account_ids: moved_child_account_ids
+                .iter()
+                .map(Uuid::to_string)
+                .collect(),
         };
         let survivor_id_text = merged.id.to_string();
         self.outbox
@@ -354,10 +430,18 @@ impl Accounts {
     ) -> Result<(Contact, Vec<ScoredCandidate>)> {
         let mut transaction = self.pool.begin().await?;
         store::remember_user(&mut transaction, caller).await?;
-        let account = accessible_active_account(&mut transaction, caller, new.account_id, "contact.account_id").await?;
+        let account = accessible_active_account(
+            &mut transaction,
+            caller,
+            new.account_id,
+            "contact.account_id",
+        )
+        .await?;
         // A contact belongs to the account's owner unless someone else is named.
         let (owner_id, owner_team_path) = match new.owner_id {
-            Some(owner_id) => resolve_owner(&mut transaction, caller, Some(owner_id), "contact.owner_id").await?,
+            Some(owner_id) => {
+                resolve_owner(&mut transaction, caller, Some(owner_id), "contact.owner_id").await?
+            }
             None => (account.owner_id, account.owner_team_path.clone()),
         };
         let name_key = crm_contact_data::normalize_person_name(&new.full_name);
@@ -367,7 +451,15 @@ impl Accounts {
             .execute(&mut *transaction)
             .await?;
         let scored = self
-            .scored_contact_candidates(&mut transaction, caller, account.id, &new.full_name, new.email.as_deref(), &[&new.phone, &new.mobile], None)
+            .scored_contact_candidates(
+                &mut transaction,
+                caller,
+                account.id,
+                &new.full_name,
+                new.email.as_deref(),
+                &[&new.phone, &new.mobile],
+                None,
+            )
             .await?;
         if reject_likely_duplicates && scored.iter().any(ScoredCandidate::is_likely) {
             return Err(AccountsError::LikelyDuplicate {
@@ -398,12 +490,19 @@ impl Accounts {
         if !store::insert_contact(&mut transaction, &contact, caller.user_id).await? {
             let existing = store::get_contact(&mut transaction, contact.id).await?;
             return match existing {
-                Some(existing) if existing.created_by == caller.user_id => Ok((existing.record, Vec::new())),
-                _ => Err(AccountsError::AlreadyExists(format!("contact {} already exists", contact.id))),
+                Some(existing) if existing.created_by == caller.user_id => {
+                    Ok((existing.record, Vec::new()))
+                }
+                _ => Err(AccountsError::AlreadyExists(format!(
+                    "contact {} already exists",
+                    contact.id
+                ))),
             };
         }
-        self.publish_contact(&mut transaction, &contact, |contact| pb::ContactCreated { contact: Some(contact) })
-            .await?;
+        self.publish_contact(&mut transaction, &contact, |contact| pb::ContactCreated {
+            contact: Some(contact),
+        })
+        .await?;
         self.outbox.commit(transaction).await?;
         Ok((contact, scored))
     }
@@ -423,25 +522,35 @@ impl Accounts {
         let probe_phone = phones.first().map(String::as_str);
         let probe = duplicates::contact_points(account_id, full_name, email, probe_phone);
         let name_key = probe.person_key.clone().unwrap_or_default();
-        let candidates =
-            store::contact_duplicate_candidates(connection, account_id, &name_key, email, &phones, exclude).await?;
+        let candidates = store::contact_duplicate_candidates(
+            connection, account_id, &name_key, email, &phones, exclude,
+        )
+        .await?;
         let mut scored = Vec::new();
         for candidate in candidates {
             // Either of a contact's two numbers may be the shared one.
             let best = [candidate.phone.as_deref(), candidate.mobile.as_deref()]
                 .into_iter()
-                .map(|phone| {
+                .flat_map(|phone| {
                     duplicates::score_candidates(
                         &probe,
                         vec![Candidate {
                             id: candidate.id,
                             display_name: candidate.full_name.clone(),
-                            points: duplicates::contact_points(candidate.account_id, &candidate.full_name, candidate.email.as_deref(), phone),
-                            visible: can_access(caller, candidate.owner_id, &candidate.owner_team_path),
+                            points: duplicates::contact_points(
+                                candidate.account_id,
+                                &candidate.full_name,
+                                candidate.email.as_deref(),
+                                phone,
+                            ),
+                            visible: can_access(
+                                caller,
+                                candidate.owner_id,
+                                &candidate.owner_team_path,
+                            ),
                         }],
                     )
                 })
-                .flatten()
                 .max_by_key(|scored| scored.score);
             scored.extend(best);
         }
@@ -452,10 +561,19 @@ impl Accounts {
     pub async fn get_contact(&self, caller: &Caller, id: Uuid) -> Result<Contact> {
         let mut connection = self.pool.acquire().await?;
         match store::get_contact(&mut connection, id).await? {
-            Some(stored) if can_access(caller, stored.record.owner_id, &stored.record.owner_team_path) => {
+            Some(stored)
+                if can_access(
+                    caller,
+                    stored.record.owner_id,
+                    &stored.record.owner_team_path,
+                ) =>
+            {
                 Ok(stored.record)
             }
-            _ => Err(AccountsError::NotFound { kind: "contact", id }),
+            _ => Err(AccountsError::NotFound {
+                kind: "contact",
+                id,
+            }),
         }
     }
 
@@ -469,15 +587,24 @@ impl Accounts {
     ) -> Result<Contact> {
         let mut transaction = self.pool.begin().await?;
         store::remember_user(&mut transaction, caller).await?;
-        let current = locked_contact_for_change(&mut transaction, caller, id, expected_version).await?;
-        if let Some(account_id) = changes.account_id.filter(|account| *account != current.account_id) {
-            accessible_active_account(&mut transaction, caller, account_id, "patch.account_id").await?;
+        let current =
+            locked_contact_for_change(&mut transaction, caller, id, expected_version).await?;
+        if let Some(account_id) = changes
+            .account_id
+            .filter(|account| *account != current.account_id)
+        {
+            accessible_active_account(&mut transaction, caller, account_id, "patch.account_id")
+                .await?;
         }
         let mut owner_team_path = current.owner_team_path.clone();
         if let Some(owner_id) = changes.owner_id.filter(|owner| *owner != current.owner_id) {
-            owner_team_path = resolve_owner(&mut transaction, caller, Some(owner_id), "patch.owner_id").await?.1;
+            owner_team_path =
+                resolve_owner(&mut transaction, caller, Some(owner_id), "patch.owner_id")
+                    .await?
+                    .1;
         }
-        let (mut updated, changed) = contact::apply_contact_changes(&current, &changes, replace_important_dates);
+        let (mut updated, changed) =
+            contact::apply_contact_changes(&current, &changes, replace_important_dates);
         if changed.is_empty() {
             return Ok(current);
         }
@@ -495,18 +622,28 @@ impl Accounts {
         Ok(updated)
     }
 
-    pub async fn archive_contact(&self, caller: &Caller, id: Uuid, expected_version: Option<i64>) -> Result<Contact> {
+    pub async fn archive_contact(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected_version: Option<i64>,
+    ) -> Result<Contact> {
         let mut transaction = self.pool.begin().await?;
-        let mut contact = locked_contact_for_change(&mut transaction, caller, id, expected_version).await?;
+        let mut contact =
+            locked_contact_for_change(&mut transaction, caller, id, expected_version).await?;
         if contact.status == RecordStatus::Archived {
-            return Err(AccountsError::FailedPrecondition(format!("contact {id} is already archived")));
+            return Err(AccountsError::FailedPrecondition(format!(
+                "contact {id} is already archived"
+            )));
         }
         contact.status = RecordStatus::Archived;
         contact.version += 1;
         contact.updated_at = crm_platform::time::now();
         store::update_contact(&mut transaction, &contact).await?;
-        self.publish_contact(&mut transaction, &contact, |contact| pb::ContactArchived { contact: Some(contact) })
-            .await?;
+        self.publish_contact(&mut transaction, &contact, |contact| pb::ContactArchived {
+            contact: Some(contact),
+        })
+        .await?;
         self.outbox.commit(transaction).await?;
         Ok(contact)
     }
@@ -519,16 +656,28 @@ impl Accounts {
         page: &Page,
     ) -> Result<Listing<Contact>> {
         let mut connection = self.pool.acquire().await?;
-        let mut records = store::list_contacts(&mut connection, &caller.visibility(), filter, sort, page).await?;
+        let mut records =
+            store::list_contacts(&mut connection, &caller.visibility(), filter, sort, page).await?;
         let next_page_token = next_page(&mut records, page, |c| {
             store::cursor_after(sort, &c.full_name, c.created_at, c.updated_at, c.id).encode()
         });
-        Ok(Listing { records, next_page_token })
+        Ok(Listing {
+            records,
+            next_page_token,
+        })
     }
 
-    pub async fn merge_contacts(&self, caller: &Caller, survivor_id: Uuid, duplicate_id: Uuid) -> Result<(Contact, Uuid)> {
+    pub async fn merge_contacts(
+        &self,
+        caller: &Caller,
+        survivor_id: Uuid,
+        duplicate_id: Uuid,
+    ) -> Result<(Contact, Uuid)> {
         if survivor_id == duplicate_id {
-            return Err(AccountsError::invalid("duplicate_id", "must differ from survivor_id"));
+            return Err(AccountsError::invalid(
+                "duplicate_id",
+                "must differ from survivor_id",
+            ));
         }
         let mut transaction = self.pool.begin().await?;
         let (first, second) = if survivor_id < duplicate_id {
@@ -538,10 +687,17 @@ impl Accounts {
         };
         let first = locked_contact_for_change(&mut transaction, caller, first, None).await?;
         let second = locked_contact_for_change(&mut transaction, caller, second, None).await?;
-        let (survivor, duplicate) = if first.id == survivor_id { (first, second) } else { (second, first) };
+        let (survivor, duplicate) = if first.id == survivor_id {
+            (first, second)
+        } else {
+            (second, first)
+        };
         for contact in [&survivor, &duplicate] {
             if contact.status != RecordStatus::Active {
-                return Err(AccountsError::FailedPrecondition(format!("contact {} is not active", contact.id)));
+                return Err(AccountsError::FailedPrecondition(format!(
+                    "contact {} is not active",
+                    contact.id
+                )));
             }
         }
         let (mut merged, _) = contact::merge_contact_into_survivor(&survivor, &duplicate);
@@ -643,7 +799,10 @@ async fn resolve_owner(
         ));
     }
     let Some(team_path) = store::user_team(connection, owner_id).await? else {
-        return Err(AccountsError::invalid(field, "is not a user known to this service"));
+        return Err(AccountsError::invalid(
+            field,
+            "is not a user known to this service",
+        ));
     };
     if !can_access(caller, owner_id, &team_path) {
         return Err(AccountsError::PermissionDenied(format!(
@@ -663,11 +822,18 @@ async fn accessible_active_account(
     match store::get_account(connection, id).await? {
         Some(stored)
             if stored.record.status == RecordStatus::Active
-                && can_access(caller, stored.record.owner_id, &stored.record.owner_team_path) =>
+                && can_access(
+                    caller,
+                    stored.record.owner_id,
+                    &stored.record.owner_team_path,
+                ) =>
         {
             Ok(stored.record)
         }
-        _ => Err(AccountsError::invalid(field, "is not an active account you can see")),
+        _ => Err(AccountsError::invalid(
+            field,
+            "is not an active account you can see",
+        )),
     }
 }
 
@@ -680,10 +846,17 @@ async fn locked_account_for_change(
 ) -> Result<Account> {
     let account = match store::lock_account(connection, id).await? {
         Some(account) if can_access(caller, account.owner_id, &account.owner_team_path) => account,
-        _ => return Err(AccountsError::NotFound { kind: "account", id }),
+        _ => {
+            return Err(AccountsError::NotFound {
+                kind: "account",
+                id,
+            });
+        }
     };
     if let Some(into) = account.merged_into_account_id {
-        return Err(AccountsError::FailedPrecondition(format!("account {id} was merged into {into}")));
+        return Err(AccountsError::FailedPrecondition(format!(
+            "account {id} was merged into {into}"
+        )));
     }
     if let Some(expected) = expected_version
         && expected != account.version
@@ -698,10 +871,16 @@ async fn locked_account_for_change(
     Ok(account)
 }
 
-async fn locked_active_account(connection: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<Account> {
+async fn locked_active_account(
+    connection: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Account> {
     let account = locked_account_for_change(connection, caller, id, None).await?;
     if account.status != RecordStatus::Active {
-        return Err(AccountsError::FailedPrecondition(format!("account {id} is not active")));
+        return Err(AccountsError::FailedPrecondition(format!(
+            "account {id} is not active"
+        )));
     }
     Ok(account)
 }
@@ -714,10 +893,17 @@ async fn locked_contact_for_change(
 ) -> Result<Contact> {
     let contact = match store::lock_contact(connection, id).await? {
         Some(contact) if can_access(caller, contact.owner_id, &contact.owner_team_path) => contact,
-        _ => return Err(AccountsError::NotFound { kind: "contact", id }),
+        _ => {
+            return Err(AccountsError::NotFound {
+                kind: "contact",
+                id,
+            });
+        }
     };
     if let Some(into) = contact.merged_into_contact_id {
-        return Err(AccountsError::FailedPrecondition(format!("contact {id} was merged into {into}")));
+        return Err(AccountsError::FailedPrecondition(format!(
+            "contact {id} was merged into {into}"
+        )));
     }
     if let Some(expected) = expected_version
         && expected != contact.version
@@ -747,7 +933,10 @@ fn describe_matches(scored: &[ScoredCandidate]) -> String {
         .filter(|candidate| candidate.is_likely())
         .map(|candidate| {
             if candidate.visible {
-                format!("{} ({}, score {})", candidate.display_name, candidate.id, candidate.score)
+                format!(
+                    "{} ({}, score {})",
+                    candidate.display_name, candidate.id, candidate.score
+                )
             } else {
                 format!("a record owned by another team (score {})", candidate.score)
             }

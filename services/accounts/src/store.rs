@@ -64,7 +64,8 @@ impl From<AccountRow> for Stored<Account> {
                 parent_account_id: row.parent_account_id,
                 industry: row.industry,
                 region: row.region,
-                size: CompanySize::try_from(i32::from(row.size)).unwrap_or(CompanySize::Unspecified),
+                size: CompanySize::try_from(i32::from(row.size))
+                    .unwrap_or(CompanySize::Unspecified),
                 website: row.website,
                 phone: row.phone,
                 owner_id: row.owner_id,
@@ -116,7 +117,8 @@ impl From<ContactRow> for Stored<Contact> {
                 phone: row.phone,
                 mobile: row.mobile,
                 wechat: row.wechat,
-                buying_role: BuyingRole::try_from(i32::from(row.buying_role)).unwrap_or(BuyingRole::Unspecified),
+                buying_role: BuyingRole::try_from(i32::from(row.buying_role))
+                    .unwrap_or(BuyingRole::Unspecified),
                 important_dates: row.important_dates.0,
                 owner_id: row.owner_id,
                 owner_team_path: row.owner_team_path,
@@ -133,7 +135,11 @@ impl From<ContactRow> for Stored<Contact> {
 // ---- accounts ----
 
 /// Inserts unless the id exists; `false` when it did (a retried create).
-pub async fn insert_account(connection: &mut PgConnection, account: &Account, created_by: Uuid) -> sqlx::Result<bool> {
+pub async fn insert_account(
+    connection: &mut PgConnection,
+    account: &Account,
+    created_by: Uuid,
+) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
         "INSERT INTO accounts (id, name, name_key, domain, parent_account_id, industry, region, size, \
          website, phone, owner_id, owner_team_path, tags, custom_fields, status, version, created_by, \
@@ -165,21 +171,30 @@ pub async fn insert_account(connection: &mut PgConnection, account: &Account, cr
     Ok(inserted == 1)
 }
 
-pub async fn get_account(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Stored<Account>>> {
-    let row: Option<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(connection)
-        .await?;
+pub async fn get_account(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<Stored<Account>>> {
+    let row: Option<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(connection)
+    .await?;
     Ok(row.map(Stored::from))
 }
 
 /// Reads and locks the account for the rest of the transaction.
-pub async fn lock_account(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Account>> {
-    let row: Option<AccountRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1 FOR UPDATE")))
-            .bind(id)
-            .fetch_optional(connection)
-            .await?;
+pub async fn lock_account(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<Account>> {
+    let row: Option<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id)
+    .fetch_optional(connection)
+    .await?;
     Ok(row.map(|row| Stored::from(row).record))
 }
 
@@ -215,7 +230,11 @@ pub async fn update_account(connection: &mut PgConnection, account: &Account) ->
 }
 
 /// True when `descendant` is `ancestor` or lies below it in the account hierarchy.
-pub async fn is_in_subtree(connection: &mut PgConnection, descendant: Uuid, ancestor: Uuid) -> sqlx::Result<bool> {
+pub async fn is_in_subtree(
+    connection: &mut PgConnection,
+    descendant: Uuid,
+    ancestor: Uuid,
+) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "WITH RECURSIVE up(id, parent_account_id, depth) AS ( \
            SELECT id, parent_account_id, 0 FROM accounts WHERE id = $1 \
@@ -250,11 +269,18 @@ pub async fn account_duplicate_candidates(
     .bind(exclude)
     .fetch_all(connection)
     .await?;
-    Ok(rows.into_iter().map(|row| Stored::from(row).record).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| Stored::from(row).record)
+        .collect())
 }
 
 /// Moves the duplicate's contacts to the survivor; returns the moved ids.
-pub async fn move_contacts(connection: &mut PgConnection, from: Uuid, to: Uuid) -> sqlx::Result<Vec<Uuid>> {
+pub async fn move_contacts(
+    connection: &mut PgConnection,
+    from: Uuid,
+    to: Uuid,
+) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
         "UPDATE contacts SET account_id = $2, version = version + 1, updated_at = now() \
          WHERE account_id = $1 RETURNING id",
@@ -266,7 +292,11 @@ pub async fn move_contacts(connection: &mut PgConnection, from: Uuid, to: Uuid) 
 }
 
 /// Re-parents the duplicate's child accounts (except the survivor itself).
-pub async fn move_child_accounts(connection: &mut PgConnection, from: Uuid, to: Uuid) -> sqlx::Result<Vec<Uuid>> {
+pub async fn move_child_accounts(
+    connection: &mut PgConnection,
+    from: Uuid,
+    to: Uuid,
+) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar(
         "UPDATE accounts SET parent_account_id = $2, version = version + 1, updated_at = now() \
          WHERE parent_account_id = $1 AND id <> $2 RETURNING id",
@@ -307,7 +337,11 @@ pub enum SortColumn {
 
 impl Sort {
     pub fn key(&self) -> String {
-        format!("{:?}:{}", self.column, if self.descending { "desc" } else { "asc" })
+        format!(
+            "{:?}:{}",
+            self.column,
+            if self.descending { "desc" } else { "asc" }
+        )
     }
 
     fn sql_column(&self, name_column: &str) -> String {
@@ -326,13 +360,16 @@ pub async fn list_accounts(
     sort: Sort,
     page: &Page,
 ) -> sqlx::Result<Vec<Account>> {
-    let mut query = QueryBuilder::<Postgres>::new(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE true"));
+    let mut query =
+        QueryBuilder::<Postgres>::new(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE true"));
     if !filter.include_archived {
         query.push(" AND status = 1");
     }
     push_visibility(&mut query, visibility);
     if let Some(text) = &filter.name_contains {
-        query.push(" AND name ILIKE ").push_bind(contains_pattern(text));
+        query
+            .push(" AND name ILIKE ")
+            .push_bind(contains_pattern(text));
     }
     if let Some(industry) = &filter.industry {
         query.push(" AND industry = ").push_bind(industry.clone());
@@ -347,18 +384,30 @@ pub async fn list_accounts(
         query.push(" AND parent_account_id = ").push_bind(parent);
     }
     if let Some(tag) = &filter.tag {
-        query.push(" AND ").push_bind(tag.to_lowercase()).push(" = ANY(tags)");
+        query
+            .push(" AND ")
+            .push_bind(tag.to_lowercase())
+            .push(" = ANY(tags)");
     }
     if let Some(size) = filter.size {
         query.push(" AND size = ").push_bind(size as i16);
     }
     push_keyset(&mut query, sort, "name", page);
     let rows: Vec<AccountRow> = query.build_query_as().fetch_all(connection).await?;
-    Ok(rows.into_iter().map(|row| Stored::from(row).record).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| Stored::from(row).record)
+        .collect())
 }
 
 /// The cursor for the row after which the next page starts.
-pub fn cursor_after(sort: Sort, name: &str, created_at: DateTime<Utc>, updated_at: DateTime<Utc>, id: Uuid) -> Cursor {
+pub fn cursor_after(
+    sort: Sort,
+    name: &str,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    id: Uuid,
+) -> Cursor {
     let sort_key = match sort.column {
         SortColumn::CreatedAt => created_at.to_rfc3339(),
         SortColumn::UpdatedAt => updated_at.to_rfc3339(),
@@ -376,7 +425,9 @@ fn push_visibility(query: &mut QueryBuilder<Postgres>, visibility: &Visibility) 
         Visibility::All => {}
         // Team paths are validated to [a-z0-9-/], so they hold no LIKE wildcards.
         Visibility::TeamSubtree(path) => {
-            query.push(" AND owner_team_path LIKE ").push_bind(format!("{path}%"));
+            query
+                .push(" AND owner_team_path LIKE ")
+                .push_bind(format!("{path}%"));
         }
         Visibility::Own(user_id) => {
             query.push(" AND owner_id = ").push_bind(*user_id);
@@ -386,7 +437,11 @@ fn push_visibility(query: &mut QueryBuilder<Postgres>, visibility: &Visibility) 
 
 fn push_keyset(query: &mut QueryBuilder<Postgres>, sort: Sort, name_column: &str, page: &Page) {
     let column = sort.sql_column(name_column);
-    let (comparison, direction) = if sort.descending { ("<", "DESC") } else { (">", "ASC") };
+    let (comparison, direction) = if sort.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
     if let Some(cursor) = &page.after {
         query.push(format!(" AND ({column}, id) {comparison} ("));
         match sort.column {
@@ -403,18 +458,27 @@ fn push_keyset(query: &mut QueryBuilder<Postgres>, sort: Sort, name_column: &str
         query.push(", ").push_bind(cursor.id).push(")");
     }
     query
-        .push(format!(" ORDER BY {column} {direction}, id {direction} LIMIT "))
+        .push(format!(
+            " ORDER BY {column} {direction}, id {direction} LIMIT "
+        ))
         .push_bind(page.fetch_limit());
 }
 
 fn contains_pattern(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
 // ---- contacts ----
 
-pub async fn insert_contact(connection: &mut PgConnection, contact: &Contact, created_by: Uuid) -> sqlx::Result<bool> {
+pub async fn insert_contact(
+    connection: &mut PgConnection,
+    contact: &Contact,
+    created_by: Uuid,
+) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
         "INSERT INTO contacts (id, account_id, full_name, name_key, title, email, phone, mobile, wechat, \
          buying_role, important_dates, owner_id, owner_team_path, status, version, created_by, created_at, updated_at) \
@@ -444,20 +508,29 @@ pub async fn insert_contact(connection: &mut PgConnection, contact: &Contact, cr
     Ok(inserted == 1)
 }
 
-pub async fn get_contact(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Stored<Contact>>> {
-    let row: Option<ContactRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(connection)
-        .await?;
+pub async fn get_contact(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<Stored<Contact>>> {
+    let row: Option<ContactRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(connection)
+    .await?;
     Ok(row.map(Stored::from))
 }
 
-pub async fn lock_contact(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Contact>> {
-    let row: Option<ContactRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE")))
-            .bind(id)
-            .fetch_optional(connection)
-            .await?;
+pub async fn lock_contact(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<Contact>> {
+    let row: Option<ContactRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id)
+    .fetch_optional(connection)
+    .await?;
     Ok(row.map(|row| Stored::from(row).record))
 }
 
@@ -512,7 +585,10 @@ pub async fn contact_duplicate_candidates(
     .bind(exclude)
     .fetch_all(connection)
     .await?;
-    Ok(rows.into_iter().map(|row| Stored::from(row).record).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| Stored::from(row).record)
+        .collect())
 }
 
 #[derive(Clone, Debug, Default)]
@@ -532,7 +608,8 @@ pub async fn list_contacts(
     sort: Sort,
     page: &Page,
 ) -> sqlx::Result<Vec<Contact>> {
-    let mut query = QueryBuilder::<Postgres>::new(format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE true"));
+    let mut query =
+        QueryBuilder::<Postgres>::new(format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE true"));
     if !filter.include_archived {
         query.push(" AND status = 1");
     }
@@ -541,7 +618,9 @@ pub async fn list_contacts(
         query.push(" AND account_id = ").push_bind(account_id);
     }
     if let Some(text) = &filter.name_contains {
-        query.push(" AND full_name ILIKE ").push_bind(contains_pattern(text));
+        query
+            .push(" AND full_name ILIKE ")
+            .push_bind(contains_pattern(text));
     }
     if let Some(email) = &filter.email {
         query.push(" AND email = ").push_bind(email.clone());
@@ -554,7 +633,10 @@ pub async fn list_contacts(
     }
     push_keyset(&mut query, sort, "full_name", page);
     let rows: Vec<ContactRow> = query.build_query_as().fetch_all(connection).await?;
-    Ok(rows.into_iter().map(|row| Stored::from(row).record).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| Stored::from(row).record)
+        .collect())
 }
 
 // ---- merges and users ----
@@ -570,7 +652,10 @@ pub struct MergeRecord<'a> {
     pub moved: &'a serde_json::Value,
 }
 
-pub async fn insert_merge(connection: &mut PgConnection, merge: &MergeRecord<'_>) -> sqlx::Result<()> {
+pub async fn insert_merge(
+    connection: &mut PgConnection,
+    merge: &MergeRecord<'_>,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO merges (id, kind, survivor_id, duplicate_id, merged_by, survivor_before, duplicate_before, moved) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -602,7 +687,10 @@ pub async fn remember_user(connection: &mut PgConnection, caller: &Caller) -> sq
     Ok(())
 }
 
-pub async fn user_team(connection: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Option<String>> {
+pub async fn user_team(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT team_path FROM known_users WHERE user_id = $1")
         .bind(user_id)
         .fetch_optional(connection)

@@ -25,7 +25,11 @@ impl Harness {
         Self { app, client }
     }
 
-    async fn create(&self, caller: &Caller, input: pb::AccountInput) -> Result<pb::CreateAccountResponse, tonic::Status> {
+    async fn create(
+        &self,
+        caller: &Caller,
+        input: pb::AccountInput,
+    ) -> Result<pb::CreateAccountResponse, tonic::Status> {
         self.client
             .clone()
             .create_account(authorized(
@@ -57,7 +61,9 @@ impl Harness {
         self.client
             .clone()
             .get_account(authorized(
-                pb::GetAccountRequest { account_id: id.into() },
+                pb::GetAccountRequest {
+                    account_id: id.into(),
+                },
                 &self.app.token(caller),
             ))
             .await
@@ -145,11 +151,17 @@ async fn an_account_is_created_read_updated_and_archived() {
     let listed = harness
         .client
         .clone()
-        .list_accounts(authorized(pb::ListAccountsRequest::default(), &harness.app.token(&ravi)))
+        .list_accounts(authorized(
+            pb::ListAccountsRequest::default(),
+            &harness.app.token(&ravi),
+        ))
         .await
         .unwrap()
         .into_inner();
-    assert!(listed.accounts.is_empty(), "archived accounts leave the default listing");
+    assert!(
+        listed.accounts.is_empty(),
+        "archived accounts leave the default listing"
+    );
 }
 
 #[tokio::test]
@@ -178,8 +190,16 @@ async fn invalid_input_is_refused_with_field_violations_and_nothing_is_written()
         .iter()
         .map(|v| v.field.clone())
         .collect();
-    for field in ["account.name", "account.website", "account.phone", "account.parent_account_id"] {
-        assert!(fields.iter().any(|f| f == field), "{field} missing in {fields:?}");
+    for field in [
+        "account.name",
+        "account.website",
+        "account.phone",
+        "account.parent_account_id",
+    ] {
+        assert!(
+            fields.iter().any(|f| f == field),
+            "{field} missing in {fields:?}"
+        );
     }
     // An unknown parent is a field problem too, found only in the database.
     let status = harness
@@ -211,7 +231,10 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
     let status = harness
         .client
         .clone()
-        .list_accounts(authorized(pb::ListAccountsRequest::default(), "eyJhbGciOiJIUzI1NiJ9.e30.forged"))
+        .list_accounts(authorized(
+            pb::ListAccountsRequest::default(),
+            "eyJhbGciOiJIUzI1NiJ9.e30.forged",
+        ))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
@@ -249,7 +272,11 @@ async fn duplicates_are_reported_on_create_and_rejected_by_policy() {
     let candidate = &second.possible_duplicates[0];
     assert_eq!(candidate.id, original.id);
     assert!(candidate.score >= 70, "score {}", candidate.score);
-    assert!(candidate.reasons.contains(&(pb::MatchReason::SameDomain as i32)));
+    assert!(
+        candidate
+            .reasons
+            .contains(&(pb::MatchReason::SameDomain as i32))
+    );
 
     // Another rep's duplicate is reported without revealing it.
     let nora = user("rep", EAST_1);
@@ -271,7 +298,11 @@ async fn duplicates_are_reported_on_create_and_rejected_by_policy() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::AlreadyExists);
-    assert!(status.message().contains("owned by another team"), "{}", status.message());
+    assert!(
+        status.message().contains("owned by another team"),
+        "{}",
+        status.message()
+    );
     assert!(!status.message().contains(&original.id));
     assert_eq!(harness.count("SELECT count(*) FROM accounts").await, 2);
 }
@@ -356,7 +387,10 @@ async fn merging_moves_contacts_and_children_and_keeps_an_audit() {
         .unwrap()
         .into_inner();
     let kept = merged.survivor.unwrap();
-    assert_eq!(kept.industry, "Manufacturing", "empty survivor fields are filled");
+    assert_eq!(
+        kept.industry, "Manufacturing",
+        "empty survivor fields are filled"
+    );
     assert_eq!(kept.name, "Contoso", "survivor values stand");
     assert_eq!(kept.tags, vec!["key", "expo"]);
     assert_eq!((merged.contacts_moved, merged.child_accounts_moved), (1, 1));
@@ -365,7 +399,9 @@ async fn merging_moves_contacts_and_children_and_keeps_an_audit() {
         .client
         .clone()
         .get_contact(authorized(
-            pb::GetContactRequest { contact_id: contact.id.clone() },
+            pb::GetContactRequest {
+                contact_id: contact.id.clone(),
+            },
             &harness.app.token(&mei),
         ))
         .await
@@ -374,11 +410,23 @@ async fn merging_moves_contacts_and_children_and_keeps_an_audit() {
         .contact
         .unwrap();
     assert_eq!(moved_contact.account_id, survivor.id);
-    assert_eq!(harness.get(&mei, &child.id).await.unwrap().parent_account_id, survivor.id);
+    assert_eq!(
+        harness
+            .get(&mei, &child.id)
+            .await
+            .unwrap()
+            .parent_account_id,
+        survivor.id
+    );
     let retired = harness.get(&mei, &duplicate.id).await.unwrap();
     assert_eq!(retired.status, pb::AccountStatus::Merged as i32);
     assert_eq!(retired.merged_into_account_id, survivor.id);
-    assert_eq!(harness.count("SELECT count(*) FROM merges WHERE kind = 'account'").await, 1);
+    assert_eq!(
+        harness
+            .count("SELECT count(*) FROM merges WHERE kind = 'account'")
+            .await,
+        1
+    );
 
     // Merging again is refused: the duplicate is gone.
     let status = harness
@@ -414,7 +462,10 @@ async fn each_role_sees_exactly_its_own_team_or_everything() {
             let mut names: Vec<String> = harness
                 .client
                 .clone()
-                .list_accounts(authorized(pb::ListAccountsRequest::default(), &harness.app.token(&caller)))
+                .list_accounts(authorized(
+                    pb::ListAccountsRequest::default(),
+                    &harness.app.token(&caller),
+                ))
                 .await
                 .unwrap()
                 .into_inner()
@@ -428,12 +479,21 @@ async fn each_role_sees_exactly_its_own_team_or_everything() {
     };
     assert_eq!(names(ravi.clone()).await, vec!["Contoso"]);
     assert_eq!(names(mei.clone()).await, vec!["Contoso", "Fabrikam"]);
-    assert_eq!(names(ada.clone()).await, vec!["Contoso", "Fabrikam", "Initech"]);
+    assert_eq!(
+        names(ada.clone()).await,
+        vec!["Contoso", "Fabrikam", "Initech"]
+    );
     assert_eq!(names(wes.clone()).await, vec!["Initech"]);
 
     // Reading or changing a record out of reach looks like it does not exist.
-    assert_eq!(harness.get(&nora, &ravis.id).await.unwrap_err().code(), Code::NotFound);
-    assert_eq!(harness.get(&mei, &wes_s.id).await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(
+        harness.get(&nora, &ravis.id).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    assert_eq!(
+        harness.get(&mei, &wes_s.id).await.unwrap_err().code(),
+        Code::NotFound
+    );
     assert!(harness.get(&mei, &noras.id).await.is_ok());
     let status = harness
         .client
@@ -498,7 +558,9 @@ async fn listing_pages_through_every_account_once_in_sort_order() {
     let harness = Harness::start().await;
     let ada = user("admin", "/northwind");
     let mut expected = Vec::new();
-    for name in ["Delta", "alpha", "Echo", "Charlie", "Bravo", "Golf", "Foxtrot"] {
+    for name in [
+        "Delta", "alpha", "Echo", "Charlie", "Bravo", "Golf", "Foxtrot",
+    ] {
         harness.create_named(&ada, name).await;
         expected.push(name.to_owned());
     }
@@ -530,10 +592,11 @@ async fn listing_pages_through_every_account_once_in_sort_order() {
             break;
         }
     }
-    let database_order: Vec<String> = sqlx::query_scalar("SELECT name FROM accounts ORDER BY name DESC, id DESC")
-        .fetch_all(harness.app.pool("accounts"))
-        .await
-        .unwrap();
+    let database_order: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM accounts ORDER BY name DESC, id DESC")
+            .fetch_all(harness.app.pool("accounts"))
+            .await
+            .unwrap();
     assert_eq!(seen, database_order);
     assert_eq!(seen.len(), expected.len());
 
@@ -569,8 +632,14 @@ async fn a_stale_version_is_refused_and_a_retried_create_returns_the_first_resul
         expected_version: version,
     };
     let mut client = harness.client.clone();
-    client.update_account(authorized(update(1), &harness.app.token(&ravi))).await.unwrap();
-    let status = client.update_account(authorized(update(1), &harness.app.token(&ravi))).await.unwrap_err();
+    client
+        .update_account(authorized(update(1), &harness.app.token(&ravi)))
+        .await
+        .unwrap();
+    let status = client
+        .update_account(authorized(update(1), &harness.app.token(&ravi)))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::Aborted);
 
     let id = uuid::Uuid::now_v7().to_string();
@@ -582,11 +651,23 @@ async fn a_stale_version_is_refused_and_a_retried_create_returns_the_first_resul
         account_id: id.clone(),
         ..Default::default()
     };
-    let first = client.create_account(authorized(request(), &harness.app.token(&ravi))).await.unwrap().into_inner();
-    let retry = client.create_account(authorized(request(), &harness.app.token(&ravi))).await.unwrap().into_inner();
+    let first = client
+        .create_account(authorized(request(), &harness.app.token(&ravi)))
+        .await
+        .unwrap()
+        .into_inner();
+    let retry = client
+        .create_account(authorized(request(), &harness.app.token(&ravi)))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(first.account, retry.account);
     assert_eq!(
-        harness.count(&format!("SELECT count(*) FROM outbox WHERE aggregate_id = '{id}'")).await,
+        harness
+            .count(&format!(
+                "SELECT count(*) FROM outbox WHERE aggregate_id = '{id}'"
+            ))
+            .await,
         1,
         "one event for one account"
     );
@@ -615,27 +696,45 @@ async fn contacts_are_validated_deduplicated_and_listed_per_account() {
         ..Default::default()
     };
     let zhang = client
-        .create_contact(authorized(create("zhang@contoso.cn", "Zhang Wei", pb::DuplicatePolicy::Report), &harness.app.token(&ravi)))
+        .create_contact(authorized(
+            create("zhang@contoso.cn", "Zhang Wei", pb::DuplicatePolicy::Report),
+            &harness.app.token(&ravi),
+        ))
         .await
         .unwrap()
         .into_inner();
     assert!(zhang.possible_duplicates.is_empty());
     let contact = zhang.contact.unwrap();
-    assert_eq!(contact.owner_id, ravi.user_id.to_string(), "a contact belongs to the account's owner");
+    assert_eq!(
+        contact.owner_id,
+        ravi.user_id.to_string(),
+        "a contact belongs to the account's owner"
+    );
 
     let status = client
-        .create_contact(authorized(create("ZHANG@Contoso.cn", "W. Zhang", pb::DuplicatePolicy::Reject), &harness.app.token(&ravi)))
+        .create_contact(authorized(
+            create("ZHANG@Contoso.cn", "W. Zhang", pb::DuplicatePolicy::Reject),
+            &harness.app.token(&ravi),
+        ))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::AlreadyExists);
 
     let status = client
-        .create_contact(authorized(create("zhang@", "Zhang", pb::DuplicatePolicy::Report), &harness.app.token(&ravi)))
+        .create_contact(authorized(
+            create("zhang@", "Zhang", pb::DuplicatePolicy::Report),
+            &harness.app.token(&ravi),
+        ))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(
-        status.get_error_details().bad_request().unwrap().field_violations[0].field,
+        status
+            .get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
         "contact.email"
     );
 
@@ -691,24 +790,49 @@ async fn every_change_is_published_as_an_event_in_order() {
     let context = harness.app.services.context("accounts").unwrap();
     let stream_name = context.naming.stream("accounts");
     let jetstream = context.jetstream.clone();
-    eventually(Duration::from_secs(10), "three events in the stream", || {
-        let jetstream = jetstream.clone();
-        let stream_name = stream_name.clone();
-        async move {
-            match jetstream.get_stream(&stream_name).await {
-                Ok(mut stream) => stream.info().await.map(|info| info.state.messages == 3).unwrap_or(false),
-                Err(_) => false,
+    eventually(
+        Duration::from_secs(10),
+        "three events in the stream",
+        || {
+            let jetstream = jetstream.clone();
+            let stream_name = stream_name.clone();
+            async move {
+                match jetstream.get_stream(&stream_name).await {
+                    Ok(mut stream) => stream
+                        .info()
+                        .await
+                        .map(|info| info.state.messages == 3)
+                        .unwrap_or(false),
+                    Err(_) => false,
+                }
             }
-        }
-    })
+        },
+    )
     .await;
     let stream = jetstream.get_stream(&stream_name).await.unwrap();
     let mut types = Vec::new();
     for sequence in 1..=3 {
         let message = stream.get_raw_message(sequence).await.unwrap();
-        assert_eq!(message.headers.get(headers::AGGREGATE_ID).unwrap().as_str(), account.id);
-        assert_eq!(message.headers.get(headers::AGGREGATE_VERSION).unwrap().as_str(), sequence.to_string());
-        types.push(message.headers.get(headers::EVENT_TYPE).unwrap().as_str().to_owned());
+        assert_eq!(
+            message.headers.get(headers::AGGREGATE_ID).unwrap().as_str(),
+            account.id
+        );
+        assert_eq!(
+            message
+                .headers
+                .get(headers::AGGREGATE_VERSION)
+                .unwrap()
+                .as_str(),
+            sequence.to_string()
+        );
+        types.push(
+            message
+                .headers
+                .get(headers::EVENT_TYPE)
+                .unwrap()
+                .as_str()
+                .to_owned(),
+        );
         if sequence == 2 {
             let event: pb::AccountUpdated = prost::Message::decode(message.payload).unwrap();
             assert_eq!(event.changed_fields, vec!["industry"]);
@@ -751,7 +875,10 @@ async fn graceful_shutdown_completes_an_in_flight_call() {
     let ravi = user("rep", EAST_1);
     // Hold a lock that makes the next create wait inside its transaction.
     let mut blocker = harness.app.pool("accounts").begin().await.unwrap();
-    sqlx::query("LOCK TABLE known_users IN EXCLUSIVE MODE").execute(&mut *blocker).await.unwrap();
+    sqlx::query("LOCK TABLE known_users IN EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
     let in_flight = {
         let mut client = harness.client.clone();
         let token = harness.app.token(&ravi);
@@ -794,7 +921,10 @@ async fn graceful_shutdown_completes_an_in_flight_call() {
     assert!(!in_flight.is_finished());
 
     blocker.commit().await.unwrap();
-    let response = in_flight.await.unwrap().expect("the in-flight call completes");
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight call completes");
     assert_eq!(response.into_inner().account.unwrap().name, "Contoso");
     tokio::time::timeout(Duration::from_secs(10), harness.app.services.wait())
         .await

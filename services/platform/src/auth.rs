@@ -187,7 +187,12 @@ impl JwtVerifier {
         let keys = settings
             .verification_keys
             .iter()
-            .map(|(kid, secret)| (kid.clone(), DecodingKey::from_secret(secret.expose().as_bytes())))
+            .map(|(kid, secret)| {
+                (
+                    kid.clone(),
+                    DecodingKey::from_secret(secret.expose().as_bytes()),
+                )
+            })
             .collect();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[&settings.issuer]);
@@ -200,12 +205,13 @@ impl JwtVerifier {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid)?;
         let kid = header.kid.ok_or(AuthError::UnknownKey)?;
         let key = self.keys.get(&kid).ok_or(AuthError::UnknownKey)?;
-        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|error| {
-            match error.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-                _ => AuthError::Invalid,
-            }
-        })?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|error| {
+                match error.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                    _ => AuthError::Invalid,
+                }
+            })?;
         Ok(Caller {
             user_id: data.claims.sub,
             role: data.claims.role,
@@ -214,7 +220,10 @@ impl JwtVerifier {
     }
 
     /// Reads and verifies `authorization: Bearer <token>`.
-    pub fn verify_metadata(&self, metadata: &tonic::metadata::MetadataMap) -> Result<Caller, AuthError> {
+    pub fn verify_metadata(
+        &self,
+        metadata: &tonic::metadata::MetadataMap,
+    ) -> Result<Caller, AuthError> {
         let header = metadata
             .get("authorization")
             .and_then(|value| value.to_str().ok())
@@ -330,7 +339,9 @@ mod tests {
     #[test]
     fn a_signed_token_verifies_to_the_same_caller() {
         let settings = settings(&[("k1", OLD)], "k1");
-        let token = JwtSigner::new(&settings).unwrap().sign(&rep(), Duration::from_secs(60));
+        let token = JwtSigner::new(&settings)
+            .unwrap()
+            .sign(&rep(), Duration::from_secs(60));
         let caller = JwtVerifier::new(&settings).verify(&token).unwrap();
         assert_eq!(caller.role, Role::Rep);
         assert_eq!(caller.team_path.as_str(), "/northwind/east/east-1/");
@@ -344,7 +355,9 @@ mod tests {
         let rotated = settings(&[("k1", OLD), ("k2", NEW)], "k2");
         let verifier = JwtVerifier::new(&rotated);
         assert!(verifier.verify(&old_token).is_ok());
-        let new_token = JwtSigner::new(&rotated).unwrap().sign(&rep(), Duration::from_secs(60));
+        let new_token = JwtSigner::new(&rotated)
+            .unwrap()
+            .sign(&rep(), Duration::from_secs(60));
         assert!(verifier.verify(&new_token).is_ok());
         let retired = JwtVerifier::new(&settings(&[("k2", NEW)], "k2"));
         assert_eq!(retired.verify(&old_token), Err(AuthError::UnknownKey));
@@ -355,9 +368,14 @@ mod tests {
         let settings = settings(&[("k1", OLD)], "k1");
         let forger = JwtSigner::new(&settings_with_same_kid_other_secret()).unwrap();
         let forged = forger.sign(&rep(), Duration::from_secs(60));
-        assert_eq!(JwtVerifier::new(&settings).verify(&forged), Err(AuthError::Invalid));
+        assert_eq!(
+            JwtVerifier::new(&settings).verify(&forged),
+            Err(AuthError::Invalid)
+        );
 
-        let expired = JwtSigner::new(&settings).unwrap().sign(&rep(), Duration::ZERO);
+        let expired = JwtSigner::new(&settings)
+            .unwrap()
+            .sign(&rep(), Duration::ZERO);
         // Zero ttl is inside the 30 s leeway; build one well in the past instead.
         let _ = expired;
         let now = chrono::Utc::now().timestamp() as u64;
@@ -373,9 +391,16 @@ mod tests {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("k1".into());
         let token =
-            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(OLD.as_bytes())).unwrap();
-        assert_eq!(JwtVerifier::new(&settings).verify(&token), Err(AuthError::Expired));
-        assert_eq!(JwtVerifier::new(&settings).verify("garbage"), Err(AuthError::Invalid));
+            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(OLD.as_bytes()))
+                .unwrap();
+        assert_eq!(
+            JwtVerifier::new(&settings).verify(&token),
+            Err(AuthError::Expired)
+        );
+        assert_eq!(
+            JwtVerifier::new(&settings).verify("garbage"),
+            Err(AuthError::Invalid)
+        );
     }
 
     fn settings_with_same_kid_other_secret() -> JwtSettings {

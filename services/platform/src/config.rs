@@ -185,7 +185,10 @@ impl Settings {
         }
         let default_calling_code = source.optional("CRM_DEFAULT_CALLING_CODE");
         if let Some(code) = &default_calling_code
-            && (code.is_empty() || code.len() > 3 || !code.chars().all(|c| c.is_ascii_digit()) || code.starts_with('0'))
+            && (code.is_empty()
+                || code.len() > 3
+                || !code.chars().all(|c| c.is_ascii_digit())
+                || code.starts_with('0'))
         {
             return Err(ConfigError::new(
                 "CRM_DEFAULT_CALLING_CODE",
@@ -203,12 +206,16 @@ impl Settings {
             log_filter: source
                 .optional("CRM_LOG")
                 .or_else(|| source.optional("RUST_LOG"))
-                .unwrap_or_else(|| "info".to_owned()),
+                .unwrap_or_else(|| "info,sqlx::postgres::notice=warn".to_owned()),
             otlp_endpoint: source.optional("OTEL_EXPORTER_OTLP_ENDPOINT"),
             nats_url: source.string("CRM_NATS_URL", "nats://127.0.0.1:4222"),
             postgres_url: Secret::new(postgres_url.trim_end_matches('/')),
             database_urls,
-            database_max_connections: source.number("CRM_DATABASE_MAX_CONNECTIONS", 10, 1..=1000)?,
+            database_max_connections: source.number(
+                "CRM_DATABASE_MAX_CONNECTIONS",
+                10,
+                1..=1000,
+            )?,
             migrate_on_start: source.boolean("CRM_MIGRATE_ON_START", true)?,
             event_namespace,
             outbox: OutboxSettings {
@@ -240,8 +247,9 @@ impl Settings {
 
 /// Reads `KEY=value` lines; `#` starts a comment; surrounding quotes are removed.
 fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| ConfigError::new("CRM_CONFIG_FILE", format!("{}: {error}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        ConfigError::new("CRM_CONFIG_FILE", format!("{}: {error}", path.display()))
+    })?;
     let mut values = BTreeMap::new();
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -261,9 +269,12 @@ fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
 }
 
 fn parse_addr(variable: &str, value: &str) -> Result<SocketAddr, ConfigError> {
-    value
-        .parse()
-        .map_err(|_| ConfigError::new(variable, format!("{value:?} is not an address like 127.0.0.1:50051")))
+    value.parse().map_err(|_| {
+        ConfigError::new(
+            variable,
+            format!("{value:?} is not an address like 127.0.0.1:50051"),
+        )
+    })
 }
 
 /// Parses `250ms`, `5s`, `10m`, `2h`, `7d`.
@@ -301,7 +312,12 @@ impl Source<'_> {
         self.optional(key).unwrap_or_else(|| default.to_owned())
     }
 
-    fn number<T>(&self, key: &str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+    fn number<T>(
+        &self,
+        key: &str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
     where
         T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
     {
@@ -325,7 +341,10 @@ impl Source<'_> {
             None => Ok(default),
             Some("true" | "1" | "yes" | "on") => Ok(true),
             Some("false" | "0" | "no" | "off") => Ok(false),
-            Some(other) => Err(ConfigError::new(key, format!("{other:?} is not true or false"))),
+            Some(other) => Err(ConfigError::new(
+                key,
+                format!("{other:?} is not true or false"),
+            )),
         }
     }
 
@@ -382,11 +401,13 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_variable() {
-        let error = Settings::from_values(&values(&[("CRM_OUTBOX_BATCH_SIZE", "lots")])).unwrap_err();
+        let error =
+            Settings::from_values(&values(&[("CRM_OUTBOX_BATCH_SIZE", "lots")])).unwrap_err();
         assert_eq!(error.variable, "CRM_OUTBOX_BATCH_SIZE");
         let error = Settings::from_values(&values(&[("CRM_GRPC_ADDR", "nowhere")])).unwrap_err();
         assert_eq!(error.variable, "CRM_GRPC_ADDR");
-        let error = Settings::from_values(&values(&[("CRM_OUTBOX_RETENTION", "7 weeks")])).unwrap_err();
+        let error =
+            Settings::from_values(&values(&[("CRM_OUTBOX_RETENTION", "7 weeks")])).unwrap_err();
         assert_eq!(error.variable, "CRM_OUTBOX_RETENTION");
         let error = Settings::from_values(&values(&[("CRM_JWT_KEYS", "k1=short")])).unwrap_err();
         assert_eq!(error.variable, "CRM_JWT_KEYS");
@@ -409,8 +430,16 @@ mod tests {
             "postgres://u@db:5432/acc",
         )]))
         .unwrap();
-        assert_eq!(settings.database_url("accounts").expose(), "postgres://u@db:5432/acc");
-        assert!(settings.database_url("leads").expose().ends_with("/crm_leads"));
+        assert_eq!(
+            settings.database_url("accounts").expose(),
+            "postgres://u@db:5432/acc"
+        );
+        assert!(
+            settings
+                .database_url("leads")
+                .expose()
+                .ends_with("/crm_leads")
+        );
     }
 
     #[test]

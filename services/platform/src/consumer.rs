@@ -4,13 +4,10 @@
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use async_nats::{
-    HeaderMap,
-    jetstream::{
-        self, AckKind,
-        consumer::{AckPolicy, DeliverPolicy, pull},
-        message::PublishMessage,
-    },
+use async_nats::jetstream::{
+    self, AckKind,
+    consumer::{AckPolicy, DeliverPolicy, pull},
+    message::PublishMessage,
 };
 use bytes::Bytes;
 use futures::StreamExt;
@@ -43,7 +40,10 @@ impl ReceivedEvent {
     /// Decodes the payload; a payload that does not decode can never succeed, so it is permanent.
     pub fn decode<M: prost::Message + Default>(&self) -> Result<M, HandlerError> {
         M::decode(self.payload.clone()).map_err(|error| {
-            HandlerError::Permanent(anyhow::anyhow!("payload of {} does not decode: {error}", self.event_type))
+            HandlerError::Permanent(anyhow::anyhow!(
+                "payload of {} does not decode: {error}",
+                self.event_type
+            ))
         })
     }
 }
@@ -68,7 +68,11 @@ pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<(), HandlerError
 
 /// Applies one event inside the consumer's transaction.
 pub trait EventHandler: Send + Sync + 'static {
-    fn handle<'a>(&'a self, connection: &'a mut PgConnection, event: &'a ReceivedEvent) -> HandlerFuture<'a>;
+    fn handle<'a>(
+        &'a self,
+        connection: &'a mut PgConnection,
+        event: &'a ReceivedEvent,
+    ) -> HandlerFuture<'a>;
 }
 
 /// What one consumer listens to.
@@ -225,7 +229,10 @@ impl EventConsumer {
         for message in &messages {
             let deliveries = message.info().map(|info| info.delivered).unwrap_or(1);
             if deliveries > 1 {
-                self.metrics.consumer_redeliveries.get_or_create(&labels).inc();
+                self.metrics
+                    .consumer_redeliveries
+                    .get_or_create(&labels)
+                    .inc();
             }
             let event = match self.parse(message, deliveries) {
                 Ok(event) if !self.spec.subjects.contains(&event.subject) => {
@@ -290,7 +297,10 @@ impl EventConsumer {
                 }
                 Outcome::DeadLetter(error) => {
                     self.dead_letter(message, error).await?;
-                    self.metrics.consumer_dead_letters.get_or_create(&labels).inc();
+                    self.metrics
+                        .consumer_dead_letters
+                        .get_or_create(&labels)
+                        .inc();
                     ack(message, AckKind::Term).await;
                 }
             }
@@ -303,7 +313,9 @@ impl EventConsumer {
         transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         event: &ReceivedEvent,
     ) -> anyhow::Result<Outcome> {
-        sqlx::query("SAVEPOINT consumer_event").execute(&mut **transaction).await?;
+        sqlx::query("SAVEPOINT consumer_event")
+            .execute(&mut **transaction)
+            .await?;
         let inserted = sqlx::query(
             "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
@@ -315,22 +327,32 @@ impl EventConsumer {
         .await?
         .rows_affected();
         if inserted == 0 {
-            sqlx::query("RELEASE SAVEPOINT consumer_event").execute(&mut **transaction).await?;
+            sqlx::query("RELEASE SAVEPOINT consumer_event")
+                .execute(&mut **transaction)
+                .await?;
             return Ok(Outcome::Duplicate);
         }
-        match self.handler.handle(&mut **transaction, event).await {
+        match self.handler.handle(transaction, event).await {
             Ok(()) => {
-                sqlx::query("RELEASE SAVEPOINT consumer_event").execute(&mut **transaction).await?;
+                sqlx::query("RELEASE SAVEPOINT consumer_event")
+                    .execute(&mut **transaction)
+                    .await?;
                 Ok(Outcome::Applied)
             }
             Err(error) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT consumer_event").execute(&mut **transaction).await?;
+                sqlx::query("ROLLBACK TO SAVEPOINT consumer_event")
+                    .execute(&mut **transaction)
+                    .await?;
                 Ok(Outcome::Retry(error))
             }
         }
     }
 
-    fn parse(&self, message: &jetstream::Message, deliveries: i64) -> Result<ReceivedEvent, HandlerError> {
+    fn parse(
+        &self,
+        message: &jetstream::Message,
+        deliveries: i64,
+    ) -> Result<ReceivedEvent, HandlerError> {
         let header = |name: &str| {
             message
                 .headers
@@ -340,11 +362,19 @@ impl EventConsumer {
         };
         let id = header(headers::EVENT_ID)
             .and_then(|id| Uuid::parse_str(&id).ok())
-            .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("event has no valid {} header", headers::EVENT_ID)))?;
+            .ok_or_else(|| {
+                HandlerError::Permanent(anyhow::anyhow!(
+                    "event has no valid {} header",
+                    headers::EVENT_ID
+                ))
+            })?;
         Ok(ReceivedEvent {
             id,
             event_type: header(headers::EVENT_TYPE).unwrap_or_default(),
-            subject: self.naming.base_subject(message.subject.as_str()).to_owned(),
+            subject: self
+                .naming
+                .base_subject(message.subject.as_str())
+                .to_owned(),
             aggregate_id: header(headers::AGGREGATE_ID).unwrap_or_default(),
             aggregate_version: header(headers::AGGREGATE_VERSION)
                 .and_then(|v| v.parse().ok())
@@ -356,8 +386,12 @@ impl EventConsumer {
 
     /// Publishes the event, with its headers and the reason, to the dead-letter subject and
     /// waits for the ack: the original is terminated only once the copy is safe.
-    async fn dead_letter(&self, message: &jetstream::Message, error: &HandlerError) -> anyhow::Result<()> {
-        let mut headers = message.headers.clone().unwrap_or_else(HeaderMap::new);
+    async fn dead_letter(
+        &self,
+        message: &jetstream::Message,
+        error: &HandlerError,
+    ) -> anyhow::Result<()> {
+        let mut headers = message.headers.clone().unwrap_or_default();
         headers.insert(headers::DEAD_LETTER_REASON, error.to_string().as_str());
         headers.insert(headers::ORIGINAL_SUBJECT, message.subject.as_str());
         let deliveries = message.info().map(|info| info.delivered).unwrap_or(1);

@@ -31,7 +31,10 @@ pub async fn ensure_database(url: &Secret) -> anyhow::Result<()> {
             .await?;
     if !exists {
         let statement = format!("CREATE DATABASE \"{}\"", database.replace('"', "\"\""));
-        match sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await {
+        match sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut admin)
+            .await
+        {
             Ok(_) => tracing::info!(database, "created database"),
             // Another process created it between our check and our create.
             Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42P04") => {}

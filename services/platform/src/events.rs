@@ -159,7 +159,10 @@ mod tests {
         assert_eq!(naming.stream("accounts"), "T1A2_CRM_ACCOUNTS");
         let subject = naming.subject("crm.accounts.v1.account_created");
         assert_eq!(subject, "t1a2.crm.accounts.v1.account_created");
-        assert_eq!(naming.base_subject(&subject), "crm.accounts.v1.account_created");
+        assert_eq!(
+            naming.base_subject(&subject),
+            "crm.accounts.v1.account_created"
+        );
         assert_eq!(EventNaming::default().stream("leads"), "CRM_LEADS");
     }
 }

@@ -5,7 +5,9 @@
 //! its outbox relay and lets it mount gRPC services and background tasks. All gRPC services
 //! share one server with health, reflection, request spans and per-method metrics.
 
-use std::{convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
+use std::{
+    convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration,
+};
 
 use async_nats::jetstream;
 use sqlx::{PgPool, migrate::Migrator};
@@ -50,6 +52,12 @@ pub struct ServiceContext {
     pub settings: Arc<Settings>,
     /// Cancelled when background work must stop.
     pub shutdown: CancellationToken,
+}
+
+impl std::fmt::Debug for ServiceModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceModule").field("name", &self.name).finish()
+    }
 }
 
 impl ServiceContext {
@@ -182,7 +190,10 @@ pub async fn migrate(settings: &Settings, modules: &[ServiceModule]) -> anyhow::
 }
 
 /// Starts the modules and serves them until [`RunningServices::shutdown`].
-pub async fn start(settings: Settings, modules: &[ServiceModule]) -> anyhow::Result<RunningServices> {
+pub async fn start(
+    settings: Settings,
+    modules: &[ServiceModule],
+) -> anyhow::Result<RunningServices> {
     let settings = Arc::new(settings);
     let metrics = Metrics::new();
     let naming = EventNaming::new(settings.event_namespace.clone());
@@ -194,7 +205,11 @@ pub async fn start(settings: Settings, modules: &[ServiceModule]) -> anyhow::Res
     let mut pools = Vec::new();
     let mut contexts = Vec::new();
 
-    background.spawn(ensure_dead_letter_stream(jetstream.clone(), naming.clone(), background_shutdown.clone()));
+    background.spawn(ensure_dead_letter_stream(
+        jetstream.clone(),
+        naming.clone(),
+        background_shutdown.clone(),
+    ));
     for module in modules {
         let url = settings.database_url(module.name);
         if settings.migrate_on_start {
@@ -226,7 +241,14 @@ pub async fn start(settings: Settings, modules: &[ServiceModule]) -> anyhow::Res
             settings.consumer.inbox_retention,
             metrics.clone(),
         );
-        background.spawn(run_relay(relay, jetstream.clone(), naming.clone(), module.name, settings.outbox.duplicate_window, background_shutdown.clone()));
+        background.spawn(run_relay(
+            relay,
+            jetstream.clone(),
+            naming.clone(),
+            module.name,
+            settings.outbox.duplicate_window,
+            background_shutdown.clone(),
+        ));
         pools.push((module.name, pool));
         contexts.push(context);
     }
@@ -236,9 +258,13 @@ pub async fn start(settings: Settings, modules: &[ServiceModule]) -> anyhow::Res
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     for name in &mount.grpc_service_names {
-        health_reporter.set_service_status(name, ServingStatus::Serving).await;
+        health_reporter
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
     }
-    health_reporter.set_service_status("", ServingStatus::Serving).await;
+    health_reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crm_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
@@ -259,7 +285,11 @@ pub async fn start(settings: Settings, modules: &[ServiceModule]) -> anyhow::Res
         None => None,
     };
     if let Some(listener) = metrics_listener {
-        background.spawn(serve_metrics(metrics.clone(), listener, background_shutdown.clone()));
+        background.spawn(serve_metrics(
+            metrics.clone(),
+            listener,
+            background_shutdown.clone(),
+        ));
     }
 
     let stop_serving = CancellationToken::new();
@@ -275,7 +305,9 @@ pub async fn start(settings: Settings, modules: &[ServiceModule]) -> anyhow::Res
             async move {
                 signal.cancelled().await;
                 // Load balancers and kubelets see NOT_SERVING while in-flight calls drain.
-                health_reporter.set_service_status("", ServingStatus::NotServing).await;
+                health_reporter
+                    .set_service_status("", ServingStatus::NotServing)
+                    .await;
                 tracing::info!("shutting down: draining in-flight calls");
             }
         };
@@ -304,7 +336,10 @@ pub async fn start(settings: Settings, modules: &[ServiceModule]) -> anyhow::Res
 }
 
 /// Starts the modules and serves until SIGTERM or SIGINT, then shuts down gracefully.
-pub async fn run_until_signalled(settings: Settings, modules: &[ServiceModule]) -> anyhow::Result<()> {
+pub async fn run_until_signalled(
+    settings: Settings,
+    modules: &[ServiceModule],
+) -> anyhow::Result<()> {
     let running = start(settings, modules).await?;
     let trigger = running.shutdown_trigger();
     tokio::spawn(async move {
@@ -378,7 +413,11 @@ async fn run_relay(
     relay.run(shutdown).await;
 }
 
-async fn ensure_dead_letter_stream(jetstream: jetstream::Context, naming: EventNaming, shutdown: CancellationToken) {
+async fn ensure_dead_letter_stream(
+    jetstream: jetstream::Context,
+    naming: EventNaming,
+    shutdown: CancellationToken,
+) {
     let mut backoff = Duration::from_millis(200);
     while let Err(error) = events::ensure_dead_letter_stream(&jetstream, &naming).await {
         tracing::warn!(error = %format!("{error:#}"), "dead-letter stream not ready, retrying");
@@ -390,7 +429,11 @@ async fn ensure_dead_letter_stream(jetstream: jetstream::Context, naming: EventN
     }
 }
 
-async fn serve_metrics(metrics: Metrics, listener: tokio::net::TcpListener, shutdown: CancellationToken) {
+async fn serve_metrics(
+    metrics: Metrics,
+    listener: tokio::net::TcpListener,
+    shutdown: CancellationToken,
+) {
     if let Err(error) = metrics.serve_on(listener, shutdown).await {
         tracing::error!(%error, "metrics endpoint failed");
     }
@@ -399,9 +442,14 @@ async fn serve_metrics(metrics: Metrics, listener: tokio::net::TcpListener, shut
 /// The `main` of a single-service binary: `serve` (the default) or `migrate`. Exits 2 on bad
 /// configuration, 1 when the service fails.
 pub fn main_for(modules: &[ServiceModule]) -> std::process::ExitCode {
-    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
+    let command = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "serve".to_owned());
     if !matches!(command.as_str(), "serve" | "migrate") {
-        eprintln!("usage: {} [serve|migrate]  (configuration from CRM_* environment variables)", modules[0].name);
+        eprintln!(
+            "usage: {} [serve|migrate]  (configuration from CRM_* environment variables)",
+            modules[0].name
+        );
         return std::process::ExitCode::from(2);
     }
     let settings = match Settings::from_env() {
@@ -411,7 +459,10 @@ pub fn main_for(modules: &[ServiceModule]) -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cannot start the async runtime: {error}");

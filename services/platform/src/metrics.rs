@@ -72,7 +72,8 @@ impl Metrics {
         let mut registry = Registry::with_prefix("crm");
         let latency_buckets = || {
             Histogram::new([
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                10.0,
             ])
         };
         let metrics = Self {
@@ -89,17 +90,61 @@ impl Metrics {
             consumer_redeliveries: Family::default(),
             consumer_dead_letters: Family::default(),
         };
-        registry.register("grpc_server_requests", "gRPC calls handled, by status code", metrics.grpc_requests.clone());
-        registry.register("grpc_server_errors", "gRPC calls that ended with a non-OK status", metrics.grpc_errors.clone());
-        registry.register("grpc_server_duration_seconds", "gRPC call latency until response headers", metrics.grpc_duration.clone());
-        registry.register("outbox_backlog", "outbox rows not yet published", metrics.outbox_backlog.clone());
-        registry.register("outbox_oldest_age_seconds", "age of the oldest unpublished outbox row", metrics.outbox_oldest_age_seconds.clone());
-        registry.register("outbox_published", "events published and acknowledged by JetStream", metrics.outbox_published.clone());
-        registry.register("outbox_publish_failures", "publish attempts that failed and will be retried", metrics.outbox_publish_failures.clone());
-        registry.register("consumer_events", "events taken from JetStream, by outcome", metrics.consumer_events.clone());
-        registry.register("consumer_lag", "events in the stream not yet delivered to the consumer", metrics.consumer_lag.clone());
-        registry.register("consumer_redeliveries", "events delivered more than once", metrics.consumer_redeliveries.clone());
-        registry.register("consumer_dead_letters", "events moved to the dead-letter subject", metrics.consumer_dead_letters.clone());
+        registry.register(
+            "grpc_server_requests",
+            "gRPC calls handled, by status code",
+            metrics.grpc_requests.clone(),
+        );
+        registry.register(
+            "grpc_server_errors",
+            "gRPC calls that ended with a non-OK status",
+            metrics.grpc_errors.clone(),
+        );
+        registry.register(
+            "grpc_server_duration_seconds",
+            "gRPC call latency until response headers",
+            metrics.grpc_duration.clone(),
+        );
+        registry.register(
+            "outbox_backlog",
+            "outbox rows not yet published",
+            metrics.outbox_backlog.clone(),
+        );
+        registry.register(
+            "outbox_oldest_age_seconds",
+            "age of the oldest unpublished outbox row",
+            metrics.outbox_oldest_age_seconds.clone(),
+        );
+        registry.register(
+            "outbox_published",
+            "events published and acknowledged by JetStream",
+            metrics.outbox_published.clone(),
+        );
+        registry.register(
+            "outbox_publish_failures",
+            "publish attempts that failed and will be retried",
+            metrics.outbox_publish_failures.clone(),
+        );
+        registry.register(
+            "consumer_events",
+            "events taken from JetStream, by outcome",
+            metrics.consumer_events.clone(),
+        );
+        registry.register(
+            "consumer_lag",
+            "events in the stream not yet delivered to the consumer",
+            metrics.consumer_lag.clone(),
+        );
+        registry.register(
+            "consumer_redeliveries",
+            "events delivered more than once",
+            metrics.consumer_redeliveries.clone(),
+        );
+        registry.register(
+            "consumer_dead_letters",
+            "events moved to the dead-letter subject",
+            metrics.consumer_dead_letters.clone(),
+        );
         *metrics.registry.lock().expect("metrics registry poisoned") = registry;
         metrics
     }
@@ -126,7 +171,10 @@ impl Metrics {
                 let metrics = self.clone();
                 async move {
                     (
-                        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                        [(
+                            http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
                         metrics.encode(),
                     )
                 }
@@ -245,7 +293,10 @@ mod tests {
     fn grpc_paths_split_into_service_and_method() {
         assert_eq!(
             split_grpc_path("/crm.accounts.v1.AccountService/CreateAccount"),
-            ("crm.accounts.v1.AccountService".to_owned(), "CreateAccount".to_owned())
+            (
+                "crm.accounts.v1.AccountService".to_owned(),
+                "CreateAccount".to_owned()
+            )
         );
     }
 
@@ -254,9 +305,14 @@ mod tests {
         let metrics = Metrics::new();
         metrics
             .outbox_published
-            .get_or_create(&ProducerLabels { producer: "accounts".into() })
+            .get_or_create(&ProducerLabels {
+                producer: "accounts".into(),
+            })
             .inc_by(3);
         let text = metrics.encode();
-        assert!(text.contains("crm_outbox_published_total{producer=\"accounts\"} 3"), "{text}");
+        assert!(
+            text.contains("crm_outbox_published_total{producer=\"accounts\"} 3"),
+            "{text}"
+        );
     }
 }

@@ -29,7 +29,9 @@ impl FromStr for CurrencyCode {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         let bytes = value.as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) {
-            return Err(format!("currency code {value:?} must be three upper-case letters (ISO 4217)"));
+            return Err(format!(
+                "currency code {value:?} must be three upper-case letters (ISO 4217)"
+            ));
         }
         Ok(Self([bytes[0], bytes[1], bytes[2]]))
     }
@@ -53,12 +55,16 @@ impl Money {
             return Err("amount must not be empty".to_owned());
         }
         if text.contains(['e', 'E']) {
-            return Err(format!("amount {text:?} must be a plain decimal, not scientific notation"));
+            return Err(format!(
+                "amount {text:?} must be a plain decimal, not scientific notation"
+            ));
         }
         let amount = Decimal::from_str_exact(text)
             .map_err(|_| format!("amount {text:?} is not a decimal number"))?;
         if amount.scale() > MAX_SCALE {
-            return Err(format!("amount {text:?} has more than {MAX_SCALE} fraction digits"));
+            return Err(format!(
+                "amount {text:?} has more than {MAX_SCALE} fraction digits"
+            ));
         }
         Ok(Self { currency, amount })
     }

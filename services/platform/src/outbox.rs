@@ -193,7 +193,10 @@ impl OutboxRelay {
                     }
                 }
                 Err(error) => {
-                    self.metrics.outbox_publish_failures.get_or_create(&labels).inc();
+                    self.metrics
+                        .outbox_publish_failures
+                        .get_or_create(&labels)
+                        .inc();
                     tracing::warn!(
                         producer = %self.producer,
                         error = %crate::error::error_chain(&error),
@@ -225,7 +228,9 @@ impl OutboxRelay {
         if claimed.is_empty() {
             return Ok(0);
         }
-        let rows = self.without_blocked_aggregates(&mut transaction, claimed).await?;
+        let rows = self
+            .without_blocked_aggregates(&mut transaction, claimed)
+            .await?;
 
         // Pipelined: every publish is on the wire before the first ack is awaited.
         let mut pending = Vec::with_capacity(rows.len());

@@ -31,7 +31,7 @@ impl Cursor {
     }
 
     pub fn decode(token: &str) -> Option<Self> {
-        if token.len() % 2 != 0 || token.len() > 2048 {
+        if !token.len().is_multiple_of(2) || token.len() > 2048 {
             return None;
         }
         let bytes: Option<Vec<u8>> = (0..token.len())
@@ -114,7 +114,10 @@ mod tests {
             page_size: 501,
             page_token: String::new(),
         };
-        assert_eq!(Page::parse(Some(&request), "x").unwrap_err().field, "page.page_size");
+        assert_eq!(
+            Page::parse(Some(&request), "x").unwrap_err().field,
+            "page.page_size"
+        );
         let token = Cursor {
             sort_key: "a".into(),
             id: Uuid::now_v7(),

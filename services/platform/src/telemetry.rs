@@ -29,8 +29,11 @@ impl Drop for TelemetryGuard {
 /// `traceparent` still flows through gRPC and NATS headers and log lines stay correlatable.
 pub fn init(service_name: &str, settings: &Settings) -> anyhow::Result<TelemetryGuard> {
     global::set_text_map_propagator(TraceContextPropagator::new());
-    let mut builder = SdkTracerProvider::builder()
-        .with_resource(Resource::builder().with_service_name(service_name.to_owned()).build());
+    let mut builder = SdkTracerProvider::builder().with_resource(
+        Resource::builder()
+            .with_service_name(service_name.to_owned())
+            .build(),
+    );
     if let Some(endpoint) = &settings.otlp_endpoint {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
@@ -81,7 +84,10 @@ pub fn init_for_tests() {
 }
 
 trait WithFilterFn<S> {
-    fn with_filter_fn(self, filter: String) -> tracing_subscriber::filter::Filtered<Self, EnvFilter, S>
+    fn with_filter_fn(
+        self,
+        filter: String,
+    ) -> tracing_subscriber::filter::Filtered<Self, EnvFilter, S>
     where
         Self: Sized;
 }
@@ -91,7 +97,10 @@ where
     L: tracing_subscriber::Layer<S>,
     S: tracing::Subscriber,
 {
-    fn with_filter_fn(self, filter: String) -> tracing_subscriber::filter::Filtered<Self, EnvFilter, S> {
+    fn with_filter_fn(
+        self,
+        filter: String,
+    ) -> tracing_subscriber::filter::Filtered<Self, EnvFilter, S> {
         tracing_subscriber::Layer::with_filter(
             self,
             EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("off")),

@@ -33,7 +33,10 @@ mod tests {
         let now = Utc::now();
         assert_eq!(from_timestamp(&to_timestamp(now)), Some(now));
         assert_eq!(
-            from_timestamp(&prost_types::Timestamp { seconds: 0, nanos: -1 }),
+            from_timestamp(&prost_types::Timestamp {
+                seconds: 0,
+                nanos: -1
+            }),
             None
         );
     }

@@ -9,7 +9,9 @@ use std::{
 use async_nats::jetstream::{self, message::PublishMessage};
 use crm_platform::{
     config::Settings,
-    consumer::{ConsumerSpec, EventConsumer, EventHandler, HandlerError, HandlerFuture, ReceivedEvent},
+    consumer::{
+        ConsumerSpec, EventConsumer, EventHandler, HandlerError, HandlerFuture, ReceivedEvent,
+    },
     events::{self, DomainEvent, EventNaming, headers},
     host::connect_nats,
     metrics::{ConsumerLabels, Metrics, ProducerLabels},
@@ -43,10 +45,16 @@ impl RecordingHandler {
 }
 
 impl EventHandler for RecordingHandler {
-    fn handle<'a>(&'a self, connection: &'a mut PgConnection, event: &'a ReceivedEvent) -> HandlerFuture<'a> {
+    fn handle<'a>(
+        &'a self,
+        connection: &'a mut PgConnection,
+        event: &'a ReceivedEvent,
+    ) -> HandlerFuture<'a> {
         Box::pin(async move {
             if self.always_fail {
-                return Err(HandlerError::Transient(anyhow::anyhow!("downstream is broken")));
+                return Err(HandlerError::Transient(anyhow::anyhow!(
+                    "downstream is broken"
+                )));
             }
             if event.deliveries <= self.fail_first_deliveries {
                 return Err(HandlerError::Transient(anyhow::anyhow!("flaky dependency")));
@@ -56,12 +64,14 @@ impl EventHandler for RecordingHandler {
                 payload.aggregate_id.clone(),
                 telemetry::trace_id(&tracing::Span::current()),
             );
-            sqlx::query("INSERT INTO applied (event_id, aggregate_id, version) VALUES ($1, $2, $3)")
-                .bind(event.id)
-                .bind(&event.aggregate_id)
-                .bind(event.aggregate_version)
-                .execute(connection)
-                .await?;
+            sqlx::query(
+                "INSERT INTO applied (event_id, aggregate_id, version) VALUES ($1, $2, $3)",
+            )
+            .bind(event.id)
+            .bind(&event.aggregate_id)
+            .bind(event.aggregate_version)
+            .execute(connection)
+            .await?;
             Ok(())
         })
     }
@@ -104,9 +114,14 @@ impl Backbone {
     }
 
     async fn ensure_stream(&self) {
-        events::ensure_stream(&self.jetstream, &self.naming, PRODUCER, Duration::from_secs(120))
-            .await
-            .unwrap();
+        events::ensure_stream(
+            &self.jetstream,
+            &self.naming,
+            PRODUCER,
+            Duration::from_secs(120),
+        )
+        .await
+        .unwrap();
     }
 
     fn relay(&self, metrics: Metrics) -> OutboxRelay {
@@ -181,13 +196,20 @@ impl Backbone {
     }
 
     async fn stream_messages(&self) -> u64 {
-        let mut stream = self.jetstream.get_stream(self.naming.stream(PRODUCER)).await.unwrap();
+        let mut stream = self
+            .jetstream
+            .get_stream(self.naming.stream(PRODUCER))
+            .await
+            .unwrap();
         stream.info().await.unwrap().state.messages
     }
 
     async fn cleanup(&self) {
         self.shutdown.cancel();
-        for stream in [self.naming.stream(PRODUCER), self.naming.dead_letter_stream()] {
+        for stream in [
+            self.naming.stream(PRODUCER),
+            self.naming.dead_letter_stream(),
+        ] {
             let _ = self.jetstream.delete_stream(stream).await;
         }
     }
@@ -205,25 +227,32 @@ async fn outbox_delivers_every_event_exactly_once_across_a_nats_outage() {
     nats.stop().await;
     backbone.write_events(20, 10).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let unpublished: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        .fetch_one(backbone.pool())
-        .await
-        .unwrap();
-    assert_eq!(unpublished, 200, "nothing can be published while NATS is down");
+    let unpublished: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            .fetch_one(backbone.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        unpublished, 200,
+        "nothing can be published while NATS is down"
+    );
 
     nats.restart().await;
-    eventually(Duration::from_secs(30), "all 200 events applied", || async {
-        backbone.applied_counts().await.0 >= 200
-    })
+    eventually(
+        Duration::from_secs(30),
+        "all 200 events applied",
+        || async { backbone.applied_counts().await.0 >= 200 },
+    )
     .await;
     // Give any duplicate a chance to arrive before asserting there is none.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(backbone.applied_counts().await, (200, 200));
     assert_eq!(backbone.stream_messages().await, 200);
-    let published: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
-        .fetch_one(backbone.pool())
-        .await
-        .unwrap();
+    let published: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+            .fetch_one(backbone.pool())
+            .await
+            .unwrap();
     assert_eq!(published, 200);
     backbone.cleanup().await;
 }
@@ -269,7 +298,14 @@ async fn a_redelivered_event_is_applied_once() {
     let labels = ConsumerLabels {
         consumer: "test-recorder".into(),
     };
-    assert!(backbone.metrics.consumer_redeliveries.get_or_create(&labels).get() >= 1);
+    assert!(
+        backbone
+            .metrics
+            .consumer_redeliveries
+            .get_or_create(&labels)
+            .get()
+            >= 1
+    );
     backbone.cleanup().await;
 }
 
@@ -281,7 +317,10 @@ async fn two_relays_on_one_outbox_publish_each_event_once_in_aggregate_order() {
 
     // Two replicas with their own metrics, so each one's publishes can be counted.
     let (metrics_a, metrics_b) = (Metrics::new(), Metrics::new());
-    let (relay_a, relay_b) = (backbone.relay(metrics_a.clone()), backbone.relay(metrics_b.clone()));
+    let (relay_a, relay_b) = (
+        backbone.relay(metrics_a.clone()),
+        backbone.relay(metrics_b.clone()),
+    );
     let drain = |relay: OutboxRelay| async move {
         let mut idle_rounds = 0;
         while idle_rounds < 3 {
@@ -300,18 +339,41 @@ async fn two_relays_on_one_outbox_publish_each_event_once_in_aggregate_order() {
     };
     let published_a = metrics_a.outbox_published.get_or_create(&labels).get();
     let published_b = metrics_b.outbox_published.get_or_create(&labels).get();
-    assert_eq!(published_a + published_b, 1000, "each event published exactly once");
+    assert_eq!(
+        published_a + published_b,
+        1000,
+        "each event published exactly once"
+    );
     assert_eq!(backbone.stream_messages().await, 1000);
 
     // Read the stream back: every aggregate's versions arrive in order.
-    let stream = backbone.jetstream.get_stream(backbone.naming.stream(PRODUCER)).await.unwrap();
+    let stream = backbone
+        .jetstream
+        .get_stream(backbone.naming.stream(PRODUCER))
+        .await
+        .unwrap();
     let mut last_version: HashMap<String, i64> = HashMap::new();
     for sequence in 1..=1000u64 {
         let message = stream.get_raw_message(sequence).await.unwrap();
-        let aggregate = message.headers.get(headers::AGGREGATE_ID).unwrap().as_str().to_owned();
-        let version: i64 = message.headers.get(headers::AGGREGATE_VERSION).unwrap().as_str().parse().unwrap();
+        let aggregate = message
+            .headers
+            .get(headers::AGGREGATE_ID)
+            .unwrap()
+            .as_str()
+            .to_owned();
+        let version: i64 = message
+            .headers
+            .get(headers::AGGREGATE_VERSION)
+            .unwrap()
+            .as_str()
+            .parse()
+            .unwrap();
         let previous = last_version.insert(aggregate.clone(), version).unwrap_or(0);
-        assert_eq!(version, previous + 1, "aggregate {aggregate} out of order at stream seq {sequence}");
+        assert_eq!(
+            version,
+            previous + 1,
+            "aggregate {aggregate} out of order at stream seq {sequence}"
+        );
     }
     backbone.cleanup().await;
 }
@@ -320,7 +382,9 @@ async fn two_relays_on_one_outbox_publish_each_event_once_in_aggregate_order() {
 async fn a_poison_event_goes_to_the_dead_letter_stream_after_the_retry_limit() {
     let backbone = Backbone::new(&nats_url()).await;
     backbone.ensure_stream().await;
-    events::ensure_dead_letter_stream(&backbone.jetstream, &backbone.naming).await.unwrap();
+    events::ensure_dead_letter_stream(&backbone.jetstream, &backbone.naming)
+        .await
+        .unwrap();
     backbone.start_relay();
     let mut handler = RecordingHandler::new();
     handler.always_fail = true;
@@ -331,15 +395,32 @@ async fn a_poison_event_goes_to_the_dead_letter_stream_after_the_retry_limit() {
         consumer: "test-recorder".into(),
     };
     eventually(Duration::from_secs(20), "one dead letter", || async {
-        backbone.metrics.consumer_dead_letters.get_or_create(&labels).get() == 1
+        backbone
+            .metrics
+            .consumer_dead_letters
+            .get_or_create(&labels)
+            .get()
+            == 1
     })
     .await;
-    let dead_letters = backbone.jetstream.get_stream(backbone.naming.dead_letter_stream()).await.unwrap();
+    let dead_letters = backbone
+        .jetstream
+        .get_stream(backbone.naming.dead_letter_stream())
+        .await
+        .unwrap();
     let message = dead_letters.get_raw_message(1).await.unwrap();
     assert!(
-        message.headers.get(headers::DEAD_LETTER_REASON).unwrap().as_str().contains("downstream is broken")
+        message
+            .headers
+            .get(headers::DEAD_LETTER_REASON)
+            .unwrap()
+            .as_str()
+            .contains("downstream is broken")
     );
-    assert_eq!(message.headers.get(headers::DELIVERIES).unwrap().as_str(), "2");
+    assert_eq!(
+        message.headers.get(headers::DELIVERIES).unwrap().as_str(),
+        "2"
+    );
     assert_eq!(backbone.applied_counts().await.0, 0);
     backbone.cleanup().await;
 }
@@ -381,16 +462,23 @@ async fn replay_republishes_events_and_consumers_ignore_what_they_had() {
     })
     .await;
 
-    let replayed = crm_platform::outbox::replay_since(backbone.pool(), before).await.unwrap();
+    let replayed = crm_platform::outbox::replay_since(backbone.pool(), before)
+        .await
+        .unwrap();
     assert_eq!(replayed, 10);
     backbone.outbox.wake();
-    eventually(Duration::from_secs(10), "replayed rows published again", || async {
-        let unpublished: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-            .fetch_one(backbone.pool())
-            .await
-            .unwrap();
-        unpublished == 0
-    })
+    eventually(
+        Duration::from_secs(10),
+        "replayed rows published again",
+        || async {
+            let unpublished: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                    .fetch_one(backbone.pool())
+                    .await
+                    .unwrap();
+            unpublished == 0
+        },
+    )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(backbone.applied_counts().await, (10, 10));

@@ -69,15 +69,29 @@ pub fn validate_new_account(
     let mut violations = Violations::new();
     let account = NewAccount {
         name: fields::required_text(&mut violations, "account.name", &input.name, 200),
-        parent_account_id: fields::optional_id(&mut violations, "account.parent_account_id", &input.parent_account_id),
+        parent_account_id: fields::optional_id(
+            &mut violations,
+            "account.parent_account_id",
+            &input.parent_account_id,
+        ),
         industry: fields::optional_text(&mut violations, "account.industry", &input.industry, 100),
         region: fields::optional_text(&mut violations, "account.region", &input.region, 100),
         size: company_size(&mut violations, "account.size", input.size),
         website: website(&mut violations, "account.website", &input.website),
-        phone: fields::optional_phone(&mut violations, "account.phone", &input.phone, default_calling_code),
+        phone: fields::optional_phone(
+            &mut violations,
+            "account.phone",
+            &input.phone,
+            default_calling_code,
+        ),
         owner_id: fields::optional_id(&mut violations, "account.owner_id", &input.owner_id),
         tags: fields::tags(&mut violations, "account.tags", &input.tags),
-        custom_fields: fields::custom_fields(&mut violations, "account.custom_fields", &input.custom_fields, false),
+        custom_fields: fields::custom_fields(
+            &mut violations,
+            "account.custom_fields",
+            &input.custom_fields,
+            false,
+        ),
     };
     violations.into_result().map(|()| account)
 }
@@ -139,8 +153,13 @@ pub fn validate_patch(
             .region
             .as_deref()
             .map(|v| fields::optional_text(&mut violations, "patch.region", v, 100)),
-        size: patch.size.map(|v| company_size(&mut violations, "patch.size", v)),
-        website: patch.website.as_deref().map(|v| website(&mut violations, "patch.website", v)),
+        size: patch
+            .size
+            .map(|v| company_size(&mut violations, "patch.size", v)),
+        website: patch
+            .website
+            .as_deref()
+            .map(|v| website(&mut violations, "patch.website", v)),
         phone: patch.phone.as_deref().map(|v| {
             fields::optional_phone(&mut violations, "patch.phone", v, default_calling_code)
         }),
@@ -150,7 +169,12 @@ pub fn validate_patch(
         },
         tags: (patch.replace_tags || !patch.tags.is_empty())
             .then(|| fields::tags(&mut violations, "patch.tags", &patch.tags)),
-        custom_fields: fields::custom_fields(&mut violations, "patch.custom_fields", &patch.custom_fields, true),
+        custom_fields: fields::custom_fields(
+            &mut violations,
+            "patch.custom_fields",
+            &patch.custom_fields,
+            true,
+        ),
     };
     violations.into_result().map(|()| changes)
 }
@@ -192,7 +216,11 @@ pub fn apply_changes(
             tags.clone()
         } else {
             let mut merged = updated.tags.clone();
-            merged.extend(tags.iter().filter(|tag| !updated.tags.contains(tag)).cloned());
+            merged.extend(
+                tags.iter()
+                    .filter(|tag| !updated.tags.contains(tag))
+                    .cloned(),
+            );
             merged
         };
         if new_tags != updated.tags {
@@ -218,7 +246,10 @@ pub fn apply_changes(
 /// Survivorship: the survivor keeps every value it has and takes the duplicate's where its own
 /// is empty; tags are united; custom fields the survivor lacks are copied. Returns the new
 /// survivor and the names of the fields it gained.
-pub fn merge_into_survivor(survivor: &Account, duplicate: &Account) -> (Account, Vec<&'static str>) {
+pub fn merge_into_survivor(
+    survivor: &Account,
+    duplicate: &Account,
+) -> (Account, Vec<&'static str>) {
     let mut merged = survivor.clone();
     let mut changed = Vec::new();
     macro_rules! fill_text {
@@ -264,7 +295,10 @@ pub fn merge_into_survivor(survivor: &Account, duplicate: &Account) -> (Account,
     }
     let before_fields = merged.custom_fields.len();
     for (key, value) in &duplicate.custom_fields {
-        merged.custom_fields.entry(key.clone()).or_insert_with(|| value.clone());
+        merged
+            .custom_fields
+            .entry(key.clone())
+            .or_insert_with(|| value.clone());
     }
     if merged.custom_fields.len() != before_fields {
         changed.push("custom_fields");
@@ -322,7 +356,10 @@ mod tests {
             "account.custom_fields.Bad Key",
             "account.parent_account_id",
         ] {
-            assert!(fields.contains(&expected), "{expected} missing from {fields:?}");
+            assert!(
+                fields.contains(&expected),
+                "{expected} missing from {fields:?}"
+            );
         }
     }
 
@@ -365,7 +402,8 @@ mod tests {
             custom_fields: [("erp_id".to_owned(), String::new())].into(),
             ..Default::default()
         };
-        let (updated, changed) = apply_changes(&current, &validate_patch(&patch, None).unwrap(), false);
+        let (updated, changed) =
+            apply_changes(&current, &validate_patch(&patch, None).unwrap(), false);
         assert!(updated.custom_fields.is_empty());
         assert_eq!(changed, vec!["custom_fields"]);
     }

@@ -61,14 +61,33 @@ pub fn validate_new_contact(
     let account_id = fields::required_id(&mut violations, "contact.account_id", &input.account_id);
     let contact = NewContact {
         account_id: account_id.unwrap_or_default(),
-        full_name: fields::required_text(&mut violations, "contact.full_name", &input.full_name, 200),
+        full_name: fields::required_text(
+            &mut violations,
+            "contact.full_name",
+            &input.full_name,
+            200,
+        ),
         title: fields::optional_text(&mut violations, "contact.title", &input.title, 200),
         email: email(&mut violations, "contact.email", &input.email),
-        phone: fields::optional_phone(&mut violations, "contact.phone", &input.phone, default_calling_code),
-        mobile: fields::optional_phone(&mut violations, "contact.mobile", &input.mobile, default_calling_code),
+        phone: fields::optional_phone(
+            &mut violations,
+            "contact.phone",
+            &input.phone,
+            default_calling_code,
+        ),
+        mobile: fields::optional_phone(
+            &mut violations,
+            "contact.mobile",
+            &input.mobile,
+            default_calling_code,
+        ),
         wechat: fields::optional_text(&mut violations, "contact.wechat", &input.wechat, 64),
         buying_role: buying_role(&mut violations, "contact.buying_role", input.buying_role),
-        important_dates: important_dates(&mut violations, "contact.important_dates", &input.important_dates),
+        important_dates: important_dates(
+            &mut violations,
+            "contact.important_dates",
+            &input.important_dates,
+        ),
         owner_id: fields::optional_id(&mut violations, "contact.owner_id", &input.owner_id),
     };
     violations.into_result().map(|()| contact)
@@ -101,9 +120,13 @@ fn important_dates(
         .enumerate()
         .map(|(index, value)| {
             let path = format!("{field}[{index}]");
-            let kind = ImportantDateKind::try_from(value.kind).unwrap_or(ImportantDateKind::Unspecified);
+            let kind =
+                ImportantDateKind::try_from(value.kind).unwrap_or(ImportantDateKind::Unspecified);
             if kind == ImportantDateKind::Unspecified {
-                violations.add(format!("{path}.kind"), "must be birthday, contract anniversary or other");
+                violations.add(
+                    format!("{path}.kind"),
+                    "must be birthday, contract anniversary or other",
+                );
             }
             let date = value.date.trim().to_owned();
             if let Err(message) = check_date(&date, kind) {
@@ -112,7 +135,12 @@ fn important_dates(
             ImportantDate {
                 kind: value.kind,
                 date,
-                label: fields::optional_text(violations, &format!("{path}.label"), &value.label, 100),
+                label: fields::optional_text(
+                    violations,
+                    &format!("{path}.label"),
+                    &value.label,
+                    100,
+                ),
             }
         })
         .collect()
@@ -166,22 +194,32 @@ pub fn validate_contact_patch(
             .title
             .as_deref()
             .map(|v| fields::optional_text(&mut violations, "patch.title", v, 200)),
-        email: patch.email.as_deref().map(|v| email(&mut violations, "patch.email", v)),
-        phone: patch
-            .phone
+        email: patch
+            .email
             .as_deref()
-            .map(|v| fields::optional_phone(&mut violations, "patch.phone", v, default_calling_code)),
-        mobile: patch
-            .mobile
-            .as_deref()
-            .map(|v| fields::optional_phone(&mut violations, "patch.mobile", v, default_calling_code)),
+            .map(|v| email(&mut violations, "patch.email", v)),
+        phone: patch.phone.as_deref().map(|v| {
+            fields::optional_phone(&mut violations, "patch.phone", v, default_calling_code)
+        }),
+        mobile: patch.mobile.as_deref().map(|v| {
+            fields::optional_phone(&mut violations, "patch.mobile", v, default_calling_code)
+        }),
         wechat: patch
             .wechat
             .as_deref()
             .map(|v| fields::optional_text(&mut violations, "patch.wechat", v, 64)),
-        buying_role: patch.buying_role.map(|v| buying_role(&mut violations, "patch.buying_role", v)),
-        important_dates: (patch.replace_important_dates || !patch.important_dates.is_empty())
-            .then(|| important_dates(&mut violations, "patch.important_dates", &patch.important_dates)),
+        buying_role: patch
+            .buying_role
+            .map(|v| buying_role(&mut violations, "patch.buying_role", v)),
+        important_dates: (patch.replace_important_dates || !patch.important_dates.is_empty()).then(
+            || {
+                important_dates(
+                    &mut violations,
+                    "patch.important_dates",
+                    &patch.important_dates,
+                )
+            },
+        ),
         owner_id: match patch.owner_id.as_deref() {
             Some(id) => fields::required_id(&mut violations, "patch.owner_id", id),
             None => None,
@@ -223,7 +261,12 @@ pub fn apply_contact_changes(
             dates.clone()
         } else {
             let mut merged = updated.important_dates.clone();
-            merged.extend(dates.iter().filter(|d| !updated.important_dates.contains(d)).cloned());
+            merged.extend(
+                dates
+                    .iter()
+                    .filter(|d| !updated.important_dates.contains(d))
+                    .cloned(),
+            );
             merged
         };
         if new_dates != updated.important_dates {
@@ -236,7 +279,10 @@ pub fn apply_contact_changes(
 
 /// Survivorship for contacts: the survivor's values stand, empty ones are filled from the
 /// duplicate, important dates are united.
-pub fn merge_contact_into_survivor(survivor: &Contact, duplicate: &Contact) -> (Contact, Vec<&'static str>) {
+pub fn merge_contact_into_survivor(
+    survivor: &Contact,
+    duplicate: &Contact,
+) -> (Contact, Vec<&'static str>) {
     let mut merged = survivor.clone();
     let mut changed = Vec::new();
     macro_rules! fill {
@@ -252,7 +298,9 @@ pub fn merge_contact_into_survivor(survivor: &Contact, duplicate: &Contact) -> (
     fill!(email, Option::is_none);
     fill!(phone, Option::is_none);
     fill!(mobile, Option::is_none);
-    if merged.buying_role == BuyingRole::Unspecified && duplicate.buying_role != BuyingRole::Unspecified {
+    if merged.buying_role == BuyingRole::Unspecified
+        && duplicate.buying_role != BuyingRole::Unspecified
+    {
         merged.buying_role = duplicate.buying_role;
         changed.push("buying_role");
     }
@@ -320,7 +368,10 @@ mod tests {
             "contact.important_dates[0].date",
             "contact.important_dates[1].date",
         ] {
-            assert!(fields.iter().any(|f| f == expected), "{expected} missing from {fields:?}");
+            assert!(
+                fields.iter().any(|f| f == expected),
+                "{expected} missing from {fields:?}"
+            );
         }
     }
 

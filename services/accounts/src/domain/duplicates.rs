@@ -54,7 +54,8 @@ pub fn contact_points(
 ) -> ContactPoints {
     ContactPoints {
         company_key: Some(account_id.to_string()),
-        person_key: Some(crm_contact_data::normalize_person_name(full_name)).filter(|k| !k.is_empty()),
+        person_key: Some(crm_contact_data::normalize_person_name(full_name))
+            .filter(|k| !k.is_empty()),
         email: email.map(str::to_owned),
         phone: phone.map(str::to_owned),
         domain: None,
@@ -67,7 +68,7 @@ pub fn score_candidates(probe: &ContactPoints, candidates: Vec<Candidate>) -> Ve
         .into_iter()
         .filter_map(|candidate| {
             let assessment = assess_match(probe, &candidate.points);
-            (assessment.score >= REPORT_THRESHOLD).then(|| ScoredCandidate {
+            (assessment.score >= REPORT_THRESHOLD).then_some(ScoredCandidate {
                 id: candidate.id,
                 display_name: candidate.display_name,
                 score: assessment.score,
@@ -96,7 +97,10 @@ mod tests {
     #[test]
     fn the_same_company_with_another_spelling_is_a_likely_duplicate() {
         let probe = account_points("CONTOSO LTD", "contoso.cn", None);
-        let scored = score_candidates(&probe, vec![candidate("Contoso Ltd.", "https://www.contoso.cn", None)]);
+        let scored = score_candidates(
+            &probe,
+            vec![candidate("Contoso Ltd.", "https://www.contoso.cn", None)],
+        );
         assert_eq!(scored.len(), 1);
         assert!(scored[0].is_likely(), "{scored:?}");
     }
@@ -104,13 +108,18 @@ mod tests {
     #[test]
     fn unrelated_companies_are_not_reported() {
         let probe = account_points("Globex", "globex.com", None);
-        assert!(score_candidates(&probe, vec![candidate("Contoso", "contoso.cn", None)]).is_empty());
+        assert!(
+            score_candidates(&probe, vec![candidate("Contoso", "contoso.cn", None)]).is_empty()
+        );
     }
 
     #[test]
     fn a_shared_phone_alone_is_likely() {
         let probe = account_points("Contoso Trading", "", Some("+8613800138000"));
-        let scored = score_candidates(&probe, vec![candidate("CT Holdings", "", Some("+8613800138000"))]);
+        let scored = score_candidates(
+            &probe,
+            vec![candidate("CT Holdings", "", Some("+8613800138000"))],
+        );
         assert!(scored[0].is_likely());
     }
 
@@ -128,7 +137,11 @@ mod tests {
             points: contact_points(account_a, "LI WEI", None, None),
             ..elsewhere.clone()
         };
-        assert!(score_candidates(&probe, vec![elsewhere]).iter().all(|c| !c.is_likely()));
+        assert!(
+            score_candidates(&probe, vec![elsewhere])
+                .iter()
+                .all(|c| !c.is_likely())
+        );
         assert!(score_candidates(&probe, vec![same_account])[0].is_likely());
     }
 }

@@ -53,7 +53,10 @@ pub fn optional_id(violations: &mut Violations, field: &str, value: &str) -> Opt
     if value.is_empty() {
         return None;
     }
-    violations.check(field, Uuid::parse_str(value).map_err(|_| "is not a valid id (UUID)"))
+    violations.check(
+        field,
+        Uuid::parse_str(value).map_err(|_| "is not a valid id (UUID)"),
+    )
 }
 
 pub fn required_id(violations: &mut Violations, field: &str, value: &str) -> Option<Uuid> {
@@ -74,7 +77,10 @@ pub fn optional_phone(
     if value.trim().is_empty() {
         return None;
     }
-    violations.check(field, crm_contact_data::normalize_phone(value, default_calling_code))
+    violations.check(
+        field,
+        crm_contact_data::normalize_phone(value, default_calling_code),
+    )
 }
 
 /// Tags are case-insensitive labels: lower-cased, trimmed, de-duplicated, order kept.
@@ -119,7 +125,10 @@ pub fn custom_fields(
             continue;
         }
         if value.chars().count() > 1000 {
-            violations.add(format!("{field}.{key}"), "value must be at most 1000 characters");
+            violations.add(
+                format!("{field}.{key}"),
+                "value must be at most 1000 characters",
+            );
             continue;
         }
         if value.is_empty() && !allow_empty_values {

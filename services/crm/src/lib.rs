@@ -1,0 +1,12 @@
+//! The suite as one unit: the list of services a process can host and the demo data set.
+#![deny(rust_2018_idioms)]
+#![forbid(unsafe_code)]
+
+pub mod demo;
+
+use crm_platform::host::ServiceModule;
+
+/// Every service of the suite, in start order.
+pub fn all_modules() -> Vec<ServiceModule> {
+    vec![crm_accounts::module()]
+}

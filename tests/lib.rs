@@ -1,0 +1,2 @@
+//! End-to-end tests of the suite live in `scenario.rs`; this crate has no library code.
+#![forbid(unsafe_code)]

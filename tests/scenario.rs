@@ -1,0 +1,99 @@
+//! scenario.md, for the services that exist so far: the suite boots in one process, the demo
+//! data (Northwind Industrial) loads through the services' use cases, and each member of the
+//! cast sees exactly what their role allows (G3).
+
+use std::time::Duration;
+
+use crm::demo;
+use crm_platform::auth::{Caller, Role, TeamPath};
+use crm_proto::crm::accounts::v1::{
+    ListAccountsRequest, ListContactsRequest, account_service_client::AccountServiceClient,
+};
+use crm_test_support::{TestApp, authorized, eventually};
+
+fn cast_member(role: Role, team: &str, user_id: Option<uuid::Uuid>) -> Caller {
+    Caller {
+        user_id: user_id.unwrap_or_else(|| demo::user_id_for(role)),
+        role,
+        team_path: TeamPath::parse(team).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn northwind_demo_data_is_visible_by_role_and_published_as_events() {
+    let app = TestApp::spawn(&crm::all_modules()).await;
+    demo::load(&app.settings).await.unwrap();
+    demo::load(&app.settings)
+        .await
+        .expect("loading the demo twice is a no-op");
+
+    let mut client = AccountServiceClient::new(app.channel().await);
+    let ravi = cast_member(Role::Rep, "/northwind/east/east-1", None);
+    let nora = cast_member(
+        Role::Rep,
+        "/northwind/east/east-1",
+        Some(uuid::Uuid::now_v7()),
+    );
+    let mei = cast_member(Role::Manager, "/northwind/east", None);
+    let wes = cast_member(
+        Role::Rep,
+        "/northwind/west/west-1",
+        Some(uuid::Uuid::now_v7()),
+    );
+    let ada = cast_member(Role::Admin, "/northwind", None);
+
+    let mut visible = Vec::new();
+    for caller in [&ravi, &nora, &mei, &wes, &ada] {
+        let mut names: Vec<String> = client
+            .list_accounts(authorized(
+                ListAccountsRequest::default(),
+                &app.token(caller),
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .accounts
+            .into_iter()
+            .map(|account| account.name)
+            .collect();
+        names.sort();
+        visible.push(names);
+    }
+    let east = vec!["Contoso Ltd".to_owned(), "Fabrikam Industrial".to_owned()];
+    assert_eq!(visible[0], east, "Ravi sees his East accounts");
+    assert!(visible[1].is_empty(), "Nora does not see Ravi's accounts");
+    assert_eq!(visible[2], east, "Mei sees her team's");
+    assert!(visible[3].is_empty(), "Wes sees none of East's");
+    assert_eq!(visible[4].len(), 3, "Ada sees everything");
+
+    let contacts = client
+        .list_contacts(authorized(
+            ListContactsRequest::default(),
+            &app.token(&ravi),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .contacts;
+    assert_eq!(contacts.len(), 3, "contacts follow their account's owner");
+
+    // 3 accounts and 4 contacts were created: 7 events, published once each.
+    let context = app.services.context("accounts").unwrap();
+    let stream_name = context.naming.stream("accounts");
+    let jetstream = context.jetstream.clone();
+    eventually(Duration::from_secs(10), "7 demo events published", || {
+        let (jetstream, stream_name) = (jetstream.clone(), stream_name.clone());
+        async move {
+            match jetstream.get_stream(&stream_name).await {
+                Ok(mut stream) => stream
+                    .info()
+                    .await
+                    .map(|info| info.state.messages == 7)
+                    .unwrap_or(false),
+                Err(_) => false,
+            }
+        }
+    })
+    .await;
+    let _ = jetstream.delete_stream(&stream_name).await;
+}
