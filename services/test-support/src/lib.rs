@@ -54,9 +54,13 @@ impl TestDatabase {
         drop_stale_test_databases().await;
         let name = format!("crmtest_{}", unique_id());
         let url = Secret::new(format!("{}/{name}", postgres_url()));
-        db::ensure_database(&url).await.expect("create test database");
+        db::ensure_database(&url)
+            .await
+            .expect("create test database");
         let pool = db::connect(&url, 10).await.expect("connect test database");
-        db::migrate(&pool, migrator).await.expect("migrate test database");
+        db::migrate(&pool, migrator)
+            .await
+            .expect("migrate test database");
         Self { name, url, pool }
     }
 
@@ -142,7 +146,9 @@ impl TestApp {
             .map(|(module, database)| (module.name, &database.url))
             .collect();
         let settings = test_settings(&namespace, &urls, nats_url);
-        let services = host::start(settings.clone(), modules).await.expect("start services");
+        let services = host::start(settings.clone(), modules)
+            .await
+            .expect("start services");
         let signer = JwtSigner::new(&settings.jwt).expect("test signing key");
         Self {
             services,
@@ -211,4 +217,3 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
-
