@@ -7,6 +7,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "crm/common/v1/common.proto",
         "crm/accounts/v1/accounts.proto",
         "crm/accounts/v1/events.proto",
+        "crm/leads/v1/leads.proto",
+        "crm/leads/v1/events.proto",
     ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");

@@ -15,6 +15,11 @@ pub mod crm {
             tonic::include_proto!("crm.accounts.v1");
         }
     }
+    pub mod leads {
+        pub mod v1 {
+            tonic::include_proto!("crm.leads.v1");
+        }
+    }
 }
 
 /// The encoded `FileDescriptorSet` of every CRM proto, for gRPC server reflection.

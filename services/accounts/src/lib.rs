@@ -6,6 +6,7 @@
 mod convert;
 pub mod domain;
 pub mod error;
+pub mod events;
 mod grpc;
 pub mod service;
 pub mod store;
@@ -35,8 +36,13 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         context.settings.default_calling_code.clone(),
     );
     mount.add_grpc(AccountServiceServer::with_interceptor(
-        grpc::AccountsApi::new(accounts),
+        grpc::AccountsApi::new(accounts.clone()),
         context.auth.clone(),
     ));
+    let conversions = context.consumer(
+        events::lead_conversions(),
+        events::LeadConversionHandler::new(accounts),
+    );
+    mount.spawn(conversions.run(context.shutdown.clone()));
     Ok(())
 }

@@ -20,6 +20,7 @@ use crate::{
     config::ConsumerSettings,
     events::{EventNaming, headers},
     metrics::{ConsumerLabels, ConsumerOutcomeLabels, Metrics},
+    outbox::Outbox,
     telemetry,
 };
 
@@ -94,6 +95,8 @@ pub struct EventConsumer {
     settings: ConsumerSettings,
     handler: Arc<dyn EventHandler>,
     metrics: Metrics,
+    /// Woken after each commit: handlers may enqueue events of their own.
+    outbox: Option<Outbox>,
 }
 
 enum Outcome {
@@ -134,7 +137,15 @@ impl EventConsumer {
             settings,
             handler,
             metrics,
+            outbox: None,
         }
+    }
+
+    /// Wakes this outbox's relay after each committed batch, so events the handler enqueued
+    /// leave at once instead of at the next poll.
+    pub fn waking(mut self, outbox: Outbox) -> Self {
+        self.outbox = Some(outbox);
+        self
     }
 
     /// Creates (or updates) the durable consumer on the producer's stream.
@@ -276,6 +287,9 @@ impl EventConsumer {
             outcomes.push(outcome);
         }
         transaction.commit().await?;
+        if let Some(outbox) = &self.outbox {
+            outbox.wake();
+        }
 
         for (message, outcome) in messages.iter().zip(&outcomes) {
             self.metrics

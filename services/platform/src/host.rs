@@ -56,7 +56,9 @@ pub struct ServiceContext {
 
 impl std::fmt::Debug for ServiceModule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceModule").field("name", &self.name).finish()
+        f.debug_struct("ServiceModule")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -72,6 +74,7 @@ impl ServiceContext {
             handler,
             self.metrics.clone(),
         )
+        .waking(self.outbox.clone())
     }
 }
 
