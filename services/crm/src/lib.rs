@@ -8,5 +8,5 @@ use crm_platform::host::ServiceModule;
 
 /// Every service of the suite, in start order.
 pub fn all_modules() -> Vec<ServiceModule> {
-    vec![crm_accounts::module()]
+    vec![crm_accounts::module(), crm_leads::module()]
 }

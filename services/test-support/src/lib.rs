@@ -97,6 +97,16 @@ async fn drop_stale_test_databases() {
 
 /// Settings for a test process: port 0 everywhere, the test's namespace, fast polling.
 pub fn test_settings(namespace: &str, databases: &[(&str, &Secret)], nats_url: &str) -> Settings {
+    test_settings_with(namespace, databases, nats_url, &[])
+}
+
+/// [`test_settings`] with extra `CRM_*` values (they win over the defaults).
+pub fn test_settings_with(
+    namespace: &str,
+    databases: &[(&str, &Secret)],
+    nats_url: &str,
+    overrides: &[(&str, &str)],
+) -> Settings {
     let mut values = BTreeMap::from([
         ("CRM_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("CRM_METRICS_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
@@ -115,6 +125,9 @@ pub fn test_settings(namespace: &str, databases: &[(&str, &Secret)], nats_url: &
             format!("CRM_{}_DATABASE_URL", service.to_ascii_uppercase()),
             url.expose().to_owned(),
         );
+    }
+    for (key, value) in overrides {
+        values.insert((*key).to_owned(), (*value).to_owned());
     }
     Settings::from_values(&values).expect("valid test settings")
 }
@@ -135,6 +148,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with_nats(modules: &[ServiceModule], nats_url: &str) -> Self {
+        Self::spawn_with(modules, nats_url, &[]).await
+    }
+
+    /// Starts `modules` with extra settings, e.g. `("CRM_DEFAULT_CALLING_CODE", "86")`.
+    pub async fn spawn_with(
+        modules: &[ServiceModule],
+        nats_url: &str,
+        overrides: &[(&str, &str)],
+    ) -> Self {
         let mut databases = Vec::new();
         for module in modules {
             databases.push(TestDatabase::create(module.migrator).await);
@@ -145,7 +167,7 @@ impl TestApp {
             .zip(&databases)
             .map(|(module, database)| (module.name, &database.url))
             .collect();
-        let settings = test_settings(&namespace, &urls, nats_url);
+        let settings = test_settings_with(&namespace, &urls, nats_url, overrides);
         let services = host::start(settings.clone(), modules)
             .await
             .expect("start services");

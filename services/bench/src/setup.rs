@@ -1,0 +1,193 @@
+//! What every scenario runs in: a fresh database, a fresh event namespace, settings built the
+//! way a service builds them, and clean-up of the streams and the database afterwards.
+
+use std::{collections::BTreeMap, str::FromStr, time::Duration};
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use bytes::Bytes;
+use crm_platform::{
+    config::Settings,
+    db,
+    events::{self, EventNaming, headers},
+    host,
+    metrics::Metrics,
+};
+use crm_proto::crm::common::v1::EventMetadata;
+use crm_test_support::{TestDatabase, nats_url, postgres_url, unique_id};
+use prost::Name;
+use sqlx::{
+    Connection, PgPool,
+    postgres::{PgConnectOptions, PgConnection, PgPoolOptions},
+};
+use uuid::Uuid;
+
+/// The producer whose stream the platform's relay publishes to: the bench's payload type is
+/// `crm.common.v1.EventMetadata`, published on `crm.common.v1.event_metadata`.
+pub const PRODUCER: &str = "common";
+/// The producer name of the raw baselines' second stream.
+pub const RAW_PRODUCER: &str = "benchraw";
+
+/// Settings as a service would read them, with the bench's namespace and the caller's overrides
+/// (`--set CRM_OUTBOX_BATCH_SIZE=1000`) on top of the production defaults.
+pub fn settings(
+    namespace: Option<&str>,
+    overrides: &BTreeMap<String, String>,
+) -> anyhow::Result<Settings> {
+    let mut values = BTreeMap::from([
+        ("CRM_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+        ("CRM_METRICS_ADDR".to_owned(), "off".to_owned()),
+        ("CRM_POSTGRES_URL".to_owned(), postgres_url()),
+        ("CRM_NATS_URL".to_owned(), nats_url()),
+    ]);
+    if let Some(namespace) = namespace {
+        values.insert("CRM_EVENT_NAMESPACE".to_owned(), namespace.to_owned());
+    }
+    values.extend(
+        overrides
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone())),
+    );
+    Ok(Settings::from_values(&values)?)
+}
+
+/// One scenario's isolated world.
+pub struct BenchEnv {
+    pub database: TestDatabase,
+    pub naming: EventNaming,
+    pub settings: Settings,
+    pub jetstream: jetstream::Context,
+    pub metrics: Metrics,
+    streams: Vec<String>,
+}
+
+impl BenchEnv {
+    /// A fresh migrated database (outbox and inbox tables) and a fresh namespace.
+    pub async fn create(overrides: &BTreeMap<String, String>) -> anyhow::Result<Self> {
+        let namespace = unique_id();
+        let settings = settings(Some(&namespace), overrides)?;
+        let database = TestDatabase::platform_only().await;
+        let jetstream = host::connect_nats(&settings).await?;
+        Ok(Self {
+            database,
+            naming: EventNaming::new(Some(namespace)),
+            settings,
+            jetstream,
+            metrics: Metrics::new(),
+            streams: Vec::new(),
+        })
+    }
+
+    /// Creates the producer's stream (`<NS>_CRM_<PRODUCER>` on `<ns>.crm.<producer>.v1.>`) and
+    /// remembers it for clean-up.
+    pub async fn ensure_stream(
+        &mut self,
+        producer: &str,
+    ) -> anyhow::Result<jetstream::stream::Stream> {
+        events::ensure_stream(
+            &self.jetstream,
+            &self.naming,
+            producer,
+            self.settings.outbox.duplicate_window,
+        )
+        .await?;
+        let name = self.naming.stream(producer);
+        if !self.streams.contains(&name) {
+            self.streams.push(name.clone());
+        }
+        Ok(self.jetstream.get_stream(&name).await?)
+    }
+
+    /// A pool on the scenario's database, sized like a service's (or as asked).
+    pub async fn pool(&self, max_connections: u32) -> anyhow::Result<PgPool> {
+        db::connect(&self.database.url, max_connections).await
+    }
+
+    /// A pool for the relay. With `asynchronous_commit` its transactions commit without
+    /// waiting for the WAL flush (`synchronous_commit=off`): a diagnostic that emulates a relay
+    /// marking rows published asynchronously, which is safe because a lost mark only means a
+    /// re-publish that `Nats-Msg-Id` and the consumers' inbox absorb.
+    pub async fn relay_pool(&self, asynchronous_commit: bool) -> anyhow::Result<PgPool> {
+        let mut options = PgConnectOptions::from_str(self.database.url.expose())?;
+        if asynchronous_commit {
+            options = options.options([("synchronous_commit", "off")]);
+        }
+        Ok(PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?)
+    }
+
+    /// The wire subject of the bench event on `producer`'s stream.
+    pub fn subject(&self, producer: &str) -> String {
+        self.naming.subject(&base_subject(producer))
+    }
+
+    /// Deletes the scenario's streams and drops its database. Failures are reported, not fatal.
+    pub async fn cleanup(self) {
+        for stream in &self.streams {
+            if let Err(error) = self.jetstream.delete_stream(stream).await {
+                eprintln!("warning: deleting stream {stream} failed: {error}");
+            }
+        }
+        self.database.pool.close().await;
+        let name = self.database.name.clone();
+        let dropped = async {
+            let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_url())).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await?;
+            admin.close().await?;
+            Ok::<_, sqlx::Error>(())
+        };
+        if let Err(error) = dropped.await {
+            eprintln!("warning: dropping database {name} failed: {error}");
+        }
+    }
+}
+
+/// `crm.<producer>.v1.event_metadata`.
+pub fn base_subject(producer: &str) -> String {
+    format!(
+        "crm.{producer}.v1.{}",
+        events::snake_case(EventMetadata::NAME)
+    )
+}
+
+/// The bench event: a realistic ~130-byte protobuf whose `aggregate_version` carries the
+/// sequence number, so consumers can tell which event arrived.
+pub fn payload(seq: u64, aggregate_id: &str) -> EventMetadata {
+    EventMetadata {
+        event_id: format!("bench-{seq:010}"),
+        event_type: EventMetadata::full_name(),
+        aggregate_type: "bench".to_owned(),
+        aggregate_id: aggregate_id.to_owned(),
+        aggregate_version: seq,
+        occurred_at: None,
+        traceparent: String::new(),
+    }
+}
+
+/// A publish carrying exactly the headers the outbox relay sets (see `OutboxRelay::message`).
+pub fn raw_message(
+    event_id: Uuid,
+    aggregate_id: &str,
+    version: u64,
+    payload: &[u8],
+) -> PublishMessage {
+    let id = event_id.to_string();
+    PublishMessage::build()
+        .payload(Bytes::copy_from_slice(payload))
+        .message_id(&id)
+        .header(headers::EVENT_ID, id.as_str())
+        .header(headers::EVENT_TYPE, EventMetadata::full_name().as_str())
+        .header(headers::AGGREGATE_TYPE, "bench")
+        .header(headers::AGGREGATE_ID, aggregate_id)
+        .header(headers::AGGREGATE_VERSION, version.to_string().as_str())
+        .header(
+            headers::OCCURRED_AT,
+            chrono::Utc::now().to_rfc3339().as_str(),
+        )
+}

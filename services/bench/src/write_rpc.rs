@@ -1,0 +1,238 @@
+//! `write-rpc`: write throughput of a create call, against the same writes straight to
+//! PostgreSQL.
+//!
+//! The load generator is generic: [`run_closed_loop`] drives any async operation from N
+//! concurrent clients for a fixed time. The baseline, [`run_raw_transaction_baseline`], is the
+//! two-row transaction a create call boils down to (one domain row + one outbox row).
+//! The RPC figure is a second call of [`run_closed_loop`] with an operation that sends
+//! `CreateAccount` to the accounts service, passed to [`report`] next to the baseline; until
+//! that exists the report shows the baseline alone.
+
+use std::{
+    collections::BTreeMap,
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use crm_platform::outbox::{Aggregate, Outbox};
+use sqlx::PgPool;
+use tokio::{task::JoinSet, time::Instant};
+use uuid::Uuid;
+
+use crate::{
+    measure::Latencies,
+    report::{Row, ScenarioReport},
+    setup::{self, BenchEnv},
+};
+
+#[derive(Clone, Copy, Debug)]
+pub struct WriteOptions {
+    /// Concurrent clients, each with one operation in flight.
+    pub clients: usize,
+    pub duration: Duration,
+}
+
+/// What a closed-loop run achieved.
+pub struct LoadFigure {
+    pub label: String,
+    pub operations: u64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub elapsed: Duration,
+    pub latency: Latencies,
+}
+
+impl LoadFigure {
+    /// Successful operations per second.
+    pub fn per_second(&self) -> f64 {
+        self.operations as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Runs `operation(client, iteration)` from `clients` concurrent clients, each starting its next
+/// operation when the previous one finished, until `duration` has passed.
+pub async fn run_closed_loop<F, Fut>(
+    label: impl Into<String>,
+    clients: usize,
+    duration: Duration,
+    operation: F,
+) -> LoadFigure
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let operation = Arc::new(operation);
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = JoinSet::new();
+    for client in 0..clients.max(1) {
+        let (operation, errors) = (operation.clone(), errors.clone());
+        tasks.spawn(async move {
+            let mut latency = Latencies::new();
+            let mut first_error = None;
+            let mut iteration = 0u64;
+            while Instant::now() < deadline {
+                let begun = Instant::now();
+                match operation(client, iteration).await {
+                    Ok(()) => latency.record(begun.elapsed()),
+                    Err(error) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        first_error.get_or_insert_with(|| format!("{error:#}"));
+                    }
+                }
+                iteration += 1;
+            }
+            (latency, first_error)
+        });
+    }
+    let mut latency = Latencies::new();
+    let mut first_error = None;
+    while let Some(result) = tasks.join_next().await {
+        match result {
+            Ok((client_latency, client_error)) => {
+                latency.merge(&client_latency);
+                if first_error.is_none() {
+                    first_error = client_error;
+                }
+            }
+            Err(error) => {
+                first_error.get_or_insert_with(|| format!("client task failed: {error}"));
+            }
+        }
+    }
+    LoadFigure {
+        label: label.into(),
+        operations: latency.count(),
+        errors: errors.load(Ordering::Relaxed),
+        first_error,
+        elapsed: started.elapsed(),
+        latency,
+    }
+}
+
+/// Two rows in one transaction straight to PostgreSQL: a `bench_rows` row and its outbox
+/// event, committed through the outbox (which wakes a relay if one runs).
+pub async fn run_raw_transaction_baseline(
+    pool: PgPool,
+    outbox: Outbox,
+    options: WriteOptions,
+) -> LoadFigure {
+    run_closed_loop(
+        "two-row transaction straight to PostgreSQL",
+        options.clients,
+        options.duration,
+        move |_client, _iteration| {
+            let (pool, outbox) = (pool.clone(), outbox.clone());
+            async move {
+                let id = Uuid::now_v7();
+                let aggregate_id = id.to_string();
+                let mut transaction = pool.begin().await?;
+                sqlx::query("INSERT INTO bench_rows (id, name) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind("Northwind Traders")
+                    .execute(&mut *transaction)
+                    .await?;
+                outbox
+                    .enqueue(
+                        &mut transaction,
+                        Aggregate {
+                            kind: "bench",
+                            id: &aggregate_id,
+                            version: 1,
+                        },
+                        &setup::payload(1, &aggregate_id),
+                    )
+                    .await?;
+                outbox.commit(transaction).await?;
+                Ok(())
+            }
+        },
+    )
+    .await
+}
+
+/// The scenario's table: the RPC figure (when measured) against the raw baseline.
+pub fn report(rpc: Option<&LoadFigure>, raw: &LoadFigure, options: WriteOptions) -> ScenarioReport {
+    let mut report = ScenarioReport::new(
+        "write-rpc",
+        format!(
+            "write throughput, {} concurrent clients for {} s",
+            options.clients,
+            options.duration.as_secs_f64()
+        ),
+        "gRPC CreateAccount",
+        "raw 2-row tx",
+    );
+    report
+        .row(Row::new(
+            "throughput",
+            "tx/s",
+            rpc.map(LoadFigure::per_second),
+            Some(raw.per_second()),
+        ))
+        .row(Row::new(
+            "latency p50",
+            "ms",
+            rpc.and_then(|f| f.latency.ms(0.5)),
+            raw.latency.ms(0.5),
+        ))
+        .row(Row::new(
+            "latency p99",
+            "ms",
+            rpc.and_then(|f| f.latency.ms(0.99)),
+            raw.latency.ms(0.99),
+        ))
+        .row(Row::new(
+            "latency max",
+            "ms",
+            rpc.and_then(|f| f.latency.max_ms()),
+            raw.latency.max_ms(),
+        ));
+    for figure in rpc.into_iter().chain([raw]) {
+        report.note(format!(
+            "{}: {} operations in {:.2} s, {} errors{}",
+            figure.label,
+            figure.operations,
+            figure.elapsed.as_secs_f64(),
+            figure.errors,
+            figure
+                .first_error
+                .as_deref()
+                .map(|error| format!(" (first: {error})"))
+                .unwrap_or_default()
+        ));
+    }
+    if rpc.is_none() {
+        report.note("gRPC CreateAccount not measured in this build: the figure column stays empty");
+    }
+    report.note("baseline runs without a relay; outbox rows accumulate unpublished");
+    report
+}
+
+pub async fn run(
+    options: WriteOptions,
+    overrides: &BTreeMap<String, String>,
+) -> anyhow::Result<ScenarioReport> {
+    anyhow::ensure!(options.clients > 0, "--clients must be at least 1");
+    let env = BenchEnv::create(overrides).await?;
+    let result = async {
+        sqlx::query(
+            "CREATE TABLE bench_rows (id uuid PRIMARY KEY, name text, created_at timestamptz DEFAULT now())",
+        )
+        .execute(&env.database.pool)
+        .await?;
+        // One connection per client, as a service sized for this concurrency would have.
+        let pool = env.pool(options.clients as u32).await?;
+        let raw = run_raw_transaction_baseline(pool.clone(), Outbox::new(), options).await;
+        pool.close().await;
+        Ok::<_, anyhow::Error>(report(None, &raw, options))
+    }
+    .await;
+    env.cleanup().await;
+    result
+}

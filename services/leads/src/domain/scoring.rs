@@ -1,0 +1,598 @@
+//! Lead scoring (L8): a transparent score from fit (what the lead's fields say) and engagement
+//! (what the lead has done lately).
+//!
+//! Every point comes with a reason, so a rep can see why one lead outranks another and a
+//! manager can tune the model: `fit + engagement` always equals the sum of the reasons' points,
+//! and the total is that sum clamped to 0..=100. Engagement decays with a half-life, so a
+//! meeting last week counts more than one last quarter.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::assignment::CompanySizeBand;
+
+pub const MAX_SCORE: i32 = 100;
+const MAX_FIT_RULES: usize = 100;
+
+/// A lead field a fit rule looks at. `HasPhone` and `HasEmail` are present when the lead has a
+/// phone or email at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadField {
+    Industry,
+    CompanySize,
+    Territory,
+    Title,
+    SourceChannel,
+    HasPhone,
+    HasEmail,
+}
+
+/// When a rule applies. Text compares trimmed and case-insensitively; company sizes compare by
+/// their spelling ("large").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FitCondition {
+    Equals(String),
+    OneOf(Vec<String>),
+    /// The value contains one of the words: titles vary too much to list ("Plant Director").
+    ContainsAny(Vec<String>),
+    Present,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitRule {
+    pub field: LeadField,
+    pub condition: FitCondition,
+    /// May be negative: a poor fit subtracts.
+    pub points: i32,
+    /// The start of the reason ("industry fit"); the lead's value follows ("… : Manufacturing").
+    pub label: String,
+}
+
+/// Points per activity kind ("web_visit"), halved every `half_life_days` (0 = no decay), and
+/// capped at `max_points` in total so a chatty lead cannot drown a good fit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EngagementWeights {
+    pub per_activity_kind: BTreeMap<String, i32>,
+    pub half_life_days: u32,
+    pub max_points: i32,
+}
+
+/// The configurable model, stored as JSON per tenant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoringModel {
+    pub fit_rules: Vec<FitRule>,
+    pub engagement: EngagementWeights,
+}
+
+impl Default for ScoringModel {
+    /// For a maker of industrial equipment: manufacturing industries, larger plants and
+    /// decision-makers fit (at most 60 points); meetings and calls outweigh clicks (at most 40).
+    fn default() -> Self {
+        let words = |items: &[&str]| items.iter().map(|item| item.to_string()).collect();
+        let rule = |field, condition, points, label: &str| FitRule {
+            field,
+            condition,
+            points,
+            label: label.into(),
+        };
+        ScoringModel {
+            fit_rules: vec![
+                rule(
+                    LeadField::Industry,
+                    FitCondition::OneOf(words(&[
+                        "manufacturing",
+                        "industrial machinery",
+                        "automotive",
+                        "electronics",
+                        "chemicals",
+                        "metalworking",
+                    ])),
+                    20,
+                    "industry fit",
+                ),
+                rule(
+                    LeadField::CompanySize,
+                    FitCondition::OneOf(words(&["large", "enterprise"])),
+                    15,
+                    "company size",
+                ),
+                rule(
+                    LeadField::CompanySize,
+                    FitCondition::Equals("medium".into()),
+                    8,
+                    "company size",
+                ),
+                rule(
+                    LeadField::Title,
+                    FitCondition::ContainsAny(words(&[
+                        "chief",
+                        "ceo",
+                        "cto",
+                        "coo",
+                        "vp",
+                        "vice president",
+                        "director",
+                        "head of",
+                        "owner",
+                        "general manager",
+                        "plant manager",
+                        "总经理",
+                        "总监",
+                        "厂长",
+                    ])),
+                    10,
+                    "decision-maker title",
+                ),
+                rule(
+                    LeadField::SourceChannel,
+                    FitCondition::Equals("web_form".into()),
+                    5,
+                    "source",
+                ),
+                rule(
+                    LeadField::HasPhone,
+                    FitCondition::Present,
+                    5,
+                    "phone number given",
+                ),
+                rule(
+                    LeadField::HasEmail,
+                    FitCondition::Present,
+                    5,
+                    "email address given",
+                ),
+            ],
+            engagement: EngagementWeights {
+                per_activity_kind: [
+                    ("email_open", 2),
+                    ("email", 2),
+                    ("web_visit", 3),
+                    ("call", 8),
+                    ("meeting", 15),
+                ]
+                .into_iter()
+                .map(|(kind, points)| (kind.to_owned(), points))
+                .collect(),
+                half_life_days: 14,
+                max_points: 40,
+            },
+        }
+    }
+}
+
+impl ScoringModel {
+    /// Checks the model; the message names the first bad part.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.fit_rules.len() > MAX_FIT_RULES {
+            return Err(format!("at most {MAX_FIT_RULES} fit rules"));
+        }
+        for (index, rule) in self.fit_rules.iter().enumerate() {
+            let label = rule.label.trim();
+            if label.is_empty() || label.chars().count() > 100 {
+                return Err(format!(
+                    "fit_rules[{index}].label must be 1 to 100 characters"
+                ));
+            }
+            if !(-MAX_SCORE..=MAX_SCORE).contains(&rule.points) {
+                return Err(format!(
+                    "fit_rules[{index}].points must be between -100 and 100"
+                ));
+            }
+            let values = match &rule.condition {
+                FitCondition::Equals(value) => std::slice::from_ref(value),
+                FitCondition::OneOf(values) | FitCondition::ContainsAny(values) => values,
+                FitCondition::Present => continue,
+            };
+            if values.is_empty() || values.iter().any(|value| value.trim().is_empty()) {
+                return Err(format!(
+                    "fit_rules[{index}].condition needs non-empty values"
+                ));
+            }
+        }
+        let engagement = &self.engagement;
+        for (kind, points) in &engagement.per_activity_kind {
+            if kind.trim().is_empty() || !(0..=MAX_SCORE).contains(points) {
+                return Err(format!(
+                    "engagement.per_activity_kind: '{kind}' must be named and worth 0 to 100 \
+                     points (negative signals belong in fit rules)"
+                ));
+            }
+        }
+        if engagement.half_life_days > 3650 {
+            return Err("engagement.half_life_days must be at most 3650".into());
+        }
+        if !(0..=MAX_SCORE).contains(&engagement.max_points) {
+            return Err("engagement.max_points must be between 0 and 100".into());
+        }
+        Ok(())
+    }
+}
+
+/// The lead fields scoring reads.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScoringInput {
+    pub industry: Option<String>,
+    pub company_size: Option<CompanySizeBand>,
+    pub territory: Option<String>,
+    pub title: Option<String>,
+    /// "api", "import", "web_form", "campaign", "manual".
+    pub source_channel: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Something the lead did or that was done with them ("web_visit", "meeting").
+#[derive(Clone, Debug, PartialEq)]
+pub struct EngagementActivity {
+    pub kind: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreReason {
+    pub label: String,
+    pub points: i32,
+}
+
+/// The score and every reason behind it. `fit + engagement` is the sum of the reasons' points;
+/// `total` is that sum clamped to 0..=100.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadScore {
+    pub total: i32,
+    pub fit: i32,
+    pub engagement: i32,
+    pub reasons: Vec<ScoreReason>,
+}
+
+/// Scores a lead as of `now`. Activities of kinds the model does not weigh are ignored;
+/// activities dated after `now` count as happening now.
+pub fn score(
+    lead: &ScoringInput,
+    activities: &[EngagementActivity],
+    model: &ScoringModel,
+    now: DateTime<Utc>,
+) -> LeadScore {
+    let mut reasons = Vec::new();
+    let mut fit = 0;
+    for rule in &model.fit_rules {
+        let Some(value) = field_value(lead, rule.field) else {
+            continue;
+        };
+        if rule.points == 0 || !condition_holds(&rule.condition, &value) {
+            continue;
+        }
+        let label = match (rule.field, &rule.condition) {
+            (LeadField::HasPhone | LeadField::HasEmail, _) | (_, FitCondition::Present) => {
+                rule.label.trim().to_owned()
+            }
+            _ => format!("{}: {value}", rule.label.trim()),
+        };
+        fit += rule.points;
+        reasons.push(ScoreReason {
+            label,
+            points: rule.points,
+        });
+    }
+    let (engagement, engagement_reasons) = engagement(activities, &model.engagement, now);
+    reasons.extend(engagement_reasons);
+    LeadScore {
+        total: (fit + engagement).clamp(0, MAX_SCORE),
+        fit,
+        engagement,
+        reasons,
+    }
+}
+
+fn field_value(lead: &ScoringInput, field: LeadField) -> Option<String> {
+    let text = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    match field {
+        LeadField::Industry => text(&lead.industry),
+        LeadField::CompanySize => lead.company_size.map(|band| band.as_str().to_owned()),
+        LeadField::Territory => text(&lead.territory),
+        LeadField::Title => text(&lead.title),
+        LeadField::SourceChannel => text(&lead.source_channel),
+        LeadField::HasPhone => text(&lead.phone).map(|_| "yes".to_owned()),
+        LeadField::HasEmail => text(&lead.email).map(|_| "yes".to_owned()),
+    }
+}
+
+fn condition_holds(condition: &FitCondition, value: &str) -> bool {
+    let value = value.to_lowercase();
+    let same = |expected: &String| expected.trim().to_lowercase() == value;
+    match condition {
+        FitCondition::Equals(expected) => same(expected),
+        FitCondition::OneOf(expected) => expected.iter().any(same),
+        FitCondition::ContainsAny(words) => words.iter().any(|word| {
+            let word = word.trim().to_lowercase();
+            !word.is_empty() && value.contains(&word)
+        }),
+        FitCondition::Present => true,
+    }
+}
+
+/// Decayed engagement points per kind, each rounded, biggest first, then capped.
+fn engagement(
+    activities: &[EngagementActivity],
+    weights: &EngagementWeights,
+    now: DateTime<Utc>,
+) -> (i32, Vec<ScoreReason>) {
+    struct KindTotal {
+        count: usize,
+        decayed: f64,
+        oldest_age_days: f64,
+    }
+    let mut per_kind: BTreeMap<&str, KindTotal> = BTreeMap::new();
+    for activity in activities {
+        let kind = activity.kind.trim();
+        let Some(&points) = weights.per_activity_kind.get(kind) else {
+            continue;
+        };
+        let age_days = ((now - activity.at).num_seconds().max(0) as f64) / 86_400.0;
+        let decay = match weights.half_life_days {
+            0 => 1.0,
+            half_life => 0.5_f64.powf(age_days / f64::from(half_life)),
+        };
+        let total = per_kind.entry(kind).or_insert(KindTotal {
+            count: 0,
+            decayed: 0.0,
+            oldest_age_days: 0.0,
+        });
+        total.count += 1;
+        total.decayed += f64::from(points.max(0)) * decay;
+        total.oldest_age_days = total.oldest_age_days.max(age_days);
+    }
+    let mut reasons: Vec<ScoreReason> = per_kind
+        .into_iter()
+        .filter_map(|(kind, total)| {
+            let points = total.decayed.round() as i32;
+            (points != 0).then(|| ScoreReason {
+                label: activity_label(kind, total.count, total.oldest_age_days),
+                points,
+            })
+        })
+        .collect();
+    reasons.sort_by(|a, b| b.points.cmp(&a.points).then_with(|| a.label.cmp(&b.label)));
+    let raw: i32 = reasons.iter().map(|reason| reason.points).sum();
+    let cap = weights.max_points.max(0);
+    if raw > cap {
+        reasons.push(ScoreReason {
+            label: format!("engagement capped at {cap}"),
+            points: cap - raw,
+        });
+        return (cap, reasons);
+    }
+    (raw, reasons)
+}
+
+/// "3 web visits in 14 days", "1 meeting 3 days ago", "1 call today".
+fn activity_label(kind: &str, count: usize, oldest_age_days: f64) -> String {
+    let name = kind.replace('_', " ");
+    if count == 1 {
+        return match oldest_age_days.floor() as i64 {
+            0 => format!("1 {name} today"),
+            1 => format!("1 {name} 1 day ago"),
+            days => format!("1 {name} {days} days ago"),
+        };
+    }
+    let days = (oldest_age_days.ceil() as i64).max(1);
+    let unit = if days == 1 { "day" } else { "days" };
+    format!("{count} {name}s in {days} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+    use proptest::prelude::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()
+    }
+
+    fn activity(kind: &str, days_ago: i64) -> EngagementActivity {
+        EngagementActivity {
+            kind: kind.into(),
+            at: now() - Duration::days(days_ago),
+        }
+    }
+
+    /// Li Wei's web-form lead from the scenario.
+    fn li_wei() -> ScoringInput {
+        ScoringInput {
+            industry: Some("Manufacturing".into()),
+            company_size: Some(CompanySizeBand::Large),
+            title: Some("Plant Director".into()),
+            source_channel: Some("web_form".into()),
+            phone: Some("+8613800138000".into()),
+            email: Some("li.wei@contoso.cn".into()),
+            ..ScoringInput::default()
+        }
+    }
+
+    fn labels(score: &LeadScore) -> Vec<String> {
+        score
+            .reasons
+            .iter()
+            .map(|r| format!("{} {:+}", r.label, r.points))
+            .collect()
+    }
+
+    #[test]
+    fn every_point_of_the_scenario_lead_has_a_reason() {
+        let activities = [
+            activity("web_visit", 0),
+            activity("web_visit", 7),
+            activity("web_visit", 14),
+            activity("note", 1),
+        ];
+        let score = score(&li_wei(), &activities, &ScoringModel::default(), now());
+        assert_eq!(
+            labels(&score),
+            [
+                "industry fit: Manufacturing +20",
+                "company size: large +15",
+                "decision-maker title: Plant Director +10",
+                "source: web_form +5",
+                "phone number given +5",
+                "email address given +5",
+                "3 web visits in 14 days +7",
+            ]
+        );
+        assert_eq!((score.fit, score.engagement, score.total), (60, 7, 67));
+    }
+
+    #[test]
+    fn engagement_is_capped_with_a_visible_reason() {
+        let meetings: Vec<_> = (0..4).map(|day| activity("meeting", day)).collect();
+        let score = score(
+            &ScoringInput::default(),
+            &meetings,
+            &ScoringModel::default(),
+            now(),
+        );
+        assert_eq!(score.engagement, 40);
+        assert_eq!(
+            labels(&score),
+            ["4 meetings in 3 days +56", "engagement capped at 40 -16"]
+        );
+    }
+
+    #[test]
+    fn a_meeting_a_half_life_ago_counts_half() {
+        let score = score(
+            &ScoringInput::default(),
+            &[activity("meeting", 14)],
+            &ScoringModel::default(),
+            now(),
+        );
+        assert_eq!(labels(&score), ["1 meeting 14 days ago +8"]);
+    }
+
+    #[test]
+    fn negative_fit_never_drives_the_total_below_zero() {
+        let mut model = ScoringModel::default();
+        model.fit_rules.push(FitRule {
+            field: LeadField::Industry,
+            condition: FitCondition::Equals("Education".into()),
+            points: -30,
+            label: "outside target industries".into(),
+        });
+        let lead = ScoringInput {
+            industry: Some("education".into()),
+            ..ScoringInput::default()
+        };
+        let score = score(&lead, &[], &model, now());
+        assert_eq!((score.fit, score.total), (-30, 0));
+    }
+
+    #[test]
+    fn the_default_model_is_valid_and_round_trips_through_json() {
+        let model = ScoringModel::default();
+        assert_eq!(model.validate(), Ok(()));
+        let json = serde_json::to_string(&model).unwrap();
+        assert!(json.contains(r#""condition":{"one_of":["#), "{json}");
+        assert_eq!(serde_json::from_str::<ScoringModel>(&json).unwrap(), model);
+        let mut negative = model.clone();
+        negative
+            .engagement
+            .per_activity_kind
+            .insert("bounce".into(), -5);
+        assert!(negative.validate().is_err());
+    }
+
+    fn any_model() -> impl Strategy<Value = ScoringModel> {
+        let field = proptest::sample::select(vec![
+            LeadField::Industry,
+            LeadField::CompanySize,
+            LeadField::Title,
+            LeadField::SourceChannel,
+            LeadField::HasPhone,
+        ]);
+        let condition = prop_oneof![
+            Just(FitCondition::Present),
+            Just(FitCondition::Equals("manufacturing".into())),
+            Just(FitCondition::OneOf(vec!["large".into(), "web_form".into()])),
+            Just(FitCondition::ContainsAny(vec!["director".into()])),
+        ];
+        let rule =
+            (field, condition, -100i32..=100).prop_map(|(field, condition, points)| FitRule {
+                field,
+                condition,
+                points,
+                label: "rule".into(),
+            });
+        (
+            proptest::collection::vec(rule, 0..8),
+            proptest::collection::btree_map(
+                proptest::sample::select(vec![
+                    "call".to_owned(),
+                    "meeting".into(),
+                    "web_visit".into(),
+                ]),
+                0i32..=100,
+                0..3,
+            ),
+            0u32..60,
+            0i32..=100,
+        )
+            .prop_map(
+                |(fit_rules, per_activity_kind, half_life_days, max_points)| ScoringModel {
+                    fit_rules,
+                    engagement: EngagementWeights {
+                        per_activity_kind,
+                        half_life_days,
+                        max_points,
+                    },
+                },
+            )
+    }
+
+    fn any_activities() -> impl Strategy<Value = Vec<EngagementActivity>> {
+        proptest::collection::vec(
+            (
+                proptest::sample::select(vec!["call", "meeting", "web_visit", "note"]),
+                -2i64..400,
+            )
+                .prop_map(|(kind, days)| activity(kind, days)),
+            0..12,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn the_total_is_in_range_and_the_reasons_add_up(
+            model in any_model(),
+            activities in any_activities(),
+            manufacturing in any::<bool>(),
+        ) {
+            let lead = if manufacturing { li_wei() } else { ScoringInput::default() };
+            let score = score(&lead, &activities, &model, now());
+            prop_assert!((0..=MAX_SCORE).contains(&score.total));
+            let sum: i32 = score.reasons.iter().map(|r| r.points).sum();
+            prop_assert_eq!(sum, score.fit + score.engagement);
+            prop_assert_eq!(score.total, (score.fit + score.engagement).clamp(0, MAX_SCORE));
+        }
+
+        #[test]
+        fn engagement_never_grows_as_activities_age(
+            model in any_model(),
+            activities in any_activities(),
+            later_hours in 0i64..2000,
+        ) {
+            let lead = ScoringInput::default();
+            let today = score(&lead, &activities, &model, now());
+            let later = score(&lead, &activities, &model, now() + Duration::hours(later_hours));
+            prop_assert!(later.engagement <= today.engagement);
+        }
+    }
+}

@@ -1,0 +1,533 @@
+use chrono::NaiveDate;
+use crm_platform::{auth::caller, money::Money, paging::Page};
+use crm_proto::crm::{
+    common::v1::{PageResponse, SortDirection},
+    leads::v1::{self as pb, lead_service_server::LeadService},
+};
+use tokio_stream::StreamExt;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::{id, optional_id};
+use crate::{
+    convert,
+    error::LeadsError,
+    service::{
+        CaptureOutcome, ImportSummary, Leads,
+        capture::IMPORT_CHUNK,
+        lifecycle::{Conversion, activity_kind},
+    },
+    store::{LeadFilter, LeadRecord, LeadSort},
+};
+
+pub struct LeadsApi {
+    leads: Leads,
+}
+
+impl LeadsApi {
+    pub fn new(leads: Leads) -> Self {
+        Self { leads }
+    }
+}
+
+fn lead_response(lead: &LeadRecord) -> Option<pb::Lead> {
+    Some(convert::lead(lead))
+}
+
+/// Applies a patch to a stored lead, normalising like capture; returns the changed fields.
+fn apply_patch(
+    lead: &mut LeadRecord,
+    patch: &pb::LeadPatch,
+    default_calling_code: Option<&str>,
+) -> Result<Vec<&'static str>, LeadsError> {
+    let mut input = pb::LeadInput {
+        first_name: lead.first_name.clone(),
+        last_name: lead.last_name.clone(),
+        email: lead.email.clone().unwrap_or_default(),
+        phone: lead.phone.clone().unwrap_or_default(),
+        company: lead.company.clone(),
+        title: lead.title.clone(),
+        website: lead.website.clone(),
+        industry: lead.industry.clone(),
+        territory: lead.territory.clone(),
+        company_size: i32::from(lead.company_size),
+        product_interest: lead.product_interest.clone(),
+        description: lead.description.clone(),
+        ..Default::default()
+    };
+    macro_rules! take {
+        ($($field:ident),*) => { $( if let Some(value) = &patch.$field { input.$field = value.clone(); } )* };
+    }
+    take!(
+        first_name,
+        last_name,
+        email,
+        phone,
+        company,
+        title,
+        website,
+        industry,
+        territory,
+        product_interest,
+        description
+    );
+    if let Some(size) = patch.company_size {
+        input.company_size = size;
+    }
+    let capture =
+        crate::service::capture::validate_lead_input(&input, default_calling_code, "patch")?;
+    let before = crate::service::capture::fields_of(lead);
+    crate::service::capture::apply_fields(lead, &capture.fields);
+    let after = crate::service::capture::fields_of(lead);
+    let mut changed = Vec::new();
+    macro_rules! diff {
+        ($($field:ident),*) => { $( if before.$field != after.$field { changed.push(stringify!($field)); } )* };
+    }
+    diff!(
+        first_name,
+        last_name,
+        email,
+        phone,
+        company,
+        title,
+        website,
+        industry,
+        territory,
+        company_size,
+        product_interest,
+        description
+    );
+    Ok(changed)
+}
+
+#[tonic::async_trait]
+impl LeadService for LeadsApi {
+    async fn create_lead(
+        &self,
+        request: Request<pb::CreateLeadRequest>,
+    ) -> Result<Response<pb::CreateLeadResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let input = request
+            .lead
+            .ok_or_else(|| LeadsError::invalid("lead", "is required"))?;
+        let mut capture = crate::service::capture::validate_lead_input(
+            &input,
+            self.leads.default_calling_code(),
+            "lead",
+        )
+        .map_err(LeadsError::from)?;
+        capture.requested_id = optional_id("lead_id", &request.lead_id)?;
+        let (lead, outcome) = self.leads.create_lead(&caller, capture).await?;
+        let (dedupe, score) = match outcome {
+            CaptureOutcome::Unique => (pb::DedupeOutcome::Unique, 0),
+            CaptureOutcome::Flagged { score, .. } => (pb::DedupeOutcome::Flagged, score),
+            CaptureOutcome::Merged { score, .. } => (pb::DedupeOutcome::Merged, score),
+        };
+        Ok(Response::new(pb::CreateLeadResponse {
+            lead: lead_response(&lead),
+            dedupe: dedupe as i32,
+            duplicate_score: u32::from(score),
+        }))
+    }
+
+    async fn import_leads(
+        &self,
+        request: Request<Streaming<pb::ImportLeadsRequest>>,
+    ) -> Result<Response<pb::ImportLeadsResponse>, Status> {
+        let caller = caller(&request)?;
+        let mut stream = request.into_inner();
+        let mut summary = ImportSummary::default();
+        let mut campaign_id = None;
+        let mut chunk = Vec::with_capacity(IMPORT_CHUNK);
+        let mut first = true;
+        let mut next_line = 1;
+        while let Some(message) = stream.next().await {
+            let message = message?;
+            if first {
+                campaign_id = optional_id("campaign_id", &message.campaign_id)?;
+                first = false;
+            }
+            let line = if message.line == 0 {
+                next_line
+            } else {
+                message.line
+            };
+            next_line = line + 1;
+            if let Some(row) = message.row {
+                chunk.push((line, row));
+            }
+            if chunk.len() == IMPORT_CHUNK {
+                self.leads
+                    .import(
+                        &caller,
+                        campaign_id,
+                        std::mem::take(&mut chunk),
+                        &mut summary,
+                    )
+                    .await?;
+            }
+        }
+        if !chunk.is_empty() {
+            self.leads
+                .import(&caller, campaign_id, chunk, &mut summary)
+                .await?;
+        }
+        Ok(Response::new(pb::ImportLeadsResponse {
+            rows_received: summary.rows_received,
+            created: summary.created,
+            flagged_duplicates: summary.flagged,
+            merged_duplicates: summary.merged,
+            rejected: summary.rejected,
+            errors: summary
+                .errors
+                .into_iter()
+                .map(|error| pb::ImportRowError {
+                    line: error.line,
+                    field: error.field,
+                    message: error.message,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_lead(
+        &self,
+        request: Request<pb::GetLeadRequest>,
+    ) -> Result<Response<pb::GetLeadResponse>, Status> {
+        let caller = caller(&request)?;
+        let lead = self
+            .leads
+            .get_lead(&caller, id("lead_id", &request.get_ref().lead_id)?)
+            .await?;
+        Ok(Response::new(pb::GetLeadResponse {
+            lead: lead_response(&lead),
+        }))
+    }
+
+    async fn update_lead(
+        &self,
+        request: Request<pb::UpdateLeadRequest>,
+    ) -> Result<Response<pb::UpdateLeadResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let lead_id = id("lead_id", &request.lead_id)?;
+        let patch = request.patch.unwrap_or_default();
+        let code = self.leads.default_calling_code().map(str::to_owned);
+        let expected = (request.expected_version != 0).then_some(request.expected_version as i64);
+        let lead = self
+            .leads
+            .update(
+                &caller,
+                lead_id,
+                |lead| apply_patch(lead, &patch, code.as_deref()),
+                expected,
+            )
+            .await?;
+        Ok(Response::new(pb::UpdateLeadResponse {
+            lead: lead_response(&lead),
+        }))
+    }
+
+    async fn list_leads(
+        &self,
+        request: Request<pb::ListLeadsRequest>,
+    ) -> Result<Response<pb::ListLeadsResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let descending = match SortDirection::try_from(request.sort_direction) {
+            Ok(SortDirection::Descending) => true,
+            Ok(_) => false,
+            Err(_) => {
+                return Err(LeadsError::invalid("sort_direction", "is not a direction").into());
+            }
+        };
+        let sort = match pb::LeadSortField::try_from(request.sort_by) {
+            Ok(pb::LeadSortField::Score) => LeadSort::Score { descending },
+            Ok(_) => LeadSort::CreatedAt { descending },
+            Err(_) => return Err(LeadsError::invalid("sort_by", "is not a sortable field").into()),
+        };
+        let page = Page::parse(request.page.as_ref(), &sort.key())
+            .map_err(|v| LeadsError::Invalid(vec![v]))?;
+        let status = match request.status {
+            0 => None,
+            value => Some(
+                convert::status_from_wire(value)
+                    .ok_or_else(|| LeadsError::invalid("status", "is not a lead status"))?
+                    .as_str()
+                    .to_owned(),
+            ),
+        };
+        let source_channel = match request.source_channel {
+            0 => None,
+            value => Some(
+                pb::SourceChannel::try_from(value)
+                    .map_err(|_| LeadsError::invalid("source_channel", "is not a channel"))?
+                    as i16,
+            ),
+        };
+        let filter = LeadFilter {
+            status,
+            owner_id: optional_id("owner_id", &request.owner_id)?,
+            in_pool: request.in_pool,
+            campaign_id: optional_id("campaign_id", &request.campaign_id)?,
+            source_channel,
+            flagged_duplicates_only: request.flagged_duplicates_only,
+        };
+        let (leads, next_page_token) = self.leads.list(&caller, &filter, sort, &page).await?;
+        Ok(Response::new(pb::ListLeadsResponse {
+            leads: leads.iter().map(convert::lead).collect(),
+            page: Some(PageResponse { next_page_token }),
+        }))
+    }
+
+    async fn claim_lead(
+        &self,
+        request: Request<pb::ClaimLeadRequest>,
+    ) -> Result<Response<pb::ClaimLeadResponse>, Status> {
+        let caller = caller(&request)?;
+        let lead = self
+            .leads
+            .claim(&caller, id("lead_id", &request.get_ref().lead_id)?)
+            .await?;
+        Ok(Response::new(pb::ClaimLeadResponse {
+            lead: lead_response(&lead),
+        }))
+    }
+
+    async fn release_lead(
+        &self,
+        request: Request<pb::ReleaseLeadRequest>,
+    ) -> Result<Response<pb::ReleaseLeadResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let lead = self
+            .leads
+            .release(&caller, id("lead_id", &request.lead_id)?, &request.reason)
+            .await?;
+        Ok(Response::new(pb::ReleaseLeadResponse {
+            lead: lead_response(&lead),
+        }))
+    }
+
+    async fn assign_lead(
+        &self,
+        request: Request<pb::AssignLeadRequest>,
+    ) -> Result<Response<pb::AssignLeadResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let (lead, explanation) = self
+            .leads
+            .assign(
+                &caller,
+                id("lead_id", &request.lead_id)?,
+                optional_id("rep_id", &request.rep_id)?,
+            )
+            .await?;
+        Ok(Response::new(pb::AssignLeadResponse {
+            lead: lead_response(&lead),
+            explanation,
+        }))
+    }
+
+    async fn log_lead_activity(
+        &self,
+        request: Request<pb::LogLeadActivityRequest>,
+    ) -> Result<Response<pb::LogLeadActivityResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let kind = pb::ActivityKind::try_from(request.kind)
+            .ok()
+            .and_then(activity_kind)
+            .ok_or_else(|| {
+                LeadsError::invalid(
+                    "kind",
+                    "must be a call, email, meeting, note, web visit or email open",
+                )
+            })?;
+        if request.note.chars().count() > 2000 {
+            return Err(LeadsError::invalid("note", "must be at most 2000 characters").into());
+        }
+        let lead = self
+            .leads
+            .log_activity(
+                &caller,
+                id("lead_id", &request.lead_id)?,
+                kind,
+                &request.note,
+            )
+            .await?;
+        Ok(Response::new(pb::LogLeadActivityResponse {
+            lead: lead_response(&lead),
+        }))
+    }
+
+    async fn qualify_lead(
+        &self,
+        request: Request<pb::QualifyLeadRequest>,
+    ) -> Result<Response<pb::QualifyLeadResponse>, Status> {
+        let caller = caller(&request)?;
+        let lead = self
+            .leads
+            .qualify(&caller, id("lead_id", &request.get_ref().lead_id)?)
+            .await?;
+        Ok(Response::new(pb::QualifyLeadResponse {
+            lead: lead_response(&lead),
+        }))
+    }
+
+    async fn disqualify_lead(
+        &self,
+        request: Request<pb::DisqualifyLeadRequest>,
+    ) -> Result<Response<pb::DisqualifyLeadResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let lead = self
+            .leads
+            .disqualify(&caller, id("lead_id", &request.lead_id)?, &request.reason)
+            .await?;
+        Ok(Response::new(pb::DisqualifyLeadResponse {
+            lead: lead_response(&lead),
+        }))
+    }
+
+    async fn reopen_lead(
+        &self,
+        request: Request<pb::ReopenLeadRequest>,
+    ) -> Result<Response<pb::ReopenLeadResponse>, Status> {
+        let caller = caller(&request)?;
+        let lead = self
+            .leads
+            .reopen(&caller, id("lead_id", &request.get_ref().lead_id)?)
+            .await?;
+        Ok(Response::new(pb::ReopenLeadResponse {
+            lead: lead_response(&lead),
+        }))
+    }
+
+    async fn convert_lead(
+        &self,
+        request: Request<pb::ConvertLeadRequest>,
+    ) -> Result<Response<pb::ConvertLeadResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let opportunity_amount = request
+            .opportunity_amount
+            .as_ref()
+            .map(|money| {
+                Money::from_message(money).map_err(|e| LeadsError::invalid("opportunity_amount", e))
+            })
+            .transpose()?;
+        let expected_close_date = match request.expected_close_date.trim() {
+            "" => None,
+            text => Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                LeadsError::invalid(
+                    "expected_close_date",
+                    format!("{text:?} is not a date like 2027-01-22"),
+                )
+            })?),
+        };
+        if request.opportunity_name.chars().count() > 200 {
+            return Err(
+                LeadsError::invalid("opportunity_name", "must be at most 200 characters").into(),
+            );
+        }
+        let converted = self
+            .leads
+            .convert(
+                &caller,
+                id("lead_id", &request.lead_id)?,
+                Conversion {
+                    account_id: optional_id("account_id", &request.account_id)?,
+                    opportunity_name: request.opportunity_name,
+                    opportunity_amount,
+                    expected_close_date,
+                },
+            )
+            .await?;
+        Ok(Response::new(pb::ConvertLeadResponse {
+            lead: lead_response(&converted.lead),
+            account_id: converted.account_id.to_string(),
+            account_is_new: converted.account_is_new,
+            contact_id: converted.contact_id.to_string(),
+            opportunity_id: converted.opportunity_id.to_string(),
+        }))
+    }
+
+    async fn merge_leads(
+        &self,
+        request: Request<pb::MergeLeadsRequest>,
+    ) -> Result<Response<pb::MergeLeadsResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let (survivor, merge_id) = self
+            .leads
+            .merge(
+                &caller,
+                id("survivor_id", &request.survivor_id)?,
+                id("duplicate_id", &request.duplicate_id)?,
+            )
+            .await?;
+        Ok(Response::new(pb::MergeLeadsResponse {
+            survivor: lead_response(&survivor),
+            merge_id: merge_id.to_string(),
+        }))
+    }
+
+    async fn undo_lead_merge(
+        &self,
+        request: Request<pb::UndoLeadMergeRequest>,
+    ) -> Result<Response<pb::UndoLeadMergeResponse>, Status> {
+        let caller = caller(&request)?;
+        let (survivor, restored) = self
+            .leads
+            .undo_merge(&caller, id("merge_id", &request.get_ref().merge_id)?)
+            .await?;
+        Ok(Response::new(pb::UndoLeadMergeResponse {
+            survivor: lead_response(&survivor),
+            restored: lead_response(&restored),
+        }))
+    }
+
+    async fn get_lead_history(
+        &self,
+        request: Request<pb::GetLeadHistoryRequest>,
+    ) -> Result<Response<pb::GetLeadHistoryResponse>, Status> {
+        let caller = caller(&request)?;
+        let entries = self
+            .leads
+            .history(&caller, id("lead_id", &request.get_ref().lead_id)?)
+            .await?;
+        let optional = |id: Option<uuid::Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
+        Ok(Response::new(pb::GetLeadHistoryResponse {
+            entries: entries
+                .into_iter()
+                .map(|entry| pb::LeadHistoryEntry {
+                    at: Some(crm_platform::time::to_timestamp(entry.at)),
+                    kind: entry.kind,
+                    actor_id: optional(entry.actor_id),
+                    from_owner_id: optional(entry.from_owner_id),
+                    to_owner_id: optional(entry.to_owner_id),
+                    summary: entry.summary,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn recycle_stale_leads(
+        &self,
+        request: Request<pb::RecycleStaleLeadsRequest>,
+    ) -> Result<Response<pb::RecycleStaleLeadsResponse>, Status> {
+        let caller = caller(&request)?;
+        if caller.role != crm_platform::auth::Role::Admin {
+            return Err(LeadsError::PermissionDenied(
+                "only admins run recycling by hand".to_owned(),
+            )
+            .into());
+        }
+        let run = self.leads.recycle_stale(crm_platform::time::now()).await?;
+        Ok(Response::new(pb::RecycleStaleLeadsResponse {
+            warned: run.warned,
+            recycled: run.recycled,
+        }))
+    }
+}

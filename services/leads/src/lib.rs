@@ -1,0 +1,65 @@
+//! The leads service: capture from every channel, dedupe, the pool with claiming and
+//! recycling, fair assignment, lifecycle and conversion, campaigns (domain.md L1-L8).
+//! Owns database `crm_leads`, publishes on stream `CRM_LEADS`.
+#![deny(rust_2018_idioms)]
+#![forbid(unsafe_code)]
+
+mod convert;
+pub mod domain;
+pub mod error;
+pub mod events;
+mod grpc;
+pub mod service;
+pub mod store;
+
+use std::time::Duration;
+
+use crm_platform::host::{ServiceContext, ServiceModule, ServiceMount};
+use crm_proto::crm::leads::v1::{
+    lead_admin_service_server::LeadAdminServiceServer, lead_service_server::LeadServiceServer,
+    web_form_service_server::WebFormServiceServer,
+};
+
+pub const NAME: &str = "leads";
+
+/// How often every replica runs the recycling job (rows are split between replicas).
+const RECYCLING_INTERVAL: Duration = Duration::from_secs(60);
+
+pub fn module() -> ServiceModule {
+    ServiceModule {
+        name: NAME,
+        migrator,
+        mount,
+    }
+}
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("../../migrations/leads")
+}
+
+fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
+    let leads = service::Leads::new(
+        context.pool.clone(),
+        context.outbox.clone(),
+        context.settings.default_calling_code.clone(),
+    );
+    mount.add_grpc(LeadServiceServer::with_interceptor(
+        grpc::LeadsApi::new(leads.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(LeadAdminServiceServer::with_interceptor(
+        grpc::LeadAdminApi::new(leads.clone()),
+        context.auth.clone(),
+    ));
+    // Public: the form key stands in for a token.
+    mount.add_grpc(WebFormServiceServer::new(grpc::WebFormApi::new(
+        leads.clone(),
+    )));
+    let accounts = context.consumer(
+        events::account_directory(),
+        events::AccountDirectoryHandler::new(),
+    );
+    mount.spawn(accounts.run(context.shutdown.clone()));
+    mount.spawn(leads.run_recycling(RECYCLING_INTERVAL, context.shutdown.clone()));
+    Ok(())
+}

@@ -1,0 +1,325 @@
+//! Sales-operations set-up (managers and admins): the rep roster, assignment rules, policies,
+//! campaigns and their funnel, web forms.
+
+use chrono::NaiveDate;
+use crm_platform::{
+    auth::{Caller, Role, TeamPath},
+    money::{CurrencyCode, Money},
+};
+use rust_decimal::Decimal;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{Leads, Policies, Result, load_policies, pool::rules_of, web_forms::hash_form_key};
+use crate::{
+    domain::assignment::AssignmentRule,
+    error::LeadsError,
+    store::{
+        self,
+        admin::{CampaignRow, RepRow, RuleRow, WebFormRow},
+    },
+};
+
+/// Leads → qualified → converted → won, with cost per lead and ROI.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CampaignFunnel {
+    pub campaign: CampaignRow,
+    pub leads: u64,
+    pub qualified: u64,
+    pub converted: u64,
+    pub won: u64,
+    pub won_revenue: Decimal,
+    pub cost_per_lead: Option<Decimal>,
+    /// (won revenue − cost) / cost, to 4 places; `None` when the campaign cost nothing.
+    pub roi: Option<Decimal>,
+}
+
+fn require_manager(caller: &Caller) -> Result<()> {
+    if caller.role == Role::Rep {
+        return Err(LeadsError::PermissionDenied(
+            "managers and admins only".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// A manager acts on their own subtree; an admin anywhere.
+fn require_team_in_reach(caller: &Caller, team_path: &TeamPath, field: &str) -> Result<()> {
+    require_manager(caller)?;
+    if caller.role == Role::Admin || team_path.is_within(&caller.team_path) {
+        return Ok(());
+    }
+    Err(LeadsError::PermissionDenied(format!(
+        "{field} {team_path} is outside your team"
+    )))
+}
+
+impl Leads {
+    pub async fn put_rep(&self, caller: &Caller, rep: RepRow) -> Result<RepRow> {
+        let team =
+            TeamPath::parse(&rep.team_path).map_err(|e| LeadsError::invalid("rep.team_path", e))?;
+        require_team_in_reach(caller, &team, "rep.team_path")?;
+        let rep = RepRow {
+            team_path: team.to_string(),
+            ..rep
+        };
+        let mut connection = self.pool.acquire().await?;
+        store::admin::upsert_rep(&mut connection, &rep).await?;
+        Ok(rep)
+    }
+
+    /// Reps of a team subtree with their open leads.
+    pub async fn reps(&self, caller: &Caller, team_path: &str) -> Result<Vec<(RepRow, u32)>> {
+        require_manager(caller)?;
+        let team = match team_path.trim() {
+            "" => caller.team_path.clone(),
+            path => TeamPath::parse(path).map_err(|e| LeadsError::invalid("team_path", e))?,
+        };
+        require_team_in_reach(caller, &team, "team_path")?;
+        let mut connection = self.pool.acquire().await?;
+        let reps = store::admin::reps_in_subtree(&mut connection, team.as_str()).await?;
+        let ids: Vec<Uuid> = reps.iter().map(|rep| rep.rep_id).collect();
+        let counts = store::leads::open_lead_counts(&mut connection, &ids).await?;
+        Ok(reps
+            .into_iter()
+            .map(|rep| {
+                let open = counts.get(&rep.rep_id).map_or(0, |count| count.0);
+                (rep, open)
+            })
+            .collect())
+    }
+
+    /// Replaces a team's ordered rules. Every named rep must be on the roster.
+    pub async fn put_rules(
+        &self,
+        caller: &Caller,
+        team_path: &str,
+        rules: Vec<AssignmentRule>,
+    ) -> Result<Vec<AssignmentRule>> {
+        let team = TeamPath::parse(team_path).map_err(|e| LeadsError::invalid("team_path", e))?;
+        require_team_in_reach(caller, &team, "team_path")?;
+        let mut transaction = self.pool.begin().await?;
+        let mut rows = Vec::with_capacity(rules.len());
+        for (position, rule) in rules.iter().enumerate() {
+            if rule.name.trim().is_empty() || rule.name.chars().count() > 100 {
+                return Err(LeadsError::invalid(
+                    format!("rules[{position}].name"),
+                    "must be 1 to 100 characters",
+                ));
+            }
+            if rule.reps.is_empty() {
+                return Err(LeadsError::invalid(
+                    format!("rules[{position}].rep_ids"),
+                    "must name at least one rep",
+                ));
+            }
+            let known = store::admin::reps_by_id(&mut transaction, &rule.reps).await?;
+            if let Some(unknown) = rule
+                .reps
+                .iter()
+                .find(|id| !known.iter().any(|rep| rep.rep_id == **id))
+            {
+                return Err(LeadsError::invalid(
+                    format!("rules[{position}].rep_ids"),
+                    format!("{unknown} is not on the rep roster"),
+                ));
+            }
+            rows.push(RuleRow {
+                id: rule.id,
+                position: position as i32,
+                name: rule.name.trim().to_owned(),
+                criteria: Json(
+                    serde_json::to_value(&rule.criteria)
+                        .map_err(|e| LeadsError::FailedPrecondition(e.to_string()))?,
+                ),
+                rep_ids: rule.reps.clone(),
+            });
+        }
+        store::admin::replace_rules(&mut transaction, team.as_str(), &rows).await?;
+        let stored = rules_of(&mut transaction, team.as_str()).await?;
+        transaction.commit().await?;
+        Ok(stored)
+    }
+
+    pub async fn rules(&self, caller: &Caller, team_path: &str) -> Result<Vec<AssignmentRule>> {
+        let team = TeamPath::parse(team_path).map_err(|e| LeadsError::invalid("team_path", e))?;
+        require_team_in_reach(caller, &team, "team_path")?;
+        let mut connection = self.pool.acquire().await?;
+        rules_of(&mut connection, team.as_str()).await
+    }
+
+    pub async fn update_policies(&self, caller: &Caller, policies: Policies) -> Result<Policies> {
+        if caller.role != Role::Admin {
+            return Err(LeadsError::PermissionDenied(
+                "only admins change lead policies".to_owned(),
+            ));
+        }
+        policies
+            .validate()
+            .map_err(|violation| LeadsError::Invalid(vec![violation]))?;
+        let value = serde_json::to_value(&policies)
+            .map_err(|e| LeadsError::FailedPrecondition(e.to_string()))?;
+        let mut connection = self.pool.acquire().await?;
+        store::admin::save_policies(&mut connection, &value, caller.user_id).await?;
+        load_policies(&mut connection).await
+    }
+
+    pub async fn create_campaign(
+        &self,
+        caller: &Caller,
+        campaign: CampaignRow,
+    ) -> Result<CampaignRow> {
+        require_manager(caller)?;
+        if campaign.name.trim().is_empty() || campaign.name.chars().count() > 200 {
+            return Err(LeadsError::invalid(
+                "campaign.name",
+                "must be 1 to 200 characters",
+            ));
+        }
+        if campaign.cost_amount < Decimal::ZERO {
+            return Err(LeadsError::invalid(
+                "campaign.cost.amount",
+                "must not be negative",
+            ));
+        }
+        if let (Some(start), Some(end)) = (campaign.starts_on, campaign.ends_on)
+            && end < start
+        {
+            return Err(LeadsError::invalid(
+                "campaign.ends_on",
+                "must not be before starts_on",
+            ));
+        }
+        let mut connection = self.pool.acquire().await?;
+        store::admin::insert_campaign(&mut connection, &campaign, caller.user_id).await?;
+        Ok(campaign)
+    }
+
+    pub async fn campaigns(&self) -> Result<Vec<CampaignRow>> {
+        let mut connection = self.pool.acquire().await?;
+        Ok(store::admin::campaigns(&mut connection).await?)
+    }
+
+    pub async fn campaign_funnel(
+        &self,
+        caller: &Caller,
+        campaign_id: Uuid,
+    ) -> Result<CampaignFunnel> {
+        require_manager(caller)?;
+        let mut connection = self.pool.acquire().await?;
+        let Some(campaign) = store::admin::get_campaign(&mut connection, campaign_id).await? else {
+            return Err(LeadsError::NotFound {
+                kind: "campaign",
+                id: campaign_id,
+            });
+        };
+        let (leads, qualified, converted, won, won_revenue) =
+            store::leads::campaign_funnel(&mut connection, campaign_id).await?;
+        let cost = campaign.cost_amount;
+        let cost_per_lead = (leads > 0).then(|| (cost / Decimal::from(leads)).round_dp(2));
+        let roi = (cost > Decimal::ZERO).then(|| ((won_revenue - cost) / cost).round_dp(4));
+        Ok(CampaignFunnel {
+            campaign,
+            leads: leads as u64,
+            qualified: qualified as u64,
+            converted: converted as u64,
+            won: won as u64,
+            won_revenue,
+            cost_per_lead,
+            roi,
+        })
+    }
+
+    /// Creates a form; the returned key is shown once, only its hash is kept.
+    pub async fn create_web_form(
+        &self,
+        caller: &Caller,
+        name: &str,
+        campaign_id: Option<Uuid>,
+        team_path: &str,
+        rate_limit_per_minute: u32,
+    ) -> Result<(Uuid, String)> {
+        let team = match team_path.trim() {
+            "" => caller.team_path.clone(),
+            path => TeamPath::parse(path).map_err(|e| LeadsError::invalid("team_path", e))?,
+        };
+        require_team_in_reach(caller, &team, "team_path")?;
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            return Err(LeadsError::invalid("name", "must be 1 to 200 characters"));
+        }
+        let rate = match rate_limit_per_minute {
+            0 => 30,
+            rate @ 1..=10_000 => rate,
+            _ => {
+                return Err(LeadsError::invalid(
+                    "rate_limit_per_minute",
+                    "must be at most 10000",
+                ));
+            }
+        };
+        let mut connection = self.pool.acquire().await?;
+        if let Some(id) = campaign_id
+            && store::admin::get_campaign(&mut connection, id)
+                .await?
+                .is_none()
+        {
+            return Err(LeadsError::invalid(
+                "campaign_id",
+                "is not a known campaign",
+            ));
+        }
+        let key = format!("wf_{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+        let form = WebFormRow {
+            id: Uuid::now_v7(),
+            name: name.trim().to_owned(),
+            campaign_id,
+            team_path: team.to_string(),
+            rate_limit_per_minute: rate as i32,
+            active: true,
+        };
+        store::admin::insert_web_form(&mut connection, &form, &hash_form_key(&key), caller.user_id)
+            .await?;
+        Ok((form.id, key))
+    }
+}
+
+/// A campaign from its wire parts.
+pub fn campaign_row(
+    name: &str,
+    channel: i16,
+    cost: Option<&crm_proto::crm::common::v1::Money>,
+    starts_on: &str,
+    ends_on: &str,
+) -> Result<CampaignRow> {
+    let (cost_amount, cost_currency) = match cost {
+        Some(message) => {
+            let money = Money::from_message(message)
+                .map_err(|e| LeadsError::invalid("campaign.cost", e))?;
+            (money.amount, money.currency)
+        }
+        None => (
+            Decimal::ZERO,
+            "CNY".parse::<CurrencyCode>().expect("valid code"),
+        ),
+    };
+    let date = |field: &str, value: &str| -> Result<Option<NaiveDate>> {
+        match value.trim() {
+            "" => Ok(None),
+            text => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| {
+                    LeadsError::invalid(field, format!("{text:?} is not a date like 2026-03-14"))
+                }),
+        }
+    };
+    Ok(CampaignRow {
+        id: Uuid::now_v7(),
+        name: name.trim().to_owned(),
+        channel,
+        cost_amount,
+        cost_currency: cost_currency.to_string(),
+        starts_on: date("campaign.starts_on", starts_on)?,
+        ends_on: date("campaign.ends_on", ends_on)?,
+        created_at: crm_platform::time::now(),
+    })
+}

@@ -1,0 +1,286 @@
+//! Merging duplicate leads (L2): survivorship by the domain rules, every merge recorded with
+//! both leads as they were, and undoable.
+
+use crm_platform::auth::Caller;
+use crm_proto::crm::leads::v1 as pb;
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::{PgConnection, types::Json};
+use uuid::Uuid;
+
+use super::{
+    History, Leads, Result,
+    capture::{apply_fields, fields_of},
+    locked_for_change,
+};
+use crate::{
+    domain::dedupe::{self, LeadFields, Side},
+    error::LeadsError,
+    store::{self, LeadRecord, admin::MergeRow},
+};
+
+/// A field's origin as stored with the merge.
+#[derive(Deserialize)]
+struct StoredOrigin {
+    field: String,
+    from: Side,
+}
+
+impl Leads {
+    pub async fn merge(
+        &self,
+        caller: &Caller,
+        survivor_id: Uuid,
+        duplicate_id: Uuid,
+    ) -> Result<(LeadRecord, Uuid)> {
+        if survivor_id == duplicate_id {
+            return Err(LeadsError::invalid(
+                "duplicate_id",
+                "must differ from survivor_id",
+            ));
+        }
+        let mut transaction = self.pool.begin().await?;
+        // Lock in id order so two merges of one pair cannot deadlock.
+        let (first, second) = if survivor_id < duplicate_id {
+            (survivor_id, duplicate_id)
+        } else {
+            (duplicate_id, survivor_id)
+        };
+        let first = locked_for_change(&mut transaction, caller, first, None).await?;
+        let second = locked_for_change(&mut transaction, caller, second, None).await?;
+        let mut duplicate = if first.id == duplicate_id {
+            first
+        } else {
+            second
+        };
+        if duplicate.converted_at.is_some() {
+            return Err(LeadsError::FailedPrecondition(format!(
+                "lead {duplicate_id} is converted and cannot be merged away"
+            )));
+        }
+        duplicate.merged_into_lead_id = Some(survivor_id);
+        let history = History::by(
+            "merged",
+            Some(caller.user_id),
+            format!("merged into lead {survivor_id}"),
+        );
+        duplicate.version += 1;
+        duplicate.updated_at = crm_platform::time::now();
+        store::leads::update_lead(&mut transaction, &duplicate).await?;
+        history.record(&mut transaction, &duplicate).await?;
+        let survivor = record_merge(
+            self,
+            &mut transaction,
+            Some(caller.user_id),
+            survivor_id,
+            &duplicate,
+            "merged by hand",
+        )
+        .await?;
+        let merge_id: Uuid = sqlx::query_scalar("SELECT id FROM lead_merges WHERE survivor_id = $1 AND duplicate_id = $2 ORDER BY merged_at DESC LIMIT 1")
+            .bind(survivor_id)
+            .bind(duplicate_id)
+            .fetch_one(&mut *transaction)
+            .await?;
+        self.outbox.commit(transaction).await?;
+        Ok((survivor, merge_id))
+    }
+
+    /// Restores the duplicate and takes back from the survivor what the merge gave it (fields
+    /// changed since keep their new values).
+    pub async fn undo_merge(
+        &self,
+        caller: &Caller,
+        merge_id: Uuid,
+    ) -> Result<(LeadRecord, LeadRecord)> {
+        let mut transaction = self.pool.begin().await?;
+        let Some(merge) = store::admin::lock_merge(&mut transaction, merge_id).await? else {
+            return Err(LeadsError::NotFound {
+                kind: "merge",
+                id: merge_id,
+            });
+        };
+        if merge.undone_at.is_some() {
+            return Err(LeadsError::FailedPrecondition(format!(
+                "merge {merge_id} was already undone"
+            )));
+        }
+        let mut survivor =
+            locked_for_change(&mut transaction, caller, merge.survivor_id, None).await?;
+        let mut duplicate =
+            match store::leads::lock_lead(&mut transaction, merge.duplicate_id).await? {
+                Some(lead) => lead,
+                None => {
+                    return Err(LeadsError::NotFound {
+                        kind: "lead",
+                        id: merge.duplicate_id,
+                    });
+                }
+            };
+        let unreadable = |what: &str| {
+            LeadsError::FailedPrecondition(format!("merge {merge_id}: stored {what} is unreadable"))
+        };
+        let before: LeadRecord = serde_json::from_value(merge.survivor_before.0.clone())
+            .map_err(|_| unreadable("survivor"))?;
+        let merged_fields: LeadFields =
+            serde_json::from_value(merge.origins.0.get("merged").cloned().unwrap_or_default())
+                .map_err(|_| unreadable("merged fields"))?;
+        let origins: Vec<StoredOrigin> =
+            serde_json::from_value(merge.origins.0.get("origins").cloned().unwrap_or_default())
+                .map_err(|_| unreadable("origins"))?;
+        let before_fields = fields_of(&before);
+        let mut current = fields_of(&survivor);
+        let mut restored = Vec::new();
+        for origin in origins
+            .iter()
+            .filter(|origin| origin.from != Side::Survivor)
+        {
+            if restore_field(&mut current, &before_fields, &merged_fields, &origin.field) {
+                restored.push(origin.field.clone());
+            }
+        }
+        apply_fields(&mut survivor, &current);
+        duplicate.merged_into_lead_id = None;
+        duplicate.version += 1;
+        duplicate.updated_at = crm_platform::time::now();
+        store::leads::update_lead(&mut transaction, &duplicate).await?;
+        History::by(
+            "merge_undone",
+            Some(caller.user_id),
+            format!("restored from merge into lead {}", survivor.id),
+        )
+        .record(&mut transaction, &duplicate)
+        .await?;
+        store::admin::mark_merge_undone(&mut transaction, merge_id, caller.user_id).await?;
+        let restored_lead = crate::convert::lead(&duplicate);
+        let summary = format!(
+            "merge of lead {} undone; took back: {}",
+            duplicate.id,
+            list(&restored)
+        );
+        self.save(
+            &mut transaction,
+            &mut survivor,
+            History::by("merge_undone", Some(caller.user_id), summary),
+            |lead| pb::LeadMergeUndone {
+                merge_id: merge_id.to_string(),
+                survivor: Some(lead),
+                restored: Some(restored_lead),
+            },
+        )
+        .await?;
+        self.outbox.commit(transaction).await?;
+        Ok((survivor, duplicate))
+    }
+}
+
+/// Fills the survivor's gaps from `duplicate` (already stored and marked merged), records the
+/// merge and announces it. Returns the updated survivor.
+pub(crate) async fn record_merge(
+    leads: &Leads,
+    connection: &mut PgConnection,
+    actor: Option<Uuid>,
+    survivor_id: Uuid,
+    duplicate: &LeadRecord,
+    why: &str,
+) -> Result<LeadRecord> {
+    let Some(mut survivor) = store::leads::lock_lead(connection, survivor_id).await? else {
+        return Err(LeadsError::NotFound {
+            kind: "lead",
+            id: survivor_id,
+        });
+    };
+    if let Some(into) = survivor.merged_into_lead_id {
+        return Err(LeadsError::FailedPrecondition(format!(
+            "lead {survivor_id} was itself merged into {into}"
+        )));
+    }
+    let before = survivor.clone();
+    let (merged, origins) = dedupe::merge_leads(&fields_of(&survivor), &fields_of(duplicate));
+    apply_fields(&mut survivor, &merged);
+    let merge_id = Uuid::now_v7();
+    let serialise = |value: &LeadRecord| serde_json::to_value(value).unwrap_or_default();
+    store::admin::insert_merge(
+        connection,
+        &MergeRow {
+            id: merge_id,
+            survivor_id,
+            duplicate_id: duplicate.id,
+            survivor_before: Json(serialise(&before)),
+            duplicate_before: Json(serialise(duplicate)),
+            origins: Json(json!({ "origins": origins, "merged": merged })),
+            undone_at: None,
+        },
+        actor,
+    )
+    .await?;
+    let filled: Vec<String> = origins
+        .iter()
+        .filter(|origin| origin.from != Side::Survivor)
+        .map(|origin| origin.field.to_owned())
+        .collect();
+    let summary = format!(
+        "lead {} merged into this one ({why}); filled: {}",
+        duplicate.id,
+        list(&filled)
+    );
+    let history = History {
+        details: json!({ "merge_id": merge_id, "origins": origins }),
+        ..History::by("merged", actor, summary)
+    };
+    let duplicate_id = duplicate.id.to_string();
+    leads
+        .save(connection, &mut survivor, history, |lead| pb::LeadsMerged {
+            merge_id: merge_id.to_string(),
+            survivor: Some(lead),
+            duplicate_lead_id: duplicate_id,
+        })
+        .await?;
+    Ok(survivor)
+}
+
+fn list(fields: &[String]) -> String {
+    if fields.is_empty() {
+        "nothing".to_owned()
+    } else {
+        fields.join(", ")
+    }
+}
+
+/// Puts back the survivor's value of `field` from before the merge, unless the field has been
+/// changed since the merge. Returns whether it was restored.
+fn restore_field(
+    current: &mut LeadFields,
+    before: &LeadFields,
+    merged: &LeadFields,
+    field: &str,
+) -> bool {
+    macro_rules! restore {
+        ($($name:ident),*) => {
+            match field {
+                $(stringify!($name) => {
+                    if current.$name != merged.$name {
+                        return false;
+                    }
+                    current.$name = before.$name.clone();
+                    true
+                })*
+                _ => false,
+            }
+        };
+    }
+    restore!(
+        first_name,
+        last_name,
+        email,
+        phone,
+        company,
+        title,
+        website,
+        industry,
+        territory,
+        company_size,
+        product_interest,
+        description
+    )
+}

@@ -1,0 +1,315 @@
+//! The leads use cases. Each is one transaction: check access, apply the domain rules, write
+//! the lead, its history and its event (outbox) together.
+
+pub mod admin;
+pub mod capture;
+pub mod lifecycle;
+mod merge;
+mod pool;
+mod recycling;
+mod web_forms;
+
+use std::collections::BTreeMap;
+
+use crm_platform::{
+    auth::{Caller, Role, TeamPath},
+    events::DomainEvent,
+    outbox::{Aggregate, Outbox},
+};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+pub use admin::CampaignFunnel;
+pub use capture::{Capture, CaptureOutcome, ImportSummary, RowError};
+pub use recycling::RecyclingRun;
+pub use web_forms::WebFormLimiter;
+
+use crate::{
+    domain::{
+        dedupe::DuplicatePolicy, fairness::FairnessPolicy, lifecycle::LeadStatus,
+        recycling::RecyclingPolicy, scoring::ScoringModel,
+    },
+    error::LeadsError,
+    store::{self, LeadRecord},
+};
+
+pub type Result<T> = std::result::Result<T, LeadsError>;
+
+/// The sales-operations policies, stored as one JSON document.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policies {
+    pub fairness: FairnessPolicy,
+    pub recycling: RecyclingPolicy,
+    pub scoring: ScoringModel,
+    /// By source channel name; channels not named flag duplicates.
+    pub duplicate_actions: BTreeMap<String, DuplicatePolicy>,
+}
+
+impl Policies {
+    pub fn validate(&self) -> std::result::Result<(), crm_platform::error::FieldViolation> {
+        use crm_platform::error::FieldViolation;
+        self.fairness
+            .validate()
+            .map_err(|e| FieldViolation::new("policies.fairness", e))?;
+        self.recycling
+            .validate()
+            .map_err(|e| FieldViolation::new("policies.recycling", e))?;
+        self.scoring
+            .validate()
+            .map_err(|e| FieldViolation::new("policies.scoring_model_json", e))?;
+        Ok(())
+    }
+
+    pub fn duplicate_policy(&self, channel: &str) -> DuplicatePolicy {
+        self.duplicate_actions
+            .get(channel)
+            .copied()
+            .unwrap_or(DuplicatePolicy::Flag)
+    }
+}
+
+/// The leads service's use cases over its database and outbox.
+#[derive(Clone)]
+pub struct Leads {
+    pool: PgPool,
+    outbox: Outbox,
+    default_calling_code: Option<String>,
+    web_forms: WebFormLimiter,
+}
+
+impl Leads {
+    pub fn new(pool: PgPool, outbox: Outbox, default_calling_code: Option<String>) -> Self {
+        Self {
+            pool,
+            outbox,
+            default_calling_code,
+            web_forms: WebFormLimiter::default(),
+        }
+    }
+
+    pub fn default_calling_code(&self) -> Option<&str> {
+        self.default_calling_code.as_deref()
+    }
+
+    pub async fn policies(&self) -> Result<Policies> {
+        let mut connection = self.pool.acquire().await?;
+        load_policies(&mut connection).await
+    }
+
+    /// A lead the caller may see.
+    pub async fn get_lead(&self, caller: &Caller, id: Uuid) -> Result<LeadRecord> {
+        let mut connection = self.pool.acquire().await?;
+        match store::leads::get_lead(&mut connection, id).await? {
+            Some(lead) if can_see(caller, &lead) => Ok(lead),
+            _ => Err(LeadsError::NotFound { kind: "lead", id }),
+        }
+    }
+
+    /// A page of the leads the caller may see, and the next page's token.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        filter: &store::LeadFilter,
+        sort: store::LeadSort,
+        page: &crm_platform::paging::Page,
+    ) -> Result<(Vec<LeadRecord>, String)> {
+        let mut connection = self.pool.acquire().await?;
+        let mut leads = store::leads::list_leads(
+            &mut connection,
+            &caller.visibility(),
+            caller.team_path.as_str(),
+            filter,
+            sort,
+            page,
+        )
+        .await?;
+        if leads.len() <= page.size as usize {
+            return Ok((leads, String::new()));
+        }
+        leads.truncate(page.size as usize);
+        let token = leads
+            .last()
+            .map(|lead| sort.cursor_after(lead).encode())
+            .unwrap_or_default();
+        Ok((leads, token))
+    }
+
+    pub async fn history(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> Result<Vec<store::history::HistoryEntry>> {
+        self.get_lead(caller, id).await?;
+        let mut connection = self.pool.acquire().await?;
+        Ok(store::history::entries(&mut connection, id).await?)
+    }
+
+    /// Writes the changed lead (new version), its history line and its event.
+    async fn save<E: DomainEvent>(
+        &self,
+        connection: &mut PgConnection,
+        lead: &mut LeadRecord,
+        history: History<'_>,
+        event: impl FnOnce(crm_proto::crm::leads::v1::Lead) -> E,
+    ) -> Result<()> {
+        lead.version += 1;
+        lead.updated_at = crm_platform::time::now();
+        store::leads::update_lead(connection, lead).await?;
+        history.record(connection, lead).await?;
+        self.publish(connection, lead, event).await
+    }
+
+    async fn publish<E: DomainEvent>(
+        &self,
+        connection: &mut PgConnection,
+        lead: &LeadRecord,
+        event: impl FnOnce(crm_proto::crm::leads::v1::Lead) -> E,
+    ) -> Result<()> {
+        let id = lead.id.to_string();
+        self.outbox
+            .enqueue(
+                connection,
+                Aggregate {
+                    kind: "lead",
+                    id: &id,
+                    version: lead.version,
+                },
+                &event(crate::convert::lead(lead)),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// One line of a lead's history.
+pub(crate) struct History<'a> {
+    pub kind: &'a str,
+    pub actor: Option<Uuid>,
+    pub from_owner: Option<Uuid>,
+    pub to_owner: Option<Uuid>,
+    pub summary: String,
+    pub details: serde_json::Value,
+}
+
+impl History<'_> {
+    pub(crate) fn by(kind: &str, actor: Option<Uuid>, summary: impl Into<String>) -> History<'_> {
+        History {
+            kind,
+            actor,
+            from_owner: None,
+            to_owner: None,
+            summary: summary.into(),
+            details: serde_json::Value::Null,
+        }
+    }
+
+    async fn record(self, connection: &mut PgConnection, lead: &LeadRecord) -> Result<()> {
+        store::history::record(
+            connection,
+            lead.id,
+            lead.updated_at,
+            self.kind,
+            self.actor,
+            self.from_owner,
+            self.to_owner,
+            &self.summary,
+            if self.details.is_null() {
+                serde_json::json!({})
+            } else {
+                self.details
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+pub(crate) async fn load_policies(connection: &mut PgConnection) -> Result<Policies> {
+    match store::admin::policies(connection).await? {
+        Some(stored) => serde_json::from_value(stored.0).map_err(|error| {
+            LeadsError::FailedPrecondition(format!("stored lead policies are unreadable: {error}"))
+        }),
+        None => Ok(Policies::default()),
+    }
+}
+
+pub(crate) fn status_of(lead: &LeadRecord) -> LeadStatus {
+    LeadStatus::parse(&lead.status).unwrap_or(LeadStatus::New)
+}
+
+fn team(path: &str) -> Option<TeamPath> {
+    TeamPath::parse(path).ok()
+}
+
+/// Whether a pool is the caller's: they belong to its team (any depth below it), manage a
+/// team that contains it or lies within it, or are an admin.
+pub(crate) fn works_pool(caller: &Caller, pool_team_path: &str) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::Rep => caller.team_path.as_str().starts_with(pool_team_path),
+        Role::Manager => {
+            caller.team_path.as_str().starts_with(pool_team_path)
+                || pool_team_path.starts_with(caller.team_path.as_str())
+        }
+    }
+}
+
+/// Owned leads follow the owner rules; pool leads are visible to the pool's people.
+pub(crate) fn can_see(caller: &Caller, lead: &LeadRecord) -> bool {
+    if lead.merged_into_lead_id.is_some() && caller.role == Role::Rep {
+        return false;
+    }
+    match (
+        lead.owner_id,
+        lead.owner_team_path.as_deref().and_then(team),
+    ) {
+        (Some(owner), Some(owner_team)) => caller.can_access(owner, &owner_team),
+        _ => works_pool(caller, &lead.pool_team_path),
+    }
+}
+
+/// Changing a lead: its owner, the owner's managers, admins; a pool lead: the pool's managers.
+pub(crate) fn can_manage(caller: &Caller, lead: &LeadRecord) -> bool {
+    match (
+        lead.owner_id,
+        lead.owner_team_path.as_deref().and_then(team),
+    ) {
+        (Some(owner), Some(owner_team)) => caller.can_access(owner, &owner_team),
+        _ => caller.role != Role::Rep && works_pool(caller, &lead.pool_team_path),
+    }
+}
+
+/// Locks a lead the caller may change; merged leads cannot change.
+pub(crate) async fn locked_for_change(
+    connection: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> Result<LeadRecord> {
+    let lead = match store::leads::lock_lead(connection, id).await? {
+        Some(lead) if can_see(caller, &lead) => lead,
+        _ => return Err(LeadsError::NotFound { kind: "lead", id }),
+    };
+    if !can_manage(caller, &lead) {
+        return Err(LeadsError::PermissionDenied(
+            "only the lead's owner, their managers or the pool's managers may change it".to_owned(),
+        ));
+    }
+    if let Some(into) = lead.merged_into_lead_id {
+        return Err(LeadsError::FailedPrecondition(format!(
+            "lead {id} was merged into {into}"
+        )));
+    }
+    if let Some(expected) = expected_version
+        && expected != lead.version
+    {
+        return Err(LeadsError::VersionConflict {
+            id,
+            expected,
+            actual: lead.version,
+        });
+    }
+    Ok(lead)
+}

@@ -1,0 +1,418 @@
+//! The pool (L3) and assignment (L4): claiming, releasing, and assigning by rules with the
+//! fairness policy, every decision explained in the lead's history.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use crm_platform::auth::{Caller, Role};
+use crm_proto::crm::leads::v1 as pb;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{History, Leads, Result, load_policies, locked_for_change, status_of, works_pool};
+use crate::{
+    convert,
+    domain::{
+        assignment::{
+            self, AssignmentDecision, AssignmentRule, AssignmentState, LeadProfile, RuleCriteria,
+        },
+        fairness::{RepLoad, RoundRobinState},
+        lifecycle::{LeadTransition, transition},
+        recycling,
+    },
+    error::LeadsError,
+    store::{self, LeadRecord, admin::RepRow},
+};
+
+/// Claim cap and capacity of someone who is not on the rep roster yet.
+const DEFAULT_CLAIM_CAP: u32 = 20;
+const DEFAULT_CAPACITY: u32 = 50;
+
+impl Leads {
+    pub async fn claim(&self, caller: &Caller, id: Uuid) -> Result<LeadRecord> {
+        let mut transaction = self.pool.begin().await?;
+        let mut lead = match store::leads::lock_lead(&mut transaction, id).await? {
+            Some(lead) if lead.owner_id.is_none() && works_pool(caller, &lead.pool_team_path) => {
+                lead
+            }
+            Some(lead) if lead.owner_id.is_some() && super::can_see(caller, &lead) => {
+                return Err(LeadsError::FailedPrecondition(format!(
+                    "lead {id} is not in the pool"
+                )));
+            }
+            _ => return Err(LeadsError::NotFound { kind: "lead", id }),
+        };
+        let status = transition(status_of(&lead), &LeadTransition::Claim)
+            .map_err(|error| LeadsError::FailedPrecondition(error.to_string()))?;
+        let now = crm_platform::time::now();
+        let policies = load_policies(&mut transaction).await?;
+        let last_lost = store::history::last_lost_by(&mut transaction, id, caller.user_id).await?;
+        recycling::reclaim_allowed(
+            caller.user_id,
+            last_lost.map(|at| (caller.user_id, at)),
+            &policies.recycling,
+            now,
+        )
+        .map_err(|refusal| LeadsError::FailedPrecondition(refusal.to_string()))?;
+        let rep = store::admin::get_rep(&mut transaction, caller.user_id).await?;
+        let counts = store::leads::open_lead_counts(&mut transaction, &[caller.user_id]).await?;
+        let (open, claimed) = counts.get(&caller.user_id).copied().unwrap_or((0, 0));
+        let claim_cap = rep
+            .as_ref()
+            .map_or(DEFAULT_CLAIM_CAP, |rep| rep.claim_cap.max(0) as u32);
+        let load = rep_load(rep.as_ref(), caller.user_id, open, now);
+        assignment::can_claim(&load, claim_cap, claimed)
+            .map_err(|refusal| LeadsError::ResourceExhausted(refusal.to_string()))?;
+
+        lead.owner_id = Some(caller.user_id);
+        lead.owner_team_path = Some(caller.team_path.to_string());
+        lead.held_by_claim = true;
+        lead.status = status.as_str().to_owned();
+        lead.assigned_at = Some(now);
+        lead.last_touched_at = Some(now);
+        lead.recycle_warned_at = None;
+        let history = History {
+            to_owner: Some(caller.user_id),
+            ..History::by("claimed", Some(caller.user_id), "claimed from the pool")
+        };
+        self.save(&mut transaction, &mut lead, history, |lead| {
+            pb::LeadAssigned {
+                lead: Some(lead),
+                previous_owner_id: String::new(),
+                how: "claimed".to_owned(),
+                explanation: String::new(),
+            }
+        })
+        .await?;
+        self.outbox.commit(transaction).await?;
+        Ok(lead)
+    }
+
+    pub async fn release(&self, caller: &Caller, id: Uuid, reason: &str) -> Result<LeadRecord> {
+        let mut transaction = self.pool.begin().await?;
+        let mut lead = locked_for_change(&mut transaction, caller, id, None).await?;
+        let previous_owner = lead.owner_id.ok_or_else(|| {
+            LeadsError::FailedPrecondition(format!("lead {id} is already in the pool"))
+        })?;
+        let status = transition(status_of(&lead), &LeadTransition::ReturnToPool)
+            .map_err(|error| LeadsError::FailedPrecondition(error.to_string()))?;
+        let reason = match reason.trim() {
+            "" => "released by its owner".to_owned(),
+            text if text.chars().count() > 500 => {
+                return Err(LeadsError::invalid(
+                    "reason",
+                    "must be at most 500 characters",
+                ));
+            }
+            text => text.to_owned(),
+        };
+        return_to_pool(&mut lead, status);
+        let history = History {
+            from_owner: Some(previous_owner),
+            ..History::by(
+                "released",
+                Some(caller.user_id),
+                format!("returned to the pool: {reason}"),
+            )
+        };
+        self.save(&mut transaction, &mut lead, history, |lead| {
+            pb::LeadRecycled {
+                lead: Some(lead),
+                previous_owner_id: previous_owner.to_string(),
+                reason: reason.clone(),
+            }
+        })
+        .await?;
+        self.outbox.commit(transaction).await?;
+        Ok(lead)
+    }
+
+    /// Assigns to `rep_id`, or by the rules when `None`. Returns the lead and the explanation.
+    pub async fn assign(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        rep_id: Option<Uuid>,
+    ) -> Result<(LeadRecord, String)> {
+        if caller.role == Role::Rep {
+            return Err(LeadsError::PermissionDenied(
+                "only managers and admins assign leads".to_owned(),
+            ));
+        }
+        let mut transaction = self.pool.begin().await?;
+        let mut lead = locked_for_change(&mut transaction, caller, id, None).await?;
+        let explanation = match rep_id {
+            Some(rep_id) => {
+                self.assign_to_rep(&mut transaction, caller, &mut lead, rep_id)
+                    .await?;
+                format!("assigned by a manager to rep {rep_id}")
+            }
+            None => match self
+                .assign_by_rules(&mut transaction, Some(caller.user_id), &mut lead)
+                .await?
+            {
+                Some(explanation) => explanation,
+                None => {
+                    return Err(LeadsError::FailedPrecondition(
+                        "no eligible rep: every candidate is inactive or at capacity".to_owned(),
+                    ));
+                }
+            },
+        };
+        self.outbox.commit(transaction).await?;
+        Ok((lead, explanation))
+    }
+
+    async fn assign_to_rep(
+        &self,
+        connection: &mut PgConnection,
+        caller: &Caller,
+        lead: &mut LeadRecord,
+        rep_id: Uuid,
+    ) -> Result<()> {
+        let status = transition(status_of(lead), &LeadTransition::Assign)
+            .map_err(|error| LeadsError::FailedPrecondition(error.to_string()))?;
+        let Some(rep) = store::admin::get_rep(connection, rep_id).await? else {
+            return Err(LeadsError::invalid("rep_id", "is not a rep on the roster"));
+        };
+        if !rep.active {
+            return Err(LeadsError::invalid("rep_id", "is not active"));
+        }
+        let reachable = caller.role == Role::Admin
+            || rep.team_path.starts_with(caller.team_path.as_str())
+            || rep.team_path.starts_with(&lead.pool_team_path);
+        if !reachable {
+            return Err(LeadsError::PermissionDenied(format!(
+                "rep {rep_id} is outside your team and the lead's pool"
+            )));
+        }
+        let now = crm_platform::time::now();
+        let (open, _) = store::leads::open_lead_counts(connection, &[rep_id])
+            .await?
+            .get(&rep_id)
+            .copied()
+            .unwrap_or((0, 0));
+        if open >= rep.capacity.max(0) as u32 {
+            return Err(LeadsError::ResourceExhausted(format!(
+                "rep {rep_id} is at capacity: {open} of {} open leads",
+                rep.capacity
+            )));
+        }
+        let previous_owner = lead.owner_id;
+        give_to(lead, rep_id, &rep.team_path, status.as_str(), now);
+        let history = History {
+            from_owner: previous_owner,
+            to_owner: Some(rep_id),
+            ..History::by(
+                "assigned",
+                Some(caller.user_id),
+                format!("assigned to {} by a manager", display(&rep)),
+            )
+        };
+        self.save(connection, lead, history, |lead| pb::LeadAssigned {
+            lead: Some(lead),
+            previous_owner_id: previous_owner.map(|id| id.to_string()).unwrap_or_default(),
+            how: "assigned".to_owned(),
+            explanation: "manual assignment".to_owned(),
+        })
+        .await
+    }
+
+    /// Runs the pool team's rules with the fairness policy. `None` when the lead stays in the
+    /// pool (no eligible rep). Assignments of one pool are serialised, so the round-robin
+    /// state and the capacity counts they read are current.
+    pub(crate) async fn assign_by_rules(
+        &self,
+        connection: &mut PgConnection,
+        actor: Option<Uuid>,
+        lead: &mut LeadRecord,
+    ) -> Result<Option<String>> {
+        let status = transition(status_of(lead), &LeadTransition::Assign)
+            .map_err(|error| LeadsError::FailedPrecondition(error.to_string()))?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('assign:' || $1))")
+            .bind(&lead.pool_team_path)
+            .execute(&mut *connection)
+            .await?;
+        let policies = load_policies(connection).await?;
+        let rules = rules_of(connection, &lead.pool_team_path).await?;
+        let team_reps = store::admin::reps_in_subtree(connection, &lead.pool_team_path).await?;
+        let fallback: Vec<Uuid> = team_reps
+            .iter()
+            .filter(|rep| rep.active)
+            .map(|rep| rep.rep_id)
+            .collect();
+        let mut rep_ids: HashSet<Uuid> = fallback.iter().copied().collect();
+        rep_ids.extend(rules.iter().flat_map(|rule| rule.reps.iter().copied()));
+        let rep_ids: Vec<Uuid> = rep_ids.into_iter().collect();
+        let reps = store::admin::reps_by_id(connection, &rep_ids).await?;
+        let counts = store::leads::open_lead_counts(connection, &rep_ids).await?;
+        let now = crm_platform::time::now();
+        let loads: Vec<RepLoad> = reps
+            .iter()
+            .map(|rep| {
+                rep_load(
+                    Some(rep),
+                    rep.rep_id,
+                    counts.get(&rep.rep_id).map_or(0, |c| c.0),
+                    now,
+                )
+            })
+            .collect();
+
+        let group_keys: Vec<String> = rules
+            .iter()
+            .map(|rule| rule.id.to_string())
+            .chain([assignment::FALLBACK_GROUP.to_owned()])
+            .collect();
+        let stored_keys: Vec<String> = group_keys
+            .iter()
+            .map(|key| state_key(&lead.pool_team_path, key))
+            .collect();
+        let mut state = AssignmentState::default();
+        for (key, stored) in store::admin::assignment_state(connection, &stored_keys).await? {
+            let group = key.rsplit('|').next().unwrap_or_default().to_owned();
+            if let Ok(group_state) = serde_json::from_value::<RoundRobinState>(stored.0) {
+                state.groups.insert(group, group_state);
+            }
+        }
+        let before = state.clone();
+        let profile = LeadProfile {
+            territory: non_empty(&lead.territory),
+            industry: non_empty(&lead.industry),
+            company_size: convert::size_band(lead.company_size),
+            product_interest: non_empty(&lead.product_interest),
+        };
+        let decision = assignment::assign(
+            &profile,
+            &rules,
+            &fallback,
+            &loads,
+            &policies.fairness,
+            &mut state,
+        );
+        for (group, group_state) in &state.groups {
+            if before.groups.get(group) != Some(group_state) {
+                let value = serde_json::to_value(group_state)
+                    .map_err(|e| LeadsError::FailedPrecondition(e.to_string()))?;
+                store::admin::save_assignment_state(
+                    connection,
+                    &state_key(&lead.pool_team_path, group),
+                    &value,
+                )
+                .await?;
+            }
+        }
+        let AssignmentDecision::Assigned {
+            rep_id,
+            explanation,
+            ..
+        } = decision
+        else {
+            return Ok(None);
+        };
+        let rep = reps
+            .iter()
+            .find(|rep| rep.rep_id == rep_id)
+            .expect("the engine picks among the given reps");
+        let summary = explanation.summary();
+        let previous_owner = lead.owner_id;
+        give_to(lead, rep_id, &rep.team_path, status.as_str(), now);
+        let history = History {
+            from_owner: previous_owner,
+            to_owner: Some(rep_id),
+            details: serde_json::to_value(&explanation).unwrap_or_default(),
+            ..History::by("assigned", actor, summary.clone())
+        };
+        let event_summary = summary.clone();
+        self.save(connection, lead, history, |lead| pb::LeadAssigned {
+            lead: Some(lead),
+            previous_owner_id: previous_owner.map(|id| id.to_string()).unwrap_or_default(),
+            how: "assigned".to_owned(),
+            explanation: event_summary,
+        })
+        .await?;
+        Ok(Some(summary))
+    }
+}
+
+/// The pool team's rules as the engine takes them.
+pub(crate) async fn rules_of(
+    connection: &mut PgConnection,
+    team_path: &str,
+) -> Result<Vec<AssignmentRule>> {
+    store::admin::rules(connection, team_path)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let criteria: RuleCriteria = serde_json::from_value(row.criteria.0).map_err(|e| {
+                LeadsError::FailedPrecondition(format!("stored rule {} is unreadable: {e}", row.id))
+            })?;
+            Ok(AssignmentRule {
+                id: row.id,
+                name: row.name,
+                position: row.position.max(0) as u32,
+                criteria,
+                reps: row.rep_ids,
+            })
+        })
+        .collect()
+}
+
+fn state_key(team_path: &str, group: &str) -> String {
+    format!("{team_path}|{group}")
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    Some(value.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn display(rep: &RepRow) -> String {
+    if rep.display_name.is_empty() {
+        rep.rep_id.to_string()
+    } else {
+        rep.display_name.clone()
+    }
+}
+
+/// What the engine knows of a rep today.
+pub(crate) fn rep_load(
+    rep: Option<&RepRow>,
+    rep_id: Uuid,
+    open_leads: u32,
+    now: DateTime<Utc>,
+) -> RepLoad {
+    let tenure_days = rep
+        .map(|rep| (now.date_naive() - rep.started_on).num_days().max(0) as u32)
+        .unwrap_or(365);
+    RepLoad {
+        rep_id,
+        display_name: rep.map(|rep| rep.display_name.clone()).unwrap_or_default(),
+        stage: rep.map_or(crate::domain::fairness::RepStage::Established, |rep| {
+            convert::rep_stage(&rep.stage)
+        }),
+        tenure_days,
+        open_leads,
+        capacity: rep.map_or(DEFAULT_CAPACITY, |rep| rep.capacity.max(0) as u32),
+        open_pipeline: rep.map(|rep| rep.open_pipeline).unwrap_or_default(),
+        active: rep.is_none_or(|rep| rep.active),
+    }
+}
+
+fn give_to(lead: &mut LeadRecord, rep_id: Uuid, team_path: &str, status: &str, now: DateTime<Utc>) {
+    lead.owner_id = Some(rep_id);
+    lead.owner_team_path = Some(team_path.to_owned());
+    lead.held_by_claim = false;
+    lead.status = status.to_owned();
+    lead.assigned_at = Some(now);
+    lead.last_touched_at = Some(now);
+    lead.recycle_warned_at = None;
+}
+
+pub(crate) fn return_to_pool(lead: &mut LeadRecord, status: crate::domain::lifecycle::LeadStatus) {
+    lead.owner_id = None;
+    lead.owner_team_path = None;
+    lead.held_by_claim = false;
+    lead.status = status.as_str().to_owned();
+    lead.assigned_at = None;
+    lead.recycle_warned_at = None;
+}

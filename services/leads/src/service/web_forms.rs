@@ -1,0 +1,123 @@
+//! The public web-to-lead endpoint: a form key instead of a user token, a rate limit per form.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use crm_proto::crm::leads::v1 as pb;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{Leads, Result, capture::validate_lead_input, load_policies};
+use crate::{error::LeadsError, store};
+
+/// Fixed one-minute windows per form. Per process: with N replicas a form may take up to N
+/// times its limit (docs/operations.md).
+#[derive(Clone, Default)]
+pub struct WebFormLimiter {
+    windows: Arc<Mutex<HashMap<Uuid, (Instant, u32)>>>,
+}
+
+impl WebFormLimiter {
+    fn admit(&self, form_id: Uuid, per_minute: u32) -> bool {
+        let mut windows = self.windows.lock().expect("limiter lock poisoned");
+        let now = Instant::now();
+        let window = windows.entry(form_id).or_insert((now, 0));
+        if now.duration_since(window.0) >= Duration::from_secs(60) {
+            *window = (now, 0);
+        }
+        if window.1 >= per_minute {
+            return false;
+        }
+        window.1 += 1;
+        true
+    }
+}
+
+/// The stored form of a key: its SHA-256, hex.
+pub fn hash_form_key(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+impl Leads {
+    /// Captures a lead from a public form. The caller learns nothing about other leads.
+    pub async fn submit_web_form(&self, form_key: &str, input: pb::LeadInput) -> Result<Uuid> {
+        if form_key.trim().is_empty() {
+            return Err(LeadsError::Unauthenticated(
+                "a form key is required".to_owned(),
+            ));
+        }
+        let mut transaction = self.pool.begin().await?;
+        let form = match store::admin::web_form_by_key_hash(
+            &mut transaction,
+            &hash_form_key(form_key.trim()),
+        )
+        .await?
+        {
+            Some(form) if form.active => form,
+            _ => {
+                return Err(LeadsError::Unauthenticated(
+                    "unknown or inactive form key".to_owned(),
+                ));
+            }
+        };
+        if !self
+            .web_forms
+            .admit(form.id, form.rate_limit_per_minute.max(1) as u32)
+        {
+            return Err(LeadsError::ResourceExhausted(format!(
+                "this form accepts at most {} submissions a minute; try again shortly",
+                form.rate_limit_per_minute
+            )));
+        }
+        let input = pb::LeadInput {
+            source_channel: pb::SourceChannel::WebForm as i32,
+            campaign_id: form
+                .campaign_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            ..input
+        };
+        let capture = validate_lead_input(&input, self.default_calling_code(), "lead")?;
+        let policies = load_policies(&mut transaction).await?;
+        self.capture_one(
+            &mut transaction,
+            None,
+            None,
+            &form.team_path,
+            capture,
+            &policies,
+        )
+        .await?;
+        self.outbox.commit(transaction).await?;
+        Ok(Uuid::now_v7())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_is_limited_per_minute() {
+        let limiter = WebFormLimiter::default();
+        let form = Uuid::now_v7();
+        assert!((0..3).all(|_| limiter.admit(form, 3)));
+        assert!(!limiter.admit(form, 3));
+        assert!(
+            limiter.admit(Uuid::now_v7(), 3),
+            "another form has its own window"
+        );
+    }
+
+    #[test]
+    fn keys_are_stored_hashed() {
+        assert_eq!(hash_form_key("abc").len(), 64);
+        assert_ne!(hash_form_key("abc"), hash_form_key("abd"));
+    }
+}

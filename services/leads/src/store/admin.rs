@@ -1,0 +1,376 @@
+//! Sales-operations set-up: reps, assignment rules and their round-robin state, policies,
+//! campaigns, web forms, and the directory of known accounts.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sqlx::{PgConnection, types::Json};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct RepRow {
+    pub rep_id: Uuid,
+    pub team_path: String,
+    pub display_name: String,
+    pub stage: String,
+    pub started_on: NaiveDate,
+    pub capacity: i32,
+    pub claim_cap: i32,
+    pub active: bool,
+    pub open_pipeline: Decimal,
+}
+
+pub async fn upsert_rep(connection: &mut PgConnection, rep: &RepRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO reps (rep_id, team_path, display_name, stage, started_on, capacity, claim_cap, active) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (rep_id) DO UPDATE SET team_path = EXCLUDED.team_path, \
+         display_name = EXCLUDED.display_name, stage = EXCLUDED.stage, started_on = EXCLUDED.started_on, \
+         capacity = EXCLUDED.capacity, claim_cap = EXCLUDED.claim_cap, active = EXCLUDED.active, updated_at = now()",
+    )
+    .bind(rep.rep_id)
+    .bind(&rep.team_path)
+    .bind(&rep.display_name)
+    .bind(&rep.stage)
+    .bind(rep.started_on)
+    .bind(rep.capacity)
+    .bind(rep.claim_cap)
+    .bind(rep.active)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+const REP_COLUMNS: &str = "rep_id, team_path, display_name, stage, started_on, capacity, claim_cap, active, open_pipeline";
+
+pub async fn get_rep(connection: &mut PgConnection, rep_id: Uuid) -> sqlx::Result<Option<RepRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REP_COLUMNS} FROM reps WHERE rep_id = $1"
+    )))
+    .bind(rep_id)
+    .fetch_optional(connection)
+    .await
+}
+
+/// Reps in a team subtree (`/northwind/east/` includes `/northwind/east/east-1/`).
+pub async fn reps_in_subtree(
+    connection: &mut PgConnection,
+    team_path: &str,
+) -> sqlx::Result<Vec<RepRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REP_COLUMNS} FROM reps WHERE team_path LIKE $1 || '%' ORDER BY display_name, rep_id"
+    )))
+    .bind(team_path)
+    .fetch_all(connection)
+    .await
+}
+
+pub async fn reps_by_id(
+    connection: &mut PgConnection,
+    rep_ids: &[Uuid],
+) -> sqlx::Result<Vec<RepRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REP_COLUMNS} FROM reps WHERE rep_id = ANY($1)"
+    )))
+    .bind(rep_ids)
+    .fetch_all(connection)
+    .await
+}
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct RuleRow {
+    pub id: Uuid,
+    pub position: i32,
+    pub name: String,
+    pub criteria: Json<Value>,
+    pub rep_ids: Vec<Uuid>,
+}
+
+/// Replaces the team's rules with `rules` (in order).
+pub async fn replace_rules(
+    connection: &mut PgConnection,
+    team_path: &str,
+    rules: &[RuleRow],
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM assignment_rules WHERE team_path = $1")
+        .bind(team_path)
+        .execute(&mut *connection)
+        .await?;
+    for rule in rules {
+        sqlx::query(
+            "INSERT INTO assignment_rules (id, team_path, position, name, criteria, rep_ids) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(rule.id)
+        .bind(team_path)
+        .bind(rule.position)
+        .bind(&rule.name)
+        .bind(&rule.criteria)
+        .bind(&rule.rep_ids)
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn rules(connection: &mut PgConnection, team_path: &str) -> sqlx::Result<Vec<RuleRow>> {
+    sqlx::query_as(
+        "SELECT id, position, name, criteria, rep_ids FROM assignment_rules WHERE team_path = $1 ORDER BY position",
+    )
+    .bind(team_path)
+    .fetch_all(connection)
+    .await
+}
+
+/// Round-robin state of the given groups (missing groups start fresh).
+pub async fn assignment_state(
+    connection: &mut PgConnection,
+    keys: &[String],
+) -> sqlx::Result<Vec<(String, Json<Value>)>> {
+    sqlx::query_as("SELECT group_key, state FROM assignment_state WHERE group_key = ANY($1)")
+        .bind(keys)
+        .fetch_all(connection)
+        .await
+}
+
+pub async fn save_assignment_state(
+    connection: &mut PgConnection,
+    key: &str,
+    state: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO assignment_state (group_key, state) VALUES ($1, $2) \
+         ON CONFLICT (group_key) DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
+    )
+    .bind(key)
+    .bind(state)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+pub async fn policies(connection: &mut PgConnection) -> sqlx::Result<Option<Json<Value>>> {
+    sqlx::query_scalar("SELECT policies FROM lead_policies WHERE id")
+        .fetch_optional(connection)
+        .await
+}
+
+pub async fn save_policies(
+    connection: &mut PgConnection,
+    policies: &Value,
+    by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO lead_policies (id, policies, updated_by) VALUES (true, $1, $2) \
+         ON CONFLICT (id) DO UPDATE SET policies = EXCLUDED.policies, updated_by = EXCLUDED.updated_by, updated_at = now()",
+    )
+    .bind(policies)
+    .bind(by)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct CampaignRow {
+    pub id: Uuid,
+    pub name: String,
+    pub channel: i16,
+    pub cost_amount: Decimal,
+    pub cost_currency: String,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_campaign(
+    connection: &mut PgConnection,
+    campaign: &CampaignRow,
+    created_by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO campaigns (id, name, channel, cost_amount, cost_currency, starts_on, ends_on, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(campaign.id)
+    .bind(&campaign.name)
+    .bind(campaign.channel)
+    .bind(campaign.cost_amount)
+    .bind(&campaign.cost_currency)
+    .bind(campaign.starts_on)
+    .bind(campaign.ends_on)
+    .bind(created_by)
+    .bind(campaign.created_at)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+const CAMPAIGN_COLUMNS: &str =
+    "id, name, channel, cost_amount, cost_currency, starts_on, ends_on, created_at";
+
+pub async fn get_campaign(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<CampaignRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn campaigns(connection: &mut PgConnection) -> sqlx::Result<Vec<CampaignRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CAMPAIGN_COLUMNS} FROM campaigns ORDER BY created_at DESC LIMIT 500"
+    )))
+    .fetch_all(connection)
+    .await
+}
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct WebFormRow {
+    pub id: Uuid,
+    pub name: String,
+    pub campaign_id: Option<Uuid>,
+    pub team_path: String,
+    pub rate_limit_per_minute: i32,
+    pub active: bool,
+}
+
+pub async fn insert_web_form(
+    connection: &mut PgConnection,
+    form: &WebFormRow,
+    key_hash: &str,
+    created_by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO web_forms (id, name, key_hash, campaign_id, team_path, rate_limit_per_minute, active, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(form.id)
+    .bind(&form.name)
+    .bind(key_hash)
+    .bind(form.campaign_id)
+    .bind(&form.team_path)
+    .bind(form.rate_limit_per_minute)
+    .bind(form.active)
+    .bind(created_by)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+pub async fn web_form_by_key_hash(
+    connection: &mut PgConnection,
+    key_hash: &str,
+) -> sqlx::Result<Option<WebFormRow>> {
+    sqlx::query_as(
+        "SELECT id, name, campaign_id, team_path, rate_limit_per_minute, active FROM web_forms WHERE key_hash = $1",
+    )
+    .bind(key_hash)
+    .fetch_optional(connection)
+    .await
+}
+
+/// Records an account leads knows of (from its own conversions or account events).
+pub async fn upsert_account(
+    connection: &mut PgConnection,
+    account_id: Uuid,
+    name: &str,
+    domain: Option<&str>,
+    active: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO account_directory (account_id, name, name_key, domain, active) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (account_id) DO UPDATE SET name = EXCLUDED.name, name_key = EXCLUDED.name_key, \
+         domain = EXCLUDED.domain, active = EXCLUDED.active, updated_at = now()",
+    )
+    .bind(account_id)
+    .bind(name)
+    .bind(crm_contact_data::normalize_company_name(name))
+    .bind(domain)
+    .bind(active)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// An active account with the same company name key or domain.
+pub async fn matching_account(
+    connection: &mut PgConnection,
+    name_key: &str,
+    domain: Option<&str>,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT account_id FROM account_directory WHERE active AND (name_key = $1 OR domain = $2) \
+         ORDER BY (name_key = $1) DESC, updated_at LIMIT 1",
+    )
+    .bind(name_key)
+    .bind(domain)
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn account_exists(connection: &mut PgConnection, account_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM account_directory WHERE account_id = $1 AND active)",
+    )
+    .bind(account_id)
+    .fetch_one(connection)
+    .await
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MergeRow {
+    pub id: Uuid,
+    pub survivor_id: Uuid,
+    pub duplicate_id: Uuid,
+    pub survivor_before: Json<Value>,
+    pub duplicate_before: Json<Value>,
+    pub origins: Json<Value>,
+    pub undone_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert_merge(
+    connection: &mut PgConnection,
+    merge: &MergeRow,
+    merged_by: Option<Uuid>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO lead_merges (id, survivor_id, duplicate_id, merged_by, survivor_before, duplicate_before, origins) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(merge.id)
+    .bind(merge.survivor_id)
+    .bind(merge.duplicate_id)
+    .bind(merged_by)
+    .bind(&merge.survivor_before)
+    .bind(&merge.duplicate_before)
+    .bind(&merge.origins)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+pub async fn lock_merge(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<MergeRow>> {
+    sqlx::query_as(
+        "SELECT id, survivor_id, duplicate_id, survivor_before, duplicate_before, origins, undone_at \
+         FROM lead_merges WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn mark_merge_undone(
+    connection: &mut PgConnection,
+    id: Uuid,
+    by: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE lead_merges SET undone_at = now(), undone_by = $2 WHERE id = $1")
+        .bind(id)
+        .bind(by)
+        .execute(connection)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! SQL of the leads service. Nothing here decides anything: rules live in `domain`,
+//! orchestration in `service`.
+
+pub mod admin;
+pub mod history;
+pub mod leads;
+
+pub use leads::{LeadFilter, LeadRecord, LeadSort};
