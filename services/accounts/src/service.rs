@@ -7,6 +7,11 @@ use crm_platform::{
     paging::Page,
 };
 use crm_proto::crm::accounts::v1 as pb;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -30,6 +35,8 @@ type Result<T> = std::result::Result<T, AccountsError>;
 pub struct Accounts {
     pool: PgPool,
     outbox: Outbox,
+    /// Users whose team is already recorded as it is (see [`Accounts::remember`]).
+    known_users: Arc<Mutex<HashMap<Uuid, TeamPath>>>,
     /// Calling code for national phone numbers ("86"), from `CRM_DEFAULT_CALLING_CODE`.
     default_calling_code: Option<String>,
 }
@@ -45,8 +52,30 @@ impl Accounts {
         Self {
             pool,
             outbox,
+            known_users: Arc::default(),
             default_calling_code,
         }
+    }
+
+    /// Records the caller's team unless this process has seen it recorded: a database read
+    /// saved on nearly every write. Only a committed, confirmed row is cached.
+    async fn remember(&self, connection: &mut PgConnection, caller: &Caller) -> Result<()> {
+        let cached = self
+            .known_users
+            .lock()
+            .expect("known users lock poisoned")
+            .get(&caller.user_id)
+            == Some(&caller.team_path);
+        if cached {
+            return Ok(());
+        }
+        if store::remember_user(connection, caller).await? {
+            self.known_users
+                .lock()
+                .expect("known users lock poisoned")
+                .insert(caller.user_id, caller.team_path.clone());
+        }
+        Ok(())
     }
 
     pub fn default_calling_code(&self) -> Option<&str> {
@@ -63,7 +92,7 @@ impl Accounts {
         requested_id: Option<Uuid>,
     ) -> Result<(Account, Vec<ScoredCandidate>)> {
         let mut transaction = self.pool.begin().await?;
-        store::remember_user(&mut transaction, caller).await?;
+        self.remember(&mut transaction, caller).await?;
         let (owner_id, owner_team_path) =
             resolve_owner(&mut transaction, caller, new.owner_id, "account.owner_id").await?;
         if let Some(parent_id) = new.parent_account_id {
@@ -182,7 +211,7 @@ impl Accounts {
         expected_version: Option<i64>,
     ) -> Result<Account> {
         let mut transaction = self.pool.begin().await?;
-        store::remember_user(&mut transaction, caller).await?;
+        self.remember(&mut transaction, caller).await?;
         let current =
             locked_account_for_change(&mut transaction, caller, id, expected_version).await?;
         let mut owner_team_path = current.owner_team_path.clone();
@@ -415,7 +444,7 @@ impl Accounts {
             role: Role::Rep,
             team_path: owner_team_path.clone(),
         };
-        store::remember_user(connection, &owner).await?;
+        self.remember(connection, &owner).await?;
         let account_id = Uuid::parse_str(&event.account_id)
             .map_err(|_| AccountsError::invalid("account_id", "is not a valid id"))?;
         let now = crm_platform::time::now();
@@ -564,7 +593,7 @@ impl Accounts {
         requested_id: Option<Uuid>,
     ) -> Result<(Contact, Vec<ScoredCandidate>)> {
         let mut transaction = self.pool.begin().await?;
-        store::remember_user(&mut transaction, caller).await?;
+        self.remember(&mut transaction, caller).await?;
         let account = accessible_active_account(
             &mut transaction,
             caller,
@@ -721,7 +750,7 @@ impl Accounts {
         expected_version: Option<i64>,
     ) -> Result<Contact> {
         let mut transaction = self.pool.begin().await?;
-        store::remember_user(&mut transaction, caller).await?;
+        self.remember(&mut transaction, caller).await?;
         let current =
             locked_contact_for_change(&mut transaction, caller, id, expected_version).await?;
         if let Some(account_id) = changes

@@ -258,9 +258,13 @@ pub async fn account_duplicate_candidates(
     exclude: Option<Uuid>,
 ) -> sqlx::Result<Vec<Account>> {
     let rows: Vec<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts \
-         WHERE status = 1 AND ($4::uuid IS NULL OR id <> $4) \
-         AND (name_key % $1 OR name_key = $1 OR domain = $2 OR phone = $3) \
+        // A union, not OR: each branch uses its own index (OR across a trigram and equality
+        // conditions makes the planner scan the whole table).
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id IN ( \
+           SELECT id FROM accounts WHERE name_key % $1 \
+           UNION SELECT id FROM accounts WHERE domain = $2 \
+           UNION SELECT id FROM accounts WHERE phone = $3) \
+         AND status = 1 AND ($4::uuid IS NULL OR id <> $4) \
          ORDER BY similarity(name_key, $1) DESC LIMIT 20"
     )))
     .bind(name_key)
@@ -572,10 +576,13 @@ pub async fn contact_duplicate_candidates(
     exclude: Option<Uuid>,
 ) -> sqlx::Result<Vec<Contact>> {
     let rows: Vec<ContactRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts \
-         WHERE status = 1 AND ($5::uuid IS NULL OR id <> $5) \
-         AND (email = $3 OR phone = ANY($4) OR mobile = ANY($4) \
-              OR (account_id = $1 AND (name_key = $2 OR name_key % $2))) \
+        // A union, not OR, so that each branch uses its index.
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN ( \
+           SELECT id FROM contacts WHERE email = $3 \
+           UNION SELECT id FROM contacts WHERE phone = ANY($4) \
+           UNION SELECT id FROM contacts WHERE mobile = ANY($4) \
+           UNION SELECT id FROM contacts WHERE account_id = $1 AND (name_key = $2 OR name_key % $2)) \
+         AND status = 1 AND ($5::uuid IS NULL OR id <> $5) \
          LIMIT 20"
     )))
     .bind(account_id)
@@ -673,18 +680,27 @@ pub async fn insert_merge(
     Ok(())
 }
 
-/// Remembers the caller's team, so records can later be given to them by id.
-pub async fn remember_user(connection: &mut PgConnection, caller: &Caller) -> sqlx::Result<()> {
+/// Remembers the caller's team, so records can later be given to them by id. Reads first:
+/// an upsert would row-lock the user's row until commit and queue every concurrent write by
+/// the same user behind it. Returns `true` when the row was already there as it is.
+pub async fn remember_user(connection: &mut PgConnection, caller: &Caller) -> sqlx::Result<bool> {
+    let known: Option<String> =
+        sqlx::query_scalar("SELECT team_path FROM known_users WHERE user_id = $1")
+            .bind(caller.user_id)
+            .fetch_optional(&mut *connection)
+            .await?;
+    if known.as_deref() == Some(caller.team_path.as_str()) {
+        return Ok(true);
+    }
     sqlx::query(
         "INSERT INTO known_users (user_id, team_path) VALUES ($1, $2) \
-         ON CONFLICT (user_id) DO UPDATE SET team_path = EXCLUDED.team_path, updated_at = now() \
-         WHERE known_users.team_path <> EXCLUDED.team_path",
+         ON CONFLICT (user_id) DO UPDATE SET team_path = EXCLUDED.team_path, updated_at = now()",
     )
     .bind(caller.user_id)
     .bind(caller.team_path.as_str())
     .execute(connection)
     .await?;
-    Ok(())
+    Ok(false)
 }
 
 pub async fn user_team(

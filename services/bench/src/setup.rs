@@ -132,20 +132,22 @@ impl BenchEnv {
         }
         self.database.pool.close().await;
         let name = self.database.name.clone();
-        let dropped = async {
-            let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_url())).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await?;
-            admin.close().await?;
-            Ok::<_, sqlx::Error>(())
-        };
-        if let Err(error) = dropped.await {
+        if let Err(error) = drop_database(&name).await {
             eprintln!("warning: dropping database {name} failed: {error}");
         }
     }
+}
+
+/// Drops a scenario's database (its connections are closed by force).
+pub async fn drop_database(name: &str) -> Result<(), sqlx::Error> {
+    let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_url())).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await?;
+    admin.close().await?;
+    Ok(())
 }
 
 /// `crm.<producer>.v1.event_metadata`.

@@ -87,6 +87,9 @@ pub struct OutboxSettings {
     /// JetStream's window for dropping re-published message ids.
     pub duplicate_window: Duration,
     pub publish_timeout: Duration,
+    /// After a partial batch, how long the relay lets more commits gather before claiming
+    /// again: fewer, fuller batches under load, at most this much added latency.
+    pub linger: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -224,6 +227,7 @@ impl Settings {
                 retention: source.duration("CRM_OUTBOX_RETENTION", "7d")?,
                 duplicate_window: source.duration("CRM_EVENTS_DUPLICATE_WINDOW", "2m")?,
                 publish_timeout: source.duration("CRM_OUTBOX_PUBLISH_TIMEOUT", "5s")?,
+                linger: source.duration("CRM_OUTBOX_LINGER", "1ms")?,
             },
             consumer: ConsumerSettings {
                 max_deliver: source.number("CRM_CONSUMER_MAX_DELIVER", 5, 1..=1000)?,

@@ -200,21 +200,21 @@ impl EventConsumer {
     }
 
     async fn consume(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
-        let mut consumer = self.ensure().await?;
+        let consumer = self.ensure().await?;
         let messages = consumer.messages().await?;
+        // Lag is sampled beside the message loop, never between batches.
+        let lag = tokio::spawn(sample_lag(
+            self.jetstream.clone(),
+            self.naming.stream(&self.spec.producer),
+            self.spec.name.clone(),
+            self.metrics.clone(),
+        ));
+        let _stop_sampling = AbortOnDrop(lag);
         // Whatever is ready, up to the batch size, is handled in one transaction.
         let mut batches = messages.ready_chunks(self.settings.batch_size as usize);
-        let mut lag_interval = tokio::time::interval(Duration::from_secs(5));
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
-                _ = lag_interval.tick() => {
-                    if let Ok(info) = consumer.info().await {
-                        self.metrics.consumer_lag
-                            .get_or_create(&ConsumerLabels { consumer: self.spec.name.clone() })
-                            .set(info.num_pending as i64);
-                    }
-                }
                 batch = batches.next() => {
                     let Some(batch) = batch else {
                         anyhow::bail!("message stream ended");
@@ -229,22 +229,117 @@ impl EventConsumer {
         }
     }
 
-    /// One transaction for the batch; each event in its own savepoint, so one failing event
-    /// rolls back alone while the others commit.
+    /// One transaction for the batch: the inbox rows in one statement, then the handlers. If
+    /// a handler fails, the batch is done again with each event in its own savepoint, so the
+    /// failing event rolls back alone while the others commit.
     async fn handle_batch(&self, messages: Vec<jetstream::Message>) -> anyhow::Result<()> {
-        let labels = ConsumerLabels {
-            consumer: self.spec.name.clone(),
+        let outcomes = match self.apply_batch(&messages).await? {
+            Some(outcomes) => outcomes,
+            None => self.apply_one_by_one(&messages).await?,
         };
+        self.settle(&messages, outcomes).await
+    }
+
+    /// The fast path: `None` when some handler failed (nothing was committed).
+    async fn apply_batch(
+        &self,
+        messages: &[jetstream::Message],
+    ) -> anyhow::Result<Option<Vec<Outcome>>> {
+        let parsed: Vec<Result<ReceivedEvent, HandlerError>> = messages
+            .iter()
+            .map(|message| {
+                self.parse(
+                    message,
+                    message.info().map(|info| info.delivered).unwrap_or(1),
+                )
+            })
+            .collect();
+        let wanted: Vec<&ReceivedEvent> = parsed
+            .iter()
+            .filter_map(|event| event.as_ref().ok())
+            .filter(|event| self.spec.subjects.contains(&event.subject))
+            .collect();
+        let mut transaction = self.pool.begin().await?;
+        let ids: Vec<Uuid> = wanted.iter().map(|event| event.id).collect();
+        let types: Vec<&str> = wanted
+            .iter()
+            .map(|event| event.event_type.as_str())
+            .collect();
+        let mut fresh: std::collections::HashSet<Uuid> = sqlx::query_scalar(
+            "INSERT INTO inbox (consumer, event_id, event_type) \
+             SELECT $1, event.id, event.type FROM unnest($2::uuid[], $3::text[]) AS event(id, type) \
+             ON CONFLICT DO NOTHING RETURNING event_id",
+        )
+        .bind(&self.spec.name)
+        .bind(&ids)
+        .bind(&types)
+        .fetch_all(&mut *transaction)
+        .await?
+        .into_iter()
+        .collect();
+        let mut outcomes = Vec::with_capacity(messages.len());
+        for (message, event) in messages.iter().zip(parsed) {
+            let event = match event {
+                Err(error) => {
+                    outcomes.push(Outcome::DeadLetter(error));
+                    continue;
+                }
+                Ok(event) if !self.spec.subjects.contains(&event.subject) => {
+                    outcomes.push(Outcome::NotSubscribed);
+                    continue;
+                }
+                Ok(event) => event,
+            };
+            // Removing marks the id used, so a copy later in this batch is a duplicate.
+            if !fresh.remove(&event.id) {
+                outcomes.push(Outcome::Duplicate);
+                continue;
+            }
+            let span = self.event_span(message, &event);
+            if self
+                .handler
+                .handle(&mut transaction, &event)
+                .instrument(span)
+                .await
+                .is_err()
+            {
+                transaction.rollback().await?;
+                return Ok(None);
+            }
+            outcomes.push(Outcome::Applied);
+        }
+        transaction.commit().await?;
+        Ok(Some(outcomes))
+    }
+
+    fn event_span(&self, message: &jetstream::Message, event: &ReceivedEvent) -> tracing::Span {
+        let span = tracing::info_span!(
+            "consume event",
+            consumer = %self.spec.name,
+            event_type = %event.event_type,
+            event_id = %event.id,
+            otel.kind = "consumer",
+        );
+        telemetry::set_remote_parent(
+            &span,
+            message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(headers::TRACEPARENT))
+                .map(|v| v.as_str()),
+        );
+        span
+    }
+
+    /// The careful path: each event in a savepoint.
+    async fn apply_one_by_one(
+        &self,
+        messages: &[jetstream::Message],
+    ) -> anyhow::Result<Vec<Outcome>> {
         let mut transaction = self.pool.begin().await?;
         let mut outcomes = Vec::with_capacity(messages.len());
-        for message in &messages {
+        for message in messages {
             let deliveries = message.info().map(|info| info.delivered).unwrap_or(1);
-            if deliveries > 1 {
-                self.metrics
-                    .consumer_redeliveries
-                    .get_or_create(&labels)
-                    .inc();
-            }
             let event = match self.parse(message, deliveries) {
                 Ok(event) if !self.spec.subjects.contains(&event.subject) => {
                     outcomes.push(Outcome::NotSubscribed);
@@ -256,21 +351,7 @@ impl EventConsumer {
                     continue;
                 }
             };
-            let span = tracing::info_span!(
-                "consume event",
-                consumer = %self.spec.name,
-                event_type = %event.event_type,
-                event_id = %event.id,
-                otel.kind = "consumer",
-            );
-            telemetry::set_remote_parent(
-                &span,
-                message
-                    .headers
-                    .as_ref()
-                    .and_then(|h| h.get(headers::TRACEPARENT))
-                    .map(|v| v.as_str()),
-            );
+            let span = self.event_span(message, &event);
             let outcome = self
                 .apply(&mut transaction, &event)
                 .instrument(span)
@@ -287,11 +368,28 @@ impl EventConsumer {
             outcomes.push(outcome);
         }
         transaction.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// After the commit: acknowledge, retry later, or dead-letter each message.
+    async fn settle(
+        &self,
+        messages: &[jetstream::Message],
+        outcomes: Vec<Outcome>,
+    ) -> anyhow::Result<()> {
+        let labels = ConsumerLabels {
+            consumer: self.spec.name.clone(),
+        };
         if let Some(outbox) = &self.outbox {
             outbox.wake();
         }
-
         for (message, outcome) in messages.iter().zip(&outcomes) {
+            if message.info().map(|info| info.delivered).unwrap_or(1) > 1 {
+                self.metrics
+                    .consumer_redeliveries
+                    .get_or_create(&labels)
+                    .inc();
+            }
             self.metrics
                 .consumer_events
                 .get_or_create(&ConsumerOutcomeLabels {
@@ -422,6 +520,40 @@ impl EventConsumer {
             .await?
             .await?;
         Ok(())
+    }
+}
+
+/// Keeps the consumer-lag gauge current.
+async fn sample_lag(
+    jetstream: jetstream::Context,
+    stream: String,
+    consumer: String,
+    metrics: Metrics,
+) {
+    let labels = ConsumerLabels {
+        consumer: consumer.clone(),
+    };
+    let mut interval = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        interval.tick().await;
+        let Ok(handle) = jetstream.get_stream(&stream).await else {
+            continue;
+        };
+        if let Ok(info) = handle.consumer_info(&consumer).await {
+            metrics
+                .consumer_lag
+                .get_or_create(&labels)
+                .set(info.num_pending as i64);
+        }
+    }
+}
+
+/// Aborts the task when dropped (the sampler ends with the consume loop).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

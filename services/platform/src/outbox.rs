@@ -23,6 +23,9 @@ use crate::{
     telemetry,
 };
 
+/// Advisory lock of the relays of one database (see [`OutboxRelay::relay_batch`]).
+const RELAY_LOCK_KEY: i64 = 0x0c72_0b0c;
+
 /// The record an event is about: events of one aggregate are published in order.
 #[derive(Clone, Copy, Debug)]
 pub struct Aggregate<'a> {
@@ -171,19 +174,30 @@ impl OutboxRelay {
             producer: self.producer.clone(),
         };
         let mut backoff = Duration::from_millis(100);
-        let mut next_housekeeping = tokio::time::Instant::now();
+        // Gauges and clean-up run beside the relay, never between its batches.
+        let housekeeping = tokio::spawn(
+            Housekeeping {
+                pool: self.pool.clone(),
+                metrics: self.metrics.clone(),
+                labels: labels.clone(),
+                retention: self.settings.retention,
+                inbox_retention: self.inbox_retention,
+            }
+            .run(shutdown.clone()),
+        );
         loop {
             if shutdown.is_cancelled() {
                 break;
-            }
-            if tokio::time::Instant::now() >= next_housekeeping {
-                self.housekeeping(&labels).await;
-                next_housekeeping = tokio::time::Instant::now() + Duration::from_secs(5);
             }
             match self.relay_batch().await {
                 Ok(published) => {
                     backoff = Duration::from_millis(100);
                     if published as u32 >= self.settings.batch_size {
+                        continue;
+                    }
+                    if published > 0 && !self.settings.linger.is_zero() {
+                        // Busy: let the next commits gather instead of claiming them one by one.
+                        tokio::time::sleep(self.settings.linger).await;
                         continue;
                     }
                     tokio::select! {
@@ -211,12 +225,28 @@ impl OutboxRelay {
                 }
             }
         }
+        let _ = housekeeping.await;
         tracing::debug!(producer = %self.producer, "outbox relay stopped");
     }
 
     /// Claims, publishes and marks one batch; returns how many events were published.
     pub async fn relay_batch(&self) -> Result<usize, RelayError> {
         let mut transaction = self.pool.begin().await?;
+        // A lost mark only means the event is published again, which JetStream's duplicate
+        // window and the consumers' inboxes absorb, so the mark need not wait for a flush.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *transaction)
+            .await?;
+        // Alone (exclusive), no other relay holds rows, so aggregate order needs no check.
+        // Otherwise take the lock shared, which keeps any relay from going exclusive while
+        // this one holds rows, and check.
+        let alone: bool = sqlx::query_scalar(
+            "SELECT CASE WHEN pg_try_advisory_xact_lock($1) THEN true \
+             ELSE (SELECT false FROM (SELECT pg_advisory_xact_lock_shared($1)) AS shared) END",
+        )
+        .bind(RELAY_LOCK_KEY)
+        .fetch_one(&mut *transaction)
+        .await?;
         let claimed: Vec<OutboxRow> = sqlx::query_as(
             "SELECT id, seq, subject, event_type, aggregate_type, aggregate_id, aggregate_version, \
              payload, traceparent, occurred_at FROM outbox WHERE published_at IS NULL \
@@ -228,9 +258,12 @@ impl OutboxRelay {
         if claimed.is_empty() {
             return Ok(0);
         }
-        let rows = self
-            .without_blocked_aggregates(&mut transaction, claimed)
-            .await?;
+        let rows = if alone {
+            claimed
+        } else {
+            self.without_blocked_aggregates(&mut transaction, claimed)
+                .await?
+        };
 
         // Pipelined: every publish is on the wire before the first ack is awaited.
         let mut pending = Vec::with_capacity(rows.len());
@@ -358,9 +391,30 @@ impl OutboxRelay {
         }
         message
     }
+}
 
-    /// Backlog gauges, and clean-up of published outbox rows and old inbox rows.
-    async fn housekeeping(&self, labels: &ProducerLabels) {
+/// Backlog gauges, and clean-up of published outbox rows and old inbox rows.
+struct Housekeeping {
+    pool: PgPool,
+    metrics: Metrics,
+    labels: ProducerLabels,
+    retention: Duration,
+    inbox_retention: Duration,
+}
+
+impl Housekeeping {
+    async fn run(self, shutdown: CancellationToken) {
+        let mut interval = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = interval.tick() => self.once().await,
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    async fn once(&self) {
+        let labels = &self.labels;
         let backlog: Result<(i64, Option<f64>), _> = sqlx::query_as(
             "SELECT count(*), EXTRACT(EPOCH FROM now() - min(occurred_at))::float8 \
              FROM outbox WHERE published_at IS NULL",
@@ -379,10 +433,10 @@ impl OutboxRelay {
         }
         // Bounded deletes keep each statement short next to the relay's own work.
         let cleanup = sqlx::query(
-            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at IS NOT NULL \
-             AND published_at < now() - make_interval(secs => $1) LIMIT 10000)",
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
+             WHERE occurred_at < now() - make_interval(secs => $1) AND published_at IS NOT NULL LIMIT 10000)",
         )
-        .bind(self.settings.retention.as_secs_f64())
+        .bind(self.retention.as_secs_f64())
         .execute(&self.pool)
         .await
         .and(

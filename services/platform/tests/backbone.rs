@@ -30,6 +30,8 @@ const PRODUCER: &str = "common";
 /// same event would show up as a second row.
 struct RecordingHandler {
     fail_first_deliveries: i64,
+    /// Fails the first delivery of this aggregate's events only.
+    fail_first_delivery_of: Option<String>,
     always_fail: bool,
     trace_ids: Arc<Mutex<HashMap<String, String>>>,
 }
@@ -38,6 +40,7 @@ impl RecordingHandler {
     fn new() -> Self {
         Self {
             fail_first_deliveries: 0,
+            fail_first_delivery_of: None,
             always_fail: false,
             trace_ids: Arc::default(),
         }
@@ -54,6 +57,13 @@ impl EventHandler for RecordingHandler {
             if self.always_fail {
                 return Err(HandlerError::Transient(anyhow::anyhow!(
                     "downstream is broken"
+                )));
+            }
+            if event.deliveries == 1
+                && self.fail_first_delivery_of.as_deref() == Some(event.aggregate_id.as_str())
+            {
+                return Err(HandlerError::Transient(anyhow::anyhow!(
+                    "this one is flaky"
                 )));
             }
             if event.deliveries <= self.fail_first_deliveries {
@@ -478,6 +488,40 @@ async fn replay_republishes_events_and_consumers_ignore_what_they_had() {
                     .unwrap();
             unpublished == 0
         },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(backbone.applied_counts().await, (10, 10));
+    backbone.cleanup().await;
+}
+
+#[tokio::test]
+async fn one_failing_event_in_a_batch_does_not_hold_back_or_duplicate_the_others() {
+    let backbone = Backbone::new(&nats_url()).await;
+    backbone.ensure_stream().await;
+    // Written before the consumer starts, so they arrive as one batch.
+    backbone.write_events(10, 1).await;
+    backbone.start_relay();
+    eventually(
+        Duration::from_secs(10),
+        "10 events in the stream",
+        || async { backbone.stream_messages().await == 10 },
+    )
+    .await;
+    let mut handler = RecordingHandler::new();
+    handler.fail_first_delivery_of = Some("agg-3".into());
+    backbone.start_consumer(handler, 5);
+
+    eventually(
+        Duration::from_secs(5),
+        "the 9 healthy events applied",
+        || async { backbone.applied_counts().await.0 >= 9 },
+    )
+    .await;
+    eventually(
+        Duration::from_secs(20),
+        "the flaky one applied on redelivery",
+        || async { backbone.applied_counts().await.0 >= 10 },
     )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;

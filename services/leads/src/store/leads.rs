@@ -202,8 +202,13 @@ pub async fn duplicate_candidates(
     company_key: &str,
 ) -> sqlx::Result<Vec<LeadRecord>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {LEAD_COLUMNS} FROM leads WHERE merged_into_lead_id IS NULL AND status <> 'converted' \
-         AND (email = $1 OR phone = $2 OR domain = $3 OR (length($4) > 2 AND company_key % $4)) \
+        // A union, not OR, so that each branch uses its index.
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE id IN ( \
+           SELECT id FROM leads WHERE email = $1 \
+           UNION SELECT id FROM leads WHERE phone = $2 \
+           UNION SELECT id FROM leads WHERE domain = $3 \
+           UNION SELECT id FROM leads WHERE length($4) > 2 AND company_key % $4) \
+         AND merged_into_lead_id IS NULL AND status <> 'converted' \
          ORDER BY created_at LIMIT 20"
     )))
     .bind(email)
