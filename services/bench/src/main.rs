@@ -12,6 +12,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod idle_rss;
 mod latency;
 mod measure;
 mod relay;
@@ -38,7 +39,7 @@ enum Scenario {
     Latency,
     /// Write throughput: two-row transactions straight to PostgreSQL (and the RPC, when added).
     WriteRpc,
-    /// Resident memory of an idle service process (needs the service binary; not run here).
+    /// Resident memory of idle service processes (needs `crm` and `crm-accounts` built in release).
     IdleRss,
 }
 
@@ -157,8 +158,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         record("write-rpc", write_rpc::run(options, &overrides).await);
     }
     if wanted(Scenario::IdleRss) {
-        say("\n== idle-rss: skipped ==\n  needs the service binary; not part of this build\n");
-        reports.push(json!({ "scenario": "idle-rss", "skipped": "needs the service binary" }));
+        record("idle-rss", idle_rss::run().await);
     }
 
     if cli.json {
