@@ -34,14 +34,14 @@ fn binary(name: &str) -> anyhow::Result<PathBuf> {
 async fn idle_rss(
     program: &str,
     args: &[&str],
-    services: &[(&str, fn() -> sqlx::migrate::Migrator)],
+    services: &[crm_platform::host::ServiceModule],
 ) -> anyhow::Result<f64> {
     let mut command = tokio::process::Command::new(binary(program)?);
     let mut databases = Vec::new();
-    for (service, migrator) in services {
-        let database = TestDatabase::create(*migrator).await;
+    for service in services {
+        let database = TestDatabase::create(service.migrator).await;
         command.env(
-            format!("CRM_{}_DATABASE_URL", service.to_ascii_uppercase()),
+            format!("CRM_{}_DATABASE_URL", service.name.to_ascii_uppercase()),
             database.url.expose(),
         );
         databases.push(database);
@@ -80,19 +80,11 @@ async fn idle_rss(
 }
 
 pub async fn run() -> anyhow::Result<ScenarioReport> {
-    let one = idle_rss(
-        "crm-accounts",
-        &["serve"],
-        &[("accounts", crm_accounts::migrator)],
-    )
-    .await?;
+    let one = idle_rss("crm-accounts", &["serve"], &[crm_accounts::module()]).await?;
     let all = idle_rss(
         "crm",
         &["serve", "--services", "all"],
-        &[
-            ("accounts", crm_accounts::migrator),
-            ("leads", crm_leads::migrator),
-        ],
+        &[crm_accounts::module(), crm_leads::module()],
     )
     .await?;
     let mut report = ScenarioReport::new(
