@@ -97,3 +97,65 @@ async fn northwind_demo_data_is_visible_by_role_and_published_as_events() {
     .await;
     let _ = jetstream.delete_stream(&stream_name).await;
 }
+
+#[tokio::test]
+async fn demo_leads_are_routed_by_the_east_rule_and_the_web_form_lead_waits_in_its_pool() {
+    use crm_proto::crm::leads::v1::{
+        LeadStatus, ListLeadsRequest, lead_service_client::LeadServiceClient,
+    };
+    let app = TestApp::spawn(&crm::all_modules()).await;
+    demo::load(&app.settings).await.unwrap();
+    demo::load(&app.settings)
+        .await
+        .expect("loading the demo twice is a no-op");
+
+    let mut leads = LeadServiceClient::new(app.channel().await);
+    let ada = cast_member(Role::Admin, "/northwind", None);
+    let all = leads
+        .list_leads(authorized(ListLeadsRequest::default(), &app.token(&ada)))
+        .await
+        .unwrap()
+        .into_inner()
+        .leads;
+    assert_eq!(
+        all.len(),
+        6,
+        "4 expo leads, Ravi's own and one from the web form, once each"
+    );
+    let roster = [
+        demo::user_id_for(Role::Rep).to_string(),
+        uuid::Uuid::from_u128(demo::leads::NORA).to_string(),
+        uuid::Uuid::from_u128(demo::leads::WES).to_string(),
+    ];
+    for lead in all.iter().filter(|lead| !lead.campaign_id.is_empty()) {
+        assert_eq!(
+            lead.status,
+            LeadStatus::Assigned as i32,
+            "{} routed on capture",
+            lead.company
+        );
+        assert!(
+            roster.contains(&lead.owner_id),
+            "{} went to a rep on the roster",
+            lead.company
+        );
+    }
+    let east_expo_owners: Vec<&str> = all
+        .iter()
+        .filter(|lead| !lead.campaign_id.is_empty() && lead.territory == "east")
+        .map(|lead| lead.owner_id.as_str())
+        .collect();
+    assert_eq!(east_expo_owners.len(), 3);
+    assert!(
+        east_expo_owners
+            .iter()
+            .all(|owner| *owner == roster[0] || *owner == roster[1]),
+        "East leads go to East-1"
+    );
+    let from_form = all
+        .iter()
+        .find(|lead| lead.company == "Northwind Traders")
+        .unwrap();
+    assert!(from_form.owner_id.is_empty());
+    assert_eq!(from_form.pool_team_path, "/northwind/east/");
+}

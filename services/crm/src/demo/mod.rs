@@ -17,6 +17,8 @@ use crm_proto::crm::accounts::v1::{
 };
 use uuid::Uuid;
 
+pub mod leads;
+
 /// The demo team of each role: Ada (admin) at the top, Mei managing East, Ravi in East-1.
 pub fn team_for(role: Role) -> &'static str {
     match role {
@@ -26,7 +28,7 @@ pub fn team_for(role: Role) -> &'static str {
     }
 }
 
-fn demo_user(role: Role) -> anyhow::Result<Caller> {
+pub(crate) fn demo_user(role: Role) -> anyhow::Result<Caller> {
     Ok(Caller {
         user_id: user_id_for(role),
         role,
@@ -180,8 +182,9 @@ pub async fn load(settings: &Settings) -> anyhow::Result<()> {
         }
     }
     pool.close().await;
+    leads::load(settings).await?;
     println!(
-        "demo data loaded: {} accounts with their contacts",
+        "demo data loaded: {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads",
         ACCOUNTS.len()
     );
     Ok(())
