@@ -59,14 +59,4 @@ impl ServiceError for AccountsError {
     }
 }
 
-impl From<AccountsError> for tonic::Status {
-    fn from(error: AccountsError) -> Self {
-        crm_platform::error::to_status(&error)
-    }
-}
-
-impl From<Vec<FieldViolation>> for AccountsError {
-    fn from(violations: Vec<FieldViolation>) -> Self {
-        AccountsError::Invalid(violations)
-    }
-}
+crm_platform::service_error_conversions!(AccountsError, Invalid);

@@ -59,14 +59,4 @@ impl ServiceError for LeadsError {
     }
 }
 
-impl From<LeadsError> for tonic::Status {
-    fn from(error: LeadsError) -> Self {
-        crm_platform::error::to_status(&error)
-    }
-}
-
-impl From<Vec<FieldViolation>> for LeadsError {
-    fn from(violations: Vec<FieldViolation>) -> Self {
-        LeadsError::Invalid(violations)
-    }
-}
+crm_platform::service_error_conversions!(LeadsError, Invalid);

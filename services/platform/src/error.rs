@@ -149,6 +149,26 @@ pub fn to_status<E: ServiceError>(error: &E) -> Status {
     Status::with_error_details(code.grpc_code(), error.to_string(), details)
 }
 
+/// Implements the wire conversions of a service's error enum: `tonic::Status` through
+/// [`to_status`], and the enum from a list of field violations (its `Invalid` variant).
+/// `service_error_conversions!(LeadsError, Invalid)`.
+#[macro_export]
+macro_rules! service_error_conversions {
+    ($error:ident, $invalid:ident) => {
+        impl From<$error> for ::tonic::Status {
+            fn from(error: $error) -> Self {
+                $crate::error::to_status(&error)
+            }
+        }
+
+        impl From<Vec<$crate::error::FieldViolation>> for $error {
+            fn from(violations: Vec<$crate::error::FieldViolation>) -> Self {
+                $error::$invalid(violations)
+            }
+        }
+    };
+}
+
 /// `error: cause: cause`, for logs.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
