@@ -9,6 +9,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "crm/accounts/v1/events.proto",
         "crm/leads/v1/leads.proto",
         "crm/leads/v1/events.proto",
+        "crm/gateway/v1/identity.proto",
+        "crm/gateway/v1/events.proto",
     ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");

@@ -15,6 +15,11 @@ pub mod crm {
             tonic::include_proto!("crm.accounts.v1");
         }
     }
+    pub mod gateway {
+        pub mod v1 {
+            tonic::include_proto!("crm.gateway.v1");
+        }
+    }
     pub mod leads {
         pub mod v1 {
             tonic::include_proto!("crm.leads.v1");

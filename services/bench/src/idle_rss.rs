@@ -84,7 +84,11 @@ pub async fn run() -> anyhow::Result<ScenarioReport> {
     let all = idle_rss(
         "crm",
         &["serve", "--services", "all"],
-        &[crm_accounts::module(), crm_leads::module()],
+        &[
+            crm_gateway::module(),
+            crm_accounts::module(),
+            crm_leads::module(),
+        ],
     )
     .await?;
     let mut report = ScenarioReport::new(
@@ -95,7 +99,7 @@ pub async fn run() -> anyhow::Result<ScenarioReport> {
     );
     report
         .row(Row::new("crm-accounts serve", "MiB", Some(one), None).target(Target::AtMost(50.0)))
-        .row(Row::new("crm serve --services all", "MiB", Some(all), None).target(Target::AtMost(50.0)))
+        .row(Row::new("crm serve --services all (gateway, accounts, leads)", "MiB", Some(all), None).target(Target::AtMost(50.0)))
         .note("VmRSS from /proc/<pid>/status; each process connected to PostgreSQL and NATS, relays and consumers running");
     Ok(report)
 }

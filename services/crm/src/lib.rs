@@ -8,5 +8,9 @@ use crm_platform::host::ServiceModule;
 
 /// Every service of the suite, in start order.
 pub fn all_modules() -> Vec<ServiceModule> {
-    vec![crm_accounts::module(), crm_leads::module()]
+    vec![
+        crm_gateway::module(),
+        crm_accounts::module(),
+        crm_leads::module(),
+    ]
 }

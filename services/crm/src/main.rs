@@ -41,6 +41,19 @@ enum Command {
     },
     /// Load the demo data set (Northwind Industrial); safe to run again.
     Demo,
+    /// Create the first admin and the company team. The password is read from
+    /// CRM_ADMIN_PASSWORD or, when unset, from the first line of standard input.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The company team's slug: the root of every team path.
+        #[arg(long, default_value = "company")]
+        company: String,
+        #[arg(long, default_value = "Company")]
+        company_name: String,
+    },
     /// Print a signed token for local use (needs CRM_JWT_KEYS and CRM_JWT_SIGNING_KEY_ID).
     DevToken {
         #[arg(long, default_value = "admin")]
@@ -126,6 +139,12 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => demo::load(&settings).await,
+        Command::CreateAdmin {
+            email,
+            name,
+            company,
+            company_name,
+        } => create_admin(&settings, &email, &name, &company, &company_name).await,
         Command::DevToken {
             role,
             team,
@@ -146,6 +165,62 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn create_admin(
+    settings: &Settings,
+    email: &str,
+    name: &str,
+    company: &str,
+    company_name: &str,
+) -> anyhow::Result<()> {
+    let password = match std::env::var("CRM_ADMIN_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let url = settings.database_url(crm_gateway::NAME);
+    db::ensure_database(&url).await?;
+    let pool = db::connect(&url, 2).await?;
+    db::migrate(&pool, crm_gateway::migrator).await?;
+    // The events wait in the outbox until a running gateway publishes them.
+    let gateway = crm_gateway::service::Gateway::new(
+        pool.clone(),
+        crm_platform::outbox::Outbox::new(),
+        settings.jwt.clone(),
+    )?;
+    let request = crm_proto::crm::gateway::v1::CreateUserRequest {
+        email: email.to_owned(),
+        display_name: name.to_owned(),
+        role: crm_proto::crm::gateway::v1::Role::Admin as i32,
+        team_id: uuid::Uuid::nil().to_string(),
+        password,
+        ..Default::default()
+    };
+    let new = crm_gateway::new_user(request).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}: {:?}",
+            crm_platform::error::ServiceError::field_violations(&e)
+        )
+    })?;
+    let admin = gateway
+        .create_first_admin(company, company_name, new)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e}: {:?}",
+                crm_platform::error::ServiceError::field_violations(&e)
+            )
+        })?;
+    pool.close().await;
+    println!(
+        "admin {} ({}) created in team {}",
+        admin.email, admin.id, admin.team_path
+    );
+    Ok(())
 }
 
 /// `all` or a comma-separated list of service names.

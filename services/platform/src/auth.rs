@@ -322,6 +322,8 @@ mod tests {
             signing_key_id: Some(signing.to_owned()),
             issuer: "crm-gateway".into(),
             audience: "crm".into(),
+            access_ttl: Duration::from_secs(900),
+            refresh_ttl: Duration::from_secs(86_400),
         }
     }
 

@@ -111,6 +111,10 @@ pub struct JwtSettings {
     pub signing_key_id: Option<String>,
     pub issuer: String,
     pub audience: String,
+    /// Lifetime of access tokens the gateway issues.
+    pub access_ttl: Duration,
+    /// Lifetime of refresh tokens (rotated on every use).
+    pub refresh_ttl: Duration,
 }
 
 impl Settings {
@@ -136,6 +140,8 @@ impl Settings {
             signing_key_id: source.optional("CRM_JWT_SIGNING_KEY_ID"),
             issuer: source.string("CRM_JWT_ISSUER", "crm-gateway"),
             audience: source.string("CRM_JWT_AUDIENCE", "crm"),
+            access_ttl: source.duration("CRM_JWT_ACCESS_TTL", "15m")?,
+            refresh_ttl: source.duration("CRM_JWT_REFRESH_TTL", "30d")?,
         };
         if let Some(kid) = &jwt.signing_key_id
             && !jwt.verification_keys.iter().any(|(id, _)| id == kid)

@@ -1,0 +1,90 @@
+//! Directory rows to protobuf messages, and the enum mappings.
+
+use crm_platform::{auth::Role, time::to_timestamp};
+use crm_proto::crm::gateway::v1 as pb;
+
+use crate::{
+    domain::stage::Stage,
+    store::{ApiKeyRow, TeamRow, UserRow},
+};
+
+pub fn team(team: &TeamRow) -> pb::Team {
+    pb::Team {
+        id: team.id.to_string(),
+        slug: team.slug.clone(),
+        name: team.name.clone(),
+        parent_team_id: team
+            .parent_team_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        path: team.path.clone(),
+        created_at: Some(to_timestamp(team.created_at)),
+    }
+}
+
+pub fn user(user: &UserRow) -> pb::User {
+    pb::User {
+        id: user.id.to_string(),
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        role: role_to_wire(user.role.parse().unwrap_or(Role::Rep)) as i32,
+        team_id: user.team_id.to_string(),
+        team_path: user.team_path.clone(),
+        stage: stage_to_wire(Stage::parse(&user.stage)) as i32,
+        stage_override: stage_to_wire(user.stage_override.as_deref().and_then(Stage::parse)) as i32,
+        started_on: user.started_on.to_string(),
+        active: user.active,
+        version: user.version as u64,
+        created_at: Some(to_timestamp(user.created_at)),
+        updated_at: Some(to_timestamp(user.updated_at)),
+    }
+}
+
+pub fn api_key(key: &ApiKeyRow) -> pb::ApiKey {
+    pb::ApiKey {
+        id: key.id.to_string(),
+        name: key.name.clone(),
+        prefix: key.prefix.clone(),
+        scopes: key.scopes.clone(),
+        owner_user_id: key.owner_user_id.to_string(),
+        created_at: Some(to_timestamp(key.created_at)),
+        revoked_at: key.revoked_at.map(to_timestamp),
+        last_used_at: key.last_used_at.map(to_timestamp),
+    }
+}
+
+pub fn role_to_wire(role: Role) -> pb::Role {
+    match role {
+        Role::Admin => pb::Role::Admin,
+        Role::Manager => pb::Role::Manager,
+        Role::Rep => pb::Role::Rep,
+    }
+}
+
+pub fn role_from_wire(value: i32) -> Option<Role> {
+    match pb::Role::try_from(value).ok()? {
+        pb::Role::Admin => Some(Role::Admin),
+        pb::Role::Manager => Some(Role::Manager),
+        pb::Role::Rep => Some(Role::Rep),
+        pb::Role::Unspecified => None,
+    }
+}
+
+pub fn stage_to_wire(stage: Option<Stage>) -> pb::LifecycleStage {
+    match stage {
+        Some(Stage::New) => pb::LifecycleStage::New,
+        Some(Stage::Established) => pb::LifecycleStage::Established,
+        Some(Stage::Senior) => pb::LifecycleStage::Senior,
+        None => pb::LifecycleStage::Unspecified,
+    }
+}
+
+/// `Err` for a value outside the enum; `Ok(None)` for unspecified.
+pub fn stage_from_wire(value: i32) -> Result<Option<Stage>, ()> {
+    match pb::LifecycleStage::try_from(value).map_err(|_| ())? {
+        pb::LifecycleStage::Unspecified => Ok(None),
+        pb::LifecycleStage::New => Ok(Some(Stage::New)),
+        pb::LifecycleStage::Established => Ok(Some(Stage::Established)),
+        pb::LifecycleStage::Senior => Ok(Some(Stage::Senior)),
+    }
+}

@@ -1,0 +1,105 @@
+//! Passwords (argon2id), and the random secrets behind refresh tokens and API keys, which are
+//! stored only as SHA-256 hashes.
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use sha2::{Digest, Sha256};
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// A password a user may choose; the message is shown to the caller.
+pub fn check_password(password: &str, email: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(format!("must be at most {MAX_PASSWORD_CHARS} characters"));
+    }
+    let distinct: std::collections::BTreeSet<char> = password.chars().collect();
+    if distinct.len() < 5 {
+        return Err("must use at least 5 different characters".to_owned());
+    }
+    let local_part = email.split('@').next().unwrap_or_default().to_lowercase();
+    if !local_part.is_empty() && password.to_lowercase().contains(&local_part) {
+        return Err("must not contain the email address".to_owned());
+    }
+    Ok(())
+}
+
+/// The PHC string of an argon2id hash with a fresh salt.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|error| format!("hashing failed: {error}"))
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), phc)
+        .is_ok()
+}
+
+/// A hash of a fixed password, verified against when the email is unknown, so that an
+/// unknown email costs as much time as a wrong password and does not reveal who has an account.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy-password-never-valid").expect("hashing a constant"))
+}
+
+/// A random secret: `prefix` then 64 hex digits (256 bits).
+pub fn random_secret(prefix: &str) -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|error| format!("no randomness: {error}"))?;
+    Ok(format!("{prefix}{}", hex(&bytes)))
+}
+
+/// How a secret is stored: SHA-256, hex. Secrets are long and random, so no salt is needed.
+pub fn secret_hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_passwords_are_refused_with_a_reason() {
+        assert!(check_password("short", "ada@northwind.example").is_err());
+        assert!(
+            check_password("aaaaaaaaaaaaaaaa", "ada@northwind.example")
+                .unwrap_err()
+                .contains("different")
+        );
+        assert!(
+            check_password("ada-is-the-best-2026", "ada@northwind.example")
+                .unwrap_err()
+                .contains("email")
+        );
+        assert!(check_password("correct horse battery", "ada@northwind.example").is_ok());
+    }
+
+    #[test]
+    fn a_hash_verifies_its_password_only() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse battery!", &hash));
+        assert!(!verify_password("anything", "not a phc string"));
+    }
+
+    #[test]
+    fn secrets_are_random_and_stored_as_hashes() {
+        let first = random_secret("crm_").unwrap();
+        let second = random_secret("crm_").unwrap();
+        assert_ne!(first, second);
+        assert_eq!(first.len(), 4 + 64);
+        assert_eq!(secret_hash(&first).len(), 64);
+        assert_ne!(secret_hash(&first), secret_hash(&second));
+    }
+}

@@ -1,0 +1,333 @@
+//! The gateway's gRPC APIs. AuthService is public; the others need a token.
+
+use chrono::NaiveDate;
+use crm_platform::{auth::caller, time::to_timestamp};
+use crm_proto::crm::gateway::v1::{
+    self as pb, api_key_service_server::ApiKeyService, auth_service_server::AuthService,
+    org_service_server::OrgService,
+};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::{
+    convert,
+    error::GatewayError,
+    service::{Gateway, NewUser, TokenPair, UserChanges},
+};
+
+#[derive(Clone)]
+pub struct GatewayApi {
+    gateway: Gateway,
+}
+
+impl GatewayApi {
+    pub fn new(gateway: Gateway) -> Self {
+        Self { gateway }
+    }
+}
+
+fn id(field: &str, value: &str) -> Result<Uuid, GatewayError> {
+    Uuid::parse_str(value.trim())
+        .map_err(|_| GatewayError::invalid(field, "is not a valid id (UUID)"))
+}
+
+fn optional_id(field: &str, value: &str) -> Result<Option<Uuid>, GatewayError> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        id(field, value).map(Some)
+    }
+}
+
+fn date(field: &str, value: &str) -> Result<NaiveDate, GatewayError> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+        GatewayError::invalid(field, format!("{value:?} is not a date like 2026-10-01"))
+    })
+}
+
+fn tokens(pair: TokenPair) -> pb::TokenPair {
+    pb::TokenPair {
+        access_token: pair.access_token,
+        access_expires_at: Some(to_timestamp(pair.access_expires_at)),
+        refresh_token: pair.refresh_token,
+        refresh_expires_at: Some(to_timestamp(pair.refresh_expires_at)),
+    }
+}
+
+#[tonic::async_trait]
+impl AuthService for GatewayApi {
+    async fn login(
+        &self,
+        request: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::LoginResponse>, Status> {
+        let request = request.into_inner();
+        let (pair, user) = self
+            .gateway
+            .login(&request.email, &request.password)
+            .await?;
+        Ok(Response::new(pb::LoginResponse {
+            tokens: Some(tokens(pair)),
+            user: Some(convert::user(&user)),
+        }))
+    }
+
+    async fn refresh_token(
+        &self,
+        request: Request<pb::RefreshTokenRequest>,
+    ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
+        let pair = self
+            .gateway
+            .refresh(&request.get_ref().refresh_token)
+            .await?;
+        Ok(Response::new(pb::RefreshTokenResponse {
+            tokens: Some(tokens(pair)),
+        }))
+    }
+
+    async fn logout(
+        &self,
+        request: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutResponse>, Status> {
+        self.gateway
+            .logout(&request.get_ref().refresh_token)
+            .await?;
+        Ok(Response::new(pb::LogoutResponse {}))
+    }
+
+    async fn exchange_api_key(
+        &self,
+        request: Request<pb::ExchangeApiKeyRequest>,
+    ) -> Result<Response<pb::ExchangeApiKeyResponse>, Status> {
+        let (access_token, expires_at, scopes) = self
+            .gateway
+            .exchange_api_key(&request.get_ref().api_key)
+            .await?;
+        Ok(Response::new(pb::ExchangeApiKeyResponse {
+            access_token,
+            expires_at: Some(to_timestamp(expires_at)),
+            scopes,
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl OrgService for GatewayApi {
+    async fn create_team(
+        &self,
+        request: Request<pb::CreateTeamRequest>,
+    ) -> Result<Response<pb::CreateTeamResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let parent = optional_id("parent_team_id", &request.parent_team_id)?;
+        let team = self
+            .gateway
+            .create_team(&caller, &request.slug, &request.name, parent)
+            .await?;
+        Ok(Response::new(pb::CreateTeamResponse {
+            team: Some(convert::team(&team)),
+        }))
+    }
+
+    async fn list_teams(
+        &self,
+        request: Request<pb::ListTeamsRequest>,
+    ) -> Result<Response<pb::ListTeamsResponse>, Status> {
+        let caller = caller(&request)?;
+        let teams = self.gateway.teams(&caller).await?;
+        Ok(Response::new(pb::ListTeamsResponse {
+            teams: teams.iter().map(convert::team).collect(),
+        }))
+    }
+
+    async fn create_user(
+        &self,
+        request: Request<pb::CreateUserRequest>,
+    ) -> Result<Response<pb::CreateUserResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let new = new_user(request)?;
+        let user = self.gateway.create_user(&caller, new).await?;
+        Ok(Response::new(pb::CreateUserResponse {
+            user: Some(convert::user(&user)),
+        }))
+    }
+
+    async fn update_user(
+        &self,
+        request: Request<pb::UpdateUserRequest>,
+    ) -> Result<Response<pb::UpdateUserResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let user_id = id("user_id", &request.user_id)?;
+        let display_name = match request.display_name {
+            Some(name) if name.trim().is_empty() || name.chars().count() > 200 => {
+                return Err(
+                    GatewayError::invalid("display_name", "must be 1 to 200 characters").into(),
+                );
+            }
+            other => other.map(|name| name.trim().to_owned()),
+        };
+        let changes = UserChanges {
+            display_name,
+            role: match request.role {
+                Some(role) => Some(
+                    convert::role_from_wire(role)
+                        .ok_or_else(|| GatewayError::invalid("role", "is not a role"))?,
+                ),
+                None => None,
+            },
+            team_id: match request.team_id.as_deref() {
+                Some(team) => Some(id("team_id", team)?),
+                None => None,
+            },
+            active: request.active,
+            password: request.password,
+            stage_override: match request.stage_override {
+                Some(stage) => Some(
+                    convert::stage_from_wire(stage)
+                        .map_err(|()| GatewayError::invalid("stage_override", "is not a stage"))?,
+                ),
+                None => None,
+            },
+            started_on: match request.started_on.as_deref() {
+                Some(day) => Some(date("started_on", day)?),
+                None => None,
+            },
+        };
+        let expected = (request.expected_version != 0).then_some(request.expected_version as i64);
+        let user = self
+            .gateway
+            .update_user(&caller, user_id, changes, expected)
+            .await?;
+        Ok(Response::new(pb::UpdateUserResponse {
+            user: Some(convert::user(&user)),
+        }))
+    }
+
+    async fn get_user(
+        &self,
+        request: Request<pb::GetUserRequest>,
+    ) -> Result<Response<pb::GetUserResponse>, Status> {
+        let caller = caller(&request)?;
+        let user = self
+            .gateway
+            .user(&caller, id("user_id", &request.get_ref().user_id)?)
+            .await?;
+        Ok(Response::new(pb::GetUserResponse {
+            user: Some(convert::user(&user)),
+        }))
+    }
+
+    async fn list_users(
+        &self,
+        request: Request<pb::ListUsersRequest>,
+    ) -> Result<Response<pb::ListUsersResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let users = self
+            .gateway
+            .users(
+                &caller,
+                optional_id("team_id", &request.team_id)?,
+                request.include_inactive,
+            )
+            .await?;
+        Ok(Response::new(pb::ListUsersResponse {
+            users: users.iter().map(convert::user).collect(),
+        }))
+    }
+
+    async fn get_me(
+        &self,
+        request: Request<pb::GetMeRequest>,
+    ) -> Result<Response<pb::GetMeResponse>, Status> {
+        let caller = caller(&request)?;
+        let user = self.gateway.user(&caller, caller.user_id).await?;
+        Ok(Response::new(pb::GetMeResponse {
+            user: Some(convert::user(&user)),
+        }))
+    }
+}
+
+/// A new user from the wire; every field problem reported at once.
+pub fn new_user(request: pb::CreateUserRequest) -> Result<NewUser, GatewayError> {
+    let mut violations = crm_platform::error::Violations::new();
+    let email = violations.check("email", crm_contact_data::normalize_email(&request.email));
+    let display_name = request.display_name.trim().to_owned();
+    if display_name.is_empty() || display_name.chars().count() > 200 {
+        violations.add("display_name", "must be 1 to 200 characters");
+    }
+    let role = convert::role_from_wire(request.role);
+    if role.is_none() {
+        violations.add("role", "must be admin, manager or rep");
+    }
+    let team_id = violations.check(
+        "team_id",
+        Uuid::parse_str(request.team_id.trim()).map_err(|_| "is not a valid id (UUID)"),
+    );
+    let started_on = match request.started_on.trim() {
+        "" => Some(crm_platform::time::now().date_naive()),
+        day => violations.check(
+            "started_on",
+            date("started_on", day).map_err(|_| "is not a date like 2026-10-01"),
+        ),
+    };
+    let stage_override = violations.check(
+        "stage_override",
+        convert::stage_from_wire(request.stage_override).map_err(|()| "is not a stage"),
+    );
+    violations.into_result()?;
+    Ok(NewUser {
+        email: email.unwrap_or_default(),
+        display_name,
+        role: role.unwrap_or(crm_platform::auth::Role::Rep),
+        team_id: team_id.unwrap_or_default(),
+        password: request.password,
+        started_on: started_on.unwrap_or_default(),
+        stage_override: stage_override.flatten(),
+    })
+}
+
+#[tonic::async_trait]
+impl ApiKeyService for GatewayApi {
+    async fn create_api_key(
+        &self,
+        request: Request<pb::CreateApiKeyRequest>,
+    ) -> Result<Response<pb::CreateApiKeyResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let (key, secret) = self
+            .gateway
+            .create_api_key(&caller, &request.name, request.scopes)
+            .await?;
+        Ok(Response::new(pb::CreateApiKeyResponse {
+            key: Some(convert::api_key(&key)),
+            api_key: secret,
+        }))
+    }
+
+    async fn list_api_keys(
+        &self,
+        request: Request<pb::ListApiKeysRequest>,
+    ) -> Result<Response<pb::ListApiKeysResponse>, Status> {
+        let caller = caller(&request)?;
+        let keys = self.gateway.api_keys(&caller).await?;
+        Ok(Response::new(pb::ListApiKeysResponse {
+            keys: keys.iter().map(convert::api_key).collect(),
+        }))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        request: Request<pb::RevokeApiKeyRequest>,
+    ) -> Result<Response<pb::RevokeApiKeyResponse>, Status> {
+        let caller = caller(&request)?;
+        let key = self
+            .gateway
+            .revoke_api_key(&caller, id("api_key_id", &request.get_ref().api_key_id)?)
+            .await?;
+        Ok(Response::new(pb::RevokeApiKeyResponse {
+            key: Some(convert::api_key(&key)),
+        }))
+    }
+}

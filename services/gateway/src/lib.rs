@@ -1,0 +1,55 @@
+//! The gateway: the organisation (users, teams, roles, lifecycle stages) and authentication
+//! (login, rotating refresh tokens, API keys) — domain.md G1, G2. Owns database
+//! `crm_gateway`, publishes org events on stream `CRM_GATEWAY`. The HTTP/JSON front door joins
+//! it next.
+#![deny(rust_2018_idioms)]
+#![forbid(unsafe_code)]
+
+mod convert;
+pub mod domain;
+pub mod error;
+mod grpc;
+pub mod service;
+pub mod store;
+
+use crm_platform::host::{ServiceContext, ServiceModule, ServiceMount};
+use crm_proto::crm::gateway::v1::{
+    api_key_service_server::ApiKeyServiceServer, auth_service_server::AuthServiceServer,
+    org_service_server::OrgServiceServer,
+};
+
+pub use grpc::new_user;
+
+pub const NAME: &str = "gateway";
+
+pub fn module() -> ServiceModule {
+    ServiceModule {
+        name: NAME,
+        migrator,
+        mount,
+    }
+}
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("../../migrations/gateway")
+}
+
+fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
+    let gateway = service::Gateway::new(
+        context.pool.clone(),
+        context.outbox.clone(),
+        context.settings.jwt.clone(),
+    )?;
+    let api = grpc::GatewayApi::new(gateway);
+    // Login and refresh come before any token exists.
+    mount.add_grpc(AuthServiceServer::new(api.clone()));
+    mount.add_grpc(OrgServiceServer::with_interceptor(
+        api.clone(),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(ApiKeyServiceServer::with_interceptor(
+        api,
+        context.auth.clone(),
+    ));
+    Ok(())
+}

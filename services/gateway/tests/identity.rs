@@ -1,0 +1,603 @@
+//! Organisation and authentication over real gRPC, PostgreSQL and NATS.
+
+use std::time::Duration;
+
+use crm_platform::events::headers;
+use crm_proto::crm::{
+    accounts::v1::{
+        AccountInput, CreateAccountRequest, account_service_client::AccountServiceClient,
+    },
+    gateway::v1::{
+        self as pb, api_key_service_client::ApiKeyServiceClient,
+        auth_service_client::AuthServiceClient, org_service_client::OrgServiceClient,
+    },
+};
+use crm_test_support::{TestApp, authorized, eventually};
+use tonic::{Code, transport::Channel};
+use tonic_types::StatusExt;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Org {
+    app: TestApp,
+    auth: AuthServiceClient<Channel>,
+    org: OrgServiceClient<Channel>,
+    keys: ApiKeyServiceClient<Channel>,
+    admin_token: String,
+    east: pb::Team,
+    east_1: pb::Team,
+    west: pb::Team,
+}
+
+async fn login(
+    auth: &AuthServiceClient<Channel>,
+    email: &str,
+    password: &str,
+) -> Result<pb::LoginResponse, tonic::Status> {
+    auth.clone()
+        .login(pb::LoginRequest {
+            email: email.into(),
+            password: password.into(),
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+impl Org {
+    /// The suite with the gateway and accounts; Ada created as the first admin (as
+    /// `crm create-admin` does), logged in, and the Northwind team tree built.
+    async fn start() -> Self {
+        let app = TestApp::spawn(&[crm_gateway::module(), crm_accounts::module()]).await;
+        let context = app.services.context("gateway").unwrap();
+        let gateway = crm_gateway::service::Gateway::new(
+            context.pool.clone(),
+            context.outbox.clone(),
+            app.settings.jwt.clone(),
+        )
+        .unwrap();
+        let new = crm_gateway::new_user(pb::CreateUserRequest {
+            email: "Ada@Northwind.example".into(),
+            display_name: "Ada".into(),
+            role: pb::Role::Admin as i32,
+            team_id: uuid::Uuid::nil().to_string(),
+            password: PASSWORD.into(),
+            ..Default::default()
+        })
+        .unwrap();
+        gateway
+            .create_first_admin("northwind", "Northwind Industrial", new.clone())
+            .await
+            .unwrap();
+        let again = gateway
+            .create_first_admin("northwind", "Northwind Industrial", new)
+            .await
+            .unwrap_err();
+        assert!(again.to_string().contains("an admin exists already"));
+
+        let channel = app.channel().await;
+        let auth = AuthServiceClient::new(channel.clone());
+        let admin_token = login(&auth, "ada@northwind.example", PASSWORD)
+            .await
+            .unwrap()
+            .tokens
+            .unwrap()
+            .access_token;
+        let mut org = OrgServiceClient::new(channel.clone());
+        let root = org
+            .list_teams(authorized(pb::ListTeamsRequest {}, &admin_token))
+            .await
+            .unwrap()
+            .into_inner()
+            .teams
+            .remove(0);
+        let team = |slug: &str, parent: &str| {
+            let request = authorized(
+                pb::CreateTeamRequest {
+                    slug: slug.into(),
+                    name: slug.to_uppercase(),
+                    parent_team_id: parent.into(),
+                },
+                &admin_token,
+            );
+            let mut org = org.clone();
+            async move {
+                org.create_team(request)
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .team
+                    .unwrap()
+            }
+        };
+        let east = team("east", &root.id).await;
+        let east_1 = team("east-1", &east.id).await;
+        let west = team("west", &root.id).await;
+        Self {
+            keys: ApiKeyServiceClient::new(channel),
+            app,
+            auth,
+            org,
+            admin_token,
+            east,
+            east_1,
+            west,
+        }
+    }
+
+    async fn create_user(
+        &self,
+        token: &str,
+        email: &str,
+        role: pb::Role,
+        team: &pb::Team,
+    ) -> Result<pb::User, tonic::Status> {
+        self.org
+            .clone()
+            .create_user(authorized(
+                pb::CreateUserRequest {
+                    email: email.into(),
+                    display_name: email.split('@').next().unwrap().into(),
+                    role: role as i32,
+                    team_id: team.id.clone(),
+                    password: PASSWORD.into(),
+                    ..Default::default()
+                },
+                token,
+            ))
+            .await
+            .map(|r| r.into_inner().user.unwrap())
+    }
+
+    async fn token_of(&self, email: &str) -> String {
+        login(&self.auth, email, PASSWORD)
+            .await
+            .unwrap()
+            .tokens
+            .unwrap()
+            .access_token
+    }
+}
+
+#[tokio::test]
+async fn a_team_tree_of_users_logs_in_and_managers_act_only_within_their_team() {
+    let org = Org::start().await;
+    assert_eq!(org.east_1.path, "/northwind/east/east-1/");
+    let mei = org
+        .create_user(
+            &org.admin_token,
+            "mei@northwind.example",
+            pb::Role::Manager,
+            &org.east,
+        )
+        .await
+        .unwrap();
+    let mei_token = org.token_of("mei@northwind.example").await;
+    let ravi = org
+        .create_user(
+            &mei_token,
+            "ravi@northwind.example",
+            pb::Role::Rep,
+            &org.east_1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ravi.team_path, "/northwind/east/east-1/");
+    assert_eq!(ravi.stage, pb::LifecycleStage::New as i32, "joined today");
+
+    let status = org
+        .create_user(
+            &mei_token,
+            "boss@northwind.example",
+            pb::Role::Manager,
+            &org.east_1,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "managers create reps only"
+    );
+    let status = org
+        .create_user(
+            &mei_token,
+            "wes@northwind.example",
+            pb::Role::Rep,
+            &org.west,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "not outside her team"
+    );
+    let ravi_token = org.token_of("ravi@northwind.example").await;
+    let status = org
+        .create_user(
+            &ravi_token,
+            "x@northwind.example",
+            pb::Role::Rep,
+            &org.east_1,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+
+    let me = org
+        .org
+        .clone()
+        .get_me(authorized(pb::GetMeRequest {}, &ravi_token))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    assert_eq!(me.id, ravi.id);
+    let seen_by_mei: Vec<String> = org
+        .org
+        .clone()
+        .list_users(authorized(pb::ListUsersRequest::default(), &mei_token))
+        .await
+        .unwrap()
+        .into_inner()
+        .users
+        .into_iter()
+        .map(|user| user.email)
+        .collect();
+    assert_eq!(
+        seen_by_mei,
+        vec!["mei@northwind.example", "ravi@northwind.example"]
+    );
+    let _ = mei;
+
+    // The token the gateway issued works on the accounts service, which verifies it itself.
+    let mut accounts = AccountServiceClient::new(org.app.channel().await);
+    let account = accounts
+        .create_account(authorized(
+            CreateAccountRequest {
+                account: Some(AccountInput {
+                    name: "Contoso Ltd".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            &ravi_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .account
+        .unwrap();
+    assert_eq!(account.owner_id, ravi.id);
+    assert_eq!(account.owner_team_path, "/northwind/east/east-1/");
+}
+
+#[tokio::test]
+async fn bad_credentials_and_bad_input_are_refused_clearly() {
+    let org = Org::start().await;
+    org.create_user(
+        &org.admin_token,
+        "ravi@northwind.example",
+        pb::Role::Rep,
+        &org.east_1,
+    )
+    .await
+    .unwrap();
+    let wrong = login(
+        &org.auth,
+        "ravi@northwind.example",
+        "not the password at all",
+    )
+    .await
+    .unwrap_err();
+    let unknown = login(&org.auth, "nobody@northwind.example", PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (wrong.code(), unknown.code()),
+        (Code::Unauthenticated, Code::Unauthenticated)
+    );
+    assert_eq!(
+        wrong.message(),
+        unknown.message(),
+        "no hint which emails exist"
+    );
+
+    let weak = org
+        .org
+        .clone()
+        .create_user(authorized(
+            pb::CreateUserRequest {
+                email: "weak@northwind.example".into(),
+                display_name: "Weak".into(),
+                role: pb::Role::Rep as i32,
+                team_id: org.east_1.id.clone(),
+                password: "short".into(),
+                ..Default::default()
+            },
+            &org.admin_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(weak.code(), Code::InvalidArgument);
+    assert_eq!(
+        weak.get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
+        "password"
+    );
+    let duplicate = org
+        .create_user(
+            &org.admin_token,
+            "RAVI@northwind.example",
+            pb::Role::Rep,
+            &org.east_1,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(duplicate.code(), Code::AlreadyExists);
+    let anonymous = org
+        .org
+        .clone()
+        .get_me(pb::GetMeRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_replayed_one_ends_the_session() {
+    let org = Org::start().await;
+    org.create_user(
+        &org.admin_token,
+        "ravi@northwind.example",
+        pb::Role::Rep,
+        &org.east_1,
+    )
+    .await
+    .unwrap();
+    let first = login(&org.auth, "ravi@northwind.example", PASSWORD)
+        .await
+        .unwrap()
+        .tokens
+        .unwrap();
+    let refresh = |token: String| {
+        let mut auth = org.auth.clone();
+        async move {
+            auth.refresh_token(pb::RefreshTokenRequest {
+                refresh_token: token,
+            })
+            .await
+            .map(|r| r.into_inner().tokens.unwrap())
+        }
+    };
+    let second = refresh(first.refresh_token.clone()).await.unwrap();
+    assert_ne!(second.refresh_token, first.refresh_token);
+    let third = refresh(second.refresh_token.clone()).await.unwrap();
+
+    // The first token is replayed (stolen): the whole family stops working.
+    assert_eq!(
+        refresh(first.refresh_token.clone())
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+    assert_eq!(
+        refresh(third.refresh_token.clone())
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+
+    // Logout ends a fresh session.
+    let fresh = login(&org.auth, "ravi@northwind.example", PASSWORD)
+        .await
+        .unwrap()
+        .tokens
+        .unwrap();
+    org.auth
+        .clone()
+        .logout(pb::LogoutRequest {
+            refresh_token: fresh.refresh_token.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        refresh(fresh.refresh_token).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_user_cannot_log_in_or_refresh_and_moves_are_announced() {
+    let org = Org::start().await;
+    let ravi = org
+        .create_user(
+            &org.admin_token,
+            "ravi@northwind.example",
+            pb::Role::Rep,
+            &org.east_1,
+        )
+        .await
+        .unwrap();
+    let session = login(&org.auth, "ravi@northwind.example", PASSWORD)
+        .await
+        .unwrap()
+        .tokens
+        .unwrap();
+    let update = |changes: pb::UpdateUserRequest| {
+        let mut client = org.org.clone();
+        let request = authorized(changes, &org.admin_token);
+        async move {
+            client
+                .update_user(request)
+                .await
+                .map(|r| r.into_inner().user.unwrap())
+        }
+    };
+    let moved = update(pb::UpdateUserRequest {
+        user_id: ravi.id.clone(),
+        team_id: Some(org.west.id.clone()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(moved.team_path, "/northwind/west/");
+    update(pb::UpdateUserRequest {
+        user_id: ravi.id.clone(),
+        active: Some(false),
+        expected_version: moved.version,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        login(&org.auth, "ravi@northwind.example", PASSWORD)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+    let refreshed = org
+        .auth
+        .clone()
+        .refresh_token(pb::RefreshTokenRequest {
+            refresh_token: session.refresh_token,
+        })
+        .await;
+    assert_eq!(refreshed.unwrap_err().code(), Code::Unauthenticated);
+
+    // Team events for the tree, user events for creation, the move and the deactivation.
+    let context = org.app.services.context("gateway").unwrap();
+    let (jetstream, stream_name) = (context.jetstream.clone(), context.naming.stream("gateway"));
+    eventually(Duration::from_secs(10), "org events published", || {
+        let (jetstream, stream_name) = (jetstream.clone(), stream_name.clone());
+        async move {
+            match jetstream.get_stream(&stream_name).await {
+                Ok(mut stream) => stream
+                    .info()
+                    .await
+                    .map(|info| info.state.messages == 8)
+                    .unwrap_or(false),
+                Err(_) => false,
+            }
+        }
+    })
+    .await;
+    let stream = jetstream.get_stream(&stream_name).await.unwrap();
+    let mut found_move = false;
+    // 4 teams, Ada and Ravi created, Ravi moved, Ravi disabled.
+    for sequence in 1..=8 {
+        let message = stream.get_raw_message(sequence).await.unwrap();
+        if message.headers.get(headers::EVENT_TYPE).unwrap().as_str()
+            == "crm.gateway.v1.UserUpdated"
+        {
+            let event: pb::UserUpdated = prost::Message::decode(message.payload).unwrap();
+            if event.changed_fields.contains(&"team".to_owned()) {
+                assert_eq!(event.previous_team_path, "/northwind/east/east-1/");
+                assert_eq!(event.user.unwrap().team_path, "/northwind/west/");
+                found_move = true;
+            }
+        }
+    }
+    assert!(found_move, "the move is announced with the previous team");
+    let _ = jetstream.delete_stream(&stream_name).await;
+}
+
+#[tokio::test]
+async fn an_api_key_is_exchanged_for_a_token_until_it_is_revoked() {
+    let org = Org::start().await;
+    let ravi = org
+        .create_user(
+            &org.admin_token,
+            "ravi@northwind.example",
+            pb::Role::Rep,
+            &org.east_1,
+        )
+        .await
+        .unwrap();
+    let ravi_token = org.token_of("ravi@northwind.example").await;
+    let created = org
+        .keys
+        .clone()
+        .create_api_key(authorized(
+            pb::CreateApiKeyRequest {
+                name: "ERP sync".into(),
+                scopes: vec!["read".into()],
+            },
+            &ravi_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        created.api_key.starts_with("crm_") && created.key.as_ref().unwrap().prefix.len() == 12
+    );
+    let exchanged = org
+        .auth
+        .clone()
+        .exchange_api_key(pb::ExchangeApiKeyRequest {
+            api_key: created.api_key.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(exchanged.scopes, vec!["read"]);
+    let me = org
+        .org
+        .clone()
+        .get_me(authorized(pb::GetMeRequest {}, &exchanged.access_token))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    assert_eq!(me.id, ravi.id);
+
+    let listed = org
+        .keys
+        .clone()
+        .list_api_keys(authorized(pb::ListApiKeysRequest {}, &ravi_token))
+        .await
+        .unwrap()
+        .into_inner()
+        .keys;
+    assert!(listed[0].last_used_at.is_some());
+    org.keys
+        .clone()
+        .revoke_api_key(authorized(
+            pb::RevokeApiKeyRequest {
+                api_key_id: listed[0].id.clone(),
+            },
+            &ravi_token,
+        ))
+        .await
+        .unwrap();
+    let status = org
+        .auth
+        .clone()
+        .exchange_api_key(pb::ExchangeApiKeyRequest {
+            api_key: created.api_key,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    let bad_scope = org
+        .keys
+        .clone()
+        .create_api_key(authorized(
+            pb::CreateApiKeyRequest {
+                name: "x".into(),
+                scopes: vec!["admin".into()],
+            },
+            &ravi_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_scope.code(), Code::InvalidArgument);
+}
