@@ -44,5 +44,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         events::LeadConversionHandler::new(accounts),
     );
     mount.spawn(conversions.run(context.shutdown.clone()));
+    let org = context.consumer(
+        events::org_directory(),
+        std::sync::Arc::new(events::OrgDirectoryHandler),
+    );
+    mount.spawn(org.run(context.shutdown.clone()));
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use crm_platform::{
-    auth::{Caller, Visibility},
+    auth::{Caller, TeamPath, Visibility},
     paging::{Cursor, Page},
 };
 use crm_proto::crm::accounts::v1::{BuyingRole, CompanySize};
@@ -701,6 +701,42 @@ pub async fn remember_user(connection: &mut PgConnection, caller: &Caller) -> sq
     .execute(connection)
     .await?;
     Ok(false)
+}
+
+/// Records a user's team as the organisation says (org events).
+pub async fn record_user_team(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    team_path: &TeamPath,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO known_users (user_id, team_path) VALUES ($1, $2) \
+         ON CONFLICT (user_id) DO UPDATE SET team_path = EXCLUDED.team_path, updated_at = now()",
+    )
+    .bind(user_id)
+    .bind(team_path.as_str())
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// After a move: the user's accounts and contacts belong to the new team. Versions are kept:
+/// nothing about the records themselves changed, only who above the owner may see them.
+pub async fn rescope_owner(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    team_path: &TeamPath,
+) -> sqlx::Result<()> {
+    for table in ["accounts", "contacts"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET owner_team_path = $2 WHERE owner_id = $1 AND owner_team_path <> $2"
+        )))
+        .bind(user_id)
+        .bind(team_path.as_str())
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn user_team(

@@ -601,3 +601,96 @@ async fn an_api_key_is_exchanged_for_a_token_until_it_is_revoked() {
         .unwrap_err();
     assert_eq!(bad_scope.code(), Code::InvalidArgument);
 }
+
+#[tokio::test]
+async fn a_team_move_re_scopes_the_users_records_in_other_services() {
+    let org = Org::start().await;
+    let ravi = org
+        .create_user(
+            &org.admin_token,
+            "ravi@northwind.example",
+            pb::Role::Rep,
+            &org.east_1,
+        )
+        .await
+        .unwrap();
+    org.create_user(
+        &org.admin_token,
+        "mei@northwind.example",
+        pb::Role::Manager,
+        &org.east,
+    )
+    .await
+    .unwrap();
+    org.create_user(
+        &org.admin_token,
+        "will@northwind.example",
+        pb::Role::Manager,
+        &org.west,
+    )
+    .await
+    .unwrap();
+    let ravi_token = org.token_of("ravi@northwind.example").await;
+    let mut accounts = AccountServiceClient::new(org.app.channel().await);
+    let account = accounts
+        .create_account(authorized(
+            CreateAccountRequest {
+                account: Some(AccountInput {
+                    name: "Contoso Ltd".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            &ravi_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .account
+        .unwrap();
+    let visible_to = |email: &'static str| {
+        let org = &org;
+        let account_id = account.id.clone();
+        async move {
+            let token = org.token_of(email).await;
+            let mut accounts = AccountServiceClient::new(org.app.channel().await);
+            accounts
+                .get_account(authorized(
+                    crm_proto::crm::accounts::v1::GetAccountRequest { account_id },
+                    &token,
+                ))
+                .await
+                .is_ok()
+        }
+    };
+    assert!(visible_to("mei@northwind.example").await);
+    assert!(!visible_to("will@northwind.example").await);
+
+    org.org
+        .clone()
+        .update_user(authorized(
+            pb::UpdateUserRequest {
+                user_id: ravi.id.clone(),
+                team_id: Some(org.west.id.clone()),
+                ..Default::default()
+            },
+            &org.admin_token,
+        ))
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(15),
+        "the account follows Ravi to West",
+        || async { visible_to("will@northwind.example").await },
+    )
+    .await;
+    assert!(
+        !visible_to("mei@northwind.example").await,
+        "East no longer sees it"
+    );
+    let context = org.app.services.context("gateway").unwrap();
+    let _ = context
+        .jetstream
+        .delete_stream(context.naming.stream("gateway"))
+        .await;
+}
