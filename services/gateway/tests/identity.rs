@@ -47,7 +47,11 @@ impl Org {
     /// The suite with the gateway and accounts; Ada created as the first admin (as
     /// `crm create-admin` does), logged in, and the Northwind team tree built.
     async fn start() -> Self {
-        let app = TestApp::spawn(&[crm_gateway::module(), crm_accounts::module()]).await;
+        Self::start_with(&[crm_gateway::module(), crm_accounts::module()]).await
+    }
+
+    async fn start_with(modules: &[crm_platform::host::ServiceModule]) -> Self {
+        let app = TestApp::spawn(modules).await;
         let context = app.services.context("gateway").unwrap();
         let gateway = crm_gateway::service::Gateway::new(
             context.pool.clone(),
@@ -687,6 +691,113 @@ async fn a_team_move_re_scopes_the_users_records_in_other_services() {
     assert!(
         !visible_to("mei@northwind.example").await,
         "East no longer sees it"
+    );
+    let context = org.app.services.context("gateway").unwrap();
+    let _ = context
+        .jetstream
+        .delete_stream(context.naming.stream("gateway"))
+        .await;
+}
+
+#[tokio::test]
+async fn the_leads_roster_follows_the_organisation() {
+    use crm_proto::crm::leads::v1::{self as leads_pb, lead_service_client::LeadServiceClient};
+    let org = Org::start_with(&[crm_gateway::module(), crm_leads::module()]).await;
+    let twelve_days_ago = (chrono::Utc::now() - chrono::Duration::days(12))
+        .date_naive()
+        .to_string();
+    let nora = org
+        .org
+        .clone()
+        .create_user(authorized(
+            pb::CreateUserRequest {
+                email: "nora@northwind.example".into(),
+                display_name: "Nora".into(),
+                role: pb::Role::Rep as i32,
+                team_id: org.east_1.id.clone(),
+                password: PASSWORD.into(),
+                started_on: twelve_days_ago,
+                ..Default::default()
+            },
+            &org.admin_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    let leads_pool = org.app.pool("leads").clone();
+    let roster = |pool: sqlx::PgPool, id: String| async move {
+        sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(format!(
+            "SELECT team_path, stage FROM reps WHERE rep_id = '{id}'"
+        )))
+        .fetch_optional(&pool)
+        .await
+        .unwrap()
+    };
+    eventually(Duration::from_secs(15), "Nora on the leads roster", || {
+        let (pool, id) = (leads_pool.clone(), nora.id.clone());
+        async move { roster(pool, id).await.is_some() }
+    })
+    .await;
+    assert_eq!(
+        roster(leads_pool.clone(), nora.id.clone()).await.unwrap(),
+        ("/northwind/east/east-1/".to_owned(), "new".to_owned()),
+        "her stage comes from the directory: new on her ramp"
+    );
+
+    // Nora's own lead moves with her.
+    let nora_token = org.token_of("nora@northwind.example").await;
+    let lead = LeadServiceClient::new(org.app.channel().await)
+        .create_lead(authorized(
+            leads_pb::CreateLeadRequest {
+                lead: Some(leads_pb::LeadInput {
+                    last_name: "Li".into(),
+                    company: "Contoso".into(),
+                    ..Default::default()
+                }),
+                lead_id: String::new(),
+            },
+            &nora_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .lead
+        .unwrap();
+    org.org
+        .clone()
+        .update_user(authorized(
+            pb::UpdateUserRequest {
+                user_id: nora.id.clone(),
+                team_id: Some(org.west.id.clone()),
+                ..Default::default()
+            },
+            &org.admin_token,
+        ))
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(15),
+        "Nora's lead re-scoped to West",
+        || {
+            let pool = leads_pool.clone();
+            let id = lead.id.clone();
+            async move {
+                let path: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT owner_team_path FROM leads WHERE id = '{id}'"
+                )))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                path.as_deref() == Some("/northwind/west/")
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        roster(leads_pool, nora.id).await.unwrap().0,
+        "/northwind/west/"
     );
     let context = org.app.services.context("gateway").unwrap();
     let _ = context

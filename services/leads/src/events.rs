@@ -10,6 +10,7 @@ use crm_platform::{
 use crm_proto::crm::accounts::v1::{
     Account, AccountArchived, AccountCreated, AccountStatus, AccountUpdated, AccountsMerged,
 };
+use crm_proto::crm::gateway::v1::{LifecycleStage, Role, User, UserCreated, UserUpdated};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -74,6 +75,63 @@ impl EventHandler for AccountDirectoryHandler {
                 }
                 remember(connection, merged.survivor).await
             }
+        })
+    }
+}
+
+/// Org events: the rep roster follows the organisation (team, stage, start date, activity),
+/// and a moved rep's leads follow them to the new team.
+pub fn org_directory() -> ConsumerSpec {
+    ConsumerSpec {
+        name: "leads-org-directory".to_owned(),
+        producer: "gateway".to_owned(),
+        subjects: vec![UserCreated::subject(), UserUpdated::subject()],
+    }
+}
+
+pub struct OrgDirectoryHandler;
+
+impl EventHandler for OrgDirectoryHandler {
+    fn handle<'a>(
+        &'a self,
+        connection: &'a mut PgConnection,
+        event: &'a ReceivedEvent,
+    ) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            let (user, moved) = if event.subject == UserCreated::subject() {
+                (event.decode::<UserCreated>()?.user, false)
+            } else {
+                let updated: UserUpdated = event.decode()?;
+                (updated.user, !updated.previous_team_path.is_empty())
+            };
+            let user: User = user
+                .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("event carries no user")))?;
+            let user_id = Uuid::parse_str(&user.id)
+                .map_err(|e| HandlerError::Permanent(anyhow::anyhow!("bad user id: {e}")))?;
+            let started_on = chrono::NaiveDate::parse_from_str(&user.started_on, "%Y-%m-%d")
+                .map_err(|e| HandlerError::Permanent(anyhow::anyhow!("bad start date: {e}")))?;
+            let stage =
+                match LifecycleStage::try_from(user.stage).unwrap_or(LifecycleStage::Unspecified) {
+                    LifecycleStage::New => "new",
+                    LifecycleStage::Senior => "senior",
+                    LifecycleStage::Established | LifecycleStage::Unspecified => "established",
+                };
+            let is_rep = user.role == Role::Rep as i32;
+            store::admin::sync_rep_from_directory(
+                connection,
+                user_id,
+                &user.team_path,
+                &user.display_name,
+                stage,
+                started_on,
+                is_rep,
+                user.active,
+            )
+            .await?;
+            if moved {
+                store::admin::rescope_owned_leads(connection, user_id, &user.team_path).await?;
+            }
+            Ok(())
         })
     }
 }

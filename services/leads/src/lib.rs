@@ -60,6 +60,11 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         events::AccountDirectoryHandler::new(),
     );
     mount.spawn(accounts.run(context.shutdown.clone()));
+    let org = context.consumer(
+        events::org_directory(),
+        std::sync::Arc::new(events::OrgDirectoryHandler),
+    );
+    mount.spawn(org.run(context.shutdown.clone()));
     mount.spawn(leads.run_recycling(RECYCLING_INTERVAL, context.shutdown.clone()));
     Ok(())
 }

@@ -374,3 +374,56 @@ pub async fn mark_merge_undone(
         .await?;
     Ok(())
 }
+
+/// A user as the organisation describes them (org events). Reps join or update the roster;
+/// anyone else is kept off it (a rep promoted to manager stops receiving leads). Capacity and
+/// claim cap stay as sales operations set them.
+#[allow(clippy::too_many_arguments)]
+pub async fn sync_rep_from_directory(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    team_path: &str,
+    display_name: &str,
+    stage: &str,
+    started_on: NaiveDate,
+    is_rep: bool,
+    active: bool,
+) -> sqlx::Result<()> {
+    if !is_rep {
+        sqlx::query("UPDATE reps SET active = false, updated_at = now() WHERE rep_id = $1")
+            .bind(user_id)
+            .execute(connection)
+            .await?;
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO reps (rep_id, team_path, display_name, stage, started_on, active) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (rep_id) DO UPDATE SET team_path = EXCLUDED.team_path, display_name = EXCLUDED.display_name, \
+         stage = EXCLUDED.stage, started_on = EXCLUDED.started_on, active = EXCLUDED.active, updated_at = now()",
+    )
+    .bind(user_id)
+    .bind(team_path)
+    .bind(display_name)
+    .bind(stage)
+    .bind(started_on)
+    .bind(active)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// After a move: the leads the user owns belong to the new team.
+pub async fn rescope_owned_leads(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    team_path: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE leads SET owner_team_path = $2 WHERE owner_id = $1 AND owner_team_path <> $2",
+    )
+    .bind(user_id)
+    .bind(team_path)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
