@@ -200,27 +200,27 @@ async fn create_admin(
         password,
         ..Default::default()
     };
-    let new = crm_gateway::new_user(request).map_err(|e| {
-        anyhow::anyhow!(
-            "{e}: {:?}",
-            crm_platform::error::ServiceError::field_violations(&e)
-        )
-    })?;
+    let new = crm_gateway::new_user(request).map_err(describe)?;
     let admin = gateway
         .create_first_admin(company, company_name, new)
         .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{e}: {:?}",
-                crm_platform::error::ServiceError::field_violations(&e)
-            )
-        })?;
+        .map_err(describe)?;
     pool.close().await;
     println!(
         "admin {} ({}) created in team {}",
         admin.email, admin.id, admin.team_path
     );
     Ok(())
+}
+
+/// The error and, when there are any, the fields at fault.
+fn describe(error: crm_gateway::error::GatewayError) -> anyhow::Error {
+    let violations = crm_platform::error::ServiceError::field_violations(&error);
+    if violations.is_empty() {
+        return anyhow::anyhow!("{error}");
+    }
+    let fields: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    anyhow::anyhow!("{error}: {}", fields.join("; "))
 }
 
 /// `all` or a comma-separated list of service names.
