@@ -8,11 +8,13 @@
 //! crm-bench relay --events 50000
 //! crm-bench latency --rate 1000 --duration-secs 10
 //! crm-bench write-rpc --clients 16 --duration-secs 10
+//! crm-bench import --rows 1000000
 //! crm-bench all --json --set CRM_OUTBOX_BATCH_SIZE=1000
 //! ```
 #![forbid(unsafe_code)]
 
 mod idle_rss;
+mod import;
 mod latency;
 mod measure;
 mod relay;
@@ -41,6 +43,8 @@ enum Scenario {
     WriteRpc,
     /// Resident memory of idle service processes (needs `crm` and `crm-accounts` built in release).
     IdleRss,
+    /// Streaming import of leads with dedupe on, against a raw COPY of the same rows.
+    Import,
 }
 
 /// Benchmarks of the CRM platform against raw PostgreSQL and JetStream baselines.
@@ -59,6 +63,9 @@ struct Cli {
     /// latency and write-rpc: measured seconds.
     #[arg(long, default_value_t = 10)]
     duration_secs: u64,
+    /// import: rows to stream through ImportLeads (and to COPY).
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: u64,
     /// write-rpc: concurrent clients.
     #[arg(long, default_value_t = 16)]
     clients: usize,
@@ -159,6 +166,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     }
     if wanted(Scenario::IdleRss) {
         record("idle-rss", idle_rss::run().await);
+    }
+    if wanted(Scenario::Import) {
+        let options = import::ImportOptions { rows: cli.rows };
+        record("import", import::run(options).await);
     }
 
     if cli.json {

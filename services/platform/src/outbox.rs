@@ -79,6 +79,51 @@ impl Outbox {
         Ok(event_id)
     }
 
+    /// [`Outbox::enqueue`] for many events in one statement (a bulk write: one round trip
+    /// instead of one per event). Same columns and semantics; rows get their sequence numbers
+    /// in input order, so events of one aggregate are published in the order given. Returns
+    /// the event ids in input order.
+    pub async fn enqueue_many<E: DomainEvent>(
+        &self,
+        connection: &mut PgConnection,
+        events: &[(Aggregate<'_>, E)],
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
+        let kinds: Vec<&str> = events.iter().map(|(aggregate, _)| aggregate.kind).collect();
+        let aggregate_ids: Vec<&str> = events.iter().map(|(aggregate, _)| aggregate.id).collect();
+        let versions: Vec<i64> = events
+            .iter()
+            .map(|(aggregate, _)| aggregate.version)
+            .collect();
+        let payloads: Vec<Vec<u8>> = events
+            .iter()
+            .map(|(_, event)| event.encode_to_vec())
+            .collect();
+        // ORDER BY ordinality: the identity (seq) is drawn after the sort, in input order.
+        sqlx::query(
+            "INSERT INTO outbox (id, subject, event_type, aggregate_type, aggregate_id, \
+             aggregate_version, payload, traceparent) \
+             SELECT e.id, $5, $6, e.kind, e.aggregate_id, e.version, e.payload, $7 \
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $8::bytea[]) \
+             WITH ORDINALITY AS e(id, kind, aggregate_id, version, payload, position) \
+             ORDER BY e.position",
+        )
+        .bind(&ids)
+        .bind(&kinds)
+        .bind(&aggregate_ids)
+        .bind(&versions)
+        .bind(E::subject())
+        .bind(E::full_name())
+        .bind(telemetry::current_traceparent())
+        .bind(&payloads)
+        .execute(connection)
+        .await?;
+        Ok(ids)
+    }
+
     /// Commits the transaction and wakes the relay, so events leave right after the commit.
     pub async fn commit(&self, transaction: Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
         transaction.commit().await?;

@@ -1,5 +1,9 @@
 use chrono::NaiveDate;
-use crm_platform::{auth::caller, money::Money, paging::Page};
+use crm_platform::{
+    auth::{Caller, caller},
+    money::Money,
+    paging::Page,
+};
 use crm_proto::crm::{
     common::v1::{PageResponse, SortDirection},
     leads::v1::{self as pb, lead_service_server::LeadService},
@@ -13,7 +17,7 @@ use crate::{
     error::LeadsError,
     service::{
         CaptureOutcome, ImportSummary, Leads,
-        capture::IMPORT_CHUNK,
+        import::{IMPORT_CHUNK, PreparedChunk},
         lifecycle::{Conversion, activity_kind},
     },
     store::{LeadFilter, LeadRecord, LeadSort},
@@ -99,6 +103,50 @@ fn apply_patch(
     Ok(changed)
 }
 
+/// Reads an import stream into chunks of [`IMPORT_CHUNK`] rows prepared for
+/// [`Leads::import_chunks`], until the stream ends or fails, or the import stops taking them.
+async fn read_chunks(
+    leads: Leads,
+    caller: Caller,
+    mut stream: Streaming<pb::ImportLeadsRequest>,
+    chunks: tokio::sync::mpsc::Sender<PreparedChunk>,
+) -> Result<(), Status> {
+    let mut campaign_id = None;
+    let mut chunk = Vec::with_capacity(IMPORT_CHUNK);
+    let mut first = true;
+    let mut next_line = 1;
+    loop {
+        let message = stream.next().await.transpose()?;
+        let end = message.is_none();
+        if let Some(message) = message {
+            if first {
+                campaign_id = optional_id("campaign_id", &message.campaign_id)?;
+                first = false;
+            }
+            let line = if message.line == 0 {
+                next_line
+            } else {
+                message.line
+            };
+            next_line = line + 1;
+            if let Some(row) = message.row {
+                chunk.push((line, row));
+            }
+        }
+        if chunk.len() == IMPORT_CHUNK || (end && !chunk.is_empty()) {
+            let rows = std::mem::take(&mut chunk);
+            let prepared = leads.prepare_import(&caller, campaign_id, rows).await?;
+            if chunks.send(prepared).await.is_err() {
+                // The import failed and says why.
+                return Ok(());
+            }
+        }
+        if end {
+            return Ok(());
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl LeadService for LeadsApi {
     async fn create_lead(
@@ -135,43 +183,30 @@ impl LeadService for LeadsApi {
         request: Request<Streaming<pb::ImportLeadsRequest>>,
     ) -> Result<Response<pb::ImportLeadsResponse>, Status> {
         let caller = caller(&request)?;
-        let mut stream = request.into_inner();
+        let stream = request.into_inner();
+        // One task reads, validates and builds the rows while the chunks before them are
+        // deduplicated and written.
+        let (sender, mut chunks) = tokio::sync::mpsc::channel(1);
+        let reader = tokio::spawn(read_chunks(
+            self.leads.clone(),
+            caller.clone(),
+            stream,
+            sender,
+        ));
         let mut summary = ImportSummary::default();
-        let mut campaign_id = None;
-        let mut chunk = Vec::with_capacity(IMPORT_CHUNK);
-        let mut first = true;
-        let mut next_line = 1;
-        while let Some(message) = stream.next().await {
-            let message = message?;
-            if first {
-                campaign_id = optional_id("campaign_id", &message.campaign_id)?;
-                first = false;
-            }
-            let line = if message.line == 0 {
-                next_line
-            } else {
-                message.line
-            };
-            next_line = line + 1;
-            if let Some(row) = message.row {
-                chunk.push((line, row));
-            }
-            if chunk.len() == IMPORT_CHUNK {
-                self.leads
-                    .import(
-                        &caller,
-                        campaign_id,
-                        std::mem::take(&mut chunk),
-                        &mut summary,
-                    )
-                    .await?;
-            }
+        let imported = self
+            .leads
+            .import_chunks(&caller, &mut chunks, &mut summary)
+            .await;
+        if let Err(error) = imported {
+            // The reader may be waiting for the client's next row.
+            reader.abort();
+            return Err(error.into());
         }
-        if !chunk.is_empty() {
-            self.leads
-                .import(&caller, campaign_id, chunk, &mut summary)
-                .await?;
-        }
+        // The chunks ended: the reader is done, at the stream's end or at its error.
+        reader
+            .await
+            .map_err(|error| Status::internal(format!("reading the import failed: {error}")))??;
         Ok(Response::new(pb::ImportLeadsResponse {
             rows_received: summary.rows_received,
             created: summary.created,

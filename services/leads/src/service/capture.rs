@@ -1,5 +1,7 @@
 //! Capture (L1) with dedupe on the way in (L2): one lead, a streamed import, a web form.
 
+use chrono::{DateTime, Utc};
+use crm_contact_data::ContactPoints;
 use crm_platform::{
     auth::{Caller, Role},
     error::{FieldViolation, Violations},
@@ -13,9 +15,9 @@ use super::{History, Leads, Policies, Result, load_policies, merge::record_merge
 use crate::{
     convert,
     domain::{
-        dedupe::{self, DedupeAction, LeadContactPoints, LeadFields},
+        dedupe::{self, DedupeAction, DuplicatePolicy, LeadContactPoints, LeadFields},
         lifecycle::LeadStatus,
-        scoring::{self, ScoringInput},
+        scoring::{self, LeadScore, ScoringInput},
     },
     error::LeadsError,
     store::{self, LeadRecord, leads::StoredScore},
@@ -61,9 +63,6 @@ pub struct ImportSummary {
     pub rejected: u64,
     pub errors: Vec<RowError>,
 }
-
-/// Rows of an import written per transaction: few commits, short locks.
-pub const IMPORT_CHUNK: usize = 500;
 
 /// Checks a lead's fields and normalises them; every problem is reported at once.
 pub fn validate_lead_input(
@@ -203,75 +202,6 @@ impl Leads {
         Ok(outcome)
     }
 
-    /// Imports rows (line number, input) into the caller's team pool. Invalid rows are
-    /// reported and skipped; valid rows are kept.
-    pub async fn import(
-        &self,
-        caller: &Caller,
-        campaign_id: Option<Uuid>,
-        rows: Vec<(u64, pb::LeadInput)>,
-        summary: &mut ImportSummary,
-    ) -> Result<()> {
-        let mut transaction = self.pool.begin().await?;
-        let policies = load_policies(&mut transaction).await?;
-        for (line, mut input) in rows {
-            summary.rows_received += 1;
-            if input.campaign_id.is_empty()
-                && let Some(campaign) = campaign_id
-            {
-                input.campaign_id = campaign.to_string();
-            }
-            if input.source_channel == 0 {
-                input.source_channel = pb::SourceChannel::Import as i32;
-            }
-            let capture = match validate_lead_input(&input, self.default_calling_code(), "row") {
-                Ok(capture) => capture,
-                Err(violations) => {
-                    summary.rejected += 1;
-                    summary
-                        .errors
-                        .extend(violations.into_iter().map(|violation| RowError {
-                            line,
-                            field: violation.field,
-                            message: violation.description,
-                        }));
-                    continue;
-                }
-            };
-            if let Err(error) =
-                check_campaign(&mut transaction, capture.campaign_id, "row.campaign_id").await
-            {
-                summary.rejected += 1;
-                summary.errors.push(RowError {
-                    line,
-                    field: "row.campaign_id".to_owned(),
-                    message: error.to_string(),
-                });
-                continue;
-            }
-            let (_, outcome) = self
-                .capture_one(
-                    &mut transaction,
-                    Some(caller.user_id),
-                    None,
-                    caller.team_path.as_str(),
-                    capture,
-                    &policies,
-                )
-                .await?;
-            match outcome {
-                CaptureOutcome::Unique => summary.created += 1,
-                CaptureOutcome::Flagged { .. } => {
-                    summary.created += 1;
-                    summary.flagged += 1;
-                }
-                CaptureOutcome::Merged { .. } => summary.merged += 1,
-            }
-        }
-        self.outbox.commit(transaction).await?;
-        Ok(())
-    }
-
     /// Writes one captured lead: scored, checked for duplicates, then flagged, merged or kept,
     /// and (when not owned and the pool has rules) assigned.
     pub(crate) async fn capture_one(
@@ -286,62 +216,7 @@ impl Leads {
         let now = crm_platform::time::now();
         let fields = &capture.fields;
         let channel = capture.source_channel as i16;
-        let score = scoring::score(&scoring_input(fields, channel), &[], &policies.scoring, now);
-        let mut lead = LeadRecord {
-            id: capture.requested_id.unwrap_or_else(Uuid::now_v7),
-            first_name: fields.first_name.clone().unwrap_or_default(),
-            last_name: fields.last_name.clone().unwrap_or_default(),
-            email: fields.email.clone(),
-            phone: fields.phone.clone(),
-            company: fields.company.clone().unwrap_or_default(),
-            title: fields.title.clone().unwrap_or_default(),
-            website: fields.website.clone().unwrap_or_default(),
-            industry: fields.industry.clone().unwrap_or_default(),
-            territory: fields.territory.clone().unwrap_or_default(),
-            company_size: fields
-                .company_size
-                .map_or(0, |band| convert::size_band_to_wire(band) as i16),
-            product_interest: fields.product_interest.clone().unwrap_or_default(),
-            description: fields.description.clone().unwrap_or_default(),
-            source_channel: channel,
-            campaign_id: capture.campaign_id,
-            status: LeadStatus::New.as_str().to_owned(),
-            disqualify_reason: None,
-            owner_id: None,
-            owner_team_path: None,
-            held_by_claim: false,
-            pool_team_path: pool_team_path.to_owned(),
-            score_total: score.total,
-            score: Json(StoredScore {
-                total: score.total,
-                fit: score.fit,
-                engagement: score.engagement,
-                reasons: score
-                    .reasons
-                    .iter()
-                    .map(|r| (r.label.clone(), r.points))
-                    .collect(),
-            }),
-            possible_duplicate_of: None,
-            duplicate_score: 0,
-            merged_into_lead_id: None,
-            converted_account_id: None,
-            converted_contact_id: None,
-            converted_opportunity_id: None,
-            converted_at: None,
-            assigned_at: None,
-            last_touched_at: Some(now),
-            recycle_warned_at: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        if let Some(owner) = owner {
-            lead.owner_id = Some(owner.user_id);
-            lead.owner_team_path = Some(owner.team_path.to_string());
-            lead.status = LeadStatus::Assigned.as_str().to_owned();
-            lead.assigned_at = Some(now);
-        }
+        let (mut lead, score) = new_lead(&capture, owner, pool_team_path, policies, now);
 
         let action = self
             .dedupe_action(connection, &lead, fields, policies)
@@ -426,26 +301,16 @@ impl Leads {
         policies: &Policies,
     ) -> Result<Option<(Uuid, DedupeAction)>> {
         let probe = LeadContactPoints::from_fields(fields, self.default_calling_code());
-        let company_key = probe.company_key.clone().unwrap_or_default();
-        let domain = probe
-            .domain
-            .clone()
-            .or_else(|| {
-                fields
-                    .email
-                    .as_deref()
-                    .and_then(crm_contact_data::normalize_domain)
-            })
-            .filter(|domain| !crm_contact_data::is_free_mail_domain(domain));
+        let keys = ProbeKeys::of(lead, &probe, fields);
         let candidates = store::leads::duplicate_candidates(
             connection,
-            lead.email.as_deref(),
-            lead.phone.as_deref(),
-            domain.as_deref(),
-            &company_key,
+            keys.email.as_deref(),
+            keys.phone.as_deref(),
+            keys.domain.as_deref(),
+            &keys.company_key,
         )
         .await?;
-        let points: Vec<(Uuid, crm_contact_data::ContactPoints)> = candidates
+        let points: Vec<(Uuid, ContactPoints)> = candidates
             .iter()
             .map(|candidate| {
                 (
@@ -457,17 +322,131 @@ impl Leads {
                 )
             })
             .collect();
-        let Some((id, assessment)) =
-            dedupe::strongest_match(&probe, points.iter().map(|(id, points)| (*id, points)))
-        else {
-            return Ok(None);
-        };
         let policy = policies.duplicate_policy(convert::channel_name(lead.source_channel));
-        Ok(match dedupe::decide(&assessment, policy) {
-            DedupeAction::Unique => None,
-            action => Some((id, action)),
-        })
+        Ok(decide_among(
+            &probe,
+            points.iter().map(|(id, points)| (*id, points)),
+            policy,
+        ))
     }
+}
+
+/// The strongest match among `candidates` and what `policy` does with it; `None` when unique.
+pub(super) fn decide_among<'a>(
+    probe: &ContactPoints,
+    candidates: impl IntoIterator<Item = (Uuid, &'a ContactPoints)>,
+    policy: DuplicatePolicy,
+) -> Option<(Uuid, DedupeAction)> {
+    let (id, assessment) = dedupe::strongest_match(probe, candidates)?;
+    match dedupe::decide(&assessment, policy) {
+        DedupeAction::Unique => None,
+        action => Some((id, action)),
+    }
+}
+
+/// How many candidates a new lead is matched against: the oldest ones.
+pub(super) const MAX_CANDIDATES: usize = 20;
+
+pub(super) const UNKNOWN_CAMPAIGN: &str = "is not a known campaign";
+
+/// What a new lead is looked up by as a possible duplicate: the candidate query's parameters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct ProbeKeys {
+    pub(super) email: Option<String>,
+    pub(super) phone: Option<String>,
+    /// The website's domain, else the email's; never a free mail domain.
+    pub(super) domain: Option<String>,
+    pub(super) company_key: String,
+}
+
+impl ProbeKeys {
+    pub(super) fn of(lead: &LeadRecord, probe: &ContactPoints, fields: &LeadFields) -> Self {
+        let domain = probe
+            .domain
+            .clone()
+            .or_else(|| {
+                fields
+                    .email
+                    .as_deref()
+                    .and_then(crm_contact_data::normalize_domain)
+            })
+            .filter(|domain| !crm_contact_data::is_free_mail_domain(domain));
+        ProbeKeys {
+            email: lead.email.clone(),
+            phone: lead.phone.clone(),
+            domain,
+            company_key: probe.company_key.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// The lead a capture stores, scored, before dedupe: in `pool_team_path`'s pool, or `owner`'s.
+pub fn new_lead(
+    capture: &Capture,
+    owner: Option<&Caller>,
+    pool_team_path: &str,
+    policies: &Policies,
+    now: DateTime<Utc>,
+) -> (LeadRecord, LeadScore) {
+    let fields = &capture.fields;
+    let channel = capture.source_channel as i16;
+    let score = scoring::score(&scoring_input(fields, channel), &[], &policies.scoring, now);
+    let mut lead = LeadRecord {
+        id: capture.requested_id.unwrap_or_else(Uuid::now_v7),
+        first_name: fields.first_name.clone().unwrap_or_default(),
+        last_name: fields.last_name.clone().unwrap_or_default(),
+        email: fields.email.clone(),
+        phone: fields.phone.clone(),
+        company: fields.company.clone().unwrap_or_default(),
+        title: fields.title.clone().unwrap_or_default(),
+        website: fields.website.clone().unwrap_or_default(),
+        industry: fields.industry.clone().unwrap_or_default(),
+        territory: fields.territory.clone().unwrap_or_default(),
+        company_size: fields
+            .company_size
+            .map_or(0, |band| convert::size_band_to_wire(band) as i16),
+        product_interest: fields.product_interest.clone().unwrap_or_default(),
+        description: fields.description.clone().unwrap_or_default(),
+        source_channel: channel,
+        campaign_id: capture.campaign_id,
+        status: LeadStatus::New.as_str().to_owned(),
+        disqualify_reason: None,
+        owner_id: None,
+        owner_team_path: None,
+        held_by_claim: false,
+        pool_team_path: pool_team_path.to_owned(),
+        score_total: score.total,
+        score: Json(StoredScore {
+            total: score.total,
+            fit: score.fit,
+            engagement: score.engagement,
+            reasons: score
+                .reasons
+                .iter()
+                .map(|r| (r.label.clone(), r.points))
+                .collect(),
+        }),
+        possible_duplicate_of: None,
+        duplicate_score: 0,
+        merged_into_lead_id: None,
+        converted_account_id: None,
+        converted_contact_id: None,
+        converted_opportunity_id: None,
+        converted_at: None,
+        assigned_at: None,
+        last_touched_at: Some(now),
+        recycle_warned_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    if let Some(owner) = owner {
+        lead.owner_id = Some(owner.user_id);
+        lead.owner_team_path = Some(owner.team_path.to_string());
+        lead.status = LeadStatus::Assigned.as_str().to_owned();
+        lead.assigned_at = Some(now);
+    }
+    (lead, score)
 }
 
 async fn check_campaign(
@@ -478,7 +457,7 @@ async fn check_campaign(
     if let Some(id) = campaign_id
         && store::admin::get_campaign(connection, id).await?.is_none()
     {
-        return Err(LeadsError::invalid(field, "is not a known campaign"));
+        return Err(LeadsError::invalid(field, UNKNOWN_CAMPAIGN));
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod capture;
+pub mod import;
 pub mod lifecycle;
 mod merge;
 mod pool;
@@ -22,6 +23,7 @@ use uuid::Uuid;
 
 pub use admin::CampaignFunnel;
 pub use capture::{Capture, CaptureOutcome, ImportSummary, RowError};
+pub use import::PreparedChunk;
 pub use recycling::RecyclingRun;
 pub use web_forms::WebFormLimiter;
 

@@ -46,6 +46,48 @@ pub async fn record(
     Ok(())
 }
 
+/// A history line of [`record_many`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEntry {
+    pub lead_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub actor_id: Option<Uuid>,
+    pub from_owner_id: Option<Uuid>,
+    pub to_owner_id: Option<Uuid>,
+    pub summary: String,
+    /// The details as JSON text (serialised once, where the entry is made).
+    pub details: String,
+}
+
+/// [`record`] for many lines in one statement.
+pub async fn record_many(connection: &mut PgConnection, entries: &[NewEntry]) -> sqlx::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = entries.iter().map(|_| Uuid::now_v7()).collect();
+    let column = |get: fn(&NewEntry) -> Option<Uuid>| entries.iter().map(get).collect::<Vec<_>>();
+    sqlx::query(
+        "INSERT INTO lead_history (id, lead_id, at, kind, actor_id, from_owner_id, to_owner_id, summary, details) \
+         SELECT id, lead_id, at, kind, actor_id, from_owner_id, to_owner_id, summary, details::jsonb \
+         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::uuid[], \
+         $6::uuid[], $7::uuid[], $8::text[], $9::text[]) \
+         AS e(id, lead_id, at, kind, actor_id, from_owner_id, to_owner_id, summary, details)",
+    )
+    .bind(&ids)
+    .bind(entries.iter().map(|e| e.lead_id).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.at).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+    .bind(column(|e| e.actor_id))
+    .bind(column(|e| e.from_owner_id))
+    .bind(column(|e| e.to_owner_id))
+    .bind(entries.iter().map(|e| e.summary.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.details.as_str()).collect::<Vec<_>>())
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
 pub async fn entries(
     connection: &mut PgConnection,
     lead_id: Uuid,

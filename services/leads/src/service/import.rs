@@ -1,0 +1,683 @@
+//! Streamed imports (L1, L2): many rows captured set-based, with dedupe, chunk by chunk.
+//!
+//! An import is a pipeline of three stages, each working on a different chunk:
+//!
+//! 1. [`Leads::prepare_import`] validates the rows and builds, scores and keys their leads
+//!    (in process only; the gRPC handler runs it in the task that reads the stream);
+//! 2. the chunk is *matched*: its campaigns are checked with one query, the duplicate
+//!    candidates of all its rows fetched with one more, and each row is decided in order
+//!    against those and against the new leads before it in the import;
+//! 3. the chunk is *written* in one transaction: its new leads with one `COPY`, their history
+//!    lines with one `INSERT` and their `LeadCaptured` events with one `INSERT`.
+//!
+//! Chunk N+1 is matched, on one connection, while chunk N is written on another; it sees
+//! chunk N's new leads in memory, as they are not committed yet. Chunks are written, and
+//! commit, in order.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use crm_contact_data::ContactPoints;
+use crm_platform::{auth::Caller, error::FieldViolation, outbox::Aggregate};
+use crm_proto::crm::leads::v1 as pb;
+use serde_json::json;
+use sqlx::PgConnection;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::{
+    Leads, Policies, Result,
+    capture::{
+        Capture, CaptureOutcome, ImportSummary, MAX_CANDIDATES, ProbeKeys, RowError,
+        UNKNOWN_CAMPAIGN, decide_among, fields_of, new_lead, validate_lead_input,
+    },
+    pool::rules_of,
+};
+use crate::{
+    convert,
+    domain::{
+        dedupe::{DedupeAction, DuplicatePolicy, LeadContactPoints},
+        scoring::ScoreReason,
+    },
+    error::LeadsError,
+    store::{self, LeadRecord, history::NewEntry, leads::DerivedKeys},
+};
+
+/// Rows of an import per chunk: per transaction, and per set-based statement.
+pub const IMPORT_CHUNK: usize = 2000;
+
+/// A chunk of import rows, validated and built (see [`Leads::prepare_import`]).
+pub struct PreparedChunk {
+    /// In line order: the row built into its lead, or what is wrong with it.
+    rows: Vec<(u64, std::result::Result<Incoming, Vec<FieldViolation>>)>,
+    policies: Policies,
+}
+
+impl Leads {
+    /// Validates a chunk of import rows (line number, input) and builds their leads, for
+    /// [`Leads::import_chunks`]: work in process only, apart from reading the policies.
+    pub async fn prepare_import(
+        &self,
+        caller: &Caller,
+        campaign_id: Option<Uuid>,
+        rows: Vec<(u64, pb::LeadInput)>,
+    ) -> Result<PreparedChunk> {
+        let policies = self.policies().await?;
+        let calling_code = self.default_calling_code();
+        let pool_team_path = caller.team_path.as_str();
+        let rows = rows
+            .into_iter()
+            .map(|(line, mut input)| {
+                if input.campaign_id.is_empty()
+                    && let Some(campaign) = campaign_id
+                {
+                    input.campaign_id = campaign.to_string();
+                }
+                if input.source_channel == 0 {
+                    input.source_channel = pb::SourceChannel::Import as i32;
+                }
+                let row = validate_lead_input(&input, calling_code, "row").map(|capture| {
+                    let now = crm_platform::time::now();
+                    let (lead, score) = new_lead(&capture, None, pool_team_path, &policies, now);
+                    let probe = LeadContactPoints::from_fields(&capture.fields, calling_code);
+                    let keys = ProbeKeys::of(&lead, &probe, &capture.fields);
+                    let stored = DerivedKeys::of(&lead);
+                    Incoming {
+                        capture,
+                        lead,
+                        reasons: score.reasons,
+                        probe,
+                        keys,
+                        stored,
+                    }
+                });
+                (line, row)
+            })
+            .collect();
+        Ok(PreparedChunk { rows, policies })
+    }
+
+    /// Imports prepared chunks, in order, into the caller's team pool; each chunk is one
+    /// transaction. Invalid rows are reported and skipped; valid rows are kept.
+    ///
+    /// Set-based: a chunk costs a fixed number of statements, not several per row. Each row is
+    /// matched, in order, against the duplicate candidates fetched for the chunk and against
+    /// the new leads before it in the import, so duplicates inside the file are found as when
+    /// rows are captured one by one (as there, a row is matched against its 20 oldest
+    /// candidates; there, leads with a merely similar company name count among them, and in a
+    /// large pool they crowd out the ones with the same email). When the pool has assignment rules, each new lead is then assigned by
+    /// them, one by one. A row its policy merges takes the single-row path: the rows before it
+    /// are written first and the rows after it matched again, since the merge changed the
+    /// survivor; the next chunk then waits for this one's commit before it is matched.
+    ///
+    /// One difference from a single capture: candidates are the leads with the same email,
+    /// phone or company domain, not those that share only a company name. The only index on
+    /// the company key is the trigram one, and at a million leads it costs about 10 ms per
+    /// name, even for an exact match, as words such as "precision" or "logistics" recur in
+    /// thousands of names: more per row than all the rest of the import. A company name with no
+    /// shared email, phone or domain scores at most 70 (same name and same person), so an import
+    /// does not flag a person already captured at the same company under another, or a
+    /// free-mail, address; nor a similar name whose domain is shared only across website and
+    /// email (one's website domain is the other's email domain).
+    pub async fn import_chunks(
+        &self,
+        caller: &Caller,
+        chunks: &mut mpsc::Receiver<PreparedChunk>,
+        summary: &mut ImportSummary,
+    ) -> Result<()> {
+        let Some(first) = chunks.recv().await else {
+            return Ok(());
+        };
+        let mut matched = self.match_chunk(caller, first, &[], summary).await?;
+        loop {
+            let MatchedChunk { in_flight, writes } = matched;
+            // The next chunk is matched while this one is written, unless this one merges.
+            let overlap = writes.rest.is_empty();
+            let next = async {
+                let chunk = chunks.recv().await?;
+                Some(if overlap {
+                    Next::Matched(self.match_chunk(caller, chunk, &in_flight, summary).await)
+                } else {
+                    Next::Waiting(chunk)
+                })
+            };
+            let (written, next) = tokio::join!(self.write_chunk(caller, writes), next);
+            written?.add_to(summary);
+            matched = match next {
+                None => return Ok(()),
+                Some(Next::Matched(next)) => next?,
+                Some(Next::Waiting(chunk)) => self.match_chunk(caller, chunk, &[], summary).await?,
+            };
+        }
+    }
+
+    /// Checks a chunk's campaigns, counts and reports its invalid rows, and decides its valid
+    /// rows in order up to the first one its policy merges. `in_flight` are the new leads of
+    /// the chunk being written meanwhile.
+    async fn match_chunk(
+        &self,
+        caller: &Caller,
+        chunk: PreparedChunk,
+        in_flight: &[InFlight],
+        summary: &mut ImportSummary,
+    ) -> Result<MatchedChunk> {
+        let mut connection = self.pool.acquire().await?;
+        let campaigns: Vec<Uuid> = chunk
+            .rows
+            .iter()
+            .filter_map(|(_, row)| row.as_ref().ok()?.capture.campaign_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let known_campaigns = known_campaigns(&mut connection, &campaigns).await?;
+        let mut rows = Vec::with_capacity(chunk.rows.len());
+        for (line, row) in chunk.rows {
+            summary.rows_received += 1;
+            match row {
+                Err(violations) => {
+                    summary.rejected += 1;
+                    summary
+                        .errors
+                        .extend(violations.into_iter().map(|violation| RowError {
+                            line,
+                            field: violation.field,
+                            message: violation.description,
+                        }));
+                }
+                Ok(row)
+                    if row
+                        .capture
+                        .campaign_id
+                        .is_some_and(|id| !known_campaigns.contains(&id)) =>
+                {
+                    let field = "row.campaign_id";
+                    summary.rejected += 1;
+                    summary.errors.push(RowError {
+                        line,
+                        field: field.to_owned(),
+                        message: LeadsError::invalid(field, UNKNOWN_CAMPAIGN).to_string(),
+                    });
+                }
+                Ok(row) => rows.push(row),
+            }
+        }
+        let mut index = self.candidates_of(&mut connection, &rows).await?;
+        drop(connection);
+        for lead in in_flight {
+            index.add(
+                lead.known.clone(),
+                lead.email.as_deref(),
+                lead.phone.as_deref(),
+                lead.domain.as_deref(),
+            );
+        }
+        let mut matched = MatchedChunk {
+            in_flight: Vec::with_capacity(rows.len()),
+            writes: ChunkWrites {
+                new_leads: NewLeads::with_capacity(rows.len(), Some(caller.user_id)),
+                rest: Vec::new(),
+                policies: chunk.policies,
+            },
+        };
+        let mut rows = rows.into_iter();
+        while let Some(row) = rows.next() {
+            match index.decide(row, &matched.writes.policies) {
+                Decision::New(new) => {
+                    summary.created += 1;
+                    if new.flagged.is_some() {
+                        summary.flagged += 1;
+                    }
+                    matched.in_flight.push(InFlight::of(&new));
+                    matched.writes.new_leads.push(new);
+                }
+                Decision::Merge(row) => {
+                    // It and the rows after it are captured in order when the chunk is written.
+                    matched.writes.rest = std::iter::once(row).chain(rows).collect();
+                    break;
+                }
+            }
+        }
+        Ok(matched)
+    }
+
+    /// Writes a matched chunk in one transaction: its new leads in bulk, then its remaining
+    /// rows (from a merged one on) in order, row by row or in bulk between merges.
+    async fn write_chunk(&self, caller: &Caller, writes: ChunkWrites) -> Result<Counts> {
+        let ChunkWrites {
+            new_leads,
+            rest,
+            policies,
+        } = writes;
+        let mut counts = Counts::default();
+        let mut transaction = self.pool.begin().await?;
+        let actor = Some(caller.user_id);
+        let pool_team_path = caller.team_path.as_str();
+        let assign = !rules_of(&mut transaction, pool_team_path).await?.is_empty();
+        self.write_new(&mut transaction, new_leads, assign).await?;
+        let mut rest = rest.as_slice();
+        while let Some((merged, after)) = rest.split_first() {
+            let (_, outcome) = self
+                .capture_one(
+                    &mut transaction,
+                    actor,
+                    None,
+                    pool_team_path,
+                    merged.capture.clone(),
+                    &policies,
+                )
+                .await?;
+            counts.count(outcome);
+            // The merge changed its survivor: the rows after it are matched again.
+            let mut index = self.candidates_of(&mut transaction, after).await?;
+            let mut new_leads = NewLeads::with_capacity(after.len(), actor);
+            let mut stopped = after.len();
+            for (position, row) in after.iter().enumerate() {
+                match index.decide(row.clone(), &policies) {
+                    Decision::New(new) => {
+                        counts.count(match new.flagged {
+                            Some((of, score)) => CaptureOutcome::Flagged { of, score },
+                            None => CaptureOutcome::Unique,
+                        });
+                        new_leads.push(new);
+                    }
+                    Decision::Merge(_) => {
+                        stopped = position;
+                        break;
+                    }
+                }
+            }
+            self.write_new(&mut transaction, new_leads, assign).await?;
+            rest = &after[stopped..];
+        }
+        self.outbox.commit(transaction).await?;
+        Ok(counts)
+    }
+
+    /// The live leads that share an email, phone or company domain with any of `rows`.
+    async fn candidates_of(
+        &self,
+        connection: &mut PgConnection,
+        rows: &[Incoming],
+    ) -> Result<CandidateIndex> {
+        let mut emails = HashSet::new();
+        let mut phones = HashSet::new();
+        let mut domains = HashSet::new();
+        for keys in rows.iter().map(|row| &row.keys) {
+            emails.extend(keys.email.clone());
+            phones.extend(keys.phone.clone());
+            domains.extend(keys.domain.clone());
+        }
+        let list = |set: HashSet<String>| set.into_iter().collect::<Vec<_>>();
+        let mut found = store::leads::duplicate_candidates_of_many(
+            connection,
+            &list(emails),
+            &list(phones),
+            &list(domains),
+        )
+        .await?;
+        found.sort_by_key(|candidate| (candidate.lead.created_at, candidate.lead.id));
+        let mut index = CandidateIndex::default();
+        for candidate in found {
+            let points = LeadContactPoints::from_fields(
+                &fields_of(&candidate.lead),
+                self.default_calling_code(),
+            );
+            let lead = &candidate.lead;
+            index.add(
+                Known {
+                    id: lead.id,
+                    created_at: lead.created_at,
+                    points,
+                },
+                lead.email.as_deref(),
+                lead.phone.as_deref(),
+                candidate.stored_domain.as_deref(),
+            );
+        }
+        Ok(index)
+    }
+
+    /// Writes new (not merged) leads with their history lines and events, one statement each,
+    /// then assigns them by the pool's rules when it has any.
+    async fn write_new(
+        &self,
+        connection: &mut PgConnection,
+        new_leads: NewLeads,
+        assign: bool,
+    ) -> Result<()> {
+        if new_leads.leads.is_empty() {
+            return Ok(());
+        }
+        let NewLeads {
+            copy_text,
+            history,
+            events,
+            leads,
+            ..
+        } = new_leads;
+        store::leads::copy_rows(connection, &copy_text).await?;
+        store::history::record_many(connection, &history).await?;
+        let (ids, events): (Vec<String>, Vec<(i64, pb::LeadCaptured)>) = events
+            .into_iter()
+            .map(|(id, version, event)| (id, (version, event)))
+            .unzip();
+        let events: Vec<(Aggregate<'_>, pb::LeadCaptured)> = ids
+            .iter()
+            .zip(events)
+            .map(|(id, (version, event))| {
+                (
+                    Aggregate {
+                        kind: "lead",
+                        id,
+                        version,
+                    },
+                    event,
+                )
+            })
+            .collect();
+        self.outbox.enqueue_many(connection, &events).await?;
+        if assign {
+            for mut lead in leads {
+                self.assign_by_rules(connection, None, &mut lead).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A chunk whose rows are decided up to the first one its policy merges.
+struct MatchedChunk {
+    /// Its new leads as candidates of the next chunk's rows.
+    in_flight: Vec<InFlight>,
+    writes: ChunkWrites,
+}
+
+/// What writing a matched chunk does.
+struct ChunkWrites {
+    new_leads: NewLeads,
+    /// From the merged row on, to be captured in order.
+    rest: Vec<Incoming>,
+    policies: Policies,
+}
+
+/// The next chunk while one is written: matched meanwhile, or waiting for the write.
+enum Next {
+    Matched(Result<MatchedChunk>),
+    Waiting(PreparedChunk),
+}
+
+/// A valid import row, built into the lead it becomes.
+#[derive(Clone)]
+struct Incoming {
+    capture: Capture,
+    lead: LeadRecord,
+    reasons: Vec<ScoreReason>,
+    probe: ContactPoints,
+    keys: ProbeKeys,
+    stored: DerivedKeys,
+}
+
+/// A lead an import creates (not merged), flagged `(of, score)` or not.
+struct NewLead {
+    lead: LeadRecord,
+    reasons: Vec<ScoreReason>,
+    probe: ContactPoints,
+    stored: DerivedKeys,
+    flagged: Option<(Uuid, u8)>,
+}
+
+/// New leads rendered for their bulk statements as they are decided, so that writing them
+/// is little more than sending.
+struct NewLeads {
+    /// Who imports them.
+    actor: Option<Uuid>,
+    copy_text: Vec<u8>,
+    history: Vec<NewEntry>,
+    events: Vec<(String, i64, pb::LeadCaptured)>,
+    /// For assignment by rules.
+    leads: Vec<LeadRecord>,
+}
+
+impl NewLeads {
+    fn with_capacity(rows: usize, actor: Option<Uuid>) -> Self {
+        NewLeads {
+            actor,
+            copy_text: Vec::with_capacity(rows * 640),
+            history: Vec::with_capacity(rows),
+            events: Vec::with_capacity(rows),
+            leads: Vec::with_capacity(rows),
+        }
+    }
+
+    fn push(&mut self, new: NewLead) {
+        let NewLead {
+            lead,
+            reasons,
+            stored,
+            flagged,
+            ..
+        } = new;
+        store::leads::push_copy_row(&mut self.copy_text, &lead, &stored, self.actor);
+        let channel = convert::channel_name(lead.source_channel);
+        let summary = match flagged {
+            Some((of, score)) => {
+                format!("captured from {channel}; possible duplicate of lead {of} (score {score})")
+            }
+            None => format!("captured from {channel}"),
+        };
+        self.history.push(NewEntry {
+            lead_id: lead.id,
+            at: lead.updated_at,
+            kind: "captured".to_owned(),
+            actor_id: self.actor,
+            from_owner_id: None,
+            to_owner_id: lead.owner_id,
+            summary,
+            details: json!({ "score": reasons }).to_string(),
+        });
+        self.events.push((
+            lead.id.to_string(),
+            lead.version,
+            pb::LeadCaptured {
+                lead: Some(convert::lead(&lead)),
+            },
+        ));
+        self.leads.push(lead);
+    }
+}
+
+/// A new lead of the chunk being written, as a candidate of the next chunk's rows.
+struct InFlight {
+    known: Known,
+    email: Option<String>,
+    phone: Option<String>,
+    domain: Option<String>,
+}
+
+impl InFlight {
+    fn of(new: &NewLead) -> Self {
+        InFlight {
+            known: Known {
+                id: new.lead.id,
+                created_at: new.lead.created_at,
+                points: new.probe.clone(),
+            },
+            email: new.lead.email.clone(),
+            phone: new.lead.phone.clone(),
+            domain: new.stored.domain.clone(),
+        }
+    }
+}
+
+// Both variants are big, and each decision is moved once.
+#[allow(clippy::large_enum_variant)]
+enum Decision {
+    New(NewLead),
+    /// Merged by its policy: it takes the single-row path.
+    Merge(Incoming),
+}
+
+/// What writing a chunk added to the summary.
+#[derive(Default)]
+struct Counts {
+    created: u64,
+    flagged: u64,
+    merged: u64,
+}
+
+impl Counts {
+    fn count(&mut self, outcome: CaptureOutcome) {
+        match outcome {
+            CaptureOutcome::Unique => self.created += 1,
+            CaptureOutcome::Flagged { .. } => {
+                self.created += 1;
+                self.flagged += 1;
+            }
+            CaptureOutcome::Merged { .. } => self.merged += 1,
+        }
+    }
+
+    fn add_to(self, summary: &mut ImportSummary) {
+        summary.created += self.created;
+        summary.flagged += self.flagged;
+        summary.merged += self.merged;
+    }
+}
+
+/// A live lead a new one may duplicate.
+#[derive(Clone)]
+struct Known {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    points: ContactPoints,
+}
+
+/// The candidates of an import chunk by stored key, each key's list oldest first: the leads
+/// fetched from the database and the import's new leads as they are decided.
+#[derive(Default)]
+struct CandidateIndex {
+    known: Vec<Known>,
+    /// Leads in `known`: one both fetched and in memory counts once.
+    ids: HashSet<Uuid>,
+    by_email: HashMap<String, Vec<usize>>,
+    by_phone: HashMap<String, Vec<usize>>,
+    by_domain: HashMap<String, Vec<usize>>,
+}
+
+impl CandidateIndex {
+    fn add(
+        &mut self,
+        known: Known,
+        email: Option<&str>,
+        phone: Option<&str>,
+        domain: Option<&str>,
+    ) {
+        if !self.ids.insert(known.id) {
+            return;
+        }
+        let position = self.known.len();
+        self.known.push(known);
+        let known = &self.known;
+        let order = |index: usize| (known[index].created_at, known[index].id);
+        let file = |map: &mut HashMap<String, Vec<usize>>, key: Option<&str>| {
+            let Some(key) = key else { return };
+            match map.get_mut(key) {
+                Some(list) => {
+                    let at = list.partition_point(|&index| order(index) <= order(position));
+                    list.insert(at, position);
+                }
+                None => {
+                    map.insert(key.to_owned(), vec![position]);
+                }
+            }
+        };
+        file(&mut self.by_email, email);
+        file(&mut self.by_phone, phone);
+        file(&mut self.by_domain, domain);
+    }
+
+    /// Decides a row by its strongest candidate: a new lead (flagged or not), which becomes a
+    /// candidate of the rows after it, or a row to merge.
+    fn decide(&mut self, row: Incoming, policies: &Policies) -> Decision {
+        let policy = policies.duplicate_policy(convert::channel_name(row.lead.source_channel));
+        let flagged = match self.strongest(&row.probe, &row.keys, policy) {
+            Some((_, DedupeAction::Merge { .. })) => return Decision::Merge(row),
+            Some((of, DedupeAction::Flag { score })) => Some((of, score)),
+            _ => None,
+        };
+        let Incoming {
+            mut lead,
+            reasons,
+            probe,
+            stored,
+            ..
+        } = row;
+        if let Some((of, score)) = flagged {
+            lead.possible_duplicate_of = Some(of);
+            lead.duplicate_score = i16::from(score);
+        }
+        self.add(
+            Known {
+                id: lead.id,
+                created_at: lead.created_at,
+                points: probe.clone(),
+            },
+            lead.email.as_deref(),
+            lead.phone.as_deref(),
+            stored.domain.as_deref(),
+        );
+        Decision::New(NewLead {
+            lead,
+            reasons,
+            probe,
+            stored,
+            flagged,
+        })
+    }
+
+    /// As the single-row query (but for the company name): the oldest [`MAX_CANDIDATES`]
+    /// leads sharing a key, and the strongest match among them with what `policy` does.
+    fn strongest(
+        &self,
+        probe: &ContactPoints,
+        keys: &ProbeKeys,
+        policy: DuplicatePolicy,
+    ) -> Option<(Uuid, DedupeAction)> {
+        let mut found: Vec<usize> = Vec::new();
+        for (map, key) in [
+            (&self.by_email, keys.email.as_deref()),
+            (&self.by_phone, keys.phone.as_deref()),
+            (&self.by_domain, keys.domain.as_deref()),
+        ] {
+            // Each list is oldest first, so the oldest of all are among each one's oldest.
+            if let Some(list) = key.and_then(|key| map.get(key)) {
+                found.extend(list.iter().take(MAX_CANDIDATES));
+            }
+        }
+        if found.is_empty() {
+            return None;
+        }
+        found.sort_by_key(|&index| (self.known[index].created_at, self.known[index].id));
+        found.dedup();
+        found.truncate(MAX_CANDIDATES);
+        decide_among(
+            probe,
+            found
+                .iter()
+                .map(|&index| (self.known[index].id, &self.known[index].points)),
+            policy,
+        )
+    }
+}
+
+/// Which of `ids` are campaigns.
+async fn known_campaigns(connection: &mut PgConnection, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM campaigns WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(connection)
+        .await?;
+    Ok(found.into_iter().collect())
+}
