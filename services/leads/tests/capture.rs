@@ -790,3 +790,36 @@ async fn imported_text_is_stored_as_sent() {
     );
     assert_eq!(history.2, Some(ada.user_id));
 }
+
+#[tokio::test]
+async fn capture_matches_the_same_email_before_a_crowd_of_similar_names() {
+    let harness = Harness::start().await;
+    let ada = user("admin", "/northwind");
+    // More older leads with a similar company name than a capture looks at.
+    let crowd = (1..=25)
+        .map(|n| {
+            person(
+                "Rep",
+                &format!("Number{n}"),
+                &format!("buyer{n}@precision{n}.example"),
+                &format!("Precision Logistics {n}"),
+            )
+        })
+        .collect();
+    let summary = import(&harness, &ada, crowd).await;
+    assert_eq!(summary.created, 25);
+    let ana = person(
+        "Ana",
+        "Lopez",
+        "ana.lopez@plg.example",
+        "Precision Logistics",
+    );
+    let first = harness.create(&ada, ana.clone()).await.unwrap();
+    let again = harness.create(&ada, ana).await.unwrap();
+    assert_eq!(again.dedupe, pb::DedupeOutcome::Flagged as i32);
+    assert_eq!(
+        again.lead.unwrap().possible_duplicate_of,
+        first.lead.unwrap().id,
+        "flagged against the lead with the same email, not lost behind older similar names"
+    );
+}

@@ -103,10 +103,9 @@ impl Leads {
     /// Set-based: a chunk costs a fixed number of statements, not several per row. Each row is
     /// matched, in order, against the duplicate candidates fetched for the chunk and against
     /// the new leads before it in the import, so duplicates inside the file are found as when
-    /// rows are captured one by one (as there, a row is matched against its 20 oldest
-    /// candidates; there, leads with a merely similar company name count among them, and in a
-    /// large pool they crowd out the ones with the same email). When the pool has assignment rules, each new lead is then assigned by
-    /// them, one by one. A row its policy merges takes the single-row path: the rows before it
+    /// rows are captured one by one (as there, a row is matched against its 20 strongest
+    /// candidates, those with the same email or phone first). When the pool has assignment
+    /// rules, each new lead is then assigned by them, one by one. A row its policy merges takes the single-row path: the rows before it
     /// are written first and the rows after it matched again, since the merge changed the
     /// survivor; the next chunk then waits for this one's commit before it is matched.
     ///
@@ -635,31 +634,38 @@ impl CandidateIndex {
         })
     }
 
-    /// As the single-row query (but for the company name): the oldest [`MAX_CANDIDATES`]
-    /// leads sharing a key, and the strongest match among them with what `policy` does.
+    /// As the single-row query (but for the company name): the [`MAX_CANDIDATES`] strongest
+    /// leads sharing a key (same email or phone first, then same domain; oldest first within
+    /// a kind), and the strongest match among them with what `policy` does.
     fn strongest(
         &self,
         probe: &ContactPoints,
         keys: &ProbeKeys,
         policy: DuplicatePolicy,
     ) -> Option<(Uuid, DedupeAction)> {
-        let mut found: Vec<usize> = Vec::new();
-        for (map, key) in [
-            (&self.by_email, keys.email.as_deref()),
-            (&self.by_phone, keys.phone.as_deref()),
-            (&self.by_domain, keys.domain.as_deref()),
+        // (kind, index): kind 0 for a shared email or phone, 1 for a shared domain.
+        let mut found: Vec<(u8, usize)> = Vec::new();
+        for (kind, map, key) in [
+            (0, &self.by_email, keys.email.as_deref()),
+            (0, &self.by_phone, keys.phone.as_deref()),
+            (1, &self.by_domain, keys.domain.as_deref()),
         ] {
-            // Each list is oldest first, so the oldest of all are among each one's oldest.
+            // Each list is oldest first, so the oldest of a kind are among each one's oldest.
             if let Some(list) = key.and_then(|key| map.get(key)) {
-                found.extend(list.iter().take(MAX_CANDIDATES));
+                found.extend(list.iter().take(MAX_CANDIDATES).map(|&index| (kind, index)));
             }
         }
         if found.is_empty() {
             return None;
         }
-        found.sort_by_key(|&index| (self.known[index].created_at, self.known[index].id));
-        found.dedup();
+        found.sort_by_key(|&(kind, index)| (index, kind));
+        // A lead found by both kinds of key keeps the stronger one.
+        found.dedup_by_key(|&mut (_, index)| index);
+        found.sort_by_key(|&(kind, index)| {
+            (kind, self.known[index].created_at, self.known[index].id)
+        });
         found.truncate(MAX_CANDIDATES);
+        let found: Vec<usize> = found.into_iter().map(|(_, index)| index).collect();
         decide_among(
             probe,
             found

@@ -350,8 +350,10 @@ pub async fn created_by(connection: &mut PgConnection, id: Uuid) -> sqlx::Result
         .map(Option::flatten)
 }
 
-/// Live (not merged) leads sharing the email, phone or company domain, or with a similar
-/// company name.
+/// Live leads that may be the same person as a new one: the 20 strongest by kind of key (same
+/// email or phone first, then same company domain, then a similar company name), oldest first
+/// within a kind. Ranked so that in a large pool a crowd of similar names cannot push out the
+/// lead with the very same email.
 pub async fn duplicate_candidates(
     connection: &mut PgConnection,
     email: Option<&str>,
@@ -367,7 +369,8 @@ pub async fn duplicate_candidates(
            UNION SELECT id FROM leads WHERE domain = $3 \
            UNION SELECT id FROM leads WHERE length($4) > 2 AND company_key % $4) \
          AND merged_into_lead_id IS NULL AND status <> 'converted' \
-         ORDER BY created_at LIMIT 20"
+         ORDER BY (email = $1 OR phone = $2) IS TRUE DESC, (domain = $3) IS TRUE DESC, \
+           created_at LIMIT 20"
     )))
     .bind(email)
     .bind(phone)
