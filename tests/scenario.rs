@@ -16,6 +16,7 @@ fn cast_member(role: Role, team: &str, user_id: Option<uuid::Uuid>) -> Caller {
         user_id: user_id.unwrap_or_else(|| demo::user_id_for(role)),
         role,
         team_path: TeamPath::parse(team).unwrap(),
+        scopes: None,
     }
 }
 

@@ -159,6 +159,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 role,
                 team_path: TeamPath::parse(team.as_deref().unwrap_or(demo::team_for(role)))
                     .map_err(anyhow::Error::msg)?,
+                scopes: None,
             };
             let ttl = parse_duration(&ttl).map_err(anyhow::Error::msg)?;
             println!("{}", signer.sign(&caller, ttl));

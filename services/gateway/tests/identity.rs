@@ -606,6 +606,228 @@ async fn an_api_key_is_exchanged_for_a_token_until_it_is_revoked() {
     assert_eq!(bad_scope.code(), Code::InvalidArgument);
 }
 
+/// An API key's token may call what its scopes cover, in every service (each checks itself):
+/// `read` the methods declared NO_SIDE_EFFECTS, `write` the others.
+#[tokio::test]
+async fn an_api_keys_scopes_limit_its_token_in_every_service() {
+    use crm_proto::crm::{
+        accounts::v1::GetAccountRequest,
+        leads::v1::{
+            CreateLeadRequest, LeadInput, ListLeadsRequest, lead_service_client::LeadServiceClient,
+        },
+    };
+    let org = Org::start_with(&[
+        crm_gateway::module(),
+        crm_accounts::module(),
+        crm_leads::module(),
+    ])
+    .await;
+    org.create_user(
+        &org.admin_token,
+        "ravi@northwind.example",
+        pb::Role::Rep,
+        &org.east_1,
+    )
+    .await
+    .unwrap();
+    let ravi_token = org.token_of("ravi@northwind.example").await;
+    let channel = org.app.channel().await;
+    let accounts = AccountServiceClient::new(channel.clone());
+    let leads = LeadServiceClient::new(channel);
+    let key_token = |scopes: &[&str]| {
+        let request = authorized(
+            pb::CreateApiKeyRequest {
+                name: format!("integration {}", scopes.join("+")),
+                scopes: scopes.iter().map(|scope| scope.to_string()).collect(),
+            },
+            &ravi_token,
+        );
+        let (mut keys, mut auth) = (org.keys.clone(), org.auth.clone());
+        async move {
+            let api_key = keys
+                .create_api_key(request)
+                .await
+                .unwrap()
+                .into_inner()
+                .api_key;
+            let exchanged = auth
+                .exchange_api_key(pb::ExchangeApiKeyRequest {
+                    api_key: api_key.clone(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            (api_key, exchanged)
+        }
+    };
+    let create_account = |token: &str, name: &str| {
+        let request = authorized(
+            CreateAccountRequest {
+                account: Some(AccountInput {
+                    name: name.into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            token,
+        );
+        let mut accounts = accounts.clone();
+        async move {
+            accounts
+                .create_account(request)
+                .await
+                .map(|response| response.into_inner().account.unwrap().id)
+        }
+    };
+    let get_account = |token: &str, id: &str| {
+        let request = authorized(
+            GetAccountRequest {
+                account_id: id.into(),
+            },
+            token,
+        );
+        let mut accounts = accounts.clone();
+        async move { accounts.get_account(request).await.map(|_| ()) }
+    };
+    let create_lead = |token: &str, company: &str| {
+        let request = authorized(
+            CreateLeadRequest {
+                lead: Some(LeadInput {
+                    last_name: "Li".into(),
+                    company: company.into(),
+                    ..Default::default()
+                }),
+                lead_id: String::new(),
+            },
+            token,
+        );
+        let mut leads = leads.clone();
+        async move { leads.create_lead(request).await.map(|_| ()) }
+    };
+    let list_leads = |token: &str| {
+        let request = authorized(ListLeadsRequest::default(), token);
+        let mut leads = leads.clone();
+        async move { leads.list_leads(request).await.map(|_| ()) }
+    };
+    let account = create_account(&ravi_token, "Contoso Ltd").await.unwrap();
+
+    // read: the reads of every service, none of the writes.
+    let (read_key, read) = key_token(&["read"]).await;
+    assert_eq!(read.scopes, vec!["read"]);
+    get_account(&read.access_token, &account).await.unwrap();
+    list_leads(&read.access_token).await.unwrap();
+    let me = org
+        .org
+        .clone()
+        .get_me(authorized(pb::GetMeRequest {}, &read.access_token))
+        .await
+        .unwrap();
+    assert_eq!(
+        me.into_inner().user.unwrap().email,
+        "ravi@northwind.example"
+    );
+    for refused in [
+        create_account(&read.access_token, "Fabrikam")
+            .await
+            .map(|_| ()),
+        create_lead(&read.access_token, "Fabrikam").await,
+    ] {
+        let status = refused.unwrap_err();
+        assert_eq!(status.code(), Code::PermissionDenied);
+        assert!(
+            status.message().contains("lacks the \"write\" scope"),
+            "names the missing scope: {}",
+            status.message()
+        );
+    }
+
+    // read write: both.
+    let (_, read_write) = key_token(&["write", "read"]).await;
+    assert_eq!(read_write.scopes, vec!["read", "write"]);
+    get_account(&read_write.access_token, &account)
+        .await
+        .unwrap();
+    list_leads(&read_write.access_token).await.unwrap();
+    create_account(&read_write.access_token, "Fabrikam Industrial")
+        .await
+        .unwrap();
+    create_lead(&read_write.access_token, "Fabrikam Industrial")
+        .await
+        .unwrap();
+
+    // write alone does not read (a capture-only integration).
+    let (_, write) = key_token(&["write"]).await;
+    create_lead(&write.access_token, "Northwind Traders")
+        .await
+        .unwrap();
+    let status = list_leads(&write.access_token).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(
+        status.message().contains("\"read\" scope"),
+        "{}",
+        status.message()
+    );
+
+    // A key's token cannot mint or revoke keys, whatever its scopes: a key that could would
+    // outlive its own revocation.
+    let status = org
+        .keys
+        .clone()
+        .create_api_key(authorized(
+            pb::CreateApiKeyRequest {
+                name: "escalated".into(),
+                scopes: vec!["read".into(), "write".into()],
+            },
+            &read_write.access_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+
+    // A revoked key is not exchanged any more.
+    let listed = org
+        .keys
+        .clone()
+        .list_api_keys(authorized(pb::ListApiKeysRequest {}, &ravi_token))
+        .await
+        .unwrap()
+        .into_inner()
+        .keys;
+    let read_key_id = listed
+        .iter()
+        .find(|key| key.scopes == ["read"])
+        .unwrap()
+        .id
+        .clone();
+    org.keys
+        .clone()
+        .revoke_api_key(authorized(
+            pb::RevokeApiKeyRequest {
+                api_key_id: read_key_id,
+            },
+            &ravi_token,
+        ))
+        .await
+        .unwrap();
+    let status = org
+        .auth
+        .clone()
+        .exchange_api_key(pb::ExchangeApiKeyRequest { api_key: read_key })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+
+    // Users' sessions are not scoped.
+    create_lead(&ravi_token, "Litware").await.unwrap();
+    for service in ["gateway", "accounts", "leads"] {
+        let context = org.app.services.context(service).unwrap();
+        let _ = context
+            .jetstream
+            .delete_stream(context.naming.stream(service))
+            .await;
+    }
+}
+
 #[tokio::test]
 async fn a_team_move_re_scopes_the_users_records_in_other_services() {
     let org = Org::start().await;

@@ -8,7 +8,12 @@ use serde::{Deserialize, Serialize};
 use tonic::{Request, Status};
 use uuid::Uuid;
 
-use crate::config::JwtSettings;
+use crate::{
+    config::JwtSettings,
+    scope::{RpcMethod, check_scopes},
+};
+
+pub use crate::scope::{Scope, Scopes};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,6 +109,9 @@ pub struct Caller {
     pub user_id: Uuid,
     pub role: Role,
     pub team_path: TeamPath,
+    /// `None` for a user's session (the role's full rights); the key's scopes for a token
+    /// exchanged for an API key, which limit the methods it may call (see [`crate::scope`]).
+    pub scopes: Option<Scopes>,
 }
 
 /// Which records a caller may see: the rule every service applies to reads and writes.
@@ -117,6 +125,26 @@ pub enum Visibility {
 }
 
 impl Caller {
+    /// A user acting in their own session: no scope limits.
+    pub fn user(user_id: Uuid, role: Role, team_path: TeamPath) -> Self {
+        Self {
+            user_id,
+            role,
+            team_path,
+            scopes: None,
+        }
+    }
+
+    /// True for a token exchanged for an API key.
+    pub fn is_api_key(&self) -> bool {
+        self.scopes.is_some()
+    }
+
+    /// May this caller use `scope`? Users' sessions may use every scope.
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.scopes.is_none_or(|scopes| scopes.contains(scope))
+    }
+
     pub fn visibility(&self) -> Visibility {
         match self.role {
             Role::Admin => Visibility::All,
@@ -144,6 +172,9 @@ struct Claims {
     sub: Uuid,
     role: Role,
     team: TeamPath,
+    /// Only in API-key tokens: the key's scopes, space-separated (RFC 8693).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
     iss: String,
     aud: String,
     iat: u64,
@@ -216,6 +247,7 @@ impl JwtVerifier {
             user_id: data.claims.sub,
             role: data.claims.role,
             team_path: data.claims.team,
+            scopes: data.claims.scope.as_deref().map(Scopes::from_claim),
         })
     }
 
@@ -266,6 +298,7 @@ impl JwtSigner {
             sub: caller.user_id,
             role: caller.role,
             team: caller.team_path.clone(),
+            scope: caller.scopes.map(|scopes| scopes.to_string()),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
@@ -278,8 +311,9 @@ impl JwtSigner {
     }
 }
 
-/// A tonic interceptor that rejects unauthenticated calls and leaves the [`Caller`] in the
-/// request extensions for the handler.
+/// A tonic interceptor that rejects unauthenticated calls, refuses an API key's token a method
+/// its scopes do not cover (by the [`RpcMethod`] the host's layer found), and leaves the
+/// [`Caller`] in the request extensions for the handler.
 #[derive(Clone, Debug)]
 pub struct AuthInterceptor {
     verifier: Arc<JwtVerifier>,
@@ -294,6 +328,9 @@ impl AuthInterceptor {
 impl tonic::service::Interceptor for AuthInterceptor {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         let caller = self.verifier.verify_metadata(request.metadata())?;
+        if let Some(scopes) = caller.scopes {
+            check_scopes(scopes, request.extensions().get::<RpcMethod>())?;
+        }
         request.extensions_mut().insert(caller);
         Ok(request)
     }
@@ -331,11 +368,11 @@ mod tests {
     const NEW: &str = "new-secret-0123456789abcdef0123456789";
 
     fn rep() -> Caller {
-        Caller {
-            user_id: Uuid::now_v7(),
-            role: Role::Rep,
-            team_path: TeamPath::parse("/northwind/east/east-1").unwrap(),
-        }
+        Caller::user(
+            Uuid::now_v7(),
+            Role::Rep,
+            TeamPath::parse("/northwind/east/east-1").unwrap(),
+        )
     }
 
     #[test]
@@ -347,6 +384,95 @@ mod tests {
         let caller = JwtVerifier::new(&settings).verify(&token).unwrap();
         assert_eq!(caller.role, Role::Rep);
         assert_eq!(caller.team_path.as_str(), "/northwind/east/east-1/");
+    }
+
+    #[test]
+    fn an_api_key_token_carries_its_scopes_and_a_session_none() {
+        let settings = settings(&[("k1", OLD)], "k1");
+        let signer = JwtSigner::new(&settings).unwrap();
+        let verifier = JwtVerifier::new(&settings);
+        let session = signer.sign(&rep(), Duration::from_secs(60));
+        assert_eq!(verifier.verify(&session).unwrap().scopes, None);
+        assert!(!claims_of(&session).contains_key("scope"));
+
+        let key = Caller {
+            scopes: Some(Scopes::ALL),
+            ..rep()
+        };
+        let token = signer.sign(&key, Duration::from_secs(60));
+        assert_eq!(claims_of(&token)["scope"], "read write");
+        let verified = verifier.verify(&token).unwrap();
+        assert_eq!(verified.scopes, Some(Scopes::ALL));
+        assert!(verified.is_api_key() && verified.has_scope(Scope::Write));
+        let read_only = Caller {
+            scopes: Some(Scopes::READ),
+            ..rep()
+        };
+        assert!(!read_only.has_scope(Scope::Write) && rep().has_scope(Scope::Write));
+    }
+
+    /// The raw claims of a token signed with `OLD`.
+    fn claims_of(token: &str) -> serde_json::Map<String, serde_json::Value> {
+        let verifier = JwtVerifier::new(&settings(&[("k1", OLD)], "k1"));
+        jsonwebtoken::decode(
+            token,
+            &DecodingKey::from_secret(OLD.as_bytes()),
+            &verifier.validation,
+        )
+        .unwrap()
+        .claims
+    }
+
+    #[test]
+    fn the_interceptor_refuses_a_scoped_token_a_method_outside_its_scopes() {
+        use tonic::service::Interceptor;
+        let settings = settings(&[("k1", OLD)], "k1");
+        let signer = JwtSigner::new(&settings).unwrap();
+        let mut interceptor = AuthInterceptor::new(Arc::new(JwtVerifier::new(&settings)));
+        let catalog = crate::scope::MethodCatalog::crm();
+        let call = |interceptor: &mut AuthInterceptor, caller: &Caller, path: &str| {
+            let mut request = Request::new(());
+            let token = signer.sign(caller, Duration::from_secs(60));
+            request
+                .metadata_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+            if let Some(method) = catalog.get(path) {
+                request.extensions_mut().insert(method.clone());
+            }
+            interceptor.call(request).map(|request| {
+                request
+                    .extensions()
+                    .get::<Caller>()
+                    .cloned()
+                    .expect("caller left for the handler")
+            })
+        };
+        let reader = Caller {
+            scopes: Some(Scopes::READ),
+            ..rep()
+        };
+        let get = "/crm.accounts.v1.AccountService/GetAccount";
+        let create = "/crm.accounts.v1.AccountService/CreateAccount";
+        assert_eq!(
+            call(&mut interceptor, &reader, get).unwrap().scopes,
+            Some(Scopes::READ)
+        );
+        let refused = call(&mut interceptor, &reader, create).unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+        assert!(
+            refused.message().contains("\"write\" scope"),
+            "{}",
+            refused.message()
+        );
+        assert!(
+            call(&mut interceptor, &rep(), create).is_ok(),
+            "sessions are not scoped"
+        );
+        assert!(
+            call(&mut interceptor, &rep(), "/unknown/Path").is_ok(),
+            "sessions need no method lookup"
+        );
+        assert!(call(&mut interceptor, &reader, "/unknown/Path").is_err());
     }
 
     #[test]
@@ -385,6 +511,7 @@ mod tests {
             sub: Uuid::now_v7(),
             role: Role::Rep,
             team: TeamPath::parse("/a").unwrap(),
+            scope: None,
             iss: "crm-gateway".into(),
             aud: "crm".into(),
             iat: now - 3600,
@@ -415,25 +542,17 @@ mod tests {
         let east_1 = TeamPath::parse("/northwind/east/east-1").unwrap();
         let west = TeamPath::parse("/northwind/west").unwrap();
         let ravi = Uuid::now_v7();
-        let manager = Caller {
-            user_id: Uuid::now_v7(),
-            role: Role::Manager,
-            team_path: east.clone(),
-        };
+        let manager = Caller::user(Uuid::now_v7(), Role::Manager, east.clone());
         assert!(manager.can_access(ravi, &east_1));
         assert!(!manager.can_access(ravi, &west));
-        let rep = Caller {
-            user_id: ravi,
-            role: Role::Rep,
-            team_path: east_1.clone(),
-        };
+        let rep = Caller::user(ravi, Role::Rep, east_1.clone());
         assert!(rep.can_access(ravi, &east_1));
         assert!(!rep.can_access(Uuid::now_v7(), &east_1));
-        let admin = Caller {
-            user_id: Uuid::now_v7(),
-            role: Role::Admin,
-            team_path: TeamPath::parse("/northwind").unwrap(),
-        };
+        let admin = Caller::user(
+            Uuid::now_v7(),
+            Role::Admin,
+            TeamPath::parse("/northwind").unwrap(),
+        );
         assert!(admin.can_access(ravi, &west));
     }
 

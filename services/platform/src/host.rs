@@ -24,6 +24,7 @@ use crate::{
     events::{self, EventNaming},
     metrics::{GrpcMetricsLayer, Metrics},
     outbox::{Outbox, OutboxRelay},
+    scope::RpcMethodLayer,
     telemetry,
 };
 
@@ -298,6 +299,8 @@ pub async fn start(
     let stop_serving = CancellationToken::new();
     let router = tonic::transport::Server::builder()
         .layer(GrpcMetricsLayer::new(metrics.clone()))
+        // Tells the auth interceptor which method is called, for API-key scopes.
+        .layer(RpcMethodLayer)
         .trace_fn(request_span)
         .add_routes(routes.routes());
     let grace = settings.shutdown_grace;

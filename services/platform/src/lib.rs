@@ -15,5 +15,6 @@ pub mod metrics;
 pub mod money;
 pub mod outbox;
 pub mod paging;
+pub mod scope;
 pub mod telemetry;
 pub mod time;

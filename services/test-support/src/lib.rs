@@ -209,6 +209,7 @@ pub fn user(role: &str, team: &str) -> Caller {
         user_id: Uuid::now_v7(),
         role: role.parse::<Role>().expect("role"),
         team_path: TeamPath::parse(team).expect("team path"),
+        scopes: None,
     }
 }
 

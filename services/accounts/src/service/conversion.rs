@@ -36,6 +36,7 @@ impl Accounts {
             user_id: owner_id,
             role: Role::Rep,
             team_path: owner_team_path.clone(),
+            scopes: None,
         };
         self.remember(connection, &owner).await?;
         let account_id = Uuid::parse_str(&event.account_id)

@@ -200,6 +200,7 @@ pub async fn load(settings: &Settings) -> anyhow::Result<()> {
         user_id: ravi,
         role: Role::Rep,
         team_path: TeamPath::parse("/northwind/east/east-1").map_err(anyhow::Error::msg)?,
+        scopes: None,
     };
     let own = lead(
         "Hua",

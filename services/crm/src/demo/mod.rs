@@ -33,6 +33,7 @@ pub(crate) fn demo_user(role: Role) -> anyhow::Result<Caller> {
         user_id: user_id_for(role),
         role,
         team_path: TeamPath::parse(team_for(role)).map_err(anyhow::Error::msg)?,
+        scopes: None,
     })
 }
 

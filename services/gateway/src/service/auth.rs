@@ -1,6 +1,7 @@
 //! Login, refresh-token rotation with reuse detection, logout, API-key exchange.
 
 use chrono::Duration;
+use crm_platform::auth::{Caller, Scopes};
 use uuid::Uuid;
 
 use super::{Gateway, Result, TokenPair, caller_of};
@@ -95,7 +96,7 @@ impl Gateway {
         Ok(())
     }
 
-    /// An access token acting as the key's owner, for integrations.
+    /// An access token acting as the key's owner with the key's scopes, for integrations.
     pub async fn exchange_api_key(
         &self,
         api_key: &str,
@@ -117,7 +118,12 @@ impl Gateway {
         };
         let expires_at = crm_platform::time::now()
             + Duration::from_std(self.jwt.access_ttl).unwrap_or(Duration::minutes(15));
-        let token = self.signer.sign(&caller_of(&owner)?, self.jwt.access_ttl);
+        // The token acts as the owner, limited to the key's scopes (every service checks them).
+        let caller = Caller {
+            scopes: Some(Scopes::from_names(&key.scopes)),
+            ..caller_of(&owner)?
+        };
+        let token = self.signer.sign(&caller, self.jwt.access_ttl);
         Ok((token, expires_at, key.scopes))
     }
 

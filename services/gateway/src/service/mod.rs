@@ -91,5 +91,6 @@ pub(crate) fn caller_of(user: &UserRow) -> Result<Caller> {
         team_path: TeamPath::parse(&user.team_path).map_err(|e| {
             GatewayError::FailedPrecondition(format!("user {} has a bad team path: {e}", user.id))
         })?,
+        scopes: None,
     })
 }

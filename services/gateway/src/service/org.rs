@@ -2,7 +2,7 @@
 //! subtree; everyone on their own API keys.
 
 use chrono::NaiveDate;
-use crm_platform::auth::{Caller, Role, TeamPath};
+use crm_platform::auth::{Caller, Role, Scope, TeamPath};
 use crm_proto::crm::gateway::v1 as pb;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -42,7 +42,16 @@ pub struct UserChanges {
     pub started_on: Option<NaiveDate>,
 }
 
-pub const API_KEY_SCOPES: [&str; 2] = ["read", "write"];
+/// API keys are managed in a user's session: a key's token that could mint keys would outlive
+/// its own revocation and could widen its scopes.
+fn require_session(caller: &Caller) -> Result<()> {
+    if caller.is_api_key() {
+        return Err(GatewayError::PermissionDenied(
+            "API keys are managed from a signed-in session, not with an API key's token".to_owned(),
+        ));
+    }
+    Ok(())
+}
 
 fn require_admin(caller: &Caller) -> Result<()> {
     if caller.role != Role::Admin {
@@ -410,6 +419,7 @@ impl Gateway {
         name: &str,
         scopes: Vec<String>,
     ) -> Result<(ApiKeyRow, String)> {
+        require_session(caller)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(GatewayError::invalid("name", "must be 1 to 100 characters"));
@@ -421,14 +431,8 @@ impl Gateway {
         if scopes.is_empty() {
             scopes.push("read".to_owned());
         }
-        if let Some(unknown) = scopes
-            .iter()
-            .find(|scope| !API_KEY_SCOPES.contains(&scope.as_str()))
-        {
-            return Err(GatewayError::invalid(
-                "scopes",
-                format!("{unknown:?} is not one of read, write"),
-            ));
+        if let Some(error) = scopes.iter().find_map(|scope| scope.parse::<Scope>().err()) {
+            return Err(GatewayError::invalid("scopes", error));
         }
         scopes.sort();
         scopes.dedup();
@@ -461,6 +465,7 @@ impl Gateway {
 
     /// The owner revokes their key; admins revoke anyone's.
     pub async fn revoke_api_key(&self, caller: &Caller, id: Uuid) -> Result<ApiKeyRow> {
+        require_session(caller)?;
         let mut transaction = self.pool.begin().await?;
         let owned = store::api_keys_of(&mut transaction, caller.user_id)
             .await?
