@@ -9,7 +9,7 @@ use sqlx::{PgConnection, types::Json};
 use uuid::Uuid;
 
 use super::{
-    History, Leads, Result,
+    History, Leads, Result, can_manage,
     capture::{apply_fields, fields_of},
     locked_for_change,
 };
@@ -100,23 +100,25 @@ impl Leads {
                 id: merge_id,
             });
         };
-        if merge.undone_at.is_some() {
-            return Err(LeadsError::FailedPrecondition(format!(
-                "merge {merge_id} was already undone"
-            )));
-        }
         let mut survivor =
             locked_for_change(&mut transaction, caller, merge.survivor_id, None).await?;
+        // Undoing brings the duplicate back: the caller must be able to change it too, as
+        // merging needed (a merge by an admin across teams is not undone by one side).
         let mut duplicate =
             match store::leads::lock_lead(&mut transaction, merge.duplicate_id).await? {
-                Some(lead) => lead,
-                None => {
+                Some(lead) if can_manage(caller, &lead) => lead,
+                _ => {
                     return Err(LeadsError::NotFound {
                         kind: "lead",
                         id: merge.duplicate_id,
                     });
                 }
             };
+        if merge.undone_at.is_some() {
+            return Err(LeadsError::FailedPrecondition(format!(
+                "merge {merge_id} was already undone"
+            )));
+        }
         let unreadable = |what: &str| {
             LeadsError::FailedPrecondition(format!("merge {merge_id}: stored {what} is unreadable"))
         };

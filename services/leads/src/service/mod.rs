@@ -272,14 +272,25 @@ pub(crate) fn can_see(caller: &Caller, lead: &LeadRecord) -> bool {
     }
 }
 
-/// Changing a lead: its owner, the owner's managers, admins; a pool lead: the pool's managers.
+/// Changing a lead: its owner, the owner's managers, admins; a pool lead: the pool's managers
+/// (whose subtree holds the pool — a manager below a pool sees and claims its leads but does
+/// not manage them) and admins.
 pub(crate) fn can_manage(caller: &Caller, lead: &LeadRecord) -> bool {
     match (
         lead.owner_id,
         lead.owner_team_path.as_deref().and_then(team),
     ) {
         (Some(owner), Some(owner_team)) => caller.can_access(owner, &owner_team),
-        _ => caller.role != Role::Rep && works_pool(caller, &lead.pool_team_path),
+        _ => manages_pool(caller, &lead.pool_team_path),
+    }
+}
+
+/// Whether the caller manages a pool: an admin, or a manager whose team holds it.
+fn manages_pool(caller: &Caller, pool_team_path: &str) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::Manager => pool_team_path.starts_with(caller.team_path.as_str()),
+        Role::Rep => false,
     }
 }
 

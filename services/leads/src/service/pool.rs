@@ -178,12 +178,12 @@ impl Leads {
         if !rep.active {
             return Err(LeadsError::invalid("rep_id", "is not active"));
         }
-        let reachable = caller.role == Role::Admin
-            || rep.team_path.starts_with(caller.team_path.as_str())
-            || rep.team_path.starts_with(&lead.pool_team_path);
+        // A manager gives work only to the reps of their own subtree.
+        let reachable =
+            caller.role == Role::Admin || rep.team_path.starts_with(caller.team_path.as_str());
         if !reachable {
             return Err(LeadsError::PermissionDenied(format!(
-                "rep {rep_id} is outside your team and the lead's pool"
+                "rep {rep_id} is outside your team"
             )));
         }
         let now = crm_platform::time::now();
