@@ -41,6 +41,8 @@ enum Command {
     },
     /// Load the demo data set (Northwind Industrial); safe to run again.
     Demo,
+    /// Print the HTTP/JSON API's OpenAPI document (as the gateway serves at /openapi.json).
+    Openapi,
     /// Create the first admin and the company team. The password is read from
     /// CRM_ADMIN_PASSWORD or, when unset, from the first line of standard input.
     CreateAdmin {
@@ -139,6 +141,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => demo::load(&settings).await,
+        Command::Openapi => {
+            println!("{}", crm_gateway::http::openapi_json()?);
+            Ok(())
+        }
         Command::CreateAdmin {
             email,
             name,

@@ -1,7 +1,7 @@
 //! The gateway: the organisation (users, teams, roles, lifecycle stages) and authentication
 //! (login, rotating refresh tokens, API keys) — domain.md G1, G2. Owns database
-//! `crm_gateway`, publishes org events on stream `CRM_GATEWAY`. The HTTP/JSON front door joins
-//! it next.
+//! `crm_gateway`, publishes org events on stream `CRM_GATEWAY`; and the HTTP/JSON front door to
+//! every service (G4, [`http`]).
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
@@ -9,6 +9,7 @@ mod convert;
 pub mod domain;
 pub mod error;
 mod grpc;
+pub mod http;
 pub mod service;
 pub mod store;
 
@@ -51,5 +52,29 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         api,
         context.auth.clone(),
     ));
+    let front_door = http::FrontDoor::new(
+        &context.settings,
+        context.pool.clone(),
+        context.grpc_addr.clone(),
+    )?;
+    mount.grpc_fallback(http::grpc_proxy::router(front_door.upstreams()));
+    mount.serve_http(http::router(std::sync::Arc::new(front_door)));
+    let pool = context.pool.clone();
+    let retention = context.settings.front_door.idempotency_retention;
+    let shutdown = context.shutdown.clone();
+    mount.spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                () = shutdown.cancelled() => return,
+            }
+            match http::idempotency::prune(&pool, retention).await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::debug!(pruned, "idempotency keys pruned"),
+                Err(error) => tracing::warn!(%error, "idempotency keys could not be pruned"),
+            }
+        }
+    });
     Ok(())
 }

@@ -294,6 +294,11 @@ impl JwtSigner {
 
     pub fn sign(&self, caller: &Caller, ttl: Duration) -> String {
         let now = chrono::Utc::now().timestamp().max(0) as u64;
+        self.sign_issued_at(caller, now, ttl)
+    }
+
+    /// A token issued at `now` (Unix seconds): tests use it for tokens that have expired.
+    pub fn sign_issued_at(&self, caller: &Caller, now: u64, ttl: Duration) -> String {
         let claims = Claims {
             sub: caller.user_id,
             role: caller.role,

@@ -75,6 +75,26 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Country calling code given to phone numbers entered without one ("86").
     pub default_calling_code: Option<String>,
+    /// Where HTTP is served by the services that mount HTTP routes (the gateway's front door).
+    pub http_addr: SocketAddr,
+    pub front_door: FrontDoorSettings,
+}
+
+/// The gateway's HTTP/JSON front door.
+#[derive(Clone, Debug)]
+pub struct FrontDoorSettings {
+    /// gRPC URL per service (`CRM_UPSTREAM_LEADS=http://leads:50051`); a service without one
+    /// is called on this process's own gRPC server (the all-in-one case).
+    pub upstreams: BTreeMap<String, String>,
+    /// Largest JSON body accepted (413 above it).
+    pub max_body_bytes: usize,
+    /// Largest CSV upload accepted.
+    pub max_upload_bytes: usize,
+    /// Per-caller token bucket: sustained requests per second (0: no limit) and burst.
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    /// How long a create's result is kept for replay under its `Idempotency-Key`.
+    pub idempotency_retention: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -204,7 +224,40 @@ impl Settings {
                 format!("{code:?} is not a country calling code like 86 or 44"),
             ));
         }
+        let upstreams = values
+            .iter()
+            .filter_map(|(key, value)| {
+                let service = key.strip_prefix("CRM_UPSTREAM_")?;
+                Some((service.to_ascii_lowercase(), value.trim().to_owned()))
+            })
+            .collect::<BTreeMap<_, _>>();
+        if let Some((service, url)) = upstreams
+            .iter()
+            .find(|(_, url)| !url.starts_with("http://") && !url.starts_with("https://"))
+        {
+            return Err(ConfigError::new(
+                &format!("CRM_UPSTREAM_{}", service.to_ascii_uppercase()),
+                format!("{url:?} is not an http:// or https:// URL"),
+            ));
+        }
+        let front_door = FrontDoorSettings {
+            upstreams,
+            max_body_bytes: source.number("CRM_HTTP_MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?,
+            max_upload_bytes: source.number(
+                "CRM_HTTP_MAX_UPLOAD_BYTES",
+                256 << 20,
+                1024..=(4 << 30),
+            )?,
+            rate_limit_per_second: source.number("CRM_RATE_LIMIT_PER_SECOND", 50, 0..=1_000_000)?,
+            rate_limit_burst: source.number("CRM_RATE_LIMIT_BURST", 100, 1..=1_000_000)?,
+            idempotency_retention: source.duration("CRM_IDEMPOTENCY_RETENTION", "24h")?,
+        };
         Ok(Self {
+            http_addr: parse_addr(
+                "CRM_HTTP_ADDR",
+                &source.string("CRM_HTTP_ADDR", "127.0.0.1:8080"),
+            )?,
+            front_door,
             default_calling_code,
             grpc_addr: parse_addr(
                 "CRM_GRPC_ADDR",

@@ -40,6 +40,23 @@ impl ErrorCode {
         }
     }
 
+    /// The code a gRPC status maps back to; `None` for codes the services never send.
+    pub fn from_grpc_code(code: Code) -> Option<Self> {
+        Some(match code {
+            Code::InvalidArgument => ErrorCode::InvalidArgument,
+            Code::NotFound => ErrorCode::NotFound,
+            Code::AlreadyExists => ErrorCode::AlreadyExists,
+            Code::FailedPrecondition => ErrorCode::FailedPrecondition,
+            Code::Aborted => ErrorCode::Aborted,
+            Code::PermissionDenied => ErrorCode::PermissionDenied,
+            Code::Unauthenticated => ErrorCode::Unauthenticated,
+            Code::ResourceExhausted => ErrorCode::ResourceExhausted,
+            Code::Unavailable => ErrorCode::Unavailable,
+            Code::Internal => ErrorCode::Internal,
+            _ => return None,
+        })
+    }
+
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::InvalidArgument => 400,

@@ -6,7 +6,12 @@
 //! share one server with health, reflection, request spans and per-method metrics.
 
 use std::{
-    convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration,
+    convert::Infallible,
+    future::Future,
+    net::SocketAddr,
+    pin::Pin,
+    sync::{Arc, OnceLock},
+    time::Duration,
 };
 
 use async_nats::jetstream;
@@ -53,6 +58,9 @@ pub struct ServiceContext {
     pub settings: Arc<Settings>,
     /// Cancelled when background work must stop.
     pub shutdown: CancellationToken,
+    /// The address the process's gRPC server is bound to, set once it is (after every module
+    /// is mounted): how the gateway calls the services hosted beside it.
+    pub grpc_addr: Arc<OnceLock<SocketAddr>>,
 }
 
 impl std::fmt::Debug for ServiceModule {
@@ -85,6 +93,8 @@ pub struct ServiceMount {
     routes: RoutesBuilder,
     grpc_service_names: Vec<&'static str>,
     tasks: Vec<Task>,
+    http: Option<axum::Router>,
+    grpc_fallback: Option<axum::Router>,
 }
 
 impl ServiceMount {
@@ -105,6 +115,24 @@ impl ServiceMount {
         self
     }
 
+    /// Serves HTTP routes (the gateway's front door) on the process's HTTP address, with the
+    /// same graceful shutdown as gRPC. Handlers can read the client's address as
+    /// `axum::extract::ConnectInfo<SocketAddr>`.
+    pub fn serve_http(&mut self, router: axum::Router) -> &mut Self {
+        self.http = Some(match self.http.take() {
+            Some(existing) => existing.merge(router),
+            None => router,
+        });
+        self
+    }
+
+    /// Answers gRPC calls to services this process does not host (the gateway forwards them to
+    /// their upstreams). The router is used as the gRPC server's fallback.
+    pub fn grpc_fallback(&mut self, router: axum::Router) -> &mut Self {
+        self.grpc_fallback = Some(router);
+        self
+    }
+
     /// Runs a background task (consumer, scheduler) until the context's shutdown token fires.
     pub fn spawn(&mut self, task: impl Future<Output = ()> + Send + 'static) -> &mut Self {
         self.tasks.push(Box::pin(task));
@@ -115,6 +143,7 @@ impl ServiceMount {
 /// A running set of services.
 pub struct RunningServices {
     grpc_addr: SocketAddr,
+    http_addr: Option<SocketAddr>,
     metrics_addr: Option<SocketAddr>,
     stop_serving: CancellationToken,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -125,6 +154,11 @@ pub struct RunningServices {
 impl RunningServices {
     pub fn grpc_addr(&self) -> SocketAddr {
         self.grpc_addr
+    }
+
+    /// Where HTTP is served, when a hosted service mounted HTTP routes.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
     }
 
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
@@ -208,6 +242,7 @@ pub async fn start(
     let mut mount = ServiceMount::default();
     let mut pools = Vec::new();
     let mut contexts = Vec::new();
+    let bound_grpc_addr = Arc::new(OnceLock::new());
 
     background.spawn(ensure_dead_letter_stream(
         jetstream.clone(),
@@ -233,6 +268,7 @@ pub async fn start(
             metrics: metrics.clone(),
             settings: settings.clone(),
             shutdown: background_shutdown.clone(),
+            grpc_addr: bound_grpc_addr.clone(),
         };
         (module.mount)(&context, &mut mount)?;
         let relay = OutboxRelay::new(
@@ -275,9 +311,14 @@ pub async fn start(
     let mut routes = mount.routes;
     routes.add_service(health_service);
     routes.add_service(reflection);
+    let mut routes = routes.routes();
+    if let Some(fallback) = mount.grpc_fallback.take() {
+        routes = tonic::service::Routes::from(routes.into_axum_router().fallback_service(fallback));
+    }
 
     let listener = tokio::net::TcpListener::bind(settings.grpc_addr).await?;
     let grpc_addr = listener.local_addr()?;
+    let _ = bound_grpc_addr.set(grpc_addr);
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
 
     let metrics_listener = match settings.metrics_addr {
@@ -297,12 +338,30 @@ pub async fn start(
     }
 
     let stop_serving = CancellationToken::new();
+    let (http_addr, http_server) = match mount.http.take() {
+        Some(router) => {
+            let listener = tokio::net::TcpListener::bind(settings.http_addr).await?;
+            let addr = listener.local_addr()?;
+            let stop = stop_serving.clone();
+            let server = tokio::spawn(async move {
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+            });
+            tracing::info!(%addr, "serving HTTP");
+            (Some(addr), Some(server))
+        }
+        None => (None, None),
+    };
     let router = tonic::transport::Server::builder()
         .layer(GrpcMetricsLayer::new(metrics.clone()))
         // Tells the auth interceptor which method is called, for API-key scopes.
         .layer(RpcMethodLayer)
         .trace_fn(request_span)
-        .add_routes(routes.routes());
+        .add_routes(routes);
     let grace = settings.shutdown_grace;
     let signal = stop_serving.clone();
     let server = tokio::spawn(async move {
@@ -326,6 +385,14 @@ pub async fn start(
                 Ok(())
             }
         };
+        if let Some(http_server) = http_server {
+            // Requests in flight were given the same grace as gRPC calls.
+            match tokio::time::timeout(Duration::from_secs(1), http_server).await {
+                Ok(Ok(Err(error))) => tracing::error!(%error, "HTTP server failed"),
+                Ok(_) => {}
+                Err(_) => tracing::warn!("HTTP requests did not finish within the grace period"),
+            }
+        }
         background_shutdown.cancel();
         while background.join_next().await.is_some() {}
         result
@@ -333,6 +400,7 @@ pub async fn start(
     tracing::info!(%grpc_addr, services = ?modules.iter().map(|m| m.name).collect::<Vec<_>>(), "serving");
     Ok(RunningServices {
         grpc_addr,
+        http_addr,
         metrics_addr,
         stop_serving,
         server,

@@ -5,7 +5,10 @@
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
+mod http_client;
 mod nats_server;
+
+pub use http_client::{HttpClient, HttpReply};
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -110,6 +113,7 @@ pub fn test_settings_with(
     let mut values = BTreeMap::from([
         ("CRM_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("CRM_METRICS_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+        ("CRM_HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("CRM_POSTGRES_URL".to_owned(), postgres_url()),
         ("CRM_NATS_URL".to_owned(), nats_url.to_owned()),
         ("CRM_EVENT_NAMESPACE".to_owned(), namespace.to_owned()),
@@ -185,6 +189,16 @@ impl TestApp {
         format!("http://{}", self.services.grpc_addr())
     }
 
+    /// The HTTP front door's base URL (`http://127.0.0.1:port`), when the gateway is hosted.
+    pub fn http_url(&self) -> String {
+        format!(
+            "http://{}",
+            self.services
+                .http_addr()
+                .expect("a hosted service serves HTTP")
+        )
+    }
+
     pub async fn channel(&self) -> tonic::transport::Channel {
         tonic::transport::Endpoint::from_shared(self.grpc_url())
             .expect("valid url")
@@ -196,6 +210,16 @@ impl TestApp {
     /// A bearer token for a caller with this role in this team.
     pub fn token(&self, caller: &Caller) -> String {
         self.signer.sign(caller, Duration::from_secs(600))
+    }
+
+    /// A token for `caller` that expired `seconds_ago` (beyond the verifiers' leeway).
+    pub fn token_expired_ago(&self, caller: &Caller, seconds_ago: u64) -> String {
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        self.signer.sign_issued_at(
+            caller,
+            now.saturating_sub(seconds_ago + 600),
+            Duration::from_secs(600),
+        )
     }
 
     pub fn pool(&self, service: &str) -> &PgPool {

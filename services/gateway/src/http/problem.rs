@@ -1,0 +1,179 @@
+//! Errors as RFC 9457 problem documents (`application/problem+json`), with the field
+//! violations a service reported, and the request id so that a caller can quote it.
+
+use axum::response::{IntoResponse, Response};
+use crm_platform::error::{ErrorCode, FieldViolation};
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+/// A failed request, rendered once at the edge.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    /// The gRPC-style code name (`INVALID_ARGUMENT`): the same vocabulary as the gRPC API.
+    pub code: Code,
+    pub detail: String,
+    pub violations: Vec<FieldViolation>,
+    /// Seconds, for 429 and 503.
+    pub retry_after: Option<u64>,
+    /// For 405: the methods the path has.
+    pub allow: Vec<http::Method>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: String,
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    field_violations: Vec<Violation<'a>>,
+}
+
+#[derive(Serialize)]
+struct Violation<'a> {
+    field: &'a str,
+    description: &'a str,
+}
+
+impl Problem {
+    pub fn new(code: Code, detail: impl Into<String>) -> Self {
+        Self {
+            status: http_status(code),
+            code,
+            detail: detail.into(),
+            violations: Vec::new(),
+            retry_after: None,
+            allow: Vec::new(),
+        }
+    }
+
+    /// A 400 naming one field.
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        let violation = FieldViolation::new(field, description);
+        let mut problem = Self::new(Code::InvalidArgument, violation.to_string());
+        problem.violations.push(violation);
+        problem
+    }
+
+    /// With an HTTP status that has no gRPC counterpart (413, 415, 405).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The problem a service's gRPC status describes, with its field violations.
+    pub fn from_status(status: &tonic::Status) -> Self {
+        let mut problem = Self::new(status.code(), status.message());
+        let details = status.get_error_details();
+        if let Some(bad_request) = details.bad_request() {
+            problem.violations = bad_request
+                .field_violations
+                .iter()
+                .map(|violation| FieldViolation::new(&violation.field, &violation.description))
+                .collect();
+        }
+        if let Some(retry) = details.retry_info().and_then(|info| info.retry_delay) {
+            problem.retry_after = Some(retry.as_secs().max(1));
+        }
+        problem
+    }
+
+    pub fn render(&self, request_id: &str) -> Response {
+        let code = format!("{:?}", self.code);
+        let body = Body {
+            kind: format!("urn:crm:problem:{}", kebab(&code)),
+            title: self.status.canonical_reason().unwrap_or("Error"),
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: screaming(&code),
+            request_id,
+            field_violations: self
+                .violations
+                .iter()
+                .map(|violation| Violation {
+                    field: &violation.field,
+                    description: &violation.description,
+                })
+                .collect(),
+        };
+        let json = serde_json::to_vec(&body).expect("a problem serialises");
+        let mut response = (self.status, json).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if !self.allow.is_empty() {
+            let allow: Vec<&str> = self.allow.iter().map(http::Method::as_str).collect();
+            if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+                headers.insert(header::ALLOW, value);
+            }
+        }
+        response
+    }
+}
+
+/// The HTTP status of a gRPC code: the services' own mapping where they use the code, the
+/// usual transcoding one (as grpc-gateway's) for the rest.
+pub fn http_status(code: Code) -> StatusCode {
+    let status = match ErrorCode::from_grpc_code(code) {
+        Some(code) => code.http_status(),
+        None => match code {
+            Code::Ok => 200,
+            Code::Cancelled => 499,
+            Code::OutOfRange => 400,
+            Code::Unimplemented => 501,
+            Code::DeadlineExceeded => 504,
+            _ => 500,
+        },
+    };
+    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// `InvalidArgument` → `invalid-argument`.
+fn kebab(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (index, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if index > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `InvalidArgument` → `INVALID_ARGUMENT`, the gRPC name.
+fn screaming(camel: &str) -> String {
+    kebab(camel).replace('-', "_").to_ascii_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_names_follow_the_grpc_codes() {
+        assert_eq!(http_status(Code::InvalidArgument), StatusCode::BAD_REQUEST);
+        assert_eq!(http_status(Code::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(http_status(Code::Unauthenticated), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            http_status(Code::Unimplemented),
+            StatusCode::NOT_IMPLEMENTED
+        );
+        assert_eq!(kebab("InvalidArgument"), "invalid-argument");
+        assert_eq!(screaming("InvalidArgument"), "INVALID_ARGUMENT");
+    }
+}

@@ -1,0 +1,370 @@
+//! JSON ↔ protobuf for the front door: builds an RPC's request message from the path, the query
+//! string and the JSON body, and renders its response as JSON — from the descriptors, so that
+//! no service needs hand-written HTTP code.
+//!
+//! The JSON is proto3's canonical mapping with two choices made for HTTP clients: responses use
+//! the proto field names (`owner_team_path`, as in the gRPC API and the docs) and 64-bit
+//! integers as JSON numbers; requests accept either field name form and either number form.
+
+use prost_reflect::ReflectMessage;
+use prost_reflect::{
+    DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, SerializeOptions,
+    Value,
+};
+
+use super::routes::{BodyMapping, Route};
+
+/// What is wrong with a request, and where: `field` is a field path (`account.name`), `body`
+/// for the body as a whole, or the query parameter as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: String,
+    pub message: String,
+}
+
+impl Invalid {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The request message of `route`: the JSON body (as the rule maps it), then the query
+/// parameters, then the path variables, which win over anything the body says.
+pub fn request_message(
+    route: &Route,
+    bound: &[(&[String], String)],
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<DynamicMessage, Invalid> {
+    let input = route.rpc.input();
+    let has_body = !body.iter().all(u8::is_ascii_whitespace);
+    let mut message = match (&route.body, has_body) {
+        (BodyMapping::Whole, true) => parse_json(input, body, "body")?,
+        (BodyMapping::Field(name), true) => {
+            let field = input
+                .get_field_by_name(name)
+                .expect("checked when the route table was built");
+            let mut message = DynamicMessage::new(input);
+            let value = match field.kind() {
+                Kind::Message(descriptor) => Value::Message(parse_json(descriptor, body, name)?),
+                _ => return Err(Invalid::new(name.as_str(), "is not a message")),
+            };
+            message.set_field(&field, value);
+            message
+        }
+        (BodyMapping::None, true) => {
+            return Err(Invalid::new(
+                "body",
+                "this operation takes no body; pass its fields as query parameters",
+            ));
+        }
+        (_, false) => DynamicMessage::new(input),
+    };
+    if let Some(query) = query.filter(|query| !query.is_empty()) {
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = form_decode(name).ok_or_else(|| Invalid::new(name, "is not valid UTF-8"))?;
+            let value =
+                form_decode(value).ok_or_else(|| Invalid::new(&name, "is not valid UTF-8"))?;
+            if let BodyMapping::Whole = route.body {
+                return Err(Invalid::new(
+                    name,
+                    "query parameters are not accepted here; send the fields in the JSON body",
+                ));
+            }
+            let path: Vec<&str> = name.split('.').collect();
+            set_path(&mut message, &path, &value, &name, true)?;
+        }
+    }
+    for (path, value) in bound {
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        set_path(&mut message, &path, value, &path.join("."), false)?;
+    }
+    Ok(message)
+}
+
+/// The JSON of a response message, as bytes.
+pub fn response_json(output: MessageDescriptor, bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let message = DynamicMessage::decode(output, bytes).map_err(|error| error.to_string())?;
+    to_json(&message)
+}
+
+pub fn to_json(message: &DynamicMessage) -> Result<Vec<u8>, String> {
+    let options = SerializeOptions::new()
+        .use_proto_field_name(true)
+        .stringify_64_bit_integers(false)
+        .skip_default_fields(false);
+    let mut out = Vec::with_capacity(256);
+    let mut serializer = serde_json::Serializer::new(&mut out);
+    message
+        .serialize_with_options(&mut serializer, &options)
+        .map_err(|error| error.to_string())?;
+    Ok(out)
+}
+
+fn parse_json(
+    descriptor: MessageDescriptor,
+    body: &[u8],
+    field: &str,
+) -> Result<DynamicMessage, Invalid> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let message = DynamicMessage::deserialize_with_options(
+        descriptor,
+        &mut deserializer,
+        &DeserializeOptions::new().deny_unknown_fields(true),
+    )
+    .and_then(|message| deserializer.end().map(|()| message))
+    .map_err(|error| Invalid::new(field, describe_json_error(&error)))?;
+    Ok(message)
+}
+
+/// serde_json's message, which says what was expected and where (line and column).
+fn describe_json_error(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Syntax | Category::Eof => format!("is not valid JSON: {error}"),
+        Category::Data | Category::Io => error.to_string(),
+    }
+}
+
+/// Sets the field at `path` from the text of a path variable or query parameter.
+fn set_path(
+    message: &mut DynamicMessage,
+    path: &[&str],
+    text: &str,
+    shown: &str,
+    repeatable: bool,
+) -> Result<(), Invalid> {
+    let (name, rest) = path.split_first().expect("a path has a first name");
+    let descriptor = message.descriptor();
+    let field = descriptor
+        .get_field_by_name(name)
+        .or_else(|| descriptor.get_field_by_json_name(name))
+        .ok_or_else(|| {
+            Invalid::new(
+                shown,
+                format!("is not a field of {}", descriptor.full_name()),
+            )
+        })?;
+    if !rest.is_empty() {
+        if field.is_list() || field.is_map() || field.kind().as_message().is_none() {
+            return Err(Invalid::new(shown, format!("{name} is not a message")));
+        }
+        let Value::Message(inner) = message.get_field_mut(&field) else {
+            unreachable!("a message field holds a message");
+        };
+        return set_path(inner, rest, text, shown, repeatable);
+    }
+    if field.is_map() {
+        return Err(Invalid::new(
+            shown,
+            "is a map; send it in a JSON body instead",
+        ));
+    }
+    let value = scalar(&field, text).map_err(|message| Invalid::new(shown, message))?;
+    if field.is_list() {
+        if !repeatable {
+            return Err(Invalid::new(
+                shown,
+                "is a list; it cannot be a path segment",
+            ));
+        }
+        let Value::List(list) = message.get_field_mut(&field) else {
+            unreachable!("a repeated field holds a list");
+        };
+        list.push(value);
+    } else {
+        message.set_field(&field, value);
+    }
+    Ok(())
+}
+
+fn scalar(field: &FieldDescriptor, text: &str) -> Result<Value, String> {
+    fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
+        text.trim()
+            .parse()
+            .map_err(|_| format!("{text:?} is not {what}"))
+    }
+    Ok(match field.kind() {
+        Kind::String => Value::String(text.to_owned()),
+        Kind::Bool => match text {
+            "true" | "1" => Value::Bool(true),
+            "false" | "0" => Value::Bool(false),
+            _ => return Err(format!("{text:?} is not true or false")),
+        },
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => Value::I32(number(text, "an integer")?),
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => Value::I64(number(text, "an integer")?),
+        Kind::Uint32 | Kind::Fixed32 => Value::U32(number(text, "a non-negative integer")?),
+        Kind::Uint64 | Kind::Fixed64 => Value::U64(number(text, "a non-negative integer")?),
+        Kind::Float => Value::F32(number(text, "a number")?),
+        Kind::Double => Value::F64(number(text, "a number")?),
+        Kind::Enum(descriptor) => {
+            // Full names (`LEAD_STATUS_NEW`), numbers, or the short form a person types in a
+            // query string or a spreadsheet (`new`, `Web form`).
+            let found = descriptor
+                .get_value_by_name(text)
+                .or_else(|| {
+                    text.parse::<i32>()
+                        .ok()
+                        .and_then(|number| descriptor.get_value(number))
+                })
+                .or_else(|| {
+                    let prefix = enum_prefix(&descriptor)?;
+                    let short = text.trim().to_ascii_uppercase().replace([' ', '-'], "_");
+                    descriptor.get_value_by_name(&format!("{prefix}{short}"))
+                });
+            match found {
+                Some(value) => Value::EnumNumber(value.number()),
+                None => {
+                    let names: Vec<String> =
+                        descriptor.values().map(|v| v.name().to_owned()).collect();
+                    return Err(format!("{text:?} is not one of {}", names.join(", ")));
+                }
+            }
+        }
+        Kind::Bytes | Kind::Message(_) => {
+            return Err("cannot be given as text; send it in a JSON body instead".to_owned());
+        }
+    })
+}
+
+/// `LEAD_STATUS_` for `LeadStatus`: the prefix its values share, by the proto style guide.
+fn enum_prefix(descriptor: &prost_reflect::EnumDescriptor) -> Option<String> {
+    let first = descriptor.values().next()?;
+    let prefix = first.name().strip_suffix("UNSPECIFIED")?;
+    Some(prefix.to_owned())
+}
+
+/// Sets the field `name` (a proto or JSON field name) of `message` from text, as a query
+/// parameter is: for other text inputs, such as the columns of a CSV upload.
+pub(crate) fn set_text_field(
+    message: &mut DynamicMessage,
+    name: &str,
+    text: &str,
+) -> Result<(), Invalid> {
+    let path: Vec<&str> = name.split('.').collect();
+    set_path(message, &path, text, name, true)
+}
+
+/// Decodes `application/x-www-form-urlencoded` text: `+` is a space, `%XX` a byte.
+fn form_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'+' => {
+                out.push(b' ');
+                index += 1;
+            }
+            b'%' => {
+                let hex = text.get(index + 1..index + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                index += 3;
+            }
+            byte => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use http::Method;
+    use prost_reflect::DescriptorPool;
+
+    use super::*;
+    use crate::http::routes::{Matched, RouteTable};
+
+    fn table() -> RouteTable {
+        let pool = DescriptorPool::decode(crm_proto::FILE_DESCRIPTOR_SET).unwrap();
+        RouteTable::from_pool(&pool).unwrap()
+    }
+
+    fn build(
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        body: &str,
+    ) -> Result<serde_json::Value, Invalid> {
+        let table = table();
+        let Matched::Route(route, bound) = table.find(&method, path) else {
+            panic!("{method} {path} did not match");
+        };
+        let message = request_message(route, &bound, query, body.as_bytes())?;
+        Ok(serde_json::from_slice(&to_json(&message).unwrap()).unwrap())
+    }
+
+    #[test]
+    fn a_body_and_path_make_the_request_and_the_path_wins() {
+        let json = build(
+            Method::PATCH,
+            "/v1/accounts/from-path",
+            None,
+            r#"{"account_id": "from-body", "patch": {"name": "Contoso"}, "expectedVersion": "3"}"#,
+        )
+        .unwrap();
+        assert_eq!(json["account_id"], "from-path");
+        assert_eq!(json["patch"]["name"], "Contoso");
+        assert_eq!(json["expected_version"], 3);
+    }
+
+    #[test]
+    fn query_parameters_fill_nested_repeated_and_enum_fields() {
+        let json = build(
+            Method::GET,
+            "/v1/leads",
+            Some("page.page_size=10&status=LEAD_STATUS_NEW&inPool=true&campaign_id=a%2Bb+c"),
+            "",
+        )
+        .unwrap();
+        assert_eq!(json["page"]["page_size"], 10);
+        assert_eq!(json["status"], "LEAD_STATUS_NEW");
+        assert_eq!(json["in_pool"], true);
+        assert_eq!(json["campaign_id"], "a+b c");
+        let short = build(Method::GET, "/v1/leads", Some("status=qualified"), "").unwrap();
+        assert_eq!(short["status"], "LEAD_STATUS_QUALIFIED");
+    }
+
+    #[test]
+    fn bad_input_names_the_field_at_fault() {
+        let error = build(Method::GET, "/v1/leads", Some("colour=red"), "").unwrap_err();
+        assert_eq!(error.field, "colour");
+        let error = build(Method::GET, "/v1/leads", Some("page.page_size=ten"), "").unwrap_err();
+        assert_eq!(error.field, "page.page_size");
+        assert!(error.message.contains("\"ten\""), "{error:?}");
+        let error = build(Method::GET, "/v1/leads", Some("status=HOT"), "").unwrap_err();
+        assert!(error.message.contains("LEAD_STATUS_NEW"), "{error:?}");
+
+        let error = build(
+            Method::POST,
+            "/v1/accounts",
+            None,
+            r#"{"account": {"name": 5}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "body");
+        let error = build(Method::POST, "/v1/accounts", None, r#"{"acount": {}}"#).unwrap_err();
+        assert!(error.message.contains("acount"), "{error:?}");
+        let error = build(Method::POST, "/v1/accounts", None, r#"{"account": "#).unwrap_err();
+        assert!(error.message.starts_with("is not valid JSON"), "{error:?}");
+        let error = build(Method::POST, "/v1/accounts", None, r#"{} {}"#).unwrap_err();
+        assert!(error.message.contains("trailing"), "{error:?}");
+        let error = build(Method::POST, "/v1/accounts", Some("x=1"), "{}").unwrap_err();
+        assert_eq!(error.field, "x");
+        let error = build(Method::GET, "/v1/leads", None, "{}").unwrap_err();
+        assert_eq!(error.field, "body");
+    }
+
+    #[test]
+    fn an_empty_body_is_an_empty_message() {
+        let json = build(Method::POST, "/v1/leads/abc:claim", None, "").unwrap();
+        assert_eq!(json["lead_id"], "abc");
+    }
+}
