@@ -33,7 +33,7 @@ use crm_proto::crm::{
         lead_service_client::LeadServiceClient,
     },
 };
-use crm_test_support::{TestApp, authorized, eventually};
+use crm_test_support::{HttpClient, TestApp, authorized, eventually};
 use tonic::{Code, transport::Channel};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -273,11 +273,16 @@ struct Org {
 
 impl Org {
     async fn build() -> Self {
-        let app = TestApp::spawn(&[
-            crm_gateway::module(),
-            crm_accounts::module(),
-            crm_leads::module(),
-        ])
+        // The front door's rate limit is not what these tables are about.
+        let app = TestApp::spawn_with(
+            &[
+                crm_gateway::module(),
+                crm_accounts::module(),
+                crm_leads::module(),
+            ],
+            &crm_test_support::nats_url(),
+            &[("CRM_RATE_LIMIT_PER_SECOND", "0")],
+        )
         .await;
         // The first admin, as `crm create-admin` makes her.
         let context = app.services.context("gateway").expect("gateway hosted");
@@ -1066,6 +1071,269 @@ impl Transport for Grpc {
     }
 }
 
+/// Through the gateway's HTTP/JSON front door, as a web client or integration would call it:
+/// the same requests, sent as JSON to the REST routes, answered by the same services.
+struct Http {
+    client: HttpClient,
+    descriptors: prost_reflect::DescriptorPool,
+}
+
+impl Http {
+    fn new(org: &Org) -> Self {
+        Self {
+            client: HttpClient::new(org.app.http_url()),
+            descriptors: prost_reflect::DescriptorPool::decode(crm_proto::FILE_DESCRIPTOR_SET)
+                .expect("descriptor set"),
+        }
+    }
+
+    /// A request message as the JSON body the front door takes.
+    fn json<M: prost::Message + prost::Name>(&self, message: &M) -> Vec<u8> {
+        let descriptor = self
+            .descriptors
+            .get_message_by_name(&M::full_name())
+            .expect("a CRM message");
+        let dynamic =
+            prost_reflect::DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
+                .expect("decodes");
+        serde_json::to_vec(&dynamic).expect("serialises")
+    }
+
+    async fn send(
+        &self,
+        method: http::Method,
+        path: &str,
+        token: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<serde_json::Value, Refusal> {
+        let reply = self.client.send(method, path, Some(token), &[], body).await;
+        let json = reply.json();
+        if reply.status == 200 {
+            return Ok(json);
+        }
+        Err(Refusal {
+            code: code_named(json["code"].as_str().unwrap_or_default()),
+            message: format!("HTTP {}: {}", reply.status, json["detail"]),
+        })
+    }
+
+    /// The `id`s of a list response's records, under `field`.
+    async fn list(&self, path: &str, token: &str, field: &str) -> Result<Vec<String>, Refusal> {
+        let json = self.send(http::Method::GET, path, token, None).await?;
+        Ok(json[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|record| Some(record["id"].as_str()?.to_owned()))
+            .collect())
+    }
+}
+
+/// The gRPC code a problem document names (`NOT_FOUND`).
+fn code_named(name: &str) -> Code {
+    (0..=16)
+        .map(Code::from_i32)
+        .find(|code| {
+            let camel = format!("{code:?}");
+            let mut screaming = String::new();
+            for (index, c) in camel.chars().enumerate() {
+                if c.is_ascii_uppercase() && index > 0 {
+                    screaming.push('_');
+                }
+                screaming.push(c.to_ascii_uppercase());
+            }
+            screaming == name
+        })
+        .unwrap_or(Code::Unknown)
+}
+
+impl Transport for Http {
+    fn name(&self) -> &'static str {
+        "HTTP"
+    }
+
+    async fn call(&self, token: &str, call: Call) -> Result<Vec<String>, Refusal> {
+        use http::Method;
+        let none = Vec::new;
+        Ok(match call {
+            Call::Get { kind, id } => {
+                let path = match kind {
+                    Account => format!("/v1/accounts/{id}"),
+                    Contact => format!("/v1/contacts/{id}"),
+                    Lead => format!("/v1/leads/{id}"),
+                    User => format!("/v1/users/{id}"),
+                };
+                self.send(Method::GET, &path, token, None).await?;
+                none()
+            }
+            Call::List { kind } => match kind {
+                Account => {
+                    self.list("/v1/accounts?page.page_size=500", token, "accounts")
+                        .await?
+                }
+                Contact => {
+                    self.list("/v1/contacts?page.page_size=500", token, "contacts")
+                        .await?
+                }
+                Lead => {
+                    self.list("/v1/leads?page.page_size=500", token, "leads")
+                        .await?
+                }
+                User => self.list("/v1/users", token, "users").await?,
+            },
+            Call::ListPool => {
+                self.list("/v1/leads?page.page_size=500&in_pool=true", token, "leads")
+                    .await?
+            }
+            Call::Update { kind, id } => {
+                let (path, body) = match kind {
+                    Account => (
+                        format!("/v1/accounts/{id}"),
+                        self.json(&accounts_pb::UpdateAccountRequest {
+                            account_id: id.clone(),
+                            patch: Some(accounts_pb::AccountPatch {
+                                industry: Some("Manufacturing".into()),
+                                ..Default::default()
+                            }),
+                            expected_version: 0,
+                        }),
+                    ),
+                    Contact => (
+                        format!("/v1/contacts/{id}"),
+                        self.json(&accounts_pb::UpdateContactRequest {
+                            contact_id: id.clone(),
+                            patch: Some(accounts_pb::ContactPatch {
+                                title: Some("Buyer".into()),
+                                ..Default::default()
+                            }),
+                            expected_version: 0,
+                        }),
+                    ),
+                    Lead => (
+                        format!("/v1/leads/{id}"),
+                        self.json(&leads_pb::UpdateLeadRequest {
+                            lead_id: id.clone(),
+                            patch: Some(leads_pb::LeadPatch {
+                                title: Some("Head of Purchasing".into()),
+                                ..Default::default()
+                            }),
+                            expected_version: 0,
+                        }),
+                    ),
+                    User => (
+                        format!("/v1/users/{id}"),
+                        self.json(&gateway_pb::UpdateUserRequest {
+                            user_id: id.clone(),
+                            display_name: Some(format!("Renamed {}", uuid::Uuid::now_v7())),
+                            ..Default::default()
+                        }),
+                    ),
+                };
+                self.send(Method::PATCH, &path, token, Some(body)).await?;
+                none()
+            }
+            Call::AssignLead { lead_id, rep_id } => {
+                let body = self.json(&leads_pb::AssignLeadRequest {
+                    lead_id: lead_id.clone(),
+                    rep_id,
+                });
+                let path = format!("/v1/leads/{lead_id}:assign");
+                self.send(Method::POST, &path, token, Some(body)).await?;
+                none()
+            }
+            Call::MergeLeads {
+                survivor_id,
+                duplicate_id,
+            } => {
+                let body = self.json(&leads_pb::MergeLeadsRequest {
+                    survivor_id: survivor_id.clone(),
+                    duplicate_id,
+                });
+                let path = format!("/v1/leads/{survivor_id}:merge");
+                self.send(Method::POST, &path, token, Some(body)).await?;
+                none()
+            }
+            Call::UndoLeadMerge { merge_id } => {
+                let path = format!("/v1/leadMerges/{merge_id}:undo");
+                self.send(Method::POST, &path, token, None).await?;
+                none()
+            }
+            Call::ClaimLead { lead_id } => {
+                let path = format!("/v1/leads/{lead_id}:claim");
+                self.send(Method::POST, &path, token, None).await?;
+                none()
+            }
+            Call::UpdateLeadPolicies(policies) => {
+                let body = self.json(&leads_pb::UpdateLeadPoliciesRequest {
+                    policies: Some(policies),
+                });
+                self.send(Method::PUT, "/v1/leadPolicies", token, Some(body))
+                    .await?;
+                none()
+            }
+            Call::RecycleStaleLeads => {
+                self.send(Method::POST, "/v1/leads:recycleStale", token, None)
+                    .await?;
+                none()
+            }
+            Call::PutAssignmentRules { team_path } => {
+                let body = self.json(&leads_pb::PutAssignmentRulesRequest {
+                    team_path,
+                    rules: Vec::new(),
+                });
+                self.send(Method::PUT, "/v1/assignmentRules", token, Some(body))
+                    .await?;
+                none()
+            }
+            Call::ListReps { team_path } => {
+                let path = format!("/v1/leadReps?team_path={}", team_path.replace('/', "%2F"));
+                self.send(Method::GET, &path, token, None).await?;
+                none()
+            }
+            Call::CreateTeam { parent_id, slug } => {
+                let body = self.json(&gateway_pb::CreateTeamRequest {
+                    name: slug.clone(),
+                    slug,
+                    parent_team_id: parent_id,
+                });
+                self.send(Method::POST, "/v1/teams", token, Some(body))
+                    .await?;
+                none()
+            }
+            Call::CreateUser {
+                email,
+                role,
+                team_id,
+            } => {
+                let body = self.json(&gateway_pb::CreateUserRequest {
+                    display_name: email.clone(),
+                    email,
+                    role: role as i32,
+                    team_id,
+                    password: PASSWORD.into(),
+                    ..Default::default()
+                });
+                self.send(Method::POST, "/v1/users", token, Some(body))
+                    .await?;
+                none()
+            }
+            Call::CreateAccount { owner_id } => {
+                let body = self.json(&accounts_pb::CreateAccountRequest {
+                    account: Some(accounts_pb::AccountInput {
+                        name: format!("Given {}", uuid::Uuid::now_v7().simple()),
+                        owner_id,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                });
+                self.send(Method::POST, "/v1/accounts", token, Some(body))
+                    .await?;
+                none()
+            }
+        })
+    }
+}
+
 // ---- the runner ----
 
 impl fmt::Display for Expect {
@@ -1139,6 +1407,7 @@ impl Report {
     }
 
     fn assert_clean(self) {
+        assert!(self.cells > 0, "no cell ran over {}", self.transport);
         assert!(
             self.failures.is_empty(),
             "{} of {} cells failed:\n{}",
@@ -1248,12 +1517,35 @@ async fn every_role_reads_and_writes_exactly_its_records_in_every_service() {
     report.assert_clean();
 }
 
+/// The same table through the gateway's HTTP/JSON front door: the services apply the same
+/// rules whichever door a call comes in by.
+#[tokio::test]
+async fn every_role_reads_and_writes_exactly_its_records_over_http_too() {
+    let org = Org::build().await;
+    let http = Http::new(&org);
+    let mut report = Report::new(http.name());
+    run_records(&org, &http, &mut report).await;
+    run_pools(&org, &http, &mut report).await;
+    org.clean_up().await;
+    report.assert_clean();
+}
+
 #[tokio::test]
 async fn role_gated_actions_need_the_right_role_and_reach() {
     let org = Org::build().await;
     let grpc = Grpc::new(&org.channel);
     let mut report = Report::new(grpc.name());
     run_actions(&org, &grpc, &mut report).await;
+    org.clean_up().await;
+    report.assert_clean();
+}
+
+#[tokio::test]
+async fn role_gated_actions_need_the_right_role_and_reach_over_http_too() {
+    let org = Org::build().await;
+    let http = Http::new(&org);
+    let mut report = Report::new(http.name());
+    run_actions(&org, &http, &mut report).await;
     org.clean_up().await;
     report.assert_clean();
 }
