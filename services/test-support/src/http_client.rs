@@ -99,14 +99,7 @@ impl HttpClient {
         token: Option<&str>,
         json: &serde_json::Value,
     ) -> HttpReply {
-        self.send(
-            Method::POST,
-            path,
-            token,
-            &[],
-            Some(json.to_string().into_bytes()),
-        )
-        .await
+        self.send_json(Method::POST, path, token, json).await
     }
 
     pub async fn patch_json(
@@ -115,8 +108,18 @@ impl HttpClient {
         token: Option<&str>,
         json: &serde_json::Value,
     ) -> HttpReply {
+        self.send_json(Method::PATCH, path, token, json).await
+    }
+
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        json: &serde_json::Value,
+    ) -> HttpReply {
         self.send(
-            Method::PATCH,
+            method,
             path,
             token,
             &[],

@@ -54,25 +54,8 @@ impl UploadOptions {
 }
 
 fn decode(text: &str) -> Result<String, Problem> {
-    let spaced = text.replace('+', " ");
-    percent_decode(&spaced)
+    transcode::form_decode(text)
         .ok_or_else(|| Problem::invalid(text, "is not valid percent-encoded UTF-8"))
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%' {
-            out.push(u8::from_str_radix(text.get(index + 1..index + 3)?, 16).ok()?);
-            index += 3;
-        } else {
-            out.push(bytes[index]);
-            index += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Header spellings understood without a mapping, normalised (lower case, letters and digits

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use http::Method;
 use prost_reflect::{DescriptorPool, DynamicMessage, MethodDescriptor, Value};
 
+use super::transcode::percent_decode;
+
 /// One REST route: an HTTP method and path template bound to a unary RPC.
 #[derive(Clone, Debug)]
 pub struct Route {
@@ -134,23 +136,6 @@ fn split_verb(path: &str) -> (&str, Option<&str>) {
         }
         _ => (path, None),
     }
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%' {
-            let hex = text.get(index + 1..index + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            index += 3;
-        } else {
-            out.push(bytes[index]);
-            index += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Every annotated unary RPC of the pool, most specific templates first.

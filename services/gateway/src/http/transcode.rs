@@ -250,13 +250,22 @@ pub(crate) fn set_text_field(
 }
 
 /// Decodes `application/x-www-form-urlencoded` text: `+` is a space, `%XX` a byte.
-fn form_decode(text: &str) -> Option<String> {
+pub(crate) fn form_decode(text: &str) -> Option<String> {
+    percent_decode_with(text, true)
+}
+
+/// Decodes a percent-encoded path segment (`+` stays a plus).
+pub(crate) fn percent_decode(text: &str) -> Option<String> {
+    percent_decode_with(text, false)
+}
+
+fn percent_decode_with(text: &str, plus_is_space: bool) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
     while index < bytes.len() {
         match bytes[index] {
-            b'+' => {
+            b'+' if plus_is_space => {
                 out.push(b' ');
                 index += 1;
             }
