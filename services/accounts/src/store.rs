@@ -680,38 +680,61 @@ pub async fn insert_merge(
     Ok(())
 }
 
-/// Remembers the caller's team, so records can later be given to them by id. Reads first:
+/// Where the team in a `known_users` row came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TeamSource {
+    /// The organisation's directory (org events): authoritative, never changed by a token.
+    Directory,
+    /// A token of the user's own: a fallback until the directory tells us about the user.
+    Token,
+}
+
+/// Remembers the caller, so records can later be given to them by id. The token's team is
+/// recorded only for a user the directory has not told us about: a token can predate a team
+/// move by up to the access-token lifetime, and must not roll the directory back. Reads first:
 /// an upsert would row-lock the user's row until commit and queue every concurrent write by
-/// the same user behind it. Returns `true` when the row was already there as it is.
-pub async fn remember_user(connection: &mut PgConnection, caller: &Caller) -> sqlx::Result<bool> {
-    let known: Option<String> =
-        sqlx::query_scalar("SELECT team_path FROM known_users WHERE user_id = $1")
+/// the same user behind it. Returns where the row's team came from when the row was already
+/// there needing nothing (committed by someone else); `None` when this call wrote it.
+pub async fn remember_user(
+    connection: &mut PgConnection,
+    caller: &Caller,
+) -> sqlx::Result<Option<TeamSource>> {
+    let known: Option<(String, bool)> =
+        sqlx::query_as("SELECT team_path, from_directory FROM known_users WHERE user_id = $1")
             .bind(caller.user_id)
             .fetch_optional(&mut *connection)
             .await?;
-    if known.as_deref() == Some(caller.team_path.as_str()) {
-        return Ok(true);
+    match known {
+        Some((_, true)) => return Ok(Some(TeamSource::Directory)),
+        Some((team_path, false)) if team_path == caller.team_path.as_str() => {
+            return Ok(Some(TeamSource::Token));
+        }
+        _ => {}
     }
+    // The guard covers a directory row committed since the read.
     sqlx::query(
         "INSERT INTO known_users (user_id, team_path) VALUES ($1, $2) \
-         ON CONFLICT (user_id) DO UPDATE SET team_path = EXCLUDED.team_path, updated_at = now()",
+         ON CONFLICT (user_id) DO UPDATE SET team_path = EXCLUDED.team_path, updated_at = now() \
+         WHERE NOT known_users.from_directory",
     )
     .bind(caller.user_id)
     .bind(caller.team_path.as_str())
     .execute(connection)
     .await?;
-    Ok(false)
+    Ok(None)
 }
 
-/// Records a user's team as the organisation says (org events).
+/// Records a user's team as the organisation says (org events); from now on the user's tokens
+/// never change it.
 pub async fn record_user_team(
     connection: &mut PgConnection,
     user_id: Uuid,
     team_path: &TeamPath,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO known_users (user_id, team_path) VALUES ($1, $2) \
-         ON CONFLICT (user_id) DO UPDATE SET team_path = EXCLUDED.team_path, updated_at = now()",
+        "INSERT INTO known_users (user_id, team_path, from_directory) VALUES ($1, $2, true) \
+         ON CONFLICT (user_id) DO UPDATE SET team_path = EXCLUDED.team_path, \
+         from_directory = true, updated_at = now()",
     )
     .bind(user_id)
     .bind(team_path.as_str())
@@ -739,11 +762,16 @@ pub async fn rescope_owner(
     Ok(())
 }
 
+/// The team a user's records are filed under: the directory's when it knows the user, else
+/// the one their last token carried. The row is share-locked to the end of the transaction, so
+/// a concurrent team move either waits for the record being filed (and then re-scopes it) or
+/// commits first (and this reads the new team): a record is never filed under the old team
+/// after the move's re-scoping ran.
 pub async fn user_team(
     connection: &mut PgConnection,
     user_id: Uuid,
 ) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT team_path FROM known_users WHERE user_id = $1")
+    sqlx::query_scalar("SELECT team_path FROM known_users WHERE user_id = $1 FOR SHARE")
         .bind(user_id)
         .fetch_optional(connection)
         .await

@@ -35,10 +35,13 @@ impl Accounts {
         let owner = Caller {
             user_id: owner_id,
             role: Role::Rep,
-            team_path: owner_team_path.clone(),
+            team_path: owner_team_path,
             scopes: None,
         };
         self.remember(connection, &owner).await?;
+        // The event's team is the lead's at conversion, which may predate a move this service
+        // has already applied: the directory decides where the new records are filed.
+        let owner_team_path = super::filing_team(connection, &owner).await?;
         let account_id = Uuid::parse_str(&event.account_id)
             .map_err(|_| AccountsError::invalid("account_id", "is not a valid id"))?;
         let now = crm_platform::time::now();
@@ -76,7 +79,7 @@ impl Accounts {
                 website: new.website,
                 phone: new.phone,
                 owner_id,
-                owner_team_path: owner_team_path.to_string(),
+                owner_team_path: owner_team_path.clone(),
                 tags: new.tags,
                 custom_fields: Default::default(),
                 status: RecordStatus::Active,
@@ -141,7 +144,7 @@ impl Accounts {
             buying_role: pb::BuyingRole::Unspecified,
             important_dates: Vec::new(),
             owner_id,
-            owner_team_path: owner_team_path.to_string(),
+            owner_team_path,
             status: RecordStatus::Active,
             merged_into_contact_id: None,
             version: 1,

@@ -30,10 +30,19 @@ type Result<T> = std::result::Result<T, AccountsError>;
 pub struct Accounts {
     pool: PgPool,
     outbox: Outbox,
-    /// Users whose team is already recorded as it is (see [`Accounts::remember`]).
-    known_users: Arc<Mutex<HashMap<Uuid, TeamPath>>>,
+    /// Users whose `known_users` row needs nothing from their token (see [`Accounts::remember`]).
+    known_users: Arc<Mutex<HashMap<Uuid, KnownUser>>>,
     /// Calling code for national phone numbers ("86"), from `CRM_DEFAULT_CALLING_CODE`.
     default_calling_code: Option<String>,
+}
+
+/// What the process knows needs no write for a user (see [`Accounts::remember`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum KnownUser {
+    /// The organisation's directory knows the user: no token changes their row.
+    InDirectory,
+    /// The row holds this team from the user's token, and the directory had not spoken.
+    ByToken(TeamPath),
 }
 
 /// A page of records and the cursor of the last one, if more follow.
@@ -52,23 +61,41 @@ impl Accounts {
         }
     }
 
-    /// Records the caller's team unless this process has seen it recorded: a database read
-    /// saved on nearly every write. Only a committed, confirmed row is cached.
+    /// Makes sure this service knows the caller, so records can be given to them by id: their
+    /// token's team is recorded only while the organisation's directory has not told us about
+    /// them (`store::remember_user`). A process cache saves the database read on the writes
+    /// that file nothing under the caller's team; only a committed, confirmed row is cached.
+    ///
+    /// The cache never serves a team, only "nothing to write": a user the directory knows (that
+    /// never reverts), or a user whose token-fed row already holds this token's team. Caching
+    /// the directory's team itself would be wrong: a move is consumed by one replica only (the
+    /// consumer is durable and shared), so other replicas could not invalidate their copy, and
+    /// even in this one an invalidation could race a read of the not-yet-moved row. The team a
+    /// caller's own records are filed under is read in the transaction instead
+    /// ([`filing_team`]), under a share lock that orders it with a concurrent move.
     async fn remember(&self, connection: &mut PgConnection, caller: &Caller) -> Result<()> {
-        let cached = self
+        let cached = match self
             .known_users
             .lock()
             .expect("known users lock poisoned")
             .get(&caller.user_id)
-            == Some(&caller.team_path);
+        {
+            Some(KnownUser::InDirectory) => true,
+            Some(KnownUser::ByToken(team_path)) => *team_path == caller.team_path,
+            None => false,
+        };
         if cached {
             return Ok(());
         }
-        if store::remember_user(connection, caller).await? {
+        if let Some(source) = store::remember_user(connection, caller).await? {
+            let known = match source {
+                store::TeamSource::Directory => KnownUser::InDirectory,
+                store::TeamSource::Token => KnownUser::ByToken(caller.team_path.clone()),
+            };
             self.known_users
                 .lock()
                 .expect("known users lock poisoned")
-                .insert(caller.user_id, caller.team_path.clone());
+                .insert(caller.user_id, known);
         }
         Ok(())
     }
@@ -150,11 +177,25 @@ pub(crate) fn locked_for_change<R: OwnedRecord>(
     Ok(record)
 }
 
+/// Access checks take the caller's team from their token, the verified claim, not from the
+/// directory: after a team move the user sees by their old team until their token is refreshed
+/// (at most the access-token lifetime), while what they create is filed under the new team
+/// ([`filing_team`]) and their existing records were re-scoped by the move.
 fn can_access(caller: &Caller, owner_id: Uuid, owner_team_path: &str) -> bool {
     match TeamPath::parse(owner_team_path) {
         Ok(path) => caller.can_access(owner_id, &path),
         Err(_) => caller.role == Role::Admin,
     }
+}
+
+/// The team a user's new records are filed under: the organisation's directory's when it knows
+/// the user, else the team their token carries (run after [`Accounts::remember`]). A token can
+/// predate a team move by up to the access-token lifetime, and a record filed under the old team
+/// after the move's re-scoping would stay there.
+async fn filing_team(connection: &mut PgConnection, user: &Caller) -> Result<String> {
+    Ok(store::user_team(connection, user.user_id)
+        .await?
+        .unwrap_or_else(|| user.team_path.to_string()))
 }
 
 /// Who will own a record: the caller, or (for managers and admins) a user in their reach.
@@ -165,7 +206,7 @@ async fn resolve_owner(
     field: &str,
 ) -> Result<(Uuid, String)> {
     let Some(owner_id) = requested.filter(|owner| *owner != caller.user_id) else {
-        return Ok((caller.user_id, caller.team_path.to_string()));
+        return Ok((caller.user_id, filing_team(connection, caller).await?));
     };
     if caller.role == Role::Rep {
         return Err(AccountsError::PermissionDenied(
