@@ -108,6 +108,8 @@ impl EventHandler for OrgDirectoryHandler {
                 .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("event carries no user")))?;
             let user_id = Uuid::parse_str(&user.id)
                 .map_err(|e| HandlerError::Permanent(anyhow::anyhow!("bad user id: {e}")))?;
+            let team_path = crm_platform::auth::TeamPath::parse(&user.team_path)
+                .map_err(|e| HandlerError::Permanent(anyhow::anyhow!("bad team path: {e}")))?;
             let started_on = chrono::NaiveDate::parse_from_str(&user.started_on, "%Y-%m-%d")
                 .map_err(|e| HandlerError::Permanent(anyhow::anyhow!("bad start date: {e}")))?;
             let stage =
@@ -120,7 +122,7 @@ impl EventHandler for OrgDirectoryHandler {
             store::admin::sync_rep_from_directory(
                 connection,
                 user_id,
-                &user.team_path,
+                team_path.as_str(),
                 &user.display_name,
                 stage,
                 started_on,
@@ -129,7 +131,7 @@ impl EventHandler for OrgDirectoryHandler {
             )
             .await?;
             if moved {
-                store::admin::rescope_owned_leads(connection, user_id, &user.team_path).await?;
+                store::admin::rescope_owned_leads(connection, user_id, team_path.as_str()).await?;
             }
             Ok(())
         })

@@ -55,6 +55,9 @@ fn require_team_in_reach(caller: &Caller, team_path: &TeamPath, field: &str) -> 
 }
 
 impl Leads {
+    /// Puts a rep on the roster. The team of a rep the organisation's directory knows is the
+    /// directory's: naming another one is refused (so a manager cannot pull a rep, and the leads
+    /// they capture and claim, into their subtree).
     pub async fn put_rep(&self, caller: &Caller, rep: RepRow) -> Result<RepRow> {
         let team =
             TeamPath::parse(&rep.team_path).map_err(|e| LeadsError::invalid("rep.team_path", e))?;
@@ -64,7 +67,12 @@ impl Leads {
             ..rep
         };
         let mut connection = self.pool.acquire().await?;
-        store::admin::upsert_rep(&mut connection, &rep).await?;
+        if !store::admin::upsert_rep(&mut connection, &rep).await? {
+            return Err(LeadsError::FailedPrecondition(format!(
+                "rep {}'s team comes from the organisation's directory; move the user there",
+                rep.rep_id
+            )));
+        }
         Ok(rep)
     }
 

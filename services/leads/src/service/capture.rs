@@ -186,13 +186,20 @@ impl Leads {
                 ))),
             };
         }
-        // A rep's own lead is theirs; managers' and admins' leads go to their team's pool.
-        let owner = (caller.role == Role::Rep).then_some(caller);
+        // A rep's own lead is theirs, filed under the directory's team for them; managers' and
+        // admins' leads go to their team's pool.
+        let owner = match caller.role {
+            Role::Rep => Some(Caller {
+                team_path: super::filing_team(&mut transaction, caller).await?,
+                ..caller.clone()
+            }),
+            _ => None,
+        };
         let outcome = self
             .capture_one(
                 &mut transaction,
                 Some(caller.user_id),
-                owner,
+                owner.as_ref(),
                 caller.team_path.as_str(),
                 capture,
                 &policies,

@@ -245,6 +245,23 @@ fn team(path: &str) -> Option<TeamPath> {
     TeamPath::parse(path).ok()
 }
 
+/// The team a user's own new and claimed leads are filed under: the organisation's directory's
+/// when the roster has it from there, else the team in their token. A token can predate a team
+/// move by up to the access-token lifetime, and a lead filed under the old team after the move's
+/// re-scoping would stay there. (Assigned leads take the roster's team, see `pool::give_to`.)
+///
+/// Access checks still take the caller's team from the token, the verified claim: a moved user
+/// sees by their old team until their token is refreshed, at most the access-token lifetime.
+pub(crate) async fn filing_team(
+    connection: &mut PgConnection,
+    caller: &Caller,
+) -> Result<TeamPath> {
+    let directory = store::admin::directory_team(connection, caller.user_id).await?;
+    Ok(directory
+        .and_then(|team_path| TeamPath::parse(&team_path).ok())
+        .unwrap_or_else(|| caller.team_path.clone()))
+}
+
 /// Whether a pool is the caller's: they belong to its team (any depth below it), manage a
 /// team that contains it or lies within it, or are an admin.
 pub(crate) fn works_pool(caller: &Caller, pool_team_path: &str) -> bool {

@@ -65,7 +65,11 @@ impl Leads {
             .map_err(|refusal| LeadsError::ResourceExhausted(refusal.to_string()))?;
 
         lead.owner_id = Some(caller.user_id);
-        lead.owner_team_path = Some(caller.team_path.to_string());
+        lead.owner_team_path = Some(
+            super::filing_team(&mut transaction, caller)
+                .await?
+                .to_string(),
+        );
         lead.held_by_claim = true;
         lead.status = status.as_str().to_owned();
         lead.assigned_at = Some(now);

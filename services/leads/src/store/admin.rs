@@ -20,12 +20,15 @@ pub struct RepRow {
     pub open_pipeline: Decimal,
 }
 
-pub async fn upsert_rep(connection: &mut PgConnection, rep: &RepRow) -> sqlx::Result<()> {
-    sqlx::query(
+/// Puts a rep on the roster or updates them. A rep whose team comes from the organisation's
+/// directory keeps it: `false` (nothing written) when `rep` names another team for them.
+pub async fn upsert_rep(connection: &mut PgConnection, rep: &RepRow) -> sqlx::Result<bool> {
+    let written = sqlx::query(
         "INSERT INTO reps (rep_id, team_path, display_name, stage, started_on, capacity, claim_cap, active) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (rep_id) DO UPDATE SET team_path = EXCLUDED.team_path, \
          display_name = EXCLUDED.display_name, stage = EXCLUDED.stage, started_on = EXCLUDED.started_on, \
-         capacity = EXCLUDED.capacity, claim_cap = EXCLUDED.claim_cap, active = EXCLUDED.active, updated_at = now()",
+         capacity = EXCLUDED.capacity, claim_cap = EXCLUDED.claim_cap, active = EXCLUDED.active, updated_at = now() \
+         WHERE NOT reps.from_directory OR reps.team_path = EXCLUDED.team_path",
     )
     .bind(rep.rep_id)
     .bind(&rep.team_path)
@@ -36,8 +39,23 @@ pub async fn upsert_rep(connection: &mut PgConnection, rep: &RepRow) -> sqlx::Re
     .bind(rep.claim_cap)
     .bind(rep.active)
     .execute(connection)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(written == 1)
+}
+
+/// The team the organisation's directory has for a user on the roster, if it has told us.
+/// The row is share-locked to the end of the transaction, so a concurrent team move either
+/// waits for the lead being filed (and then re-scopes it) or commits first (and this reads the
+/// new team): a lead is never filed under the old team after the move's re-scoping ran.
+pub async fn directory_team(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT team_path FROM reps WHERE rep_id = $1 AND from_directory FOR SHARE")
+        .bind(user_id)
+        .fetch_optional(connection)
+        .await
 }
 
 const REP_COLUMNS: &str = "rep_id, team_path, display_name, stage, started_on, capacity, claim_cap, active, open_pipeline";
@@ -376,8 +394,9 @@ pub async fn mark_merge_undone(
 }
 
 /// A user as the organisation describes them (org events). Reps join or update the roster;
-/// anyone else is kept off it (a rep promoted to manager stops receiving leads). Capacity and
-/// claim cap stay as sales operations set them.
+/// anyone else is kept off it (a rep promoted to manager stops receiving leads), though a row
+/// they have still follows their team. Capacity and claim cap stay as sales operations set
+/// them; the team is the directory's from now on.
 #[allow(clippy::too_many_arguments)]
 pub async fn sync_rep_from_directory(
     connection: &mut PgConnection,
@@ -390,16 +409,22 @@ pub async fn sync_rep_from_directory(
     active: bool,
 ) -> sqlx::Result<()> {
     if !is_rep {
-        sqlx::query("UPDATE reps SET active = false, updated_at = now() WHERE rep_id = $1")
-            .bind(user_id)
-            .execute(connection)
-            .await?;
+        sqlx::query(
+            "UPDATE reps SET active = false, team_path = $2, from_directory = true, updated_at = now() \
+             WHERE rep_id = $1",
+        )
+        .bind(user_id)
+        .bind(team_path)
+        .execute(connection)
+        .await?;
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO reps (rep_id, team_path, display_name, stage, started_on, active) VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO reps (rep_id, team_path, display_name, stage, started_on, active, from_directory) \
+         VALUES ($1, $2, $3, $4, $5, $6, true) \
          ON CONFLICT (rep_id) DO UPDATE SET team_path = EXCLUDED.team_path, display_name = EXCLUDED.display_name, \
-         stage = EXCLUDED.stage, started_on = EXCLUDED.started_on, active = EXCLUDED.active, updated_at = now()",
+         stage = EXCLUDED.stage, started_on = EXCLUDED.started_on, active = EXCLUDED.active, \
+         from_directory = true, updated_at = now()",
     )
     .bind(user_id)
     .bind(team_path)
