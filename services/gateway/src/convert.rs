@@ -5,7 +5,7 @@ use crm_proto::crm::gateway::v1 as pb;
 
 use crate::{
     domain::stage::Stage,
-    store::{ApiKeyRow, TeamRow, UserRow},
+    store::{ApiKeyRow, TeamRow, TerritoryRow, UserRow},
 };
 
 pub fn team(team: &TeamRow) -> pb::Team {
@@ -37,6 +37,29 @@ pub fn user(user: &UserRow) -> pb::User {
         version: user.version as u64,
         created_at: Some(to_timestamp(user.created_at)),
         updated_at: Some(to_timestamp(user.updated_at)),
+        territories: user.territories.clone(),
+    }
+}
+
+pub fn territory(territory: &TerritoryRow) -> pb::Territory {
+    pb::Territory {
+        id: territory.id.to_string(),
+        code: territory.code.clone(),
+        name: territory.name.clone(),
+        parent_territory_id: territory
+            .parent_territory_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        parent_code: territory.parent_code.clone().unwrap_or_default(),
+        team_id: territory
+            .team_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        team_path: territory.team_path.clone().unwrap_or_default(),
+        description: territory.description.clone(),
+        version: territory.version as u64,
+        created_at: Some(to_timestamp(territory.created_at)),
+        updated_at: Some(to_timestamp(territory.updated_at)),
     }
 }
 

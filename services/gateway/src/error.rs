@@ -16,8 +16,9 @@ pub enum GatewayError {
     /// Wrong credentials, unknown, expired, revoked or reused tokens. Deliberately vague.
     #[error("{0}")]
     Unauthenticated(String),
-    #[error("user {id} is at version {actual}, not {expected}: re-read and retry")]
+    #[error("{kind} {id} is at version {actual}, not {expected}: re-read and retry")]
     VersionConflict {
+        kind: &'static str,
         id: Uuid,
         expected: i64,
         actual: i64,

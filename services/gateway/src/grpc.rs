@@ -1,7 +1,7 @@
 //! The gateway's gRPC APIs. AuthService is public; the others need a token.
 
 use chrono::NaiveDate;
-use crm_platform::{auth::caller, time::to_timestamp};
+use crm_platform::{auth::caller, error::Violations, time::to_timestamp};
 use crm_proto::crm::gateway::v1::{
     self as pb, api_key_service_server::ApiKeyService, auth_service_server::AuthService,
     org_service_server::OrgService,
@@ -12,7 +12,9 @@ use uuid::Uuid;
 use crate::{
     convert,
     error::GatewayError,
-    service::{Gateway, NewUser, TokenPair, UserChanges},
+    service::{
+        Gateway, NewTerritory, NewUser, TerritoryChanges, TokenPair, UserChanges, check_codes,
+    },
 };
 
 #[derive(Clone)]
@@ -36,6 +38,16 @@ fn optional_id(field: &str, value: &str) -> Result<Option<Uuid>, GatewayError> {
         Ok(None)
     } else {
         id(field, value).map(Some)
+    }
+}
+
+/// An id that may be left empty, for [`Violations::check`].
+fn parse_optional_id(value: &str) -> Result<Option<Uuid>, &'static str> {
+    match value.trim() {
+        "" => Ok(None),
+        value => Uuid::parse_str(value)
+            .map(Some)
+            .map_err(|_| "is not a valid id (UUID)"),
     }
 }
 
@@ -193,6 +205,15 @@ impl OrgService for GatewayApi {
                 Some(day) => Some(date("started_on", day)?),
                 None => None,
             },
+            territories: match request.territories {
+                Some(list) => {
+                    let mut violations = Violations::new();
+                    let codes = check_codes(&mut violations, "territories.codes", &list.codes);
+                    violations.into_result().map_err(GatewayError::Invalid)?;
+                    Some(codes)
+                }
+                None => None,
+            },
         };
         let expected = (request.expected_version != 0).then_some(request.expected_version as i64);
         let user = self
@@ -247,6 +268,106 @@ impl OrgService for GatewayApi {
             user: Some(convert::user(&user)),
         }))
     }
+
+    async fn create_territory(
+        &self,
+        request: Request<pb::CreateTerritoryRequest>,
+    ) -> Result<Response<pb::CreateTerritoryResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let mut violations = Violations::new();
+        let parent = violations.check(
+            "parent_territory_id",
+            parse_optional_id(&request.parent_territory_id),
+        );
+        let team = violations.check("team_id", parse_optional_id(&request.team_id));
+        let mut new = NewTerritory {
+            code: request.code,
+            name: request.name,
+            parent: parent.flatten(),
+            team: team.flatten(),
+            description: request.description,
+        };
+        new.check(&mut violations);
+        violations.into_result().map_err(GatewayError::Invalid)?;
+        let territory = self.gateway.create_territory(&caller, new).await?;
+        Ok(Response::new(pb::CreateTerritoryResponse {
+            territory: Some(convert::territory(&territory)),
+        }))
+    }
+
+    async fn update_territory(
+        &self,
+        request: Request<pb::UpdateTerritoryRequest>,
+    ) -> Result<Response<pb::UpdateTerritoryResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let territory_id = id("territory_id", &request.territory_id)?;
+        let mut violations = Violations::new();
+        let parent = request
+            .parent_territory_id
+            .as_deref()
+            .and_then(|parent| violations.check("parent_territory_id", parse_optional_id(parent)));
+        let team = request
+            .team_id
+            .as_deref()
+            .and_then(|team| violations.check("team_id", parse_optional_id(team)));
+        violations.into_result().map_err(GatewayError::Invalid)?;
+        let changes = TerritoryChanges {
+            name: request.name,
+            parent,
+            team,
+            description: request.description,
+        };
+        let expected = (request.expected_version != 0).then_some(request.expected_version as i64);
+        let territory = self
+            .gateway
+            .update_territory(&caller, territory_id, changes, expected)
+            .await?;
+        Ok(Response::new(pb::UpdateTerritoryResponse {
+            territory: Some(convert::territory(&territory)),
+        }))
+    }
+
+    async fn get_territory(
+        &self,
+        request: Request<pb::GetTerritoryRequest>,
+    ) -> Result<Response<pb::GetTerritoryResponse>, Status> {
+        let caller = caller(&request)?;
+        let territory = self
+            .gateway
+            .territory(
+                &caller,
+                id("territory_id", &request.get_ref().territory_id)?,
+            )
+            .await?;
+        Ok(Response::new(pb::GetTerritoryResponse {
+            territory: Some(convert::territory(&territory)),
+        }))
+    }
+
+    async fn list_territories(
+        &self,
+        request: Request<pb::ListTerritoriesRequest>,
+    ) -> Result<Response<pb::ListTerritoriesResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let mut violations = Violations::new();
+        let team = violations.check("team_id", parse_optional_id(&request.team_id));
+        let parent = violations.check(
+            "parent_territory_id",
+            parse_optional_id(&request.parent_territory_id),
+        );
+        let codes = check_codes(&mut violations, "codes", &request.codes);
+        violations.into_result().map_err(GatewayError::Invalid)?;
+        let territories = self
+            .gateway
+            .territories(&caller, team.flatten(), parent.flatten(), &codes)
+            .await?;
+        Ok(Response::new(pb::ListTerritoriesResponse {
+            territories: territories.iter().map(convert::territory).collect(),
+        }))
+    }
 }
 
 /// A new user from the wire; every field problem reported at once.
@@ -276,6 +397,7 @@ pub fn new_user(request: pb::CreateUserRequest) -> Result<NewUser, GatewayError>
         "stage_override",
         convert::stage_from_wire(request.stage_override).map_err(|()| "is not a stage"),
     );
+    let territories = check_codes(&mut violations, "territories", &request.territories);
     violations.into_result()?;
     Ok(NewUser {
         email: email.unwrap_or_default(),
@@ -285,6 +407,7 @@ pub fn new_user(request: pb::CreateUserRequest) -> Result<NewUser, GatewayError>
         password: request.password,
         started_on: started_on.unwrap_or_default(),
         stage_override: stage_override.flatten(),
+        territories,
     })
 }
 

@@ -1,4 +1,4 @@
-//! SQL of the gateway: teams, users, refresh tokens, API keys.
+//! SQL of the gateway: teams, users, territories, refresh tokens, API keys.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
@@ -63,10 +63,14 @@ pub struct UserRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Codes of the user's territories, in code order.
+    pub territories: Vec<String>,
 }
 
 const USER_SELECT: &str = "SELECT u.id, u.email, u.display_name, u.role, u.team_id, t.path AS team_path, \
-    u.password_hash, u.stage, u.stage_override, u.started_on, u.active, u.version, u.created_at, u.updated_at \
+    u.password_hash, u.stage, u.stage_override, u.started_on, u.active, u.version, u.created_at, u.updated_at, \
+    ARRAY(SELECT tr.code FROM user_territories ut JOIN territories tr ON tr.id = ut.territory_id \
+          WHERE ut.user_id = u.id ORDER BY tr.code COLLATE \"C\") AS territories \
     FROM users u JOIN teams t ON t.id = u.team_id";
 
 pub async fn insert_user(connection: &mut PgConnection, user: &UserRow) -> sqlx::Result<()> {
@@ -152,6 +156,152 @@ pub async fn users_under(
     )))
     .bind(path_prefix)
     .bind(include_inactive)
+    .fetch_all(connection)
+    .await
+}
+
+/// Replaces the user's territories with `territory_ids`.
+pub async fn set_user_territories(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    territory_ids: &[Uuid],
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM user_territories WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *connection)
+        .await?;
+    sqlx::query(
+        "INSERT INTO user_territories (user_id, territory_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(territory_ids)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct TerritoryRow {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub parent_territory_id: Option<Uuid>,
+    /// Read with the row; not written.
+    pub parent_code: Option<String>,
+    pub team_id: Option<Uuid>,
+    /// Read with the row; not written.
+    pub team_path: Option<String>,
+    pub description: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const TERRITORY_SELECT: &str = "SELECT t.id, t.code, t.name, t.parent_territory_id, p.code AS parent_code, \
+    t.team_id, tm.path AS team_path, t.description, t.version, t.created_at, t.updated_at \
+    FROM territories t LEFT JOIN territories p ON p.id = t.parent_territory_id \
+    LEFT JOIN teams tm ON tm.id = t.team_id";
+
+pub async fn insert_territory(
+    connection: &mut PgConnection,
+    territory: &TerritoryRow,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO territories (id, code, name, parent_territory_id, team_id, description, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(territory.id)
+    .bind(&territory.code)
+    .bind(&territory.name)
+    .bind(territory.parent_territory_id)
+    .bind(territory.team_id)
+    .bind(&territory.description)
+    .bind(territory.version)
+    .bind(territory.created_at)
+    .bind(territory.updated_at)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Writes everything but the code, which never changes.
+pub async fn update_territory(
+    connection: &mut PgConnection,
+    territory: &TerritoryRow,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE territories SET name = $2, parent_territory_id = $3, team_id = $4, description = $5, \
+         version = $6, updated_at = $7 WHERE id = $1",
+    )
+    .bind(territory.id)
+    .bind(&territory.name)
+    .bind(territory.parent_territory_id)
+    .bind(territory.team_id)
+    .bind(&territory.description)
+    .bind(territory.version)
+    .bind(territory.updated_at)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_territory(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<TerritoryRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{TERRITORY_SELECT} WHERE t.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn lock_territory(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<TerritoryRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{TERRITORY_SELECT} WHERE t.id = $1 FOR UPDATE OF t"
+    )))
+    .bind(id)
+    .fetch_optional(connection)
+    .await
+}
+
+/// Territories in code order (bytewise, as Rust sorts strings); each filter applies when given: covered by a team whose path
+/// lies under `team_path_prefix`, children of `parent`, one of `codes`.
+pub async fn list_territories(
+    connection: &mut PgConnection,
+    team_path_prefix: Option<&str>,
+    parent: Option<Uuid>,
+    codes: &[String],
+) -> sqlx::Result<Vec<TerritoryRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{TERRITORY_SELECT} WHERE ($1::text IS NULL OR tm.path LIKE $1 || '%') \
+         AND ($2::uuid IS NULL OR t.parent_territory_id = $2) \
+         AND (cardinality($3::text[]) = 0 OR t.code = ANY($3)) ORDER BY t.code COLLATE \"C\""
+    )))
+    .bind(team_path_prefix)
+    .bind(parent)
+    .bind(codes)
+    .fetch_all(connection)
+    .await
+}
+
+/// A territory and its ancestors up to the top: (id, parent id, code) of each. Stops on a loop.
+pub async fn territory_ancestors(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Vec<(Uuid, Option<Uuid>, String)>> {
+    sqlx::query_as(
+        "WITH RECURSIVE up (id, parent_territory_id, code) AS ( \
+           SELECT id, parent_territory_id, code FROM territories WHERE id = $1 \
+           UNION \
+           SELECT t.id, t.parent_territory_id, t.code FROM territories t JOIN up ON t.id = up.parent_territory_id \
+         ) SELECT id, parent_territory_id, code FROM up",
+    )
+    .bind(id)
     .fetch_all(connection)
     .await
 }

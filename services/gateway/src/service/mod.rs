@@ -1,7 +1,8 @@
-//! The gateway's use cases: authentication and the organisation.
+//! The gateway's use cases: authentication and the organisation (teams, users, territories).
 
 mod auth;
 mod org;
+mod territories;
 
 use std::sync::Arc;
 
@@ -16,6 +17,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 pub use org::{NewUser, UserChanges};
+pub(crate) use territories::check_codes;
+pub use territories::{NewTerritory, TerritoryChanges};
 
 use crate::{domain::stage::StageThresholds, error::GatewayError, store::UserRow};
 

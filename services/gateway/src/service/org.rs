@@ -1,5 +1,5 @@
 //! Teams, users and API keys. Admins act everywhere; managers on reps within their team
-//! subtree; everyone on their own API keys.
+//! subtree; everyone on their own API keys. Territories are in `territories.rs`.
 
 use chrono::NaiveDate;
 use crm_platform::auth::{Caller, Role, Scope, TeamPath};
@@ -28,6 +28,8 @@ pub struct NewUser {
     pub password: String,
     pub started_on: NaiveDate,
     pub stage_override: Option<Stage>,
+    /// Territory codes, normalised (reps and managers only).
+    pub territories: Vec<String>,
 }
 
 /// A partial update; `stage_override: Some(None)` clears the override.
@@ -40,6 +42,8 @@ pub struct UserChanges {
     pub password: Option<String>,
     pub stage_override: Option<Option<Stage>>,
     pub started_on: Option<NaiveDate>,
+    /// The whole new list of territory codes, normalised; `Some(vec![])` clears them.
+    pub territories: Option<Vec<String>>,
 }
 
 /// API keys are managed in a user's session: a key's token that could mint keys would outlive
@@ -180,6 +184,16 @@ impl Gateway {
         }
         check_password(&new.password, &new.email)
             .map_err(|e| GatewayError::invalid("password", e))?;
+        let territories = self
+            .territories_for_user(
+                connection,
+                caller,
+                new.role,
+                &new.territories,
+                "territories",
+                &[],
+            )
+            .await?;
         let now = crm_platform::time::now();
         let stage = effective_stage(
             new.started_on,
@@ -203,6 +217,10 @@ impl Gateway {
             version: 1,
             created_at: now,
             updated_at: now,
+            territories: territories
+                .iter()
+                .map(|territory| territory.code.clone())
+                .collect(),
         };
         store::insert_user(connection, &user)
             .await
@@ -215,6 +233,10 @@ impl Gateway {
                 }
                 other => other.into(),
             })?;
+        if !territories.is_empty() {
+            let ids: Vec<Uuid> = territories.iter().map(|territory| territory.id).collect();
+            store::set_user_territories(connection, user.id, &ids).await?;
+        }
         let event = pb::UserCreated {
             user: Some(convert::user(&user)),
         };
@@ -244,6 +266,7 @@ impl Gateway {
             && expected != current.version
         {
             return Err(GatewayError::VersionConflict {
+                kind: "user",
                 id,
                 expected,
                 actual: current.version,
@@ -312,6 +335,35 @@ impl Gateway {
             user.stage = stage.as_str().to_owned();
             changed.push("stage");
         }
+        let mut new_territories = None;
+        if let Some(codes) = changes.territories {
+            let territories = self
+                .territories_for_user(
+                    &mut transaction,
+                    Some(caller),
+                    role_of(&user),
+                    &codes,
+                    "territories.codes",
+                    &current.territories,
+                )
+                .await?;
+            // Code order, as the store reads them back.
+            let mut codes: Vec<String> = territories
+                .iter()
+                .map(|territory| territory.code.clone())
+                .collect();
+            codes.sort();
+            if codes != user.territories {
+                user.territories = codes;
+                changed.push("territories");
+                new_territories = Some(territories.iter().map(|t| t.id).collect::<Vec<_>>());
+            }
+        } else if role_of(&user) == Role::Admin && !user.territories.is_empty() {
+            return Err(GatewayError::invalid(
+                "territories",
+                "admins hold no territories: clear them (an empty list) when making this user an admin",
+            ));
+        }
         if changed.is_empty() {
             return Ok(current);
         }
@@ -322,6 +374,9 @@ impl Gateway {
         user.version += 1;
         user.updated_at = crm_platform::time::now();
         store::update_user(&mut transaction, &user).await?;
+        if let Some(ids) = &new_territories {
+            store::set_user_territories(&mut transaction, user.id, ids).await?;
+        }
         let event = pb::UserUpdated {
             user: Some(convert::user(&user)),
             // Password changes are announced without anything about the password.
