@@ -55,7 +55,7 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     let front_door = http::FrontDoor::new(
         &context.settings,
         context.pool.clone(),
-        context.grpc_addr.clone(),
+        context.local_grpc.clone(),
     )?;
     mount.grpc_fallback(http::grpc_proxy::router(front_door.upstreams()));
     mount.serve_http(http::router(std::sync::Arc::new(front_door)));

@@ -354,7 +354,17 @@ async fn bad_input_gets_the_right_status_and_names_what_is_wrong() {
     let exchanged = ok(http
         .post_json("/v1/auth:exchangeApiKey", None, &json!({"api_key": secret}))
         .await);
-    assert!(exchanged["access_token"].as_str().is_some());
+    // The key's token reads but does not write, through the front door as over gRPC.
+    let key_token = exchanged["access_token"].as_str().unwrap().to_owned();
+    ok(http.get("/v1/accounts", Some(&key_token)).await);
+    let write = http
+        .post_json(
+            "/v1/accounts",
+            Some(&key_token),
+            &json!({"account": {"name": "Scoped"}}),
+        )
+        .await;
+    assert_eq!(problem(&write, 403)["code"], "PERMISSION_DENIED");
     ok(http
         .post_json(&format!("/v1/apiKeys/{key_id}:revoke"), token, &json!({}))
         .await);
@@ -446,7 +456,10 @@ async fn request_ids_are_kept_or_made_and_the_openapi_document_is_served() {
         .await;
     assert_eq!(reply.header("x-request-id"), Some("trace-me-42"));
     let made = http.get("/v1/accounts", Some(&token)).await;
-    assert_eq!(made.header("x-request-id").unwrap().len(), 36);
+    let made = made.header("x-request-id").unwrap().to_owned();
+    let next = http.get("/v1/accounts", Some(&token)).await;
+    assert_ne!(next.header("x-request-id").unwrap(), made, "ids are unique");
+    assert_eq!(made.len(), 29);
 
     let document = ok(http.get("/openapi.json", None).await);
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));

@@ -84,7 +84,7 @@ pub struct Settings {
 #[derive(Clone, Debug)]
 pub struct FrontDoorSettings {
     /// gRPC URL per service (`CRM_UPSTREAM_LEADS=http://leads:50051`); a service without one
-    /// is called on this process's own gRPC server (the all-in-one case).
+    /// is called in this process (the all-in-one case; see `host::LocalGrpc`).
     pub upstreams: BTreeMap<String, String>,
     /// Largest JSON body accepted (413 above it).
     pub max_body_bytes: usize,

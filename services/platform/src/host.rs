@@ -45,6 +45,18 @@ pub struct ServiceModule {
     pub mount: fn(&ServiceContext, &mut ServiceMount) -> anyhow::Result<()>,
 }
 
+/// The gRPC services hosted in this process, callable in process: the same routes and the same
+/// layers (per-method metrics, the method lookup API-key scopes need) as the network server,
+/// without a network round trip. The gateway's front door calls co-hosted services through it.
+///
+/// Its error type is a channel's, so that a [`tonic::transport::Channel`] to another process
+/// boxes into the same type (the local routes never fail).
+pub type LocalGrpc = tower::util::BoxCloneSyncService<
+    http::Request<tonic::body::Body>,
+    http::Response<tonic::body::Body>,
+    tonic::transport::Error,
+>;
+
 /// Everything a service is given to build itself.
 #[derive(Clone)]
 pub struct ServiceContext {
@@ -58,9 +70,8 @@ pub struct ServiceContext {
     pub settings: Arc<Settings>,
     /// Cancelled when background work must stop.
     pub shutdown: CancellationToken,
-    /// The address the process's gRPC server is bound to, set once it is (after every module
-    /// is mounted): how the gateway calls the services hosted beside it.
-    pub grpc_addr: Arc<OnceLock<SocketAddr>>,
+    /// The hosted gRPC services, set once every module is mounted (see [`LocalGrpc`]).
+    pub local_grpc: Arc<OnceLock<LocalGrpc>>,
 }
 
 impl std::fmt::Debug for ServiceModule {
@@ -242,7 +253,7 @@ pub async fn start(
     let mut mount = ServiceMount::default();
     let mut pools = Vec::new();
     let mut contexts = Vec::new();
-    let bound_grpc_addr = Arc::new(OnceLock::new());
+    let local_grpc = Arc::new(OnceLock::new());
 
     background.spawn(ensure_dead_letter_stream(
         jetstream.clone(),
@@ -268,7 +279,7 @@ pub async fn start(
             metrics: metrics.clone(),
             settings: settings.clone(),
             shutdown: background_shutdown.clone(),
-            grpc_addr: bound_grpc_addr.clone(),
+            local_grpc: local_grpc.clone(),
         };
         (module.mount)(&context, &mut mount)?;
         let relay = OutboxRelay::new(
@@ -312,13 +323,13 @@ pub async fn start(
     routes.add_service(health_service);
     routes.add_service(reflection);
     let mut routes = routes.routes();
+    let _ = local_grpc.set(in_process(routes.clone(), &metrics));
     if let Some(fallback) = mount.grpc_fallback.take() {
         routes = tonic::service::Routes::from(routes.into_axum_router().fallback_service(fallback));
     }
 
     let listener = tokio::net::TcpListener::bind(settings.grpc_addr).await?;
     let grpc_addr = listener.local_addr()?;
-    let _ = bound_grpc_addr.set(grpc_addr);
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
 
     let metrics_listener = match settings.metrics_addr {
@@ -443,6 +454,16 @@ pub async fn shutdown_signal() {
         _ = interrupt => {}
         _ = terminate => {}
     }
+}
+
+/// The hosted routes behind the network server's layers, as one cloneable service.
+fn in_process(routes: tonic::service::Routes, metrics: &Metrics) -> LocalGrpc {
+    let service = tower::ServiceBuilder::new()
+        .map_err(|never: Infallible| -> tonic::transport::Error { match never {} })
+        .layer(GrpcMetricsLayer::new(metrics.clone()))
+        .layer(RpcMethodLayer)
+        .service(routes);
+    tower::util::BoxCloneSyncService::new(service)
 }
 
 fn request_span(request: &http::Request<()>) -> tracing::Span {

@@ -275,7 +275,7 @@ pub fn rows(
 
 /// Serves an upload: checks it, streams it, and renders the import summary.
 pub async fn serve(
-    channel: tonic::transport::Channel,
+    leads: crm_platform::host::LocalGrpc,
     lead: MessageDescriptor,
     summary: MessageDescriptor,
     headers: &HeaderMap,
@@ -320,7 +320,7 @@ pub async fn serve(
         Default::default(),
         tokio_stream::wrappers::ReceiverStream::new(receiver),
     );
-    let outcome = LeadServiceClient::new(channel).import_leads(request).await;
+    let outcome = LeadServiceClient::new(leads).import_leads(request).await;
     let refused = reading.await.unwrap_or_default();
     let mut response = outcome
         .map_err(|status| Problem::from_status(&status))?

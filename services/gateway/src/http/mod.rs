@@ -16,7 +16,10 @@ pub mod upstream;
 
 use std::{
     net::SocketAddr,
-    sync::{Arc, OnceLock},
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use axum::{
@@ -69,14 +72,14 @@ impl FrontDoor {
     pub fn new(
         settings: &Settings,
         pool: PgPool,
-        own_grpc_addr: Arc<OnceLock<SocketAddr>>,
+        local_grpc: Arc<OnceLock<crm_platform::host::LocalGrpc>>,
     ) -> anyhow::Result<Self> {
         let descriptors = DescriptorPool::decode(crm_proto::FILE_DESCRIPTOR_SET)?;
         let routes = RouteTable::from_pool(&descriptors).map_err(anyhow::Error::msg)?;
         let openapi = openapi_json()?;
         let front_door = &settings.front_door;
         Ok(Self {
-            upstreams: Arc::new(Upstreams::new(front_door, own_grpc_addr)?),
+            upstreams: Arc::new(Upstreams::new(front_door, local_grpc)?),
             verifier: JwtVerifier::new(&settings.jwt),
             limiter: RateLimiter::new(
                 front_door.rate_limit_per_second,
@@ -213,7 +216,7 @@ async fn serve(
         let body = read_limited(&parts.headers, body, door.max_upload_bytes).await?;
         let json = csv_import::serve(
             door.upstreams
-                .channel("leads")
+                .service("leads")
                 .map_err(|status| Problem::from_status(&status))?,
             door.message("crm.leads.v1.LeadInput")?,
             door.message("crm.leads.v1.ImportLeadsResponse")?,
@@ -447,8 +450,11 @@ fn internal(error: impl std::fmt::Display) -> Problem {
     Problem::new(Code::Internal, "internal error")
 }
 
-/// The caller's request id when it sent a usable one, else a new one.
+/// The caller's request id when it sent a usable one, else a new one: this process's random
+/// prefix and a counter (unique without a random draw per request).
 fn request_id(headers: &HeaderMap) -> String {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
     headers
         .get(REQUEST_ID)
         .and_then(|value| value.to_str().ok())
@@ -458,5 +464,12 @@ fn request_id(headers: &HeaderMap) -> String {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
         })
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+        .map_or_else(
+            || {
+                let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string());
+                let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+                format!("{}-{count:012x}", &prefix[..16])
+            },
+            str::to_owned,
+        )
 }

@@ -3,12 +3,11 @@
 
 use std::{
     collections::HashMap,
-    net::SocketAddr,
     sync::{Arc, OnceLock},
 };
 
 use bytes::{Buf, BufMut, Bytes};
-use crm_platform::config::FrontDoorSettings;
+use crm_platform::{config::FrontDoorSettings, host::LocalGrpc};
 use http::uri::PathAndQuery;
 use tonic::{
     Status,
@@ -17,30 +16,34 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 
-/// A gRPC channel per service: the configured upstream, or this process's own gRPC server.
-#[derive(Clone, Debug)]
+/// Where each service is called: its configured upstream (another process), else in this
+/// process, without a network hop (the all-in-one case).
+#[derive(Clone)]
 pub struct Upstreams {
     configured: HashMap<String, Channel>,
-    /// This process's gRPC server, once bound; its channel is made on first use.
-    own_grpc_addr: Arc<OnceLock<SocketAddr>>,
-    local: Arc<OnceLock<Channel>>,
+    /// The services hosted here, once the host has mounted them all.
+    local: Arc<OnceLock<LocalGrpc>>,
+}
+
+impl std::fmt::Debug for Upstreams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstreams")
+            .field("configured", &self.configured.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Upstreams {
     /// Channels connect lazily, so the gateway starts while a service is still starting.
     pub fn new(
         settings: &FrontDoorSettings,
-        own_grpc_addr: Arc<OnceLock<SocketAddr>>,
+        local: Arc<OnceLock<LocalGrpc>>,
     ) -> anyhow::Result<Self> {
         let mut configured = HashMap::new();
         for (service, url) in &settings.upstreams {
             configured.insert(service.clone(), endpoint(url)?.connect_lazy());
         }
-        Ok(Self {
-            configured,
-            own_grpc_addr,
-            local: Arc::default(),
-        })
+        Ok(Self { configured, local })
     }
 
     /// The channel of a service with a configured upstream (hosted elsewhere).
@@ -48,26 +51,16 @@ impl Upstreams {
         self.configured.get(service).cloned()
     }
 
-    pub fn channel(&self, service: &str) -> Result<Channel, Status> {
+    /// What to call `service` through. A service neither configured nor hosted here answers
+    /// UNIMPLEMENTED from the local routes.
+    pub fn service(&self, service: &str) -> Result<LocalGrpc, Status> {
         if let Some(channel) = self.configured.get(service) {
-            return Ok(channel.clone());
+            return Ok(LocalGrpc::new(channel.clone()));
         }
-        if let Some(channel) = self.local.get() {
-            return Ok(channel.clone());
-        }
-        let addr = self
-            .own_grpc_addr
+        self.local
             .get()
-            .ok_or_else(|| Status::unavailable("the gateway is still starting"))?;
-        let host = if addr.ip().is_unspecified() {
-            SocketAddr::new([127, 0, 0, 1].into(), addr.port())
-        } else {
-            *addr
-        };
-        let channel = endpoint(&format!("http://{host}"))
-            .map_err(|error| Status::internal(error.to_string()))?
-            .connect_lazy();
-        Ok(self.local.get_or_init(|| channel).clone())
+            .cloned()
+            .ok_or_else(|| Status::unavailable("the gateway is still starting"))
     }
 
     /// One unary call with an encoded request; the encoded response or the service's status.
@@ -80,7 +73,7 @@ impl Upstreams {
     ) -> Result<Bytes, Status> {
         let path = PathAndQuery::from_maybe_shared(Bytes::copy_from_slice(grpc_path.as_bytes()))
             .map_err(|error| Status::internal(format!("bad method path: {error}")))?;
-        let mut grpc = tonic::client::Grpc::new(self.channel(service)?);
+        let mut grpc = tonic::client::Grpc::new(self.service(service)?);
         grpc.ready()
             .await
             .map_err(|error| Status::unavailable(format!("{service} is unavailable: {error}")))?;
