@@ -9,10 +9,12 @@
 //! crm-bench latency --rate 1000 --duration-secs 10
 //! crm-bench write-rpc --clients 16 --duration-secs 10
 //! crm-bench import --rows 1000000
+//! crm-bench gateway --clients 32 --duration-secs 10
 //! crm-bench all --json --set CRM_OUTBOX_BATCH_SIZE=1000
 //! ```
 #![forbid(unsafe_code)]
 
+mod gateway;
 mod idle_rss;
 mod import;
 mod latency;
@@ -45,6 +47,9 @@ enum Scenario {
     IdleRss,
     /// Streaming import of leads with dedupe on, against a raw COPY of the same rows.
     Import,
+    /// One read through the gateway's HTTP/JSON front door against the same read straight to
+    /// the service over gRPC: latency at low load and throughput.
+    Gateway,
 }
 
 /// Benchmarks of the CRM platform against raw PostgreSQL and JetStream baselines.
@@ -60,15 +65,15 @@ struct Cli {
     /// latency: offered events per second.
     #[arg(long, default_value_t = 1_000.0)]
     rate: f64,
-    /// latency and write-rpc: measured seconds.
+    /// latency, write-rpc and gateway: measured seconds.
     #[arg(long, default_value_t = 10)]
     duration_secs: u64,
     /// import: rows to stream through ImportLeads (and to COPY).
     #[arg(long, default_value_t = 1_000_000)]
     rows: u64,
-    /// write-rpc: concurrent clients.
-    #[arg(long, default_value_t = 16)]
-    clients: usize,
+    /// write-rpc and gateway: concurrent clients (default: 16 for write-rpc, 32 for gateway).
+    #[arg(long)]
+    clients: Option<usize>,
     /// Diagnostic, not a production setting: give the relay connections with
     /// synchronous_commit=off, to see what marking rows published without waiting for the
     /// WAL flush would gain.
@@ -159,10 +164,17 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     }
     if wanted(Scenario::WriteRpc) {
         let options = write_rpc::WriteOptions {
-            clients: cli.clients,
+            clients: cli.clients.unwrap_or(16),
             duration,
         };
         record("write-rpc", write_rpc::run(options, &overrides).await);
+    }
+    if wanted(Scenario::Gateway) {
+        let options = gateway::GatewayOptions {
+            clients: cli.clients.unwrap_or(32),
+            duration,
+        };
+        record("gateway", gateway::run(options, &overrides).await);
     }
     if wanted(Scenario::IdleRss) {
         record("idle-rss", idle_rss::run().await);

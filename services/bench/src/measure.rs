@@ -200,6 +200,11 @@ impl Latencies {
         (self.count() > 0).then(|| self.histogram.value_at_quantile(quantile) as f64 / 1000.0)
     }
 
+    /// The latency at `quantile`, in microseconds (the histogram's resolution).
+    pub fn us(&self, quantile: f64) -> Option<f64> {
+        (self.count() > 0).then(|| self.histogram.value_at_quantile(quantile) as f64)
+    }
+
     pub fn max_ms(&self) -> Option<f64> {
         (self.count() > 0).then(|| self.histogram.max() as f64 / 1000.0)
     }

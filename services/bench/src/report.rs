@@ -11,6 +11,8 @@ pub enum Target {
     AtLeast(f64),
     /// value / baseline must reach at least this (0.4 = 40 %).
     RatioAtLeast(f64),
+    /// value / baseline must not exceed this (1.1 = at most 10 % more than the baseline).
+    RatioAtMost(f64),
 }
 
 /// One measured figure next to its raw baseline.
@@ -58,6 +60,7 @@ impl Row {
             Target::AtMost(limit) => self.value.map(|value| value <= limit),
             Target::AtLeast(limit) => self.value.map(|value| value >= limit),
             Target::RatioAtLeast(limit) => self.ratio().map(|ratio| ratio >= limit),
+            Target::RatioAtMost(limit) => self.ratio().map(|ratio| ratio <= limit),
         }
     }
 
@@ -67,6 +70,7 @@ impl Row {
             Some(Target::AtMost(limit)) => format!("<= {} {}", number(limit), self.unit),
             Some(Target::AtLeast(limit)) => format!(">= {} {}", number(limit), self.unit),
             Some(Target::RatioAtLeast(limit)) => format!("ratio >= {:.0}%", limit * 100.0),
+            Some(Target::RatioAtMost(limit)) => format!("ratio <= {:.0}%", limit * 100.0),
         }
     }
 }
