@@ -331,6 +331,27 @@ async fn bad_input_gets_the_right_status_and_names_what_is_wrong() {
         body["detail"].as_str().unwrap().contains("expired"),
         "{body}"
     );
+    // The same tokens over gRPC, straight to a service: the same refusals.
+    {
+        use crm_proto::crm::accounts::v1 as accounts;
+        let mut client =
+            accounts::account_service_client::AccountServiceClient::new(app.channel().await);
+        for (token, says) in [(&expired, "expired"), (&forged, "invalid"), (&admin, "")] {
+            let outcome = client
+                .list_accounts(crm_test_support::authorized(
+                    accounts::ListAccountsRequest::default(),
+                    token,
+                ))
+                .await;
+            match outcome {
+                Ok(_) => assert!(says.is_empty(), "a {says} token was accepted"),
+                Err(status) => {
+                    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+                    assert!(status.message().contains(says), "{status:?}");
+                }
+            }
+        }
+    }
     let header = http
         .send(
             Method::GET,
