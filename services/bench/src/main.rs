@@ -116,6 +116,8 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         .unwrap_or_else(|_| "warn,crm_platform=info,crm_platform::db=warn".to_owned());
     let mut telemetry_values = overrides.clone();
     telemetry_values.insert("CRM_LOG".to_owned(), log_filter);
+    // stdout is for the tables (and `--json`).
+    telemetry_values.insert("CRM_LOG_TARGET".to_owned(), "stderr".to_owned());
     let _telemetry =
         crm_platform::telemetry::init("crm-bench", &setup::settings(None, &telemetry_values)?)?;
     // Settings are checked once up front, so a bad --set fails before any work.

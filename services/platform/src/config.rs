@@ -56,6 +56,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `tracing` filter directives, e.g. `info,crm_platform=debug`.
     pub log_filter: String,
+    /// Log lines go to stderr instead of stdout (`CRM_LOG_TARGET=stderr`).
+    pub log_to_stderr: bool,
     /// OTLP/gRPC collector; traces are exported only when set.
     pub otlp_endpoint: Option<String>,
     pub nats_url: String,
@@ -265,6 +267,16 @@ impl Settings {
             )?,
             metrics_addr,
             log_format,
+            log_to_stderr: match source.string("CRM_LOG_TARGET", "stdout").as_str() {
+                "stdout" => false,
+                "stderr" => true,
+                other => {
+                    return Err(ConfigError::new(
+                        "CRM_LOG_TARGET",
+                        format!("{other:?} is not one of stdout, stderr"),
+                    ));
+                }
+            },
             log_filter: source
                 .optional("CRM_LOG")
                 .or_else(|| source.optional("RUST_LOG"))

@@ -46,6 +46,15 @@ pub fn init(service_name: &str, settings: &Settings) -> anyhow::Result<Telemetry
     let filter = EnvFilter::try_new(&settings.log_filter)
         .map_err(|error| anyhow::anyhow!("CRM_LOG: {error}"))?;
     let registry = tracing_subscriber::registry().with(filter).with(otel_layer);
+    // Tools whose stdout is data (`crm-bench --json`) log to stderr instead.
+    let to_stderr = settings.log_to_stderr;
+    let writer = move || -> Box<dyn std::io::Write> {
+        if to_stderr {
+            Box::new(std::io::stderr())
+        } else {
+            Box::new(std::io::stdout())
+        }
+    };
     let result = match settings.log_format {
         LogFormat::Json => registry
             .with(
@@ -53,10 +62,13 @@ pub fn init(service_name: &str, settings: &Settings) -> anyhow::Result<Telemetry
                     .json()
                     .flatten_event(true)
                     .with_current_span(true)
-                    .with_span_list(false),
+                    .with_span_list(false)
+                    .with_writer(writer),
             )
             .try_init(),
-        LogFormat::Text => registry.with(tracing_subscriber::fmt::layer()).try_init(),
+        LogFormat::Text => registry
+            .with(tracing_subscriber::fmt::layer().with_writer(writer))
+            .try_init(),
     };
     result.map_err(|error| anyhow::anyhow!("tracing subscriber already installed: {error}"))?;
     global::set_tracer_provider(provider.clone());
