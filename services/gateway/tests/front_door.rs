@@ -1,12 +1,13 @@
 //! The HTTP/JSON front door over real HTTP, gRPC, PostgreSQL and NATS: a new user's first
 //! steps, bad input of every kind, Idempotency-Key, rate limits and the OpenAPI document.
 
-use crm_proto::crm::gateway::v1 as pb;
 use crm_test_support::{HttpClient, HttpReply, TestApp, user};
 use http::Method;
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "correct horse battery staple";
+mod support;
+
+use support::PASSWORD;
 
 /// The suite with the first admin created as `crm create-admin` does.
 async fn start(overrides: &[(&str, &str)]) -> (TestApp, HttpClient) {
@@ -20,26 +21,7 @@ async fn start(overrides: &[(&str, &str)]) -> (TestApp, HttpClient) {
         overrides,
     )
     .await;
-    let context = app.services.context("gateway").unwrap();
-    let gateway = crm_gateway::service::Gateway::new(
-        context.pool.clone(),
-        context.outbox.clone(),
-        app.settings.jwt.clone(),
-    )
-    .unwrap();
-    let admin = crm_gateway::new_user(pb::CreateUserRequest {
-        email: "ada@northwind.example".into(),
-        display_name: "Ada".into(),
-        role: pb::Role::Admin as i32,
-        team_id: uuid::Uuid::nil().to_string(),
-        password: PASSWORD.into(),
-        ..Default::default()
-    })
-    .unwrap();
-    gateway
-        .create_first_admin("northwind", "Northwind Industrial", admin)
-        .await
-        .unwrap();
+    support::first_admin(&app).await;
     let http = HttpClient::new(app.http_url());
     (app, http)
 }

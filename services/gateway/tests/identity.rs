@@ -16,7 +16,9 @@ use crm_test_support::{TestApp, authorized, eventually};
 use tonic::{Code, transport::Channel};
 use tonic_types::StatusExt;
 
-const PASSWORD: &str = "correct horse battery staple";
+mod support;
+
+use support::PASSWORD;
 
 struct Org {
     app: TestApp,
@@ -52,22 +54,9 @@ impl Org {
 
     async fn start_with(modules: &[crm_platform::host::ServiceModule]) -> Self {
         let app = TestApp::spawn(modules).await;
-        let context = app.services.context("gateway").unwrap();
-        let gateway = crm_gateway::service::Gateway::new(
-            context.pool.clone(),
-            context.outbox.clone(),
-            app.settings.jwt.clone(),
-        )
-        .unwrap();
-        let new = crm_gateway::new_user(pb::CreateUserRequest {
-            email: "Ada@Northwind.example".into(),
-            display_name: "Ada".into(),
-            role: pb::Role::Admin as i32,
-            team_id: uuid::Uuid::nil().to_string(),
-            password: PASSWORD.into(),
-            ..Default::default()
-        })
-        .unwrap();
+        let gateway = support::gateway(&app);
+        // Spelled as a person might type it: stored normalised.
+        let new = support::ada("Ada@Northwind.example");
         gateway
             .create_first_admin("northwind", "Northwind Industrial", new.clone())
             .await

@@ -12,7 +12,9 @@ use serde_json::json;
 use tonic::{Code, transport::Channel};
 use tonic_types::StatusExt;
 
-const PASSWORD: &str = "correct horse battery staple";
+mod support;
+
+use support::PASSWORD;
 
 /// Northwind: Ada the first admin of `/northwind/`, teams East (with East-1 below) and West,
 /// Mei managing East, Ravi a rep in East-1 and Wes a rep in West, all logged in.
@@ -32,26 +34,7 @@ struct Org {
 impl Org {
     async fn start() -> Self {
         let app = TestApp::spawn(&[crm_gateway::module()]).await;
-        let context = app.services.context("gateway").unwrap();
-        let gateway = crm_gateway::service::Gateway::new(
-            context.pool.clone(),
-            context.outbox.clone(),
-            app.settings.jwt.clone(),
-        )
-        .unwrap();
-        let ada = crm_gateway::new_user(pb::CreateUserRequest {
-            email: "ada@northwind.example".into(),
-            display_name: "Ada".into(),
-            role: pb::Role::Admin as i32,
-            team_id: uuid::Uuid::nil().to_string(),
-            password: PASSWORD.into(),
-            ..Default::default()
-        })
-        .unwrap();
-        gateway
-            .create_first_admin("northwind", "Northwind Industrial", ada)
-            .await
-            .unwrap();
+        support::first_admin(&app).await;
         let channel = app.channel().await;
         let auth = AuthServiceClient::new(channel.clone());
         let login = |email: &'static str| {
