@@ -1506,48 +1506,47 @@ async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report
 
 // ---- the tests ----
 
-#[tokio::test]
-async fn every_role_reads_and_writes_exactly_its_records_in_every_service() {
+/// The record and pool tables over one transport.
+async fn check_records<T: Transport>(connect: impl FnOnce(&Org) -> T) {
     let org = Org::build().await;
-    let grpc = Grpc::new(&org.channel);
-    let mut report = Report::new(grpc.name());
-    run_records(&org, &grpc, &mut report).await;
-    run_pools(&org, &grpc, &mut report).await;
+    let transport = connect(&org);
+    let mut report = Report::new(transport.name());
+    run_records(&org, &transport, &mut report).await;
+    run_pools(&org, &transport, &mut report).await;
     org.clean_up().await;
     report.assert_clean();
+}
+
+/// The role-gated actions over one transport.
+async fn check_actions<T: Transport>(connect: impl FnOnce(&Org) -> T) {
+    let org = Org::build().await;
+    let transport = connect(&org);
+    let mut report = Report::new(transport.name());
+    run_actions(&org, &transport, &mut report).await;
+    org.clean_up().await;
+    report.assert_clean();
+}
+
+#[tokio::test]
+async fn every_role_reads_and_writes_exactly_its_records_in_every_service() {
+    check_records(|org| Grpc::new(&org.channel)).await;
 }
 
 /// The same table through the gateway's HTTP/JSON front door: the services apply the same
 /// rules whichever door a call comes in by.
 #[tokio::test]
 async fn every_role_reads_and_writes_exactly_its_records_over_http_too() {
-    let org = Org::build().await;
-    let http = Http::new(&org);
-    let mut report = Report::new(http.name());
-    run_records(&org, &http, &mut report).await;
-    run_pools(&org, &http, &mut report).await;
-    org.clean_up().await;
-    report.assert_clean();
+    check_records(Http::new).await;
 }
 
 #[tokio::test]
 async fn role_gated_actions_need_the_right_role_and_reach() {
-    let org = Org::build().await;
-    let grpc = Grpc::new(&org.channel);
-    let mut report = Report::new(grpc.name());
-    run_actions(&org, &grpc, &mut report).await;
-    org.clean_up().await;
-    report.assert_clean();
+    check_actions(|org| Grpc::new(&org.channel)).await;
 }
 
 #[tokio::test]
 async fn role_gated_actions_need_the_right_role_and_reach_over_http_too() {
-    let org = Org::build().await;
-    let http = Http::new(&org);
-    let mut report = Report::new(http.name());
-    run_actions(&org, &http, &mut report).await;
-    org.clean_up().await;
-    report.assert_clean();
+    check_actions(Http::new).await;
 }
 
 /// Moving Ravi from East to West re-scopes his account, contact and lead (the services learn
