@@ -1133,17 +1133,7 @@ impl Http {
 fn code_named(name: &str) -> Code {
     (0..=16)
         .map(Code::from_i32)
-        .find(|code| {
-            let camel = format!("{code:?}");
-            let mut screaming = String::new();
-            for (index, c) in camel.chars().enumerate() {
-                if c.is_ascii_uppercase() && index > 0 {
-                    screaming.push('_');
-                }
-                screaming.push(c.to_ascii_uppercase());
-            }
-            screaming == name
-        })
+        .find(|code| crm_gateway::http::problem::code_name(*code) == name)
         .unwrap_or(Code::Unknown)
 }
 

@@ -213,7 +213,8 @@ pub fn check_syntax(body: &[u8]) -> Result<Vec<String>, Problem> {
     }
 }
 
-fn reader(body: &[u8]) -> csv::Reader<&[u8]> {
+/// The one CSV dialect of uploads, for the syntax check and for reading the rows alike.
+fn reader<R: std::io::Read>(body: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::Fields)
@@ -238,10 +239,7 @@ pub fn rows(
     campaign_id: String,
     lead: MessageDescriptor,
 ) -> impl Iterator<Item = Result<pb::ImportLeadsRequest, pb::ImportRowError>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::Fields)
-        .from_reader(std::io::Cursor::new(body));
+    let mut reader = reader(std::io::Cursor::new(body));
     let mut record = csv::StringRecord::new();
     std::iter::from_fn(move || {
         // Checked by `check_syntax`, so reading fails only at the end.

@@ -76,7 +76,7 @@ impl FrontDoor {
     ) -> anyhow::Result<Self> {
         let descriptors = DescriptorPool::decode(crm_proto::FILE_DESCRIPTOR_SET)?;
         let routes = RouteTable::from_pool(&descriptors).map_err(anyhow::Error::msg)?;
-        let openapi = openapi_json()?;
+        let openapi = render_openapi(&routes, &descriptors)?;
         let front_door = &settings.front_door;
         Ok(Self {
             upstreams: Arc::new(Upstreams::new(front_door, local_grpc)?),
@@ -113,9 +113,13 @@ impl FrontDoor {
 pub fn openapi_json() -> anyhow::Result<String> {
     let descriptors = DescriptorPool::decode(crm_proto::FILE_DESCRIPTOR_SET)?;
     let routes = RouteTable::from_pool(&descriptors).map_err(anyhow::Error::msg)?;
+    render_openapi(&routes, &descriptors)
+}
+
+fn render_openapi(routes: &RouteTable, descriptors: &DescriptorPool) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(&openapi::document(
-        &routes,
-        &descriptors,
+        routes,
+        descriptors,
     ))?)
 }
 
@@ -174,10 +178,12 @@ async fn serve(
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
     let is_upload = parts.method == Method::POST && path == csv_import::PATH;
-    let (route, bound) = match door.routes.find(&parts.method, path) {
-        _ if is_upload => (None, Vec::new()),
-        Matched::Route(route, bound) => (Some(route), bound),
-        Matched::WrongMethod(allowed) => {
+    // The upload is the one route not in the table: it is not looked up there.
+    let matched = (!is_upload).then(|| door.routes.find(&parts.method, path));
+    let (route, bound) = match matched {
+        None => (None, Vec::new()),
+        Some(Matched::Route(route, bound)) => (Some(route), bound),
+        Some(Matched::WrongMethod(allowed)) => {
             let mut problem = Problem::new(
                 Code::InvalidArgument,
                 format!("{} is not allowed on {path}", parts.method),
@@ -186,7 +192,7 @@ async fn serve(
             problem.allow = allowed;
             return Err(problem);
         }
-        Matched::NotFound => {
+        Some(Matched::NotFound) => {
             return Err(Problem::new(
                 Code::NotFound,
                 format!("no resource at {path}"),

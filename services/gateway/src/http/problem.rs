@@ -91,7 +91,7 @@ impl Problem {
             title: self.status.canonical_reason().unwrap_or("Error"),
             status: self.status.as_u16(),
             detail: &self.detail,
-            code: screaming(&code),
+            code: code_name(self.code),
             request_id,
             field_violations: self
                 .violations
@@ -155,9 +155,11 @@ fn kebab(camel: &str) -> String {
     out
 }
 
-/// `InvalidArgument` → `INVALID_ARGUMENT`, the gRPC name.
-fn screaming(camel: &str) -> String {
-    kebab(camel).replace('-', "_").to_ascii_uppercase()
+/// The gRPC name of a code (`INVALID_ARGUMENT`): a problem document's `code`.
+pub fn code_name(code: Code) -> String {
+    kebab(&format!("{code:?}"))
+        .replace('-', "_")
+        .to_ascii_uppercase()
 }
 
 #[cfg(test)]
@@ -174,6 +176,6 @@ mod tests {
             StatusCode::NOT_IMPLEMENTED
         );
         assert_eq!(kebab("InvalidArgument"), "invalid-argument");
-        assert_eq!(screaming("InvalidArgument"), "INVALID_ARGUMENT");
+        assert_eq!(code_name(Code::InvalidArgument), "INVALID_ARGUMENT");
     }
 }
