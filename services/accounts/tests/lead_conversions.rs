@@ -2,31 +2,14 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::message::PublishMessage;
-use crm_platform::events::{self, DomainEvent, headers};
+use crm_platform::events;
 use crm_proto::crm::{accounts::v1 as pb, leads::v1::LeadConverted};
 use crm_test_support::{TestApp, eventually, user};
 use uuid::Uuid;
 
 async fn publish(app: &TestApp, event: &LeadConverted, event_id: Uuid, message_id: &str) {
-    let context = app.services.context("accounts").unwrap();
-    context
-        .jetstream
-        .send_publish(
-            context.naming.subject(&LeadConverted::subject()),
-            PublishMessage::build()
-                .payload(prost::Message::encode_to_vec(event).into())
-                .message_id(message_id)
-                .header(headers::EVENT_ID, event_id.to_string().as_str())
-                .header(
-                    headers::EVENT_TYPE,
-                    <LeadConverted as prost::Name>::full_name().as_str(),
-                ),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    app.publish_event_as("accounts", event, event_id, message_id)
+        .await;
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {

@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::message::PublishMessage;
 use crm_platform::{
     auth::Caller,
-    events::{self, DomainEvent, headers},
+    events::{self, DomainEvent},
 };
 use crm_proto::crm::{
     accounts::v1::{self as pb, account_service_client::AccountServiceClient},
@@ -15,7 +14,6 @@ use crm_proto::crm::{
 };
 use crm_test_support::{TestApp, authorized, eventually, user};
 use tonic::{Code, transport::Channel};
-use uuid::Uuid;
 
 const EAST_1: &str = "/northwind/east/east-1/";
 const WEST_1: &str = "/northwind/west/west-1/";
@@ -43,23 +41,8 @@ impl Harness {
     }
 
     /// Publishes an org event as the gateway would.
-    async fn publish<E: DomainEvent + prost::Name>(&self, event: &E) {
-        let context = self.app.services.context("accounts").unwrap();
-        let event_id = Uuid::now_v7().to_string();
-        context
-            .jetstream
-            .send_publish(
-                context.naming.subject(&E::subject()),
-                PublishMessage::build()
-                    .payload(prost::Message::encode_to_vec(event).into())
-                    .message_id(event_id.as_str())
-                    .header(headers::EVENT_ID, event_id.as_str())
-                    .header(headers::EVENT_TYPE, E::full_name().as_str()),
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
+    async fn publish<E: DomainEvent>(&self, event: &E) {
+        self.app.publish_event("accounts", event).await;
     }
 
     /// The team this service has for `user`.

@@ -6,10 +6,9 @@ mod support;
 
 use std::time::Duration;
 
-use async_nats::jetstream::message::PublishMessage;
 use crm_platform::{
     auth::Caller,
-    events::{self, DomainEvent, headers},
+    events::{self, DomainEvent},
 };
 use crm_proto::crm::{
     gateway::v1::{self as gateway_pb, UserCreated, UserUpdated},
@@ -18,7 +17,6 @@ use crm_proto::crm::{
 use crm_test_support::{eventually, user};
 use support::Harness;
 use tonic::Code;
-use uuid::Uuid;
 
 const EAST_1: &str = "/northwind/east/east-1/";
 const WEST_1: &str = "/northwind/west/west-1/";
@@ -39,23 +37,8 @@ async fn start() -> Harness {
 }
 
 /// Publishes an org event as the gateway would.
-async fn publish<E: DomainEvent + prost::Name>(harness: &Harness, event: &E) {
-    let context = harness.app.services.context("leads").unwrap();
-    let event_id = Uuid::now_v7().to_string();
-    context
-        .jetstream
-        .send_publish(
-            context.naming.subject(&E::subject()),
-            PublishMessage::build()
-                .payload(prost::Message::encode_to_vec(event).into())
-                .message_id(event_id.as_str())
-                .header(headers::EVENT_ID, event_id.as_str())
-                .header(headers::EVENT_TYPE, E::full_name().as_str()),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+async fn publish<E: DomainEvent>(harness: &Harness, event: &E) {
+    harness.app.publish_event("leads", event).await;
 }
 
 fn directory_user(caller: &Caller, team: &str) -> gateway_pb::User {

@@ -16,6 +16,7 @@ use crm_platform::{
     auth::{Caller, JwtSigner, Role, TeamPath},
     config::{Secret, Settings},
     db,
+    events::{DomainEvent, headers},
     host::{self, RunningServices, ServiceModule},
 };
 use sqlx::{Connection, PgPool, migrate::Migrator, postgres::PgConnection};
@@ -220,6 +221,40 @@ impl TestApp {
             now.saturating_sub(seconds_ago + 600),
             Duration::from_secs(600),
         )
+    }
+
+    /// Publishes `event` on JetStream as its producer's relay would, under this test's
+    /// namespace, seen by `service`'s consumers: a fresh event id, which is also the message id.
+    pub async fn publish_event<E: DomainEvent>(&self, service: &str, event: &E) {
+        let event_id = Uuid::now_v7();
+        self.publish_event_as(service, event, event_id, &event_id.to_string())
+            .await;
+    }
+
+    /// [`TestApp::publish_event`] with the event id and the JetStream message id given: the same
+    /// event id under another message id is a redelivery JetStream does not drop.
+    pub async fn publish_event_as<E: DomainEvent>(
+        &self,
+        service: &str,
+        event: &E,
+        event_id: Uuid,
+        message_id: &str,
+    ) {
+        let context = self.services.context(service).expect("service is hosted");
+        context
+            .jetstream
+            .send_publish(
+                context.naming.subject(&E::subject()),
+                async_nats::jetstream::message::PublishMessage::build()
+                    .payload(prost::Message::encode_to_vec(event).into())
+                    .message_id(message_id)
+                    .header(headers::EVENT_ID, event_id.to_string().as_str())
+                    .header(headers::EVENT_TYPE, E::full_name().as_str()),
+            )
+            .await
+            .expect("publish")
+            .await
+            .expect("JetStream acknowledges");
     }
 
     pub fn pool(&self, service: &str) -> &PgPool {
