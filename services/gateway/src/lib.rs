@@ -43,7 +43,7 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     )?;
     let api = grpc::GatewayApi::new(gateway);
     // Login and refresh come before any token exists.
-    mount.add_grpc(AuthServiceServer::new(api.clone()));
+    mount.add_public_grpc(AuthServiceServer::new(api.clone()))?;
     mount.add_grpc(OrgServiceServer::with_interceptor(
         api.clone(),
         context.auth.clone(),

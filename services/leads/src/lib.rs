@@ -52,9 +52,9 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         context.auth.clone(),
     ));
     // Public: the form key stands in for a token.
-    mount.add_grpc(WebFormServiceServer::new(grpc::WebFormApi::new(
+    mount.add_public_grpc(WebFormServiceServer::new(grpc::WebFormApi::new(
         leads.clone(),
-    )));
+    )))?;
     let accounts = context.consumer(
         events::account_directory(),
         events::AccountDirectoryHandler::new(),

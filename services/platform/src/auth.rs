@@ -1,7 +1,13 @@
 //! Who is calling, and what they may see. Every service verifies the caller's JWT itself (not
 //! only the gateway), so an internal team calling a service directly meets the same rules.
 
-use std::{collections::HashMap, fmt, str::FromStr, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    fmt,
+    str::FromStr,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -350,6 +356,44 @@ pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
         .ok_or_else(|| Status::unauthenticated("request was not authenticated"))
 }
 
+/// The service option that declares a gRPC service public (token-free), in `crm.common.v1`.
+const PUBLIC_SERVICE_OPTION: &str = "crm.common.v1.public_service";
+
+/// The gRPC services callable without a bearer token, by full name (`crm.gateway.v1.AuthService`),
+/// sorted: those whose `.proto` says `option (crm.common.v1.public_service) = true;`, read once
+/// from [`crm_proto::FILE_DESCRIPTOR_SET`]. That option is the one list: the host mounts only
+/// these without the token check ([`crate::host::ServiceMount::add_public_grpc`]) and the
+/// gateway's OpenAPI document marks only these as needing no token.
+pub fn public_services() -> &'static [String] {
+    static PUBLIC: OnceLock<Vec<String>> = OnceLock::new();
+    PUBLIC.get_or_init(|| {
+        declared_public_services(crm_proto::FILE_DESCRIPTOR_SET)
+            .expect("the compiled descriptor set declares crm.common.v1.public_service")
+    })
+}
+
+/// Is the gRPC service `full_name` (`crm.leads.v1.WebFormService`) declared public?
+pub fn is_public_service(full_name: &str) -> bool {
+    public_services()
+        .binary_search_by(|public| public.as_str().cmp(full_name))
+        .is_ok()
+}
+
+fn declared_public_services(descriptor_set: &[u8]) -> Result<Vec<String>, String> {
+    let pool = prost_reflect::DescriptorPool::decode(descriptor_set)
+        .map_err(|error| format!("the descriptor set does not decode: {error}"))?;
+    let marker = pool
+        .get_extension_by_name(PUBLIC_SERVICE_OPTION)
+        .ok_or_else(|| format!("the descriptor set has no {PUBLIC_SERVICE_OPTION}"))?;
+    let mut public: Vec<String> = pool
+        .services()
+        .filter(|service| service.options().get_extension(&marker).as_bool() == Some(true))
+        .map(|service| service.full_name().to_owned())
+        .collect();
+    public.sort();
+    Ok(public)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -568,5 +612,17 @@ mod tests {
         assert!(!eastern.is_within(&east));
         assert!(TeamPath::parse("/East").is_err());
         assert!(TeamPath::parse("//").is_err());
+    }
+
+    /// Adding a token-free service is a security decision: this list changes with it, in review.
+    #[test]
+    fn the_public_services_are_the_ones_the_protos_declare() {
+        assert_eq!(
+            public_services(),
+            ["crm.gateway.v1.AuthService", "crm.leads.v1.WebFormService"]
+        );
+        assert!(is_public_service("crm.leads.v1.WebFormService"));
+        assert!(!is_public_service("crm.leads.v1.LeadService"));
+        assert!(!is_public_service("crm.gateway.v1"));
     }
 }

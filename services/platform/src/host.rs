@@ -126,6 +126,30 @@ impl ServiceMount {
         self
     }
 
+    /// Serves a gRPC service without the token check. Only a service its `.proto` declares
+    /// public (`option (crm.common.v1.public_service) = true;`, see
+    /// [`crate::auth::public_services`]) may be mounted so; any other is refused here, at mount
+    /// time, so a service cannot go out token-free by a forgotten interceptor.
+    pub fn add_public_grpc<S>(&mut self, service: S) -> anyhow::Result<&mut Self>
+    where
+        S: tower::Service<http::Request<tonic::body::Body>, Error = Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        anyhow::ensure!(
+            crate::auth::is_public_service(S::NAME),
+            "{} is mounted without the token check, but its .proto does not declare \
+             `option (crm.common.v1.public_service) = true;`",
+            S::NAME
+        );
+        Ok(self.add_grpc(service))
+    }
+
     /// Serves HTTP routes (the gateway's front door) on the process's HTTP address, with the
     /// same graceful shutdown as gRPC. Handlers can read the client's address as
     /// `axum::extract::ConnectInfo<SocketAddr>`.

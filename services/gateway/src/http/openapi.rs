@@ -13,11 +13,6 @@ use serde_json::{Map, Value, json};
 
 use super::routes::{BodyMapping, PathTemplate, Route, RouteTable, Segment};
 
-/// Services whose methods need no bearer token. Login, refresh and API-key exchange are how a
-/// caller gets a token in the first place (logout presents the refresh token instead), and the
-/// web-to-lead form is posted by anonymous site visitors, its form key standing in for a token.
-const PUBLIC_SERVICES: &[&str] = &["crm.gateway.v1.AuthService", "crm.leads.v1.WebFormService"];
-
 /// How the JSON mapping works, once for the whole API rather than on every schema.
 const DESCRIPTION: &str = "\
 The CRM's HTTP/JSON API: every operation is transcoded to the gRPC method named by its \
@@ -148,8 +143,11 @@ fn openapi_path(template: &PathTemplate) -> String {
     path
 }
 
+/// Services whose methods need no bearer token, as their protos declare them (the list the
+/// host mounts without the token check): login, refresh and API-key exchange are how a caller
+/// gets a token in the first place, and the web-to-lead form is posted by anonymous visitors.
 fn is_public(route: &Route) -> bool {
-    PUBLIC_SERVICES.contains(&route.rpc.parent_service().full_name())
+    crm_platform::auth::is_public_service(route.rpc.parent_service().full_name())
 }
 
 fn operation(route: &Route, operation_id: String, schemas: &mut Schemas<'_>) -> Value {
