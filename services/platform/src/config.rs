@@ -1,7 +1,7 @@
 //! Settings from the environment (and an optional file of the same `KEY=value` lines), checked
 //! once at start so a bad value fails fast with the name of the variable at fault.
 
-use std::{collections::BTreeMap, fmt, net::SocketAddr, path::Path, time::Duration};
+use std::{collections::BTreeMap, fmt, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 /// A configuration problem, naming the variable.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +80,90 @@ pub struct Settings {
     /// Where HTTP is served by the services that mount HTTP routes (the gateway's front door).
     pub http_addr: SocketAddr,
     pub front_door: FrontDoorSettings,
+    /// Every value read, for the services' own sections ([`Settings::service`]).
+    values: RawValues,
+}
+
+/// The raw values; printed by name only, since some are secrets.
+#[derive(Clone, Default)]
+struct RawValues(Arc<BTreeMap<String, String>>);
+
+impl fmt::Debug for RawValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// One service's own settings: the `CRM_<SERVICE>_*` variables, which the service reads and
+/// checks itself when it is mounted (so a bad value still stops the process at start, naming
+/// the variable). The platform's [`Settings`] keeps only what every service shares.
+#[derive(Clone, Debug)]
+pub struct ServiceSettings {
+    prefix: String,
+    values: RawValues,
+}
+
+impl ServiceSettings {
+    /// `CRM_<SERVICE>_<KEY>`.
+    pub fn variable(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    fn source(&self) -> Source<'_> {
+        Source(&self.values.0)
+    }
+
+    pub fn optional(&self, key: &str) -> Option<String> {
+        self.source().optional(&self.variable(key))
+    }
+
+    pub fn string(&self, key: &str, default: &str) -> String {
+        self.source().string(&self.variable(key), default)
+    }
+
+    pub fn number<T>(
+        &self,
+        key: &str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+    {
+        self.source().number(&self.variable(key), default, range)
+    }
+
+    pub fn boolean(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
+        self.source().boolean(&self.variable(key), default)
+    }
+
+    pub fn duration(&self, key: &str, default: &str) -> Result<Duration, ConfigError> {
+        self.source().duration(&self.variable(key), default)
+    }
+
+    pub fn addr(&self, key: &str, default: &str) -> Result<SocketAddr, ConfigError> {
+        let variable = self.variable(key);
+        parse_addr(&variable, &self.source().string(&variable, default))
+    }
+
+    /// Every `CRM_<SERVICE>_<KEY><NAME>` as `name` (lower case) → value, for families of
+    /// variables such as one URL per upstream service.
+    pub fn family(&self, key: &str) -> BTreeMap<String, String> {
+        let prefix = self.variable(key);
+        self.values
+            .0
+            .iter()
+            .filter_map(|(variable, value)| {
+                let name = variable.strip_prefix(&prefix)?;
+                Some((name.to_ascii_lowercase(), value.trim().to_owned()))
+            })
+            .collect()
+    }
+
+    /// A problem with one of this section's values, named by its variable.
+    pub fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::new(&self.variable(key), message)
+    }
 }
 
 /// The gateway's HTTP/JSON front door.
@@ -255,6 +339,7 @@ impl Settings {
             idempotency_retention: source.duration("CRM_IDEMPOTENCY_RETENTION", "24h")?,
         };
         Ok(Self {
+            values: RawValues(Arc::new(values.clone())),
             http_addr: parse_addr(
                 "CRM_HTTP_ADDR",
                 &source.string("CRM_HTTP_ADDR", "127.0.0.1:8080"),
@@ -309,6 +394,14 @@ impl Settings {
             jwt,
             shutdown_grace: source.duration("CRM_SHUTDOWN_GRACE", "20s")?,
         })
+    }
+
+    /// The settings of the service `name`: its `CRM_<NAME>_*` variables.
+    pub fn service(&self, name: &str) -> ServiceSettings {
+        ServiceSettings {
+            prefix: format!("CRM_{}_", name.to_ascii_uppercase()),
+            values: self.values.clone(),
+        }
     }
 
     /// The database URL of one service.
@@ -461,6 +554,28 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_service_reads_its_own_section_and_errors_name_the_variable() {
+        let settings = Settings::from_values(&values(&[
+            ("CRM_LEADS_RECYCLE_EVERY", "5m"),
+            ("CRM_LEADS_LIMIT", "lots"),
+            ("CRM_GATEWAY_UPSTREAM_LEADS", " http://leads:50051 "),
+            ("CRM_JWT_KEYS", "k1=0123456789abcdef0123456789abcdef"),
+        ]))
+        .unwrap();
+        let leads = settings.service("leads");
+        assert_eq!(
+            leads.duration("RECYCLE_EVERY", "1m").unwrap(),
+            Duration::from_secs(300)
+        );
+        let error = leads.number("LIMIT", 5u32, 1..=10).unwrap_err();
+        assert_eq!(error.variable, "CRM_LEADS_LIMIT");
+        assert_eq!(leads.string("MISSING", "x"), "x");
+        let upstreams = settings.service("gateway").family("UPSTREAM_");
+        assert_eq!(upstreams["leads"], "http://leads:50051");
+        assert!(!format!("{settings:?}").contains("0123456789abcdef"));
     }
 
     #[test]

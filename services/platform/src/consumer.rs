@@ -21,6 +21,7 @@ use crate::{
     events::{EventNaming, headers},
     metrics::{ConsumerLabels, ConsumerOutcomeLabels, Metrics},
     outbox::Outbox,
+    retry::Backoff,
     telemetry,
 };
 
@@ -182,17 +183,15 @@ impl EventConsumer {
 
     /// Consumes until `shutdown`; reconnects with backoff if the stream goes away.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut backoff = Duration::from_millis(200);
+        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
         while !shutdown.is_cancelled() {
             match self.consume(&shutdown).await {
                 Ok(()) => break,
                 Err(error) => {
                     tracing::warn!(consumer = %self.spec.name, error = %format!("{error:#}"), "consumer failed, restarting");
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.cancelled() => break,
+                    if !backoff.wait(&shutdown).await {
+                        break;
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
                 }
             }
         }
@@ -566,8 +565,8 @@ async fn ack(message: &jetstream::Message, kind: AckKind) {
 
 /// 1 s, 2 s, 4 s … capped at 60 s.
 fn retry_delay(deliveries: i64) -> Duration {
-    let exponent = deliveries.clamp(1, 7) as u32 - 1;
-    Duration::from_secs(1u64 << exponent).min(Duration::from_secs(60))
+    Backoff::new(Duration::from_secs(1), Duration::from_secs(60))
+        .delay_of_attempt(u32::try_from(deliveries.max(1)).unwrap_or(u32::MAX))
 }
 
 #[cfg(test)]

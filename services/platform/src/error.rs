@@ -119,6 +119,22 @@ impl Violations {
         }
     }
 
+    /// Records a violation the caller already made.
+    pub fn push(&mut self, violation: FieldViolation) {
+        self.0.push(violation);
+    }
+
+    /// Records the violation of a kit parser (see [`crate::ids`]) and returns its value if any.
+    pub fn take<T>(&mut self, result: Result<T, FieldViolation>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(violation) => {
+                self.0.push(violation);
+                None
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -166,11 +182,83 @@ pub fn to_status<E: ServiceError>(error: &E) -> Status {
     Status::with_error_details(code.grpc_code(), error.to_string(), details)
 }
 
-/// Implements the wire conversions of a service's error enum: `tonic::Status` through
-/// [`to_status`], and the enum from a list of field violations (its `Invalid` variant).
-/// `service_error_conversions!(LeadsError, Invalid)`.
+/// The failures every service shares, one definition: each service's error enum holds these
+/// as its `Common` variant (`#[error(transparent)] Common(#[from] CommonError)`) beside its
+/// own typed domain variants, and [`service_error_conversions!`] gives it the constructors.
+#[derive(Debug, thiserror::Error)]
+pub enum CommonError {
+    #[error("the request has invalid fields")]
+    Invalid(Vec<FieldViolation>),
+    /// Also what a record out of the caller's reach looks like, so its existence does not leak.
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: uuid::Uuid },
+    #[error(
+        "{kind} {id} is at version {actual}, not {expected}: it changed since it was read; re-read and retry"
+    )]
+    VersionConflict {
+        kind: &'static str,
+        id: uuid::Uuid,
+        expected: i64,
+        actual: i64,
+    },
+    /// A merged-away record no longer changes; its survivor does.
+    #[error("{kind} {id} was merged into {into}")]
+    MergedAway {
+        kind: &'static str,
+        id: uuid::Uuid,
+        into: uuid::Uuid,
+    },
+    #[error("{0}")]
+    PermissionDenied(String),
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+}
+
+impl ServiceError for CommonError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            CommonError::Invalid(_) => ErrorCode::InvalidArgument,
+            CommonError::NotFound { .. } => ErrorCode::NotFound,
+            CommonError::VersionConflict { .. } => ErrorCode::Aborted,
+            CommonError::MergedAway { .. } => ErrorCode::FailedPrecondition,
+            CommonError::PermissionDenied(_) => ErrorCode::PermissionDenied,
+            CommonError::Database(error) => classify_database_error(error),
+        }
+    }
+
+    fn field_violations(&self) -> &[FieldViolation] {
+        match self {
+            CommonError::Invalid(violations) => violations,
+            _ => &[],
+        }
+    }
+}
+
+/// Checks an optimistic-concurrency guard: `expected` (if any) must be the record's version.
+pub fn check_version(
+    kind: &'static str,
+    id: uuid::Uuid,
+    expected: Option<i64>,
+    actual: i64,
+) -> Result<(), CommonError> {
+    match expected {
+        Some(expected) if expected != actual => Err(CommonError::VersionConflict {
+            kind,
+            id,
+            expected,
+            actual,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Implements the wire conversions and common constructors of a service's error enum, whose
+/// `Common` variant holds a [`CommonError`]: `tonic::Status` through [`to_status`]; the enum
+/// from field violations, a [`CommonError`] (by `#[from]`) and `sqlx::Error`; and
+/// `invalid`, `not_found`, `permission_denied`. `service_error_conversions!(LeadsError)`.
 #[macro_export]
 macro_rules! service_error_conversions {
+    // The form of before the common variants; goes once every service holds `Common`.
     ($error:ident, $invalid:ident) => {
         impl From<$error> for ::tonic::Status {
             fn from(error: $error) -> Self {
@@ -181,6 +269,48 @@ macro_rules! service_error_conversions {
         impl From<Vec<$crate::error::FieldViolation>> for $error {
             fn from(violations: Vec<$crate::error::FieldViolation>) -> Self {
                 $error::$invalid(violations)
+            }
+        }
+    };
+    ($error:ident) => {
+        impl From<$error> for ::tonic::Status {
+            fn from(error: $error) -> Self {
+                $crate::error::to_status(&error)
+            }
+        }
+
+        impl From<Vec<$crate::error::FieldViolation>> for $error {
+            fn from(violations: Vec<$crate::error::FieldViolation>) -> Self {
+                $error::Common($crate::error::CommonError::Invalid(violations))
+            }
+        }
+
+        impl From<$crate::error::FieldViolation> for $error {
+            fn from(violation: $crate::error::FieldViolation) -> Self {
+                $error::Common($crate::error::CommonError::Invalid(vec![violation]))
+            }
+        }
+
+        impl From<::sqlx::Error> for $error {
+            fn from(error: ::sqlx::Error) -> Self {
+                $error::Common($crate::error::CommonError::Database(error))
+            }
+        }
+
+        #[allow(dead_code)]
+        impl $error {
+            /// One invalid field.
+            pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+                $crate::error::FieldViolation::new(field, description).into()
+            }
+
+            /// The record does not exist, or is out of the caller's reach.
+            pub fn not_found(kind: &'static str, id: ::uuid::Uuid) -> Self {
+                $error::Common($crate::error::CommonError::NotFound { kind, id })
+            }
+
+            pub fn permission_denied(reason: impl Into<String>) -> Self {
+                $error::Common($crate::error::CommonError::PermissionDenied(reason.into()))
             }
         }
     };

@@ -29,6 +29,7 @@ use crate::{
     events::{self, EventNaming},
     metrics::{GrpcMetricsLayer, Metrics},
     outbox::{Outbox, OutboxRelay},
+    retry::Backoff,
     scope::RpcMethodLayer,
     telemetry,
 };
@@ -528,18 +529,13 @@ async fn run_relay(
     duplicate_window: Duration,
     shutdown: CancellationToken,
 ) {
-    let mut backoff = Duration::from_millis(200);
-    loop {
-        match events::ensure_stream(&jetstream, &naming, producer, duplicate_window).await {
-            Ok(()) => break,
-            Err(error) => {
-                tracing::warn!(producer, error = %format!("{error:#}"), "stream not ready, retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.cancelled() => return,
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    while let Err(error) =
+        events::ensure_stream(&jetstream, &naming, producer, duplicate_window).await
+    {
+        tracing::warn!(producer, error = %format!("{error:#}"), "stream not ready, retrying");
+        if !backoff.wait(&shutdown).await {
+            return;
         }
     }
     relay.run(shutdown).await;
@@ -550,14 +546,12 @@ async fn ensure_dead_letter_stream(
     naming: EventNaming,
     shutdown: CancellationToken,
 ) {
-    let mut backoff = Duration::from_millis(200);
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
     while let Err(error) = events::ensure_dead_letter_stream(&jetstream, &naming).await {
         tracing::warn!(error = %format!("{error:#}"), "dead-letter stream not ready, retrying");
-        tokio::select! {
-            _ = tokio::time::sleep(backoff) => {}
-            _ = shutdown.cancelled() => return,
+        if !backoff.wait(&shutdown).await {
+            return;
         }
-        backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
 

@@ -1,9 +1,13 @@
 //! What every CRM service stands on: settings, telemetry, the gRPC host, PostgreSQL, the
 //! transactional outbox and its relay, idempotent event consumers, caller identity and the
-//! mapping of errors to the wire.
+//! mapping of errors to the wire — and the service kit every service builds its use cases
+//! with, each piece once: [`ids`] (request ids and versions), [`paging`] (keyset pages and
+//! listings), [`access`] (the visibility rule in SQL), [`org`] (the organisation's directory
+//! and where new records are filed), [`outbox::Outbox::enqueue_for`], [`retry`] (backoff).
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod auth;
 pub mod config;
 pub mod consumer;
@@ -11,10 +15,14 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod host;
+pub mod ids;
 pub mod metrics;
 pub mod money;
+pub mod org;
 pub mod outbox;
 pub mod paging;
+pub mod retry;
 pub mod scope;
 pub mod telemetry;
+pub mod text;
 pub mod time;

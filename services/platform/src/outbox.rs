@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     config::OutboxSettings,
+    retry::Backoff,
     events::{DomainEvent, EventNaming, headers},
     metrics::{Metrics, ProducerLabels},
     telemetry,
@@ -77,6 +78,29 @@ impl Outbox {
         .execute(connection)
         .await?;
         Ok(event_id)
+    }
+
+    /// [`Outbox::enqueue`] for the record `kind` with this id, at `version` (after the change):
+    /// the call every use case makes.
+    pub async fn enqueue_for<E: DomainEvent>(
+        &self,
+        connection: &mut PgConnection,
+        kind: &'static str,
+        id: Uuid,
+        version: i64,
+        event: &E,
+    ) -> Result<Uuid, sqlx::Error> {
+        let id = id.to_string();
+        self.enqueue(
+            connection,
+            Aggregate {
+                kind,
+                id: &id,
+                version,
+            },
+            event,
+        )
+        .await
     }
 
     /// [`Outbox::enqueue`] for many events in one statement (a bulk write: one round trip
@@ -218,7 +242,7 @@ impl OutboxRelay {
         let labels = ProducerLabels {
             producer: self.producer.clone(),
         };
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
         // Gauges and clean-up run beside the relay, never between its batches.
         let housekeeping = tokio::spawn(
             Housekeeping {
@@ -236,7 +260,7 @@ impl OutboxRelay {
             }
             match self.relay_batch().await {
                 Ok(published) => {
-                    backoff = Duration::from_millis(100);
+                    backoff.reset();
                     if published as u32 >= self.settings.batch_size {
                         continue;
                     }
@@ -259,14 +283,11 @@ impl OutboxRelay {
                     tracing::warn!(
                         producer = %self.producer,
                         error = %crate::error::error_chain(&error),
-                        retry_in_ms = backoff.as_millis() as u64,
                         "outbox relay failed, retrying"
                     );
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.cancelled() => break,
+                    if !backoff.wait(&shutdown).await {
+                        break;
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
             }
         }

@@ -1,0 +1,114 @@
+//! Ids and versions as requests carry them: one parser, one message, for every service. An
+//! empty id and a malformed one get the same answer, so a caller learns the one rule.
+
+use uuid::Uuid;
+
+use crate::error::{FieldViolation, Violations};
+
+/// What a caller is told about a required id that is empty or not a UUID.
+pub const ID_MESSAGE: &str = "must be an id (a UUID such as 0190a5c4-7b1e-7c3d-9f00-1a2b3c4d5e6f)";
+
+/// A required id: surrounding white space is ignored; empty or malformed is refused alike.
+pub fn parse_id(field: &str, value: &str) -> Result<Uuid, FieldViolation> {
+    Uuid::parse_str(value.trim()).map_err(|_| FieldViolation::new(field, ID_MESSAGE))
+}
+
+/// An id that may be left empty (`None`); anything else must be a UUID.
+pub fn parse_optional_id(field: &str, value: &str) -> Result<Option<Uuid>, FieldViolation> {
+    match value.trim() {
+        "" => Ok(None),
+        value => parse_id(field, value).map(Some),
+    }
+}
+
+/// Every id of a repeated field, each named by its position (`rep_ids[2]`).
+pub fn parse_ids(field: &str, values: &[String]) -> Result<Vec<Uuid>, FieldViolation> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| parse_id(&format!("{field}[{index}]"), value))
+        .collect()
+}
+
+/// An optimistic-concurrency guard: 0 means "whatever the version is now"; a version beyond
+/// what a record can reach is refused rather than wrapped.
+pub fn expected_version(field: &str, value: u64) -> Result<Option<i64>, FieldViolation> {
+    match value {
+        0 => Ok(None),
+        value => i64::try_from(value)
+            .map(Some)
+            .map_err(|_| FieldViolation::new(field, "is not a version any record has")),
+    }
+}
+
+impl Violations {
+    /// [`parse_id`], collecting the violation.
+    pub fn id(&mut self, field: &str, value: &str) -> Option<Uuid> {
+        self.take(parse_id(field, value))
+    }
+
+    /// [`parse_optional_id`], collecting the violation (`None` for empty and for malformed).
+    pub fn optional_id(&mut self, field: &str, value: &str) -> Option<Uuid> {
+        self.take(parse_optional_id(field, value)).flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn empty_and_malformed_ids_get_one_message() {
+        let empty = parse_id("account_id", "  ").unwrap_err();
+        let malformed = parse_id("account_id", "acc-1").unwrap_err();
+        assert_eq!(empty, malformed);
+        assert_eq!(empty.field, "account_id");
+        assert_eq!(empty.description, ID_MESSAGE);
+    }
+
+    #[test]
+    fn optional_ids_may_be_empty_but_not_malformed() {
+        assert_eq!(parse_optional_id("owner_id", " ").unwrap(), None);
+        assert!(parse_optional_id("owner_id", "x").is_err());
+        let id = Uuid::now_v7();
+        assert_eq!(
+            parse_optional_id("owner_id", &format!(" {id} ")).unwrap(),
+            Some(id)
+        );
+    }
+
+    #[test]
+    fn repeated_ids_name_the_position_at_fault() {
+        let good = Uuid::now_v7().to_string();
+        let error = parse_ids("rep_ids", &[good.clone(), "nope".into()]).unwrap_err();
+        assert_eq!(error.field, "rep_ids[1]");
+        assert_eq!(parse_ids("rep_ids", &[good]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn versions_beyond_i64_are_refused_not_wrapped() {
+        assert_eq!(expected_version("expected_version", 0).unwrap(), None);
+        assert_eq!(expected_version("expected_version", 7).unwrap(), Some(7));
+        assert!(expected_version("expected_version", u64::MAX).is_err());
+    }
+
+    #[test]
+    fn violations_collect_id_errors() {
+        let mut violations = Violations::new();
+        assert!(violations.id("a", "").is_none());
+        assert!(violations.optional_id("b", "").is_none());
+        assert!(violations.optional_id("c", "zz").is_none());
+        assert_eq!(violations.into_result().unwrap_err().len(), 2);
+    }
+
+    proptest! {
+        #[test]
+        fn every_uuid_round_trips(bits in any::<u128>()) {
+            let id = Uuid::from_u128(bits);
+            prop_assert_eq!(parse_id("id", &id.to_string()).unwrap(), id);
+            prop_assert_eq!(parse_id("id", &id.hyphenated().to_string().to_uppercase()).unwrap(), id);
+        }
+    }
+}
