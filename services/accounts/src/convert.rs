@@ -23,7 +23,7 @@ pub fn account(account: &Account) -> pb::Account {
         website: account.website.clone(),
         phone: account.phone.clone().unwrap_or_default(),
         owner_id: account.owner_id.to_string(),
-        owner_team_path: account.owner_team_path.clone(),
+        owner_team_path: account.owner_team_path.to_string(),
         tags: account.tags.clone(),
         custom_fields: account.custom_fields.clone().into_iter().collect(),
         status: match account.status {
@@ -59,7 +59,7 @@ pub fn contact(contact: &Contact) -> pb::Contact {
             })
             .collect(),
         owner_id: contact.owner_id.to_string(),
-        owner_team_path: contact.owner_team_path.clone(),
+        owner_team_path: contact.owner_team_path.to_string(),
         status: match contact.status {
             RecordStatus::Active => pb::ContactStatus::Active,
             RecordStatus::Archived => pb::ContactStatus::Archived,

@@ -1,62 +1,57 @@
-//! Everything that can go wrong in the accounts service, mapped once to the wire.
+//! Everything that can go wrong in the accounts service, mapped once to the wire: the kit's
+//! common failures, and the accounts' own typed ones.
 
-use crm_platform::error::{ErrorCode, FieldViolation, ServiceError, classify_database_error};
+use crm_platform::error::{CommonError, ErrorCode, FieldViolation, ServiceError};
 use uuid::Uuid;
+
+use crate::domain::RecordStatus;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {
-    #[error("the request has invalid fields")]
-    Invalid(Vec<FieldViolation>),
-    #[error("{kind} {id} not found")]
-    NotFound { kind: &'static str, id: Uuid },
+    #[error(transparent)]
+    Common(#[from] CommonError),
     #[error("a likely duplicate {kind} exists: {matches}")]
     LikelyDuplicate { kind: &'static str, matches: String },
-    #[error(
-        "{kind} {id} is at version {actual}, not {expected}: it changed since it was read; re-read and retry"
-    )]
-    VersionConflict {
+    /// A create retried with an id another user already created a record under.
+    #[error("{kind} {id} already exists")]
+    IdTaken { kind: &'static str, id: Uuid },
+    /// The record's status does not allow the change (archiving an archived account, merging
+    /// an inactive one).
+    #[error("{kind} {id} is {from}, so it cannot become {to}")]
+    IllegalTransition {
         kind: &'static str,
         id: Uuid,
-        expected: i64,
-        actual: i64,
+        from: RecordStatus,
+        to: RecordStatus,
     },
-    #[error("{0}")]
-    FailedPrecondition(String),
-    #[error("{0}")]
-    PermissionDenied(String),
-    #[error("{0}")]
-    AlreadyExists(String),
-    #[error("database error")]
-    Database(#[from] sqlx::Error),
-}
-
-impl AccountsError {
-    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
-        AccountsError::Invalid(vec![FieldViolation::new(field, description)])
-    }
+    /// Only an active record takes part in a merge.
+    #[error("{kind} {id} is {status}, not active")]
+    NotActive {
+        kind: &'static str,
+        id: Uuid,
+        status: RecordStatus,
+    },
 }
 
 impl ServiceError for AccountsError {
     fn code(&self) -> ErrorCode {
         match self {
-            AccountsError::Invalid(_) => ErrorCode::InvalidArgument,
-            AccountsError::NotFound { .. } => ErrorCode::NotFound,
-            AccountsError::LikelyDuplicate { .. } | AccountsError::AlreadyExists(_) => {
+            AccountsError::Common(common) => common.code(),
+            AccountsError::LikelyDuplicate { .. } | AccountsError::IdTaken { .. } => {
                 ErrorCode::AlreadyExists
             }
-            AccountsError::VersionConflict { .. } => ErrorCode::Aborted,
-            AccountsError::FailedPrecondition(_) => ErrorCode::FailedPrecondition,
-            AccountsError::PermissionDenied(_) => ErrorCode::PermissionDenied,
-            AccountsError::Database(error) => classify_database_error(error),
+            AccountsError::IllegalTransition { .. } | AccountsError::NotActive { .. } => {
+                ErrorCode::FailedPrecondition
+            }
         }
     }
 
     fn field_violations(&self) -> &[FieldViolation] {
         match self {
-            AccountsError::Invalid(violations) => violations,
+            AccountsError::Common(common) => common.field_violations(),
             _ => &[],
         }
     }
 }
 
-crm_platform::service_error_conversions!(AccountsError, Invalid);
+crm_platform::service_error_conversions!(AccountsError);

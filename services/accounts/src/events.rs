@@ -1,4 +1,5 @@
-//! Events the accounts service consumes.
+//! Events the accounts service consumes: lead conversions (create the records leads chose ids
+//! for) and the organisation's directory (a move re-scopes the user's records).
 
 use std::sync::Arc;
 
@@ -6,17 +7,15 @@ use crm_platform::{
     consumer::{ConsumerSpec, EventHandler, HandlerError, HandlerFuture, ReceivedEvent},
     error::{ErrorCode, ServiceError},
     events::DomainEvent,
+    org::{self, OrgChange, OrgFollower},
 };
-use crm_proto::crm::{
-    gateway::v1::{UserCreated, UserUpdated},
-    leads::v1::LeadConverted,
-};
+use crm_proto::crm::leads::v1::LeadConverted;
 use sqlx::PgConnection;
 
-use crate::service::Accounts;
+use crate::{service::Accounts, store};
 
 /// `lead_converted`: create the account (when new) and the contact with the ids leads chose.
-pub fn lead_conversions() -> ConsumerSpec {
+pub(crate) fn lead_conversions() -> ConsumerSpec {
     ConsumerSpec {
         name: "accounts-lead-conversions".to_owned(),
         producer: "leads".to_owned(),
@@ -24,12 +23,12 @@ pub fn lead_conversions() -> ConsumerSpec {
     }
 }
 
-pub struct LeadConversionHandler {
+pub(crate) struct LeadConversionHandler {
     accounts: Accounts,
 }
 
 impl LeadConversionHandler {
-    pub fn new(accounts: Accounts) -> Arc<Self> {
+    pub(crate) fn new(accounts: Accounts) -> Arc<Self> {
         Arc::new(Self { accounts })
     }
 }
@@ -41,6 +40,9 @@ impl EventHandler for LeadConversionHandler {
         event: &'a ReceivedEvent,
     ) -> HandlerFuture<'a> {
         Box::pin(async move {
+            if event.subject != LeadConverted::subject() {
+                return Err(org::unknown_subject(event));
+            }
             let conversion: LeadConverted = event.decode()?;
             self.accounts
                 .apply_lead_conversion(connection, &conversion)
@@ -56,40 +58,20 @@ impl EventHandler for LeadConversionHandler {
     }
 }
 
-/// Org events: who is in which team. A move re-scopes the user's accounts and contacts, so
-/// visibility follows the user to the new team.
-pub fn org_directory() -> ConsumerSpec {
-    ConsumerSpec {
-        name: "accounts-org-directory".to_owned(),
-        producer: "gateway".to_owned(),
-        subjects: vec![UserCreated::subject(), UserUpdated::subject()],
-    }
-}
+/// What an org change means to accounts beyond the directory: a moved user's accounts and
+/// contacts follow them to the new team, so visibility follows the user.
+pub(crate) struct RescopeOnMove;
 
-pub struct OrgDirectoryHandler;
-
-impl EventHandler for OrgDirectoryHandler {
-    fn handle<'a>(
+impl OrgFollower for RescopeOnMove {
+    fn follow<'a>(
         &'a self,
         connection: &'a mut PgConnection,
-        event: &'a ReceivedEvent,
+        change: &'a OrgChange,
     ) -> HandlerFuture<'a> {
         Box::pin(async move {
-            let (user, moved) = if event.subject == UserCreated::subject() {
-                (event.decode::<UserCreated>()?.user, false)
-            } else {
-                let updated: UserUpdated = event.decode()?;
-                (updated.user, !updated.previous_team_path.is_empty())
-            };
-            let user = user
-                .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("event carries no user")))?;
-            let user_id = uuid::Uuid::parse_str(&user.id)
-                .map_err(|e| HandlerError::Permanent(anyhow::anyhow!("bad user id: {e}")))?;
-            let team_path = crm_platform::auth::TeamPath::parse(&user.team_path)
-                .map_err(|e| HandlerError::Permanent(anyhow::anyhow!("bad team path: {e}")))?;
-            crate::store::record_user_team(connection, user_id, &team_path).await?;
-            if moved {
-                crate::store::rescope_owner(connection, user_id, &team_path).await?;
+            if change.moved_from().is_some() {
+                let user = change.user();
+                store::rescope_owner(connection, user.user_id, &user.team_path).await?;
             }
             Ok(())
         })

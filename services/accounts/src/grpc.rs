@@ -3,22 +3,21 @@
 
 use crm_platform::{
     auth::{Caller, caller},
-    error::FieldViolation,
-    paging::Page,
+    ids::{expected_version, parse_id, parse_optional_id},
+    paging::{KeyKind, Page, SortOrder},
 };
 use crm_proto::crm::{
     accounts::v1::{self as pb, account_service_server::AccountService},
     common::v1::SortDirection,
 };
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use crate::{
     convert,
     domain::{account, contact},
     error::AccountsError,
     service::Accounts,
-    store::{AccountFilter, ContactFilter, Sort, SortColumn},
+    store::{AccountFilter, ContactFilter},
 };
 
 pub struct AccountsApi {
@@ -31,28 +30,8 @@ impl AccountsApi {
     }
 }
 
-fn id(field: &str, value: &str) -> Result<Uuid, AccountsError> {
-    if value.trim().is_empty() {
-        return Err(AccountsError::invalid(field, "must not be empty"));
-    }
-    Uuid::parse_str(value.trim())
-        .map_err(|_| AccountsError::invalid(field, "is not a valid id (UUID)"))
-}
-
-fn optional_id(field: &str, value: &str) -> Result<Option<Uuid>, AccountsError> {
-    if value.trim().is_empty() {
-        Ok(None)
-    } else {
-        id(field, value).map(Some)
-    }
-}
-
 fn optional_text(value: &str) -> Option<String> {
     Some(value.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
-fn expected_version(version: u64) -> Option<i64> {
-    (version != 0).then_some(version as i64)
 }
 
 fn reject(policy: i32) -> Result<bool, AccountsError> {
@@ -66,7 +45,8 @@ fn reject(policy: i32) -> Result<bool, AccountsError> {
     }
 }
 
-fn sort(column: SortColumn, direction: i32) -> Result<Sort, AccountsError> {
+/// The listing's order: `column` in the requested direction.
+fn order(column: &'static str, kind: KeyKind, direction: i32) -> Result<SortOrder, AccountsError> {
     let descending = match SortDirection::try_from(direction) {
         Ok(SortDirection::Descending) => true,
         Ok(_) => false,
@@ -77,15 +57,14 @@ fn sort(column: SortColumn, direction: i32) -> Result<Sort, AccountsError> {
             ));
         }
     };
-    Ok(Sort { column, descending })
+    Ok(SortOrder::new(column, kind, descending))
 }
 
 fn page(
     request: Option<&crm_proto::crm::common::v1::PageRequest>,
-    sort: Sort,
+    order: SortOrder,
 ) -> Result<Page, AccountsError> {
-    Page::parse(request, &sort.key())
-        .map_err(|violation: FieldViolation| AccountsError::Invalid(vec![violation]))
+    Ok(Page::parse(request, order)?)
 }
 
 fn authenticated<T>(request: &Request<T>) -> Result<Caller, Status> {
@@ -105,7 +84,7 @@ impl AccountService for AccountsApi {
             .ok_or_else(|| AccountsError::invalid("account", "is required"))?;
         let new = account::validate_new_account(&input, self.accounts.default_calling_code())
             .map_err(AccountsError::from)?;
-        let requested_id = optional_id("account_id", &request.account_id)?;
+        let requested_id = parse_optional_id("account_id", &request.account_id)?;
         let (account, duplicates) = self
             .accounts
             .create_account(
@@ -129,7 +108,7 @@ impl AccountService for AccountsApi {
         request: Request<pb::GetAccountRequest>,
     ) -> Result<Response<pb::GetAccountResponse>, Status> {
         let caller = authenticated(&request)?;
-        let account_id = id("account_id", &request.get_ref().account_id)?;
+        let account_id = parse_id("account_id", &request.get_ref().account_id)?;
         let account = self.accounts.get_account(&caller, account_id).await?;
         Ok(Response::new(pb::GetAccountResponse {
             account: Some(convert::account(&account)),
@@ -142,7 +121,7 @@ impl AccountService for AccountsApi {
     ) -> Result<Response<pb::UpdateAccountResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let account_id = id("account_id", &request.account_id)?;
+        let account_id = parse_id("account_id", &request.account_id)?;
         let patch = request.patch.unwrap_or_default();
         let changes = account::validate_patch(&patch, self.accounts.default_calling_code())
             .map_err(AccountsError::from)?;
@@ -153,7 +132,7 @@ impl AccountService for AccountsApi {
                 account_id,
                 changes,
                 patch.replace_tags,
-                expected_version(request.expected_version),
+                expected_version("expected_version", request.expected_version)?,
             )
             .await?;
         Ok(Response::new(pb::UpdateAccountResponse {
@@ -167,13 +146,13 @@ impl AccountService for AccountsApi {
     ) -> Result<Response<pb::ArchiveAccountResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let account_id = id("account_id", &request.account_id)?;
+        let account_id = parse_id("account_id", &request.account_id)?;
         let account = self
             .accounts
             .archive_account(
                 &caller,
                 account_id,
-                expected_version(request.expected_version),
+                expected_version("expected_version", request.expected_version)?,
             )
             .await?;
         Ok(Response::new(pb::ArchiveAccountResponse {
@@ -187,20 +166,22 @@ impl AccountService for AccountsApi {
     ) -> Result<Response<pb::ListAccountsResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let column = match pb::AccountSortField::try_from(request.sort_by) {
-            Ok(pb::AccountSortField::Name) => SortColumn::Name,
-            Ok(pb::AccountSortField::UpdatedAt) => SortColumn::UpdatedAt,
-            Ok(_) => SortColumn::CreatedAt,
+        let (column, kind) = match pb::AccountSortField::try_from(request.sort_by) {
+            Ok(pb::AccountSortField::Name) => ("name", KeyKind::Text),
+            Ok(pb::AccountSortField::UpdatedAt) => ("updated_at", KeyKind::Time),
+            Ok(_) => ("created_at", KeyKind::Time),
             Err(_) => {
                 return Err(AccountsError::invalid("sort_by", "is not a sortable field").into());
             }
         };
-        let sort = sort(column, request.sort_direction)?;
-        let page = page(request.page.as_ref(), sort)?;
+        let page = page(
+            request.page.as_ref(),
+            order(column, kind, request.sort_direction)?,
+        )?;
         let size = match request.size {
             0 => None,
             size => Some(
-                pb::CompanySize::try_from(size)
+                crm_proto::crm::common::v1::CompanySize::try_from(size)
                     .map_err(|_| AccountsError::invalid("size", "is not a company size"))?,
             ),
         };
@@ -208,16 +189,13 @@ impl AccountService for AccountsApi {
             name_contains: optional_text(&request.name_contains),
             industry: optional_text(&request.industry),
             region: optional_text(&request.region),
-            owner_id: optional_id("owner_id", &request.owner_id)?,
-            parent_account_id: optional_id("parent_account_id", &request.parent_account_id)?,
+            owner_id: parse_optional_id("owner_id", &request.owner_id)?,
+            parent_account_id: parse_optional_id("parent_account_id", &request.parent_account_id)?,
             tag: optional_text(&request.tag),
             size,
             include_archived: request.include_archived,
         };
-        let listing = self
-            .accounts
-            .list_accounts(&caller, &filter, sort, &page)
-            .await?;
+        let listing = self.accounts.list_accounts(&caller, &filter, &page).await?;
         Ok(Response::new(pb::ListAccountsResponse {
             accounts: listing.records.iter().map(convert::account).collect(),
             page: Some(crm_proto::crm::common::v1::PageResponse {
@@ -262,8 +240,8 @@ impl AccountService for AccountsApi {
     ) -> Result<Response<pb::MergeAccountsResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let survivor_id = id("survivor_id", &request.survivor_id)?;
-        let duplicate_id = id("duplicate_id", &request.duplicate_id)?;
+        let survivor_id = parse_id("survivor_id", &request.survivor_id)?;
+        let duplicate_id = parse_id("duplicate_id", &request.duplicate_id)?;
         let merged = self
             .accounts
             .merge_accounts(&caller, survivor_id, duplicate_id)
@@ -287,7 +265,7 @@ impl AccountService for AccountsApi {
             .ok_or_else(|| AccountsError::invalid("contact", "is required"))?;
         let new = contact::validate_new_contact(&input, self.accounts.default_calling_code())
             .map_err(AccountsError::from)?;
-        let requested_id = optional_id("contact_id", &request.contact_id)?;
+        let requested_id = parse_optional_id("contact_id", &request.contact_id)?;
         let (contact, duplicates) = self
             .accounts
             .create_contact(
@@ -311,7 +289,7 @@ impl AccountService for AccountsApi {
         request: Request<pb::GetContactRequest>,
     ) -> Result<Response<pb::GetContactResponse>, Status> {
         let caller = authenticated(&request)?;
-        let contact_id = id("contact_id", &request.get_ref().contact_id)?;
+        let contact_id = parse_id("contact_id", &request.get_ref().contact_id)?;
         let contact = self.accounts.get_contact(&caller, contact_id).await?;
         Ok(Response::new(pb::GetContactResponse {
             contact: Some(convert::contact(&contact)),
@@ -324,7 +302,7 @@ impl AccountService for AccountsApi {
     ) -> Result<Response<pb::UpdateContactResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let contact_id = id("contact_id", &request.contact_id)?;
+        let contact_id = parse_id("contact_id", &request.contact_id)?;
         let patch = request.patch.unwrap_or_default();
         let changes = contact::validate_contact_patch(&patch, self.accounts.default_calling_code())
             .map_err(AccountsError::from)?;
@@ -335,7 +313,7 @@ impl AccountService for AccountsApi {
                 contact_id,
                 changes,
                 patch.replace_important_dates,
-                expected_version(request.expected_version),
+                expected_version("expected_version", request.expected_version)?,
             )
             .await?;
         Ok(Response::new(pb::UpdateContactResponse {
@@ -349,13 +327,13 @@ impl AccountService for AccountsApi {
     ) -> Result<Response<pb::ArchiveContactResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let contact_id = id("contact_id", &request.contact_id)?;
+        let contact_id = parse_id("contact_id", &request.contact_id)?;
         let contact = self
             .accounts
             .archive_contact(
                 &caller,
                 contact_id,
-                expected_version(request.expected_version),
+                expected_version("expected_version", request.expected_version)?,
             )
             .await?;
         Ok(Response::new(pb::ArchiveContactResponse {
@@ -369,16 +347,18 @@ impl AccountService for AccountsApi {
     ) -> Result<Response<pb::ListContactsResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let column = match pb::ContactSortField::try_from(request.sort_by) {
-            Ok(pb::ContactSortField::FullName) => SortColumn::Name,
-            Ok(pb::ContactSortField::UpdatedAt) => SortColumn::UpdatedAt,
-            Ok(_) => SortColumn::CreatedAt,
+        let (column, kind) = match pb::ContactSortField::try_from(request.sort_by) {
+            Ok(pb::ContactSortField::FullName) => ("full_name", KeyKind::Text),
+            Ok(pb::ContactSortField::UpdatedAt) => ("updated_at", KeyKind::Time),
+            Ok(_) => ("created_at", KeyKind::Time),
             Err(_) => {
                 return Err(AccountsError::invalid("sort_by", "is not a sortable field").into());
             }
         };
-        let sort = sort(column, request.sort_direction)?;
-        let page = page(request.page.as_ref(), sort)?;
+        let page = page(
+            request.page.as_ref(),
+            order(column, kind, request.sort_direction)?,
+        )?;
         let buying_role = match request.buying_role {
             0 => None,
             role => Some(
@@ -394,17 +374,14 @@ impl AccountService for AccountsApi {
             ),
         };
         let filter = ContactFilter {
-            account_id: optional_id("account_id", &request.account_id)?,
+            account_id: parse_optional_id("account_id", &request.account_id)?,
             name_contains: optional_text(&request.name_contains),
             email,
             buying_role,
-            owner_id: optional_id("owner_id", &request.owner_id)?,
+            owner_id: parse_optional_id("owner_id", &request.owner_id)?,
             include_archived: request.include_archived,
         };
-        let listing = self
-            .accounts
-            .list_contacts(&caller, &filter, sort, &page)
-            .await?;
+        let listing = self.accounts.list_contacts(&caller, &filter, &page).await?;
         Ok(Response::new(pb::ListContactsResponse {
             contacts: listing.records.iter().map(convert::contact).collect(),
             page: Some(crm_proto::crm::common::v1::PageResponse {
@@ -419,8 +396,8 @@ impl AccountService for AccountsApi {
     ) -> Result<Response<pb::MergeContactsResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let survivor_id = id("survivor_id", &request.survivor_id)?;
-        let duplicate_id = id("duplicate_id", &request.duplicate_id)?;
+        let survivor_id = parse_id("survivor_id", &request.survivor_id)?;
+        let duplicate_id = parse_id("duplicate_id", &request.duplicate_id)?;
         let (survivor, merge_id) = self
             .accounts
             .merge_contacts(&caller, survivor_id, duplicate_id)

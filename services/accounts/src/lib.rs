@@ -4,14 +4,17 @@
 #![forbid(unsafe_code)]
 
 mod convert;
-pub mod domain;
-pub mod error;
-pub mod events;
+mod domain;
+mod error;
+mod events;
 mod grpc;
-pub mod service;
-pub mod store;
+mod service;
+mod store;
 
-use crm_platform::host::{ServiceContext, ServiceModule, ServiceMount};
+use crm_platform::{
+    host::{ServiceContext, ServiceModule, ServiceMount},
+    org,
+};
 use crm_proto::crm::accounts::v1::account_service_server::AccountServiceServer;
 
 pub const NAME: &str = "accounts";
@@ -30,10 +33,20 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 }
 
 fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
+    let settings = context.settings.service(NAME);
+    let default_calling_code = settings
+        .optional("DEFAULT_CALLING_CODE")
+        .map(|code| {
+            crm_contact_data::validate_calling_code(&code)
+                .map(|()| code)
+                .map_err(|error| settings.error("DEFAULT_CALLING_CODE", error.to_string()))
+        })
+        .transpose()?
+        .or_else(|| context.settings.default_calling_code.clone());
     let accounts = service::Accounts::new(
         context.pool.clone(),
         context.outbox.clone(),
-        context.settings.default_calling_code.clone(),
+        default_calling_code,
     );
     mount.add_grpc(AccountServiceServer::with_interceptor(
         grpc::AccountsApi::new(accounts.clone()),
@@ -45,8 +58,8 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     );
     mount.spawn(conversions.run(context.shutdown.clone()));
     let org = context.consumer(
-        events::org_directory(),
-        std::sync::Arc::new(events::OrgDirectoryHandler),
+        org::consumer_spec(NAME),
+        org::OrgDirectoryHandler::new(events::RescopeOnMove),
     );
     mount.spawn(org.run(context.shutdown.clone()));
     Ok(())

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crm_platform::{auth::Caller, events::headers};
 use crm_proto::crm::{
     accounts::v1::{self as pb, account_service_client::AccountServiceClient},
-    common::v1::{PageRequest, SortDirection},
+    common::v1::{CompanySize, PageRequest, SortDirection},
 };
 use crm_test_support::{TestApp, authorized, eventually, user};
 use tonic::{Code, transport::Channel};
@@ -116,7 +116,7 @@ async fn an_account_is_created_read_updated_and_archived() {
                 account_id: created.id.clone(),
                 patch: Some(pb::AccountPatch {
                     region: Some("East".into()),
-                    size: Some(pb::CompanySize::Large as i32),
+                    size: Some(CompanySize::Large as i32),
                     ..Default::default()
                 }),
                 expected_version: 1,
@@ -875,7 +875,7 @@ async fn graceful_shutdown_completes_an_in_flight_call() {
     let ravi = user("rep", EAST_1);
     // Hold a lock that makes the next create wait inside its transaction.
     let mut blocker = harness.app.pool("accounts").begin().await.unwrap();
-    sqlx::query("LOCK TABLE known_users IN EXCLUSIVE MODE")
+    sqlx::query("LOCK TABLE org_users IN EXCLUSIVE MODE")
         .execute(&mut *blocker)
         .await
         .unwrap();

@@ -47,7 +47,7 @@ impl Harness {
 
     /// The team this service has for `user`.
     async fn known(&self, user: &Caller) -> Option<String> {
-        sqlx::query_scalar("SELECT team_path FROM known_users WHERE user_id = $1")
+        sqlx::query_scalar("SELECT team_path FROM org_users WHERE user_id = $1")
             .bind(user.user_id)
             .fetch_optional(self.app.pool("accounts"))
             .await
@@ -56,7 +56,7 @@ impl Harness {
 
     /// Whether that team came from the organisation's directory.
     async fn is_from_directory(&self, user: &Caller) -> bool {
-        sqlx::query_scalar("SELECT from_directory FROM known_users WHERE user_id = $1")
+        sqlx::query_scalar("SELECT from_directory FROM org_users WHERE user_id = $1")
             .bind(user.user_id)
             .fetch_one(self.app.pool("accounts"))
             .await
@@ -245,4 +245,44 @@ async fn a_user_the_directory_has_not_heard_of_is_filed_by_their_token() {
     assert_eq!(created.owner_team_path, EAST_1);
     assert_eq!(harness.known(&wes).await.as_deref(), Some(EAST_1));
     assert!(!harness.is_from_directory(&wes).await);
+}
+
+/// Events of one user can arrive out of order (a replay, a redelivery after a later event):
+/// the directory keeps the newest version, and an older move neither moves the user back nor
+/// re-scopes their records.
+#[tokio::test]
+async fn an_older_org_event_arriving_late_does_not_move_the_user_back() {
+    let harness = Harness::start().await;
+    let ravi = user("rep", EAST_1);
+    let at = |version: u64, from: &str, to: &str| {
+        let mut event = moved(&ravi, from, to);
+        event.user.as_mut().unwrap().version = version;
+        event
+    };
+    harness.publish(&at(5, EAST_1, WEST_1)).await;
+    harness.wait_for_team(&ravi, WEST_1).await;
+    let account = harness
+        .create(&harness.app.token(&ravi), "Contoso Ltd", None)
+        .await
+        .unwrap();
+    assert_eq!(account.owner_team_path, WEST_1);
+
+    harness.publish(&at(3, WEST_1, EAST_1)).await;
+    // Events are handled in order: once a later marker is in, the stale move has been seen.
+    let marker = user("rep", EAST_1);
+    harness
+        .publish(&UserCreated {
+            user: Some(directory_user(&marker, EAST_1)),
+        })
+        .await;
+    harness.wait_for_team(&marker, EAST_1).await;
+
+    assert_eq!(harness.known(&ravi).await.as_deref(), Some(WEST_1));
+    let team: String =
+        sqlx::query_scalar("SELECT owner_team_path FROM accounts WHERE id = $1::uuid")
+            .bind(&account.id)
+            .fetch_one(harness.app.pool("accounts"))
+            .await
+            .unwrap();
+    assert_eq!(team, WEST_1, "the stale move did not re-scope the account");
 }

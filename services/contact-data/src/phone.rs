@@ -87,6 +87,12 @@ fn scan(s: &str) -> Result<(bool, String), ContactDataError> {
     Ok((has_plus, digits))
 }
 
+/// Checks a country calling code as a setting gives it ("86", "+44"): one to three digits,
+/// not starting with 0. The services check their default calling code with it at start.
+pub fn validate_calling_code(code: &str) -> Result<(), ContactDataError> {
+    parse_calling_code(code).map(|_| ())
+}
+
 fn parse_calling_code(code: &str) -> Result<&str, ContactDataError> {
     let trimmed = code.trim();
     let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);

@@ -234,6 +234,13 @@ impl ServiceError for CommonError {
     }
 }
 
+/// A request field the kit's parsers refused, answered as INVALID_ARGUMENT with its violation.
+impl From<FieldViolation> for Status {
+    fn from(violation: FieldViolation) -> Self {
+        to_status(&CommonError::Invalid(vec![violation]))
+    }
+}
+
 /// Checks an optimistic-concurrency guard: `expected` (if any) must be the record's version.
 pub fn check_version(
     kind: &'static str,

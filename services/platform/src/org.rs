@@ -108,7 +108,8 @@ fn permanent<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> HandlerE
 }
 
 fn directory_user(user: Option<gateway::User>) -> Result<DirectoryUser, HandlerError> {
-    let user = user.ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("event carries no user")))?;
+    let user =
+        user.ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("event carries no user")))?;
     let role = match gateway::Role::try_from(user.role) {
         Ok(gateway::Role::Admin) => Role::Admin,
         Ok(gateway::Role::Manager) => Role::Manager,
@@ -138,7 +139,8 @@ pub fn consumer_spec(service: &str) -> ConsumerSpec {
 }
 
 /// What a service does with an org change beyond the directory itself, in the consumer's
-/// transaction. Called only for changes newer than what the directory held.
+/// transaction. Called only for changes not older than what the directory held, so it must be
+/// idempotent (a redelivered change is followed again).
 pub trait OrgFollower: Send + Sync + 'static {
     fn follow<'a>(
         &'a self,
@@ -262,8 +264,9 @@ impl OrgDirectory {
         team.map(|path| stored_team(&path)).transpose()
     }
 
-    /// Records a user as the directory says, unless the row already holds this version or a
-    /// later one. Returns whether it was applied (a newer change).
+    /// Records a user as the directory says, unless the row holds a later version (an event
+    /// delivered out of order). The same version again applies again, harmlessly: what it
+    /// writes, and what followers do with it, is the same. Returns whether it was applied.
     pub async fn record(connection: &mut PgConnection, user: &DirectoryUser) -> sqlx::Result<bool> {
         let applied = sqlx::query(
             "INSERT INTO org_users (user_id, team_path, role, display_name, active, from_directory, version) \
@@ -271,7 +274,7 @@ impl OrgDirectory {
              ON CONFLICT (user_id) DO UPDATE SET team_path = EXCLUDED.team_path, role = EXCLUDED.role, \
              display_name = EXCLUDED.display_name, active = EXCLUDED.active, from_directory = true, \
              version = EXCLUDED.version, updated_at = now() \
-             WHERE NOT org_users.from_directory OR org_users.version < EXCLUDED.version",
+             WHERE NOT org_users.from_directory OR org_users.version <= EXCLUDED.version",
         )
         .bind(user.user_id)
         .bind(user.team_path.as_str())
@@ -286,7 +289,9 @@ impl OrgDirectory {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, KnownUser>> {
-        self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.known
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

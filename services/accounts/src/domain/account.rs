@@ -3,8 +3,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use crm_platform::error::{FieldViolation, Violations};
-use crm_proto::crm::accounts::v1::{AccountInput, AccountPatch, CompanySize};
+use crm_platform::{
+    auth::TeamPath,
+    error::{FieldViolation, Violations},
+};
+use crm_proto::crm::{
+    accounts::v1::{AccountInput, AccountPatch},
+    common::v1::CompanySize,
+};
 use uuid::Uuid;
 
 use super::fields::{self, RecordStatus};
@@ -20,7 +26,7 @@ pub struct Account {
     pub website: String,
     pub phone: Option<String>,
     pub owner_id: Uuid,
-    pub owner_team_path: String,
+    pub owner_team_path: TeamPath,
     pub tags: Vec<String>,
     pub custom_fields: BTreeMap<String, String>,
     pub status: RecordStatus,
@@ -69,11 +75,8 @@ pub fn validate_new_account(
     let mut violations = Violations::new();
     let account = NewAccount {
         name: fields::required_text(&mut violations, "account.name", &input.name, 200),
-        parent_account_id: fields::optional_id(
-            &mut violations,
-            "account.parent_account_id",
-            &input.parent_account_id,
-        ),
+        parent_account_id: violations
+            .optional_id("account.parent_account_id", &input.parent_account_id),
         industry: fields::optional_text(&mut violations, "account.industry", &input.industry, 100),
         region: fields::optional_text(&mut violations, "account.region", &input.region, 100),
         size: company_size(&mut violations, "account.size", input.size),
@@ -84,7 +87,7 @@ pub fn validate_new_account(
             &input.phone,
             default_calling_code,
         ),
-        owner_id: fields::optional_id(&mut violations, "account.owner_id", &input.owner_id),
+        owner_id: violations.optional_id("account.owner_id", &input.owner_id),
         tags: fields::tags(&mut violations, "account.tags", &input.tags),
         custom_fields: fields::custom_fields(
             &mut violations,
@@ -144,7 +147,7 @@ pub fn validate_patch(
         parent_account_id: patch
             .parent_account_id
             .as_deref()
-            .map(|id| fields::optional_id(&mut violations, "patch.parent_account_id", id)),
+            .map(|id| violations.optional_id("patch.parent_account_id", id)),
         industry: patch
             .industry
             .as_deref()
@@ -164,7 +167,7 @@ pub fn validate_patch(
             fields::optional_phone(&mut violations, "patch.phone", v, default_calling_code)
         }),
         owner_id: match patch.owner_id.as_deref() {
-            Some(id) => fields::required_id(&mut violations, "patch.owner_id", id),
+            Some(id) => violations.id("patch.owner_id", id),
             None => None,
         },
         tags: (patch.replace_tags || !patch.tags.is_empty())
@@ -322,7 +325,7 @@ mod tests {
             website: String::new(),
             phone: None,
             owner_id: Uuid::now_v7(),
-            owner_team_path: "/northwind/east/".into(),
+            owner_team_path: TeamPath::parse("/northwind/east/").unwrap(),
             tags: vec![],
             custom_fields: BTreeMap::new(),
             status: RecordStatus::Active,

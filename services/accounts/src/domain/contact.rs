@@ -1,7 +1,10 @@
 //! Contacts: the people at an account, their buying role and the dates worth remembering.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use crm_platform::error::{FieldViolation, Violations};
+use crm_platform::{
+    auth::TeamPath,
+    error::{FieldViolation, Violations},
+};
 use crm_proto::crm::accounts::v1::{BuyingRole, ContactInput, ContactPatch, ImportantDateKind};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -23,7 +26,7 @@ pub struct Contact {
     pub buying_role: BuyingRole,
     pub important_dates: Vec<ImportantDate>,
     pub owner_id: Uuid,
-    pub owner_team_path: String,
+    pub owner_team_path: TeamPath,
     pub status: RecordStatus,
     pub merged_into_contact_id: Option<Uuid>,
     pub version: i64,
@@ -58,7 +61,7 @@ pub fn validate_new_contact(
     default_calling_code: Option<&str>,
 ) -> Result<NewContact, Vec<FieldViolation>> {
     let mut violations = Violations::new();
-    let account_id = fields::required_id(&mut violations, "contact.account_id", &input.account_id);
+    let account_id = violations.id("contact.account_id", &input.account_id);
     let contact = NewContact {
         account_id: account_id.unwrap_or_default(),
         full_name: fields::required_text(
@@ -88,7 +91,7 @@ pub fn validate_new_contact(
             "contact.important_dates",
             &input.important_dates,
         ),
-        owner_id: fields::optional_id(&mut violations, "contact.owner_id", &input.owner_id),
+        owner_id: violations.optional_id("contact.owner_id", &input.owner_id),
     };
     violations.into_result().map(|()| contact)
 }
@@ -183,7 +186,7 @@ pub fn validate_contact_patch(
     let mut violations = Violations::new();
     let changes = ContactChanges {
         account_id: match patch.account_id.as_deref() {
-            Some(id) => fields::required_id(&mut violations, "patch.account_id", id),
+            Some(id) => violations.id("patch.account_id", id),
             None => None,
         },
         full_name: patch
@@ -221,7 +224,7 @@ pub fn validate_contact_patch(
             },
         ),
         owner_id: match patch.owner_id.as_deref() {
-            Some(id) => fields::required_id(&mut violations, "patch.owner_id", id),
+            Some(id) => violations.id("patch.owner_id", id),
             None => None,
         },
     };

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use crm_platform::error::Violations;
-use uuid::Uuid;
 
 /// Lifecycle of an account or contact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,13 +13,27 @@ pub enum RecordStatus {
     Merged = 3,
 }
 
-impl RecordStatus {
-    pub fn from_i16(value: i16) -> Self {
+impl TryFrom<i16> for RecordStatus {
+    type Error = String;
+
+    /// A stored status; an unknown value is corrupt data, never read as some default.
+    fn try_from(value: i16) -> Result<Self, Self::Error> {
         match value {
-            2 => RecordStatus::Archived,
-            3 => RecordStatus::Merged,
-            _ => RecordStatus::Active,
+            1 => Ok(RecordStatus::Active),
+            2 => Ok(RecordStatus::Archived),
+            3 => Ok(RecordStatus::Merged),
+            other => Err(format!("{other} is not a record status")),
         }
+    }
+}
+
+impl std::fmt::Display for RecordStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RecordStatus::Active => "active",
+            RecordStatus::Archived => "archived",
+            RecordStatus::Merged => "merged",
+        })
     }
 }
 
@@ -45,26 +58,6 @@ pub fn optional_text(violations: &mut Violations, field: &str, value: &str, max:
         violations.add(field, format!("must be at most {max} characters"));
     }
     value.to_owned()
-}
-
-/// Parses an id; empty means none.
-pub fn optional_id(violations: &mut Violations, field: &str, value: &str) -> Option<Uuid> {
-    let value = value.trim();
-    if value.is_empty() {
-        return None;
-    }
-    violations.check(
-        field,
-        Uuid::parse_str(value).map_err(|_| "is not a valid id (UUID)"),
-    )
-}
-
-pub fn required_id(violations: &mut Violations, field: &str, value: &str) -> Option<Uuid> {
-    if value.trim().is_empty() {
-        violations.add(field, "must not be empty");
-        return None;
-    }
-    optional_id(violations, field, value)
 }
 
 /// Normalises a phone number to E.164; empty means none.

@@ -1,14 +1,16 @@
 //! Account use cases.
 
-use crm_platform::{auth::Caller, paging::Page};
+use crm_platform::{
+    auth::{Caller, TeamPath},
+    paging::{Listing, Page},
+};
 use crm_proto::crm::accounts::v1 as pb;
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
-    Accounts, Listing, OwnedRecord, Result, can_access, describe_matches, locked_for_change,
-    next_page, resolve_owner, visible,
+    Accounts, OwnedRecord, Result, describe_matches, locked_for_change, resolve_owner, visible,
 };
 use crate::{
     convert,
@@ -18,7 +20,7 @@ use crate::{
         duplicates::{self, Candidate, ScoredCandidate},
     },
     error::AccountsError,
-    store::{self, AccountFilter, Sort},
+    store::{self, AccountFilter},
 };
 
 impl Accounts {
@@ -31,8 +33,14 @@ impl Accounts {
     ) -> Result<(Account, Vec<ScoredCandidate>)> {
         let mut transaction = self.pool.begin().await?;
         self.remember(&mut transaction, caller).await?;
-        let (owner_id, owner_team_path) =
-            resolve_owner(&mut transaction, caller, new.owner_id, "account.owner_id").await?;
+        let (owner_id, owner_team_path) = resolve_owner(
+            self,
+            &mut transaction,
+            caller,
+            new.owner_id,
+            "account.owner_id",
+        )
+        .await?;
         if let Some(parent_id) = new.parent_account_id {
             accessible_active_account(
                 &mut transaction,
@@ -70,7 +78,7 @@ impl Accounts {
                         candidate.phone.as_deref(),
                     ),
                     display_name: candidate.name.clone(),
-                    visible: can_access(caller, candidate.owner_id, &candidate.owner_team_path),
+                    visible: caller.can_access(candidate.owner_id, &candidate.owner_team_path),
                 })
                 .collect(),
         );
@@ -107,22 +115,23 @@ impl Accounts {
                 Some(existing) if existing.created_by == caller.user_id => {
                     Ok((existing.record, Vec::new()))
                 }
-                _ => Err(AccountsError::AlreadyExists(format!(
-                    "account {} already exists",
-                    account.id
-                ))),
+                _ => Err(AccountsError::IdTaken {
+                    kind: "account",
+                    id: account.id,
+                }),
             };
         }
-        self.publish(
-            &mut transaction,
-            "account",
-            account.id,
-            account.version,
-            pb::AccountCreated {
-                account: Some(convert::account(&account)),
-            },
-        )
-        .await?;
+        self.outbox
+            .enqueue_for(
+                &mut transaction,
+                "account",
+                account.id,
+                account.version,
+                &pb::AccountCreated {
+                    account: Some(convert::account(&account)),
+                },
+            )
+            .await?;
         self.outbox.commit(transaction).await?;
         Ok((account, scored))
     }
@@ -147,10 +156,15 @@ impl Accounts {
             locked_account_for_change(&mut transaction, caller, id, expected_version).await?;
         let mut owner_team_path = current.owner_team_path.clone();
         if let Some(owner_id) = changes.owner_id.filter(|owner| *owner != current.owner_id) {
-            owner_team_path =
-                resolve_owner(&mut transaction, caller, Some(owner_id), "patch.owner_id")
-                    .await?
-                    .1;
+            owner_team_path = resolve_owner(
+                self,
+                &mut transaction,
+                caller,
+                Some(owner_id),
+                "patch.owner_id",
+            )
+            .await?
+            .1;
         }
         if let Some(Some(parent_id)) = changes.parent_account_id {
             accessible_active_account(
@@ -176,17 +190,18 @@ impl Accounts {
         updated.updated_at = crm_platform::time::now();
         store::update_account(&mut transaction, &updated).await?;
         let changed_fields: Vec<String> = changed.iter().map(|field| field.to_string()).collect();
-        self.publish(
-            &mut transaction,
-            "account",
-            updated.id,
-            updated.version,
-            pb::AccountUpdated {
-                account: Some(convert::account(&updated)),
-                changed_fields,
-            },
-        )
-        .await?;
+        self.outbox
+            .enqueue_for(
+                &mut transaction,
+                "account",
+                updated.id,
+                updated.version,
+                &pb::AccountUpdated {
+                    account: Some(convert::account(&updated)),
+                    changed_fields,
+                },
+            )
+            .await?;
         self.outbox.commit(transaction).await?;
         Ok(updated)
     }
@@ -201,24 +216,28 @@ impl Accounts {
         let mut account =
             locked_account_for_change(&mut transaction, caller, id, expected_version).await?;
         if account.status == RecordStatus::Archived {
-            return Err(AccountsError::FailedPrecondition(format!(
-                "account {id} is already archived"
-            )));
+            return Err(AccountsError::IllegalTransition {
+                kind: "account",
+                id,
+                from: account.status,
+                to: RecordStatus::Archived,
+            });
         }
         account.status = RecordStatus::Archived;
         account.version += 1;
         account.updated_at = crm_platform::time::now();
         store::update_account(&mut transaction, &account).await?;
-        self.publish(
-            &mut transaction,
-            "account",
-            account.id,
-            account.version,
-            pb::AccountArchived {
-                account: Some(convert::account(&account)),
-            },
-        )
-        .await?;
+        self.outbox
+            .enqueue_for(
+                &mut transaction,
+                "account",
+                account.id,
+                account.version,
+                &pb::AccountArchived {
+                    account: Some(convert::account(&account)),
+                },
+            )
+            .await?;
         self.outbox.commit(transaction).await?;
         Ok(account)
     }
@@ -227,19 +246,22 @@ impl Accounts {
         &self,
         caller: &Caller,
         filter: &AccountFilter,
-        sort: Sort,
         page: &Page,
     ) -> Result<Listing<Account>> {
         let mut connection = self.pool.acquire().await?;
-        let mut records =
-            store::list_accounts(&mut connection, &caller.visibility(), filter, sort, page).await?;
-        let next_page_token = next_page(&mut records, page, |a| {
-            store::cursor_after(sort, &a.name, a.created_at, a.updated_at, a.id).encode()
-        });
-        Ok(Listing {
-            records,
-            next_page_token,
-        })
+        let rows =
+            store::list_accounts(&mut connection, &caller.visibility(), filter, page).await?;
+        Ok(Listing::from_rows(rows, page, |record| {
+            (
+                store::sort_key(
+                    page.order,
+                    &record.name,
+                    record.created_at,
+                    record.updated_at,
+                ),
+                record.id,
+            )
+        }))
     }
 
     pub async fn find_duplicate_accounts(
@@ -272,7 +294,7 @@ impl Accounts {
                         candidate.phone.as_deref(),
                     ),
                     display_name: candidate.name.clone(),
-                    visible: can_access(caller, candidate.owner_id, &candidate.owner_team_path),
+                    visible: caller.can_access(candidate.owner_id, &candidate.owner_team_path),
                 })
                 .collect(),
         ))
@@ -349,14 +371,15 @@ impl Accounts {
                 .map(Uuid::to_string)
                 .collect(),
         };
-        self.publish(
-            &mut transaction,
-            "account",
-            merged.id,
-            merged.version,
-            event,
-        )
-        .await?;
+        self.outbox
+            .enqueue_for(
+                &mut transaction,
+                "account",
+                merged.id,
+                merged.version,
+                &event,
+            )
+            .await?;
         self.outbox.commit(transaction).await?;
         Ok(MergedAccounts {
             survivor: merged,
@@ -379,7 +402,7 @@ impl OwnedRecord for Account {
     fn owner_id(&self) -> Uuid {
         self.owner_id
     }
-    fn owner_team_path(&self) -> &str {
+    fn owner_team_path(&self) -> &TeamPath {
         &self.owner_team_path
     }
     fn version(&self) -> i64 {
@@ -400,11 +423,7 @@ pub(super) async fn accessible_active_account(
     match store::get_account(connection, id).await? {
         Some(stored)
             if stored.record.status == RecordStatus::Active
-                && can_access(
-                    caller,
-                    stored.record.owner_id,
-                    &stored.record.owner_team_path,
-                ) =>
+                && caller.can_access(stored.record.owner_id, &stored.record.owner_team_path) =>
         {
             Ok(stored.record)
         }
@@ -437,9 +456,11 @@ async fn locked_active_account(
 ) -> Result<Account> {
     let account = locked_account_for_change(connection, caller, id, None).await?;
     if account.status != RecordStatus::Active {
-        return Err(AccountsError::FailedPrecondition(format!(
-            "account {id} is not active"
-        )));
+        return Err(AccountsError::NotActive {
+            kind: "account",
+            id,
+            status: account.status,
+        });
     }
     Ok(account)
 }

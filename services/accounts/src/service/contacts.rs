@@ -1,14 +1,16 @@
 //! Contact use cases.
 
-use crm_platform::{auth::Caller, paging::Page};
+use crm_platform::{
+    auth::{Caller, TeamPath},
+    paging::{Listing, Page},
+};
 use crm_proto::crm::accounts::v1 as pb;
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
-    Accounts, Listing, OwnedRecord, Result, can_access, describe_matches, locked_for_change,
-    next_page, resolve_owner, visible,
+    Accounts, OwnedRecord, Result, describe_matches, locked_for_change, resolve_owner, visible,
 };
 use crate::{
     convert,
@@ -18,7 +20,7 @@ use crate::{
         duplicates::{self, Candidate, ScoredCandidate},
     },
     error::AccountsError,
-    store::{self, ContactFilter, Sort},
+    store::{self, ContactFilter},
 };
 
 use super::accounts::accessible_active_account;
@@ -43,7 +45,14 @@ impl Accounts {
         // A contact belongs to the account's owner unless someone else is named.
         let (owner_id, owner_team_path) = match new.owner_id {
             Some(owner_id) => {
-                resolve_owner(&mut transaction, caller, Some(owner_id), "contact.owner_id").await?
+                resolve_owner(
+                    self,
+                    &mut transaction,
+                    caller,
+                    Some(owner_id),
+                    "contact.owner_id",
+                )
+                .await?
             }
             None => (account.owner_id, account.owner_team_path.clone()),
         };
@@ -96,22 +105,23 @@ impl Accounts {
                 Some(existing) if existing.created_by == caller.user_id => {
                     Ok((existing.record, Vec::new()))
                 }
-                _ => Err(AccountsError::AlreadyExists(format!(
-                    "contact {} already exists",
-                    contact.id
-                ))),
+                _ => Err(AccountsError::IdTaken {
+                    kind: "contact",
+                    id: contact.id,
+                }),
             };
         }
-        self.publish(
-            &mut transaction,
-            "contact",
-            contact.id,
-            contact.version,
-            pb::ContactCreated {
-                contact: Some(convert::contact(&contact)),
-            },
-        )
-        .await?;
+        self.outbox
+            .enqueue_for(
+                &mut transaction,
+                "contact",
+                contact.id,
+                contact.version,
+                &pb::ContactCreated {
+                    contact: Some(convert::contact(&contact)),
+                },
+            )
+            .await?;
         self.outbox.commit(transaction).await?;
         Ok((contact, scored))
     }
@@ -152,11 +162,8 @@ impl Accounts {
                                 candidate.email.as_deref(),
                                 phone,
                             ),
-                            visible: can_access(
-                                caller,
-                                candidate.owner_id,
-                                &candidate.owner_team_path,
-                            ),
+                            visible: caller
+                                .can_access(candidate.owner_id, &candidate.owner_team_path),
                         }],
                     )
                 })
@@ -194,10 +201,15 @@ impl Accounts {
         }
         let mut owner_team_path = current.owner_team_path.clone();
         if let Some(owner_id) = changes.owner_id.filter(|owner| *owner != current.owner_id) {
-            owner_team_path =
-                resolve_owner(&mut transaction, caller, Some(owner_id), "patch.owner_id")
-                    .await?
-                    .1;
+            owner_team_path = resolve_owner(
+                self,
+                &mut transaction,
+                caller,
+                Some(owner_id),
+                "patch.owner_id",
+            )
+            .await?
+            .1;
         }
         let (mut updated, changed) =
             contact::apply_contact_changes(&current, &changes, replace_important_dates);
@@ -209,17 +221,18 @@ impl Accounts {
         updated.updated_at = crm_platform::time::now();
         store::update_contact(&mut transaction, &updated).await?;
         let changed_fields: Vec<String> = changed.iter().map(|field| field.to_string()).collect();
-        self.publish(
-            &mut transaction,
-            "contact",
-            updated.id,
-            updated.version,
-            pb::ContactUpdated {
-                contact: Some(convert::contact(&updated)),
-                changed_fields,
-            },
-        )
-        .await?;
+        self.outbox
+            .enqueue_for(
+                &mut transaction,
+                "contact",
+                updated.id,
+                updated.version,
+                &pb::ContactUpdated {
+                    contact: Some(convert::contact(&updated)),
+                    changed_fields,
+                },
+            )
+            .await?;
         self.outbox.commit(transaction).await?;
         Ok(updated)
     }
@@ -234,24 +247,28 @@ impl Accounts {
         let mut contact =
             locked_contact_for_change(&mut transaction, caller, id, expected_version).await?;
         if contact.status == RecordStatus::Archived {
-            return Err(AccountsError::FailedPrecondition(format!(
-                "contact {id} is already archived"
-            )));
+            return Err(AccountsError::IllegalTransition {
+                kind: "contact",
+                id,
+                from: contact.status,
+                to: RecordStatus::Archived,
+            });
         }
         contact.status = RecordStatus::Archived;
         contact.version += 1;
         contact.updated_at = crm_platform::time::now();
         store::update_contact(&mut transaction, &contact).await?;
-        self.publish(
-            &mut transaction,
-            "contact",
-            contact.id,
-            contact.version,
-            pb::ContactArchived {
-                contact: Some(convert::contact(&contact)),
-            },
-        )
-        .await?;
+        self.outbox
+            .enqueue_for(
+                &mut transaction,
+                "contact",
+                contact.id,
+                contact.version,
+                &pb::ContactArchived {
+                    contact: Some(convert::contact(&contact)),
+                },
+            )
+            .await?;
         self.outbox.commit(transaction).await?;
         Ok(contact)
     }
@@ -260,19 +277,22 @@ impl Accounts {
         &self,
         caller: &Caller,
         filter: &ContactFilter,
-        sort: Sort,
         page: &Page,
     ) -> Result<Listing<Contact>> {
         let mut connection = self.pool.acquire().await?;
-        let mut records =
-            store::list_contacts(&mut connection, &caller.visibility(), filter, sort, page).await?;
-        let next_page_token = next_page(&mut records, page, |c| {
-            store::cursor_after(sort, &c.full_name, c.created_at, c.updated_at, c.id).encode()
-        });
-        Ok(Listing {
-            records,
-            next_page_token,
-        })
+        let rows =
+            store::list_contacts(&mut connection, &caller.visibility(), filter, page).await?;
+        Ok(Listing::from_rows(rows, page, |record| {
+            (
+                store::sort_key(
+                    page.order,
+                    &record.full_name,
+                    record.created_at,
+                    record.updated_at,
+                ),
+                record.id,
+            )
+        }))
     }
 
     pub async fn merge_contacts(
@@ -302,10 +322,11 @@ impl Accounts {
         };
         for contact in [&survivor, &duplicate] {
             if contact.status != RecordStatus::Active {
-                return Err(AccountsError::FailedPrecondition(format!(
-                    "contact {} is not active",
-                    contact.id
-                )));
+                return Err(AccountsError::NotActive {
+                    kind: "contact",
+                    id: contact.id,
+                    status: contact.status,
+                });
             }
         }
         let (mut merged, _) = contact::merge_contact_into_survivor(&survivor, &duplicate);
@@ -339,14 +360,15 @@ impl Accounts {
             survivor: Some(convert::contact(&merged)),
             duplicate_contact_id: duplicate.id.to_string(),
         };
-        self.publish(
-            &mut transaction,
-            "contact",
-            merged.id,
-            merged.version,
-            event,
-        )
-        .await?;
+        self.outbox
+            .enqueue_for(
+                &mut transaction,
+                "contact",
+                merged.id,
+                merged.version,
+                &event,
+            )
+            .await?;
         self.outbox.commit(transaction).await?;
         Ok((merged, merge_id))
     }
@@ -357,7 +379,7 @@ impl OwnedRecord for Contact {
     fn owner_id(&self) -> Uuid {
         self.owner_id
     }
-    fn owner_team_path(&self) -> &str {
+    fn owner_team_path(&self) -> &TeamPath {
         &self.owner_team_path
     }
     fn version(&self) -> i64 {

@@ -1,9 +1,11 @@
 //! Lead conversions: the records leads asks accounts to create.
 
-use crm_platform::auth::Caller;
+use crm_platform::{
+    auth::{Caller, Role, TeamPath},
+    ids::parse_id,
+};
 use crm_proto::crm::accounts::v1 as pb;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use super::{Accounts, Result};
 use crate::{
@@ -17,8 +19,6 @@ use crate::{
     store,
 };
 
-use crm_platform::auth::{Role, TeamPath};
-
 impl Accounts {
     /// Creates what a converted lead asks for (leads chose the ids): the account when it is
     /// new, and the contact. Runs inside the event consumer's transaction; a record that
@@ -28,8 +28,7 @@ impl Accounts {
         connection: &mut PgConnection,
         event: &crm_proto::crm::leads::v1::LeadConverted,
     ) -> Result<()> {
-        let owner_id = Uuid::parse_str(&event.owner_id)
-            .map_err(|_| AccountsError::invalid("owner_id", "is not a valid id"))?;
+        let owner_id = parse_id("owner_id", &event.owner_id)?;
         let owner_team_path = TeamPath::parse(&event.owner_team_path)
             .map_err(|e| AccountsError::invalid("owner_team_path", e))?;
         let owner = Caller {
@@ -41,9 +40,8 @@ impl Accounts {
         self.remember(connection, &owner).await?;
         // The event's team is the lead's at conversion, which may predate a move this service
         // has already applied: the directory decides where the new records are filed.
-        let owner_team_path = super::filing_team(connection, &owner).await?;
-        let account_id = Uuid::parse_str(&event.account_id)
-            .map_err(|_| AccountsError::invalid("account_id", "is not a valid id"))?;
+        let owner_team_path = self.filing_team(connection, &owner).await?;
+        let account_id = parse_id("account_id", &event.account_id)?;
         let now = crm_platform::time::now();
         if event.account_is_new {
             let input = pb::AccountInput {
@@ -92,7 +90,8 @@ impl Accounts {
                 let event = pb::AccountCreated {
                     account: Some(convert::account(&account)),
                 };
-                self.publish(connection, "account", account.id, account.version, event)
+                self.outbox
+                    .enqueue_for(connection, "account", account.id, account.version, &event)
                     .await?;
             }
         }
@@ -110,8 +109,7 @@ impl Accounts {
                 format!("account {account_id} does not exist"),
             ));
         };
-        let contact_id = Uuid::parse_str(&event.contact_id)
-            .map_err(|_| AccountsError::invalid("contact_id", "is not a valid id"))?;
+        let contact_id = parse_id("contact_id", &event.contact_id)?;
         let input = pb::ContactInput {
             account_id: target.record.id.to_string(),
             full_name: event.contact_full_name.clone(),
@@ -155,7 +153,8 @@ impl Accounts {
             let event = pb::ContactCreated {
                 contact: Some(convert::contact(&contact)),
             };
-            self.publish(connection, "contact", contact.id, contact.version, event)
+            self.outbox
+                .enqueue_for(connection, "contact", contact.id, contact.version, &event)
                 .await?;
         }
         Ok(())

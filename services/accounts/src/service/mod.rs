@@ -5,23 +5,16 @@ mod accounts;
 mod contacts;
 mod conversion;
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
-
 use crm_platform::{
     auth::{Caller, Role, TeamPath},
-    events::DomainEvent,
-    outbox::{Aggregate, Outbox},
-    paging::Page,
+    error::{CommonError, check_version},
+    org::OrgDirectory,
+    outbox::Outbox,
 };
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::{domain::duplicates::ScoredCandidate, error::AccountsError, store};
-
-pub use accounts::MergedAccounts;
+use crate::{domain::duplicates::ScoredCandidate, error::AccountsError};
 
 type Result<T> = std::result::Result<T, AccountsError>;
 
@@ -30,25 +23,10 @@ type Result<T> = std::result::Result<T, AccountsError>;
 pub struct Accounts {
     pool: PgPool,
     outbox: Outbox,
-    /// Users whose `known_users` row needs nothing from their token (see [`Accounts::remember`]).
-    known_users: Arc<Mutex<HashMap<Uuid, KnownUser>>>,
-    /// Calling code for national phone numbers ("86"), from `CRM_DEFAULT_CALLING_CODE`.
+    /// The organisation's directory: who owns what, and where new records are filed.
+    directory: OrgDirectory,
+    /// Calling code for national phone numbers ("86"), from `CRM_ACCOUNTS_DEFAULT_CALLING_CODE`.
     default_calling_code: Option<String>,
-}
-
-/// What the process knows needs no write for a user (see [`Accounts::remember`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum KnownUser {
-    /// The organisation's directory knows the user: no token changes their row.
-    InDirectory,
-    /// The row holds this team from the user's token, and the directory had not spoken.
-    ByToken(TeamPath),
-}
-
-/// A page of records and the cursor of the last one, if more follow.
-pub struct Listing<T> {
-    pub records: Vec<T>,
-    pub next_page_token: String,
 }
 
 impl Accounts {
@@ -56,78 +34,27 @@ impl Accounts {
         Self {
             pool,
             outbox,
-            known_users: Arc::default(),
+            directory: OrgDirectory::default(),
             default_calling_code,
         }
     }
 
-    /// Makes sure this service knows the caller, so records can be given to them by id: their
-    /// token's team is recorded only while the organisation's directory has not told us about
-    /// them (`store::remember_user`). A process cache saves the database read on the writes
-    /// that file nothing under the caller's team; only a committed, confirmed row is cached.
-    ///
-    /// The cache never serves a team, only "nothing to write": a user the directory knows (that
-    /// never reverts), or a user whose token-fed row already holds this token's team. Caching
-    /// the directory's team itself would be wrong: a move is consumed by one replica only (the
-    /// consumer is durable and shared), so other replicas could not invalidate their copy, and
-    /// even in this one an invalidation could race a read of the not-yet-moved row. The team a
-    /// caller's own records are filed under is read in the transaction instead
-    /// ([`filing_team`]), under a share lock that orders it with a concurrent move.
+    /// Makes sure this service knows the caller, so records can be given to them by id.
     async fn remember(&self, connection: &mut PgConnection, caller: &Caller) -> Result<()> {
-        let cached = match self
-            .known_users
-            .lock()
-            .expect("known users lock poisoned")
-            .get(&caller.user_id)
-        {
-            Some(KnownUser::InDirectory) => true,
-            Some(KnownUser::ByToken(team_path)) => *team_path == caller.team_path,
-            None => false,
-        };
-        if cached {
-            return Ok(());
-        }
-        if let Some(source) = store::remember_user(connection, caller).await? {
-            let known = match source {
-                store::TeamSource::Directory => KnownUser::InDirectory,
-                store::TeamSource::Token => KnownUser::ByToken(caller.team_path.clone()),
-            };
-            self.known_users
-                .lock()
-                .expect("known users lock poisoned")
-                .insert(caller.user_id, known);
-        }
-        Ok(())
+        Ok(self.directory.remember(connection, caller).await?)
+    }
+
+    /// The team the caller's new records are filed under (run after [`Accounts::remember`]).
+    async fn filing_team(
+        &self,
+        connection: &mut PgConnection,
+        caller: &Caller,
+    ) -> Result<TeamPath> {
+        Ok(self.directory.filing_team(connection, caller).await?)
     }
 
     pub fn default_calling_code(&self) -> Option<&str> {
         self.default_calling_code.as_deref()
-    }
-
-    // ---- accounts ----
-
-    /// Enqueues `event` for the record in the caller's transaction.
-    async fn publish<E: DomainEvent>(
-        &self,
-        connection: &mut PgConnection,
-        kind: &'static str,
-        id: Uuid,
-        version: i64,
-        event: E,
-    ) -> Result<()> {
-        let id = id.to_string();
-        self.outbox
-            .enqueue(
-                connection,
-                Aggregate {
-                    kind,
-                    id: &id,
-                    version,
-                },
-                &event,
-            )
-            .await?;
-        Ok(())
     }
 }
 
@@ -135,7 +62,7 @@ impl Accounts {
 pub(crate) trait OwnedRecord {
     const KIND: &'static str;
     fn owner_id(&self) -> Uuid;
-    fn owner_team_path(&self) -> &str;
+    fn owner_team_path(&self) -> &TeamPath;
     fn version(&self) -> i64;
     fn merged_into(&self) -> Option<Uuid>;
 }
@@ -143,10 +70,10 @@ pub(crate) trait OwnedRecord {
 /// The record if the caller may see it; a record out of reach looks like one that does not exist.
 pub(crate) fn visible<R: OwnedRecord>(caller: &Caller, id: Uuid, record: Option<R>) -> Result<R> {
     match record {
-        Some(record) if can_access(caller, record.owner_id(), record.owner_team_path()) => {
+        Some(record) if caller.can_access(record.owner_id(), record.owner_team_path()) => {
             Ok(record)
         }
-        _ => Err(AccountsError::NotFound { kind: R::KIND, id }),
+        _ => Err(AccountsError::not_found(R::KIND, id)),
     }
 }
 
@@ -159,81 +86,53 @@ pub(crate) fn locked_for_change<R: OwnedRecord>(
 ) -> Result<R> {
     let record = visible(caller, id, record)?;
     if let Some(into) = record.merged_into() {
-        return Err(AccountsError::FailedPrecondition(format!(
-            "{} {id} was merged into {into}",
-            R::KIND
-        )));
-    }
-    if let Some(expected) = expected_version
-        && expected != record.version()
-    {
-        return Err(AccountsError::VersionConflict {
+        return Err(CommonError::MergedAway {
             kind: R::KIND,
             id,
-            expected,
-            actual: record.version(),
-        });
+            into,
+        }
+        .into());
     }
+    check_version(R::KIND, id, expected_version, record.version())?;
     Ok(record)
 }
 
-/// Access checks take the caller's team from their token, the verified claim, not from the
-/// directory: after a team move the user sees by their old team until their token is refreshed
-/// (at most the access-token lifetime), while what they create is filed under the new team
-/// ([`filing_team`]) and their existing records were re-scoped by the move.
-fn can_access(caller: &Caller, owner_id: Uuid, owner_team_path: &str) -> bool {
-    match TeamPath::parse(owner_team_path) {
-        Ok(path) => caller.can_access(owner_id, &path),
-        Err(_) => caller.role == Role::Admin,
-    }
-}
-
-/// The team a user's new records are filed under: the organisation's directory's when it knows
-/// the user, else the team their token carries (run after [`Accounts::remember`]). A token can
-/// predate a team move by up to the access-token lifetime, and a record filed under the old team
-/// after the move's re-scoping would stay there.
-async fn filing_team(connection: &mut PgConnection, user: &Caller) -> Result<String> {
-    Ok(store::user_team(connection, user.user_id)
-        .await?
-        .unwrap_or_else(|| user.team_path.to_string()))
-}
+// Access checks take the caller's team from their token, the verified claim, not from the
+// directory: after a team move the user sees by their old team until their token is refreshed
+// (at most the access-token lifetime), while what they create is filed under the new team
+// (`OrgDirectory::filing_team`) and their existing records were re-scoped by the move.
 
 /// Who will own a record: the caller, or (for managers and admins) a user in their reach.
 async fn resolve_owner(
+    accounts: &Accounts,
     connection: &mut PgConnection,
     caller: &Caller,
     requested: Option<Uuid>,
     field: &str,
-) -> Result<(Uuid, String)> {
+) -> Result<(Uuid, TeamPath)> {
     let Some(owner_id) = requested.filter(|owner| *owner != caller.user_id) else {
-        return Ok((caller.user_id, filing_team(connection, caller).await?));
+        return Ok((
+            caller.user_id,
+            accounts.filing_team(connection, caller).await?,
+        ));
     };
     if caller.role == Role::Rep {
-        return Err(AccountsError::PermissionDenied(
+        return Err(AccountsError::permission_denied(
             "only managers and admins may give records to someone else".to_owned(),
         ));
     }
-    let Some(team_path) = store::user_team(connection, owner_id).await? else {
+    let Some(team_path) = OrgDirectory::team_of(connection, owner_id).await? else {
         return Err(AccountsError::invalid(
             field,
             "is not a user known to this service",
         ));
     };
-    if !can_access(caller, owner_id, &team_path) {
-        return Err(AccountsError::PermissionDenied(format!(
+    if !caller.can_access(owner_id, &team_path) {
+        return Err(AccountsError::permission_denied(format!(
             "user {owner_id} is outside your team"
         )));
     }
     Ok((owner_id, team_path))
-}
-
-/// Trims the extra row fetched to detect a next page and returns the next page's token.
-fn next_page<T>(records: &mut Vec<T>, page: &Page, cursor: impl Fn(&T) -> String) -> String {
-    if records.len() <= page.size as usize {
-        return String::new();
-    }
-    records.truncate(page.size as usize);
-    records.last().map(cursor).unwrap_or_default()
 }
 
 fn describe_matches(scored: &[ScoredCandidate]) -> String {

@@ -1,0 +1,55 @@
+//! SQL for accounts, contacts and merges, one file per entity. Nothing here decides anything:
+//! rules live in `domain`, orchestration in `service`. Rows are private to their file and
+//! converted to domain types; a stored value that does not convert is an error, never a default.
+
+mod accounts;
+mod contacts;
+mod merges;
+
+use crm_platform::auth::TeamPath;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+pub(crate) use accounts::{
+    AccountFilter, account_duplicate_candidates, get_account, insert_account, is_in_subtree,
+    list_accounts, lock_account, move_child_accounts, move_contacts, sort_key, update_account,
+};
+pub(crate) use contacts::{
+    ContactFilter, contact_duplicate_candidates, get_contact, insert_contact, list_contacts,
+    lock_contact, update_contact,
+};
+pub(crate) use merges::{MergeRecord, insert_merge};
+
+/// A stored record and who created it (idempotent creates compare the creator).
+pub(crate) struct Stored<T> {
+    pub record: T,
+    pub created_by: Uuid,
+}
+
+/// A stored value outside its type's range: the row is corrupt.
+fn corrupt(error: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("corrupt row: {error}").into())
+}
+
+fn stored_team(path: &str) -> sqlx::Result<TeamPath> {
+    TeamPath::parse(path).map_err(corrupt)
+}
+
+/// After a move: the user's accounts and contacts belong to the new team. Versions are kept:
+/// nothing about the records themselves changed, only who above the owner may see them.
+pub(crate) async fn rescope_owner(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    team_path: &TeamPath,
+) -> sqlx::Result<()> {
+    for table in ["accounts", "contacts"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET owner_team_path = $2 WHERE owner_id = $1 AND owner_team_path <> $2"
+        )))
+        .bind(user_id)
+        .bind(team_path.as_str())
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
+}
