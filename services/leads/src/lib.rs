@@ -38,10 +38,16 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 }
 
 fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
+    // Leads' own section first; the shared setting until it goes.
+    let default_calling_code = context
+        .settings
+        .service(NAME)
+        .optional("DEFAULT_CALLING_CODE")
+        .or_else(|| context.settings.default_calling_code.clone());
     let leads = service::Leads::new(
         context.pool.clone(),
         context.outbox.clone(),
-        context.settings.default_calling_code.clone(),
+        default_calling_code,
     );
     mount.add_grpc(LeadServiceServer::with_interceptor(
         grpc::LeadsApi::new(leads.clone()),
@@ -60,10 +66,7 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         events::AccountDirectoryHandler::new(),
     );
     mount.spawn(accounts.run(context.shutdown.clone()));
-    let org = context.consumer(
-        events::org_directory(),
-        std::sync::Arc::new(events::OrgDirectoryHandler),
-    );
+    let org = context.consumer(events::org_directory(), events::org_directory_handler());
     mount.spawn(org.run(context.shutdown.clone()));
     mount.spawn(leads.run_recycling(RECYCLING_INTERVAL, context.shutdown.clone()));
     Ok(())

@@ -10,6 +10,7 @@ use crm_platform::{
     auth::Caller,
     events::{self, DomainEvent},
 };
+use crm_proto::crm::common::v1 as common;
 use crm_proto::crm::{
     gateway::v1::{self as gateway_pb, UserCreated, UserUpdated},
     leads::v1 as pb,
@@ -99,7 +100,10 @@ async fn a_reps_token_from_before_a_move_does_not_file_their_new_or_claimed_lead
     publish(
         &harness,
         &UserCreated {
-            user: Some(directory_user(&ravi, EAST_1)),
+            user: Some(gateway_pb::User {
+                version: 1,
+                ..directory_user(&ravi, EAST_1)
+            }),
         },
     )
     .await;
@@ -122,7 +126,10 @@ async fn a_reps_token_from_before_a_move_does_not_file_their_new_or_claimed_lead
     publish(
         &harness,
         &UserUpdated {
-            user: Some(directory_user(&ravi, WEST_1)),
+            user: Some(gateway_pb::User {
+                version: 2,
+                ..directory_user(&ravi, WEST_1)
+            }),
             changed_fields: vec!["team".into()],
             previous_team_path: EAST_1.into(),
         },
@@ -207,7 +214,7 @@ async fn a_reps_token_from_before_a_move_does_not_file_their_new_or_claimed_lead
                     rep_id: ravi.user_id.to_string(),
                     team_path: EAST_1.into(),
                     display_name: "Ravi".into(),
-                    stage: pb::RepStage::Established as i32,
+                    stage: common::LifecycleStage::Established as i32,
                     started_on: "2023-01-01".into(),
                     capacity: 50,
                     claim_cap: 20,
@@ -233,7 +240,7 @@ async fn a_rep_the_directory_has_not_heard_of_is_filed_by_their_token() {
             &ada,
             &wes,
             "Wes",
-            pb::RepStage::Established,
+            common::LifecycleStage::Established,
             "2023-01-01",
             20,
         )

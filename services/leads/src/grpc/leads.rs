@@ -1,6 +1,7 @@
 use chrono::NaiveDate;
 use crm_platform::{
     auth::{Caller, caller},
+    ids,
     money::Money,
     paging::Page,
 };
@@ -248,7 +249,8 @@ impl LeadService for LeadsApi {
         let lead_id = id("lead_id", &request.lead_id)?;
         let patch = request.patch.unwrap_or_default();
         let code = self.leads.default_calling_code().map(str::to_owned);
-        let expected = (request.expected_version != 0).then_some(request.expected_version as i64);
+        let expected = ids::expected_version("expected_version", request.expected_version)
+            .map_err(LeadsError::from)?;
         let lead = self
             .leads
             .update(
@@ -281,8 +283,7 @@ impl LeadService for LeadsApi {
             Ok(_) => LeadSort::CreatedAt { descending },
             Err(_) => return Err(LeadsError::invalid("sort_by", "is not a sortable field").into()),
         };
-        let page = Page::parse(request.page.as_ref(), &sort.key())
-            .map_err(|v| LeadsError::Invalid(vec![v]))?;
+        let page = Page::parse(request.page.as_ref(), sort.order()).map_err(LeadsError::from)?;
         let status = match request.status {
             0 => None,
             value => Some(
@@ -308,10 +309,12 @@ impl LeadService for LeadsApi {
             source_channel,
             flagged_duplicates_only: request.flagged_duplicates_only,
         };
-        let (leads, next_page_token) = self.leads.list(&caller, &filter, sort, &page).await?;
+        let listing = self.leads.list(&caller, &filter, sort, &page).await?;
         Ok(Response::new(pb::ListLeadsResponse {
-            leads: leads.iter().map(convert::lead).collect(),
-            page: Some(PageResponse { next_page_token }),
+            leads: listing.records.iter().map(convert::lead).collect(),
+            page: Some(PageResponse {
+                next_page_token: listing.next_page_token,
+            }),
         }))
     }
 
@@ -360,7 +363,8 @@ impl LeadService for LeadsApi {
             .await?;
         Ok(Response::new(pb::AssignLeadResponse {
             lead: lead_response(&lead),
-            explanation,
+            explanation_text: Some(explanation.to_wire()),
+            explanation: explanation.text,
         }))
     }
 
@@ -554,10 +558,7 @@ impl LeadService for LeadsApi {
     ) -> Result<Response<pb::RecycleStaleLeadsResponse>, Status> {
         let caller = caller(&request)?;
         if caller.role != crm_platform::auth::Role::Admin {
-            return Err(LeadsError::PermissionDenied(
-                "only admins run recycling by hand".to_owned(),
-            )
-            .into());
+            return Err(LeadsError::permission_denied("only admins run recycling by hand").into());
         }
         let run = self.leads.recycle_stale(crm_platform::time::now()).await?;
         Ok(Response::new(pb::RecycleStaleLeadsResponse {

@@ -9,22 +9,17 @@ pub use admin::LeadAdminApi;
 pub use leads::LeadsApi;
 pub use web_form::WebFormApi;
 
+use crm_platform::ids;
 use uuid::Uuid;
 
 use crate::error::LeadsError;
 
+/// The kit's [`ids::parse_id`], as this crate's error.
 fn id(field: &str, value: &str) -> Result<Uuid, LeadsError> {
-    if value.trim().is_empty() {
-        return Err(LeadsError::invalid(field, "must not be empty"));
-    }
-    Uuid::parse_str(value.trim())
-        .map_err(|_| LeadsError::invalid(field, "is not a valid id (UUID)"))
+    Ok(ids::parse_id(field, value)?)
 }
 
+/// The kit's [`ids::parse_optional_id`], as this crate's error.
 fn optional_id(field: &str, value: &str) -> Result<Option<Uuid>, LeadsError> {
-    if value.trim().is_empty() {
-        Ok(None)
-    } else {
-        id(field, value).map(Some)
-    }
+    Ok(ids::parse_optional_id(field, value)?)
 }

@@ -36,9 +36,7 @@ pub struct CampaignFunnel {
 
 fn require_manager(caller: &Caller) -> Result<()> {
     if caller.role == Role::Rep {
-        return Err(LeadsError::PermissionDenied(
-            "managers and admins only".to_owned(),
-        ));
+        return Err(LeadsError::permission_denied("managers and admins only"));
     }
     Ok(())
 }
@@ -49,7 +47,7 @@ fn require_team_in_reach(caller: &Caller, team_path: &TeamPath, field: &str) -> 
     if caller.role == Role::Admin || team_path.is_within(&caller.team_path) {
         return Ok(());
     }
-    Err(LeadsError::PermissionDenied(format!(
+    Err(LeadsError::permission_denied(format!(
         "{field} {team_path} is outside your team"
     )))
 }
@@ -68,10 +66,7 @@ impl Leads {
         };
         let mut connection = self.pool.acquire().await?;
         if !store::admin::upsert_rep(&mut connection, &rep).await? {
-            return Err(LeadsError::FailedPrecondition(format!(
-                "rep {}'s team comes from the organisation's directory; move the user there",
-                rep.rep_id
-            )));
+            return Err(LeadsError::TeamFromDirectory { rep_id: rep.rep_id });
         }
         Ok(rep)
     }
@@ -138,7 +133,7 @@ impl Leads {
                 name: rule.name.trim().to_owned(),
                 criteria: Json(
                     serde_json::to_value(&rule.criteria)
-                        .map_err(|e| LeadsError::FailedPrecondition(e.to_string()))?,
+                        .map_err(|e| LeadsError::unreadable("rule criteria", e))?,
                 ),
                 rep_ids: rule.reps.clone(),
             });
@@ -158,15 +153,15 @@ impl Leads {
 
     pub async fn update_policies(&self, caller: &Caller, policies: Policies) -> Result<Policies> {
         if caller.role != Role::Admin {
-            return Err(LeadsError::PermissionDenied(
-                "only admins change lead policies".to_owned(),
+            return Err(LeadsError::permission_denied(
+                "only admins change lead policies",
             ));
         }
         policies
             .validate()
-            .map_err(|violation| LeadsError::Invalid(vec![violation]))?;
+            .map_err(LeadsError::from)?;
         let value = serde_json::to_value(&policies)
-            .map_err(|e| LeadsError::FailedPrecondition(e.to_string()))?;
+            .map_err(|e| LeadsError::unreadable("lead policies", e))?;
         let mut connection = self.pool.acquire().await?;
         store::admin::save_policies(&mut connection, &value, caller.user_id).await?;
         load_policies(&mut connection).await
@@ -216,10 +211,7 @@ impl Leads {
         require_manager(caller)?;
         let mut connection = self.pool.acquire().await?;
         let Some(campaign) = store::admin::get_campaign(&mut connection, campaign_id).await? else {
-            return Err(LeadsError::NotFound {
-                kind: "campaign",
-                id: campaign_id,
-            });
+            return Err(LeadsError::not_found("campaign", campaign_id));
         };
         let (leads, qualified, converted, won, won_revenue) =
             store::leads::campaign_funnel(&mut connection, campaign_id).await?;

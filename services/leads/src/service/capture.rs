@@ -6,7 +6,7 @@ use crm_platform::{
     auth::{Caller, Role},
     error::{FieldViolation, Violations},
 };
-use crm_proto::crm::leads::v1 as pb;
+use crm_proto::crm::{common::v1::CompanySize, leads::v1 as pb};
 use serde_json::json;
 use sqlx::{PgConnection, types::Json};
 use uuid::Uuid;
@@ -20,7 +20,10 @@ use crate::{
         scoring::{self, LeadScore, ScoringInput},
     },
     error::LeadsError,
-    store::{self, LeadRecord, leads::StoredScore},
+    store::{
+        self, LeadRecord,
+        leads::{StoredReason, StoredScore},
+    },
 };
 
 /// A validated lead on its way in.
@@ -97,8 +100,8 @@ pub fn validate_lead_input(
     {
         violations.add(field("website"), "is not a web address or domain");
     }
-    let company_size = match pb::CompanySizeBand::try_from(input.company_size) {
-        Ok(pb::CompanySizeBand::Unspecified) => None,
+    let company_size = match CompanySize::try_from(input.company_size) {
+        Ok(CompanySize::Unspecified) => None,
         Ok(_) => convert::size_band(input.company_size as i16),
         Err(_) => {
             violations.add(
@@ -181,16 +184,16 @@ impl Leads {
                 Some(creator) if creator == caller.user_id => {
                     Ok((existing, CaptureOutcome::Unique))
                 }
-                _ => Err(LeadsError::FailedPrecondition(format!(
-                    "lead {id} already exists"
-                ))),
+                _ => Err(LeadsError::IdTaken { id }),
             };
         }
-        // A rep's own lead is theirs, filed under the directory's team for them; managers' and
-        // admins' leads go to their team's pool.
+        // Filed under the directory's team for the caller (their token's when it has not
+        // heard of them): a rep's own lead is theirs, managers' and admins' leads go to their
+        // team's pool.
+        let team_path = self.directory.filing_team(&mut transaction, caller).await?;
         let owner = match caller.role {
             Role::Rep => Some(Caller {
-                team_path: super::filing_team(&mut transaction, caller).await?,
+                team_path: team_path.clone(),
                 ..caller.clone()
             }),
             _ => None,
@@ -200,7 +203,7 @@ impl Leads {
                 &mut transaction,
                 Some(caller.user_id),
                 owner.as_ref(),
-                caller.team_path.as_str(),
+                team_path.as_str(),
                 capture,
                 &policies,
             )
@@ -267,10 +270,7 @@ impl Leads {
             outcome = CaptureOutcome::Flagged { of, score };
         }
         if !store::leads::insert_lead(connection, &lead, actor).await? {
-            return Err(LeadsError::FailedPrecondition(format!(
-                "lead {} already exists",
-                lead.id
-            )));
+            return Err(LeadsError::IdTaken { id: lead.id });
         }
         let summary = match outcome {
             CaptureOutcome::Flagged { of, score } => {
@@ -430,7 +430,7 @@ pub fn new_lead(
             reasons: score
                 .reasons
                 .iter()
-                .map(|r| (r.label.clone(), r.points))
+                .map(|r| StoredReason::Coded(r.clone()))
                 .collect(),
         }),
         possible_duplicate_of: None,

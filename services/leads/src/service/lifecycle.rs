@@ -10,11 +10,14 @@ use super::{History, Leads, Result, capture, load_policies, locked_for_change, s
 use crate::{
     convert,
     domain::{
-        lifecycle::{LeadStatus, LeadTransition, transition},
+        lifecycle::{LeadStatus, LeadTransition},
         scoring::{self, EngagementActivity},
     },
     error::LeadsError,
-    store::{self, LeadRecord, leads::StoredScore},
+    store::{
+        self, LeadRecord,
+        leads::{StoredReason, StoredScore},
+    },
 };
 
 /// What a conversion asks for.
@@ -46,9 +49,7 @@ impl Leads {
         let mut transaction = self.pool.begin().await?;
         let mut lead = locked_for_change(&mut transaction, caller, id, expected_version).await?;
         if status_of(&lead) == LeadStatus::Converted {
-            return Err(LeadsError::FailedPrecondition(
-                "a converted lead cannot change".to_owned(),
-            ));
+            return Err(LeadsError::Converted { id });
         }
         let changed = apply(&mut lead)?;
         if changed.is_empty() {
@@ -83,9 +84,10 @@ impl Leads {
         let mut transaction = self.pool.begin().await?;
         let mut lead = locked_for_change(&mut transaction, caller, id, None).await?;
         if lead.owner_id.is_none() {
-            return Err(LeadsError::FailedPrecondition(
-                "claim or assign the lead before working it".to_owned(),
-            ));
+            return Err(LeadsError::InPool {
+                id,
+                needs: "claim or assign the lead before working it",
+            });
         }
         let now = crm_platform::time::now();
         store::history::record_activity(
@@ -99,10 +101,10 @@ impl Leads {
         .await?;
         let mut changed = vec!["last_touched_at"];
         if status_of(&lead) == LeadStatus::Assigned {
-            lead.status = transition(LeadStatus::Assigned, &LeadTransition::StartWorking)
-                .map_err(|error| LeadsError::FailedPrecondition(error.to_string()))?
-                .as_str()
-                .to_owned();
+            lead.status =
+                LeadsError::transition(LeadStatus::Assigned, &LeadTransition::StartWorking)?
+                    .as_str()
+                    .to_owned();
             changed.push("status");
         }
         lead.last_touched_at = Some(now);
@@ -156,13 +158,13 @@ impl Leads {
         let mut transaction = self.pool.begin().await?;
         let mut lead = locked_for_change(&mut transaction, caller, id, None).await?;
         let from = status_of(&lead);
-        let to = transition(from, &action).map_err(|error| match &action {
-            LeadTransition::Disqualify { .. }
+        let to = LeadsError::transition(from, &action).map_err(|error| match (&action, error) {
+            (LeadTransition::Disqualify { .. }, LeadsError::IllegalTransition { refusal, .. })
                 if from.is_open_with_owner() || from == LeadStatus::New =>
             {
-                LeadsError::invalid("reason", error.to_string())
+                LeadsError::invalid("reason", refusal.to_string())
             }
-            _ => LeadsError::FailedPrecondition(error.to_string()),
+            (_, error) => error,
         })?;
         lead.status = to.as_str().to_owned();
         lead.last_touched_at = Some(crm_platform::time::now());
@@ -221,13 +223,13 @@ impl Leads {
     ) -> Result<Converted> {
         let mut transaction = self.pool.begin().await?;
         let mut lead = locked_for_change(&mut transaction, caller, id, None).await?;
-        let to = transition(status_of(&lead), &LeadTransition::Convert)
-            .map_err(|error| LeadsError::FailedPrecondition(error.to_string()))?;
+        let to = LeadsError::transition(status_of(&lead), &LeadTransition::Convert)?;
         let (Some(owner_id), Some(owner_team_path)) = (lead.owner_id, lead.owner_team_path.clone())
         else {
-            return Err(LeadsError::FailedPrecondition(
-                "a lead in the pool cannot be converted".to_owned(),
-            ));
+            return Err(LeadsError::InPool {
+                id,
+                needs: "a lead in the pool cannot be converted",
+            });
         };
         let company = if lead.company.is_empty() {
             lead.full_name()
@@ -366,7 +368,7 @@ impl Leads {
             reasons: score
                 .reasons
                 .iter()
-                .map(|r| (r.label.clone(), r.points))
+                .map(|r| StoredReason::Coded(r.clone()))
                 .collect(),
         };
         let changed = stored != lead.score.0;

@@ -1,7 +1,7 @@
 //! Merging duplicate leads (L2): survivorship by the domain rules, every merge recorded with
 //! both leads as they were, and undoable.
 
-use crm_platform::auth::Caller;
+use crm_platform::{auth::Caller, error::CommonError};
 use crm_proto::crm::leads::v1 as pb;
 use serde::Deserialize;
 use serde_json::json;
@@ -54,9 +54,7 @@ impl Leads {
             second
         };
         if duplicate.converted_at.is_some() {
-            return Err(LeadsError::FailedPrecondition(format!(
-                "lead {duplicate_id} is converted and cannot be merged away"
-            )));
+            return Err(LeadsError::ConvertedNotMergeable { id: duplicate_id });
         }
         duplicate.merged_into_lead_id = Some(survivor_id);
         let history = History::by(
@@ -95,10 +93,7 @@ impl Leads {
     ) -> Result<(LeadRecord, LeadRecord)> {
         let mut transaction = self.pool.begin().await?;
         let Some(merge) = store::admin::lock_merge(&mut transaction, merge_id).await? else {
-            return Err(LeadsError::NotFound {
-                kind: "merge",
-                id: merge_id,
-            });
+            return Err(LeadsError::not_found("merge", merge_id));
         };
         let mut survivor =
             locked_for_change(&mut transaction, caller, merge.survivor_id, None).await?;
@@ -108,20 +103,14 @@ impl Leads {
             match store::leads::lock_lead(&mut transaction, merge.duplicate_id).await? {
                 Some(lead) if can_manage(caller, &lead) => lead,
                 _ => {
-                    return Err(LeadsError::NotFound {
-                        kind: "lead",
-                        id: merge.duplicate_id,
-                    });
+                    return Err(LeadsError::not_found("lead", merge.duplicate_id));
                 }
             };
         if merge.undone_at.is_some() {
-            return Err(LeadsError::FailedPrecondition(format!(
-                "merge {merge_id} was already undone"
-            )));
+            return Err(LeadsError::MergeUndone { id: merge_id });
         }
-        let unreadable = |what: &str| {
-            LeadsError::FailedPrecondition(format!("merge {merge_id}: stored {what} is unreadable"))
-        };
+        let unreadable =
+            |what: &str| LeadsError::unreadable(format!("{what} of merge {merge_id}"), "bad JSON");
         let before: LeadRecord = serde_json::from_value(merge.survivor_before.0.clone())
             .map_err(|_| unreadable("survivor"))?;
         let merged_fields: LeadFields =
@@ -187,15 +176,15 @@ pub(crate) async fn record_merge(
     why: &str,
 ) -> Result<LeadRecord> {
     let Some(mut survivor) = store::leads::lock_lead(connection, survivor_id).await? else {
-        return Err(LeadsError::NotFound {
-            kind: "lead",
-            id: survivor_id,
-        });
+        return Err(LeadsError::not_found("lead", survivor_id));
     };
     if let Some(into) = survivor.merged_into_lead_id {
-        return Err(LeadsError::FailedPrecondition(format!(
-            "lead {survivor_id} was itself merged into {into}"
-        )));
+        return Err(CommonError::MergedAway {
+            kind: "lead",
+            id: survivor_id,
+            into,
+        }
+        .into());
     }
     let before = survivor.clone();
     let (merged, origins) = dedupe::merge_leads(&fields_of(&survivor), &fields_of(duplicate));

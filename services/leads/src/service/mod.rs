@@ -14,8 +14,11 @@ use std::collections::BTreeMap;
 
 use crm_platform::{
     auth::{Caller, Role, TeamPath},
+    error::{CommonError, check_version},
     events::DomainEvent,
-    outbox::{Aggregate, Outbox},
+    org::OrgDirectory,
+    outbox::Outbox,
+    paging::{Listing, Page},
 };
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
@@ -79,6 +82,8 @@ pub struct Leads {
     outbox: Outbox,
     default_calling_code: Option<String>,
     web_forms: WebFormLimiter,
+    /// Which team a user's new and claimed leads are filed under.
+    directory: OrgDirectory,
 }
 
 impl Leads {
@@ -88,6 +93,7 @@ impl Leads {
             outbox,
             default_calling_code,
             web_forms: WebFormLimiter::default(),
+            directory: OrgDirectory::default(),
         }
     }
 
@@ -105,7 +111,7 @@ impl Leads {
         let mut connection = self.pool.acquire().await?;
         match store::leads::get_lead(&mut connection, id).await? {
             Some(lead) if can_see(caller, &lead) => Ok(lead),
-            _ => Err(LeadsError::NotFound { kind: "lead", id }),
+            _ => Err(LeadsError::not_found("lead", id)),
         }
     }
 
@@ -115,27 +121,18 @@ impl Leads {
         caller: &Caller,
         filter: &store::LeadFilter,
         sort: store::LeadSort,
-        page: &crm_platform::paging::Page,
-    ) -> Result<(Vec<LeadRecord>, String)> {
+        page: &Page,
+    ) -> Result<Listing<LeadRecord>> {
         let mut connection = self.pool.acquire().await?;
-        let mut leads = store::leads::list_leads(
+        Ok(store::leads::list_leads(
             &mut connection,
             &caller.visibility(),
-            caller.team_path.as_str(),
+            &caller.team_path,
             filter,
             sort,
             page,
         )
-        .await?;
-        if leads.len() <= page.size as usize {
-            return Ok((leads, String::new()));
-        }
-        leads.truncate(page.size as usize);
-        let token = leads
-            .last()
-            .map(|lead| sort.cursor_after(lead).encode())
-            .unwrap_or_default();
-        Ok((leads, token))
+        .await?)
     }
 
     pub async fn history(
@@ -169,15 +166,12 @@ impl Leads {
         lead: &LeadRecord,
         event: impl FnOnce(crm_proto::crm::leads::v1::Lead) -> E,
     ) -> Result<()> {
-        let id = lead.id.to_string();
         self.outbox
-            .enqueue(
+            .enqueue_for(
                 connection,
-                Aggregate {
-                    kind: "lead",
-                    id: &id,
-                    version: lead.version,
-                },
+                "lead",
+                lead.id,
+                lead.version,
                 &event(crate::convert::lead(lead)),
             )
             .await?;
@@ -230,9 +224,8 @@ impl History<'_> {
 
 pub(crate) async fn load_policies(connection: &mut PgConnection) -> Result<Policies> {
     match store::admin::policies(connection).await? {
-        Some(stored) => serde_json::from_value(stored.0).map_err(|error| {
-            LeadsError::FailedPrecondition(format!("stored lead policies are unreadable: {error}"))
-        }),
+        Some(stored) => serde_json::from_value(stored.0)
+            .map_err(|error| LeadsError::unreadable("lead policies", error)),
         None => Ok(Policies::default()),
     }
 }
@@ -243,23 +236,6 @@ pub(crate) fn status_of(lead: &LeadRecord) -> LeadStatus {
 
 fn team(path: &str) -> Option<TeamPath> {
     TeamPath::parse(path).ok()
-}
-
-/// The team a user's own new and claimed leads are filed under: the organisation's directory's
-/// when the roster has it from there, else the team in their token. A token can predate a team
-/// move by up to the access-token lifetime, and a lead filed under the old team after the move's
-/// re-scoping would stay there. (Assigned leads take the roster's team, see `pool::give_to`.)
-///
-/// Access checks still take the caller's team from the token, the verified claim: a moved user
-/// sees by their old team until their token is refreshed, at most the access-token lifetime.
-pub(crate) async fn filing_team(
-    connection: &mut PgConnection,
-    caller: &Caller,
-) -> Result<TeamPath> {
-    let directory = store::admin::directory_team(connection, caller.user_id).await?;
-    Ok(directory
-        .and_then(|team_path| TeamPath::parse(&team_path).ok())
-        .unwrap_or_else(|| caller.team_path.clone()))
 }
 
 /// Whether a pool is the caller's: they belong to its team (any depth below it), manage a
@@ -320,26 +296,21 @@ pub(crate) async fn locked_for_change(
 ) -> Result<LeadRecord> {
     let lead = match store::leads::lock_lead(connection, id).await? {
         Some(lead) if can_see(caller, &lead) => lead,
-        _ => return Err(LeadsError::NotFound { kind: "lead", id }),
+        _ => return Err(LeadsError::not_found("lead", id)),
     };
     if !can_manage(caller, &lead) {
-        return Err(LeadsError::PermissionDenied(
-            "only the lead's owner, their managers or the pool's managers may change it".to_owned(),
+        return Err(LeadsError::permission_denied(
+            "only the lead's owner, their managers or the pool's managers may change it",
         ));
     }
     if let Some(into) = lead.merged_into_lead_id {
-        return Err(LeadsError::FailedPrecondition(format!(
-            "lead {id} was merged into {into}"
-        )));
-    }
-    if let Some(expected) = expected_version
-        && expected != lead.version
-    {
-        return Err(LeadsError::VersionConflict {
+        return Err(CommonError::MergedAway {
+            kind: "lead",
             id,
-            expected,
-            actual: lead.version,
-        });
+            into,
+        }
+        .into());
     }
+    check_version("lead", id, expected_version, lead.version)?;
     Ok(lead)
 }

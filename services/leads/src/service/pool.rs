@@ -4,7 +4,10 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use crm_platform::auth::{Caller, Role};
+use crm_platform::{
+    auth::{Caller, Role},
+    text::LocalizableText,
+};
 use crm_proto::crm::leads::v1 as pb;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -16,8 +19,9 @@ use crate::{
         assignment::{
             self, AssignmentDecision, AssignmentRule, AssignmentState, LeadProfile, RuleCriteria,
         },
+        assignment_explanation::text_codes,
         fairness::{RepLoad, RoundRobinState},
-        lifecycle::{LeadTransition, transition},
+        lifecycle::LeadTransition,
         recycling,
     },
     error::LeadsError,
@@ -36,14 +40,11 @@ impl Leads {
                 lead
             }
             Some(lead) if lead.owner_id.is_some() && super::can_see(caller, &lead) => {
-                return Err(LeadsError::FailedPrecondition(format!(
-                    "lead {id} is not in the pool"
-                )));
+                return Err(LeadsError::NotInPool { id });
             }
-            _ => return Err(LeadsError::NotFound { kind: "lead", id }),
+            _ => return Err(LeadsError::not_found("lead", id)),
         };
-        let status = transition(status_of(&lead), &LeadTransition::Claim)
-            .map_err(|error| LeadsError::FailedPrecondition(error.to_string()))?;
+        let status = LeadsError::transition(status_of(&lead), &LeadTransition::Claim)?;
         let now = crm_platform::time::now();
         let policies = load_policies(&mut transaction).await?;
         let last_lost = store::history::last_lost_by(&mut transaction, id, caller.user_id).await?;
@@ -53,7 +54,7 @@ impl Leads {
             &policies.recycling,
             now,
         )
-        .map_err(|refusal| LeadsError::FailedPrecondition(refusal.to_string()))?;
+        .map_err(LeadsError::ReclaimTooSoon)?;
         let rep = store::admin::get_rep(&mut transaction, caller.user_id).await?;
         let counts = store::leads::open_lead_counts(&mut transaction, &[caller.user_id]).await?;
         let (open, claimed) = counts.get(&caller.user_id).copied().unwrap_or((0, 0));
@@ -61,12 +62,12 @@ impl Leads {
             .as_ref()
             .map_or(DEFAULT_CLAIM_CAP, |rep| rep.claim_cap.max(0) as u32);
         let load = rep_load(rep.as_ref(), caller.user_id, open, now);
-        assignment::can_claim(&load, claim_cap, claimed)
-            .map_err(|refusal| LeadsError::ResourceExhausted(refusal.to_string()))?;
+        assignment::can_claim(&load, claim_cap, claimed).map_err(LeadsError::ClaimRefused)?;
 
         lead.owner_id = Some(caller.user_id);
         lead.owner_team_path = Some(
-            super::filing_team(&mut transaction, caller)
+            self.directory
+                .filing_team(&mut transaction, caller)
                 .await?
                 .to_string(),
         );
@@ -85,6 +86,7 @@ impl Leads {
                 previous_owner_id: String::new(),
                 how: "claimed".to_owned(),
                 explanation: String::new(),
+                explanation_text: None,
             }
         })
         .await?;
@@ -95,11 +97,11 @@ impl Leads {
     pub async fn release(&self, caller: &Caller, id: Uuid, reason: &str) -> Result<LeadRecord> {
         let mut transaction = self.pool.begin().await?;
         let mut lead = locked_for_change(&mut transaction, caller, id, None).await?;
-        let previous_owner = lead.owner_id.ok_or_else(|| {
-            LeadsError::FailedPrecondition(format!("lead {id} is already in the pool"))
+        let previous_owner = lead.owner_id.ok_or(LeadsError::InPool {
+            id,
+            needs: "it has no owner to release it",
         })?;
-        let status = transition(status_of(&lead), &LeadTransition::ReturnToPool)
-            .map_err(|error| LeadsError::FailedPrecondition(error.to_string()))?;
+        let status = LeadsError::transition(status_of(&lead), &LeadTransition::ReturnToPool)?;
         let reason = match reason.trim() {
             "" => "released by its owner".to_owned(),
             text if text.chars().count() > 500 => {
@@ -137,10 +139,10 @@ impl Leads {
         caller: &Caller,
         id: Uuid,
         rep_id: Option<Uuid>,
-    ) -> Result<(LeadRecord, String)> {
+    ) -> Result<(LeadRecord, LocalizableText)> {
         if caller.role == Role::Rep {
-            return Err(LeadsError::PermissionDenied(
-                "only managers and admins assign leads".to_owned(),
+            return Err(LeadsError::permission_denied(
+                "only managers and admins assign leads",
             ));
         }
         let mut transaction = self.pool.begin().await?;
@@ -149,18 +151,18 @@ impl Leads {
             Some(rep_id) => {
                 self.assign_to_rep(&mut transaction, caller, &mut lead, rep_id)
                     .await?;
-                format!("assigned by a manager to rep {rep_id}")
+                LocalizableText::new(
+                    text_codes::BY_MANAGER,
+                    format!("assigned by a manager to rep {rep_id}"),
+                )
+                .param("rep_id", rep_id)
             }
             None => match self
                 .assign_by_rules(&mut transaction, Some(caller.user_id), &mut lead)
                 .await?
             {
                 Some(explanation) => explanation,
-                None => {
-                    return Err(LeadsError::FailedPrecondition(
-                        "no eligible rep: every candidate is inactive or at capacity".to_owned(),
-                    ));
-                }
+                None => return Err(LeadsError::NoEligibleRep),
             },
         };
         self.outbox.commit(transaction).await?;
@@ -174,8 +176,7 @@ impl Leads {
         lead: &mut LeadRecord,
         rep_id: Uuid,
     ) -> Result<()> {
-        let status = transition(status_of(lead), &LeadTransition::Assign)
-            .map_err(|error| LeadsError::FailedPrecondition(error.to_string()))?;
+        let status = LeadsError::transition(status_of(lead), &LeadTransition::Assign)?;
         let Some(rep) = store::admin::get_rep(connection, rep_id).await? else {
             return Err(LeadsError::invalid("rep_id", "is not a rep on the roster"));
         };
@@ -186,7 +187,7 @@ impl Leads {
         let reachable =
             caller.role == Role::Admin || rep.team_path.starts_with(caller.team_path.as_str());
         if !reachable {
-            return Err(LeadsError::PermissionDenied(format!(
+            return Err(LeadsError::permission_denied(format!(
                 "rep {rep_id} is outside your team"
             )));
         }
@@ -197,10 +198,11 @@ impl Leads {
             .copied()
             .unwrap_or((0, 0));
         if open >= rep.capacity.max(0) as u32 {
-            return Err(LeadsError::ResourceExhausted(format!(
-                "rep {rep_id} is at capacity: {open} of {} open leads",
-                rep.capacity
-            )));
+            return Err(LeadsError::AtCapacity {
+                rep_id,
+                open,
+                capacity: rep.capacity,
+            });
         }
         let previous_owner = lead.owner_id;
         give_to(lead, rep_id, &rep.team_path, status.as_str(), now);
@@ -218,6 +220,9 @@ impl Leads {
             previous_owner_id: previous_owner.map(|id| id.to_string()).unwrap_or_default(),
             how: "assigned".to_owned(),
             explanation: "manual assignment".to_owned(),
+            explanation_text: Some(
+                LocalizableText::new(text_codes::MANUAL, "manual assignment").to_wire(),
+            ),
         })
         .await
     }
@@ -230,9 +235,8 @@ impl Leads {
         connection: &mut PgConnection,
         actor: Option<Uuid>,
         lead: &mut LeadRecord,
-    ) -> Result<Option<String>> {
-        let status = transition(status_of(lead), &LeadTransition::Assign)
-            .map_err(|error| LeadsError::FailedPrecondition(error.to_string()))?;
+    ) -> Result<Option<LocalizableText>> {
+        let status = LeadsError::transition(status_of(lead), &LeadTransition::Assign)?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('assign:' || $1))")
             .bind(&lead.pool_team_path)
             .execute(&mut *connection)
@@ -297,7 +301,7 @@ impl Leads {
         for (group, group_state) in &state.groups {
             if before.groups.get(group) != Some(group_state) {
                 let value = serde_json::to_value(group_state)
-                    .map_err(|e| LeadsError::FailedPrecondition(e.to_string()))?;
+                    .map_err(|e| LeadsError::unreadable("assignment state", e))?;
                 store::admin::save_assignment_state(
                     connection,
                     &state_key(&lead.pool_team_path, group),
@@ -318,7 +322,8 @@ impl Leads {
             .iter()
             .find(|rep| rep.rep_id == rep_id)
             .expect("the engine picks among the given reps");
-        let summary = explanation.summary();
+        let text = explanation.text();
+        let summary = text.text.clone();
         let previous_owner = lead.owner_id;
         give_to(lead, rep_id, &rep.team_path, status.as_str(), now);
         let history = History {
@@ -327,15 +332,16 @@ impl Leads {
             details: serde_json::to_value(&explanation).unwrap_or_default(),
             ..History::by("assigned", actor, summary.clone())
         };
-        let event_summary = summary.clone();
+        let event_text = text.to_wire();
         self.save(connection, lead, history, |lead| pb::LeadAssigned {
             lead: Some(lead),
             previous_owner_id: previous_owner.map(|id| id.to_string()).unwrap_or_default(),
             how: "assigned".to_owned(),
-            explanation: event_summary,
+            explanation: summary,
+            explanation_text: Some(event_text),
         })
         .await?;
-        Ok(Some(summary))
+        Ok(Some(text))
     }
 }
 
@@ -348,9 +354,8 @@ pub(crate) async fn rules_of(
         .await?
         .into_iter()
         .map(|row| {
-            let criteria: RuleCriteria = serde_json::from_value(row.criteria.0).map_err(|e| {
-                LeadsError::FailedPrecondition(format!("stored rule {} is unreadable: {e}", row.id))
-            })?;
+            let criteria: RuleCriteria = serde_json::from_value(row.criteria.0)
+                .map_err(|e| LeadsError::unreadable(format!("rule {}", row.id), e))?;
             Ok(AssignmentRule {
                 id: row.id,
                 name: row.name,

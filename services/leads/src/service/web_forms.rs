@@ -48,9 +48,7 @@ impl Leads {
     /// Captures a lead from a public form. The caller learns nothing about other leads.
     pub async fn submit_web_form(&self, form_key: &str, input: pb::LeadInput) -> Result<Uuid> {
         if form_key.trim().is_empty() {
-            return Err(LeadsError::Unauthenticated(
-                "a form key is required".to_owned(),
-            ));
+            return Err(LeadsError::FormKey("a form key is required"));
         }
         let mut transaction = self.pool.begin().await?;
         let form = match store::admin::web_form_by_key_hash(
@@ -61,19 +59,16 @@ impl Leads {
         {
             Some(form) if form.active => form,
             _ => {
-                return Err(LeadsError::Unauthenticated(
-                    "unknown or inactive form key".to_owned(),
-                ));
+                return Err(LeadsError::FormKey("unknown or inactive form key"));
             }
         };
         if !self
             .web_forms
             .admit(form.id, form.rate_limit_per_minute.max(1) as u32)
         {
-            return Err(LeadsError::ResourceExhausted(format!(
-                "this form accepts at most {} submissions a minute; try again shortly",
-                form.rate_limit_per_minute
-            )));
+            return Err(LeadsError::FormRateLimited {
+                per_minute: form.rate_limit_per_minute,
+            });
         }
         let input = pb::LeadInput {
             source_channel: pb::SourceChannel::WebForm as i32,

@@ -2,6 +2,7 @@
 //! campaigns, web forms, and the directory of known accounts.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use crm_platform::auth::TeamPath;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::{PgConnection, types::Json};
@@ -42,20 +43,6 @@ pub async fn upsert_rep(connection: &mut PgConnection, rep: &RepRow) -> sqlx::Re
     .await?
     .rows_affected();
     Ok(written == 1)
-}
-
-/// The team the organisation's directory has for a user on the roster, if it has told us.
-/// The row is share-locked to the end of the transaction, so a concurrent team move either
-/// waits for the lead being filed (and then re-scopes it) or commits first (and this reads the
-/// new team): a lead is never filed under the old team after the move's re-scoping ran.
-pub async fn directory_team(
-    connection: &mut PgConnection,
-    user_id: Uuid,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT team_path FROM reps WHERE rep_id = $1 AND from_directory FOR SHARE")
-        .bind(user_id)
-        .fetch_optional(connection)
-        .await
 }
 
 const REP_COLUMNS: &str = "rep_id, team_path, display_name, stage, started_on, capacity, claim_cap, active, open_pipeline";
@@ -313,6 +300,20 @@ pub async fn upsert_account(
     Ok(())
 }
 
+/// A merged-away account no longer matches a conversion.
+pub async fn deactivate_account(
+    connection: &mut PgConnection,
+    account_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE account_directory SET active = false, updated_at = now() WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
 /// An active account with the same company name key or domain.
 pub async fn matching_account(
     connection: &mut PgConnection,
@@ -393,28 +394,30 @@ pub async fn mark_merge_undone(
     Ok(())
 }
 
-/// A user as the organisation describes them (org events). Reps join or update the roster;
-/// anyone else is kept off it (a rep promoted to manager stops receiving leads), though a row
-/// they have still follows their team. Capacity and claim cap stay as sales operations set
-/// them; the team is the directory's from now on.
-#[allow(clippy::too_many_arguments)]
+/// A user as the organisation's directory describes them, for the roster.
+pub struct DirectoryRep<'a> {
+    pub user_id: Uuid,
+    pub team_path: &'a TeamPath,
+    pub display_name: &'a str,
+    pub stage: &'static str,
+    pub started_on: NaiveDate,
+    pub is_rep: bool,
+    pub active: bool,
+}
+
+/// The roster follows the directory: a rep is put on it (or updated) with the directory's
+/// team, stage, start date and activity; a user who is no longer a rep stops taking leads.
 pub async fn sync_rep_from_directory(
     connection: &mut PgConnection,
-    user_id: Uuid,
-    team_path: &str,
-    display_name: &str,
-    stage: &str,
-    started_on: NaiveDate,
-    is_rep: bool,
-    active: bool,
+    user: &DirectoryRep<'_>,
 ) -> sqlx::Result<()> {
-    if !is_rep {
+    if !user.is_rep {
         sqlx::query(
             "UPDATE reps SET active = false, team_path = $2, from_directory = true, updated_at = now() \
              WHERE rep_id = $1",
         )
-        .bind(user_id)
-        .bind(team_path)
+        .bind(user.user_id)
+        .bind(user.team_path.as_str())
         .execute(connection)
         .await?;
         return Ok(());
@@ -426,28 +429,12 @@ pub async fn sync_rep_from_directory(
          stage = EXCLUDED.stage, started_on = EXCLUDED.started_on, active = EXCLUDED.active, \
          from_directory = true, updated_at = now()",
     )
-    .bind(user_id)
-    .bind(team_path)
-    .bind(display_name)
-    .bind(stage)
-    .bind(started_on)
-    .bind(active)
-    .execute(connection)
-    .await?;
-    Ok(())
-}
-
-/// After a move: the leads the user owns belong to the new team.
-pub async fn rescope_owned_leads(
-    connection: &mut PgConnection,
-    user_id: Uuid,
-    team_path: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE leads SET owner_team_path = $2 WHERE owner_id = $1 AND owner_team_path <> $2",
-    )
-    .bind(user_id)
-    .bind(team_path)
+    .bind(user.user_id)
+    .bind(user.team_path.as_str())
+    .bind(user.display_name)
+    .bind(user.stage)
+    .bind(user.started_on)
+    .bind(user.active)
     .execute(connection)
     .await?;
     Ok(())

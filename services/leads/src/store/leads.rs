@@ -4,12 +4,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use crm_platform::{
-    auth::Visibility,
-    paging::{Cursor, Page},
+    access,
+    auth::{TeamPath, Visibility},
+    paging::{KeyKind, Listing, Page, SortKey, SortOrder},
 };
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
+
+use crate::domain::scoring::ScoreReason;
 
 const LEAD_COLUMNS: &str = "id, first_name, last_name, email, phone, company, title, website, industry, \
     territory, company_size, product_interest, description, source_channel, campaign_id, status, \
@@ -24,7 +27,30 @@ pub struct StoredScore {
     pub total: i32,
     pub fit: i32,
     pub engagement: i32,
-    pub reasons: Vec<(String, i32)>,
+    pub reasons: Vec<StoredReason>,
+}
+
+/// One reason of a stored score. Scores stored before reasons had codes hold `[label, points]`
+/// and read back with an empty code (the wire then says: no translation, show the label).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StoredReason {
+    Coded(ScoreReason),
+    Plain(String, i32),
+}
+
+impl StoredReason {
+    pub fn reason(&self) -> ScoreReason {
+        match self {
+            StoredReason::Coded(reason) => reason.clone(),
+            StoredReason::Plain(label, points) => ScoreReason {
+                label: label.clone(),
+                points: *points,
+                code: String::new(),
+                params: Default::default(),
+            },
+        }
+    }
 }
 
 /// A lead as stored.
@@ -430,67 +456,70 @@ pub enum LeadSort {
 }
 
 impl LeadSort {
-    pub fn key(&self) -> String {
-        format!("{self:?}")
+    /// The listing's order, which its page tokens are bound to.
+    pub fn order(self) -> SortOrder {
+        match self {
+            LeadSort::CreatedAt { descending } => {
+                SortOrder::new("created_at", KeyKind::Time, descending)
+            }
+            LeadSort::Score { descending } => {
+                SortOrder::new("score_total", KeyKind::Integer, descending)
+            }
+        }
     }
 
-    pub fn cursor_after(&self, lead: &LeadRecord) -> Cursor {
-        let sort_key = match self {
-            LeadSort::CreatedAt { .. } => lead.created_at.to_rfc3339(),
-            LeadSort::Score { .. } => lead.score_total.to_string(),
+    /// The sort key and id of a listed lead, for the next page's token.
+    pub fn key_of(self, lead: &LeadRecord) -> (SortKey, Uuid) {
+        let key = match self {
+            LeadSort::CreatedAt { .. } => SortKey::Time(lead.created_at),
+            LeadSort::Score { .. } => SortKey::Integer(i64::from(lead.score_total)),
         };
-        Cursor {
-            sort_key,
-            id: lead.id,
-            sort: self.key(),
-        }
+        (key, lead.id)
     }
 }
 
 /// Leads the caller may see: owned ones by the owner rules, and pool leads of the teams the
-/// caller belongs to (a rep sees the pools above them, to claim from).
+/// caller belongs to (a rep sees the pools above them, to claim from). `page` was parsed
+/// with `sort`'s order.
 pub async fn list_leads(
     connection: &mut PgConnection,
     visibility: &Visibility,
-    caller_team: &str,
+    caller_team: &TeamPath,
     filter: &LeadFilter,
     sort: LeadSort,
     page: &Page,
-) -> sqlx::Result<Vec<LeadRecord>> {
+) -> sqlx::Result<Listing<LeadRecord>> {
+    debug_assert_eq!(page.order, sort.order());
     let mut query = QueryBuilder::<Postgres>::new(format!(
         "SELECT {LEAD_COLUMNS} FROM leads WHERE merged_into_lead_id IS NULL"
     ));
     if filter.in_pool {
         // A pool is visible to everyone in its team subtree and to managers above it.
-        query
-            .push(" AND owner_id IS NULL AND (starts_with(")
-            .push_bind(caller_team.to_owned())
-            .push(", pool_team_path)");
+        query.push(" AND owner_id IS NULL AND (");
+        access::push_holds(&mut query, "pool_team_path", caller_team);
         match visibility {
-            crm_platform::auth::Visibility::All => {
+            Visibility::All => {
                 query.push(" OR true");
             }
-            crm_platform::auth::Visibility::TeamSubtree(path) => {
-                query
-                    .push(" OR pool_team_path LIKE ")
-                    .push_bind(format!("{path}%"));
+            Visibility::TeamSubtree(path) => {
+                query.push(" OR ");
+                access::push_within(&mut query, "pool_team_path", path);
             }
-            crm_platform::auth::Visibility::Own(_) => {}
+            Visibility::Own(_) => {}
         }
         query.push(")");
     } else {
         match visibility {
             Visibility::All => {}
             Visibility::TeamSubtree(path) => {
-                query
-                    .push(" AND (owner_team_path LIKE ")
-                    .push_bind(format!("{path}%"))
-                    .push(" OR (owner_id IS NULL AND pool_team_path LIKE ")
-                    .push_bind(format!("{path}%"))
-                    .push("))");
+                query.push(" AND (");
+                access::push_within(&mut query, "owner_team_path", path);
+                query.push(" OR (owner_id IS NULL AND ");
+                access::push_within(&mut query, "pool_team_path", path);
+                query.push("))");
             }
-            Visibility::Own(user_id) => {
-                query.push(" AND owner_id = ").push_bind(*user_id);
+            Visibility::Own(_) => {
+                access::push_visibility(&mut query, visibility, access::OWNER_COLUMNS);
             }
         }
     }
@@ -509,36 +538,9 @@ pub async fn list_leads(
     if filter.flagged_duplicates_only {
         query.push(" AND possible_duplicate_of IS NOT NULL");
     }
-    let (column, descending) = match sort {
-        LeadSort::CreatedAt { descending } => ("created_at", descending),
-        LeadSort::Score { descending } => ("score_total", descending),
-    };
-    let (comparison, direction) = if descending {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
-    if let Some(cursor) = &page.after {
-        query.push(format!(" AND ({column}, id) {comparison} ("));
-        match sort {
-            LeadSort::CreatedAt { .. } => {
-                let time = DateTime::parse_from_rfc3339(&cursor.sort_key)
-                    .map(|time| time.with_timezone(&Utc))
-                    .unwrap_or_default();
-                query.push_bind(time);
-            }
-            LeadSort::Score { .. } => {
-                query.push_bind(cursor.sort_key.parse::<i32>().unwrap_or_default());
-            }
-        }
-        query.push(", ").push_bind(cursor.id).push(")");
-    }
-    query
-        .push(format!(
-            " ORDER BY {column} {direction}, id {direction} LIMIT "
-        ))
-        .push_bind(page.fetch_limit());
-    query.build_query_as().fetch_all(connection).await
+    page.push_keyset(&mut query);
+    let rows = query.build_query_as().fetch_all(connection).await?;
+    Ok(Listing::from_rows(rows, page, |lead| sort.key_of(lead)))
 }
 
 /// Open leads (assigned or working) per rep, and how many of them were claimed.
@@ -594,4 +596,46 @@ pub async fn campaign_funnel(
     .bind(campaign_id)
     .fetch_one(connection)
     .await
+}
+
+/// After a move: the leads the user owns belong to their new team.
+pub async fn rescope_owned_leads(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    team_path: &TeamPath,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE leads SET owner_team_path = $2 WHERE owner_id = $1 AND owner_team_path <> $2",
+    )
+    .bind(user_id)
+    .bind(team_path.as_str())
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_score_stored_before_reasons_had_codes_reads_back_with_an_empty_code() {
+        let stored: StoredScore = serde_json::from_str(
+            r#"{"total": 25, "fit": 20, "engagement": 5, "reasons": [["industry fit: Steel", 20],
+                {"label": "1 call today", "points": 5, "code": "leads.score.activity_today",
+                 "params": {"kind": "call"}}]}"#,
+        )
+        .unwrap();
+
+        let reasons: Vec<ScoreReason> = stored.reasons.iter().map(StoredReason::reason).collect();
+
+        assert_eq!(
+            (reasons[0].label.as_str(), reasons[0].code.as_str()),
+            ("industry fit: Steel", "")
+        );
+        assert_eq!(reasons[1].code, "leads.score.activity_today");
+        assert_eq!(reasons[1].params["kind"], "call");
+        let again = serde_json::to_string(&stored).unwrap();
+        assert_eq!(serde_json::from_str::<StoredScore>(&again).unwrap(), stored);
+    }
 }
