@@ -1,6 +1,6 @@
 //! scenario.md, for the services that exist so far: the suite boots in one process, the demo
-//! data (Northwind Industrial) loads through the services' use cases, and each member of the
-//! cast sees exactly what their role allows (G3).
+//! data (Northwind Industrial) loads through the services' public gRPC APIs as a client's
+//! would, and each member of the cast sees exactly what their role allows (G3).
 
 use std::time::Duration;
 
@@ -23,8 +23,8 @@ fn cast_member(role: Role, team: &str, user_id: Option<uuid::Uuid>) -> Caller {
 #[tokio::test]
 async fn northwind_demo_data_is_visible_by_role_and_published_as_events() {
     let app = TestApp::spawn(&crm::all_modules()).await;
-    demo::load(&app.settings).await.unwrap();
-    demo::load(&app.settings)
+    demo::load_into(&app.services, &app.settings).await.unwrap();
+    demo::load_into(&app.services, &app.settings)
         .await
         .expect("loading the demo twice is a no-op");
 
@@ -105,8 +105,8 @@ async fn demo_leads_are_routed_by_the_east_rule_and_the_web_form_lead_waits_in_i
         LeadStatus, ListLeadsRequest, lead_service_client::LeadServiceClient,
     };
     let app = TestApp::spawn(&crm::all_modules()).await;
-    demo::load(&app.settings).await.unwrap();
-    demo::load(&app.settings)
+    demo::load_into(&app.services, &app.settings).await.unwrap();
+    demo::load_into(&app.services, &app.settings)
         .await
         .expect("loading the demo twice is a no-op");
 
@@ -125,8 +125,8 @@ async fn demo_leads_are_routed_by_the_east_rule_and_the_web_form_lead_waits_in_i
     );
     let roster = [
         demo::user_id_for(Role::Rep).to_string(),
-        uuid::Uuid::from_u128(demo::leads::NORA).to_string(),
-        uuid::Uuid::from_u128(demo::leads::WES).to_string(),
+        demo::NORA.user_id().to_string(),
+        demo::WES.user_id().to_string(),
     ];
     for lead in all.iter().filter(|lead| !lead.campaign_id.is_empty()) {
         assert_eq!(

@@ -1,240 +1,368 @@
-//! Leads of the demo: the scenario's reps on the roster (Ravi senior, Nora new), the
-//! East-territory rule that routes East leads to East-1, the Spring Expo campaign, and leads
-//! from the API, the campaign and a web form. Fixed ids; a second run changes nothing.
+//! Leads of the demo: the scenario's reps on the roster (Ravi senior, Nora new, Wes in West),
+//! the East-territory rule that routes East leads to East-1, the Spring Expo campaign, and
+//! leads from the campaign (captured by Ada, routed on capture), Ravi's own from a call and a
+//! visitor's through the East team's web form.
+//!
+//! Roster entries, the rule and the campaign are written only when a lookup does not find
+//! them. A lead is captured only while no lead with its email exists (leads from earlier demo
+//! versions had no fixed ids), and with a fixed `lead_id`, so a retried create returns the
+//! first result.
 
+use std::collections::HashSet;
+
+use anyhow::Context;
 use chrono::{Duration, Utc};
-use crm_leads::{
-    domain::assignment::{AssignmentRule, RuleCriteria},
-    service::{Leads, admin::campaign_row, capture::validate_lead_input},
-    store::admin::RepRow,
+use crm_platform::host::LocalGrpc;
+use crm_proto::crm::{
+    common::v1::{LifecycleStage, Money, PageRequest},
+    leads::v1::{
+        AssignmentRule, Campaign, CreateCampaignRequest, CreateLeadRequest, CreateWebFormRequest,
+        LeadInput, ListAssignmentRulesRequest, ListCampaignsRequest, ListLeadsRequest,
+        ListRepsRequest, PutAssignmentRulesRequest, PutRepRequest, Rep, RuleCriteria,
+        SourceChannel, SubmitWebFormRequest, lead_admin_service_client::LeadAdminServiceClient,
+        lead_service_client::LeadServiceClient, web_form_service_client::WebFormServiceClient,
+    },
 };
-use crm_platform::{
-    auth::{Caller, Role, TeamPath},
-    config::Settings,
-    db,
-    outbox::Outbox,
-};
-use crm_proto::crm::{common::v1::Money, leads::v1 as pb};
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{demo_user, user_id_for};
+use super::{ADA, Api, Member, NORA, RAVI, WES, failed};
 
-const CAMPAIGN_ID: u128 = 0x0190_0000_0000_7000_8000_0000_00ca_0001;
-pub const NORA: u128 = 0x0190_0000_0000_7000_8000_0000_0000_0a72;
-pub const WES: u128 = 0x0190_0000_0000_7000_8000_0000_0000_0a73;
+/// The team whose pool Ada's captures land in, and whose rules route them.
+const COMPANY: &str = "/northwind";
+const RULE_ID: u128 = 0x0190_0000_0000_7000_8000_0000_00ca_0002;
+const CAMPAIGN: &str = "Spring Expo";
 
-fn rep(id: Uuid, team: &str, name: &str, stage: &str, days_ago: i64) -> RepRow {
-    RepRow {
-        rep_id: id,
-        team_path: team.to_owned(),
-        display_name: name.to_owned(),
-        stage: stage.to_owned(),
-        started_on: (Utc::now() - Duration::days(days_ago)).date_naive(),
-        capacity: 40,
-        claim_cap: 15,
-        active: true,
-        open_pipeline: Decimal::ZERO,
+/// The roster: who, their stage, and how many days ago they started.
+const REPS: &[(Member, LifecycleStage, i64)] = &[
+    (RAVI, LifecycleStage::Senior, 3 * 365),
+    (NORA, LifecycleStage::New, 25),
+    (WES, LifecycleStage::Established, 400),
+];
+
+struct DemoLead {
+    id: u128,
+    first: &'static str,
+    last: &'static str,
+    email: &'static str,
+    phone: &'static str,
+    company: &'static str,
+    title: &'static str,
+    territory: &'static str,
+}
+
+impl DemoLead {
+    fn input(&self) -> LeadInput {
+        LeadInput {
+            first_name: self.first.into(),
+            last_name: self.last.into(),
+            email: self.email.into(),
+            phone: self.phone.into(),
+            company: self.company.into(),
+            title: self.title.into(),
+            industry: "Manufacturing".into(),
+            territory: self.territory.into(),
+            ..Default::default()
+        }
     }
 }
 
-fn lead(
-    first: &str,
-    last: &str,
-    email: &str,
-    phone: &str,
-    company: &str,
-    title: &str,
-    territory: &str,
-) -> pb::LeadInput {
-    pb::LeadInput {
-        first_name: first.into(),
-        last_name: last.into(),
-        email: email.into(),
-        phone: phone.into(),
-        company: company.into(),
-        title: title.into(),
-        industry: "Manufacturing".into(),
-        territory: territory.into(),
-        ..Default::default()
-    }
-}
+/// Met at the Spring Expo; Ada captures them into the company pool.
+const EXPO: &[DemoLead] = &[
+    DemoLead {
+        id: 0x0190_0000_0000_7000_8000_0000_01ea_0001,
+        first: "Wei",
+        last: "Li",
+        email: "li.wei@contoso.cn",
+        phone: "+86 138 0013 8000",
+        company: "Contoso Ltd",
+        title: "Head of Automation",
+        territory: "East",
+    },
+    DemoLead {
+        id: 0x0190_0000_0000_7000_8000_0000_01ea_0002,
+        first: "Jie",
+        last: "Chen",
+        email: "chen.jie@fabrikam.com",
+        phone: "+86 139 0000 1111",
+        company: "Fabrikam Industrial",
+        title: "Plant Manager",
+        territory: "East",
+    },
+    DemoLead {
+        id: 0x0190_0000_0000_7000_8000_0000_01ea_0003,
+        first: "Fang",
+        last: "Wang",
+        email: "wang.fang@tailspin.example",
+        phone: "+86 137 2222 3333",
+        company: "Tailspin Logistics",
+        title: "COO",
+        territory: "West",
+    },
+    DemoLead {
+        id: 0x0190_0000_0000_7000_8000_0000_01ea_0004,
+        first: "Min",
+        last: "Zhou",
+        email: "zhou.min@adventure-works.cn",
+        phone: "+86 136 4444 5555",
+        company: "Adventure Works",
+        title: "Engineer",
+        territory: "East",
+    },
+];
 
-pub async fn load(settings: &Settings) -> anyhow::Result<()> {
-    let url = settings.database_url(crm_leads::NAME);
-    db::ensure_database(&url).await?;
-    let pool = db::connect(&url, 2).await?;
-    db::migrate(&pool, crm_leads::migrator).await?;
-    let leads = Leads::new(
-        pool.clone(),
-        Outbox::new(),
-        settings.default_calling_code.clone(),
-    );
-    let ada = demo_user(Role::Admin)?;
-    let fail = |what: &str| {
-        let what = what.to_owned();
-        move |error: crm_leads::error::LeadsError| anyhow::anyhow!("demo {what}: {error}")
-    };
+/// Ravi's own lead, from a call.
+const RAVIS_OWN: DemoLead = DemoLead {
+    id: 0x0190_0000_0000_7000_8000_0000_01ea_0005,
+    first: "Hua",
+    last: "Sun",
+    email: "sun.hua@litware.cn",
+    phone: "+86 135 6666 7777",
+    company: "Litware",
+    title: "CTO",
+    territory: "East",
+};
 
-    let ravi = user_id_for(Role::Rep);
-    for row in [
-        rep(ravi, "/northwind/east/east-1", "Ravi", "senior", 3 * 365),
-        rep(
-            Uuid::from_u128(NORA),
-            "/northwind/east/east-1",
-            "Nora",
-            "new",
-            25,
-        ),
-        rep(
-            Uuid::from_u128(WES),
-            "/northwind/west/west-1",
-            "Wes",
-            "established",
-            400,
-        ),
-    ] {
-        leads.put_rep(&ada, row).await.map_err(fail("rep"))?;
+/// A visitor of the East team's public form (the form gives the lead its id).
+const VISITOR: DemoLead = DemoLead {
+    id: 0,
+    first: "Lei",
+    last: "Zhao",
+    email: "zhao.lei@northwind-traders.cn",
+    phone: "",
+    company: "Northwind Traders",
+    title: "Buyer",
+    territory: "East",
+};
+
+pub(super) async fn load(api: &Api) -> anyhow::Result<()> {
+    let mut admin = LeadAdminServiceClient::new(api.channel());
+    roster(api, &mut admin).await?;
+    rule(api, &mut admin).await?;
+    let campaign_id = campaign(api, &mut admin).await?;
+
+    let mut leads = LeadServiceClient::new(api.channel());
+    let known = lead_emails(api, &mut leads).await?;
+    // Admin captures wait in the company pool; East ones are routed to East-1 on capture.
+    for lead in EXPO {
+        let input = LeadInput {
+            campaign_id: campaign_id.clone(),
+            source_channel: SourceChannel::Campaign as i32,
+            ..lead.input()
+        };
+        capture(api, &mut leads, &known, &ADA, lead, input).await?;
     }
-    leads
-        .put_rules(
-            &ada,
-            "/northwind",
-            vec![AssignmentRule {
-                id: Uuid::from_u128(CAMPAIGN_ID + 1),
-                name: "East territory".into(),
-                position: 0,
-                criteria: RuleCriteria {
-                    territories: vec!["east".into()],
+    capture(
+        api,
+        &mut leads,
+        &known,
+        &RAVI,
+        &RAVIS_OWN,
+        RAVIS_OWN.input(),
+    )
+    .await?;
+
+    if !known.contains(VISITOR.email) {
+        let form = admin
+            .create_web_form(api.as_member(
+                &ADA,
+                CreateWebFormRequest {
+                    name: "Contact us (East)".into(),
+                    team_path: "/northwind/east".into(),
+                    rate_limit_per_minute: 30,
                     ..Default::default()
                 },
-                reps: vec![ravi, Uuid::from_u128(NORA)],
-            }],
-        )
-        .await
-        .map_err(fail("assignment rule"))?;
+            ))
+            .await
+            .map_err(failed("web form"))?
+            .into_inner();
+        // The public endpoint: no token, the form key stands in for one.
+        WebFormServiceClient::new(api.channel())
+            .submit_web_form(SubmitWebFormRequest {
+                form_key: form.form_key,
+                lead: Some(VISITOR.input()),
+            })
+            .await
+            .map_err(failed("web form lead"))?;
+    }
+    Ok(())
+}
 
-    // Captures are not idempotent by content; the campaign marks that they were made.
-    let mut connection = pool.acquire().await?;
-    let done = crm_leads::store::admin::get_campaign(&mut connection, Uuid::from_u128(CAMPAIGN_ID))
-        .await?
-        .is_some();
-    drop(connection);
-    if done {
-        pool.close().await;
+/// Puts the reps that are not on the roster yet.
+async fn roster(api: &Api, admin: &mut LeadAdminServiceClient<LocalGrpc>) -> anyhow::Result<()> {
+    let on_roster: HashSet<String> = admin
+        .list_reps(api.as_member(
+            &ADA,
+            ListRepsRequest {
+                team_path: COMPANY.into(),
+            },
+        ))
+        .await
+        .map_err(failed("rep roster"))?
+        .into_inner()
+        .reps
+        .into_iter()
+        .map(|rep| rep.rep_id)
+        .collect();
+    for (member, stage, days_ago) in REPS {
+        let rep_id = member.user_id().to_string();
+        if on_roster.contains(&rep_id) {
+            continue;
+        }
+        let rep = Rep {
+            rep_id,
+            team_path: member.team_path().to_string(),
+            display_name: member.name.into(),
+            stage: *stage as i32,
+            started_on: (Utc::now() - Duration::days(*days_ago))
+                .date_naive()
+                .to_string(),
+            capacity: 40,
+            claim_cap: 15,
+            active: true,
+            open_leads: 0,
+        };
+        admin
+            .put_rep(api.as_member(&ADA, PutRepRequest { rep: Some(rep) }))
+            .await
+            .map_err(failed(format!("rep {}", member.name)))?;
+    }
+    Ok(())
+}
+
+/// The East rule first in the company's rules, unless it is there; other rules are kept.
+async fn rule(api: &Api, admin: &mut LeadAdminServiceClient<LocalGrpc>) -> anyhow::Result<()> {
+    let rule_id = Uuid::from_u128(RULE_ID).to_string();
+    let existing = admin
+        .list_assignment_rules(api.as_member(
+            &ADA,
+            ListAssignmentRulesRequest {
+                team_path: COMPANY.into(),
+            },
+        ))
+        .await
+        .map_err(failed("assignment rules"))?
+        .into_inner()
+        .rules;
+    if existing.iter().any(|rule| rule.id == rule_id) {
         return Ok(());
     }
-    let mut campaign = campaign_row(
-        "Spring Expo",
-        pb::SourceChannel::Campaign as i16,
-        Some(&Money {
+    let east = AssignmentRule {
+        id: rule_id,
+        name: "East territory".into(),
+        criteria: Some(RuleCriteria {
+            territories: vec!["east".into()],
+            ..Default::default()
+        }),
+        rep_ids: vec![RAVI.user_id().to_string(), NORA.user_id().to_string()],
+    };
+    let rules = std::iter::once(east).chain(existing).collect();
+    admin
+        .put_assignment_rules(api.as_member(
+            &ADA,
+            PutAssignmentRulesRequest {
+                team_path: COMPANY.into(),
+                rules,
+            },
+        ))
+        .await
+        .map_err(failed("assignment rule"))?;
+    Ok(())
+}
+
+/// The Spring Expo campaign's id, creating it when no campaign has its name.
+async fn campaign(
+    api: &Api,
+    admin: &mut LeadAdminServiceClient<LocalGrpc>,
+) -> anyhow::Result<String> {
+    let campaigns = admin
+        .list_campaigns(api.as_member(&ADA, ListCampaignsRequest {}))
+        .await
+        .map_err(failed("campaigns"))?
+        .into_inner()
+        .campaigns;
+    if let Some(campaign) = campaigns.into_iter().find(|c| c.name == CAMPAIGN) {
+        return Ok(campaign.id);
+    }
+    let campaign = Campaign {
+        name: CAMPAIGN.into(),
+        channel: SourceChannel::Campaign as i32,
+        cost: Some(Money {
             currency_code: "CNY".into(),
             amount: "20000.00".into(),
         }),
-        "2026-03-10",
-        "2026-03-12",
-    )
-    .map_err(fail("campaign"))?;
-    campaign.id = Uuid::from_u128(CAMPAIGN_ID);
-    leads
-        .create_campaign(&ada, campaign)
-        .await
-        .map_err(fail("campaign"))?;
-
-    let code = settings.default_calling_code.as_deref();
-    let campaign_id = Uuid::from_u128(CAMPAIGN_ID).to_string();
-    let expo = [
-        lead(
-            "Wei",
-            "Li",
-            "li.wei@contoso.cn",
-            "+86 138 0013 8000",
-            "Contoso Ltd",
-            "Head of Automation",
-            "East",
-        ),
-        lead(
-            "Jie",
-            "Chen",
-            "chen.jie@fabrikam.com",
-            "+86 139 0000 1111",
-            "Fabrikam Industrial",
-            "Plant Manager",
-            "East",
-        ),
-        lead(
-            "Fang",
-            "Wang",
-            "wang.fang@tailspin.example",
-            "+86 137 2222 3333",
-            "Tailspin Logistics",
-            "COO",
-            "West",
-        ),
-        lead(
-            "Min",
-            "Zhou",
-            "zhou.min@adventure-works.cn",
-            "+86 136 4444 5555",
-            "Adventure Works",
-            "Engineer",
-            "East",
-        ),
-    ];
-    // Admin captures wait in the company pool; East ones are routed to East-1 on capture.
-    for input in expo {
-        let input = pb::LeadInput {
-            campaign_id: campaign_id.clone(),
-            source_channel: pb::SourceChannel::Campaign as i32,
-            ..input
-        };
-        let capture = validate_lead_input(&input, code, "lead")
-            .map_err(|v| anyhow::anyhow!("demo lead invalid: {v:?}"))?;
-        leads
-            .create_lead(&ada, capture)
-            .await
-            .map_err(fail("lead"))?;
-    }
-    // Ravi's own lead from a call.
-    let ravi_caller = Caller {
-        user_id: ravi,
-        role: Role::Rep,
-        team_path: TeamPath::parse("/northwind/east/east-1").map_err(anyhow::Error::msg)?,
-        scopes: None,
+        starts_on: "2026-03-10".into(),
+        ends_on: "2026-03-12".into(),
+        ..Default::default()
     };
-    let own = lead(
-        "Hua",
-        "Sun",
-        "sun.hua@litware.cn",
-        "+86 135 6666 7777",
-        "Litware",
-        "CTO",
-        "East",
-    );
-    let capture = validate_lead_input(&own, code, "lead")
-        .map_err(|v| anyhow::anyhow!("demo lead invalid: {v:?}"))?;
+    let created = admin
+        .create_campaign(api.as_member(
+            &ADA,
+            CreateCampaignRequest {
+                campaign: Some(campaign),
+            },
+        ))
+        .await
+        .map_err(failed("campaign"))?
+        .into_inner()
+        .campaign
+        .context("CreateCampaign answers the campaign")?;
+    Ok(created.id)
+}
+
+/// The emails of every lead there is (Ada sees them all), lower-cased.
+async fn lead_emails(
+    api: &Api,
+    leads: &mut LeadServiceClient<LocalGrpc>,
+) -> anyhow::Result<HashSet<String>> {
+    let mut emails = HashSet::new();
+    let mut page_token = String::new();
+    loop {
+        let page = leads
+            .list_leads(api.as_member(
+                &ADA,
+                ListLeadsRequest {
+                    page: Some(PageRequest {
+                        page_size: 500,
+                        page_token,
+                    }),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map_err(failed("leads"))?
+            .into_inner();
+        emails.extend(page.leads.into_iter().map(|lead| lead.email.to_lowercase()));
+        page_token = page
+            .page
+            .map(|page| page.next_page_token)
+            .unwrap_or_default();
+        if page_token.is_empty() {
+            return Ok(emails);
+        }
+    }
+}
+
+/// Captures `lead` as `member` unless a lead with its email exists.
+async fn capture(
+    api: &Api,
+    leads: &mut LeadServiceClient<LocalGrpc>,
+    known: &HashSet<String>,
+    member: &Member,
+    lead: &DemoLead,
+    input: LeadInput,
+) -> anyhow::Result<()> {
+    if known.contains(lead.email) {
+        return Ok(());
+    }
     leads
-        .create_lead(&ravi_caller, capture)
+        .create_lead(api.as_member(
+            member,
+            CreateLeadRequest {
+                lead: Some(input),
+                lead_id: Uuid::from_u128(lead.id).to_string(),
+            },
+        ))
         .await
-        .map_err(fail("lead"))?;
-    // A public form of the East team.
-    let (_, key) = leads
-        .create_web_form(&ada, "Contact us (East)", None, "/northwind/east", 30)
-        .await
-        .map_err(fail("web form"))?;
-    let visitor = lead(
-        "Lei",
-        "Zhao",
-        "zhao.lei@northwind-traders.cn",
-        "",
-        "Northwind Traders",
-        "Buyer",
-        "East",
-    );
-    leads
-        .submit_web_form(&key, visitor)
-        .await
-        .map_err(fail("web form lead"))?;
-    pool.close().await;
+        .map_err(failed(format!("lead {} {}", lead.first, lead.last)))?;
     Ok(())
 }

@@ -1,192 +1,260 @@
-//! The demo data set: Northwind Industrial's accounts and contacts (scenario.md), written
-//! through the services' own use cases so validation, dedupe and events apply. Fixed ids make
-//! a second run a no-op.
+//! The demo data set: Northwind Industrial (scenario.md) — the team tree, accounts and
+//! contacts, the reps on the leads roster, the East-territory assignment rule, the Spring Expo
+//! campaign and leads from the API, the campaign and a web form.
+//!
+//! Everything goes in as a client's data would: gRPC calls to the services' public APIs, made
+//! in process through [`LocalGrpc`] (the same routes, layers and token check as the network
+//! server), each with a bearer token of the demo user making it, signed with the configured
+//! development key as `crm dev-token` signs. So validation, dedupe, access rules and events
+//! apply to demo data exactly as to anyone's, and nothing here knows a service's internals.
+//!
+//! A second run is a no-op, record by record:
+//! - accounts, contacts and leads are created with fixed client-chosen ids (`account_id`,
+//!   `contact_id`, `lead_id`): a retried create by the same user returns the first result;
+//! - rep roster entries, the assignment rule, teams and the campaign are looked up first
+//!   (`ListReps`, `ListAssignmentRules`, `ListTeams`, `ListCampaigns` by name) and only missing
+//!   ones are written — `CreateCampaign` and `CreateTeam` take no client id, and
+//!   `PutAssignmentRules` replaces a team's whole rule list, so rules someone added are kept;
+//! - the web form has no list call and its submissions no id: the form is created and the
+//!   visitor's lead submitted only while no web-form lead from that visitor exists. A run that
+//!   stopped between the two leaves an unused form behind.
+//!
+//! The cast (Ada the admin, Mei managing East, Ravi and Nora in East-1, Wes in West-1) are
+//! token identities with stable ids — the ids `crm dev-token --role admin|manager|rep` signs
+//! for — not gateway users: the gateway's `CreateUser` takes no client-chosen id (and needs a
+//! password), so a gateway user could not keep the id a dev token names, and a demo admin in
+//! the gateway would make `crm create-admin` refuse to create the real first admin. The
+//! services learn a token user's team from their calls (the directory's fallback), so each
+//! rep creates their own records: Ravi enters his East accounts and his own lead. The team
+//! tree does exist in the gateway, so `crm create-admin --company northwind` joins it.
 
-use crm_accounts::{
-    domain::{account::validate_new_account, contact::validate_new_contact},
-    service::Accounts,
-};
+use std::time::Duration;
+
+use anyhow::Context;
 use crm_platform::{
-    auth::{Caller, Role, TeamPath},
+    auth::{Caller, JwtSigner, Role, TeamPath},
     config::Settings,
-    db,
-    outbox::Outbox,
+    host::{self, LocalGrpc, RunningServices},
 };
-use crm_proto::crm::accounts::v1::{
-    AccountInput, BuyingRole, CompanySize, ContactInput, ImportantDate, ImportantDateKind,
+use crm_proto::crm::gateway::v1::{
+    CreateTeamRequest, ListTeamsRequest, Team, org_service_client::OrgServiceClient,
 };
+use tonic::metadata::MetadataValue;
 use uuid::Uuid;
 
-pub mod leads;
+mod accounts;
+mod leads;
 
-/// The demo team of each role: Ada (admin) at the top, Mei managing East, Ravi in East-1.
-pub fn team_for(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "/northwind",
-        Role::Manager => "/northwind/east",
-        Role::Rep => "/northwind/east/east-1",
+/// A member of the demo cast: who a demo call is made as.
+#[derive(Clone, Copy, Debug)]
+pub struct Member {
+    pub name: &'static str,
+    pub role: Role,
+    id: u128,
+    team: &'static str,
+}
+
+impl Member {
+    pub fn user_id(&self) -> Uuid {
+        Uuid::from_u128(self.id)
+    }
+
+    pub fn team_path(&self) -> TeamPath {
+        TeamPath::parse(self.team).expect("demo team paths are valid")
+    }
+
+    /// The caller a token for this member carries.
+    pub fn caller(&self) -> Caller {
+        Caller::user(self.user_id(), self.role, self.team_path())
     }
 }
 
-pub(crate) fn demo_user(role: Role) -> anyhow::Result<Caller> {
-    Ok(Caller {
-        user_id: user_id_for(role),
-        role,
-        team_path: TeamPath::parse(team_for(role)).map_err(anyhow::Error::msg)?,
-        scopes: None,
-    })
+/// Ada, the admin, at the top.
+pub const ADA: Member = Member {
+    name: "Ada",
+    role: Role::Admin,
+    id: 0x0190_0000_0000_7000_8000_0000_0000_00ad,
+    team: "/northwind",
+};
+/// Mei manages East.
+pub const MEI: Member = Member {
+    name: "Mei",
+    role: Role::Manager,
+    id: 0x0190_0000_0000_7000_8000_0000_0000_03e1,
+    team: "/northwind/east",
+};
+/// Ravi, a senior rep in East-1.
+pub const RAVI: Member = Member {
+    name: "Ravi",
+    role: Role::Rep,
+    id: 0x0190_0000_0000_7000_8000_0000_0000_0a71,
+    team: "/northwind/east/east-1",
+};
+/// Nora, a new rep in East-1.
+pub const NORA: Member = Member {
+    name: "Nora",
+    role: Role::Rep,
+    id: 0x0190_0000_0000_7000_8000_0000_0000_0a72,
+    team: "/northwind/east/east-1",
+};
+/// Wes, an established rep in West-1.
+pub const WES: Member = Member {
+    name: "Wes",
+    role: Role::Rep,
+    id: 0x0190_0000_0000_7000_8000_0000_0000_0a73,
+    team: "/northwind/west/west-1",
+};
+
+/// The demo member of each role: `crm dev-token --role ...` signs for them.
+pub fn member_for(role: Role) -> Member {
+    match role {
+        Role::Admin => ADA,
+        Role::Manager => MEI,
+        Role::Rep => RAVI,
+    }
+}
+
+/// The demo team of each role: Ada (admin) at the top, Mei managing East, Ravi in East-1.
+pub fn team_for(role: Role) -> &'static str {
+    member_for(role).team
 }
 
 /// Stable demo user ids, so `crm dev-token --role rep` is the demo rep Ravi.
 pub fn user_id_for(role: Role) -> Uuid {
-    match role {
-        Role::Admin => Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00ad),
-        Role::Manager => Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_03e1),
-        Role::Rep => Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0a71),
-    }
+    member_for(role).user_id()
 }
 
-struct DemoAccount {
-    id: u128,
-    name: &'static str,
-    industry: &'static str,
-    region: &'static str,
-    size: CompanySize,
-    website: &'static str,
-    phone: &'static str,
-    contacts: &'static [(u128, &'static str, &'static str, &'static str, BuyingRole)],
-}
-
-const ACCOUNTS: &[DemoAccount] = &[
-    DemoAccount {
-        id: 0xacc1,
-        name: "Contoso Ltd",
-        industry: "Manufacturing",
-        region: "East",
-        size: CompanySize::Large,
-        website: "https://www.contoso.cn",
-        phone: "+86 21 5555 0100",
-        contacts: &[
-            (
-                0xc01,
-                "Li Wei",
-                "Head of Automation",
-                "li.wei@contoso.cn",
-                BuyingRole::Champion,
-            ),
-            (
-                0xc02,
-                "Zhang Min",
-                "CFO",
-                "zhang.min@contoso.cn",
-                BuyingRole::EconomicBuyer,
-            ),
-        ],
-    },
-    DemoAccount {
-        id: 0xacc2,
-        name: "Fabrikam Industrial",
-        industry: "Manufacturing",
-        region: "East",
-        size: CompanySize::Medium,
-        website: "fabrikam.com",
-        phone: "+86 512 5555 0200",
-        contacts: &[(
-            0xc03,
-            "Chen Jie",
-            "Plant Manager",
-            "chen.jie@fabrikam.com",
-            BuyingRole::DecisionMaker,
-        )],
-    },
-    DemoAccount {
-        id: 0xacc3,
-        name: "Tailspin Logistics",
-        industry: "Logistics",
-        region: "West",
-        size: CompanySize::Enterprise,
-        website: "tailspin.example",
-        phone: "+86 28 5555 0300",
-        contacts: &[(
-            0xc04,
-            "Wang Fang",
-            "COO",
-            "wang.fang@tailspin.example",
-            BuyingRole::EconomicBuyer,
-        )],
-    },
+/// The Northwind team tree, parents first: (parent path, slug, name); "" parents the company.
+const TEAMS: &[(&str, &str, &str)] = &[
+    ("", "northwind", "Northwind Industrial"),
+    ("/northwind", "east", "East"),
+    ("/northwind/east", "east-1", "East-1"),
+    ("/northwind", "west", "West"),
+    ("/northwind/west", "west-1", "West-1"),
 ];
 
+/// How demo calls reach the services: the hosted gRPC services, called in process, each call
+/// with a token of the member making it.
+pub(crate) struct Api {
+    grpc: LocalGrpc,
+    signer: JwtSigner,
+}
+
+impl Api {
+    fn new(grpc: LocalGrpc, settings: &Settings) -> anyhow::Result<Self> {
+        Ok(Self {
+            grpc,
+            signer: signer(settings)?,
+        })
+    }
+
+    /// The in-process channel a generated client is built over.
+    pub(crate) fn channel(&self) -> LocalGrpc {
+        self.grpc.clone()
+    }
+
+    /// `message` as a request made by `member`.
+    pub(crate) fn as_member<T>(&self, member: &Member, message: T) -> tonic::Request<T> {
+        let token = self
+            .signer
+            .sign(&member.caller(), Duration::from_secs(10 * 60));
+        let mut request = tonic::Request::new(message);
+        let value: MetadataValue<_> = format!("Bearer {token}")
+            .parse()
+            .expect("a signed token is a valid header value");
+        request.metadata_mut().insert("authorization", value);
+        request
+    }
+}
+
+/// The development key's signer, as `crm dev-token` uses it.
+fn signer(settings: &Settings) -> anyhow::Result<JwtSigner> {
+    JwtSigner::new(&settings.jwt).context(
+        "set CRM_JWT_KEYS and CRM_JWT_SIGNING_KEY_ID: the demo users' calls carry tokens signed with it",
+    )
+}
+
+/// A refused demo call, with what it was about.
+pub(crate) fn failed(what: impl std::fmt::Display) -> impl FnOnce(tonic::Status) -> anyhow::Error {
+    move |status| anyhow::anyhow!("demo {what}: {:?}: {}", status.code(), status.message())
+}
+
+/// `crm demo`: starts the suite in this process (loopback, ephemeral ports, no metrics
+/// endpoint, the configured databases and broker), loads the demo through it and stops it.
+/// Events not yet published when it stops wait in the outboxes for the next running relay.
 pub async fn load(settings: &Settings) -> anyhow::Result<()> {
-    let url = settings.database_url(crm_accounts::NAME);
-    db::ensure_database(&url).await?;
-    let pool = db::connect(&url, 2).await?;
-    db::migrate(&pool, crm_accounts::migrator).await?;
-    // Events stay in the outbox until a running relay publishes them.
-    let accounts = Accounts::new(
-        pool.clone(),
-        Outbox::new(),
-        settings.default_calling_code.clone(),
-    );
-    let admin = demo_user(Role::Admin)?;
-    let ravi = demo_user(Role::Rep)?;
-    // The accounts service learns users' teams from their calls; the demo introduces them.
-    let mut connection = pool.acquire().await?;
-    for role in [Role::Manager, Role::Rep] {
-        crm_accounts::store::remember_user(&mut connection, &demo_user(role)?).await?;
-    }
-    drop(connection);
-    let calling_code = settings.default_calling_code.as_deref();
-    for demo in ACCOUNTS {
-        let input = AccountInput {
-            name: demo.name.into(),
-            industry: demo.industry.into(),
-            region: demo.region.into(),
-            size: demo.size as i32,
-            website: demo.website.into(),
-            phone: demo.phone.into(),
-            tags: vec!["demo".into()],
-            // East is Ravi's territory; the rest stays with the admin.
-            owner_id: if demo.region == "East" {
-                ravi.user_id.to_string()
-            } else {
-                String::new()
-            },
-            ..Default::default()
-        };
-        let new = validate_new_account(&input, calling_code)
-            .map_err(|v| anyhow::anyhow!("demo account invalid: {v:?}"))?;
-        let (account, _) = accounts
-            .create_account(&admin, new, false, Some(Uuid::from_u128(demo.id)))
-            .await
-            .map_err(|e| anyhow::anyhow!("demo account {}: {e}", demo.name))?;
-        for (id, name, title, email, role) in demo.contacts {
-            let input = ContactInput {
-                account_id: account.id.to_string(),
-                full_name: (*name).into(),
-                title: (*title).into(),
-                email: (*email).into(),
-                buying_role: *role as i32,
-                important_dates: vec![ImportantDate {
-                    kind: ImportantDateKind::ContractAnniversary as i32,
-                    date: "2025-04-01".into(),
-                    label: "framework agreement".into(),
-                }],
-                ..Default::default()
-            };
-            let new = validate_new_contact(&input, calling_code)
-                .map_err(|v| anyhow::anyhow!("demo contact invalid: {v:?}"))?;
-            accounts
-                .create_contact(&admin, new, false, Some(Uuid::from_u128(*id)))
-                .await
-                .map_err(|e| anyhow::anyhow!("demo contact {name}: {e}"))?;
-        }
-    }
-    pool.close().await;
-    leads::load(settings).await?;
+    let mut own = settings.clone();
+    own.grpc_addr = ([127, 0, 0, 1], 0).into();
+    own.http_addr = ([127, 0, 0, 1], 0).into();
+    own.metrics_addr = None;
+    // A missing signing key fails before anything starts.
+    signer(&own)?;
+    let services = host::start(own.clone(), &crate::all_modules()).await?;
+    let loaded = load_into(&services, &own).await;
+    let stopped = services.shutdown().await;
+    loaded?;
+    stopped?;
     println!(
-        "demo data loaded: {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads",
-        ACCOUNTS.len()
+        "demo data loaded: the Northwind teams, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads",
+        accounts::ACCOUNTS.len()
     );
+    Ok(())
+}
+
+/// Loads the demo into services running in this process (every module of the suite), through
+/// their gRPC APIs. `settings` gives the key the demo users' tokens are signed with.
+pub async fn load_into(services: &RunningServices, settings: &Settings) -> anyhow::Result<()> {
+    let grpc = services
+        .context(crm_gateway::NAME)
+        .and_then(|context| context.local_grpc.get().cloned())
+        .context("the demo needs the suite's services running in this process")?;
+    let api = Api::new(grpc, settings)?;
+    teams(&api).await?;
+    accounts::load(&api).await?;
+    leads::load(&api).await?;
+    Ok(())
+}
+
+/// The team tree in the gateway; teams that exist (by path) are left alone.
+async fn teams(api: &Api) -> anyhow::Result<()> {
+    let mut org = OrgServiceClient::new(api.channel());
+    let mut existing = org
+        .list_teams(api.as_member(&ADA, ListTeamsRequest {}))
+        .await
+        .map_err(failed("teams"))?
+        .into_inner()
+        .teams;
+    let id_of = |teams: &[Team], path: &str| -> anyhow::Result<Option<String>> {
+        let path = TeamPath::parse(path).map_err(anyhow::Error::msg)?;
+        Ok(teams
+            .iter()
+            .find(|team| TeamPath::parse(&team.path).is_ok_and(|known| known == path))
+            .map(|team| team.id.clone()))
+    };
+    for (parent, slug, name) in TEAMS {
+        let path = format!("{parent}/{slug}");
+        if id_of(&existing, &path)?.is_some() {
+            continue;
+        }
+        let parent_team_id = match *parent {
+            "" => String::new(),
+            parent => id_of(&existing, parent)?.context("parent teams come first")?,
+        };
+        let team = org
+            .create_team(api.as_member(
+                &ADA,
+                CreateTeamRequest {
+                    slug: (*slug).to_owned(),
+                    name: (*name).to_owned(),
+                    parent_team_id,
+                },
+            ))
+            .await
+            .map_err(failed(format!("team {path}")))?
+            .into_inner()
+            .team
+            .context("CreateTeam answers the team")?;
+        existing.push(team);
+    }
     Ok(())
 }
