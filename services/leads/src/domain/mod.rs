@@ -6,10 +6,12 @@
 
 pub mod assignment;
 pub mod assignment_explanation;
+pub mod claiming;
 pub mod dedupe;
 pub mod fairness;
 pub mod lifecycle;
 pub mod recycling;
+pub mod routing;
 pub mod scoring;
 
 pub use assignment::{
