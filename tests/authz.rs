@@ -286,7 +286,7 @@ impl Org {
         .await;
         // The first admin, as `crm create-admin` makes her.
         let context = app.services.context("gateway").expect("gateway hosted");
-        let gateway = crm_gateway::service::Gateway::new(
+        let gateway = crm_gateway::Gateway::new(
             context.pool.clone(),
             context.outbox.clone(),
             app.settings.jwt.clone(),

@@ -194,7 +194,7 @@ async fn create_admin(
     let pool = db::connect(&url, 2).await?;
     db::migrate(&pool, crm_gateway::migrator).await?;
     // The events wait in the outbox until a running gateway publishes them.
-    let gateway = crm_gateway::service::Gateway::new(
+    let gateway = crm_gateway::Gateway::new(
         pool.clone(),
         crm_platform::outbox::Outbox::new(),
         settings.jwt.clone(),
@@ -221,7 +221,7 @@ async fn create_admin(
 }
 
 /// The error and, when there are any, the fields at fault.
-fn describe(error: crm_gateway::error::GatewayError) -> anyhow::Error {
+fn describe(error: crm_gateway::GatewayError) -> anyhow::Error {
     let violations = crm_platform::error::ServiceError::field_violations(&error);
     if violations.is_empty() {
         return anyhow::anyhow!("{error}");

@@ -1,14 +1,11 @@
-//! Directory rows to protobuf messages, and the enum mappings.
+//! Domain types to protobuf messages, and the enum mappings both ways.
 
 use crm_platform::{auth::Role, time::to_timestamp};
 use crm_proto::crm::gateway::v1 as pb;
 
-use crate::{
-    domain::stage::Stage,
-    store::{ApiKeyRow, TeamRow, TerritoryRow, UserRow},
-};
+use crate::domain::{api_key::ApiKey, stage::Stage, team::Team, territory::Territory, user::User};
 
-pub fn team(team: &TeamRow) -> pb::Team {
+pub fn team(team: &Team) -> pb::Team {
     pb::Team {
         id: team.id.to_string(),
         slug: team.slug.clone(),
@@ -17,21 +14,21 @@ pub fn team(team: &TeamRow) -> pb::Team {
             .parent_team_id
             .map(|id| id.to_string())
             .unwrap_or_default(),
-        path: team.path.clone(),
+        path: team.path.to_string(),
         created_at: Some(to_timestamp(team.created_at)),
     }
 }
 
-pub fn user(user: &UserRow) -> pb::User {
+pub fn user(user: &User) -> pb::User {
     pb::User {
         id: user.id.to_string(),
         email: user.email.clone(),
         display_name: user.display_name.clone(),
-        role: role_to_wire(user.role.parse().unwrap_or(Role::Rep)) as i32,
+        role: role_to_wire(user.role) as i32,
         team_id: user.team_id.to_string(),
-        team_path: user.team_path.clone(),
-        stage: stage_to_wire(Stage::parse(&user.stage)) as i32,
-        stage_override: stage_to_wire(user.stage_override.as_deref().and_then(Stage::parse)) as i32,
+        team_path: user.team_path.to_string(),
+        stage: stage_to_wire(Some(user.stage)) as i32,
+        stage_override: stage_to_wire(user.stage_override) as i32,
         started_on: user.started_on.to_string(),
         active: user.active,
         version: user.version as u64,
@@ -41,7 +38,7 @@ pub fn user(user: &UserRow) -> pb::User {
     }
 }
 
-pub fn territory(territory: &TerritoryRow) -> pb::Territory {
+pub fn territory(territory: &Territory) -> pb::Territory {
     pb::Territory {
         id: territory.id.to_string(),
         code: territory.code.clone(),
@@ -55,7 +52,11 @@ pub fn territory(territory: &TerritoryRow) -> pb::Territory {
             .team_id
             .map(|id| id.to_string())
             .unwrap_or_default(),
-        team_path: territory.team_path.clone().unwrap_or_default(),
+        team_path: territory
+            .team_path
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         description: territory.description.clone(),
         version: territory.version as u64,
         created_at: Some(to_timestamp(territory.created_at)),
@@ -63,7 +64,7 @@ pub fn territory(territory: &TerritoryRow) -> pb::Territory {
     }
 }
 
-pub fn api_key(key: &ApiKeyRow) -> pb::ApiKey {
+pub fn api_key(key: &ApiKey) -> pb::ApiKey {
     pb::ApiKey {
         id: key.id.to_string(),
         name: key.name.clone(),

@@ -1,20 +1,26 @@
 //! The gateway's gRPC APIs. AuthService is public; the others need a token.
 
 use chrono::NaiveDate;
-use crm_platform::{auth::caller, error::Violations, time::to_timestamp};
+use crm_platform::{
+    auth::caller,
+    error::Violations,
+    ids::{expected_version, parse_id, parse_optional_id},
+    time::to_timestamp,
+};
 use crm_proto::crm::gateway::v1::{
     self as pb, api_key_service_server::ApiKeyService, auth_service_server::AuthService,
     org_service_server::OrgService,
 };
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use crate::{
     convert,
-    error::GatewayError,
-    service::{
-        Gateway, NewTerritory, NewUser, TerritoryChanges, TokenPair, UserChanges, check_codes,
+    domain::{
+        territory::{NewTerritory, TerritoryChanges, check_codes},
+        user::{NewUser, UserChanges, check_display_name},
     },
+    error::GatewayError,
+    service::{Gateway, TokenPair},
 };
 
 #[derive(Clone)]
@@ -28,33 +34,10 @@ impl GatewayApi {
     }
 }
 
-fn id(field: &str, value: &str) -> Result<Uuid, GatewayError> {
-    Uuid::parse_str(value.trim())
-        .map_err(|_| GatewayError::invalid(field, "is not a valid id (UUID)"))
-}
+const DATE_MESSAGE: &str = "is not a date like 2026-10-01";
 
-fn optional_id(field: &str, value: &str) -> Result<Option<Uuid>, GatewayError> {
-    if value.trim().is_empty() {
-        Ok(None)
-    } else {
-        id(field, value).map(Some)
-    }
-}
-
-/// An id that may be left empty, for [`Violations::check`].
-fn parse_optional_id(value: &str) -> Result<Option<Uuid>, &'static str> {
-    match value.trim() {
-        "" => Ok(None),
-        value => Uuid::parse_str(value)
-            .map(Some)
-            .map_err(|_| "is not a valid id (UUID)"),
-    }
-}
-
-fn date(field: &str, value: &str) -> Result<NaiveDate, GatewayError> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
-        GatewayError::invalid(field, format!("{value:?} is not a date like 2026-10-01"))
-    })
+fn date(value: &str) -> Result<NaiveDate, &'static str> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| DATE_MESSAGE)
 }
 
 fn tokens(pair: TokenPair) -> pb::TokenPair {
@@ -130,7 +113,8 @@ impl OrgService for GatewayApi {
     ) -> Result<Response<pb::CreateTeamResponse>, Status> {
         let caller = caller(&request)?;
         let request = request.into_inner();
-        let parent = optional_id("parent_team_id", &request.parent_team_id)?;
+        let parent = parse_optional_id("parent_team_id", &request.parent_team_id)
+            .map_err(GatewayError::from)?;
         let team = self
             .gateway
             .create_team(&caller, &request.slug, &request.name, parent)
@@ -170,52 +154,10 @@ impl OrgService for GatewayApi {
     ) -> Result<Response<pb::UpdateUserResponse>, Status> {
         let caller = caller(&request)?;
         let request = request.into_inner();
-        let user_id = id("user_id", &request.user_id)?;
-        let display_name = match request.display_name {
-            Some(name) if name.trim().is_empty() || name.chars().count() > 200 => {
-                return Err(
-                    GatewayError::invalid("display_name", "must be 1 to 200 characters").into(),
-                );
-            }
-            other => other.map(|name| name.trim().to_owned()),
-        };
-        let changes = UserChanges {
-            display_name,
-            role: match request.role {
-                Some(role) => Some(
-                    convert::role_from_wire(role)
-                        .ok_or_else(|| GatewayError::invalid("role", "is not a role"))?,
-                ),
-                None => None,
-            },
-            team_id: match request.team_id.as_deref() {
-                Some(team) => Some(id("team_id", team)?),
-                None => None,
-            },
-            active: request.active,
-            password: request.password,
-            stage_override: match request.stage_override {
-                Some(stage) => Some(
-                    convert::stage_from_wire(stage)
-                        .map_err(|()| GatewayError::invalid("stage_override", "is not a stage"))?,
-                ),
-                None => None,
-            },
-            started_on: match request.started_on.as_deref() {
-                Some(day) => Some(date("started_on", day)?),
-                None => None,
-            },
-            territories: match request.territories {
-                Some(list) => {
-                    let mut violations = Violations::new();
-                    let codes = check_codes(&mut violations, "territories.codes", &list.codes);
-                    violations.into_result().map_err(GatewayError::Invalid)?;
-                    Some(codes)
-                }
-                None => None,
-            },
-        };
-        let expected = (request.expected_version != 0).then_some(request.expected_version as i64);
+        let user_id = parse_id("user_id", &request.user_id).map_err(GatewayError::from)?;
+        let changes = user_changes(&request)?;
+        let expected = expected_version("expected_version", request.expected_version)
+            .map_err(GatewayError::from)?;
         let user = self
             .gateway
             .update_user(&caller, user_id, changes, expected)
@@ -232,7 +174,10 @@ impl OrgService for GatewayApi {
         let caller = caller(&request)?;
         let user = self
             .gateway
-            .user(&caller, id("user_id", &request.get_ref().user_id)?)
+            .user(
+                &caller,
+                parse_id("user_id", &request.get_ref().user_id).map_err(GatewayError::from)?,
+            )
             .await?;
         Ok(Response::new(pb::GetUserResponse {
             user: Some(convert::user(&user)),
@@ -249,7 +194,7 @@ impl OrgService for GatewayApi {
             .gateway
             .users(
                 &caller,
-                optional_id("team_id", &request.team_id)?,
+                parse_optional_id("team_id", &request.team_id).map_err(GatewayError::from)?,
                 request.include_inactive,
             )
             .await?;
@@ -276,20 +221,17 @@ impl OrgService for GatewayApi {
         let caller = caller(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::new();
-        let parent = violations.check(
-            "parent_territory_id",
-            parse_optional_id(&request.parent_territory_id),
-        );
-        let team = violations.check("team_id", parse_optional_id(&request.team_id));
+        let parent = violations.optional_id("parent_territory_id", &request.parent_territory_id);
+        let team = violations.optional_id("team_id", &request.team_id);
         let mut new = NewTerritory {
             code: request.code,
             name: request.name,
-            parent: parent.flatten(),
-            team: team.flatten(),
+            parent,
+            team,
             description: request.description,
         };
         new.check(&mut violations);
-        violations.into_result().map_err(GatewayError::Invalid)?;
+        violations.into_result().map_err(GatewayError::from)?;
         let territory = self.gateway.create_territory(&caller, new).await?;
         Ok(Response::new(pb::CreateTerritoryResponse {
             territory: Some(convert::territory(&territory)),
@@ -302,24 +244,30 @@ impl OrgService for GatewayApi {
     ) -> Result<Response<pb::UpdateTerritoryResponse>, Status> {
         let caller = caller(&request)?;
         let request = request.into_inner();
-        let territory_id = id("territory_id", &request.territory_id)?;
         let mut violations = Violations::new();
+        let territory_id = violations.id("territory_id", &request.territory_id);
         let parent = request
             .parent_territory_id
             .as_deref()
-            .and_then(|parent| violations.check("parent_territory_id", parse_optional_id(parent)));
+            .and_then(|parent| violations.take(parse_optional_id("parent_territory_id", parent)));
         let team = request
             .team_id
             .as_deref()
-            .and_then(|team| violations.check("team_id", parse_optional_id(team)));
-        violations.into_result().map_err(GatewayError::Invalid)?;
+            .and_then(|team| violations.take(parse_optional_id("team_id", team)));
+        let expected = violations.take(expected_version(
+            "expected_version",
+            request.expected_version,
+        ));
+        violations.into_result().map_err(GatewayError::from)?;
+        let (Some(territory_id), Some(expected)) = (territory_id, expected) else {
+            unreachable!("both parsed when there are no violations");
+        };
         let changes = TerritoryChanges {
             name: request.name,
             parent,
             team,
             description: request.description,
         };
-        let expected = (request.expected_version != 0).then_some(request.expected_version as i64);
         let territory = self
             .gateway
             .update_territory(&caller, territory_id, changes, expected)
@@ -338,7 +286,8 @@ impl OrgService for GatewayApi {
             .gateway
             .territory(
                 &caller,
-                id("territory_id", &request.get_ref().territory_id)?,
+                parse_id("territory_id", &request.get_ref().territory_id)
+                    .map_err(GatewayError::from)?,
             )
             .await?;
         Ok(Response::new(pb::GetTerritoryResponse {
@@ -353,16 +302,13 @@ impl OrgService for GatewayApi {
         let caller = caller(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::new();
-        let team = violations.check("team_id", parse_optional_id(&request.team_id));
-        let parent = violations.check(
-            "parent_territory_id",
-            parse_optional_id(&request.parent_territory_id),
-        );
+        let team = violations.optional_id("team_id", &request.team_id);
+        let parent = violations.optional_id("parent_territory_id", &request.parent_territory_id);
         let codes = check_codes(&mut violations, "codes", &request.codes);
-        violations.into_result().map_err(GatewayError::Invalid)?;
+        violations.into_result().map_err(GatewayError::from)?;
         let territories = self
             .gateway
-            .territories(&caller, team.flatten(), parent.flatten(), &codes)
+            .territories(&caller, team, parent, &codes)
             .await?;
         Ok(Response::new(pb::ListTerritoriesResponse {
             territories: territories.iter().map(convert::territory).collect(),
@@ -372,26 +318,17 @@ impl OrgService for GatewayApi {
 
 /// A new user from the wire; every field problem reported at once.
 pub fn new_user(request: pb::CreateUserRequest) -> Result<NewUser, GatewayError> {
-    let mut violations = crm_platform::error::Violations::new();
+    let mut violations = Violations::new();
     let email = violations.check("email", crm_contact_data::normalize_email(&request.email));
-    let display_name = request.display_name.trim().to_owned();
-    if display_name.is_empty() || display_name.chars().count() > 200 {
-        violations.add("display_name", "must be 1 to 200 characters");
-    }
+    let display_name = violations.check("display_name", check_display_name(&request.display_name));
     let role = convert::role_from_wire(request.role);
     if role.is_none() {
         violations.add("role", "must be admin, manager or rep");
     }
-    let team_id = violations.check(
-        "team_id",
-        Uuid::parse_str(request.team_id.trim()).map_err(|_| "is not a valid id (UUID)"),
-    );
+    let team_id = violations.id("team_id", &request.team_id);
     let started_on = match request.started_on.trim() {
         "" => Some(crm_platform::time::now().date_naive()),
-        day => violations.check(
-            "started_on",
-            date("started_on", day).map_err(|_| "is not a date like 2026-10-01"),
-        ),
+        day => violations.check("started_on", date(day)),
     };
     let stage_override = violations.check(
         "stage_override",
@@ -399,16 +336,57 @@ pub fn new_user(request: pb::CreateUserRequest) -> Result<NewUser, GatewayError>
     );
     let territories = check_codes(&mut violations, "territories", &request.territories);
     violations.into_result()?;
+    let (Some(email), Some(display_name), Some(role), Some(team_id), Some(started_on)) =
+        (email, display_name, role, team_id, started_on)
+    else {
+        unreachable!("every field parsed when there are no violations");
+    };
     Ok(NewUser {
-        email: email.unwrap_or_default(),
+        email,
         display_name,
-        role: role.unwrap_or(crm_platform::auth::Role::Rep),
-        team_id: team_id.unwrap_or_default(),
+        role,
+        team_id,
         password: request.password,
-        started_on: started_on.unwrap_or_default(),
+        started_on,
         stage_override: stage_override.flatten(),
         territories,
     })
+}
+
+/// The changes an update asks for; every field problem reported at once.
+fn user_changes(request: &pb::UpdateUserRequest) -> Result<UserChanges, GatewayError> {
+    let mut violations = Violations::new();
+    let changes = UserChanges {
+        display_name: request
+            .display_name
+            .as_deref()
+            .and_then(|name| violations.check("display_name", check_display_name(name))),
+        role: request.role.and_then(|role| {
+            violations.check("role", convert::role_from_wire(role).ok_or("is not a role"))
+        }),
+        team_id: request
+            .team_id
+            .as_deref()
+            .and_then(|team| violations.id("team_id", team)),
+        active: request.active,
+        password: request.password.clone(),
+        stage_override: request.stage_override.and_then(|stage| {
+            violations.check(
+                "stage_override",
+                convert::stage_from_wire(stage).map_err(|()| "is not a stage"),
+            )
+        }),
+        started_on: request
+            .started_on
+            .as_deref()
+            .and_then(|day| violations.check("started_on", date(day))),
+        territories: request
+            .territories
+            .as_ref()
+            .map(|list| check_codes(&mut violations, "territories.codes", &list.codes)),
+    };
+    violations.into_result()?;
+    Ok(changes)
 }
 
 #[tonic::async_trait]
@@ -447,7 +425,11 @@ impl ApiKeyService for GatewayApi {
         let caller = caller(&request)?;
         let key = self
             .gateway
-            .revoke_api_key(&caller, id("api_key_id", &request.get_ref().api_key_id)?)
+            .revoke_api_key(
+                &caller,
+                parse_id("api_key_id", &request.get_ref().api_key_id)
+                    .map_err(GatewayError::from)?,
+            )
             .await?;
         Ok(Response::new(pb::RevokeApiKeyResponse {
             key: Some(convert::api_key(&key)),

@@ -6,12 +6,12 @@
 #![forbid(unsafe_code)]
 
 mod convert;
-pub mod domain;
-pub mod error;
+mod domain;
+mod error;
 mod grpc;
 pub mod http;
-pub mod service;
-pub mod store;
+mod service;
+mod store;
 
 use crm_platform::host::{ServiceContext, ServiceModule, ServiceMount};
 use crm_proto::crm::gateway::v1::{
@@ -19,7 +19,12 @@ use crm_proto::crm::gateway::v1::{
     org_service_server::OrgServiceServer,
 };
 
+// What the command line (`crm create-admin`) and the tests use: the first admin is made
+// through the use cases, before anyone can sign in to call the API.
+pub use domain::user::{NewUser, User};
+pub use error::GatewayError;
 pub use grpc::new_user;
+pub use service::Gateway;
 
 pub const NAME: &str = "gateway";
 

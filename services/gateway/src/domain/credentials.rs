@@ -2,7 +2,9 @@
 //! stored only as SHA-256 hashes.
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 128;
@@ -60,6 +62,41 @@ pub fn secret_hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
+/// A refresh token as stored: one of a family that rotation continues.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefreshToken {
+    pub id: Uuid,
+    pub family_id: Uuid,
+    pub user_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What a presented refresh token allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshState {
+    Usable,
+    Revoked,
+    /// Rotated already: someone is replaying it, so the whole family is revoked.
+    Reused,
+    Expired,
+}
+
+impl RefreshToken {
+    pub fn state(&self, now: DateTime<Utc>) -> RefreshState {
+        if self.revoked_at.is_some() {
+            RefreshState::Revoked
+        } else if self.rotated_at.is_some() {
+            RefreshState::Reused
+        } else if self.expires_at <= now {
+            RefreshState::Expired
+        } else {
+            RefreshState::Usable
+        }
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
@@ -91,6 +128,25 @@ mod tests {
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("correct horse battery!", &hash));
         assert!(!verify_password("anything", "not a phc string"));
+    }
+
+    #[test]
+    fn a_refresh_token_is_revoked_reused_expired_or_usable_in_that_order() {
+        let now = crm_platform::time::now();
+        let mut token = RefreshToken {
+            id: Uuid::now_v7(),
+            family_id: Uuid::now_v7(),
+            user_id: Uuid::now_v7(),
+            expires_at: now + chrono::Duration::days(1),
+            rotated_at: None,
+            revoked_at: None,
+        };
+        assert_eq!(token.state(now), RefreshState::Usable);
+        assert_eq!(token.state(token.expires_at), RefreshState::Expired);
+        token.rotated_at = Some(now);
+        assert_eq!(token.state(now), RefreshState::Reused);
+        token.revoked_at = Some(now);
+        assert_eq!(token.state(now), RefreshState::Revoked);
     }
 
     #[test]

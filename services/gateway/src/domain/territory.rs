@@ -1,7 +1,118 @@
-//! Sales territories: the code format, and the rule that keeps the territory hierarchy a tree
+//! Sales territories: the entity, the code format, what a new territory and a change must
+//! satisfy, who may change one, and the rule that keeps the territory hierarchy a tree
 //! (APAC → China → East China) when a territory moves under another parent.
 
 use std::{collections::HashMap, hash::Hash};
+
+use chrono::{DateTime, Utc};
+use crm_platform::{
+    auth::{Caller, Role, TeamPath},
+    error::Violations,
+};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Territory {
+    pub id: Uuid,
+    /// Stable: never changes once created.
+    pub code: String,
+    pub name: String,
+    pub parent_territory_id: Option<Uuid>,
+    /// The parent's code, read with the territory.
+    pub parent_code: Option<String>,
+    /// The team covering the territory, if any, and its path.
+    pub team_id: Option<Uuid>,
+    pub team_path: Option<TeamPath>,
+    pub description: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A territory to create; its fields are checked by [`NewTerritory::check`].
+#[derive(Clone, Debug, Default)]
+pub struct NewTerritory {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<Uuid>,
+    pub team: Option<Uuid>,
+    pub description: String,
+}
+
+/// A partial update; `parent: Some(None)` makes the territory top-level, `team: Some(None)`
+/// leaves it uncovered.
+#[derive(Clone, Debug, Default)]
+pub struct TerritoryChanges {
+    pub name: Option<String>,
+    pub parent: Option<Option<Uuid>>,
+    pub team: Option<Option<Uuid>>,
+    pub description: Option<String>,
+}
+
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+pub fn check_name(violations: &mut Violations, name: &str) -> String {
+    let name = name.trim();
+    if let Err(message) = super::check_name(name, 200) {
+        violations.add("name", message);
+    }
+    name.to_owned()
+}
+
+pub fn check_description(violations: &mut Violations, description: &str) -> String {
+    let description = description.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        violations.add(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        );
+    }
+    description.to_owned()
+}
+
+/// Territory codes from the wire, normalised; a bad one is reported as `field[index]`.
+pub fn check_codes(violations: &mut Violations, field: &str, codes: &[String]) -> Vec<String> {
+    codes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, code)| {
+            violations.check(&format!("{field}[{index}]"), normalize_code(code))
+        })
+        .collect()
+}
+
+impl NewTerritory {
+    /// Normalises code, name and description, recording what is wrong with them.
+    pub fn check(&mut self, violations: &mut Violations) {
+        if let Some(code) = violations.check("code", normalize_code(&self.code)) {
+            self.code = code;
+        }
+        self.name = check_name(violations, &self.name);
+        self.description = check_description(violations, &self.description);
+    }
+}
+
+impl TerritoryChanges {
+    /// Normalises the name and description given, recording what is wrong with them.
+    pub fn check(&mut self, violations: &mut Violations) {
+        if let Some(name) = &self.name {
+            self.name = Some(check_name(violations, name));
+        }
+        if let Some(description) = &self.description {
+            self.description = Some(check_description(violations, description));
+        }
+    }
+}
+
+/// Admins change every territory; managers those covered by a team of their subtree (so never
+/// an uncovered one); reps none.
+pub fn may_manage_territory(caller: &Caller, team_path: Option<&TeamPath>) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::Manager => team_path.is_some_and(|path| path.is_within(&caller.team_path)),
+        Role::Rep => false,
+    }
+}
 
 /// The longest code.
 pub const MAX_CODE_CHARS: usize = 64;
@@ -63,6 +174,32 @@ pub fn cycle_if_moved<K: Copy + Eq + Hash>(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn managers_change_territories_covered_within_their_subtree_only() {
+        let path = |text: &str| TeamPath::parse(text).unwrap();
+        let manager = Caller::user(Uuid::now_v7(), Role::Manager, path("/northwind/east/"));
+        assert!(may_manage_territory(
+            &manager,
+            Some(&path("/northwind/east/"))
+        ));
+        assert!(may_manage_territory(
+            &manager,
+            Some(&path("/northwind/east/east-1/"))
+        ));
+        assert!(!may_manage_territory(
+            &manager,
+            Some(&path("/northwind/east-1/"))
+        ));
+        assert!(
+            !may_manage_territory(&manager, None),
+            "never an uncovered one"
+        );
+        let rep = Caller::user(Uuid::now_v7(), Role::Rep, path("/northwind/east/"));
+        assert!(!may_manage_territory(&rep, Some(&path("/northwind/east/"))));
+        let admin = Caller::user(Uuid::now_v7(), Role::Admin, path("/northwind/"));
+        assert!(may_manage_territory(&admin, None));
+    }
 
     #[test]
     fn codes_are_slugs() {

@@ -1,20 +1,25 @@
 //! Login, refresh-token rotation with reuse detection, logout, API-key exchange.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use crm_platform::auth::{Caller, Scopes};
 use uuid::Uuid;
 
-use super::{Gateway, Result, TokenPair, caller_of};
+use super::{Gateway, Result, TokenPair};
 use crate::{
-    domain::credentials::{decoy_hash, random_secret, secret_hash, verify_password},
-    error::GatewayError,
-    store::{self, UserRow},
+    domain::{
+        credentials::{RefreshState, decoy_hash, random_secret, secret_hash, verify_password},
+        user::User,
+    },
+    error::{GatewayError, Refusal},
+    store,
 };
 
-const BAD_LOGIN: &str = "invalid email or password";
+fn refused(refusal: Refusal) -> GatewayError {
+    GatewayError::Unauthenticated(refusal)
+}
 
 impl Gateway {
-    pub async fn login(&self, email: &str, password: &str) -> Result<(TokenPair, UserRow)> {
+    pub async fn login(&self, email: &str, password: &str) -> Result<(TokenPair, User)> {
         let email = crm_contact_data::normalize_email(email).unwrap_or_default();
         let mut transaction = self.pool.begin().await?;
         let user = store::user_by_email(&mut transaction, &email).await?;
@@ -27,7 +32,7 @@ impl Gateway {
             Some(user) if password_ok && user.active => user,
             _ => {
                 tracing::info!("login refused");
-                return Err(GatewayError::Unauthenticated(BAD_LOGIN.to_owned()));
+                return Err(refused(Refusal::BadLogin));
             }
         };
         let tokens = self
@@ -41,44 +46,33 @@ impl Gateway {
     /// family is revoked, so whoever stole it and whoever had it must both sign in again.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
         let mut transaction = self.pool.begin().await?;
-        let Some(row) =
+        let Some(token) =
             store::lock_refresh_token(&mut transaction, &secret_hash(refresh_token)).await?
         else {
-            return Err(GatewayError::Unauthenticated(
-                "unknown refresh token".to_owned(),
-            ));
+            return Err(refused(Refusal::UnknownRefreshToken));
         };
-        if row.revoked_at.is_some() {
-            return Err(GatewayError::Unauthenticated(
-                "refresh token revoked; sign in again".to_owned(),
-            ));
+        match token.state(crm_platform::time::now()) {
+            RefreshState::Usable => {}
+            RefreshState::Revoked => return Err(refused(Refusal::RefreshRevoked)),
+            RefreshState::Expired => return Err(refused(Refusal::RefreshExpired)),
+            RefreshState::Reused => {
+                store::revoke_family(&mut transaction, token.family_id).await?;
+                transaction.commit().await?;
+                tracing::warn!(user_id = %token.user_id, "refresh token reuse: family revoked");
+                return Err(refused(Refusal::RefreshReused));
+            }
         }
-        if row.rotated_at.is_some() {
-            store::revoke_family(&mut transaction, row.family_id).await?;
-            transaction.commit().await?;
-            tracing::warn!(user_id = %row.user_id, "refresh token reuse: family revoked");
-            return Err(GatewayError::Unauthenticated(
-                "refresh token already used; sign in again".to_owned(),
-            ));
-        }
-        if row.expires_at <= crm_platform::time::now() {
-            return Err(GatewayError::Unauthenticated(
-                "refresh token expired; sign in again".to_owned(),
-            ));
-        }
-        let user = match store::get_user(&mut transaction, row.user_id).await? {
+        let user = match store::get_user(&mut transaction, token.user_id).await? {
             Some(user) if user.active => user,
             _ => {
-                store::revoke_family(&mut transaction, row.family_id).await?;
+                store::revoke_family(&mut transaction, token.family_id).await?;
                 transaction.commit().await?;
-                return Err(GatewayError::Unauthenticated(
-                    "the account is disabled".to_owned(),
-                ));
+                return Err(refused(Refusal::AccountDisabled));
             }
         };
-        store::mark_rotated(&mut transaction, row.id).await?;
+        store::mark_rotated(&mut transaction, token.id).await?;
         let tokens = self
-            .issue_tokens(&mut transaction, &user, row.family_id)
+            .issue_tokens(&mut transaction, &user, token.family_id)
             .await?;
         transaction.commit().await?;
         Ok(tokens)
@@ -87,10 +81,10 @@ impl Gateway {
     /// Ends the session the refresh token belongs to. Unknown tokens are ignored.
     pub async fn logout(&self, refresh_token: &str) -> Result<()> {
         let mut transaction = self.pool.begin().await?;
-        if let Some(row) =
+        if let Some(token) =
             store::lock_refresh_token(&mut transaction, &secret_hash(refresh_token)).await?
         {
-            store::revoke_family(&mut transaction, row.family_id).await?;
+            store::revoke_family(&mut transaction, token.family_id).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -100,42 +94,39 @@ impl Gateway {
     pub async fn exchange_api_key(
         &self,
         api_key: &str,
-    ) -> Result<(String, chrono::DateTime<chrono::Utc>, Vec<String>)> {
+    ) -> Result<(String, DateTime<Utc>, Vec<String>)> {
         let mut connection = self.pool.acquire().await?;
         let Some(key) = store::use_api_key(&mut connection, &secret_hash(api_key.trim())).await?
         else {
-            return Err(GatewayError::Unauthenticated(
-                "unknown or revoked API key".to_owned(),
-            ));
+            return Err(refused(Refusal::UnknownApiKey));
         };
         let owner = match store::get_user(&mut connection, key.owner_user_id).await? {
             Some(owner) if owner.active => owner,
-            _ => {
-                return Err(GatewayError::Unauthenticated(
-                    "the key's owner is disabled".to_owned(),
-                ));
-            }
+            _ => return Err(refused(Refusal::KeyOwnerDisabled)),
         };
-        let expires_at = crm_platform::time::now()
-            + Duration::from_std(self.jwt.access_ttl).unwrap_or(Duration::minutes(15));
+        let expires_at = crm_platform::time::now() + self.access_ttl();
         // The token acts as the owner, limited to the key's scopes (every service checks them).
         let caller = Caller {
             scopes: Some(Scopes::from_names(&key.scopes)),
-            ..caller_of(&owner)?
+            ..owner.caller()
         };
         let token = self.signer.sign(&caller, self.jwt.access_ttl);
         Ok((token, expires_at, key.scopes))
     }
 
+    fn access_ttl(&self) -> Duration {
+        Duration::from_std(self.jwt.access_ttl).unwrap_or(Duration::minutes(15))
+    }
+
     async fn issue_tokens(
         &self,
         connection: &mut sqlx::PgConnection,
-        user: &UserRow,
+        user: &User,
         family_id: Uuid,
     ) -> Result<TokenPair> {
         let now = crm_platform::time::now();
-        let access_token = self.signer.sign(&caller_of(user)?, self.jwt.access_ttl);
-        let refresh_token = random_secret("crt_").map_err(GatewayError::FailedPrecondition)?;
+        let access_token = self.signer.sign(&user.caller(), self.jwt.access_ttl);
+        let refresh_token = random_secret("crt_").map_err(GatewayError::Credentials)?;
         let refresh_expires_at =
             now + Duration::from_std(self.jwt.refresh_ttl).unwrap_or(Duration::days(30));
         store::insert_refresh_token(
@@ -148,8 +139,7 @@ impl Gateway {
         .await?;
         Ok(TokenPair {
             access_token,
-            access_expires_at: now
-                + Duration::from_std(self.jwt.access_ttl).unwrap_or(Duration::minutes(15)),
+            access_expires_at: now + self.access_ttl(),
             refresh_token,
             refresh_expires_at,
         })

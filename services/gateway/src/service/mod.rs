@@ -1,5 +1,7 @@
-//! The gateway's use cases: authentication and the organisation (teams, users, territories).
+//! The gateway's use cases: authentication, teams and users, API keys and territories. Each
+//! is one transaction, its events enqueued in it, ending in the outbox commit.
 
+mod api_keys;
 mod auth;
 mod org;
 mod territories;
@@ -8,19 +10,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use crm_platform::{
-    auth::{Caller, JwtSigner, Role, TeamPath},
+    auth::{Caller, JwtSigner, Role},
     config::JwtSettings,
-    events::DomainEvent,
-    outbox::{Aggregate, Outbox},
+    outbox::Outbox,
 };
-use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
+use sqlx::PgPool;
 
-pub use org::{NewUser, UserChanges};
-pub(crate) use territories::check_codes;
-pub use territories::{NewTerritory, TerritoryChanges};
-
-use crate::{domain::stage::StageThresholds, error::GatewayError, store::UserRow};
+use crate::{domain::stage::StageThresholds, error::GatewayError};
 
 pub type Result<T> = std::result::Result<T, GatewayError>;
 
@@ -33,6 +29,7 @@ pub struct TokenPair {
     pub refresh_expires_at: DateTime<Utc>,
 }
 
+/// The gateway's use cases on its database.
 #[derive(Clone)]
 pub struct Gateway {
     pool: PgPool,
@@ -57,43 +54,11 @@ impl Gateway {
             thresholds: StageThresholds::default(),
         })
     }
+}
 
-    async fn publish<E: DomainEvent>(
-        &self,
-        connection: &mut PgConnection,
-        kind: &'static str,
-        id: Uuid,
-        version: i64,
-        event: E,
-    ) -> Result<()> {
-        let id = id.to_string();
-        self.outbox
-            .enqueue(
-                connection,
-                Aggregate {
-                    kind,
-                    id: &id,
-                    version,
-                },
-                &event,
-            )
-            .await?;
-        Ok(())
+fn require_admin(caller: &Caller) -> Result<()> {
+    if caller.role != Role::Admin {
+        return Err(GatewayError::permission_denied("only admins may do this"));
     }
-}
-
-pub(crate) fn role_of(user: &UserRow) -> Role {
-    user.role.parse().unwrap_or(Role::Rep)
-}
-
-/// The caller a user's token describes.
-pub(crate) fn caller_of(user: &UserRow) -> Result<Caller> {
-    Ok(Caller {
-        user_id: user.id,
-        role: role_of(user),
-        team_path: TeamPath::parse(&user.team_path).map_err(|e| {
-            GatewayError::FailedPrecondition(format!("user {} has a bad team path: {e}", user.id))
-        })?,
-        scopes: None,
-    })
+    Ok(())
 }

@@ -1,87 +1,35 @@
-//! Teams, users and API keys. Admins act everywhere; managers on reps within their team
-//! subtree; everyone on their own API keys. Territories are in `territories.rs`.
+//! Teams and users. Admins act everywhere; managers on reps within their team subtree.
+//! Territories are in `territories.rs`, API keys in `api_keys.rs`.
 
-use chrono::NaiveDate;
-use crm_platform::auth::{Caller, Role, Scope, TeamPath};
+use crm_platform::{
+    auth::{Caller, Role, TeamPath},
+    error::check_version,
+};
 use crm_proto::crm::gateway::v1 as pb;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Gateway, Result, caller_of, role_of};
+use super::{Gateway, Result, require_admin};
 use crate::{
     convert,
     domain::{
-        credentials::{check_password, hash_password, random_secret, secret_hash},
-        stage::{Stage, effective_stage},
+        credentials::{check_password, hash_password},
+        stage::effective_stage,
+        team::Team,
+        user::{NewUser, User, UserChanges, may_manage, may_see},
     },
-    error::GatewayError,
-    store::{self, ApiKeyRow, TeamRow, UserRow},
+    error::{GatewayError, Taken},
+    store,
 };
 
-/// A user to create (validated by the API layer except what needs the database).
-#[derive(Clone, Debug)]
-pub struct NewUser {
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    pub team_id: Uuid,
-    pub password: String,
-    pub started_on: NaiveDate,
-    pub stage_override: Option<Stage>,
-    /// Territory codes, normalised (reps and managers only).
-    pub territories: Vec<String>,
+/// The teams a caller's listings cover: their subtree, or everything for admins.
+fn reach(caller: &Caller) -> Option<&TeamPath> {
+    (caller.role != Role::Admin).then_some(&caller.team_path)
 }
 
-/// A partial update; `stage_override: Some(None)` clears the override.
-#[derive(Clone, Debug, Default)]
-pub struct UserChanges {
-    pub display_name: Option<String>,
-    pub role: Option<Role>,
-    pub team_id: Option<Uuid>,
-    pub active: Option<bool>,
-    pub password: Option<String>,
-    pub stage_override: Option<Option<Stage>>,
-    pub started_on: Option<NaiveDate>,
-    /// The whole new list of territory codes, normalised; `Some(vec![])` clears them.
-    pub territories: Option<Vec<String>>,
-}
-
-/// API keys are managed in a user's session: a key's token that could mint keys would outlive
-/// its own revocation and could widen its scopes.
-fn require_session(caller: &Caller) -> Result<()> {
-    if caller.is_api_key() {
-        return Err(GatewayError::PermissionDenied(
-            "API keys are managed from a signed-in session, not with an API key's token".to_owned(),
-        ));
-    }
-    Ok(())
-}
-
-fn require_admin(caller: &Caller) -> Result<()> {
-    if caller.role != Role::Admin {
-        return Err(GatewayError::PermissionDenied(
-            "only admins may do this".to_owned(),
-        ));
-    }
-    Ok(())
-}
-
-/// Managers manage reps in their subtree; admins manage everyone.
-fn may_manage(caller: &Caller, role: Role, team_path: &str) -> bool {
-    match caller.role {
-        Role::Admin => true,
-        Role::Manager => role == Role::Rep && team_path.starts_with(caller.team_path.as_str()),
-        Role::Rep => false,
-    }
-}
-
-/// Admins see everyone; managers their subtree; reps their own team.
-fn may_see(caller: &Caller, user: &UserRow) -> bool {
-    match caller.role {
-        Role::Admin => true,
-        Role::Manager => user.team_path.starts_with(caller.team_path.as_str()),
-        Role::Rep => user.team_path == caller.team_path.as_str() || user.id == caller.user_id,
-    }
+fn password_hash(password: &str, email: &str) -> Result<String> {
+    check_password(password, email).map_err(|e| GatewayError::invalid("password", e))?;
+    hash_password(password).map_err(GatewayError::Credentials)
 }
 
 impl Gateway {
@@ -91,7 +39,7 @@ impl Gateway {
         slug: &str,
         name: &str,
         parent: Option<Uuid>,
-    ) -> Result<TeamRow> {
+    ) -> Result<Team> {
         require_admin(caller)?;
         let mut transaction = self.pool.begin().await?;
         let team = self
@@ -107,56 +55,37 @@ impl Gateway {
         slug: &str,
         name: &str,
         parent: Option<Uuid>,
-    ) -> Result<TeamRow> {
-        let slug = slug.trim().to_lowercase();
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(GatewayError::invalid("name", "must be 1 to 200 characters"));
-        }
-        let parent_path = match parent {
+    ) -> Result<Team> {
+        let parent = match parent {
             Some(parent_id) => match store::get_team(connection, parent_id).await? {
-                Some(parent) => parent.path,
+                Some(parent) => Some(parent),
                 None => return Err(GatewayError::invalid("parent_team_id", "is not a team")),
             },
-            None => "/".to_owned(),
+            None => None,
         };
-        let path = TeamPath::parse(&format!("{parent_path}{slug}"))
-            .map_err(|e| GatewayError::invalid("slug", e))?;
-        let team = TeamRow {
-            id: Uuid::now_v7(),
-            slug,
-            name: name.to_owned(),
-            parent_team_id: parent,
-            path: path.to_string(),
-            created_at: crm_platform::time::now(),
-        };
+        let team = Team::new(slug, name, parent.as_ref(), crm_platform::time::now())?;
         store::insert_team(connection, &team)
             .await
-            .map_err(|error| match error {
-                sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
-                    GatewayError::AlreadyExists(format!("team {} already exists", team.path))
-                }
-                other => other.into(),
+            .map_err(|error| match store::is_unique_violation(&error) {
+                true => GatewayError::AlreadyExists(Taken::TeamPath(team.path.to_string())),
+                false => error.into(),
             })?;
         let event = pb::TeamCreated {
             team: Some(convert::team(&team)),
         };
-        self.publish(connection, "team", team.id, 1, event).await?;
+        self.outbox
+            .enqueue_for(connection, "team", team.id, 1, &event)
+            .await?;
         Ok(team)
     }
 
     /// Teams the caller may see: their own subtree (admins: all).
-    pub async fn teams(&self, caller: &Caller) -> Result<Vec<TeamRow>> {
+    pub async fn teams(&self, caller: &Caller) -> Result<Vec<Team>> {
         let mut connection = self.pool.acquire().await?;
-        let prefix = if caller.role == Role::Admin {
-            "/"
-        } else {
-            caller.team_path.as_str()
-        };
-        Ok(store::teams_under(&mut connection, prefix).await?)
+        Ok(store::teams_under(&mut connection, reach(caller)).await?)
     }
 
-    pub async fn create_user(&self, caller: &Caller, new: NewUser) -> Result<UserRow> {
+    pub async fn create_user(&self, caller: &Caller, new: NewUser) -> Result<User> {
         let mut transaction = self.pool.begin().await?;
         let user = self
             .insert_user(&mut transaction, Some(caller), new)
@@ -171,15 +100,15 @@ impl Gateway {
         connection: &mut PgConnection,
         caller: Option<&Caller>,
         new: NewUser,
-    ) -> Result<UserRow> {
+    ) -> Result<User> {
         let Some(team) = store::get_team(connection, new.team_id).await? else {
             return Err(GatewayError::invalid("team_id", "is not a team"));
         };
         if let Some(caller) = caller
             && !may_manage(caller, new.role, &team.path)
         {
-            return Err(GatewayError::PermissionDenied(
-                "admins create anyone; managers create reps within their team".to_owned(),
+            return Err(GatewayError::permission_denied(
+                "admins create anyone; managers create reps within their team",
             ));
         }
         check_password(&new.password, &new.email)
@@ -195,43 +124,33 @@ impl Gateway {
             )
             .await?;
         let now = crm_platform::time::now();
-        let stage = effective_stage(
-            new.started_on,
-            now.date_naive(),
-            new.stage_override,
-            self.thresholds,
-        );
-        let user = UserRow {
+        let user = User {
             id: Uuid::now_v7(),
-            email: new.email.clone(),
+            password_hash: password_hash(&new.password, &new.email)?,
+            email: new.email,
             display_name: new.display_name,
-            role: new.role.to_string(),
+            role: new.role,
             team_id: team.id,
             team_path: team.path,
-            password_hash: hash_password(&new.password)
-                .map_err(GatewayError::FailedPrecondition)?,
-            stage: stage.as_str().to_owned(),
-            stage_override: new.stage_override.map(|stage| stage.as_str().to_owned()),
+            stage: effective_stage(
+                new.started_on,
+                now.date_naive(),
+                new.stage_override,
+                self.thresholds,
+            ),
+            stage_override: new.stage_override,
             started_on: new.started_on,
             active: true,
             version: 1,
             created_at: now,
             updated_at: now,
-            territories: territories
-                .iter()
-                .map(|territory| territory.code.clone())
-                .collect(),
+            territories: territories.iter().map(|t| t.code.clone()).collect(),
         };
         store::insert_user(connection, &user)
             .await
-            .map_err(|error| match error {
-                sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
-                    GatewayError::AlreadyExists(format!(
-                        "a user with email {} already exists",
-                        new.email
-                    ))
-                }
-                other => other.into(),
+            .map_err(|error| match store::is_unique_violation(&error) {
+                true => GatewayError::AlreadyExists(Taken::Email(user.email.clone())),
+                false => error.into(),
             })?;
         if !territories.is_empty() {
             let ids: Vec<Uuid> = territories.iter().map(|territory| territory.id).collect();
@@ -240,7 +159,8 @@ impl Gateway {
         let event = pb::UserCreated {
             user: Some(convert::user(&user)),
         };
-        self.publish(connection, "user", user.id, user.version, event)
+        self.outbox
+            .enqueue_for(connection, "user", user.id, user.version, &event)
             .await?;
         Ok(user)
     }
@@ -251,27 +171,18 @@ impl Gateway {
         id: Uuid,
         changes: UserChanges,
         expected_version: Option<i64>,
-    ) -> Result<UserRow> {
+    ) -> Result<User> {
         let mut transaction = self.pool.begin().await?;
         let current = match store::lock_user(&mut transaction, id).await? {
             Some(user) if may_see(caller, &user) => user,
-            _ => return Err(GatewayError::NotFound { kind: "user", id }),
+            _ => return Err(GatewayError::not_found("user", id)),
         };
-        if !may_manage(caller, role_of(&current), &current.team_path) {
-            return Err(GatewayError::PermissionDenied(
-                "you may not change this user".to_owned(),
+        if !may_manage(caller, current.role, &current.team_path) {
+            return Err(GatewayError::permission_denied(
+                "you may not change this user",
             ));
         }
-        if let Some(expected) = expected_version
-            && expected != current.version
-        {
-            return Err(GatewayError::VersionConflict {
-                kind: "user",
-                id,
-                expected,
-                actual: current.version,
-            });
-        }
+        check_version("user", id, expected_version, current.version)?;
         let mut user = current.clone();
         let mut changed = Vec::new();
         if let Some(name) = changes
@@ -281,22 +192,22 @@ impl Gateway {
             user.display_name = name;
             changed.push("display_name");
         }
-        if let Some(role) = changes.role.filter(|role| *role != role_of(&user)) {
+        if let Some(role) = changes.role.filter(|role| *role != user.role) {
             if !may_manage(caller, role, &user.team_path) {
-                return Err(GatewayError::PermissionDenied(
-                    "managers cannot give a role above rep".to_owned(),
+                return Err(GatewayError::permission_denied(
+                    "managers cannot give a role above rep",
                 ));
             }
-            user.role = role.to_string();
+            user.role = role;
             changed.push("role");
         }
         if let Some(team_id) = changes.team_id.filter(|team| *team != user.team_id) {
             let Some(team) = store::get_team(&mut transaction, team_id).await? else {
                 return Err(GatewayError::invalid("team_id", "is not a team"));
             };
-            if !may_manage(caller, role_of(&user), &team.path) {
-                return Err(GatewayError::PermissionDenied(
-                    "the new team is outside your team".to_owned(),
+            if !may_manage(caller, user.role, &team.path) {
+                return Err(GatewayError::permission_denied(
+                    "the new team is outside your team",
                 ));
             }
             user.team_id = team.id;
@@ -304,10 +215,7 @@ impl Gateway {
             changed.push("team");
         }
         if let Some(password) = changes.password {
-            check_password(&password, &user.email)
-                .map_err(|e| GatewayError::invalid("password", e))?;
-            user.password_hash =
-                hash_password(&password).map_err(GatewayError::FailedPrecondition)?;
+            user.password_hash = password_hash(&password, &user.email)?;
             changed.push("password");
         }
         if let Some(active) = changes.active.filter(|active| *active != user.active) {
@@ -318,21 +226,14 @@ impl Gateway {
             user.started_on = started_on;
             changed.push("started_on");
         }
-        if let Some(stage_override) = changes.stage_override {
-            let value = stage_override.map(|stage| stage.as_str().to_owned());
-            if value != user.stage_override {
-                user.stage_override = value;
-                changed.push("stage_override");
-            }
+        if let Some(stage_override) = changes
+            .stage_override
+            .filter(|stage| *stage != user.stage_override)
+        {
+            user.stage_override = stage_override;
+            changed.push("stage_override");
         }
-        let stage = effective_stage(
-            user.started_on,
-            crm_platform::time::now().date_naive(),
-            user.stage_override.as_deref().and_then(Stage::parse),
-            self.thresholds,
-        );
-        if stage.as_str() != user.stage {
-            user.stage = stage.as_str().to_owned();
+        if user.restage(crm_platform::time::now().date_naive(), self.thresholds) {
             changed.push("stage");
         }
         let mut new_territories = None;
@@ -341,24 +242,21 @@ impl Gateway {
                 .territories_for_user(
                     &mut transaction,
                     Some(caller),
-                    role_of(&user),
+                    user.role,
                     &codes,
                     "territories.codes",
                     &current.territories,
                 )
                 .await?;
             // Code order, as the store reads them back.
-            let mut codes: Vec<String> = territories
-                .iter()
-                .map(|territory| territory.code.clone())
-                .collect();
+            let mut codes: Vec<String> = territories.iter().map(|t| t.code.clone()).collect();
             codes.sort();
             if codes != user.territories {
                 user.territories = codes;
                 changed.push("territories");
                 new_territories = Some(territories.iter().map(|t| t.id).collect::<Vec<_>>());
             }
-        } else if role_of(&user) == Role::Admin && !user.territories.is_empty() {
+        } else if user.role == Role::Admin && !user.territories.is_empty() {
             return Err(GatewayError::invalid(
                 "territories",
                 "admins hold no territories: clear them (an empty list) when making this user an admin",
@@ -382,22 +280,23 @@ impl Gateway {
             // Password changes are announced without anything about the password.
             changed_fields: changed.iter().map(|field| field.to_string()).collect(),
             previous_team_path: if changed.contains(&"team") {
-                current.team_path.clone()
+                current.team_path.to_string()
             } else {
                 String::new()
             },
         };
-        self.publish(&mut transaction, "user", user.id, user.version, event)
+        self.outbox
+            .enqueue_for(&mut transaction, "user", user.id, user.version, &event)
             .await?;
         self.outbox.commit(transaction).await?;
         Ok(user)
     }
 
-    pub async fn user(&self, caller: &Caller, id: Uuid) -> Result<UserRow> {
+    pub async fn user(&self, caller: &Caller, id: Uuid) -> Result<User> {
         let mut connection = self.pool.acquire().await?;
         match store::get_user(&mut connection, id).await? {
             Some(user) if may_see(caller, &user) => Ok(user),
-            _ => Err(GatewayError::NotFound { kind: "user", id }),
+            _ => Err(GatewayError::not_found("user", id)),
         }
     }
 
@@ -406,17 +305,17 @@ impl Gateway {
         caller: &Caller,
         team_id: Option<Uuid>,
         include_inactive: bool,
-    ) -> Result<Vec<UserRow>> {
+    ) -> Result<Vec<User>> {
         let mut connection = self.pool.acquire().await?;
-        let prefix = match team_id {
+        let team_path = match team_id {
             Some(team_id) => match store::get_team(&mut connection, team_id).await? {
-                Some(team) => team.path,
+                Some(team) => Some(team.path),
                 None => return Err(GatewayError::invalid("team_id", "is not a team")),
             },
-            None if caller.role == Role::Admin => "/".to_owned(),
-            None => caller.team_path.to_string(),
+            None => reach(caller).cloned(),
         };
-        let users = store::users_under(&mut connection, &prefix, include_inactive).await?;
+        let users =
+            store::users_under(&mut connection, team_path.as_ref(), include_inactive).await?;
         Ok(users
             .into_iter()
             .filter(|user| may_see(caller, user))
@@ -430,23 +329,15 @@ impl Gateway {
         company_slug: &str,
         company_name: &str,
         new: NewUser,
-    ) -> Result<UserRow> {
+    ) -> Result<User> {
         let mut transaction = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('first-admin'))")
-            .execute(&mut *transaction)
-            .await?;
+        store::advisory_lock(&mut transaction, "first-admin").await?;
         if store::any_admin(&mut transaction).await? {
-            return Err(GatewayError::FailedPrecondition(
-                "an admin exists already; admins create further admins".to_owned(),
-            ));
+            return Err(GatewayError::AdminExists);
         }
         let path =
             TeamPath::parse(company_slug).map_err(|e| GatewayError::invalid("company", e))?;
-        let team = match store::teams_under(&mut transaction, path.as_str())
-            .await?
-            .into_iter()
-            .find(|team| team.path == path.as_str())
-        {
+        let team = match store::team_by_path(&mut transaction, &path).await? {
             Some(team) => team,
             None => {
                 self.insert_team(&mut transaction, company_slug, company_name, None)
@@ -466,79 +357,5 @@ impl Gateway {
             .await?;
         self.outbox.commit(transaction).await?;
         Ok(user)
-    }
-
-    pub async fn create_api_key(
-        &self,
-        caller: &Caller,
-        name: &str,
-        scopes: Vec<String>,
-    ) -> Result<(ApiKeyRow, String)> {
-        require_session(caller)?;
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(GatewayError::invalid("name", "must be 1 to 100 characters"));
-        }
-        let mut scopes: Vec<String> = scopes
-            .into_iter()
-            .map(|scope| scope.trim().to_lowercase())
-            .collect();
-        if scopes.is_empty() {
-            scopes.push("read".to_owned());
-        }
-        if let Some(error) = scopes.iter().find_map(|scope| scope.parse::<Scope>().err()) {
-            return Err(GatewayError::invalid("scopes", error));
-        }
-        scopes.sort();
-        scopes.dedup();
-        let mut connection = self.pool.acquire().await?;
-        let Some(owner) = store::get_user(&mut connection, caller.user_id).await? else {
-            return Err(GatewayError::FailedPrecondition(
-                "your user is not in the directory".to_owned(),
-            ));
-        };
-        caller_of(&owner)?;
-        let secret = random_secret("crm_").map_err(GatewayError::FailedPrecondition)?;
-        let key = ApiKeyRow {
-            id: Uuid::now_v7(),
-            owner_user_id: owner.id,
-            name: name.to_owned(),
-            prefix: secret[..12].to_owned(),
-            scopes,
-            created_at: crm_platform::time::now(),
-            revoked_at: None,
-            last_used_at: None,
-        };
-        store::insert_api_key(&mut connection, &key, &secret_hash(&secret)).await?;
-        Ok((key, secret))
-    }
-
-    pub async fn api_keys(&self, caller: &Caller) -> Result<Vec<ApiKeyRow>> {
-        let mut connection = self.pool.acquire().await?;
-        Ok(store::api_keys_of(&mut connection, caller.user_id).await?)
-    }
-
-    /// The owner revokes their key; admins revoke anyone's.
-    pub async fn revoke_api_key(&self, caller: &Caller, id: Uuid) -> Result<ApiKeyRow> {
-        require_session(caller)?;
-        let mut transaction = self.pool.begin().await?;
-        let owned = store::api_keys_of(&mut transaction, caller.user_id)
-            .await?
-            .iter()
-            .any(|key| key.id == id);
-        if !owned && caller.role != Role::Admin {
-            return Err(GatewayError::NotFound {
-                kind: "api key",
-                id,
-            });
-        }
-        let Some(key) = store::revoke_api_key(&mut transaction, id).await? else {
-            return Err(GatewayError::NotFound {
-                kind: "api key",
-                id,
-            });
-        };
-        transaction.commit().await?;
-        Ok(key)
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crm_platform::{
     auth::{Caller, Role},
-    error::Violations,
+    error::{Violations, check_version},
 };
 use crm_proto::crm::gateway::v1 as pb;
 use sqlx::PgConnection;
@@ -15,117 +15,32 @@ use uuid::Uuid;
 use super::{Gateway, Result};
 use crate::{
     convert,
-    domain::territory::{cycle_if_moved, normalize_code},
-    error::GatewayError,
-    store::{self, TerritoryRow},
+    domain::territory::{
+        NewTerritory, Territory, TerritoryChanges, cycle_if_moved, may_manage_territory,
+    },
+    error::{GatewayError, Taken},
+    store,
 };
-
-/// A territory to create; its fields are checked by [`NewTerritory::validate`].
-#[derive(Clone, Debug, Default)]
-pub struct NewTerritory {
-    pub code: String,
-    pub name: String,
-    pub parent: Option<Uuid>,
-    pub team: Option<Uuid>,
-    pub description: String,
-}
-
-/// A partial update; `parent: Some(None)` makes the territory top-level, `team: Some(None)`
-/// leaves it uncovered.
-#[derive(Clone, Debug, Default)]
-pub struct TerritoryChanges {
-    pub name: Option<String>,
-    pub parent: Option<Option<Uuid>>,
-    pub team: Option<Option<Uuid>>,
-    pub description: Option<String>,
-}
-
-const MAX_DESCRIPTION_CHARS: usize = 2000;
-
-pub(crate) fn check_name(violations: &mut Violations, name: &str) -> String {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        violations.add("name", "must be 1 to 200 characters");
-    }
-    name.to_owned()
-}
-
-pub(crate) fn check_description(violations: &mut Violations, description: &str) -> String {
-    let description = description.trim();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        violations.add(
-            "description",
-            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
-        );
-    }
-    description.to_owned()
-}
-
-/// Territory codes from the wire, normalised; a bad one is reported as `field[index]`.
-pub(crate) fn check_codes(
-    violations: &mut Violations,
-    field: &str,
-    codes: &[String],
-) -> Vec<String> {
-    codes
-        .iter()
-        .enumerate()
-        .filter_map(|(index, code)| {
-            violations.check(&format!("{field}[{index}]"), normalize_code(code))
-        })
-        .collect()
-}
-
-impl NewTerritory {
-    /// Normalises code, name and description, recording what is wrong with them.
-    pub fn check(&mut self, violations: &mut Violations) {
-        if let Some(code) = violations.check("code", normalize_code(&self.code)) {
-            self.code = code;
-        }
-        self.name = check_name(violations, &self.name);
-        self.description = check_description(violations, &self.description);
-    }
-
-    /// [`NewTerritory::check`], every problem reported at once.
-    pub fn validate(mut self) -> Result<Self> {
-        let mut violations = Violations::new();
-        self.check(&mut violations);
-        violations.into_result()?;
-        Ok(self)
-    }
-}
-
-/// Admins change every territory; managers those covered by a team of their subtree (so never
-/// an uncovered one); reps none.
-fn may_manage_territory(caller: &Caller, team_path: Option<&str>) -> bool {
-    match caller.role {
-        Role::Admin => true,
-        Role::Manager => team_path.is_some_and(|path| path.starts_with(caller.team_path.as_str())),
-        Role::Rep => false,
-    }
-}
 
 fn read_only(caller: &Caller) -> Result<()> {
     if caller.role == Role::Rep {
-        return Err(GatewayError::PermissionDenied(
-            "reps read territories; managers and admins change them".to_owned(),
+        return Err(GatewayError::permission_denied(
+            "reps read territories; managers and admins change them",
         ));
     }
     Ok(())
 }
 
 impl Gateway {
-    pub async fn create_territory(
-        &self,
-        caller: &Caller,
-        new: NewTerritory,
-    ) -> Result<TerritoryRow> {
+    pub async fn create_territory(&self, caller: &Caller, new: NewTerritory) -> Result<Territory> {
         read_only(caller)?;
-        let new = new.validate()?;
+        let mut new = new;
+        let mut violations = Violations::new();
+        new.check(&mut violations);
+        violations.into_result()?;
         if caller.role == Role::Manager && new.team.is_none() {
-            return Err(GatewayError::PermissionDenied(
-                "managers create territories covered by a team of their subtree: name the team"
-                    .to_owned(),
+            return Err(GatewayError::permission_denied(
+                "managers create territories covered by a team of their subtree: name the team",
             ));
         }
         let mut transaction = self.pool.begin().await?;
@@ -152,13 +67,13 @@ impl Gateway {
         };
         violations.into_result()?;
         let team_path = team.map(|team| team.path);
-        if !may_manage_territory(caller, team_path.as_deref()) {
-            return Err(GatewayError::PermissionDenied(
-                "managers create territories covered by a team of their subtree".to_owned(),
+        if !may_manage_territory(caller, team_path.as_ref()) {
+            return Err(GatewayError::permission_denied(
+                "managers create territories covered by a team of their subtree",
             ));
         }
         let now = crm_platform::time::now();
-        let territory = TerritoryRow {
+        let territory = Territory {
             id: Uuid::now_v7(),
             code: new.code,
             name: new.name,
@@ -173,14 +88,9 @@ impl Gateway {
         };
         store::insert_territory(&mut transaction, &territory)
             .await
-            .map_err(|error| match error {
-                sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
-                    GatewayError::AlreadyExists(format!(
-                        "a territory with code {} already exists",
-                        territory.code
-                    ))
-                }
-                other => other.into(),
+            .map_err(|error| match store::is_unique_violation(&error) {
+                true => GatewayError::AlreadyExists(Taken::TerritoryCode(territory.code.clone())),
+                false => error.into(),
             })?;
         self.publish_territory(&mut transaction, &territory, Vec::new())
             .await?;
@@ -192,45 +102,29 @@ impl Gateway {
         &self,
         caller: &Caller,
         id: Uuid,
-        changes: TerritoryChanges,
+        mut changes: TerritoryChanges,
         expected_version: Option<i64>,
-    ) -> Result<TerritoryRow> {
+    ) -> Result<Territory> {
         read_only(caller)?;
         let mut violations = Violations::new();
-        let name = changes.name.map(|name| check_name(&mut violations, &name));
-        let description = changes
-            .description
-            .map(|description| check_description(&mut violations, &description));
+        changes.check(&mut violations);
         violations.into_result()?;
+        let (name, description) = (changes.name, changes.description);
         let mut transaction = self.pool.begin().await?;
         if changes.parent.is_some() {
             // Moves one at a time: two concurrent moves, each fine alone, could close a loop.
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('crm-territory-tree'))")
-                .execute(&mut *transaction)
-                .await?;
+            store::advisory_lock(&mut transaction, "crm-territory-tree").await?;
         }
         let Some(current) = store::lock_territory(&mut transaction, id).await? else {
-            return Err(GatewayError::NotFound {
-                kind: "territory",
-                id,
-            });
+            return Err(GatewayError::not_found("territory", id));
         };
-        if !may_manage_territory(caller, current.team_path.as_deref()) {
-            return Err(GatewayError::PermissionDenied(format!(
+        if !may_manage_territory(caller, current.team_path.as_ref()) {
+            return Err(GatewayError::permission_denied(format!(
                 "territory {} is not covered by a team of your subtree",
                 current.code
             )));
         }
-        if let Some(expected) = expected_version
-            && expected != current.version
-        {
-            return Err(GatewayError::VersionConflict {
-                kind: "territory",
-                id,
-                expected,
-                actual: current.version,
-            });
-        }
+        check_version("territory", id, expected_version, current.version)?;
         let mut territory = current.clone();
         let mut changed = Vec::new();
         if let Some(name) = name.filter(|name| *name != territory.name) {
@@ -300,12 +194,10 @@ impl Gateway {
             changed.push("team");
         }
         violations.into_result()?;
-        if changed.contains(&"team")
-            && !may_manage_territory(caller, territory.team_path.as_deref())
+        if changed.contains(&"team") && !may_manage_territory(caller, territory.team_path.as_ref())
         {
-            return Err(GatewayError::PermissionDenied(
-                "managers hand territories only to teams of their subtree, and leave none uncovered"
-                    .to_owned(),
+            return Err(GatewayError::permission_denied(
+                "managers hand territories only to teams of their subtree, and leave none uncovered",
             ));
         }
         if changed.is_empty() {
@@ -320,14 +212,11 @@ impl Gateway {
         Ok(territory)
     }
 
-    pub async fn territory(&self, _caller: &Caller, id: Uuid) -> Result<TerritoryRow> {
+    pub async fn territory(&self, _caller: &Caller, id: Uuid) -> Result<Territory> {
         let mut connection = self.pool.acquire().await?;
         store::get_territory(&mut connection, id)
             .await?
-            .ok_or(GatewayError::NotFound {
-                kind: "territory",
-                id,
-            })
+            .ok_or_else(|| GatewayError::not_found("territory", id))
     }
 
     /// Every role reads every territory; the filters narrow the list.
@@ -337,7 +226,7 @@ impl Gateway {
         team_id: Option<Uuid>,
         parent: Option<Uuid>,
         codes: &[String],
-    ) -> Result<Vec<TerritoryRow>> {
+    ) -> Result<Vec<Territory>> {
         let mut connection = self.pool.acquire().await?;
         let mut violations = Violations::new();
         let team_path = match team_id {
@@ -358,7 +247,7 @@ impl Gateway {
             violations.add("parent_territory_id", "is not a territory");
         }
         violations.into_result()?;
-        Ok(store::list_territories(&mut connection, team_path.as_deref(), parent, codes).await?)
+        Ok(store::list_territories(&mut connection, team_path.as_ref(), parent, codes).await?)
     }
 
     /// The territories `codes` name, for a user of `role` who holds `held` now: admins hold
@@ -373,7 +262,7 @@ impl Gateway {
         codes: &[String],
         field: &str,
         held: &[String],
-    ) -> Result<Vec<TerritoryRow>> {
+    ) -> Result<Vec<Territory>> {
         if codes.is_empty() {
             return Ok(Vec::new());
         }
@@ -397,10 +286,10 @@ impl Gateway {
         if let Some(caller) = caller
             && let Some(outside) = found.iter().find(|territory| {
                 !held.contains(&territory.code)
-                    && !may_manage_territory(caller, territory.team_path.as_deref())
+                    && !may_manage_territory(caller, territory.team_path.as_ref())
             })
         {
-            return Err(GatewayError::PermissionDenied(format!(
+            return Err(GatewayError::permission_denied(format!(
                 "territory {} is not covered by a team of your subtree",
                 outside.code
             )));
@@ -411,20 +300,22 @@ impl Gateway {
     async fn publish_territory(
         &self,
         connection: &mut PgConnection,
-        territory: &TerritoryRow,
+        territory: &Territory,
         changed: Vec<&str>,
     ) -> Result<()> {
         let event = pb::TerritoryUpserted {
             territory: Some(convert::territory(territory)),
             changed_fields: changed.iter().map(|field| field.to_string()).collect(),
         };
-        self.publish(
-            connection,
-            "territory",
-            territory.id,
-            territory.version,
-            event,
-        )
-        .await
+        self.outbox
+            .enqueue_for(
+                connection,
+                "territory",
+                territory.id,
+                territory.version,
+                &event,
+            )
+            .await?;
+        Ok(())
     }
 }

@@ -8,12 +8,12 @@ use crm_test_support::TestApp;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// The gateway's use cases on `app`'s database, as the CLI builds them.
-pub fn gateway(app: &TestApp) -> crm_gateway::service::Gateway {
+pub fn gateway(app: &TestApp) -> crm_gateway::Gateway {
     let context = app
         .services
         .context("gateway")
         .expect("the gateway is hosted");
-    crm_gateway::service::Gateway::new(
+    crm_gateway::Gateway::new(
         context.pool.clone(),
         context.outbox.clone(),
         app.settings.jwt.clone(),
@@ -22,7 +22,7 @@ pub fn gateway(app: &TestApp) -> crm_gateway::service::Gateway {
 }
 
 /// Ada, an admin with `PASSWORD`, to be the first user.
-pub fn ada(email: &str) -> crm_gateway::service::NewUser {
+pub fn ada(email: &str) -> crm_gateway::NewUser {
     crm_gateway::new_user(pb::CreateUserRequest {
         email: email.into(),
         display_name: "Ada".into(),

@@ -1,0 +1,50 @@
+//! SQL of the gateway, one file per entity: teams, users, territories, refresh tokens (the
+//! sessions) and API keys. Rows are private to each file and become domain types as they are
+//! read; a value the domain does not know (a role, a stage, a team path) is a decode error,
+//! never a default.
+
+mod api_keys;
+mod sessions;
+mod teams;
+mod territories;
+mod users;
+
+pub use api_keys::{api_keys_of, insert_api_key, revoke_api_key, use_api_key};
+pub use sessions::{
+    insert_refresh_token, lock_refresh_token, mark_rotated, revoke_family, revoke_user_tokens,
+};
+pub use teams::{get_team, insert_team, team_by_path, teams_under};
+pub use territories::{
+    get_territory, insert_territory, list_territories, lock_territory, territory_ancestors,
+    update_territory,
+};
+pub use users::{
+    any_admin, get_user, insert_user, lock_user, set_user_territories, update_user, user_by_email,
+    users_under,
+};
+
+use crm_platform::auth::TeamPath;
+
+/// A row the domain refuses: the column and why.
+fn corrupt(column: &str, error: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("corrupt row: {column}: {error}").into())
+}
+
+/// A stored team path, which must be a valid one.
+fn team_path(column: &str, stored: &str) -> sqlx::Result<TeamPath> {
+    TeamPath::parse(stored).map_err(|error| corrupt(column, error))
+}
+
+/// Takes a transaction-scoped advisory lock named `name`.
+pub async fn advisory_lock(connection: &mut sqlx::PgConnection, name: &str) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(name)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// True for a unique violation (SQLSTATE 23505).
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
+}
