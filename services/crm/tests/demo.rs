@@ -165,5 +165,16 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
             .all(|lead| lead.possible_duplicate_of.is_empty()),
         "no lead was captured twice"
     );
+    let context = services.context(crm_gateway::NAME).unwrap().clone();
     services.shutdown().await.unwrap();
+    for module in &modules {
+        let _ = context
+            .jetstream
+            .delete_stream(context.naming.stream(module.name))
+            .await;
+    }
+    let _ = context
+        .jetstream
+        .delete_stream(context.naming.dead_letter_stream())
+        .await;
 }
