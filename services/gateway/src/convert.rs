@@ -1,7 +1,7 @@
 //! Domain types to protobuf messages, and the enum mappings both ways.
 
 use crm_platform::{auth::Role, time::to_timestamp};
-use crm_proto::crm::gateway::v1 as pb;
+use crm_proto::crm::{common::v1::LifecycleStage, gateway::v1 as pb};
 
 use crate::domain::{api_key::ApiKey, stage::Stage, team::Team, territory::Territory, user::User};
 
@@ -94,21 +94,21 @@ pub fn role_from_wire(value: i32) -> Option<Role> {
     }
 }
 
-pub fn stage_to_wire(stage: Option<Stage>) -> pb::LifecycleStage {
+pub fn stage_to_wire(stage: Option<Stage>) -> LifecycleStage {
     match stage {
-        Some(Stage::New) => pb::LifecycleStage::New,
-        Some(Stage::Established) => pb::LifecycleStage::Established,
-        Some(Stage::Senior) => pb::LifecycleStage::Senior,
-        None => pb::LifecycleStage::Unspecified,
+        Some(Stage::New) => LifecycleStage::New,
+        Some(Stage::Established) => LifecycleStage::Established,
+        Some(Stage::Senior) => LifecycleStage::Senior,
+        None => LifecycleStage::Unspecified,
     }
 }
 
 /// `Err` for a value outside the enum; `Ok(None)` for unspecified.
 pub fn stage_from_wire(value: i32) -> Result<Option<Stage>, ()> {
-    match pb::LifecycleStage::try_from(value).map_err(|_| ())? {
-        pb::LifecycleStage::Unspecified => Ok(None),
-        pb::LifecycleStage::New => Ok(Some(Stage::New)),
-        pb::LifecycleStage::Established => Ok(Some(Stage::Established)),
-        pb::LifecycleStage::Senior => Ok(Some(Stage::Senior)),
+    match LifecycleStage::try_from(value).map_err(|_| ())? {
+        LifecycleStage::Unspecified => Ok(None),
+        LifecycleStage::New => Ok(Some(Stage::New)),
+        LifecycleStage::Established => Ok(Some(Stage::Established)),
+        LifecycleStage::Senior => Ok(Some(Stage::Senior)),
     }
 }

@@ -7,6 +7,7 @@ use crm_proto::crm::{
     accounts::v1::{
         AccountInput, CreateAccountRequest, account_service_client::AccountServiceClient,
     },
+    common::v1::LifecycleStage,
     gateway::v1::{
         self as pb, api_key_service_client::ApiKeyServiceClient,
         auth_service_client::AuthServiceClient, org_service_client::OrgServiceClient,
@@ -175,7 +176,7 @@ async fn a_team_tree_of_users_logs_in_and_managers_act_only_within_their_team() 
         .await
         .unwrap();
     assert_eq!(ravi.team_path, "/northwind/east/east-1/");
-    assert_eq!(ravi.stage, pb::LifecycleStage::New as i32, "joined today");
+    assert_eq!(ravi.stage, LifecycleStage::New as i32, "joined today");
 
     let status = org
         .create_user(

@@ -1,7 +1,7 @@
 //! Stored leads to protobuf messages, and the small enum mappings between wire and domain.
 
 use crm_platform::time::to_timestamp;
-use crm_proto::crm::leads::v1 as pb;
+use crm_proto::crm::{common::v1 as common, leads::v1 as pb};
 
 use crate::{
     domain::{assignment::CompanySizeBand, fairness::RepStage, lifecycle::LeadStatus},
@@ -42,9 +42,13 @@ pub fn lead(lead: &LeadRecord) -> pb::Lead {
             reasons: score
                 .reasons
                 .iter()
-                .map(|(label, points)| pb::ScoreReason {
-                    label: label.clone(),
-                    points: *points,
+                .map(|stored| {
+                    let reason = stored.reason();
+                    pb::ScoreReason {
+                        text: Some(reason.text().to_wire()),
+                        label: reason.label,
+                        points: reason.points,
+                    }
                 })
                 .collect(),
         }),
@@ -87,21 +91,21 @@ pub fn status_from_wire(value: i32) -> Option<LeadStatus> {
 }
 
 pub fn size_band(value: i16) -> Option<CompanySizeBand> {
-    match pb::CompanySizeBand::try_from(i32::from(value)).ok()? {
-        pb::CompanySizeBand::Unspecified => None,
-        pb::CompanySizeBand::Small => Some(CompanySizeBand::Small),
-        pb::CompanySizeBand::Medium => Some(CompanySizeBand::Medium),
-        pb::CompanySizeBand::Large => Some(CompanySizeBand::Large),
-        pb::CompanySizeBand::Enterprise => Some(CompanySizeBand::Enterprise),
+    match common::CompanySize::try_from(i32::from(value)).ok()? {
+        common::CompanySize::Unspecified => None,
+        common::CompanySize::Small => Some(CompanySizeBand::Small),
+        common::CompanySize::Medium => Some(CompanySizeBand::Medium),
+        common::CompanySize::Large => Some(CompanySizeBand::Large),
+        common::CompanySize::Enterprise => Some(CompanySizeBand::Enterprise),
     }
 }
 
 pub fn size_band_to_wire(band: CompanySizeBand) -> i32 {
     (match band {
-        CompanySizeBand::Small => pb::CompanySizeBand::Small,
-        CompanySizeBand::Medium => pb::CompanySizeBand::Medium,
-        CompanySizeBand::Large => pb::CompanySizeBand::Large,
-        CompanySizeBand::Enterprise => pb::CompanySizeBand::Enterprise,
+        CompanySizeBand::Small => common::CompanySize::Small,
+        CompanySizeBand::Medium => common::CompanySize::Medium,
+        CompanySizeBand::Large => common::CompanySize::Large,
+        CompanySizeBand::Enterprise => common::CompanySize::Enterprise,
     }) as i32
 }
 
@@ -125,18 +129,18 @@ pub fn rep_stage(value: &str) -> RepStage {
     }
 }
 
-pub fn rep_stage_name(stage: pb::RepStage) -> &'static str {
+pub fn rep_stage_name(stage: common::LifecycleStage) -> &'static str {
     match stage {
-        pb::RepStage::New => "new",
-        pb::RepStage::Senior => "senior",
-        pb::RepStage::Established | pb::RepStage::Unspecified => "established",
+        common::LifecycleStage::New => "new",
+        common::LifecycleStage::Senior => "senior",
+        common::LifecycleStage::Established | common::LifecycleStage::Unspecified => "established",
     }
 }
 
 pub fn rep_stage_to_wire(value: &str) -> i32 {
     (match value {
-        "new" => pb::RepStage::New,
-        "senior" => pb::RepStage::Senior,
-        _ => pb::RepStage::Established,
+        "new" => common::LifecycleStage::New,
+        "senior" => common::LifecycleStage::Senior,
+        _ => common::LifecycleStage::Established,
     }) as i32
 }

@@ -3,11 +3,31 @@
 mod support;
 
 use crm_leads::service::import::IMPORT_CHUNK;
+use crm_proto::crm::common::v1 as common;
 use crm_proto::crm::leads::v1 as pb;
 use crm_test_support::user;
 use support::{Harness, li_wei};
 use tonic::Code;
 use tonic_types::StatusExt;
+
+#[tokio::test]
+async fn every_score_reason_carries_a_code_to_translate_it_by() {
+    let harness = Harness::start().await;
+    let ada = user("admin", "/northwind");
+
+    let lead = harness.create(&ada, li_wei()).await.unwrap().lead.unwrap();
+
+    let reasons = lead.score.unwrap().reasons;
+    let industry = reasons[0].text.as_ref().unwrap();
+    assert_eq!(industry.code, "leads.score.fit_rule_matched");
+    assert_eq!(industry.params["field"], "industry");
+    assert_eq!(industry.text, reasons[0].label);
+    for reason in &reasons {
+        let text = reason.text.as_ref().unwrap();
+        assert!(text.code.starts_with("leads.score."), "{reason:?}");
+        assert_eq!(text.text, reason.label);
+    }
+}
 
 #[tokio::test]
 async fn a_repeated_lead_is_flagged_and_bad_input_names_its_fields() {
@@ -648,7 +668,14 @@ async fn imported_leads_are_assigned_by_the_pools_rules_after_their_capture() {
     let ada = user("admin", "/northwind");
     let ravi = user("rep", support::EAST_1);
     harness
-        .put_rep(&ada, &ravi, "Ravi", pb::RepStage::Senior, "2020-01-01", 20)
+        .put_rep(
+            &ada,
+            &ravi,
+            "Ravi",
+            common::LifecycleStage::Senior,
+            "2020-01-01",
+            20,
+        )
         .await;
     harness
         .admin
@@ -737,7 +764,7 @@ async fn imported_text_is_stored_as_sent() {
             title: "Head of \\ Automation".into(),
             website: "https://www.contoso.cn".into(),
             territory: "East".into(),
-            company_size: pb::CompanySizeBand::Large as i32,
+            company_size: common::CompanySize::Large as i32,
             ..li_wei()
         }],
     )
@@ -753,7 +780,7 @@ async fn imported_text_is_stored_as_sent() {
     assert_eq!(lead.email, "li.wei@contoso.cn");
     assert_eq!(lead.phone, "+8613800138000");
     assert_eq!(lead.territory, "east");
-    assert_eq!(lead.company_size, pb::CompanySizeBand::Large as i32);
+    assert_eq!(lead.company_size, common::CompanySize::Large as i32);
     assert_eq!(lead.status, pb::LeadStatus::New as i32);
     assert_eq!(lead.version, 1);
     assert!(lead.owner_id.is_empty() && lead.possible_duplicate_of.is_empty());

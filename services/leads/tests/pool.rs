@@ -2,6 +2,7 @@
 
 mod support;
 
+use crm_proto::crm::common::v1 as common;
 use crm_proto::crm::leads::v1 as pb;
 use crm_test_support::user;
 use support::{EAST_1, Harness, li_wei};
@@ -24,13 +25,20 @@ async fn east_leads_go_to_east_1_with_more_for_the_new_rep_and_a_readable_reason
             &ada,
             &ravi,
             "Ravi",
-            pb::RepStage::Senior,
+            common::LifecycleStage::Senior,
             &days_ago(3 * 365),
             20,
         )
         .await;
     harness
-        .put_rep(&ada, &nora, "Nora", pb::RepStage::New, &days_ago(12), 20)
+        .put_rep(
+            &ada,
+            &nora,
+            "Nora",
+            common::LifecycleStage::New,
+            &days_ago(12),
+            20,
+        )
         .await;
     harness
         .admin
@@ -131,13 +139,20 @@ async fn claims_respect_the_cap_and_stale_leads_are_warned_recycled_and_cooled_d
             &ada,
             &ravi,
             "Ravi",
-            pb::RepStage::Senior,
+            common::LifecycleStage::Senior,
             &days_ago(1000),
             1,
         )
         .await;
     harness
-        .put_rep(&ada, &nora, "Nora", pb::RepStage::New, &days_ago(20), 5)
+        .put_rep(
+            &ada,
+            &nora,
+            "Nora",
+            common::LifecycleStage::New,
+            &days_ago(20),
+            5,
+        )
         .await;
     let first = harness.create(&ada, li_wei()).await.unwrap().lead.unwrap();
     let second = harness

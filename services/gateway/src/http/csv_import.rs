@@ -406,7 +406,10 @@ mod tests {
         let error = rows[0].as_ref().unwrap_err();
         assert_eq!((error.line, error.field.as_str()), (2, "row.company_size"));
         let row = rows[1].as_ref().unwrap().row.clone().unwrap();
-        assert_eq!(row.company_size, pb::CompanySizeBand::Large as i32);
+        assert_eq!(
+            row.company_size,
+            crm_proto::crm::common::v1::CompanySize::Large as i32
+        );
     }
 
     #[test]

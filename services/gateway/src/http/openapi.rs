@@ -968,7 +968,7 @@ mod tests {
             account["status"]["$ref"],
             "#/components/schemas/crm.accounts.v1.AccountStatus"
         );
-        let size = schemas["crm.accounts.v1.CompanySize"]["description"]
+        let size = schemas["crm.common.v1.CompanySize"]["description"]
             .as_str()
             .unwrap();
         assert!(
@@ -986,7 +986,7 @@ mod tests {
         let patch = &schemas["crm.leads.v1.LeadPatch"];
         assert_eq!(
             patch["properties"]["company_size"]["$ref"],
-            "#/components/schemas/crm.leads.v1.CompanySizeBand"
+            "#/components/schemas/crm.common.v1.CompanySize"
         );
         assert!(
             patch.get("required").is_none(),

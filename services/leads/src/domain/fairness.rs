@@ -10,9 +10,35 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crm_platform::text::LocalizableText;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// The codes of the texts fairness contributes to an assignment's explanation: the factors of
+/// a rep's weight and why a rep was skipped. Each with its English template and parameters;
+/// the console translates by them, so a code never changes its meaning or its parameters.
+pub mod text_codes {
+    /// "base ×{multiplier}": the policy's base weight, when it is not 1. `multiplier` ("1.50").
+    pub const BASE_WEIGHT: &str = "leads.fairness.base_weight";
+    /// "new rep ×{multiplier} day {day}": the new-rep ramp step the rep's tenure is in.
+    /// `multiplier` ("2.0"), `day` (of tenure, 0 on the first).
+    pub const NEW_REP_RAMP: &str = "leads.fairness.new_rep_ramp";
+    /// "new rep ×{multiplier} (stage new, day {day})": past the ramp, still in stage new.
+    pub const NEW_REP_RAMP_BY_STAGE: &str = "leads.fairness.new_rep_ramp_by_stage";
+    /// "spare capacity {spare}": the share of the rep's capacity still free. `spare` ("0.80").
+    pub const SPARE_CAPACITY: &str = "leads.fairness.spare_capacity";
+    /// "thin pipeline ×{boost}": the boost for a pipeline under the threshold. `boost` ("1.5").
+    pub const THIN_PIPELINE: &str = "leads.fairness.thin_pipeline";
+    /// "inactive".
+    pub const INACTIVE: &str = "leads.fairness.inactive";
+    /// "not taking leads (capacity 0)".
+    pub const NOT_TAKING_LEADS: &str = "leads.fairness.not_taking_leads";
+    /// "at capacity {open_leads}/{capacity}". `open_leads`, `capacity`.
+    pub const AT_CAPACITY: &str = "leads.fairness.at_capacity";
+    /// "not on the rep roster": in a rule's group but not on the team's roster.
+    pub const NOT_ON_ROSTER: &str = "leads.fairness.not_on_roster";
+}
 
 /// Where a rep is in their career, as their manager sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -64,17 +90,34 @@ pub enum Ineligibility {
     NotOnRoster,
 }
 
-impl fmt::Display for Ineligibility {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Ineligibility {
+    /// Why, as a text for people ([`text_codes`]).
+    pub fn text(&self) -> LocalizableText {
         match self {
-            Ineligibility::Inactive => f.write_str("inactive"),
-            Ineligibility::NotTakingLeads => f.write_str("not taking leads (capacity 0)"),
+            Ineligibility::Inactive => LocalizableText::new(text_codes::INACTIVE, "inactive"),
+            Ineligibility::NotTakingLeads => LocalizableText::new(
+                text_codes::NOT_TAKING_LEADS,
+                "not taking leads (capacity 0)",
+            ),
             Ineligibility::AtCapacity {
                 open_leads,
                 capacity,
-            } => write!(f, "at capacity {open_leads}/{capacity}"),
-            Ineligibility::NotOnRoster => f.write_str("not on the rep roster"),
+            } => LocalizableText::new(
+                text_codes::AT_CAPACITY,
+                format!("at capacity {open_leads}/{capacity}"),
+            )
+            .param("open_leads", open_leads)
+            .param("capacity", capacity),
+            Ineligibility::NotOnRoster => {
+                LocalizableText::new(text_codes::NOT_ON_ROSTER, "not on the rep roster")
+            }
         }
+    }
+}
+
+impl fmt::Display for Ineligibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text().text)
     }
 }
 
@@ -137,25 +180,35 @@ impl FairnessPolicy {
     }
 
     /// The ramp multiplier for a rep and the words the explanation uses for it.
-    fn ramp(&self, rep: &RepLoad) -> Option<(f64, String)> {
+    fn ramp(&self, rep: &RepLoad) -> Option<(f64, LocalizableText)> {
         let step = self
             .new_rep_weight_ramp
             .iter()
             .find(|(up_to_day, _)| rep.tenure_days <= *up_to_day);
-        match (step, self.new_rep_weight_ramp.last()) {
-            (Some(&(_, multiplier)), _) => Some((
+        let (multiplier, text) = match (step, self.new_rep_weight_ramp.last()) {
+            (Some(&(_, multiplier)), _) => (
                 multiplier,
-                format!("new rep ×{multiplier:.1} day {}", rep.tenure_days),
-            )),
-            (None, Some(&(_, multiplier))) if rep.stage == RepStage::New => Some((
-                multiplier,
-                format!(
-                    "new rep ×{multiplier:.1} (stage new, day {})",
-                    rep.tenure_days
+                LocalizableText::new(
+                    text_codes::NEW_REP_RAMP,
+                    format!("new rep ×{multiplier:.1} day {}", rep.tenure_days),
                 ),
-            )),
-            _ => None,
-        }
+            ),
+            (None, Some(&(_, multiplier))) if rep.stage == RepStage::New => (
+                multiplier,
+                LocalizableText::new(
+                    text_codes::NEW_REP_RAMP_BY_STAGE,
+                    format!(
+                        "new rep ×{multiplier:.1} (stage new, day {})",
+                        rep.tenure_days
+                    ),
+                ),
+            ),
+            _ => return None,
+        };
+        let text = text
+            .param("multiplier", format!("{multiplier:.1}"))
+            .param("day", rep.tenure_days);
+        Some((multiplier, text))
     }
 }
 
@@ -176,6 +229,33 @@ pub struct WeightFactor {
     pub multiplier: f64,
     /// E.g. "new rep ×2.0 day 12", "spare capacity 0.80", "thin pipeline ×1.5".
     pub label: String,
+    /// `label` as a code ([`text_codes`]) and parameters, for translation.
+    #[serde(default)]
+    pub code: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+}
+
+impl WeightFactor {
+    fn new(kind: WeightFactorKind, multiplier: f64, text: LocalizableText) -> Self {
+        WeightFactor {
+            kind,
+            multiplier,
+            label: text.text,
+            code: text.code,
+            params: text.params,
+        }
+    }
+
+    /// The factor as a text for people: `label` under its code.
+    pub fn text(&self) -> LocalizableText {
+        LocalizableText {
+            code: self.code.clone(),
+            params: self.params.clone(),
+            text: self.label.clone(),
+            parts: Vec::new(),
+        }
+    }
 }
 
 /// An eligible rep's weight and its factors (factors of exactly 1 are left out, except spare
@@ -202,31 +282,40 @@ pub fn rep_weight(rep: &RepLoad, policy: &FairnessPolicy) -> Result<RepWeight, I
     }
     let mut factors = Vec::new();
     if policy.base_weight != 1.0 {
-        factors.push(WeightFactor {
-            kind: WeightFactorKind::Base,
-            multiplier: policy.base_weight,
-            label: format!("base ×{:.2}", policy.base_weight),
-        });
+        let multiplier = format!("{:.2}", policy.base_weight);
+        factors.push(WeightFactor::new(
+            WeightFactorKind::Base,
+            policy.base_weight,
+            LocalizableText::new(text_codes::BASE_WEIGHT, format!("base ×{multiplier}"))
+                .param("multiplier", multiplier),
+        ));
     }
-    if let Some((multiplier, label)) = policy.ramp(rep) {
-        factors.push(WeightFactor {
-            kind: WeightFactorKind::NewRepRamp,
+    if let Some((multiplier, text)) = policy.ramp(rep) {
+        factors.push(WeightFactor::new(
+            WeightFactorKind::NewRepRamp,
             multiplier,
-            label,
-        });
+            text,
+        ));
     }
     let spare = f64::from(rep.capacity - rep.open_leads) / f64::from(rep.capacity);
-    factors.push(WeightFactor {
-        kind: WeightFactorKind::SpareCapacity,
-        multiplier: spare,
-        label: format!("spare capacity {spare:.2}"),
-    });
+    let spare_text = format!("{spare:.2}");
+    factors.push(WeightFactor::new(
+        WeightFactorKind::SpareCapacity,
+        spare,
+        LocalizableText::new(
+            text_codes::SPARE_CAPACITY,
+            format!("spare capacity {spare_text}"),
+        )
+        .param("spare", spare_text),
+    ));
     if rep.open_pipeline < policy.thin_pipeline_threshold && policy.thin_pipeline_boost != 1.0 {
-        factors.push(WeightFactor {
-            kind: WeightFactorKind::ThinPipeline,
-            multiplier: policy.thin_pipeline_boost,
-            label: format!("thin pipeline ×{:.1}", policy.thin_pipeline_boost),
-        });
+        let boost = format!("{:.1}", policy.thin_pipeline_boost);
+        factors.push(WeightFactor::new(
+            WeightFactorKind::ThinPipeline,
+            policy.thin_pipeline_boost,
+            LocalizableText::new(text_codes::THIN_PIPELINE, format!("thin pipeline ×{boost}"))
+                .param("boost", boost),
+        ));
     }
     let weight = factors.iter().map(|factor| factor.multiplier).product();
     Ok(RepWeight { weight, factors })

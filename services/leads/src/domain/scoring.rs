@@ -9,12 +9,33 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use crm_platform::text::LocalizableText;
 use serde::{Deserialize, Serialize};
 
 use super::assignment::CompanySizeBand;
 
 pub const MAX_SCORE: i32 = 100;
 const MAX_FIT_RULES: usize = 100;
+
+/// The codes of score reasons ([`ScoreReason::code`]), each with its English template and
+/// parameters; the console translates by them, so a code never changes its meaning or its
+/// parameters (docs/api.md lists them for integrators).
+pub mod reason_codes {
+    /// "{label}: {value}": a fit rule matched the lead's value. `field`: the lead field
+    /// ("industry"); `label`: the rule's label as the model configures it; `value`: the lead's.
+    pub const FIT_RULE_MATCHED: &str = "leads.score.fit_rule_matched";
+    /// "{label}": a fit rule that asks only whether the lead has a value (a phone, an email).
+    /// `field`, `label`.
+    pub const FIT_VALUE_PRESENT: &str = "leads.score.fit_value_present";
+    /// "1 {kind} today". `kind`: the activity kind as the model names it ("web_visit").
+    pub const ACTIVITY_TODAY: &str = "leads.score.activity_today";
+    /// "1 {kind} 1 day ago", "1 {kind} {days} days ago". `kind`, `days` (at least 1).
+    pub const ACTIVITY_DAYS_AGO: &str = "leads.score.activity_days_ago";
+    /// "{count} {kind}s in {days} days" ("in 1 day"). `kind`, `count` (at least 2), `days`.
+    pub const ACTIVITIES_WITHIN_DAYS: &str = "leads.score.activities_within_days";
+    /// "engagement capped at {cap}": engagement points above the model's cap, taken off. `cap`.
+    pub const ENGAGEMENT_CAPPED: &str = "leads.score.engagement_capped";
+}
 
 /// A lead field a fit rule looks at. `HasPhone` and `HasEmail` are present when the lead has a
 /// phone or email at all.
@@ -28,6 +49,21 @@ pub enum LeadField {
     SourceChannel,
     HasPhone,
     HasEmail,
+}
+
+impl LeadField {
+    /// The name the scoring model's JSON uses ("has_phone").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadField::Industry => "industry",
+            LeadField::CompanySize => "company_size",
+            LeadField::Territory => "territory",
+            LeadField::Title => "title",
+            LeadField::SourceChannel => "source_channel",
+            LeadField::HasPhone => "has_phone",
+            LeadField::HasEmail => "has_email",
+        }
+    }
 }
 
 /// When a rule applies. Text compares trimmed and case-insensitively; company sizes compare by
@@ -232,10 +268,37 @@ pub struct EngagementActivity {
     pub at: DateTime<Utc>,
 }
 
+/// One reason behind a score: its English label, its points, and the label as a code and
+/// parameters for translation ([`reason_codes`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScoreReason {
     pub label: String,
     pub points: i32,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+}
+
+impl ScoreReason {
+    fn new(text: LocalizableText, points: i32) -> Self {
+        ScoreReason {
+            label: text.text,
+            points,
+            code: text.code,
+            params: text.params,
+        }
+    }
+
+    /// The reason as a text for people: `label` under its code.
+    pub fn text(&self) -> LocalizableText {
+        LocalizableText {
+            code: self.code.clone(),
+            params: self.params.clone(),
+            text: self.label.clone(),
+            parts: Vec::new(),
+        }
+    }
 }
 
 /// The score and every reason behind it. `fit + engagement` is the sum of the reasons' points;
@@ -265,17 +328,20 @@ pub fn score(
         if rule.points == 0 || !condition_holds(&rule.condition, &value) {
             continue;
         }
-        let label = match (rule.field, &rule.condition) {
+        let label = rule.label.trim();
+        let text = match (rule.field, &rule.condition) {
             (LeadField::HasPhone | LeadField::HasEmail, _) | (_, FitCondition::Present) => {
-                rule.label.trim().to_owned()
+                LocalizableText::new(reason_codes::FIT_VALUE_PRESENT, label)
             }
-            _ => format!("{}: {value}", rule.label.trim()),
+            _ => LocalizableText::new(reason_codes::FIT_RULE_MATCHED, format!("{label}: {value}"))
+                .param("value", &value),
         };
         fit += rule.points;
-        reasons.push(ScoreReason {
-            label,
-            points: rule.points,
-        });
+        reasons.push(ScoreReason::new(
+            text.param("field", rule.field.as_str())
+                .param("label", label),
+            rule.points,
+        ));
     }
     let (engagement, engagement_reasons) = engagement(activities, &model.engagement, now);
     reasons.extend(engagement_reasons);
@@ -355,9 +421,11 @@ fn engagement(
         .into_iter()
         .filter_map(|(kind, total)| {
             let points = total.decayed.round() as i32;
-            (points != 0).then(|| ScoreReason {
-                label: activity_label(kind, total.count, total.oldest_age_days),
-                points,
+            (points != 0).then(|| {
+                ScoreReason::new(
+                    activity_text(kind, total.count, total.oldest_age_days),
+                    points,
+                )
             })
         })
         .collect();
@@ -365,28 +433,44 @@ fn engagement(
     let raw: i32 = reasons.iter().map(|reason| reason.points).sum();
     let cap = weights.max_points.max(0);
     if raw > cap {
-        reasons.push(ScoreReason {
-            label: format!("engagement capped at {cap}"),
-            points: cap - raw,
-        });
+        reasons.push(ScoreReason::new(
+            LocalizableText::new(
+                reason_codes::ENGAGEMENT_CAPPED,
+                format!("engagement capped at {cap}"),
+            )
+            .param("cap", cap),
+            cap - raw,
+        ));
         return (cap, reasons);
     }
     (raw, reasons)
 }
 
 /// "3 web visits in 14 days", "1 meeting 3 days ago", "1 call today".
-fn activity_label(kind: &str, count: usize, oldest_age_days: f64) -> String {
+fn activity_text(kind: &str, count: usize, oldest_age_days: f64) -> LocalizableText {
     let name = kind.replace('_', " ");
     if count == 1 {
         return match oldest_age_days.floor() as i64 {
-            0 => format!("1 {name} today"),
-            1 => format!("1 {name} 1 day ago"),
-            days => format!("1 {name} {days} days ago"),
-        };
+            0 => LocalizableText::new(reason_codes::ACTIVITY_TODAY, format!("1 {name} today")),
+            days => {
+                let english = match days {
+                    1 => format!("1 {name} 1 day ago"),
+                    days => format!("1 {name} {days} days ago"),
+                };
+                LocalizableText::new(reason_codes::ACTIVITY_DAYS_AGO, english).param("days", days)
+            }
+        }
+        .param("kind", kind);
     }
     let days = (oldest_age_days.ceil() as i64).max(1);
     let unit = if days == 1 { "day" } else { "days" };
-    format!("{count} {name}s in {days} {unit}")
+    LocalizableText::new(
+        reason_codes::ACTIVITIES_WITHIN_DAYS,
+        format!("{count} {name}s in {days} {unit}"),
+    )
+    .param("kind", kind)
+    .param("count", count)
+    .param("days", days)
 }
 
 #[cfg(test)]
@@ -449,6 +533,124 @@ mod tests {
             ]
         );
         assert_eq!((score.fit, score.engagement, score.total), (60, 7, 67));
+    }
+
+    /// The console and integrators translate by these codes: changing one breaks them.
+    #[test]
+    fn reason_codes_are_stable() {
+        assert_eq!(
+            [
+                reason_codes::FIT_RULE_MATCHED,
+                reason_codes::FIT_VALUE_PRESENT,
+                reason_codes::ACTIVITY_TODAY,
+                reason_codes::ACTIVITY_DAYS_AGO,
+                reason_codes::ACTIVITIES_WITHIN_DAYS,
+                reason_codes::ENGAGEMENT_CAPPED,
+            ],
+            [
+                "leads.score.fit_rule_matched",
+                "leads.score.fit_value_present",
+                "leads.score.activity_today",
+                "leads.score.activity_days_ago",
+                "leads.score.activities_within_days",
+                "leads.score.engagement_capped",
+            ]
+        );
+    }
+
+    fn codes(score: &LeadScore) -> Vec<(String, Vec<(String, String)>)> {
+        score
+            .reasons
+            .iter()
+            .map(|reason| {
+                let params = reason.text().params.into_iter().collect();
+                (reason.code.clone(), params)
+            })
+            .collect()
+    }
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_reason_carries_its_code_and_the_values_of_its_text() {
+        let activities = [activity("web_visit", 0), activity("web_visit", 7)];
+        let score = score(&li_wei(), &activities, &ScoringModel::default(), now());
+        let reasons = codes(&score);
+        assert_eq!(
+            reasons[0],
+            (
+                "leads.score.fit_rule_matched".to_owned(),
+                params(&[
+                    ("field", "industry"),
+                    ("label", "industry fit"),
+                    ("value", "Manufacturing")
+                ])
+            )
+        );
+        assert_eq!(
+            reasons[4],
+            (
+                "leads.score.fit_value_present".to_owned(),
+                params(&[("field", "has_phone"), ("label", "phone number given")])
+            )
+        );
+        assert_eq!(
+            reasons[6],
+            (
+                "leads.score.activities_within_days".to_owned(),
+                params(&[("count", "2"), ("days", "7"), ("kind", "web_visit")])
+            )
+        );
+        assert!(score.reasons.iter().all(|r| r.text().text == r.label));
+    }
+
+    #[test]
+    fn single_activities_and_the_cap_carry_their_codes() {
+        let today = score(
+            &ScoringInput::default(),
+            &[activity("call", 0)],
+            &ScoringModel::default(),
+            now(),
+        );
+        let week_ago = score(
+            &ScoringInput::default(),
+            &[activity("call", 7)],
+            &ScoringModel::default(),
+            now(),
+        );
+        let meetings: Vec<_> = (0..4).map(|day| activity("meeting", day)).collect();
+        let capped = score(
+            &ScoringInput::default(),
+            &meetings,
+            &ScoringModel::default(),
+            now(),
+        );
+        assert_eq!(
+            codes(&today),
+            [(
+                "leads.score.activity_today".to_owned(),
+                params(&[("kind", "call")])
+            )]
+        );
+        assert_eq!(
+            codes(&week_ago),
+            [(
+                "leads.score.activity_days_ago".to_owned(),
+                params(&[("days", "7"), ("kind", "call")])
+            )]
+        );
+        assert_eq!(
+            codes(&capped)[1],
+            (
+                "leads.score.engagement_capped".to_owned(),
+                params(&[("cap", "40")])
+            )
+        );
     }
 
     #[test]

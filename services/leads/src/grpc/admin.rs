@@ -208,7 +208,7 @@ impl LeadAdminService for LeadAdminApi {
                 LeadsError::invalid("rep.display_name", "must be at most 100 characters").into(),
             );
         }
-        let stage = pb::RepStage::try_from(rep.stage)
+        let stage = crm_proto::crm::common::v1::LifecycleStage::try_from(rep.stage)
             .map_err(|_| LeadsError::invalid("rep.stage", "is not a rep stage"))?;
         let row = RepRow {
             rep_id: id("rep.rep_id", &rep.rep_id)?,

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use crm_platform::auth::Caller;
+use crm_proto::crm::common::v1 as common;
 use crm_proto::crm::leads::v1::{
     self as pb, lead_admin_service_client::LeadAdminServiceClient,
     lead_service_client::LeadServiceClient, web_form_service_client::WebFormServiceClient,
@@ -74,7 +75,7 @@ impl Harness {
         admin: &Caller,
         rep: &Caller,
         name: &str,
-        stage: pb::RepStage,
+        stage: common::LifecycleStage,
         started_on: &str,
         claim_cap: u32,
     ) {
@@ -131,7 +132,7 @@ pub fn li_wei() -> pb::LeadInput {
         title: "Head of Automation".into(),
         industry: "Manufacturing".into(),
         territory: "East".into(),
-        company_size: pb::CompanySizeBand::Large as i32,
+        company_size: common::CompanySize::Large as i32,
         ..Default::default()
     }
 }

@@ -1,0 +1,105 @@
+//! Texts meant for people that the API returns (a score reason, an assignment's explanation),
+//! each as a stable code and its parameters beside the English text, so that the console can
+//! show them in Chinese and a program can tell them apart without reading English. The wire
+//! form is `crm.common.v1.LocalizableText`.
+
+use std::{collections::BTreeMap, fmt};
+
+use crm_proto::crm::common::v1 as pb;
+use serde::{Deserialize, Serialize};
+
+/// A text for people: a code naming the message, the values it is made of, its English text and,
+/// for a sentence of clauses or a list, the texts it is made of.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalizableText {
+    /// `leads.score.engagement_capped`: `<service>.<area>.<message>`, never reused for another
+    /// meaning or other parameters.
+    pub code: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+    /// The English text.
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<LocalizableText>,
+}
+
+impl LocalizableText {
+    /// The text `text` under `code`, with no parameters yet.
+    pub fn new(code: &str, text: impl Into<String>) -> Self {
+        LocalizableText {
+            code: code.to_owned(),
+            params: BTreeMap::new(),
+            text: text.into(),
+            parts: Vec::new(),
+        }
+    }
+
+    /// Adds the parameter `name`, as `text` prints it (`{:.2}` numbers formatted the same way).
+    pub fn param(mut self, name: &str, value: impl fmt::Display) -> Self {
+        self.params.insert(name.to_owned(), value.to_string());
+        self
+    }
+
+    /// Adds the texts this one is made of, in order.
+    pub fn parts(mut self, parts: impl IntoIterator<Item = LocalizableText>) -> Self {
+        self.parts.extend(parts);
+        self
+    }
+
+    pub fn to_wire(&self) -> pb::LocalizableText {
+        pb::LocalizableText {
+            code: self.code.clone(),
+            params: self
+                .params
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+            text: self.text.clone(),
+            parts: self.parts.iter().map(LocalizableText::to_wire).collect(),
+        }
+    }
+}
+
+/// The English text.
+impl fmt::Display for LocalizableText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_goes_on_the_wire_with_its_code_parameters_and_parts() {
+        let text = LocalizableText::new("leads.assignment.rep_not_eligible", "Ravi (inactive)")
+            .param("rep", "Ravi")
+            .parts([LocalizableText::new("leads.fairness.inactive", "inactive")]);
+
+        let wire = text.to_wire();
+
+        assert_eq!(wire.code, "leads.assignment.rep_not_eligible");
+        assert_eq!(wire.params["rep"], "Ravi");
+        assert_eq!(wire.text, "Ravi (inactive)");
+        assert_eq!(wire.parts[0].code, "leads.fairness.inactive");
+        assert_eq!(text.to_string(), "Ravi (inactive)");
+    }
+
+    #[test]
+    fn a_stored_text_reads_back_the_same() {
+        let text = LocalizableText::new("leads.score.engagement_capped", "engagement capped at 40")
+            .param("cap", 40);
+
+        let json = serde_json::to_string(&text).unwrap();
+
+        assert_eq!(
+            json,
+            r#"{"code":"leads.score.engagement_capped","params":{"cap":"40"},"text":"engagement capped at 40"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<LocalizableText>(&json).unwrap(),
+            text
+        );
+    }
+}
