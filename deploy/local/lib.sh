@@ -452,6 +452,37 @@ $(tail -n 20 "$out" "$log" 2>/dev/null)"
 	crm_log "NATS: $host:$port is up"
 }
 
+# --- buf (protobuf lint and breaking-change checks) -----------------------------
+
+# Installs the buf CLI pinned in tools/buf/package-lock.json with `npm ci` (the
+# @bufbuild/buf package ships the binary; nothing else is downloaded) when it is
+# missing or the lock changed since, and prints the path of the binary. Install
+# scripts are skipped: the package's launcher finds its platform binary without them.
+ensure_buf() {
+	local dir=$CRM_ROOT/tools/buf bin
+	bin=$dir/node_modules/.bin/buf
+	if ! command -v npm >/dev/null 2>&1; then
+		crm_log "buf: npm not found; installing it from apt"
+		crm_apt_install npm
+	fi
+	# npm keeps a copy of the lock it installed from in node_modules/.package-lock.json
+	if [[ ! -x $bin || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+		crm_log "buf: npm ci in tools/buf"
+		(cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2 ||
+			crm_die "npm ci in $dir failed"
+	fi
+	"$bin" --version >/dev/null 2>&1 || crm_die "$bin does not run (is node on PATH?)"
+	printf '%s\n' "$bin"
+}
+
+# crm_buf ARGS...: runs the pinned buf in proto/, where buf.yaml is: `crm_buf lint`,
+# `crm_buf breaking --against released/crm.binpb`, `crm_buf build ...`.
+crm_buf() {
+	local bin
+	bin=$(ensure_buf) || exit 1
+	(cd "$CRM_ROOT/proto" && "$bin" "$@")
+}
+
 # --- defaults (computed at source time) ---------------------------------------
 
 CRM_ROOT=$(crm_root)
@@ -464,9 +495,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:?HOME must be set}/.cache/cr
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	set -euo pipefail
 	case ${1:-} in
-	ensure_postgres | ensure_nats | ensure_rust | crm_root) "$@" ;;
+	ensure_postgres | ensure_nats | ensure_rust | ensure_buf | crm_buf | crm_root) "$@" ;;
 	*)
-		echo "usage: $0 ensure_postgres|ensure_nats|ensure_rust|crm_root" >&2
+		echo "usage: $0 ensure_postgres|ensure_nats|ensure_rust|ensure_buf|crm_buf ARGS...|crm_root" >&2
 		exit 2
 		;;
 	esac
