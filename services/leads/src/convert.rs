@@ -1,19 +1,25 @@
-//! Stored leads to protobuf messages, and the small enum mappings between wire and domain.
+//! Wire ⇄ domain: leads to protobuf messages, a wire lead input to a validated new lead, and
+//! the enum mappings between the two.
 
-use crm_platform::time::to_timestamp;
+use crm_platform::{
+    error::{FieldViolation, Violations},
+    time::to_timestamp,
+};
 use crm_proto::crm::{common::v1 as common, leads::v1 as pb};
 
-use crate::{
-    domain::{assignment::CompanySizeBand, fairness::RepStage, lifecycle::LeadStatus},
-    store::LeadRecord,
+use crate::domain::{
+    assignment::CompanySizeBand,
+    fairness::RepStage,
+    lead::{Lead, LeadDraft, NewLead, SourceChannel},
+    lifecycle::LeadStatus,
 };
 
 fn id(id: Option<uuid::Uuid>) -> String {
     id.map(|id| id.to_string()).unwrap_or_default()
 }
 
-pub fn lead(lead: &LeadRecord) -> pb::Lead {
-    let score = &lead.score.0;
+pub fn lead(lead: &Lead) -> pb::Lead {
+    let score = &lead.score;
     pb::Lead {
         id: lead.id.to_string(),
         first_name: lead.first_name.clone(),
@@ -25,16 +31,20 @@ pub fn lead(lead: &LeadRecord) -> pb::Lead {
         website: lead.website.clone(),
         industry: lead.industry.clone(),
         territory: lead.territory.clone(),
-        company_size: i32::from(lead.company_size),
+        company_size: lead.company_size.map_or(0, size_band_to_wire),
         product_interest: lead.product_interest.clone(),
         description: lead.description.clone(),
-        source_channel: i32::from(lead.source_channel),
+        source_channel: channel_to_wire(lead.source_channel) as i32,
         campaign_id: id(lead.campaign_id),
-        status: status(&lead.status) as i32,
+        status: status_to_wire(lead.status) as i32,
         disqualify_reason: lead.disqualify_reason.clone().unwrap_or_default(),
         owner_id: id(lead.owner_id),
-        owner_team_path: lead.owner_team_path.clone().unwrap_or_default(),
-        pool_team_path: lead.pool_team_path.clone(),
+        owner_team_path: lead
+            .owner_team_path
+            .as_ref()
+            .map(|path| path.to_string())
+            .unwrap_or_default(),
+        pool_team_path: lead.pool_team_path.to_string(),
         score: Some(pb::LeadScore {
             total: score.total,
             fit: score.fit,
@@ -53,7 +63,7 @@ pub fn lead(lead: &LeadRecord) -> pb::Lead {
                 .collect(),
         }),
         possible_duplicate_of: id(lead.possible_duplicate_of),
-        duplicate_score: u32::try_from(lead.duplicate_score).unwrap_or_default(),
+        duplicate_score: u32::from(lead.duplicate_score),
         merged_into_lead_id: id(lead.merged_into_lead_id),
         converted_account_id: id(lead.converted_account_id),
         converted_contact_id: id(lead.converted_contact_id),
@@ -66,15 +76,92 @@ pub fn lead(lead: &LeadRecord) -> pb::Lead {
     }
 }
 
-fn status(value: &str) -> pb::LeadStatus {
-    match LeadStatus::parse(value) {
-        Ok(LeadStatus::New) => pb::LeadStatus::New,
-        Ok(LeadStatus::Assigned) => pb::LeadStatus::Assigned,
-        Ok(LeadStatus::Working) => pb::LeadStatus::Working,
-        Ok(LeadStatus::Qualified) => pb::LeadStatus::Qualified,
-        Ok(LeadStatus::Disqualified) => pb::LeadStatus::Disqualified,
-        Ok(LeadStatus::Converted) => pb::LeadStatus::Converted,
-        Err(_) => pb::LeadStatus::Unspecified,
+fn status_to_wire(status: LeadStatus) -> pb::LeadStatus {
+    match status {
+        LeadStatus::New => pb::LeadStatus::New,
+        LeadStatus::Assigned => pb::LeadStatus::Assigned,
+        LeadStatus::Working => pb::LeadStatus::Working,
+        LeadStatus::Qualified => pb::LeadStatus::Qualified,
+        LeadStatus::Disqualified => pb::LeadStatus::Disqualified,
+        LeadStatus::Converted => pb::LeadStatus::Converted,
+    }
+}
+
+/// A wire lead to a validated [`NewLead`], its fields named `<path>.<field>`; every problem,
+/// of the wire's enums and ids and of the domain's rules, is reported at once.
+pub fn validate_lead_input(
+    input: &pb::LeadInput,
+    default_calling_code: Option<&str>,
+    path: &str,
+) -> Result<NewLead, Vec<FieldViolation>> {
+    let mut violations = Violations::new();
+    let field = |name: &str| format!("{path}.{name}");
+    let company_size = match common::CompanySize::try_from(input.company_size) {
+        Ok(size) => size_band(size),
+        Err(_) => {
+            violations.add(
+                field("company_size"),
+                format!("{} is not a company size", input.company_size),
+            );
+            None
+        }
+    };
+    let source_channel = match pb::SourceChannel::try_from(input.source_channel) {
+        Ok(channel) => channel_from_wire(channel),
+        Err(_) => {
+            violations.add(
+                field("source_channel"),
+                format!("{} is not a source channel", input.source_channel),
+            );
+            None
+        }
+    };
+    let campaign_id = violations.optional_id(&field("campaign_id"), &input.campaign_id);
+    LeadDraft {
+        first_name: &input.first_name,
+        last_name: &input.last_name,
+        email: &input.email,
+        phone: &input.phone,
+        company: &input.company,
+        title: &input.title,
+        website: &input.website,
+        industry: &input.industry,
+        territory: &input.territory,
+        company_size,
+        product_interest: &input.product_interest,
+        description: &input.description,
+        source_channel,
+        campaign_id,
+    }
+    .validate(default_calling_code, path, violations)
+}
+
+/// A wire company size; `None` for unspecified.
+pub fn size_from_wire(value: i32) -> Result<Option<CompanySizeBand>, FieldViolation> {
+    common::CompanySize::try_from(value)
+        .map(size_band)
+        .map_err(|_| FieldViolation::new("company_size", format!("{value} is not a company size")))
+}
+
+/// A wire channel; `None` for unspecified.
+pub fn channel_from_wire(channel: pb::SourceChannel) -> Option<SourceChannel> {
+    Some(match channel {
+        pb::SourceChannel::Unspecified => return None,
+        pb::SourceChannel::Api => SourceChannel::Api,
+        pb::SourceChannel::Import => SourceChannel::Import,
+        pb::SourceChannel::WebForm => SourceChannel::WebForm,
+        pb::SourceChannel::Campaign => SourceChannel::Campaign,
+        pb::SourceChannel::Manual => SourceChannel::Manual,
+    })
+}
+
+pub fn channel_to_wire(channel: SourceChannel) -> pb::SourceChannel {
+    match channel {
+        SourceChannel::Api => pb::SourceChannel::Api,
+        SourceChannel::Import => pb::SourceChannel::Import,
+        SourceChannel::WebForm => pb::SourceChannel::WebForm,
+        SourceChannel::Campaign => pb::SourceChannel::Campaign,
+        SourceChannel::Manual => pb::SourceChannel::Manual,
     }
 }
 
@@ -90,8 +177,8 @@ pub fn status_from_wire(value: i32) -> Option<LeadStatus> {
     }
 }
 
-pub fn size_band(value: i16) -> Option<CompanySizeBand> {
-    match common::CompanySize::try_from(i32::from(value)).ok()? {
+pub fn size_band(size: common::CompanySize) -> Option<CompanySizeBand> {
+    match size {
         common::CompanySize::Unspecified => None,
         common::CompanySize::Small => Some(CompanySizeBand::Small),
         common::CompanySize::Medium => Some(CompanySizeBand::Medium),
@@ -107,18 +194,6 @@ pub fn size_band_to_wire(band: CompanySizeBand) -> i32 {
         CompanySizeBand::Large => common::CompanySize::Large,
         CompanySizeBand::Enterprise => common::CompanySize::Enterprise,
     }) as i32
-}
-
-/// The channel's name as policies and scoring use it ("import", "web_form").
-pub fn channel_name(channel: i16) -> &'static str {
-    match pb::SourceChannel::try_from(i32::from(channel)).unwrap_or(pb::SourceChannel::Unspecified)
-    {
-        pb::SourceChannel::Api | pb::SourceChannel::Unspecified => "api",
-        pb::SourceChannel::Import => "import",
-        pb::SourceChannel::WebForm => "web_form",
-        pb::SourceChannel::Campaign => "campaign",
-        pb::SourceChannel::Manual => "manual",
-    }
 }
 
 pub fn rep_stage(value: &str) -> RepStage {

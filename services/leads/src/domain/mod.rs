@@ -9,6 +9,7 @@ pub mod assignment_explanation;
 pub mod claiming;
 pub mod dedupe;
 pub mod fairness;
+pub mod lead;
 pub mod lifecycle;
 pub mod recycling;
 pub mod routing;

@@ -255,7 +255,8 @@ impl LeadAdminService for LeadAdminApi {
             let criteria = rule.criteria.unwrap_or_default();
             let mut sizes = Vec::new();
             for size in &criteria.sizes {
-                sizes.push(convert::size_band(*size as i16).ok_or_else(|| {
+                let band = convert::size_from_wire(*size).ok().flatten();
+                sizes.push(band.ok_or_else(|| {
                     LeadsError::invalid(
                         format!("rules[{position}].criteria.sizes"),
                         format!("{size} is not a size"),

@@ -1,6 +1,7 @@
 use chrono::NaiveDate;
 use crm_platform::{
     auth::{Caller, caller},
+    error::FieldViolation,
     ids,
     money::Money,
     paging::Page,
@@ -15,13 +16,14 @@ use tonic::{Request, Response, Status, Streaming};
 use super::{id, optional_id};
 use crate::{
     convert,
+    domain::lead::{Lead, LeadChanges, NewLead},
     error::LeadsError,
     service::{
         CaptureOutcome, ImportSummary, Leads,
         import::{IMPORT_CHUNK, PreparedChunk},
         lifecycle::{Conversion, activity_kind},
     },
-    store::{LeadFilter, LeadRecord, LeadSort},
+    store::{LeadFilter, LeadSort},
 };
 
 pub struct LeadsApi {
@@ -34,74 +36,53 @@ impl LeadsApi {
     }
 }
 
-fn lead_response(lead: &LeadRecord) -> Option<pb::Lead> {
+fn lead_response(lead: &Lead) -> Option<pb::Lead> {
     Some(convert::lead(lead))
 }
 
-/// Applies a patch to a stored lead, normalising like capture; returns the changed fields.
-fn apply_patch(
-    lead: &mut LeadRecord,
-    patch: &pb::LeadPatch,
-    default_calling_code: Option<&str>,
-) -> Result<Vec<&'static str>, LeadsError> {
-    let mut input = pb::LeadInput {
-        first_name: lead.first_name.clone(),
-        last_name: lead.last_name.clone(),
-        email: lead.email.clone().unwrap_or_default(),
-        phone: lead.phone.clone().unwrap_or_default(),
-        company: lead.company.clone(),
-        title: lead.title.clone(),
-        website: lead.website.clone(),
-        industry: lead.industry.clone(),
-        territory: lead.territory.clone(),
-        company_size: i32::from(lead.company_size),
-        product_interest: lead.product_interest.clone(),
-        description: lead.description.clone(),
-        ..Default::default()
-    };
-    macro_rules! take {
-        ($($field:ident),*) => { $( if let Some(value) = &patch.$field { input.$field = value.clone(); } )* };
-    }
-    take!(
-        first_name,
-        last_name,
-        email,
-        phone,
-        company,
-        title,
-        website,
-        industry,
-        territory,
-        product_interest,
-        description
-    );
-    if let Some(size) = patch.company_size {
-        input.company_size = size;
-    }
-    let capture =
-        crate::service::capture::validate_lead_input(&input, default_calling_code, "patch")?;
-    let before = crate::service::capture::fields_of(lead);
-    crate::service::capture::apply_fields(lead, &capture.fields);
-    let after = crate::service::capture::fields_of(lead);
-    let mut changed = Vec::new();
-    macro_rules! diff {
-        ($($field:ident),*) => { $( if before.$field != after.$field { changed.push(stringify!($field)); } )* };
-    }
-    diff!(
-        first_name,
-        last_name,
-        email,
-        phone,
-        company,
-        title,
-        website,
-        industry,
-        territory,
+/// A wire patch as the domain's changes; an unknown company size is refused.
+fn lead_changes(patch: pb::LeadPatch) -> Result<LeadChanges, LeadsError> {
+    let company_size = patch
+        .company_size
+        .map(|size| {
+            convert::size_from_wire(size).map_err(|violation| {
+                FieldViolation::new("patch.company_size", violation.description)
+            })
+        })
+        .transpose()?;
+    Ok(LeadChanges {
+        first_name: patch.first_name,
+        last_name: patch.last_name,
+        email: patch.email,
+        phone: patch.phone,
+        company: patch.company,
+        title: patch.title,
+        website: patch.website,
+        industry: patch.industry,
+        territory: patch.territory,
         company_size,
-        product_interest,
-        description
-    );
-    Ok(changed)
+        product_interest: patch.product_interest,
+        description: patch.description,
+    })
+}
+
+/// An import row as the import takes it: the import's campaign unless the row names one, the
+/// import channel unless the row names one, then validated.
+fn import_row(
+    row: pb::LeadInput,
+    campaign_id: Option<uuid::Uuid>,
+    default_calling_code: Option<&str>,
+) -> Result<NewLead, Vec<FieldViolation>> {
+    let mut row = row;
+    if row.campaign_id.is_empty()
+        && let Some(campaign) = campaign_id
+    {
+        row.campaign_id = campaign.to_string();
+    }
+    if row.source_channel == 0 {
+        row.source_channel = pb::SourceChannel::Import as i32;
+    }
+    convert::validate_lead_input(&row, default_calling_code, "row")
 }
 
 /// Reads an import stream into chunks of [`IMPORT_CHUNK`] rows prepared for
@@ -131,12 +112,15 @@ async fn read_chunks(
             };
             next_line = line + 1;
             if let Some(row) = message.row {
-                chunk.push((line, row));
+                chunk.push((
+                    line,
+                    import_row(row, campaign_id, leads.default_calling_code()),
+                ));
             }
         }
         if chunk.len() == IMPORT_CHUNK || (end && !chunk.is_empty()) {
             let rows = std::mem::take(&mut chunk);
-            let prepared = leads.prepare_import(&caller, campaign_id, rows).await?;
+            let prepared = leads.prepare_import(&caller, rows).await?;
             if chunks.send(prepared).await.is_err() {
                 // The import failed and says why.
                 return Ok(());
@@ -159,12 +143,9 @@ impl LeadService for LeadsApi {
         let input = request
             .lead
             .ok_or_else(|| LeadsError::invalid("lead", "is required"))?;
-        let mut capture = crate::service::capture::validate_lead_input(
-            &input,
-            self.leads.default_calling_code(),
-            "lead",
-        )
-        .map_err(LeadsError::from)?;
+        let mut capture =
+            convert::validate_lead_input(&input, self.leads.default_calling_code(), "lead")
+                .map_err(LeadsError::from)?;
         capture.requested_id = optional_id("lead_id", &request.lead_id)?;
         let (lead, outcome) = self.leads.create_lead(&caller, capture).await?;
         let (dedupe, score) = match outcome {
@@ -247,18 +228,12 @@ impl LeadService for LeadsApi {
         let caller = caller(&request)?;
         let request = request.into_inner();
         let lead_id = id("lead_id", &request.lead_id)?;
-        let patch = request.patch.unwrap_or_default();
-        let code = self.leads.default_calling_code().map(str::to_owned);
+        let changes = lead_changes(request.patch.unwrap_or_default())?;
         let expected = ids::expected_version("expected_version", request.expected_version)
             .map_err(LeadsError::from)?;
         let lead = self
             .leads
-            .update(
-                &caller,
-                lead_id,
-                |lead| apply_patch(lead, &patch, code.as_deref()),
-                expected,
-            )
+            .update(&caller, lead_id, changes, expected)
             .await?;
         Ok(Response::new(pb::UpdateLeadResponse {
             lead: lead_response(&lead),
@@ -288,19 +263,12 @@ impl LeadService for LeadsApi {
             0 => None,
             value => Some(
                 convert::status_from_wire(value)
-                    .ok_or_else(|| LeadsError::invalid("status", "is not a lead status"))?
-                    .as_str()
-                    .to_owned(),
+                    .ok_or_else(|| LeadsError::invalid("status", "is not a lead status"))?,
             ),
         };
-        let source_channel = match request.source_channel {
-            0 => None,
-            value => Some(
-                pb::SourceChannel::try_from(value)
-                    .map_err(|_| LeadsError::invalid("source_channel", "is not a channel"))?
-                    as i16,
-            ),
-        };
+        let source_channel = pb::SourceChannel::try_from(request.source_channel)
+            .map(convert::channel_from_wire)
+            .map_err(|_| LeadsError::invalid("source_channel", "is not a channel"))?;
         let filter = LeadFilter {
             status,
             owner_id: optional_id("owner_id", &request.owner_id)?,

@@ -1,7 +1,7 @@
 use crm_proto::crm::leads::v1::{self as pb, web_form_service_server::WebFormService};
 use tonic::{Request, Response, Status};
 
-use crate::{error::LeadsError, service::Leads};
+use crate::{convert, error::LeadsError, service::Leads};
 
 pub struct WebFormApi {
     leads: Leads,
@@ -23,7 +23,14 @@ impl WebFormService for WebFormApi {
         let input = request
             .lead
             .ok_or_else(|| LeadsError::invalid("lead", "is required"))?;
-        let receipt = self.leads.submit_web_form(&request.form_key, input).await?;
+        // The form decides the channel and the campaign.
+        let input = pb::LeadInput {
+            source_channel: pb::SourceChannel::WebForm as i32,
+            campaign_id: String::new(),
+            ..input
+        };
+        let lead = convert::validate_lead_input(&input, self.leads.default_calling_code(), "lead");
+        let receipt = self.leads.submit_web_form(&request.form_key, lead).await?;
         Ok(Response::new(pb::SubmitWebFormResponse {
             receipt_id: receipt.to_string(),
         }))

@@ -80,7 +80,7 @@ impl Leads {
         };
         require_team_in_reach(caller, &team, "team_path")?;
         let mut connection = self.pool.acquire().await?;
-        let reps = store::admin::reps_in_subtree(&mut connection, team.as_str()).await?;
+        let reps = store::admin::reps_in_subtree(&mut connection, &team).await?;
         let ids: Vec<Uuid> = reps.iter().map(|rep| rep.rep_id).collect();
         let counts = store::leads::open_lead_counts(&mut connection, &ids).await?;
         Ok(reps
@@ -139,7 +139,7 @@ impl Leads {
             });
         }
         store::admin::replace_rules(&mut transaction, team.as_str(), &rows).await?;
-        let stored = rules_of(&mut transaction, team.as_str()).await?;
+        let stored = rules_of(&mut transaction, &team).await?;
         transaction.commit().await?;
         Ok(stored)
     }
@@ -148,7 +148,7 @@ impl Leads {
         let team = TeamPath::parse(team_path).map_err(|e| LeadsError::invalid("team_path", e))?;
         require_team_in_reach(caller, &team, "team_path")?;
         let mut connection = self.pool.acquire().await?;
-        rules_of(&mut connection, team.as_str()).await
+        rules_of(&mut connection, &team).await
     }
 
     pub async fn update_policies(&self, caller: &Caller, policies: Policies) -> Result<Policies> {
@@ -157,9 +157,7 @@ impl Leads {
                 "only admins change lead policies",
             ));
         }
-        policies
-            .validate()
-            .map_err(LeadsError::from)?;
+        policies.validate().map_err(LeadsError::from)?;
         let value = serde_json::to_value(&policies)
             .map_err(|e| LeadsError::unreadable("lead policies", e))?;
         let mut connection = self.pool.acquire().await?;

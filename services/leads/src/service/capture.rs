@@ -2,38 +2,22 @@
 
 use chrono::{DateTime, Utc};
 use crm_contact_data::ContactPoints;
-use crm_platform::{
-    auth::{Caller, Role},
-    error::{FieldViolation, Violations},
-};
-use crm_proto::crm::{common::v1::CompanySize, leads::v1 as pb};
+use crm_platform::auth::{Caller, Role, TeamPath};
+use crm_proto::crm::leads::v1 as pb;
 use serde_json::json;
-use sqlx::{PgConnection, types::Json};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{History, Leads, Policies, Result, load_policies, merge::record_merge, pool::rules_of};
 use crate::{
-    convert,
     domain::{
         dedupe::{self, DedupeAction, DuplicatePolicy, LeadContactPoints, LeadFields},
-        lifecycle::LeadStatus,
-        scoring::{self, LeadScore, ScoringInput},
+        lead::{Lead, NewLead, scoring_input},
+        scoring::{self, LeadScore},
     },
     error::LeadsError,
-    store::{
-        self, LeadRecord,
-        leads::{StoredReason, StoredScore},
-    },
+    store,
 };
-
-/// A validated lead on its way in.
-#[derive(Clone, Debug)]
-pub struct Capture {
-    pub fields: LeadFields,
-    pub source_channel: pb::SourceChannel,
-    pub campaign_id: Option<Uuid>,
-    pub requested_id: Option<Uuid>,
-}
 
 /// What capture did with a lead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,112 +51,16 @@ pub struct ImportSummary {
     pub errors: Vec<RowError>,
 }
 
-/// Checks a lead's fields and normalises them; every problem is reported at once.
-pub fn validate_lead_input(
-    input: &pb::LeadInput,
-    default_calling_code: Option<&str>,
-    path: &str,
-) -> std::result::Result<Capture, Vec<FieldViolation>> {
-    let mut violations = Violations::new();
-    let field = |name: &str| format!("{path}.{name}");
-    let text =
-        |violations: &mut Violations, name: &str, value: &str, max: usize| -> Option<String> {
-            let value = value.trim();
-            if value.chars().count() > max {
-                violations.add(field(name), format!("must be at most {max} characters"));
-            }
-            Some(value.to_owned()).filter(|v| !v.is_empty())
-        };
-    let email = match input.email.trim() {
-        "" => None,
-        raw => violations.check(&field("email"), crm_contact_data::normalize_email(raw)),
-    };
-    let phone = match input.phone.trim() {
-        "" => None,
-        raw => violations.check(
-            &field("phone"),
-            crm_contact_data::normalize_phone(raw, default_calling_code),
-        ),
-    };
-    let website = text(&mut violations, "website", &input.website, 2048);
-    if let Some(site) = &website
-        && crm_contact_data::normalize_domain(site).is_none()
-    {
-        violations.add(field("website"), "is not a web address or domain");
-    }
-    let company_size = match CompanySize::try_from(input.company_size) {
-        Ok(CompanySize::Unspecified) => None,
-        Ok(_) => convert::size_band(input.company_size as i16),
-        Err(_) => {
-            violations.add(
-                field("company_size"),
-                format!("{} is not a company size", input.company_size),
-            );
-            None
-        }
-    };
-    let source_channel = match pb::SourceChannel::try_from(input.source_channel) {
-        Ok(pb::SourceChannel::Unspecified) => pb::SourceChannel::Api,
-        Ok(channel) => channel,
-        Err(_) => {
-            violations.add(
-                field("source_channel"),
-                format!("{} is not a source channel", input.source_channel),
-            );
-            pb::SourceChannel::Api
-        }
-    };
-    let campaign_id = match input.campaign_id.trim() {
-        "" => None,
-        raw => violations.check(
-            &field("campaign_id"),
-            Uuid::parse_str(raw).map_err(|_| "is not a valid id (UUID)"),
-        ),
-    };
-    let fields = LeadFields {
-        first_name: text(&mut violations, "first_name", &input.first_name, 100),
-        last_name: text(&mut violations, "last_name", &input.last_name, 100),
-        email,
-        phone,
-        company: text(&mut violations, "company", &input.company, 200),
-        title: text(&mut violations, "title", &input.title, 200),
-        website,
-        industry: text(&mut violations, "industry", &input.industry, 100),
-        territory: text(&mut violations, "territory", &input.territory, 100)
-            .map(|t| t.to_lowercase()),
-        company_size,
-        product_interest: text(
-            &mut violations,
-            "product_interest",
-            &input.product_interest,
-            200,
-        ),
-        description: text(&mut violations, "description", &input.description, 5000),
-    };
-    if fields.email.is_none()
-        && fields.phone.is_none()
-        && fields.company.is_none()
-        && fields.last_name.is_none()
-    {
-        violations.add(
-            path.to_owned(),
-            "needs at least an email, a phone, a company or a last name",
-        );
-    }
-    violations.into_result().map(|()| Capture {
-        fields,
-        source_channel,
-        campaign_id,
-        requested_id: None,
-    })
-}
+/// The wire's lead to a validated [`NewLead`]; also how crm-bench's `COPY` baseline builds
+/// the rows an import stores.
+pub use crate::convert::validate_lead_input;
 
 impl Leads {
     pub async fn create_lead(
         &self,
         caller: &Caller,
-        capture: Capture,
-    ) -> Result<(LeadRecord, CaptureOutcome)> {
+        capture: NewLead,
+    ) -> Result<(Lead, CaptureOutcome)> {
         let mut transaction = self.pool.begin().await?;
         let policies = load_policies(&mut transaction).await?;
         check_campaign(&mut transaction, capture.campaign_id, "lead.campaign_id").await?;
@@ -203,7 +91,7 @@ impl Leads {
                 &mut transaction,
                 Some(caller.user_id),
                 owner.as_ref(),
-                team_path.as_str(),
+                &team_path,
                 capture,
                 &policies,
             )
@@ -219,14 +107,14 @@ impl Leads {
         connection: &mut PgConnection,
         actor: Option<Uuid>,
         owner: Option<&Caller>,
-        pool_team_path: &str,
-        capture: Capture,
+        pool_team_path: &TeamPath,
+        capture: NewLead,
         policies: &Policies,
-    ) -> Result<(LeadRecord, CaptureOutcome)> {
+    ) -> Result<(Lead, CaptureOutcome)> {
         let now = crm_platform::time::now();
         let fields = &capture.fields;
-        let channel = capture.source_channel as i16;
-        let (mut lead, score) = new_lead(&capture, owner, pool_team_path, policies, now);
+        let channel = capture.source_channel;
+        let (mut lead, score) = build_lead(&capture, owner, pool_team_path, policies, now);
 
         let action = self
             .dedupe_action(connection, &lead, fields, policies)
@@ -234,14 +122,14 @@ impl Leads {
         if let Some((survivor_id, DedupeAction::Merge { score })) = action {
             // Kept as its own record, merged: the merge shows in history and can be undone.
             lead.merged_into_lead_id = Some(survivor_id);
-            lead.duplicate_score = i16::from(score);
+            lead.duplicate_score = score;
             store::leads::insert_lead(connection, &lead, actor).await?;
             History::by(
                 "captured",
                 actor,
                 format!(
                     "captured from {} and merged into lead {survivor_id}",
-                    convert::channel_name(channel)
+                    channel
                 ),
             )
             .record(connection, &lead)
@@ -266,7 +154,7 @@ impl Leads {
         let mut outcome = CaptureOutcome::Unique;
         if let Some((of, DedupeAction::Flag { score })) = action {
             lead.possible_duplicate_of = Some(of);
-            lead.duplicate_score = i16::from(score);
+            lead.duplicate_score = score;
             outcome = CaptureOutcome::Flagged { of, score };
         }
         if !store::leads::insert_lead(connection, &lead, actor).await? {
@@ -276,10 +164,10 @@ impl Leads {
             CaptureOutcome::Flagged { of, score } => {
                 format!(
                     "captured from {}; possible duplicate of lead {of} (score {score})",
-                    convert::channel_name(channel)
+                    channel
                 )
             }
-            _ => format!("captured from {}", convert::channel_name(channel)),
+            _ => format!("captured from {}", channel),
         };
         History {
             to_owner: lead.owner_id,
@@ -303,7 +191,7 @@ impl Leads {
     async fn dedupe_action(
         &self,
         connection: &mut PgConnection,
-        lead: &LeadRecord,
+        lead: &Lead,
         fields: &LeadFields,
         policies: &Policies,
     ) -> Result<Option<(Uuid, DedupeAction)>> {
@@ -323,13 +211,13 @@ impl Leads {
                 (
                     candidate.id,
                     LeadContactPoints::from_fields(
-                        &fields_of(candidate),
+                        &candidate.fields(),
                         self.default_calling_code(),
                     ),
                 )
             })
             .collect();
-        let policy = policies.duplicate_policy(convert::channel_name(lead.source_channel));
+        let policy = policies.duplicate_policy(lead.source_channel.name());
         Ok(decide_among(
             &probe,
             points.iter().map(|(id, points)| (*id, points)),
@@ -367,7 +255,7 @@ pub(super) struct ProbeKeys {
 }
 
 impl ProbeKeys {
-    pub(super) fn of(lead: &LeadRecord, probe: &ContactPoints, fields: &LeadFields) -> Self {
+    pub(super) fn of(lead: &Lead, probe: &ContactPoints, fields: &LeadFields) -> Self {
         let domain = probe
             .domain
             .clone()
@@ -387,73 +275,35 @@ impl ProbeKeys {
     }
 }
 
-/// The lead a capture stores, scored, before dedupe: in `pool_team_path`'s pool, or `owner`'s.
+/// The lead a capture stores, scored, before dedupe: in `pool_team_path`'s pool, or `owner`'s
+/// (filed under the team of their [`Caller`]).
+pub(crate) fn build_lead(
+    new: &NewLead,
+    owner: Option<&Caller>,
+    pool_team_path: &TeamPath,
+    policies: &Policies,
+    now: DateTime<Utc>,
+) -> (Lead, LeadScore) {
+    let input = scoring_input(&new.fields, new.source_channel);
+    let score = scoring::score(&input, &[], &policies.scoring, now);
+    let owner = owner.map(|owner| (owner.user_id, owner.team_path.clone()));
+    let lead = Lead::capture(new, owner, pool_team_path.clone(), &score, now);
+    (lead, score)
+}
+
+/// [`build_lead`] for crm-bench's `COPY` baseline, which names the pool by its path.
+///
+/// # Panics
+/// When `pool_team_path` is not a team path.
 pub fn new_lead(
-    capture: &Capture,
+    new: &NewLead,
     owner: Option<&Caller>,
     pool_team_path: &str,
     policies: &Policies,
     now: DateTime<Utc>,
-) -> (LeadRecord, LeadScore) {
-    let fields = &capture.fields;
-    let channel = capture.source_channel as i16;
-    let score = scoring::score(&scoring_input(fields, channel), &[], &policies.scoring, now);
-    let mut lead = LeadRecord {
-        id: capture.requested_id.unwrap_or_else(Uuid::now_v7),
-        first_name: fields.first_name.clone().unwrap_or_default(),
-        last_name: fields.last_name.clone().unwrap_or_default(),
-        email: fields.email.clone(),
-        phone: fields.phone.clone(),
-        company: fields.company.clone().unwrap_or_default(),
-        title: fields.title.clone().unwrap_or_default(),
-        website: fields.website.clone().unwrap_or_default(),
-        industry: fields.industry.clone().unwrap_or_default(),
-        territory: fields.territory.clone().unwrap_or_default(),
-        company_size: fields
-            .company_size
-            .map_or(0, |band| convert::size_band_to_wire(band) as i16),
-        product_interest: fields.product_interest.clone().unwrap_or_default(),
-        description: fields.description.clone().unwrap_or_default(),
-        source_channel: channel,
-        campaign_id: capture.campaign_id,
-        status: LeadStatus::New.as_str().to_owned(),
-        disqualify_reason: None,
-        owner_id: None,
-        owner_team_path: None,
-        held_by_claim: false,
-        pool_team_path: pool_team_path.to_owned(),
-        score_total: score.total,
-        score: Json(StoredScore {
-            total: score.total,
-            fit: score.fit,
-            engagement: score.engagement,
-            reasons: score
-                .reasons
-                .iter()
-                .map(|r| StoredReason::Coded(r.clone()))
-                .collect(),
-        }),
-        possible_duplicate_of: None,
-        duplicate_score: 0,
-        merged_into_lead_id: None,
-        converted_account_id: None,
-        converted_contact_id: None,
-        converted_opportunity_id: None,
-        converted_at: None,
-        assigned_at: None,
-        last_touched_at: Some(now),
-        recycle_warned_at: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    if let Some(owner) = owner {
-        lead.owner_id = Some(owner.user_id);
-        lead.owner_team_path = Some(owner.team_path.to_string());
-        lead.status = LeadStatus::Assigned.as_str().to_owned();
-        lead.assigned_at = Some(now);
-    }
-    (lead, score)
+) -> (Lead, LeadScore) {
+    let pool = TeamPath::parse(pool_team_path).expect("the pool is a team path");
+    build_lead(new, owner, &pool, policies, now)
 }
 
 async fn check_campaign(
@@ -467,53 +317,4 @@ async fn check_campaign(
         return Err(LeadsError::invalid(field, UNKNOWN_CAMPAIGN));
     }
     Ok(())
-}
-
-/// The lead's fields as the domain's merge and match functions take them.
-pub(crate) fn fields_of(lead: &LeadRecord) -> LeadFields {
-    let present = |value: &str| Some(value.to_owned()).filter(|v| !v.is_empty());
-    LeadFields {
-        first_name: present(&lead.first_name),
-        last_name: present(&lead.last_name),
-        email: lead.email.clone(),
-        phone: lead.phone.clone(),
-        company: present(&lead.company),
-        title: present(&lead.title),
-        website: present(&lead.website),
-        industry: present(&lead.industry),
-        territory: present(&lead.territory),
-        company_size: convert::size_band(lead.company_size),
-        product_interest: present(&lead.product_interest),
-        description: present(&lead.description),
-    }
-}
-
-/// Writes merged fields back onto a lead record.
-pub(crate) fn apply_fields(lead: &mut LeadRecord, fields: &LeadFields) {
-    lead.first_name = fields.first_name.clone().unwrap_or_default();
-    lead.last_name = fields.last_name.clone().unwrap_or_default();
-    lead.email = fields.email.clone();
-    lead.phone = fields.phone.clone();
-    lead.company = fields.company.clone().unwrap_or_default();
-    lead.title = fields.title.clone().unwrap_or_default();
-    lead.website = fields.website.clone().unwrap_or_default();
-    lead.industry = fields.industry.clone().unwrap_or_default();
-    lead.territory = fields.territory.clone().unwrap_or_default();
-    lead.company_size = fields
-        .company_size
-        .map_or(0, |band| convert::size_band_to_wire(band) as i16);
-    lead.product_interest = fields.product_interest.clone().unwrap_or_default();
-    lead.description = fields.description.clone().unwrap_or_default();
-}
-
-pub(crate) fn scoring_input(fields: &LeadFields, channel: i16) -> ScoringInput {
-    ScoringInput {
-        industry: fields.industry.clone(),
-        company_size: fields.company_size,
-        territory: fields.territory.clone(),
-        title: fields.title.clone(),
-        source_channel: Some(convert::channel_name(channel).to_owned()),
-        phone: fields.phone.clone(),
-        email: fields.email.clone(),
-    }
 }

@@ -28,8 +28,8 @@ use uuid::Uuid;
 use super::{
     Leads, Policies, Result,
     capture::{
-        Capture, CaptureOutcome, ImportSummary, MAX_CANDIDATES, ProbeKeys, RowError,
-        UNKNOWN_CAMPAIGN, decide_among, fields_of, new_lead, validate_lead_input,
+        CaptureOutcome, ImportSummary, MAX_CANDIDATES, ProbeKeys, RowError, UNKNOWN_CAMPAIGN,
+        build_lead, decide_among,
     },
     pool::rules_of,
 };
@@ -37,10 +37,11 @@ use crate::{
     convert,
     domain::{
         dedupe::{DedupeAction, DuplicatePolicy, LeadContactPoints},
+        lead::{Lead, NewLead as Capture},
         scoring::ScoreReason,
     },
     error::LeadsError,
-    store::{self, LeadRecord, history::NewEntry, leads::DerivedKeys},
+    store::{self, history::NewEntry, leads::DerivedKeys},
 };
 
 /// Rows of an import per chunk: per transaction, and per set-based statement.
@@ -54,31 +55,23 @@ pub struct PreparedChunk {
 }
 
 impl Leads {
-    /// Validates a chunk of import rows (line number, input) and builds their leads, for
-    /// [`Leads::import_chunks`]: work in process only, apart from reading the policies.
+    /// Builds the leads of a chunk of validated import rows (line number, the row or what is
+    /// wrong with it), for [`Leads::import_chunks`]: work in process only, apart from reading
+    /// the policies.
     pub async fn prepare_import(
         &self,
         caller: &Caller,
-        campaign_id: Option<Uuid>,
-        rows: Vec<(u64, pb::LeadInput)>,
+        rows: Vec<(u64, std::result::Result<Capture, Vec<FieldViolation>>)>,
     ) -> Result<PreparedChunk> {
         let policies = self.policies().await?;
         let calling_code = self.default_calling_code();
-        let pool_team_path = caller.team_path.as_str();
+        let pool_team_path = &caller.team_path;
         let rows = rows
             .into_iter()
-            .map(|(line, mut input)| {
-                if input.campaign_id.is_empty()
-                    && let Some(campaign) = campaign_id
-                {
-                    input.campaign_id = campaign.to_string();
-                }
-                if input.source_channel == 0 {
-                    input.source_channel = pb::SourceChannel::Import as i32;
-                }
-                let row = validate_lead_input(&input, calling_code, "row").map(|capture| {
+            .map(|(line, row)| {
+                let row = row.map(|capture| {
                     let now = crm_platform::time::now();
-                    let (lead, score) = new_lead(&capture, None, pool_team_path, &policies, now);
+                    let (lead, score) = build_lead(&capture, None, pool_team_path, &policies, now);
                     let probe = LeadContactPoints::from_fields(&capture.fields, calling_code);
                     let keys = ProbeKeys::of(&lead, &probe, &capture.fields);
                     let stored = DerivedKeys::of(&lead);
@@ -250,7 +243,7 @@ impl Leads {
         let mut counts = Counts::default();
         let mut transaction = self.pool.begin().await?;
         let actor = Some(caller.user_id);
-        let pool_team_path = caller.team_path.as_str();
+        let pool_team_path = &caller.team_path;
         let assign = !rules_of(&mut transaction, pool_team_path).await?.is_empty();
         self.write_new(&mut transaction, new_leads, assign).await?;
         let mut rest = rest.as_slice();
@@ -318,7 +311,7 @@ impl Leads {
         let mut index = CandidateIndex::default();
         for candidate in found {
             let points = LeadContactPoints::from_fields(
-                &fields_of(&candidate.lead),
+                &candidate.lead.fields(),
                 self.default_calling_code(),
             );
             let lead = &candidate.lead;
@@ -409,7 +402,7 @@ enum Next {
 #[derive(Clone)]
 struct Incoming {
     capture: Capture,
-    lead: LeadRecord,
+    lead: Lead,
     reasons: Vec<ScoreReason>,
     probe: ContactPoints,
     keys: ProbeKeys,
@@ -418,7 +411,7 @@ struct Incoming {
 
 /// A lead an import creates (not merged), flagged `(of, score)` or not.
 struct NewLead {
-    lead: LeadRecord,
+    lead: Lead,
     reasons: Vec<ScoreReason>,
     probe: ContactPoints,
     stored: DerivedKeys,
@@ -434,7 +427,7 @@ struct NewLeads {
     history: Vec<NewEntry>,
     events: Vec<(String, i64, pb::LeadCaptured)>,
     /// For assignment by rules.
-    leads: Vec<LeadRecord>,
+    leads: Vec<Lead>,
 }
 
 impl NewLeads {
@@ -457,7 +450,7 @@ impl NewLeads {
             ..
         } = new;
         store::leads::push_copy_row(&mut self.copy_text, &lead, &stored, self.actor);
-        let channel = convert::channel_name(lead.source_channel);
+        let channel = lead.source_channel;
         let summary = match flagged {
             Some((of, score)) => {
                 format!("captured from {channel}; possible duplicate of lead {of} (score {score})")
@@ -598,7 +591,7 @@ impl CandidateIndex {
     /// Decides a row by its strongest candidate: a new lead (flagged or not), which becomes a
     /// candidate of the rows after it, or a row to merge.
     fn decide(&mut self, row: Incoming, policies: &Policies) -> Decision {
-        let policy = policies.duplicate_policy(convert::channel_name(row.lead.source_channel));
+        let policy = policies.duplicate_policy(row.lead.source_channel.name());
         let flagged = match self.strongest(&row.probe, &row.keys, policy) {
             Some((_, DedupeAction::Merge { .. })) => return Decision::Merge(row),
             Some((of, DedupeAction::Flag { score })) => Some((of, score)),
@@ -613,7 +606,7 @@ impl CandidateIndex {
         } = row;
         if let Some((of, score)) = flagged {
             lead.possible_duplicate_of = Some(of);
-            lead.duplicate_score = i16::from(score);
+            lead.duplicate_score = score;
         }
         self.add(
             Known {

@@ -3,21 +3,19 @@
 use chrono::NaiveDate;
 use crm_platform::{auth::Caller, money::Money};
 use crm_proto::crm::leads::v1 as pb;
-use sqlx::{PgConnection, types::Json};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{History, Leads, Result, capture, load_policies, locked_for_change, status_of};
+use super::{History, Leads, Result, load_policies, locked_for_change};
 use crate::{
     convert,
     domain::{
+        lead::{Lead, LeadChanges, StoredScore},
         lifecycle::{LeadStatus, LeadTransition},
         scoring::{self, EngagementActivity},
     },
     error::LeadsError,
-    store::{
-        self, LeadRecord,
-        leads::{StoredReason, StoredScore},
-    },
+    store,
 };
 
 /// What a conversion asks for.
@@ -30,7 +28,7 @@ pub struct Conversion {
 }
 
 pub struct Converted {
-    pub lead: LeadRecord,
+    pub lead: Lead,
     pub account_id: Uuid,
     pub account_is_new: bool,
     pub contact_id: Uuid,
@@ -38,20 +36,20 @@ pub struct Converted {
 }
 
 impl Leads {
-    /// Applies field changes (already validated into a lead input of the changed fields).
+    /// Applies field changes with capture's rules.
     pub async fn update(
         &self,
         caller: &Caller,
         id: Uuid,
-        apply: impl FnOnce(&mut LeadRecord) -> std::result::Result<Vec<&'static str>, LeadsError>,
+        changes: LeadChanges,
         expected_version: Option<i64>,
-    ) -> Result<LeadRecord> {
+    ) -> Result<Lead> {
         let mut transaction = self.pool.begin().await?;
         let mut lead = locked_for_change(&mut transaction, caller, id, expected_version).await?;
-        if status_of(&lead) == LeadStatus::Converted {
+        if lead.status == LeadStatus::Converted {
             return Err(LeadsError::Converted { id });
         }
-        let changed = apply(&mut lead)?;
+        let changed = lead.apply_changes(&changes, self.default_calling_code(), "patch")?;
         if changed.is_empty() {
             return Ok(lead);
         }
@@ -80,7 +78,7 @@ impl Leads {
         id: Uuid,
         kind: &str,
         note: &str,
-    ) -> Result<LeadRecord> {
+    ) -> Result<Lead> {
         let mut transaction = self.pool.begin().await?;
         let mut lead = locked_for_change(&mut transaction, caller, id, None).await?;
         if lead.owner_id.is_none() {
@@ -100,11 +98,9 @@ impl Leads {
         )
         .await?;
         let mut changed = vec!["last_touched_at"];
-        if status_of(&lead) == LeadStatus::Assigned {
+        if lead.status == LeadStatus::Assigned {
             lead.status =
-                LeadsError::transition(LeadStatus::Assigned, &LeadTransition::StartWorking)?
-                    .as_str()
-                    .to_owned();
+                LeadsError::transition(LeadStatus::Assigned, &LeadTransition::StartWorking)?;
             changed.push("status");
         }
         lead.last_touched_at = Some(now);
@@ -129,12 +125,12 @@ impl Leads {
         Ok(lead)
     }
 
-    pub async fn qualify(&self, caller: &Caller, id: Uuid) -> Result<LeadRecord> {
+    pub async fn qualify(&self, caller: &Caller, id: Uuid) -> Result<Lead> {
         self.change_status(caller, id, LeadTransition::Qualify)
             .await
     }
 
-    pub async fn disqualify(&self, caller: &Caller, id: Uuid, reason: &str) -> Result<LeadRecord> {
+    pub async fn disqualify(&self, caller: &Caller, id: Uuid, reason: &str) -> Result<Lead> {
         self.change_status(
             caller,
             id,
@@ -145,7 +141,7 @@ impl Leads {
         .await
     }
 
-    pub async fn reopen(&self, caller: &Caller, id: Uuid) -> Result<LeadRecord> {
+    pub async fn reopen(&self, caller: &Caller, id: Uuid) -> Result<Lead> {
         self.change_status(caller, id, LeadTransition::Reopen).await
     }
 
@@ -154,10 +150,10 @@ impl Leads {
         caller: &Caller,
         id: Uuid,
         action: LeadTransition,
-    ) -> Result<LeadRecord> {
+    ) -> Result<Lead> {
         let mut transaction = self.pool.begin().await?;
         let mut lead = locked_for_change(&mut transaction, caller, id, None).await?;
-        let from = status_of(&lead);
+        let from = lead.status;
         let to = LeadsError::transition(from, &action).map_err(|error| match (&action, error) {
             (LeadTransition::Disqualify { .. }, LeadsError::IllegalTransition { refusal, .. })
                 if from.is_open_with_owner() || from == LeadStatus::New =>
@@ -166,7 +162,7 @@ impl Leads {
             }
             (_, error) => error,
         })?;
-        lead.status = to.as_str().to_owned();
+        lead.status = to;
         lead.last_touched_at = Some(crm_platform::time::now());
         let summary = format!("{} → {}", from.as_str(), to.as_str());
         match &action {
@@ -196,7 +192,7 @@ impl Leads {
             _ => {
                 lead.disqualify_reason = None;
                 if to == LeadStatus::New {
-                    super::pool::return_to_pool(&mut lead, to);
+                    lead.return_to_pool(to);
                 }
                 let history = History::by("status_changed", Some(caller.user_id), summary);
                 self.save(&mut transaction, &mut lead, history, |lead| {
@@ -223,7 +219,7 @@ impl Leads {
     ) -> Result<Converted> {
         let mut transaction = self.pool.begin().await?;
         let mut lead = locked_for_change(&mut transaction, caller, id, None).await?;
-        let to = LeadsError::transition(status_of(&lead), &LeadTransition::Convert)?;
+        let to = LeadsError::transition(lead.status, &LeadTransition::Convert)?;
         let (Some(owner_id), Some(owner_team_path)) = (lead.owner_id, lead.owner_team_path.clone())
         else {
             return Err(LeadsError::InPool {
@@ -282,7 +278,7 @@ impl Leads {
         };
         let (contact_id, opportunity_id) = (Uuid::now_v7(), Uuid::now_v7());
         let now = crm_platform::time::now();
-        lead.status = to.as_str().to_owned();
+        lead.status = to;
         lead.converted_account_id = Some(account_id);
         lead.converted_contact_id = Some(contact_id);
         lead.converted_opportunity_id = Some(opportunity_id);
@@ -325,7 +321,7 @@ impl Leads {
                 .map(|id| id.to_string())
                 .unwrap_or_default(),
             owner_id: owner_id.to_string(),
-            owner_team_path: owner_team_path.clone(),
+            owner_team_path: owner_team_path.to_string(),
             lead: Some(lead_message),
         };
         let event = event(convert::lead(&lead));
@@ -347,33 +343,23 @@ impl Leads {
     }
 
     /// Recomputes the score from the lead's fields and activities; `true` when it changed.
-    async fn rescore(&self, connection: &mut PgConnection, lead: &mut LeadRecord) -> Result<bool> {
+    async fn rescore(&self, connection: &mut PgConnection, lead: &mut Lead) -> Result<bool> {
         let policies = load_policies(connection).await?;
         let activities: Vec<EngagementActivity> = store::history::activities(connection, lead.id)
             .await?
             .into_iter()
             .map(|(kind, at)| EngagementActivity { kind, at })
             .collect();
-        let input = capture::scoring_input(&capture::fields_of(lead), lead.source_channel);
+        let input = lead.scoring_input();
         let score = scoring::score(
             &input,
             &activities,
             &policies.scoring,
             crm_platform::time::now(),
         );
-        let stored = StoredScore {
-            total: score.total,
-            fit: score.fit,
-            engagement: score.engagement,
-            reasons: score
-                .reasons
-                .iter()
-                .map(|r| StoredReason::Coded(r.clone()))
-                .collect(),
-        };
-        let changed = stored != lead.score.0;
-        lead.score_total = stored.total;
-        lead.score = Json(stored);
+        let stored = StoredScore::of(&score);
+        let changed = stored != lead.score;
+        lead.score = stored;
         Ok(changed)
     }
 }

@@ -8,15 +8,14 @@ use serde_json::json;
 use sqlx::{PgConnection, types::Json};
 use uuid::Uuid;
 
-use super::{
-    History, Leads, Result, can_manage,
-    capture::{apply_fields, fields_of},
-    locked_for_change,
-};
+use super::{History, Leads, Result, can_manage, locked_for_change};
 use crate::{
-    domain::dedupe::{self, LeadFields, Side},
+    domain::{
+        dedupe::{self, LeadFields, Side},
+        lead::Lead,
+    },
     error::LeadsError,
-    store::{self, LeadRecord, admin::MergeRow},
+    store::{self, admin::MergeRow},
 };
 
 /// A field's origin as stored with the merge.
@@ -32,7 +31,7 @@ impl Leads {
         caller: &Caller,
         survivor_id: Uuid,
         duplicate_id: Uuid,
-    ) -> Result<(LeadRecord, Uuid)> {
+    ) -> Result<(Lead, Uuid)> {
         if survivor_id == duplicate_id {
             return Err(LeadsError::invalid(
                 "duplicate_id",
@@ -86,11 +85,7 @@ impl Leads {
 
     /// Restores the duplicate and takes back from the survivor what the merge gave it (fields
     /// changed since keep their new values).
-    pub async fn undo_merge(
-        &self,
-        caller: &Caller,
-        merge_id: Uuid,
-    ) -> Result<(LeadRecord, LeadRecord)> {
+    pub async fn undo_merge(&self, caller: &Caller, merge_id: Uuid) -> Result<(Lead, Lead)> {
         let mut transaction = self.pool.begin().await?;
         let Some(merge) = store::admin::lock_merge(&mut transaction, merge_id).await? else {
             return Err(LeadsError::not_found("merge", merge_id));
@@ -111,7 +106,7 @@ impl Leads {
         }
         let unreadable =
             |what: &str| LeadsError::unreadable(format!("{what} of merge {merge_id}"), "bad JSON");
-        let before: LeadRecord = serde_json::from_value(merge.survivor_before.0.clone())
+        let before = store::leads::from_snapshot(merge.survivor_before.0.clone())
             .map_err(|_| unreadable("survivor"))?;
         let merged_fields: LeadFields =
             serde_json::from_value(merge.origins.0.get("merged").cloned().unwrap_or_default())
@@ -119,8 +114,8 @@ impl Leads {
         let origins: Vec<StoredOrigin> =
             serde_json::from_value(merge.origins.0.get("origins").cloned().unwrap_or_default())
                 .map_err(|_| unreadable("origins"))?;
-        let before_fields = fields_of(&before);
-        let mut current = fields_of(&survivor);
+        let before_fields = before.fields();
+        let mut current = survivor.fields();
         let mut restored = Vec::new();
         for origin in origins
             .iter()
@@ -130,7 +125,7 @@ impl Leads {
                 restored.push(origin.field.clone());
             }
         }
-        apply_fields(&mut survivor, &current);
+        survivor.set_fields(&current);
         duplicate.merged_into_lead_id = None;
         duplicate.version += 1;
         duplicate.updated_at = crm_platform::time::now();
@@ -172,9 +167,9 @@ pub(crate) async fn record_merge(
     connection: &mut PgConnection,
     actor: Option<Uuid>,
     survivor_id: Uuid,
-    duplicate: &LeadRecord,
+    duplicate: &Lead,
     why: &str,
-) -> Result<LeadRecord> {
+) -> Result<Lead> {
     let Some(mut survivor) = store::leads::lock_lead(connection, survivor_id).await? else {
         return Err(LeadsError::not_found("lead", survivor_id));
     };
@@ -187,10 +182,10 @@ pub(crate) async fn record_merge(
         .into());
     }
     let before = survivor.clone();
-    let (merged, origins) = dedupe::merge_leads(&fields_of(&survivor), &fields_of(duplicate));
-    apply_fields(&mut survivor, &merged);
+    let (merged, origins) = dedupe::merge_leads(&survivor.fields(), &duplicate.fields());
+    survivor.set_fields(&merged);
     let merge_id = Uuid::now_v7();
-    let serialise = |value: &LeadRecord| serde_json::to_value(value).unwrap_or_default();
+    let serialise = store::leads::snapshot;
     store::admin::insert_merge(
         connection,
         &MergeRow {

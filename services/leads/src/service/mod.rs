@@ -25,18 +25,18 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 pub use admin::CampaignFunnel;
-pub use capture::{Capture, CaptureOutcome, ImportSummary, RowError};
+pub use capture::{CaptureOutcome, ImportSummary, RowError};
 pub use import::PreparedChunk;
 pub use recycling::RecyclingRun;
 pub use web_forms::WebFormLimiter;
 
 use crate::{
     domain::{
-        dedupe::DuplicatePolicy, fairness::FairnessPolicy, lifecycle::LeadStatus,
-        recycling::RecyclingPolicy, scoring::ScoringModel,
+        dedupe::DuplicatePolicy, fairness::FairnessPolicy, lead::Lead, recycling::RecyclingPolicy,
+        scoring::ScoringModel,
     },
     error::LeadsError,
-    store::{self, LeadRecord},
+    store,
 };
 
 pub type Result<T> = std::result::Result<T, LeadsError>;
@@ -107,7 +107,7 @@ impl Leads {
     }
 
     /// A lead the caller may see.
-    pub async fn get_lead(&self, caller: &Caller, id: Uuid) -> Result<LeadRecord> {
+    pub async fn get_lead(&self, caller: &Caller, id: Uuid) -> Result<Lead> {
         let mut connection = self.pool.acquire().await?;
         match store::leads::get_lead(&mut connection, id).await? {
             Some(lead) if can_see(caller, &lead) => Ok(lead),
@@ -122,7 +122,7 @@ impl Leads {
         filter: &store::LeadFilter,
         sort: store::LeadSort,
         page: &Page,
-    ) -> Result<Listing<LeadRecord>> {
+    ) -> Result<Listing<Lead>> {
         let mut connection = self.pool.acquire().await?;
         Ok(store::leads::list_leads(
             &mut connection,
@@ -149,7 +149,7 @@ impl Leads {
     async fn save<E: DomainEvent>(
         &self,
         connection: &mut PgConnection,
-        lead: &mut LeadRecord,
+        lead: &mut Lead,
         history: History<'_>,
         event: impl FnOnce(crm_proto::crm::leads::v1::Lead) -> E,
     ) -> Result<()> {
@@ -163,7 +163,7 @@ impl Leads {
     async fn publish<E: DomainEvent>(
         &self,
         connection: &mut PgConnection,
-        lead: &LeadRecord,
+        lead: &Lead,
         event: impl FnOnce(crm_proto::crm::leads::v1::Lead) -> E,
     ) -> Result<()> {
         self.outbox
@@ -201,7 +201,7 @@ impl History<'_> {
         }
     }
 
-    async fn record(self, connection: &mut PgConnection, lead: &LeadRecord) -> Result<()> {
+    async fn record(self, connection: &mut PgConnection, lead: &Lead) -> Result<()> {
         store::history::record(
             connection,
             lead.id,
@@ -230,37 +230,26 @@ pub(crate) async fn load_policies(connection: &mut PgConnection) -> Result<Polic
     }
 }
 
-pub(crate) fn status_of(lead: &LeadRecord) -> LeadStatus {
-    LeadStatus::parse(&lead.status).unwrap_or(LeadStatus::New)
-}
-
-fn team(path: &str) -> Option<TeamPath> {
-    TeamPath::parse(path).ok()
-}
-
 /// Whether a pool is the caller's: they belong to its team (any depth below it), manage a
 /// team that contains it or lies within it, or are an admin.
-pub(crate) fn works_pool(caller: &Caller, pool_team_path: &str) -> bool {
+pub(crate) fn works_pool(caller: &Caller, pool_team_path: &TeamPath) -> bool {
     match caller.role {
         Role::Admin => true,
-        Role::Rep => caller.team_path.as_str().starts_with(pool_team_path),
+        Role::Rep => caller.team_path.is_within(pool_team_path),
         Role::Manager => {
-            caller.team_path.as_str().starts_with(pool_team_path)
-                || pool_team_path.starts_with(caller.team_path.as_str())
+            caller.team_path.is_within(pool_team_path)
+                || pool_team_path.is_within(&caller.team_path)
         }
     }
 }
 
 /// Owned leads follow the owner rules; pool leads are visible to the pool's people.
-pub(crate) fn can_see(caller: &Caller, lead: &LeadRecord) -> bool {
+pub(crate) fn can_see(caller: &Caller, lead: &Lead) -> bool {
     if lead.merged_into_lead_id.is_some() && caller.role == Role::Rep {
         return false;
     }
-    match (
-        lead.owner_id,
-        lead.owner_team_path.as_deref().and_then(team),
-    ) {
-        (Some(owner), Some(owner_team)) => caller.can_access(owner, &owner_team),
+    match (lead.owner_id, &lead.owner_team_path) {
+        (Some(owner), Some(owner_team)) => caller.can_access(owner, owner_team),
         _ => works_pool(caller, &lead.pool_team_path),
     }
 }
@@ -268,21 +257,18 @@ pub(crate) fn can_see(caller: &Caller, lead: &LeadRecord) -> bool {
 /// Changing a lead: its owner, the owner's managers, admins; a pool lead: the pool's managers
 /// (whose subtree holds the pool — a manager below a pool sees and claims its leads but does
 /// not manage them) and admins.
-pub(crate) fn can_manage(caller: &Caller, lead: &LeadRecord) -> bool {
-    match (
-        lead.owner_id,
-        lead.owner_team_path.as_deref().and_then(team),
-    ) {
-        (Some(owner), Some(owner_team)) => caller.can_access(owner, &owner_team),
+pub(crate) fn can_manage(caller: &Caller, lead: &Lead) -> bool {
+    match (lead.owner_id, &lead.owner_team_path) {
+        (Some(owner), Some(owner_team)) => caller.can_access(owner, owner_team),
         _ => manages_pool(caller, &lead.pool_team_path),
     }
 }
 
 /// Whether the caller manages a pool: an admin, or a manager whose team holds it.
-fn manages_pool(caller: &Caller, pool_team_path: &str) -> bool {
+fn manages_pool(caller: &Caller, pool_team_path: &TeamPath) -> bool {
     match caller.role {
         Role::Admin => true,
-        Role::Manager => pool_team_path.starts_with(caller.team_path.as_str()),
+        Role::Manager => pool_team_path.is_within(&caller.team_path),
         Role::Rep => false,
     }
 }
@@ -293,7 +279,7 @@ pub(crate) async fn locked_for_change(
     caller: &Caller,
     id: Uuid,
     expected_version: Option<i64>,
-) -> Result<LeadRecord> {
+) -> Result<Lead> {
     let lead = match store::leads::lock_lead(connection, id).await? {
         Some(lead) if can_see(caller, &lead) => lead,
         _ => return Err(LeadsError::not_found("lead", id)),

@@ -5,27 +5,26 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use crm_platform::{
-    auth::{Caller, Role},
+    auth::{Caller, Role, TeamPath},
     text::LocalizableText,
 };
 use crm_proto::crm::leads::v1 as pb;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{History, Leads, Result, load_policies, locked_for_change, status_of, works_pool};
+use super::{History, Leads, Result, load_policies, locked_for_change, works_pool};
 use crate::{
     convert,
     domain::{
-        assignment::{
-            self, AssignmentDecision, AssignmentRule, AssignmentState, LeadProfile, RuleCriteria,
-        },
+        assignment::{self, AssignmentDecision, AssignmentRule, AssignmentState, RuleCriteria},
         assignment_explanation::text_codes,
         fairness::{RepLoad, RoundRobinState},
+        lead::Lead,
         lifecycle::LeadTransition,
         recycling,
     },
     error::LeadsError,
-    store::{self, LeadRecord, admin::RepRow},
+    store::{self, admin::RepRow},
 };
 
 /// Claim cap and capacity of someone who is not on the rep roster yet.
@@ -33,7 +32,7 @@ const DEFAULT_CLAIM_CAP: u32 = 20;
 const DEFAULT_CAPACITY: u32 = 50;
 
 impl Leads {
-    pub async fn claim(&self, caller: &Caller, id: Uuid) -> Result<LeadRecord> {
+    pub async fn claim(&self, caller: &Caller, id: Uuid) -> Result<Lead> {
         let mut transaction = self.pool.begin().await?;
         let mut lead = match store::leads::lock_lead(&mut transaction, id).await? {
             Some(lead) if lead.owner_id.is_none() && works_pool(caller, &lead.pool_team_path) => {
@@ -44,7 +43,7 @@ impl Leads {
             }
             _ => return Err(LeadsError::not_found("lead", id)),
         };
-        let status = LeadsError::transition(status_of(&lead), &LeadTransition::Claim)?;
+        let status = LeadsError::transition(lead.status, &LeadTransition::Claim)?;
         let now = crm_platform::time::now();
         let policies = load_policies(&mut transaction).await?;
         let last_lost = store::history::last_lost_by(&mut transaction, id, caller.user_id).await?;
@@ -64,18 +63,9 @@ impl Leads {
         let load = rep_load(rep.as_ref(), caller.user_id, open, now);
         assignment::can_claim(&load, claim_cap, claimed).map_err(LeadsError::ClaimRefused)?;
 
-        lead.owner_id = Some(caller.user_id);
-        lead.owner_team_path = Some(
-            self.directory
-                .filing_team(&mut transaction, caller)
-                .await?
-                .to_string(),
-        );
+        let team_path = self.directory.filing_team(&mut transaction, caller).await?;
+        lead.give_to(caller.user_id, team_path, status, now);
         lead.held_by_claim = true;
-        lead.status = status.as_str().to_owned();
-        lead.assigned_at = Some(now);
-        lead.last_touched_at = Some(now);
-        lead.recycle_warned_at = None;
         let history = History {
             to_owner: Some(caller.user_id),
             ..History::by("claimed", Some(caller.user_id), "claimed from the pool")
@@ -94,14 +84,14 @@ impl Leads {
         Ok(lead)
     }
 
-    pub async fn release(&self, caller: &Caller, id: Uuid, reason: &str) -> Result<LeadRecord> {
+    pub async fn release(&self, caller: &Caller, id: Uuid, reason: &str) -> Result<Lead> {
         let mut transaction = self.pool.begin().await?;
         let mut lead = locked_for_change(&mut transaction, caller, id, None).await?;
         let previous_owner = lead.owner_id.ok_or(LeadsError::InPool {
             id,
             needs: "it has no owner to release it",
         })?;
-        let status = LeadsError::transition(status_of(&lead), &LeadTransition::ReturnToPool)?;
+        let status = LeadsError::transition(lead.status, &LeadTransition::ReturnToPool)?;
         let reason = match reason.trim() {
             "" => "released by its owner".to_owned(),
             text if text.chars().count() > 500 => {
@@ -112,7 +102,7 @@ impl Leads {
             }
             text => text.to_owned(),
         };
-        return_to_pool(&mut lead, status);
+        lead.return_to_pool(status);
         let history = History {
             from_owner: Some(previous_owner),
             ..History::by(
@@ -139,7 +129,7 @@ impl Leads {
         caller: &Caller,
         id: Uuid,
         rep_id: Option<Uuid>,
-    ) -> Result<(LeadRecord, LocalizableText)> {
+    ) -> Result<(Lead, LocalizableText)> {
         if caller.role == Role::Rep {
             return Err(LeadsError::permission_denied(
                 "only managers and admins assign leads",
@@ -173,10 +163,10 @@ impl Leads {
         &self,
         connection: &mut PgConnection,
         caller: &Caller,
-        lead: &mut LeadRecord,
+        lead: &mut Lead,
         rep_id: Uuid,
     ) -> Result<()> {
-        let status = LeadsError::transition(status_of(lead), &LeadTransition::Assign)?;
+        let status = LeadsError::transition(lead.status, &LeadTransition::Assign)?;
         let Some(rep) = store::admin::get_rep(connection, rep_id).await? else {
             return Err(LeadsError::invalid("rep_id", "is not a rep on the roster"));
         };
@@ -184,8 +174,8 @@ impl Leads {
             return Err(LeadsError::invalid("rep_id", "is not active"));
         }
         // A manager gives work only to the reps of their own subtree.
-        let reachable =
-            caller.role == Role::Admin || rep.team_path.starts_with(caller.team_path.as_str());
+        let rep_team = rep_team(&rep)?;
+        let reachable = caller.role == Role::Admin || rep_team.is_within(&caller.team_path);
         if !reachable {
             return Err(LeadsError::permission_denied(format!(
                 "rep {rep_id} is outside your team"
@@ -205,7 +195,7 @@ impl Leads {
             });
         }
         let previous_owner = lead.owner_id;
-        give_to(lead, rep_id, &rep.team_path, status.as_str(), now);
+        lead.give_to(rep_id, rep_team, status, now);
         let history = History {
             from_owner: previous_owner,
             to_owner: Some(rep_id),
@@ -234,11 +224,11 @@ impl Leads {
         &self,
         connection: &mut PgConnection,
         actor: Option<Uuid>,
-        lead: &mut LeadRecord,
+        lead: &mut Lead,
     ) -> Result<Option<LocalizableText>> {
-        let status = LeadsError::transition(status_of(lead), &LeadTransition::Assign)?;
+        let status = LeadsError::transition(lead.status, &LeadTransition::Assign)?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('assign:' || $1))")
-            .bind(&lead.pool_team_path)
+            .bind(lead.pool_team_path.as_str())
             .execute(&mut *connection)
             .await?;
         let policies = load_policies(connection).await?;
@@ -274,7 +264,7 @@ impl Leads {
             .collect();
         let stored_keys: Vec<String> = group_keys
             .iter()
-            .map(|key| state_key(&lead.pool_team_path, key))
+            .map(|key| state_key(lead.pool_team_path.as_str(), key))
             .collect();
         let mut state = AssignmentState::default();
         for (key, stored) in store::admin::assignment_state(connection, &stored_keys).await? {
@@ -284,12 +274,7 @@ impl Leads {
             }
         }
         let before = state.clone();
-        let profile = LeadProfile {
-            territory: non_empty(&lead.territory),
-            industry: non_empty(&lead.industry),
-            company_size: convert::size_band(lead.company_size),
-            product_interest: non_empty(&lead.product_interest),
-        };
+        let profile = lead.profile();
         let decision = assignment::assign(
             &profile,
             &rules,
@@ -304,7 +289,7 @@ impl Leads {
                     .map_err(|e| LeadsError::unreadable("assignment state", e))?;
                 store::admin::save_assignment_state(
                     connection,
-                    &state_key(&lead.pool_team_path, group),
+                    &state_key(lead.pool_team_path.as_str(), group),
                     &value,
                 )
                 .await?;
@@ -325,7 +310,7 @@ impl Leads {
         let text = explanation.text();
         let summary = text.text.clone();
         let previous_owner = lead.owner_id;
-        give_to(lead, rep_id, &rep.team_path, status.as_str(), now);
+        lead.give_to(rep_id, rep_team(rep)?, status, now);
         let history = History {
             from_owner: previous_owner,
             to_owner: Some(rep_id),
@@ -348,9 +333,9 @@ impl Leads {
 /// The pool team's rules as the engine takes them.
 pub(crate) async fn rules_of(
     connection: &mut PgConnection,
-    team_path: &str,
+    team_path: &TeamPath,
 ) -> Result<Vec<AssignmentRule>> {
-    store::admin::rules(connection, team_path)
+    store::admin::rules(connection, team_path.as_str())
         .await?
         .into_iter()
         .map(|row| {
@@ -371,8 +356,10 @@ fn state_key(team_path: &str, group: &str) -> String {
     format!("{team_path}|{group}")
 }
 
-fn non_empty(value: &str) -> Option<String> {
-    Some(value.trim().to_owned()).filter(|v| !v.is_empty())
+/// The team a rep on the roster is filed under; a stored path that does not parse is corrupt.
+fn rep_team(rep: &RepRow) -> Result<TeamPath> {
+    TeamPath::parse(&rep.team_path)
+        .map_err(|error| LeadsError::unreadable(format!("team of rep {}", rep.rep_id), error))
 }
 
 fn display(rep: &RepRow) -> String {
@@ -405,23 +392,4 @@ pub(crate) fn rep_load(
         open_pipeline: rep.map(|rep| rep.open_pipeline).unwrap_or_default(),
         active: rep.is_none_or(|rep| rep.active),
     }
-}
-
-fn give_to(lead: &mut LeadRecord, rep_id: Uuid, team_path: &str, status: &str, now: DateTime<Utc>) {
-    lead.owner_id = Some(rep_id);
-    lead.owner_team_path = Some(team_path.to_owned());
-    lead.held_by_claim = false;
-    lead.status = status.to_owned();
-    lead.assigned_at = Some(now);
-    lead.last_touched_at = Some(now);
-    lead.recycle_warned_at = None;
-}
-
-pub(crate) fn return_to_pool(lead: &mut LeadRecord, status: crate::domain::lifecycle::LeadStatus) {
-    lead.owner_id = None;
-    lead.owner_team_path = None;
-    lead.held_by_claim = false;
-    lead.status = status.as_str().to_owned();
-    lead.assigned_at = None;
-    lead.recycle_warned_at = None;
 }

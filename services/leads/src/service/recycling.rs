@@ -7,7 +7,7 @@ use crm_platform::time::to_timestamp;
 use crm_proto::crm::leads::v1 as pb;
 use tokio_util::sync::CancellationToken;
 
-use super::{History, Leads, Result, load_policies, pool::return_to_pool, status_of};
+use super::{History, Leads, Result, load_policies};
 use crate::{
     domain::{
         lifecycle::{LeadTransition, transition},
@@ -51,7 +51,7 @@ impl Leads {
                     owner_id,
                     assigned_at,
                     last_touched_at: lead.last_touched_at.unwrap_or(assigned_at),
-                    status: status_of(&lead),
+                    status: lead.status,
                 };
                 match recycle_decision(&clock, &policy, now) {
                     RecycleDecision::Keep => {}
@@ -80,7 +80,7 @@ impl Leads {
                         else {
                             continue;
                         };
-                        return_to_pool(&mut lead, status);
+                        lead.return_to_pool(status);
                         let history = History {
                             from_owner: Some(owner_id),
                             ..History::by(

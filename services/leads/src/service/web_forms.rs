@@ -6,12 +6,16 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crm_proto::crm::leads::v1 as pb;
+use crm_platform::{auth::TeamPath, error::FieldViolation};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Leads, Result, capture::validate_lead_input, load_policies};
-use crate::{error::LeadsError, store};
+use super::{Leads, Result, load_policies};
+use crate::{
+    domain::lead::{NewLead, SourceChannel},
+    error::LeadsError,
+    store,
+};
 
 /// Fixed one-minute windows per form. Per process: with N replicas a form may take up to N
 /// times its limit (docs/operations.md).
@@ -45,8 +49,13 @@ pub fn hash_form_key(key: &str) -> String {
 }
 
 impl Leads {
-    /// Captures a lead from a public form. The caller learns nothing about other leads.
-    pub async fn submit_web_form(&self, form_key: &str, input: pb::LeadInput) -> Result<Uuid> {
+    /// Captures a lead from a public form (`lead` as read from the wire, or what is wrong with
+    /// it: told only to a caller with a good key). The caller learns nothing about other leads.
+    pub async fn submit_web_form(
+        &self,
+        form_key: &str,
+        lead: std::result::Result<NewLead, Vec<FieldViolation>>,
+    ) -> Result<Uuid> {
         if form_key.trim().is_empty() {
             return Err(LeadsError::FormKey("a form key is required"));
         }
@@ -70,25 +79,16 @@ impl Leads {
                 per_minute: form.rate_limit_per_minute,
             });
         }
-        let input = pb::LeadInput {
-            source_channel: pb::SourceChannel::WebForm as i32,
-            campaign_id: form
-                .campaign_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-            ..input
+        let capture = NewLead {
+            source_channel: SourceChannel::WebForm,
+            campaign_id: form.campaign_id,
+            ..lead?
         };
-        let capture = validate_lead_input(&input, self.default_calling_code(), "lead")?;
+        let team_path = TeamPath::parse(&form.team_path)
+            .map_err(|error| LeadsError::unreadable(format!("team of form {}", form.id), error))?;
         let policies = load_policies(&mut transaction).await?;
-        self.capture_one(
-            &mut transaction,
-            None,
-            None,
-            &form.team_path,
-            capture,
-            &policies,
-        )
-        .await?;
+        self.capture_one(&mut transaction, None, None, &team_path, capture, &policies)
+            .await?;
         self.outbox.commit(transaction).await?;
         Ok(Uuid::now_v7())
     }

@@ -2,10 +2,10 @@
 //! campaigns, web forms, and the directory of known accounts.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use crm_platform::auth::TeamPath;
+use crm_platform::{access, auth::TeamPath};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use sqlx::{PgConnection, types::Json};
+use sqlx::{PgConnection, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
@@ -59,14 +59,12 @@ pub async fn get_rep(connection: &mut PgConnection, rep_id: Uuid) -> sqlx::Resul
 /// Reps in a team subtree (`/northwind/east/` includes `/northwind/east/east-1/`).
 pub async fn reps_in_subtree(
     connection: &mut PgConnection,
-    team_path: &str,
+    team_path: &TeamPath,
 ) -> sqlx::Result<Vec<RepRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {REP_COLUMNS} FROM reps WHERE team_path LIKE $1 || '%' ORDER BY display_name, rep_id"
-    )))
-    .bind(team_path)
-    .fetch_all(connection)
-    .await
+    let mut query = QueryBuilder::<Postgres>::new(format!("SELECT {REP_COLUMNS} FROM reps WHERE "));
+    access::push_within(&mut query, "team_path", team_path);
+    query.push(" ORDER BY display_name, rep_id");
+    query.build_query_as().fetch_all(connection).await
 }
 
 pub async fn reps_by_id(

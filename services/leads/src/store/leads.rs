@@ -12,7 +12,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
 
-use crate::domain::scoring::ScoreReason;
+pub use super::copy::{copy_rows, copy_statement, push_copy_row};
+pub use crate::domain::lead::{StoredReason, StoredScore};
+use crate::domain::{
+    assignment::CompanySizeBand,
+    lead::{Lead, SourceChannel},
+    lifecycle::LeadStatus,
+};
 
 const LEAD_COLUMNS: &str = "id, first_name, last_name, email, phone, company, title, website, industry, \
     territory, company_size, product_interest, description, source_channel, campaign_id, status, \
@@ -21,85 +27,205 @@ const LEAD_COLUMNS: &str = "id, first_name, last_name, email, phone, company, ti
     converted_contact_id, converted_opportunity_id, converted_at, assigned_at, last_touched_at, \
     recycle_warned_at, version, created_at, updated_at";
 
-/// A lead's score as stored: the total and the reasons behind it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct StoredScore {
-    pub total: i32,
-    pub fit: i32,
-    pub engagement: i32,
-    pub reasons: Vec<StoredReason>,
+/// A lead as its row holds it (and as merge snapshots keep it, as JSON).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+struct LeadRow {
+    id: Uuid,
+    first_name: String,
+    last_name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    company: String,
+    title: String,
+    website: String,
+    industry: String,
+    territory: String,
+    company_size: i16,
+    product_interest: String,
+    description: String,
+    source_channel: i16,
+    campaign_id: Option<Uuid>,
+    status: String,
+    disqualify_reason: Option<String>,
+    owner_id: Option<Uuid>,
+    owner_team_path: Option<String>,
+    held_by_claim: bool,
+    pool_team_path: String,
+    score_total: i32,
+    score: Json<StoredScore>,
+    possible_duplicate_of: Option<Uuid>,
+    duplicate_score: i16,
+    merged_into_lead_id: Option<Uuid>,
+    converted_account_id: Option<Uuid>,
+    converted_contact_id: Option<Uuid>,
+    converted_opportunity_id: Option<Uuid>,
+    converted_at: Option<DateTime<Utc>>,
+    assigned_at: Option<DateTime<Utc>>,
+    last_touched_at: Option<DateTime<Utc>>,
+    recycle_warned_at: Option<DateTime<Utc>>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
-/// One reason of a stored score. Scores stored before reasons had codes hold `[label, points]`
-/// and read back with an empty code (the wire then says: no translation, show the label).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum StoredReason {
-    Coded(ScoreReason),
-    Plain(String, i32),
+/// A stored value this version does not know: corrupt data, never a default.
+fn corrupt(what: &str, value: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("stored lead {what} {value} is not one this service knows").into())
 }
 
-impl StoredReason {
-    pub fn reason(&self) -> ScoreReason {
-        match self {
-            StoredReason::Coded(reason) => reason.clone(),
-            StoredReason::Plain(label, points) => ScoreReason {
-                label: label.clone(),
-                points: *points,
-                code: String::new(),
-                params: Default::default(),
-            },
+fn stored_team(path: &str) -> sqlx::Result<TeamPath> {
+    TeamPath::parse(path).map_err(|_| corrupt("team path", format!("{path:?}")))
+}
+
+/// The stored code of a company size (the wire's `CompanySize` number; 0 for none).
+pub(super) fn size_code(size: Option<CompanySizeBand>) -> i16 {
+    match size {
+        None => 0,
+        Some(CompanySizeBand::Small) => 1,
+        Some(CompanySizeBand::Medium) => 2,
+        Some(CompanySizeBand::Large) => 3,
+        Some(CompanySizeBand::Enterprise) => 4,
+    }
+}
+
+fn size_of_code(code: i16) -> sqlx::Result<Option<CompanySizeBand>> {
+    Ok(match code {
+        0 => None,
+        1 => Some(CompanySizeBand::Small),
+        2 => Some(CompanySizeBand::Medium),
+        3 => Some(CompanySizeBand::Large),
+        4 => Some(CompanySizeBand::Enterprise),
+        other => return Err(corrupt("company size", other)),
+    })
+}
+
+/// The stored code of a source channel (the wire's `SourceChannel` number).
+pub(super) fn channel_code(channel: SourceChannel) -> i16 {
+    match channel {
+        SourceChannel::Api => 1,
+        SourceChannel::Import => 2,
+        SourceChannel::WebForm => 3,
+        SourceChannel::Campaign => 4,
+        SourceChannel::Manual => 5,
+    }
+}
+
+fn channel_of_code(code: i16) -> sqlx::Result<SourceChannel> {
+    Ok(match code {
+        1 => SourceChannel::Api,
+        2 => SourceChannel::Import,
+        3 => SourceChannel::WebForm,
+        4 => SourceChannel::Campaign,
+        5 => SourceChannel::Manual,
+        other => return Err(corrupt("source channel", other)),
+    })
+}
+
+impl TryFrom<LeadRow> for Lead {
+    type Error = sqlx::Error;
+
+    fn try_from(row: LeadRow) -> sqlx::Result<Lead> {
+        Ok(Lead {
+            id: row.id,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            email: row.email,
+            phone: row.phone,
+            company: row.company,
+            title: row.title,
+            website: row.website,
+            industry: row.industry,
+            territory: row.territory,
+            company_size: size_of_code(row.company_size)?,
+            product_interest: row.product_interest,
+            description: row.description,
+            source_channel: channel_of_code(row.source_channel)?,
+            campaign_id: row.campaign_id,
+            status: LeadStatus::parse(&row.status).map_err(|_| corrupt("status", &row.status))?,
+            disqualify_reason: row.disqualify_reason,
+            owner_id: row.owner_id,
+            owner_team_path: row
+                .owner_team_path
+                .as_deref()
+                .map(stored_team)
+                .transpose()?,
+            held_by_claim: row.held_by_claim,
+            pool_team_path: stored_team(&row.pool_team_path)?,
+            score: row.score.0,
+            possible_duplicate_of: row.possible_duplicate_of,
+            duplicate_score: u8::try_from(row.duplicate_score)
+                .map_err(|_| corrupt("duplicate score", row.duplicate_score))?,
+            merged_into_lead_id: row.merged_into_lead_id,
+            converted_account_id: row.converted_account_id,
+            converted_contact_id: row.converted_contact_id,
+            converted_opportunity_id: row.converted_opportunity_id,
+            converted_at: row.converted_at,
+            assigned_at: row.assigned_at,
+            last_touched_at: row.last_touched_at,
+            recycle_warned_at: row.recycle_warned_at,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+impl From<&Lead> for LeadRow {
+    fn from(lead: &Lead) -> LeadRow {
+        LeadRow {
+            id: lead.id,
+            first_name: lead.first_name.clone(),
+            last_name: lead.last_name.clone(),
+            email: lead.email.clone(),
+            phone: lead.phone.clone(),
+            company: lead.company.clone(),
+            title: lead.title.clone(),
+            website: lead.website.clone(),
+            industry: lead.industry.clone(),
+            territory: lead.territory.clone(),
+            company_size: size_code(lead.company_size),
+            product_interest: lead.product_interest.clone(),
+            description: lead.description.clone(),
+            source_channel: channel_code(lead.source_channel),
+            campaign_id: lead.campaign_id,
+            status: lead.status.as_str().to_owned(),
+            disqualify_reason: lead.disqualify_reason.clone(),
+            owner_id: lead.owner_id,
+            owner_team_path: lead.owner_team_path.as_ref().map(|path| path.to_string()),
+            held_by_claim: lead.held_by_claim,
+            pool_team_path: lead.pool_team_path.to_string(),
+            score_total: lead.score.total,
+            score: Json(lead.score.clone()),
+            possible_duplicate_of: lead.possible_duplicate_of,
+            duplicate_score: i16::from(lead.duplicate_score),
+            merged_into_lead_id: lead.merged_into_lead_id,
+            converted_account_id: lead.converted_account_id,
+            converted_contact_id: lead.converted_contact_id,
+            converted_opportunity_id: lead.converted_opportunity_id,
+            converted_at: lead.converted_at,
+            assigned_at: lead.assigned_at,
+            last_touched_at: lead.last_touched_at,
+            recycle_warned_at: lead.recycle_warned_at,
+            version: lead.version,
+            created_at: lead.created_at,
+            updated_at: lead.updated_at,
         }
     }
 }
 
-/// A lead as stored.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct LeadRecord {
-    pub id: Uuid,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub company: String,
-    pub title: String,
-    pub website: String,
-    pub industry: String,
-    pub territory: String,
-    pub company_size: i16,
-    pub product_interest: String,
-    pub description: String,
-    pub source_channel: i16,
-    pub campaign_id: Option<Uuid>,
-    pub status: String,
-    pub disqualify_reason: Option<String>,
-    pub owner_id: Option<Uuid>,
-    pub owner_team_path: Option<String>,
-    pub held_by_claim: bool,
-    pub pool_team_path: String,
-    pub score_total: i32,
-    pub score: Json<StoredScore>,
-    pub possible_duplicate_of: Option<Uuid>,
-    pub duplicate_score: i16,
-    pub merged_into_lead_id: Option<Uuid>,
-    pub converted_account_id: Option<Uuid>,
-    pub converted_contact_id: Option<Uuid>,
-    pub converted_opportunity_id: Option<Uuid>,
-    pub converted_at: Option<DateTime<Utc>>,
-    pub assigned_at: Option<DateTime<Utc>>,
-    pub last_touched_at: Option<DateTime<Utc>>,
-    pub recycle_warned_at: Option<DateTime<Utc>>,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+/// A lead as a merge keeps it (the row's JSON form, so snapshots stored before stay readable).
+pub fn snapshot(lead: &Lead) -> serde_json::Value {
+    serde_json::to_value(LeadRow::from(lead)).expect("a lead row serialises")
 }
 
-impl LeadRecord {
-    pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
-            .trim()
-            .to_owned()
-    }
+/// A lead back from [`snapshot`]; an error for a snapshot this version cannot read.
+pub fn from_snapshot(value: serde_json::Value) -> Result<Lead, String> {
+    let row: LeadRow = serde_json::from_value(value).map_err(|error| error.to_string())?;
+    Lead::try_from(row).map_err(|error| error.to_string())
+}
+
+fn leads(rows: Vec<LeadRow>) -> sqlx::Result<Vec<Lead>> {
+    rows.into_iter().map(Lead::try_from).collect()
 }
 
 /// The key columns derived from a lead's fields.
@@ -112,7 +238,7 @@ pub struct DerivedKeys {
 }
 
 impl DerivedKeys {
-    pub fn of(lead: &LeadRecord) -> Self {
+    pub fn of(lead: &Lead) -> Self {
         let domain = crm_contact_data::normalize_domain(&lead.website)
             .or_else(|| {
                 lead.email
@@ -128,56 +254,57 @@ impl DerivedKeys {
     }
 }
 
-fn push_lead_values(query: &mut QueryBuilder<Postgres>, lead: &LeadRecord) {
+fn push_lead_values(query: &mut QueryBuilder<Postgres>, lead: &Lead) {
     let DerivedKeys {
         person_key,
         company_key,
         domain,
     } = DerivedKeys::of(lead);
+    let row = LeadRow::from(lead);
     let mut values = query.separated(", ");
     values
-        .push_bind(lead.id)
-        .push_bind(lead.first_name.clone())
-        .push_bind(lead.last_name.clone())
+        .push_bind(row.id)
+        .push_bind(row.first_name)
+        .push_bind(row.last_name)
         .push_bind(person_key)
-        .push_bind(lead.email.clone())
-        .push_bind(lead.phone.clone())
-        .push_bind(lead.company.clone())
+        .push_bind(row.email)
+        .push_bind(row.phone)
+        .push_bind(row.company)
         .push_bind(company_key)
         .push_bind(domain)
-        .push_bind(lead.title.clone())
-        .push_bind(lead.website.clone())
-        .push_bind(lead.industry.clone())
-        .push_bind(lead.territory.clone())
-        .push_bind(lead.company_size)
-        .push_bind(lead.product_interest.clone())
-        .push_bind(lead.description.clone())
-        .push_bind(lead.source_channel)
-        .push_bind(lead.campaign_id)
-        .push_bind(lead.status.clone())
-        .push_bind(lead.disqualify_reason.clone())
-        .push_bind(lead.owner_id)
-        .push_bind(lead.owner_team_path.clone())
-        .push_bind(lead.held_by_claim)
-        .push_bind(lead.pool_team_path.clone())
-        .push_bind(lead.score.total)
-        .push_bind(Json(lead.score.0.clone()))
-        .push_bind(lead.possible_duplicate_of)
-        .push_bind(lead.duplicate_score)
-        .push_bind(lead.merged_into_lead_id)
-        .push_bind(lead.converted_account_id)
-        .push_bind(lead.converted_contact_id)
-        .push_bind(lead.converted_opportunity_id)
-        .push_bind(lead.converted_at)
-        .push_bind(lead.assigned_at)
-        .push_bind(lead.last_touched_at)
-        .push_bind(lead.recycle_warned_at)
-        .push_bind(lead.version)
-        .push_bind(lead.created_at)
-        .push_bind(lead.updated_at);
+        .push_bind(row.title)
+        .push_bind(row.website)
+        .push_bind(row.industry)
+        .push_bind(row.territory)
+        .push_bind(row.company_size)
+        .push_bind(row.product_interest)
+        .push_bind(row.description)
+        .push_bind(row.source_channel)
+        .push_bind(row.campaign_id)
+        .push_bind(row.status)
+        .push_bind(row.disqualify_reason)
+        .push_bind(row.owner_id)
+        .push_bind(row.owner_team_path)
+        .push_bind(row.held_by_claim)
+        .push_bind(row.pool_team_path)
+        .push_bind(row.score_total)
+        .push_bind(row.score)
+        .push_bind(row.possible_duplicate_of)
+        .push_bind(row.duplicate_score)
+        .push_bind(row.merged_into_lead_id)
+        .push_bind(row.converted_account_id)
+        .push_bind(row.converted_contact_id)
+        .push_bind(row.converted_opportunity_id)
+        .push_bind(row.converted_at)
+        .push_bind(row.assigned_at)
+        .push_bind(row.last_touched_at)
+        .push_bind(row.recycle_warned_at)
+        .push_bind(row.version)
+        .push_bind(row.created_at)
+        .push_bind(row.updated_at);
 }
 
-const WRITE_COLUMNS: &str = "id, first_name, last_name, person_key, email, phone, company, company_key, domain, \
+pub(super) const WRITE_COLUMNS: &str = "id, first_name, last_name, person_key, email, phone, company, company_key, domain, \
     title, website, industry, territory, company_size, product_interest, description, source_channel, \
     campaign_id, status, disqualify_reason, owner_id, owner_team_path, held_by_claim, pool_team_path, \
     score_total, score, possible_duplicate_of, duplicate_score, merged_into_lead_id, converted_account_id, \
@@ -187,7 +314,7 @@ const WRITE_COLUMNS: &str = "id, first_name, last_name, person_key, email, phone
 /// Inserts unless the id exists; `false` when it did (a retried create).
 pub async fn insert_lead(
     connection: &mut PgConnection,
-    lead: &LeadRecord,
+    lead: &Lead,
     created_by: Option<Uuid>,
 ) -> sqlx::Result<bool> {
     let mut query = QueryBuilder::<Postgres>::new(format!(
@@ -201,144 +328,8 @@ pub async fn insert_lead(
     Ok(query.build().execute(connection).await?.rows_affected() == 1)
 }
 
-/// `COPY leads (…) FROM STDIN` in text format: the rows [`push_copy_row`] writes.
-pub fn copy_statement() -> String {
-    format!("COPY leads ({WRITE_COLUMNS}, created_by) FROM STDIN")
-}
-
-/// Sends lines written by [`push_copy_row`] with one `COPY`; returns how many rows it wrote.
-pub async fn copy_rows(connection: &mut PgConnection, text: &[u8]) -> sqlx::Result<u64> {
-    let mut copy = connection.copy_in_raw(&copy_statement()).await?;
-    if let Err(error) = copy.send(text).await {
-        let _ = copy.abort("sending the rows failed").await;
-        return Err(error);
-    }
-    copy.finish().await
-}
-
-/// Appends a new lead (with its [`DerivedKeys`]) as a line of `COPY … FROM STDIN` text, in
-/// the columns of [`copy_statement`]: how an import writes leads in bulk.
-pub fn push_copy_row(
-    out: &mut Vec<u8>,
-    lead: &LeadRecord,
-    keys: &DerivedKeys,
-    created_by: Option<Uuid>,
-) {
-    let mut row = CopyRow { out, first: true };
-    row.uuid(Some(lead.id));
-    row.text(Some(&lead.first_name));
-    row.text(Some(&lead.last_name));
-    row.text(Some(&keys.person_key));
-    row.text(lead.email.as_deref());
-    row.text(lead.phone.as_deref());
-    row.text(Some(&lead.company));
-    row.text(Some(&keys.company_key));
-    row.text(keys.domain.as_deref());
-    row.text(Some(&lead.title));
-    row.text(Some(&lead.website));
-    row.text(Some(&lead.industry));
-    row.text(Some(&lead.territory));
-    row.number(i64::from(lead.company_size));
-    row.text(Some(&lead.product_interest));
-    row.text(Some(&lead.description));
-    row.number(i64::from(lead.source_channel));
-    row.uuid(lead.campaign_id);
-    row.text(Some(&lead.status));
-    row.text(lead.disqualify_reason.as_deref());
-    row.uuid(lead.owner_id);
-    row.text(lead.owner_team_path.as_deref());
-    row.raw(if lead.held_by_claim { "t" } else { "f" });
-    row.text(Some(&lead.pool_team_path));
-    row.number(i64::from(lead.score.total));
-    let score = serde_json::to_string(&lead.score.0).unwrap_or_else(|_| "{}".to_owned());
-    row.text(Some(&score));
-    row.uuid(lead.possible_duplicate_of);
-    row.number(i64::from(lead.duplicate_score));
-    row.uuid(lead.merged_into_lead_id);
-    row.uuid(lead.converted_account_id);
-    row.uuid(lead.converted_contact_id);
-    row.uuid(lead.converted_opportunity_id);
-    row.time(lead.converted_at);
-    row.time(lead.assigned_at);
-    row.time(lead.last_touched_at);
-    row.time(lead.recycle_warned_at);
-    row.number(lead.version);
-    row.time(Some(lead.created_at));
-    row.time(Some(lead.updated_at));
-    row.uuid(created_by);
-    row.out.push(b'\n');
-}
-
-/// One line of `COPY` text format: tab-separated, `\N` for NULL, backslash escapes.
-struct CopyRow<'a> {
-    out: &'a mut Vec<u8>,
-    first: bool,
-}
-
-impl CopyRow<'_> {
-    fn separate(&mut self) {
-        if !std::mem::take(&mut self.first) {
-            self.out.push(b'\t');
-        }
-    }
-
-    fn raw(&mut self, value: &str) {
-        self.separate();
-        self.out.extend_from_slice(value.as_bytes());
-    }
-
-    fn null(&mut self) {
-        self.raw("\\N");
-    }
-
-    fn text(&mut self, value: Option<&str>) {
-        let Some(value) = value else {
-            return self.null();
-        };
-        self.separate();
-        for byte in value.bytes() {
-            match byte {
-                b'\\' => self.out.extend_from_slice(b"\\\\"),
-                b'\n' => self.out.extend_from_slice(b"\\n"),
-                b'\r' => self.out.extend_from_slice(b"\\r"),
-                b'\t' => self.out.extend_from_slice(b"\\t"),
-                other => self.out.push(other),
-            }
-        }
-    }
-
-    fn number(&mut self, value: i64) {
-        use std::io::Write;
-        self.separate();
-        let _ = write!(self.out, "{value}");
-    }
-
-    fn uuid(&mut self, value: Option<Uuid>) {
-        match value {
-            Some(id) => {
-                self.separate();
-                let mut buffer = Uuid::encode_buffer();
-                self.out
-                    .extend_from_slice(id.hyphenated().encode_lower(&mut buffer).as_bytes());
-            }
-            None => self.null(),
-        }
-    }
-
-    fn time(&mut self, value: Option<DateTime<Utc>>) {
-        use std::io::Write;
-        match value {
-            Some(time) => {
-                self.separate();
-                let _ = write!(self.out, "{}+00", time.naive_utc());
-            }
-            None => self.null(),
-        }
-    }
-}
-
 /// Writes every column of `lead` (version already bumped by the caller).
-pub async fn update_lead(connection: &mut PgConnection, lead: &LeadRecord) -> sqlx::Result<()> {
+pub async fn update_lead(connection: &mut PgConnection, lead: &Lead) -> sqlx::Result<()> {
     let mut query =
         QueryBuilder::<Postgres>::new(format!("UPDATE leads SET ({WRITE_COLUMNS}) = ("));
     push_lead_values(&mut query, lead);
@@ -347,25 +338,24 @@ pub async fn update_lead(connection: &mut PgConnection, lead: &LeadRecord) -> sq
     Ok(())
 }
 
-pub async fn get_lead(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<LeadRecord>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn get_lead(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Lead>> {
+    let row: Option<LeadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(connection)
-    .await
+    .await?;
+    row.map(Lead::try_from).transpose()
 }
 
-pub async fn lock_lead(
-    connection: &mut PgConnection,
-    id: Uuid,
-) -> sqlx::Result<Option<LeadRecord>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn lock_lead(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Lead>> {
+    let row: Option<LeadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1 FOR UPDATE"
     )))
     .bind(id)
     .fetch_optional(connection)
-    .await
+    .await?;
+    row.map(Lead::try_from).transpose()
 }
 
 pub async fn created_by(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Uuid>> {
@@ -386,8 +376,8 @@ pub async fn duplicate_candidates(
     phone: Option<&str>,
     domain: Option<&str>,
     company_key: &str,
-) -> sqlx::Result<Vec<LeadRecord>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+) -> sqlx::Result<Vec<Lead>> {
+    let rows: Vec<LeadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         // A union, not OR, so that each branch uses its index.
         "SELECT {LEAD_COLUMNS} FROM leads WHERE id IN ( \
            SELECT id FROM leads WHERE email = $1 \
@@ -403,15 +393,22 @@ pub async fn duplicate_candidates(
     .bind(domain)
     .bind(company_key)
     .fetch_all(connection)
-    .await
+    .await?;
+    leads(rows)
 }
 
 /// A live lead found by [`duplicate_candidates_of_many`], with the domain it was found by.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub struct Candidate {
-    #[sqlx(flatten)]
-    pub lead: LeadRecord,
+    pub lead: Lead,
     pub stored_domain: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CandidateRow {
+    #[sqlx(flatten)]
+    lead: LeadRow,
+    stored_domain: Option<String>,
 }
 
 /// Live (not merged, not converted) leads with any of the emails, phones or company domains:
@@ -424,7 +421,7 @@ pub async fn duplicate_candidates_of_many(
     phones: &[String],
     domains: &[String],
 ) -> sqlx::Result<Vec<Candidate>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let rows: Vec<CandidateRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         // A union of index scans; the branches repeat the partial indexes' predicate.
         "SELECT {LEAD_COLUMNS}, domain AS stored_domain FROM leads WHERE id IN ( \
            SELECT id FROM leads WHERE email = ANY($1) AND merged_into_lead_id IS NULL \
@@ -436,16 +433,24 @@ pub async fn duplicate_candidates_of_many(
     .bind(phones)
     .bind(domains)
     .fetch_all(connection)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Candidate {
+                lead: Lead::try_from(row.lead)?,
+                stored_domain: row.stored_domain,
+            })
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct LeadFilter {
-    pub status: Option<String>,
+    pub status: Option<LeadStatus>,
     pub owner_id: Option<Uuid>,
     pub in_pool: bool,
     pub campaign_id: Option<Uuid>,
-    pub source_channel: Option<i16>,
+    pub source_channel: Option<SourceChannel>,
     pub flagged_duplicates_only: bool,
 }
 
@@ -469,10 +474,10 @@ impl LeadSort {
     }
 
     /// The sort key and id of a listed lead, for the next page's token.
-    pub fn key_of(self, lead: &LeadRecord) -> (SortKey, Uuid) {
+    pub fn key_of(self, lead: &Lead) -> (SortKey, Uuid) {
         let key = match self {
             LeadSort::CreatedAt { .. } => SortKey::Time(lead.created_at),
-            LeadSort::Score { .. } => SortKey::Integer(i64::from(lead.score_total)),
+            LeadSort::Score { .. } => SortKey::Integer(i64::from(lead.score.total)),
         };
         (key, lead.id)
     }
@@ -488,7 +493,7 @@ pub async fn list_leads(
     filter: &LeadFilter,
     sort: LeadSort,
     page: &Page,
-) -> sqlx::Result<Listing<LeadRecord>> {
+) -> sqlx::Result<Listing<Lead>> {
     debug_assert_eq!(page.order, sort.order());
     let mut query = QueryBuilder::<Postgres>::new(format!(
         "SELECT {LEAD_COLUMNS} FROM leads WHERE merged_into_lead_id IS NULL"
@@ -523,8 +528,8 @@ pub async fn list_leads(
             }
         }
     }
-    if let Some(status) = &filter.status {
-        query.push(" AND status = ").push_bind(status.clone());
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
     }
     if let Some(owner_id) = filter.owner_id {
         query.push(" AND owner_id = ").push_bind(owner_id);
@@ -533,14 +538,18 @@ pub async fn list_leads(
         query.push(" AND campaign_id = ").push_bind(campaign_id);
     }
     if let Some(channel) = filter.source_channel {
-        query.push(" AND source_channel = ").push_bind(channel);
+        query
+            .push(" AND source_channel = ")
+            .push_bind(channel_code(channel));
     }
     if filter.flagged_duplicates_only {
         query.push(" AND possible_duplicate_of IS NOT NULL");
     }
     page.push_keyset(&mut query);
-    let rows = query.build_query_as().fetch_all(connection).await?;
-    Ok(Listing::from_rows(rows, page, |lead| sort.key_of(lead)))
+    let rows: Vec<LeadRow> = query.build_query_as().fetch_all(connection).await?;
+    Ok(Listing::from_rows(leads(rows)?, page, |lead| {
+        sort.key_of(lead)
+    }))
 }
 
 /// Open leads (assigned or working) per rep, and how many of them were claimed.
@@ -570,8 +579,8 @@ pub async fn claim_recyclable(
     touched_before: DateTime<Utc>,
     assigned_before: DateTime<Utc>,
     limit: i64,
-) -> sqlx::Result<Vec<LeadRecord>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+) -> sqlx::Result<Vec<Lead>> {
+    let rows: Vec<LeadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {LEAD_COLUMNS} FROM leads WHERE status IN ('assigned', 'working') \
          AND merged_into_lead_id IS NULL AND (last_touched_at < $1 OR assigned_at < $2) \
          ORDER BY last_touched_at LIMIT $3 FOR UPDATE SKIP LOCKED"
@@ -580,7 +589,8 @@ pub async fn claim_recyclable(
     .bind(assigned_before)
     .bind(limit)
     .fetch_all(connection)
-    .await
+    .await?;
+    leads(rows)
 }
 
 /// Campaign funnel counts: leads, qualified (ever), converted, won, won revenue.
@@ -617,6 +627,99 @@ pub async fn rescope_owned_leads(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::scoring::ScoreReason;
+
+    fn row() -> LeadRow {
+        let now = Utc::now();
+        LeadRow {
+            id: Uuid::now_v7(),
+            first_name: "Li".into(),
+            last_name: "Wei".into(),
+            email: Some("li.wei@contoso.cn".into()),
+            phone: None,
+            company: "Contoso".into(),
+            title: String::new(),
+            website: String::new(),
+            industry: String::new(),
+            territory: "east".into(),
+            company_size: 3,
+            product_interest: String::new(),
+            description: String::new(),
+            source_channel: 2,
+            campaign_id: None,
+            status: "assigned".into(),
+            disqualify_reason: None,
+            owner_id: Some(Uuid::now_v7()),
+            owner_team_path: Some("/northwind/east/".into()),
+            held_by_claim: false,
+            pool_team_path: "/northwind/".into(),
+            score_total: 0,
+            score: Json(StoredScore::default()),
+            possible_duplicate_of: None,
+            duplicate_score: 0,
+            merged_into_lead_id: None,
+            converted_account_id: None,
+            converted_contact_id: None,
+            converted_opportunity_id: None,
+            converted_at: None,
+            assigned_at: Some(now),
+            last_touched_at: Some(now),
+            recycle_warned_at: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_row_reads_back_typed_and_writes_back_the_same() {
+        let row = row();
+        let lead = Lead::try_from(row.clone()).unwrap();
+        assert_eq!(lead.status, LeadStatus::Assigned);
+        assert_eq!(lead.company_size, Some(CompanySizeBand::Large));
+        assert_eq!(lead.source_channel, SourceChannel::Import);
+        assert_eq!(lead.pool_team_path.as_str(), "/northwind/");
+        assert_eq!(LeadRow::from(&lead), row);
+    }
+
+    /// The drift this replaces: a status the service did not know was read as `new`.
+    #[test]
+    fn an_unknown_stored_value_is_an_error_not_a_default() {
+        let corrupt_rows = [
+            LeadRow {
+                status: "archived".into(),
+                ..row()
+            },
+            LeadRow {
+                company_size: 9,
+                ..row()
+            },
+            LeadRow {
+                source_channel: 0,
+                ..row()
+            },
+            LeadRow {
+                pool_team_path: "not a path".into(),
+                ..row()
+            },
+            LeadRow {
+                duplicate_score: -1,
+                ..row()
+            },
+        ];
+        for corrupt in corrupt_rows {
+            assert!(matches!(
+                Lead::try_from(corrupt),
+                Err(sqlx::Error::Decode(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn a_merge_snapshot_round_trips() {
+        let lead = Lead::try_from(row()).unwrap();
+        assert_eq!(from_snapshot(snapshot(&lead)).unwrap(), lead);
+    }
 
     #[test]
     fn a_score_stored_before_reasons_had_codes_reads_back_with_an_empty_code() {

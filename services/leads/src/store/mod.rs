@@ -2,7 +2,8 @@
 //! orchestration in `service`.
 
 pub mod admin;
+mod copy;
 pub mod history;
 pub mod leads;
 
-pub use leads::{LeadFilter, LeadRecord, LeadSort};
+pub use leads::{LeadFilter, LeadSort};
