@@ -5,11 +5,16 @@
 #![forbid(unsafe_code)]
 
 mod convert;
-pub mod domain;
-pub mod error;
-pub mod events;
+mod domain;
+mod error;
+mod events;
 mod grpc;
+/// Crate-private but for what crm-bench's import baseline builds its `COPY` rows with, as an
+/// import does: [`service::Policies`], [`service::capture::validate_lead_input`],
+/// [`service::capture::new_lead`] and [`service::import::IMPORT_CHUNK`].
 pub mod service;
+/// Crate-private but for crm-bench's import baseline: [`store::leads::DerivedKeys`],
+/// [`store::leads::push_copy_row`] and [`store::leads::copy_statement`].
 pub mod store;
 
 use std::time::Duration;

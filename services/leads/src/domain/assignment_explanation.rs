@@ -100,6 +100,7 @@ impl AssignmentExplanation {
     /// One sentence for a manager, e.g. "rule 'East territory' matched (territory=east); Nora
     /// chosen by weighted round-robin: weight 2.40 (new rep ×2.0 day 12, spare capacity 0.80,
     /// thin pipeline ×1.5) vs Ravi 0.64".
+    #[cfg(test)]
     pub fn summary(&self) -> String {
         self.text().text
     }

@@ -76,21 +76,17 @@ pub enum DuplicatePolicy {
     AutoMerge,
 }
 
-/// The policies of a tenant: by source channel ("import", "web_form" …); others are flagged.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DuplicatePolicies {
-    pub per_source_channel: BTreeMap<String, DuplicatePolicy>,
-}
-
-impl DuplicatePolicies {
-    pub fn for_channel(&self, source_channel: &str) -> DuplicatePolicy {
-        let channel = source_channel.trim().to_lowercase();
-        self.per_source_channel
-            .get(&channel)
-            .copied()
-            .unwrap_or_default()
-    }
+/// The policy of a source channel ("import", "web_form" …) among a tenant's policies by
+/// channel; channels not named are flagged.
+pub fn policy_for_channel(
+    per_source_channel: &BTreeMap<String, DuplicatePolicy>,
+    source_channel: &str,
+) -> DuplicatePolicy {
+    let channel = source_channel.trim().to_lowercase();
+    per_source_channel
+        .get(&channel)
+        .copied()
+        .unwrap_or_default()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -316,10 +312,16 @@ mod tests {
 
     #[test]
     fn the_policy_is_chosen_by_channel_and_others_are_flagged() {
-        let policies: DuplicatePolicies =
-            serde_json::from_str(r#"{"per_source_channel":{"import":"auto_merge"}}"#).unwrap();
-        assert_eq!(policies.for_channel("Import"), DuplicatePolicy::AutoMerge);
-        assert_eq!(policies.for_channel("web_form"), DuplicatePolicy::Flag);
+        let policies: BTreeMap<String, DuplicatePolicy> =
+            serde_json::from_str(r#"{"import":"auto_merge"}"#).unwrap();
+        assert_eq!(
+            policy_for_channel(&policies, "Import"),
+            DuplicatePolicy::AutoMerge
+        );
+        assert_eq!(
+            policy_for_channel(&policies, "web_form"),
+            DuplicatePolicy::Flag
+        );
     }
 
     #[test]

@@ -608,6 +608,27 @@ mod tests {
         assert!(!lead.held_by_claim && lead.assigned_at.is_none());
     }
 
+    #[test]
+    fn a_score_stored_before_reasons_had_codes_reads_back_with_an_empty_code() {
+        let stored: StoredScore = serde_json::from_str(
+            r#"{"total": 25, "fit": 20, "engagement": 5, "reasons": [["industry fit: Steel", 20],
+                {"label": "1 call today", "points": 5, "code": "leads.score.activity_today",
+                 "params": {"kind": "call"}}]}"#,
+        )
+        .unwrap();
+
+        let reasons: Vec<ScoreReason> = stored.reasons.iter().map(StoredReason::reason).collect();
+
+        assert_eq!(
+            (reasons[0].label.as_str(), reasons[0].code.as_str()),
+            ("industry fit: Steel", "")
+        );
+        assert_eq!(reasons[1].code, "leads.score.activity_today");
+        assert_eq!(reasons[1].params["kind"], "call");
+        let again = serde_json::to_string(&stored).unwrap();
+        assert_eq!(serde_json::from_str::<StoredScore>(&again).unwrap(), stored);
+    }
+
     proptest! {
         /// Fields survive the round trip through a lead, so merges and patches lose nothing.
         #[test]

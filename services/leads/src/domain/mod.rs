@@ -14,20 +14,3 @@ pub mod lifecycle;
 pub mod recycling;
 pub mod routing;
 pub mod scoring;
-
-pub use assignment::{
-    AssignmentDecision, AssignmentRule, AssignmentState, ClaimRefusal, CompanySizeBand,
-    FALLBACK_GROUP, LeadProfile, RuleCriteria, assign, can_claim,
-};
-pub use assignment_explanation::AssignmentExplanation;
-pub use dedupe::{
-    DedupeAction, DuplicatePolicies, DuplicatePolicy, FieldOrigin, LeadContactPoints, LeadFields,
-    Side, decide, merge_leads,
-};
-pub use fairness::{FairnessPolicy, RepLoad, RepStage, RoundRobinState, rep_weight};
-pub use lifecycle::{LeadStatus, LeadTransition, LifecycleError, transition};
-pub use recycling::{
-    CooldownRefusal, LeadActivityClock, RecycleDecision, RecycleReason, RecyclingPolicy,
-    reclaim_allowed, recycle_decision,
-};
-pub use scoring::{EngagementActivity, LeadScore, ScoreReason, ScoringInput, ScoringModel, score};

@@ -21,7 +21,7 @@ use crate::{
 
 /// What capture did with a lead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CaptureOutcome {
+pub(crate) enum CaptureOutcome {
     Unique,
     Flagged {
         of: Uuid,
@@ -35,14 +35,14 @@ pub enum CaptureOutcome {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RowError {
+pub(crate) struct RowError {
     pub line: u64,
     pub field: String,
     pub message: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ImportSummary {
+pub(crate) struct ImportSummary {
     pub rows_received: u64,
     pub created: u64,
     pub flagged: u64,

@@ -48,7 +48,7 @@ use crate::{
 pub const IMPORT_CHUNK: usize = 2000;
 
 /// A chunk of import rows, validated and built (see [`Leads::prepare_import`]).
-pub struct PreparedChunk {
+pub(crate) struct PreparedChunk {
     /// In line order: the row built into its lead, or what is wrong with it.
     rows: Vec<(u64, std::result::Result<Incoming, Vec<FieldViolation>>)>,
     policies: Policies,

@@ -1,10 +1,10 @@
 //! The leads use cases. Each is one transaction: check access, apply the domain rules, write
 //! the lead, its history and its event (outbox) together.
 
-pub mod admin;
+pub(crate) mod admin;
 pub mod capture;
 pub mod import;
-pub mod lifecycle;
+pub(crate) mod lifecycle;
 mod merge;
 mod pool;
 mod recycling;
@@ -24,22 +24,22 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-pub use admin::CampaignFunnel;
-pub use capture::{CaptureOutcome, ImportSummary, RowError};
-pub use import::PreparedChunk;
-pub use recycling::RecyclingRun;
-pub use web_forms::WebFormLimiter;
+pub(crate) use capture::{CaptureOutcome, ImportSummary};
+pub(crate) use web_forms::WebFormLimiter;
 
 use crate::{
     domain::{
-        dedupe::DuplicatePolicy, fairness::FairnessPolicy, lead::Lead, recycling::RecyclingPolicy,
+        dedupe::{self, DuplicatePolicy},
+        fairness::FairnessPolicy,
+        lead::Lead,
+        recycling::RecyclingPolicy,
         scoring::ScoringModel,
     },
     error::LeadsError,
     store,
 };
 
-pub type Result<T> = std::result::Result<T, LeadsError>;
+pub(crate) type Result<T> = std::result::Result<T, LeadsError>;
 
 /// The sales-operations policies, stored as one JSON document.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -68,16 +68,13 @@ impl Policies {
     }
 
     pub fn duplicate_policy(&self, channel: &str) -> DuplicatePolicy {
-        self.duplicate_actions
-            .get(channel)
-            .copied()
-            .unwrap_or(DuplicatePolicy::Flag)
+        dedupe::policy_for_channel(&self.duplicate_actions, channel)
     }
 }
 
 /// The leads service's use cases over its database and outbox.
 #[derive(Clone)]
-pub struct Leads {
+pub(crate) struct Leads {
     pool: PgPool,
     outbox: Outbox,
     default_calling_code: Option<String>,

@@ -14,7 +14,7 @@ pub fn copy_statement() -> String {
 }
 
 /// Sends lines written by [`push_copy_row`] with one `COPY`; returns how many rows it wrote.
-pub async fn copy_rows(connection: &mut PgConnection, text: &[u8]) -> sqlx::Result<u64> {
+pub(crate) async fn copy_rows(connection: &mut PgConnection, text: &[u8]) -> sqlx::Result<u64> {
     let mut copy = connection.copy_in_raw(&copy_statement()).await?;
     if let Err(error) = copy.send(text).await {
         let _ = copy.abort("sending the rows failed").await;

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
 
-pub use super::copy::{copy_rows, copy_statement, push_copy_row};
-pub use crate::domain::lead::{StoredReason, StoredScore};
+pub(crate) use super::copy::copy_rows;
+pub use super::copy::{copy_statement, push_copy_row};
+use crate::domain::lead::StoredScore;
 use crate::domain::{
     assignment::CompanySizeBand,
     lead::{Lead, SourceChannel},
@@ -214,12 +215,12 @@ impl From<&Lead> for LeadRow {
 }
 
 /// A lead as a merge keeps it (the row's JSON form, so snapshots stored before stay readable).
-pub fn snapshot(lead: &Lead) -> serde_json::Value {
+pub(crate) fn snapshot(lead: &Lead) -> serde_json::Value {
     serde_json::to_value(LeadRow::from(lead)).expect("a lead row serialises")
 }
 
 /// A lead back from [`snapshot`]; an error for a snapshot this version cannot read.
-pub fn from_snapshot(value: serde_json::Value) -> Result<Lead, String> {
+pub(crate) fn from_snapshot(value: serde_json::Value) -> Result<Lead, String> {
     let row: LeadRow = serde_json::from_value(value).map_err(|error| error.to_string())?;
     Lead::try_from(row).map_err(|error| error.to_string())
 }
@@ -312,7 +313,7 @@ pub(super) const WRITE_COLUMNS: &str = "id, first_name, last_name, person_key, e
     recycle_warned_at, version, created_at, updated_at";
 
 /// Inserts unless the id exists; `false` when it did (a retried create).
-pub async fn insert_lead(
+pub(crate) async fn insert_lead(
     connection: &mut PgConnection,
     lead: &Lead,
     created_by: Option<Uuid>,
@@ -329,7 +330,7 @@ pub async fn insert_lead(
 }
 
 /// Writes every column of `lead` (version already bumped by the caller).
-pub async fn update_lead(connection: &mut PgConnection, lead: &Lead) -> sqlx::Result<()> {
+pub(crate) async fn update_lead(connection: &mut PgConnection, lead: &Lead) -> sqlx::Result<()> {
     let mut query =
         QueryBuilder::<Postgres>::new(format!("UPDATE leads SET ({WRITE_COLUMNS}) = ("));
     push_lead_values(&mut query, lead);
@@ -338,7 +339,10 @@ pub async fn update_lead(connection: &mut PgConnection, lead: &Lead) -> sqlx::Re
     Ok(())
 }
 
-pub async fn get_lead(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Lead>> {
+pub(crate) async fn get_lead(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<Lead>> {
     let row: Option<LeadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1"
     )))
@@ -348,7 +352,10 @@ pub async fn get_lead(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<O
     row.map(Lead::try_from).transpose()
 }
 
-pub async fn lock_lead(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Lead>> {
+pub(crate) async fn lock_lead(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<Lead>> {
     let row: Option<LeadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1 FOR UPDATE"
     )))
@@ -358,7 +365,10 @@ pub async fn lock_lead(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<
     row.map(Lead::try_from).transpose()
 }
 
-pub async fn created_by(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Uuid>> {
+pub(crate) async fn created_by(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar("SELECT created_by FROM leads WHERE id = $1")
         .bind(id)
         .fetch_optional(connection)
@@ -370,7 +380,7 @@ pub async fn created_by(connection: &mut PgConnection, id: Uuid) -> sqlx::Result
 /// email or phone first, then same company domain, then a similar company name), oldest first
 /// within a kind. Ranked so that in a large pool a crowd of similar names cannot push out the
 /// lead with the very same email.
-pub async fn duplicate_candidates(
+pub(crate) async fn duplicate_candidates(
     connection: &mut PgConnection,
     email: Option<&str>,
     phone: Option<&str>,
@@ -399,7 +409,7 @@ pub async fn duplicate_candidates(
 
 /// A live lead found by [`duplicate_candidates_of_many`], with the domain it was found by.
 #[derive(Clone, Debug)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     pub lead: Lead,
     pub stored_domain: Option<String>,
 }
@@ -415,7 +425,7 @@ struct CandidateRow {
 /// the candidates of a whole import chunk in one query. Unlike [`duplicate_candidates`] there
 /// is no company name branch: the only index on `company_key` is the trigram one, which at a
 /// million leads costs about 10 ms per name even for an exact match (see `Leads::import`).
-pub async fn duplicate_candidates_of_many(
+pub(crate) async fn duplicate_candidates_of_many(
     connection: &mut PgConnection,
     emails: &[String],
     phones: &[String],
@@ -445,7 +455,7 @@ pub async fn duplicate_candidates_of_many(
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct LeadFilter {
+pub(crate) struct LeadFilter {
     pub status: Option<LeadStatus>,
     pub owner_id: Option<Uuid>,
     pub in_pool: bool,
@@ -455,7 +465,7 @@ pub struct LeadFilter {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LeadSort {
+pub(crate) enum LeadSort {
     CreatedAt { descending: bool },
     Score { descending: bool },
 }
@@ -486,7 +496,7 @@ impl LeadSort {
 /// Leads the caller may see: owned ones by the owner rules, and pool leads of the teams the
 /// caller belongs to (a rep sees the pools above them, to claim from). `page` was parsed
 /// with `sort`'s order.
-pub async fn list_leads(
+pub(crate) async fn list_leads(
     connection: &mut PgConnection,
     visibility: &Visibility,
     caller_team: &TeamPath,
@@ -553,7 +563,7 @@ pub async fn list_leads(
 }
 
 /// Open leads (assigned or working) per rep, and how many of them were claimed.
-pub async fn open_lead_counts(
+pub(crate) async fn open_lead_counts(
     connection: &mut PgConnection,
     rep_ids: &[Uuid],
 ) -> sqlx::Result<HashMap<Uuid, (u32, u32)>> {
@@ -574,7 +584,7 @@ pub async fn open_lead_counts(
 /// skipped by any other replica's run.
 /// Only leads touched before `touched_before` or assigned before `assigned_before` can be due
 /// for a warning, so the rest are not read at all.
-pub async fn claim_recyclable(
+pub(crate) async fn claim_recyclable(
     connection: &mut PgConnection,
     touched_before: DateTime<Utc>,
     assigned_before: DateTime<Utc>,
@@ -594,7 +604,7 @@ pub async fn claim_recyclable(
 }
 
 /// Campaign funnel counts: leads, qualified (ever), converted, won, won revenue.
-pub async fn campaign_funnel(
+pub(crate) async fn campaign_funnel(
     connection: &mut PgConnection,
     campaign_id: Uuid,
 ) -> sqlx::Result<(i64, i64, i64, i64, rust_decimal::Decimal)> {
@@ -609,7 +619,7 @@ pub async fn campaign_funnel(
 }
 
 /// After a move: the leads the user owns belong to their new team.
-pub async fn rescope_owned_leads(
+pub(crate) async fn rescope_owned_leads(
     connection: &mut PgConnection,
     user_id: Uuid,
     team_path: &TeamPath,
@@ -627,7 +637,6 @@ pub async fn rescope_owned_leads(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::scoring::ScoreReason;
 
     fn row() -> LeadRow {
         let now = Utc::now();
@@ -719,26 +728,5 @@ mod tests {
     fn a_merge_snapshot_round_trips() {
         let lead = Lead::try_from(row()).unwrap();
         assert_eq!(from_snapshot(snapshot(&lead)).unwrap(), lead);
-    }
-
-    #[test]
-    fn a_score_stored_before_reasons_had_codes_reads_back_with_an_empty_code() {
-        let stored: StoredScore = serde_json::from_str(
-            r#"{"total": 25, "fit": 20, "engagement": 5, "reasons": [["industry fit: Steel", 20],
-                {"label": "1 call today", "points": 5, "code": "leads.score.activity_today",
-                 "params": {"kind": "call"}}]}"#,
-        )
-        .unwrap();
-
-        let reasons: Vec<ScoreReason> = stored.reasons.iter().map(StoredReason::reason).collect();
-
-        assert_eq!(
-            (reasons[0].label.as_str(), reasons[0].code.as_str()),
-            ("industry fit: Steel", "")
-        );
-        assert_eq!(reasons[1].code, "leads.score.activity_today");
-        assert_eq!(reasons[1].params["kind"], "call");
-        let again = serde_json::to_string(&stored).unwrap();
-        assert_eq!(serde_json::from_str::<StoredScore>(&again).unwrap(), stored);
     }
 }

@@ -1,9 +1,9 @@
 //! SQL of the leads service. Nothing here decides anything: rules live in `domain`,
 //! orchestration in `service`.
 
-pub mod admin;
+pub(crate) mod admin;
 mod copy;
-pub mod history;
+pub(crate) mod history;
 pub mod leads;
 
-pub use leads::{LeadFilter, LeadSort};
+pub(crate) use leads::{LeadFilter, LeadSort};
