@@ -281,7 +281,7 @@ impl Org {
                 crm_leads::module(),
             ],
             &crm_test_support::nats_url(),
-            &[("CRM_RATE_LIMIT_PER_SECOND", "0")],
+            &[("CRM_GATEWAY_RATE_LIMIT_PER_SECOND", "0")],
         )
         .await;
         // The first admin, as `crm create-admin` makes her.

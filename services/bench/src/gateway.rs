@@ -104,7 +104,10 @@ pub async fn run(
         .iter()
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
-    settings.push(("CRM_RATE_LIMIT_PER_SECOND".to_owned(), "0".to_owned()));
+    settings.push((
+        "CRM_GATEWAY_RATE_LIMIT_PER_SECOND".to_owned(),
+        "0".to_owned(),
+    ));
     let app = server_runtime
         .spawn(async move {
             let settings: Vec<(&str, &str)> = settings
@@ -138,7 +141,7 @@ pub async fn run(
         .expect("the gateway is hosted")
         .local_grpc
         .clone();
-    let front_door = app.settings.front_door.clone();
+    let front_door = crm_gateway::http::FrontDoorSettings::from_settings(&app.settings)?;
     let bare = server_runtime
         .spawn(async move { serve_bare_forwarder(&front_door, local).await })
         .await
@@ -229,7 +232,7 @@ const GET_ACCOUNT: &str = "/crm.accounts.v1.AccountService/GetAccount";
 /// `Upstreams` (in process, as the gateway does; the caller's `authorization` passed on), the
 /// reply's protobuf returned as it came. The least an HTTP → gRPC step can do.
 async fn serve_bare_forwarder(
-    settings: &crm_platform::config::FrontDoorSettings,
+    settings: &crm_gateway::http::FrontDoorSettings,
     local: Arc<OnceLock<crm_platform::host::LocalGrpc>>,
 ) -> anyhow::Result<SocketAddr> {
     let upstreams = Arc::new(Upstreams::new(settings, local)?);

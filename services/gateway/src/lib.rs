@@ -57,15 +57,20 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         api,
         context.auth.clone(),
     ));
+    let settings = http::FrontDoorSettings::from_settings(&context.settings)?;
     let front_door = http::FrontDoor::new(
-        &context.settings,
+        &settings,
+        &context.settings.jwt,
         context.pool.clone(),
         context.local_grpc.clone(),
     )?;
     mount.grpc_fallback(http::grpc_proxy::router(front_door.upstreams()));
-    mount.serve_http(http::router(std::sync::Arc::new(front_door)));
+    mount.serve_http(
+        settings.http_addr,
+        http::router(std::sync::Arc::new(front_door)),
+    )?;
     let pool = context.pool.clone();
-    let retention = context.settings.front_door.idempotency_retention;
+    let retention = settings.idempotency_retention;
     let shutdown = context.shutdown.clone();
     mount.spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));

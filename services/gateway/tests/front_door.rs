@@ -189,7 +189,7 @@ async fn a_new_user_builds_a_team_and_each_member_sees_what_their_role_allows() 
 
 #[tokio::test]
 async fn bad_input_gets_the_right_status_and_names_what_is_wrong() {
-    let (app, http) = start(&[("CRM_HTTP_MAX_BODY_BYTES", "2048")]).await;
+    let (app, http) = start(&[("CRM_GATEWAY_MAX_BODY_BYTES", "2048")]).await;
     let admin = login(&http, "ada@northwind.example").await;
     let token = Some(admin.as_str());
     let send =
@@ -423,8 +423,8 @@ async fn a_retried_create_with_the_same_idempotency_key_returns_the_first_result
 #[tokio::test]
 async fn a_caller_over_its_rate_limit_gets_429_with_retry_after() {
     let (app, http) = start(&[
-        ("CRM_RATE_LIMIT_PER_SECOND", "1"),
-        ("CRM_RATE_LIMIT_BURST", "3"),
+        ("CRM_GATEWAY_RATE_LIMIT_PER_SECOND", "1"),
+        ("CRM_GATEWAY_RATE_LIMIT_BURST", "3"),
     ])
     .await;
     let ada = app.token(&user("admin", "/northwind"));
@@ -555,7 +555,7 @@ async fn a_gateway_alone_forwards_grpc_and_http_to_the_services_upstream() {
         let app = TestApp::spawn_with(
             &[crm_gateway::module()],
             &crm_test_support::nats_url(),
-            &[("CRM_UPSTREAM_ACCOUNTS", upstream.as_str())],
+            &[("CRM_GATEWAY_UPSTREAM_ACCOUNTS", upstream.as_str())],
         )
         .await;
         let http = HttpClient::new(app.http_url());

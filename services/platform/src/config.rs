@@ -77,9 +77,6 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Country calling code given to phone numbers entered without one ("86").
     pub default_calling_code: Option<String>,
-    /// Where HTTP is served by the services that mount HTTP routes (the gateway's front door).
-    pub http_addr: SocketAddr,
-    pub front_door: FrontDoorSettings,
     /// Every value read, for the services' own sections ([`Settings::service`]).
     values: RawValues,
 }
@@ -164,23 +161,6 @@ impl ServiceSettings {
     pub fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
         ConfigError::new(&self.variable(key), message)
     }
-}
-
-/// The gateway's HTTP/JSON front door.
-#[derive(Clone, Debug)]
-pub struct FrontDoorSettings {
-    /// gRPC URL per service (`CRM_UPSTREAM_LEADS=http://leads:50051`); a service without one
-    /// is called in this process (the all-in-one case; see `host::LocalGrpc`).
-    pub upstreams: BTreeMap<String, String>,
-    /// Largest JSON body accepted (413 above it).
-    pub max_body_bytes: usize,
-    /// Largest CSV upload accepted.
-    pub max_upload_bytes: usize,
-    /// Per-caller token bucket: sustained requests per second (0: no limit) and burst.
-    pub rate_limit_per_second: u32,
-    pub rate_limit_burst: u32,
-    /// How long a create's result is kept for replay under its `Idempotency-Key`.
-    pub idempotency_retention: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -310,41 +290,8 @@ impl Settings {
                 format!("{code:?} is not a country calling code like 86 or 44"),
             ));
         }
-        let upstreams = values
-            .iter()
-            .filter_map(|(key, value)| {
-                let service = key.strip_prefix("CRM_UPSTREAM_")?;
-                Some((service.to_ascii_lowercase(), value.trim().to_owned()))
-            })
-            .collect::<BTreeMap<_, _>>();
-        if let Some((service, url)) = upstreams
-            .iter()
-            .find(|(_, url)| !url.starts_with("http://") && !url.starts_with("https://"))
-        {
-            return Err(ConfigError::new(
-                &format!("CRM_UPSTREAM_{}", service.to_ascii_uppercase()),
-                format!("{url:?} is not an http:// or https:// URL"),
-            ));
-        }
-        let front_door = FrontDoorSettings {
-            upstreams,
-            max_body_bytes: source.number("CRM_HTTP_MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?,
-            max_upload_bytes: source.number(
-                "CRM_HTTP_MAX_UPLOAD_BYTES",
-                256 << 20,
-                1024..=(4 << 30),
-            )?,
-            rate_limit_per_second: source.number("CRM_RATE_LIMIT_PER_SECOND", 50, 0..=1_000_000)?,
-            rate_limit_burst: source.number("CRM_RATE_LIMIT_BURST", 100, 1..=1_000_000)?,
-            idempotency_retention: source.duration("CRM_IDEMPOTENCY_RETENTION", "24h")?,
-        };
         Ok(Self {
             values: RawValues(Arc::new(values.clone())),
-            http_addr: parse_addr(
-                "CRM_HTTP_ADDR",
-                &source.string("CRM_HTTP_ADDR", "127.0.0.1:8080"),
-            )?,
-            front_door,
             default_calling_code,
             grpc_addr: parse_addr(
                 "CRM_GRPC_ADDR",
@@ -394,6 +341,13 @@ impl Settings {
             jwt,
             shutdown_grace: source.duration("CRM_SHUTDOWN_GRACE", "20s")?,
         })
+    }
+
+    /// Sets one raw value, as the services' own sections read it when they are mounted
+    /// (`CRM_GATEWAY_HTTP_ADDR=127.0.0.1:0` for a process on ephemeral ports). The platform's
+    /// own fields are parsed already: set those directly.
+    pub fn set_value(&mut self, key: &str, value: &str) {
+        Arc::make_mut(&mut self.values.0).insert(key.to_owned(), value.to_owned());
     }
 
     /// The settings of the service `name`: its `CRM_<NAME>_*` variables.
@@ -575,6 +529,13 @@ mod tests {
         assert_eq!(leads.string("MISSING", "x"), "x");
         let upstreams = settings.service("gateway").family("UPSTREAM_");
         assert_eq!(upstreams["leads"], "http://leads:50051");
+        let mut settings = settings;
+        settings.set_value("CRM_GATEWAY_HTTP_ADDR", "127.0.0.1:0");
+        let gateway = settings.service("gateway");
+        assert_eq!(
+            gateway.addr("HTTP_ADDR", "127.0.0.1:8080").unwrap().port(),
+            0
+        );
         assert!(!format!("{settings:?}").contains("0123456789abcdef"));
     }
 

@@ -105,7 +105,7 @@ pub struct ServiceMount {
     routes: RoutesBuilder,
     grpc_service_names: Vec<&'static str>,
     tasks: Vec<Task>,
-    http: Option<axum::Router>,
+    http: Option<(SocketAddr, axum::Router)>,
     grpc_fallback: Option<axum::Router>,
 }
 
@@ -151,15 +151,26 @@ impl ServiceMount {
         Ok(self.add_grpc(service))
     }
 
-    /// Serves HTTP routes (the gateway's front door) on the process's HTTP address, with the
-    /// same graceful shutdown as gRPC. Handlers can read the client's address as
-    /// `axum::extract::ConnectInfo<SocketAddr>`.
-    pub fn serve_http(&mut self, router: axum::Router) -> &mut Self {
+    /// Serves HTTP routes (the gateway's front door) on `addr`, an address from the module's
+    /// own settings, with the same graceful shutdown as gRPC. Handlers can read the client's
+    /// address as `axum::extract::ConnectInfo<SocketAddr>`. Modules of one process that serve
+    /// HTTP share one address: routers mounted on the same one are merged, another is refused.
+    pub fn serve_http(
+        &mut self,
+        addr: SocketAddr,
+        router: axum::Router,
+    ) -> anyhow::Result<&mut Self> {
         self.http = Some(match self.http.take() {
-            Some(existing) => existing.merge(router),
-            None => router,
+            Some((existing_addr, existing)) => {
+                anyhow::ensure!(
+                    existing_addr == addr,
+                    "HTTP is served on {existing_addr} already; a process serves HTTP on one address, not also on {addr}"
+                );
+                (addr, existing.merge(router))
+            }
+            None => (addr, router),
         });
-        self
+        Ok(self)
     }
 
     /// Answers gRPC calls to services this process does not host (the gateway forwards them to
@@ -375,8 +386,8 @@ pub async fn start(
 
     let stop_serving = CancellationToken::new();
     let (http_addr, http_server) = match mount.http.take() {
-        Some(router) => {
-            let listener = tokio::net::TcpListener::bind(settings.http_addr).await?;
+        Some((addr, router)) => {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
             let addr = listener.local_addr()?;
             let stop = stop_serving.clone();
             let server = tokio::spawn(async move {

@@ -114,7 +114,7 @@ pub fn test_settings_with(
     let mut values = BTreeMap::from([
         ("CRM_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("CRM_METRICS_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
-        ("CRM_HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+        ("CRM_GATEWAY_HTTP_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("CRM_POSTGRES_URL".to_owned(), postgres_url()),
         ("CRM_NATS_URL".to_owned(), nats_url.to_owned()),
         ("CRM_EVENT_NAMESPACE".to_owned(), namespace.to_owned()),

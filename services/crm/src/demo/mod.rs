@@ -185,7 +185,7 @@ pub(crate) fn failed(what: impl std::fmt::Display) -> impl FnOnce(tonic::Status)
 pub async fn load(settings: &Settings) -> anyhow::Result<()> {
     let mut own = settings.clone();
     own.grpc_addr = ([127, 0, 0, 1], 0).into();
-    own.http_addr = ([127, 0, 0, 1], 0).into();
+    own.set_value("CRM_GATEWAY_HTTP_ADDR", "127.0.0.1:0");
     own.metrics_addr = None;
     // A missing signing key fails before anything starts.
     signer(&own)?;

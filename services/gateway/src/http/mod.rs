@@ -4,15 +4,18 @@
 //! belongs at the edge: request ids, per-caller rate limits, `Idempotency-Key`, body limits,
 //! problem+json errors and the generated OpenAPI document.
 
-pub mod csv_import;
-pub mod grpc_proxy;
-pub mod idempotency;
-pub mod openapi;
+mod csv_import;
+pub(crate) mod grpc_proxy;
+pub(crate) mod idempotency;
+mod openapi;
 pub mod problem;
-pub mod rate_limit;
+mod rate_limit;
 pub mod routes;
+mod settings;
 pub mod transcode;
 pub mod upstream;
+
+pub use settings::FrontDoorSettings;
 
 use std::{
     net::SocketAddr,
@@ -32,7 +35,7 @@ use axum::{
 use bytes::Bytes;
 use crm_platform::{
     auth::{Caller, JwtVerifier},
-    config::Settings,
+    config::JwtSettings,
 };
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use prost::Message;
@@ -44,7 +47,7 @@ use tracing::Instrument;
 use self::{
     idempotency::Claim,
     problem::Problem,
-    rate_limit::RateLimiter,
+    rate_limit::{Limited, RateLimiter},
     routes::{Matched, Route, RouteTable},
     upstream::Upstreams,
 };
@@ -70,17 +73,17 @@ pub struct FrontDoor {
 
 impl FrontDoor {
     pub fn new(
-        settings: &Settings,
+        front_door: &FrontDoorSettings,
+        jwt: &JwtSettings,
         pool: PgPool,
         local_grpc: Arc<OnceLock<crm_platform::host::LocalGrpc>>,
     ) -> anyhow::Result<Self> {
         let descriptors = DescriptorPool::decode(crm_proto::FILE_DESCRIPTOR_SET)?;
         let routes = RouteTable::from_pool(&descriptors).map_err(anyhow::Error::msg)?;
         let openapi = render_openapi(&routes, &descriptors)?;
-        let front_door = &settings.front_door;
         Ok(Self {
             upstreams: Arc::new(Upstreams::new(front_door, local_grpc)?),
-            verifier: JwtVerifier::new(&settings.jwt),
+            verifier: JwtVerifier::new(jwt),
             limiter: RateLimiter::new(
                 front_door.rate_limit_per_second,
                 front_door.rate_limit_burst,
@@ -206,10 +209,10 @@ async fn serve(
 
     let caller = authenticate(door, &parts.headers)?;
     let limited_as = match &caller {
-        Some(caller) => caller.user_id.to_string(),
-        None => client.ip().to_string(),
+        Some(caller) => Limited::User(caller.user_id),
+        None => Limited::Client(client.ip()),
     };
-    if let Err(wait) = door.limiter.check(&limited_as) {
+    if let Err(wait) = door.limiter.check(limited_as) {
         let mut problem = Problem::new(
             Code::ResourceExhausted,
             "too many requests; retry after the time in Retry-After",

@@ -249,38 +249,23 @@ pub(crate) fn set_text_field(
     set_path(message, &path, text, name, true)
 }
 
-/// Decodes `application/x-www-form-urlencoded` text: `+` is a space, `%XX` a byte.
+/// Decodes `application/x-www-form-urlencoded` text: `+` is a space, `%XX` a byte; `None`
+/// when the bytes are not UTF-8. As browsers do (WHATWG URL), a `%` not followed by two hex
+/// digits stands for itself.
 pub(crate) fn form_decode(text: &str) -> Option<String> {
-    percent_decode_with(text, true)
+    if text.contains('+') {
+        percent_decode(&text.replace('+', " "))
+    } else {
+        percent_decode(text)
+    }
 }
 
 /// Decodes a percent-encoded path segment (`+` stays a plus).
 pub(crate) fn percent_decode(text: &str) -> Option<String> {
-    percent_decode_with(text, false)
-}
-
-fn percent_decode_with(text: &str, plus_is_space: bool) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        match bytes[index] {
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                index += 1;
-            }
-            b'%' => {
-                let hex = text.get(index + 1..index + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                index += 3;
-            }
-            byte => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }
 
 #[cfg(test)]
@@ -369,6 +354,19 @@ mod tests {
         assert_eq!(error.field, "x");
         let error = build(Method::GET, "/v1/leads", None, "{}").unwrap_err();
         assert_eq!(error.field, "body");
+    }
+
+    #[test]
+    fn form_text_and_path_segments_are_percent_decoded() {
+        assert_eq!(form_decode("a%2Bb+c").as_deref(), Some("a+b c"));
+        assert_eq!(percent_decode("a%2Fb+c").as_deref(), Some("a/b+c"));
+        assert_eq!(form_decode("%E5%8D%8E%E4%B8%9C").as_deref(), Some("华东"));
+        assert_eq!(
+            form_decode("100%").as_deref(),
+            Some("100%"),
+            "a lone % is itself"
+        );
+        assert_eq!(form_decode("%FF"), None, "not UTF-8");
     }
 
     #[test]

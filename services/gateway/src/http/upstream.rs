@@ -7,8 +7,10 @@ use std::{
 };
 
 use bytes::{Buf, BufMut, Bytes};
-use crm_platform::{config::FrontDoorSettings, host::LocalGrpc};
+use crm_platform::host::LocalGrpc;
 use http::uri::PathAndQuery;
+
+use super::FrontDoorSettings;
 use tonic::{
     Status,
     codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
