@@ -1,10 +1,12 @@
 //! The closed set of error codes every service maps its own error enum onto, once, and the
 //! translation of those codes to gRPC (and HTTP, for the gateway).
 
-use std::fmt;
+use std::{collections::HashMap, fmt};
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::text::LocalizableText;
 
 /// What kind of failure a caller sees. Services map their typed errors onto these; nothing
 /// else reaches the wire.
@@ -156,7 +158,18 @@ pub trait ServiceError: std::error::Error {
     fn field_violations(&self) -> &[FieldViolation] {
         &[]
     }
+
+    /// The refusal as a text for people: a stable code and its parameters beside the English
+    /// message (which should be the error's `Display`), so that a console can show it in another
+    /// language. `None` (the default) sends the English message alone.
+    fn text(&self) -> Option<LocalizableText> {
+        None
+    }
 }
+
+/// The `google.rpc.ErrorInfo` domain of the suite's refusals: an ErrorInfo in this domain has
+/// the refusal's text code as its `reason` and the text's parameters as its `metadata`.
+pub const ERROR_INFO_DOMAIN: &str = "crm";
 
 /// Turns a service error into the status a caller sees. Internal errors are logged with their
 /// cause chain and answered with a generic message: callers never see SQL or stack details.
@@ -172,12 +185,17 @@ pub fn to_status<E: ServiceError>(error: &E) -> Status {
         return Status::new(code.grpc_code(), message);
     }
     let violations = error.field_violations();
-    if violations.is_empty() {
+    let text = error.text();
+    if violations.is_empty() && text.is_none() {
         return Status::new(code.grpc_code(), error.to_string());
     }
     let mut details = ErrorDetails::new();
     for violation in violations {
         details.add_bad_request_violation(violation.field.clone(), violation.description.clone());
+    }
+    if let Some(text) = text {
+        let params: HashMap<String, String> = text.params.into_iter().collect();
+        details.set_error_info(text.code, ERROR_INFO_DOMAIN, params);
     }
     Status::with_error_details(code.grpc_code(), error.to_string(), details)
 }
@@ -364,6 +382,8 @@ mod tests {
         Invalid(Vec<FieldViolation>),
         #[error("database exploded at row 7")]
         Internal,
+        #[error("claim cap reached: 3 of 3 leads claimed")]
+        CapReached,
     }
 
     impl ServiceError for TestError {
@@ -371,14 +391,40 @@ mod tests {
             match self {
                 TestError::Invalid(_) => ErrorCode::InvalidArgument,
                 TestError::Internal => ErrorCode::Internal,
+                TestError::CapReached => ErrorCode::ResourceExhausted,
             }
         }
         fn field_violations(&self) -> &[FieldViolation] {
             match self {
                 TestError::Invalid(v) => v,
-                TestError::Internal => &[],
+                TestError::Internal | TestError::CapReached => &[],
             }
         }
+        fn text(&self) -> Option<LocalizableText> {
+            let TestError::CapReached = self else {
+                return None;
+            };
+            Some(
+                LocalizableText::new("leads.pool.claim_cap_reached", self.to_string())
+                    .param("claimed", 3)
+                    .param("cap", 3),
+            )
+        }
+    }
+
+    #[test]
+    fn a_refusal_with_a_text_carries_its_code_and_parameters_as_error_info() {
+        let status = to_status(&TestError::CapReached);
+
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert_eq!(status.message(), "claim cap reached: 3 of 3 leads claimed");
+        let details = status.get_error_details();
+        let info = details.error_info().expect("error info");
+        assert_eq!(info.reason, "leads.pool.claim_cap_reached");
+        assert_eq!(info.domain, ERROR_INFO_DOMAIN);
+        assert_eq!(info.metadata["claimed"], "3");
+        assert_eq!(info.metadata["cap"], "3");
+        assert!(to_status(&TestError::Internal).details().is_empty());
     }
 
     #[test]
