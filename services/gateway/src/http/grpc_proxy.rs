@@ -29,7 +29,7 @@ async fn forward(State(upstreams): State<Arc<Upstreams>>, request: Request<Body>
         service.and_then(|service| Some((service.to_owned(), upstreams.configured(service)?)))
     else {
         return status_response(Status::unimplemented(format!(
-            "{path} is not served here: no such service, or no CRM_UPSTREAM_<SERVICE> for it"
+            "{path} is not served here: no such service, or no CRM_GATEWAY_UPSTREAM_<SERVICE> for it"
         )));
     };
     let request = request.map(tonic::body::Body::new);
