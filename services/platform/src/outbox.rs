@@ -18,9 +18,9 @@ use uuid::Uuid;
 
 use crate::{
     config::OutboxSettings,
-    retry::Backoff,
     events::{DomainEvent, EventNaming, headers},
     metrics::{Metrics, ProducerLabels},
+    retry::Backoff,
     telemetry,
 };
 

@@ -57,11 +57,9 @@ impl SortKey {
     fn from_token_text(kind: KeyKind, text: &str) -> Option<Self> {
         Some(match kind {
             KeyKind::Text => SortKey::Text(text.to_owned()),
-            KeyKind::Time => SortKey::Time(
-                DateTime::parse_from_rfc3339(text)
-                    .ok()?
-                    .with_timezone(&Utc),
-            ),
+            KeyKind::Time => {
+                SortKey::Time(DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc))
+            }
             KeyKind::Integer => SortKey::Integer(text.parse().ok()?),
         })
     }
@@ -340,13 +338,16 @@ mod tests {
         let page = Page::first(2, BY_SCORE);
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
         let rows: Vec<(i64, Uuid)> = vec![(9, ids[0]), (8, ids[1]), (7, ids[2])];
-        let listing = Listing::from_rows(rows, &page, |(score, id)| (SortKey::Integer(*score), *id));
+        let listing =
+            Listing::from_rows(rows, &page, |(score, id)| (SortKey::Integer(*score), *id));
         assert_eq!(listing.records.len(), 2);
         assert_eq!(
             listing.next_page_token,
             page.token_after(SortKey::Integer(8), ids[1])
         );
-        let last = Listing::from_rows(vec![(1, ids[0])], &page, |(s, id)| (SortKey::Integer(*s), *id));
+        let last = Listing::from_rows(vec![(1, ids[0])], &page, |(s, id)| {
+            (SortKey::Integer(*s), *id)
+        });
         assert!(last.next_page_token.is_empty());
     }
 
