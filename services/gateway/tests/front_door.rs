@@ -378,6 +378,40 @@ async fn bad_input_gets_the_right_status_and_names_what_is_wrong() {
 }
 
 #[tokio::test]
+async fn a_refusal_carries_its_text_code_and_parameters_beside_the_english() {
+    let (_app, http) = start(&[]).await;
+    let admin = login(&http, "ada@northwind.example").await;
+    let lead = ok(http
+        .post_json(
+            "/v1/leads",
+            Some(&admin),
+            &json!({"lead": {"last_name": "Li", "company": "Contoso", "industry": "Manufacturing"}}),
+        )
+        .await);
+    let lead_id = lead["lead"]["id"].as_str().unwrap();
+    let reason = &lead["lead"]["score"]["reasons"][0];
+    assert_eq!(reason["text"]["code"], "leads.score.fit_rule_matched");
+    assert_eq!(reason["text"]["text"], reason["label"]);
+
+    let refused = http
+        .post_json(
+            &format!("/v1/leads/{lead_id}:qualify"),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+
+    let body = problem(&refused, 422);
+    assert_eq!(
+        body["text"]["code"],
+        "leads.lifecycle.transition_not_allowed"
+    );
+    assert_eq!(body["text"]["params"]["from"], "new");
+    assert_eq!(body["text"]["params"]["to"], "qualified");
+    assert_eq!(body["text"]["text"], body["detail"]);
+}
+
+#[tokio::test]
 async fn a_retried_create_with_the_same_idempotency_key_returns_the_first_result() {
     let (app, http) = start(&[]).await;
     let admin = login(&http, "ada@northwind.example").await;

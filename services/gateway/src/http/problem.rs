@@ -1,8 +1,10 @@
 //! Errors as RFC 9457 problem documents (`application/problem+json`), with the field
 //! violations a service reported, and the request id so that a caller can quote it.
 
+use std::collections::BTreeMap;
+
 use axum::response::{IntoResponse, Response};
-use crm_platform::error::{ErrorCode, FieldViolation};
+use crm_platform::error::{ERROR_INFO_DOMAIN, ErrorCode, FieldViolation};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use tonic::Code;
@@ -20,6 +22,17 @@ pub struct Problem {
     pub retry_after: Option<u64>,
     /// For 405: the methods the path has.
     pub allow: Vec<http::Method>,
+    /// A refusal's text code and parameters, from the service's `google.rpc.ErrorInfo` (domain
+    /// `crm`): rendered as `text` beside `detail`, so that a console can translate it. Boxed:
+    /// problems travel in `Result`s and are rarely refusals.
+    pub text: Option<Box<RefusalText>>,
+}
+
+/// The code of a refusal's text and its parameters (the English is the problem's `detail`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusalText {
+    pub code: String,
+    pub params: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -33,6 +46,16 @@ struct Body<'a> {
     request_id: &'a str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     field_violations: Vec<Violation<'a>>,
+    /// `crm.common.v1.LocalizableText` as JSON: the code, its parameters and `detail`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<Text<'a>>,
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    code: &'a str,
+    params: &'a BTreeMap<String, String>,
+    text: &'a str,
 }
 
 #[derive(Serialize)]
@@ -50,6 +73,7 @@ impl Problem {
             violations: Vec::new(),
             retry_after: None,
             allow: Vec::new(),
+            text: None,
         }
     }
 
@@ -81,6 +105,14 @@ impl Problem {
         if let Some(retry) = details.retry_info().and_then(|info| info.retry_delay) {
             problem.retry_after = Some(retry.as_secs().max(1));
         }
+        if let Some(info) = details.error_info()
+            && info.domain == ERROR_INFO_DOMAIN
+        {
+            problem.text = Some(Box::new(RefusalText {
+                code: info.reason.clone(),
+                params: info.metadata.clone().into_iter().collect(),
+            }));
+        }
         problem
     }
 
@@ -101,6 +133,11 @@ impl Problem {
                     description: &violation.description,
                 })
                 .collect(),
+            text: self.text.as_ref().map(|refusal| Text {
+                code: &refusal.code,
+                params: &refusal.params,
+                text: &self.detail,
+            }),
         };
         let json = serde_json::to_vec(&body).expect("a problem serialises");
         let mut response = (self.status, json).into_response();
@@ -177,5 +214,29 @@ mod tests {
         );
         assert_eq!(kebab("InvalidArgument"), "invalid-argument");
         assert_eq!(code_name(Code::InvalidArgument), "INVALID_ARGUMENT");
+    }
+
+    #[test]
+    fn a_refusals_text_code_and_parameters_come_from_its_error_info() {
+        let mut details = tonic_types::ErrorDetails::new();
+        let params = [("claimed".to_owned(), "3".to_owned())];
+        details.set_error_info("leads.pool.claim_cap_reached", ERROR_INFO_DOMAIN, params);
+        let status = tonic::Status::with_error_details(
+            Code::ResourceExhausted,
+            "claim cap reached: 3 of 3 leads claimed",
+            details,
+        );
+
+        let problem = Problem::from_status(&status);
+
+        let text = problem.text.expect("a text");
+        assert_eq!(text.code, "leads.pool.claim_cap_reached");
+        assert_eq!(text.params["claimed"], "3");
+        let foreign = tonic::Status::with_error_details(
+            Code::ResourceExhausted,
+            "quota",
+            tonic_types::ErrorDetails::with_error_info("QUOTA", "googleapis.com", []),
+        );
+        assert!(Problem::from_status(&foreign).text.is_none());
     }
 }

@@ -398,6 +398,11 @@ pub(super) fn problem_schema() -> Value {
                     },
                 },
             },
+            "text": {
+                "$ref": "#/components/schemas/crm.common.v1.LocalizableText",
+                "description": "A refusal's stable code and parameters beside `detail` (its \
+                    `text`), to show it in another language; the codes are in docs/api.md.",
+            },
         },
     })
 }
