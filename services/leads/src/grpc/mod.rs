@@ -2,6 +2,7 @@
 //! authenticated by the platform interceptor; the web form carries its own key.
 
 mod admin;
+mod import;
 mod leads;
 mod web_form;
 

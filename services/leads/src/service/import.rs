@@ -14,35 +14,28 @@
 //! chunk N's new leads in memory, as they are not committed yet. Chunks are written, and
 //! commit, in order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
-use crm_contact_data::ContactPoints;
 use crm_platform::{auth::Caller, error::FieldViolation, outbox::Aggregate};
 use crm_proto::crm::leads::v1 as pb;
-use serde_json::json;
 use sqlx::PgConnection;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{
     Leads, Policies, Result,
-    capture::{
-        CaptureOutcome, ImportSummary, MAX_CANDIDATES, ProbeKeys, RowError, UNKNOWN_CAMPAIGN,
-        build_lead, decide_among,
-    },
+    capture::{CaptureOutcome, ImportSummary, ProbeKeys, RowError, UNKNOWN_CAMPAIGN, build_lead},
     pool::rules_of,
 };
 use crate::{
-    convert,
-    domain::{
-        dedupe::{DedupeAction, DuplicatePolicy, LeadContactPoints},
-        lead::{Lead, NewLead as Capture},
-        scoring::ScoreReason,
-    },
+    domain::{dedupe::LeadContactPoints, lead::NewLead as Capture},
     error::LeadsError,
-    store::{self, history::NewEntry, leads::DerivedKeys},
+    store::{self, leads::DerivedKeys},
 };
+
+mod rows;
+
+use rows::{CandidateIndex, Counts, Decision, InFlight, Incoming, Known, NewLeads};
 
 /// Rows of an import per chunk: per transaction, and per set-based statement.
 pub const IMPORT_CHUNK: usize = 2000;
@@ -396,277 +389,6 @@ struct ChunkWrites {
 enum Next {
     Matched(Result<MatchedChunk>),
     Waiting(PreparedChunk),
-}
-
-/// A valid import row, built into the lead it becomes.
-#[derive(Clone)]
-struct Incoming {
-    capture: Capture,
-    lead: Lead,
-    reasons: Vec<ScoreReason>,
-    probe: ContactPoints,
-    keys: ProbeKeys,
-    stored: DerivedKeys,
-}
-
-/// A lead an import creates (not merged), flagged `(of, score)` or not.
-struct NewLead {
-    lead: Lead,
-    reasons: Vec<ScoreReason>,
-    probe: ContactPoints,
-    stored: DerivedKeys,
-    flagged: Option<(Uuid, u8)>,
-}
-
-/// New leads rendered for their bulk statements as they are decided, so that writing them
-/// is little more than sending.
-struct NewLeads {
-    /// Who imports them.
-    actor: Option<Uuid>,
-    copy_text: Vec<u8>,
-    history: Vec<NewEntry>,
-    events: Vec<(String, i64, pb::LeadCaptured)>,
-    /// For assignment by rules.
-    leads: Vec<Lead>,
-}
-
-impl NewLeads {
-    fn with_capacity(rows: usize, actor: Option<Uuid>) -> Self {
-        NewLeads {
-            actor,
-            copy_text: Vec::with_capacity(rows * 640),
-            history: Vec::with_capacity(rows),
-            events: Vec::with_capacity(rows),
-            leads: Vec::with_capacity(rows),
-        }
-    }
-
-    fn push(&mut self, new: NewLead) {
-        let NewLead {
-            lead,
-            reasons,
-            stored,
-            flagged,
-            ..
-        } = new;
-        store::leads::push_copy_row(&mut self.copy_text, &lead, &stored, self.actor);
-        let channel = lead.source_channel;
-        let summary = match flagged {
-            Some((of, score)) => {
-                format!("captured from {channel}; possible duplicate of lead {of} (score {score})")
-            }
-            None => format!("captured from {channel}"),
-        };
-        self.history.push(NewEntry {
-            lead_id: lead.id,
-            at: lead.updated_at,
-            kind: "captured".to_owned(),
-            actor_id: self.actor,
-            from_owner_id: None,
-            to_owner_id: lead.owner_id,
-            summary,
-            details: json!({ "score": reasons }).to_string(),
-        });
-        self.events.push((
-            lead.id.to_string(),
-            lead.version,
-            pb::LeadCaptured {
-                lead: Some(convert::lead(&lead)),
-            },
-        ));
-        self.leads.push(lead);
-    }
-}
-
-/// A new lead of the chunk being written, as a candidate of the next chunk's rows.
-struct InFlight {
-    known: Known,
-    email: Option<String>,
-    phone: Option<String>,
-    domain: Option<String>,
-}
-
-impl InFlight {
-    fn of(new: &NewLead) -> Self {
-        InFlight {
-            known: Known {
-                id: new.lead.id,
-                created_at: new.lead.created_at,
-                points: new.probe.clone(),
-            },
-            email: new.lead.email.clone(),
-            phone: new.lead.phone.clone(),
-            domain: new.stored.domain.clone(),
-        }
-    }
-}
-
-// Both variants are big, and each decision is moved once.
-#[allow(clippy::large_enum_variant)]
-enum Decision {
-    New(NewLead),
-    /// Merged by its policy: it takes the single-row path.
-    Merge(Incoming),
-}
-
-/// What writing a chunk added to the summary.
-#[derive(Default)]
-struct Counts {
-    created: u64,
-    flagged: u64,
-    merged: u64,
-}
-
-impl Counts {
-    fn count(&mut self, outcome: CaptureOutcome) {
-        match outcome {
-            CaptureOutcome::Unique => self.created += 1,
-            CaptureOutcome::Flagged { .. } => {
-                self.created += 1;
-                self.flagged += 1;
-            }
-            CaptureOutcome::Merged { .. } => self.merged += 1,
-        }
-    }
-
-    fn add_to(self, summary: &mut ImportSummary) {
-        summary.created += self.created;
-        summary.flagged += self.flagged;
-        summary.merged += self.merged;
-    }
-}
-
-/// A live lead a new one may duplicate.
-#[derive(Clone)]
-struct Known {
-    id: Uuid,
-    created_at: DateTime<Utc>,
-    points: ContactPoints,
-}
-
-/// The candidates of an import chunk by stored key, each key's list oldest first: the leads
-/// fetched from the database and the import's new leads as they are decided.
-#[derive(Default)]
-struct CandidateIndex {
-    known: Vec<Known>,
-    /// Leads in `known`: one both fetched and in memory counts once.
-    ids: HashSet<Uuid>,
-    by_email: HashMap<String, Vec<usize>>,
-    by_phone: HashMap<String, Vec<usize>>,
-    by_domain: HashMap<String, Vec<usize>>,
-}
-
-impl CandidateIndex {
-    fn add(
-        &mut self,
-        known: Known,
-        email: Option<&str>,
-        phone: Option<&str>,
-        domain: Option<&str>,
-    ) {
-        if !self.ids.insert(known.id) {
-            return;
-        }
-        let position = self.known.len();
-        self.known.push(known);
-        let known = &self.known;
-        let order = |index: usize| (known[index].created_at, known[index].id);
-        let file = |map: &mut HashMap<String, Vec<usize>>, key: Option<&str>| {
-            let Some(key) = key else { return };
-            match map.get_mut(key) {
-                Some(list) => {
-                    let at = list.partition_point(|&index| order(index) <= order(position));
-                    list.insert(at, position);
-                }
-                None => {
-                    map.insert(key.to_owned(), vec![position]);
-                }
-            }
-        };
-        file(&mut self.by_email, email);
-        file(&mut self.by_phone, phone);
-        file(&mut self.by_domain, domain);
-    }
-
-    /// Decides a row by its strongest candidate: a new lead (flagged or not), which becomes a
-    /// candidate of the rows after it, or a row to merge.
-    fn decide(&mut self, row: Incoming, policies: &Policies) -> Decision {
-        let policy = policies.duplicate_policy(row.lead.source_channel.name());
-        let flagged = match self.strongest(&row.probe, &row.keys, policy) {
-            Some((_, DedupeAction::Merge { .. })) => return Decision::Merge(row),
-            Some((of, DedupeAction::Flag { score })) => Some((of, score)),
-            _ => None,
-        };
-        let Incoming {
-            mut lead,
-            reasons,
-            probe,
-            stored,
-            ..
-        } = row;
-        if let Some((of, score)) = flagged {
-            lead.possible_duplicate_of = Some(of);
-            lead.duplicate_score = score;
-        }
-        self.add(
-            Known {
-                id: lead.id,
-                created_at: lead.created_at,
-                points: probe.clone(),
-            },
-            lead.email.as_deref(),
-            lead.phone.as_deref(),
-            stored.domain.as_deref(),
-        );
-        Decision::New(NewLead {
-            lead,
-            reasons,
-            probe,
-            stored,
-            flagged,
-        })
-    }
-
-    /// As the single-row query (but for the company name): the [`MAX_CANDIDATES`] strongest
-    /// leads sharing a key (same email or phone first, then same domain; oldest first within
-    /// a kind), and the strongest match among them with what `policy` does.
-    fn strongest(
-        &self,
-        probe: &ContactPoints,
-        keys: &ProbeKeys,
-        policy: DuplicatePolicy,
-    ) -> Option<(Uuid, DedupeAction)> {
-        // (kind, index): kind 0 for a shared email or phone, 1 for a shared domain.
-        let mut found: Vec<(u8, usize)> = Vec::new();
-        for (kind, map, key) in [
-            (0, &self.by_email, keys.email.as_deref()),
-            (0, &self.by_phone, keys.phone.as_deref()),
-            (1, &self.by_domain, keys.domain.as_deref()),
-        ] {
-            // Each list is oldest first, so the oldest of a kind are among each one's oldest.
-            if let Some(list) = key.and_then(|key| map.get(key)) {
-                found.extend(list.iter().take(MAX_CANDIDATES).map(|&index| (kind, index)));
-            }
-        }
-        if found.is_empty() {
-            return None;
-        }
-        found.sort_by_key(|&(kind, index)| (index, kind));
-        // A lead found by both kinds of key keeps the stronger one.
-        found.dedup_by_key(|&mut (_, index)| index);
-        found.sort_by_key(|&(kind, index)| {
-            (kind, self.known[index].created_at, self.known[index].id)
-        });
-        found.truncate(MAX_CANDIDATES);
-        let found: Vec<usize> = found.into_iter().map(|(_, index)| index).collect();
-        decide_among(
-            probe,
-            found
-                .iter()
-                .map(|&index| (self.known[index].id, &self.known[index].points)),
-            policy,
-        )
-    }
 }
 
 /// Which of `ids` are campaigns.

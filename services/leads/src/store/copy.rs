@@ -5,7 +5,10 @@ use crm_platform::auth::TeamPath;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::leads::{DerivedKeys, WRITE_COLUMNS, channel_code, size_code};
+use super::{
+    lead_row::{channel_code, size_code},
+    leads::{DerivedKeys, WRITE_COLUMNS},
+};
 use crate::domain::lead::Lead;
 
 /// `COPY leads (…) FROM STDIN` in text format: the rows [`push_copy_row`] writes.

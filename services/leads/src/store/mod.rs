@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 mod copy;
 pub(crate) mod history;
+mod lead_row;
 pub mod leads;
 
 pub(crate) use leads::{LeadFilter, LeadSort};
