@@ -44,11 +44,17 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 
 fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
     // Leads' own section first; the shared setting until it goes.
-    let default_calling_code = context
-        .settings
-        .service(NAME)
-        .optional("DEFAULT_CALLING_CODE")
-        .or_else(|| context.settings.default_calling_code.clone());
+    let settings = context.settings.service(NAME);
+    let own = settings.optional("DEFAULT_CALLING_CODE");
+    if let Some(code) = &own
+        && !is_calling_code(code)
+    {
+        anyhow::bail!(
+            "{}: {code:?} is not a country calling code like 86 or 44",
+            settings.variable("DEFAULT_CALLING_CODE")
+        );
+    }
+    let default_calling_code = own.or_else(|| context.settings.default_calling_code.clone());
     let leads = service::Leads::new(
         context.pool.clone(),
         context.outbox.clone(),
@@ -75,4 +81,11 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     mount.spawn(org.run(context.shutdown.clone()));
     mount.spawn(leads.run_recycling(RECYCLING_INTERVAL, context.shutdown.clone()));
     Ok(())
+}
+
+/// One to three digits, not starting with 0 (86, 44, 1).
+fn is_calling_code(code: &str) -> bool {
+    (1..=3).contains(&code.len())
+        && code.chars().all(|c| c.is_ascii_digit())
+        && !code.starts_with('0')
 }

@@ -260,3 +260,39 @@ async fn a_rep_the_directory_has_not_heard_of_is_filed_by_their_token() {
         .unwrap();
     assert_eq!(captured.owner_team_path, WEST_1);
 }
+
+/// Managers' and admins' own captures go to a pool: the directory's team's, like a rep's own
+/// leads, not the one a token from before a move carries.
+#[tokio::test]
+async fn a_managers_capture_goes_to_the_pool_of_the_directorys_team() {
+    let harness = start().await;
+    let nadia = user("manager", EAST_1);
+    publish(
+        &harness,
+        &UserCreated {
+            user: Some(gateway_pb::User {
+                role: gateway_pb::Role::Manager as i32,
+                version: 1,
+                ..directory_user(&nadia, WEST_1)
+            }),
+        },
+    )
+    .await;
+    eventually(
+        Duration::from_secs(15),
+        "the directory files Nadia under West",
+        || async {
+            sqlx::query_scalar::<_, String>("SELECT team_path FROM org_users WHERE user_id = $1")
+                .bind(nadia.user_id)
+                .fetch_optional(harness.app.pool("leads"))
+                .await
+                .unwrap()
+                .as_deref()
+                == Some(WEST_1)
+        },
+    )
+    .await;
+    let captured = pool_lead(&harness, &nadia, "Pooled").await;
+    assert_eq!(captured.pool_team_path, WEST_1);
+    assert!(captured.owner_id.is_empty());
+}

@@ -123,3 +123,34 @@ async fn a_pool_is_not_worked_by_a_team_whose_name_only_starts_like_it() {
     let claimed = claim(&east_rep).await.unwrap().into_inner().lead.unwrap();
     assert_eq!(claimed.owner_id, east_rep.user_id.to_string());
 }
+
+/// The leads' own setting comes before the shared one (which goes once every service reads
+/// its own).
+#[tokio::test]
+async fn the_leads_calling_code_setting_comes_before_the_shared_one() {
+    let app = crm_test_support::TestApp::spawn_with(
+        &[crm_leads::module()],
+        &crm_test_support::nats_url(),
+        &[
+            ("CRM_DEFAULT_CALLING_CODE", "86"),
+            ("CRM_LEADS_DEFAULT_CALLING_CODE", "44"),
+        ],
+    )
+    .await;
+    let harness = Harness::from_app(app).await;
+    let ada = user("admin", "/northwind");
+    let lead = harness
+        .create(
+            &ada,
+            pb::LeadInput {
+                last_name: "Smith".into(),
+                phone: "020 7946 0958".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .lead
+        .unwrap();
+    assert_eq!(lead.phone, "+442079460958");
+}

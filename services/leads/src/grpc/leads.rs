@@ -91,6 +91,8 @@ impl LeadService for LeadsApi {
         request: Request<Streaming<pb::ImportLeadsRequest>>,
     ) -> Result<Response<pb::ImportLeadsResponse>, Status> {
         let caller = caller(&request)?;
+        // The import fills the pool of the team the directory files the caller under.
+        let caller = self.leads.as_filed(caller).await?;
         let stream = request.into_inner();
         // One task reads, validates and builds the rows while the chunks before them are
         // deduplicated and written.

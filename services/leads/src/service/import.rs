@@ -48,6 +48,17 @@ pub(crate) struct PreparedChunk {
 }
 
 impl Leads {
+    /// The caller with the team the directory files their records under (their token's when
+    /// it has not heard of them): an import fills that team's pool.
+    pub async fn as_filed(&self, caller: Caller) -> Result<Caller> {
+        let mut connection = self.pool.acquire().await?;
+        let team_path = self.directory.filing_team(&mut connection, &caller).await?;
+        Ok(Caller {
+            team_path,
+            ..caller
+        })
+    }
+
     /// Builds the leads of a chunk of validated import rows (line number, the row or what is
     /// wrong with it), for [`Leads::import_chunks`]: work in process only, apart from reading
     /// the policies.
@@ -396,9 +407,6 @@ async fn known_campaigns(connection: &mut PgConnection, ids: &[Uuid]) -> Result<
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM campaigns WHERE id = ANY($1)")
-        .bind(ids)
-        .fetch_all(connection)
-        .await?;
+    let found = store::admin::existing_campaigns(connection, ids).await?;
     Ok(found.into_iter().collect())
 }

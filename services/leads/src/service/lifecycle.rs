@@ -242,10 +242,7 @@ impl Leads {
             .filter(|domain| !crm_contact_data::is_free_mail_domain(domain));
         // Conversions of one company queue behind each other, so the second finds the first's
         // account instead of creating another.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('convert:' || $1))")
-            .bind(&name_key)
-            .execute(&mut *transaction)
-            .await?;
+        store::admin::serialise_on(&mut transaction, "convert", &name_key).await?;
         let (account_id, account_is_new) = match conversion.account_id {
             Some(account_id) => {
                 if !store::admin::account_exists(&mut transaction, account_id).await? {

@@ -74,11 +74,8 @@ impl Leads {
             "merged by hand",
         )
         .await?;
-        let merge_id: Uuid = sqlx::query_scalar("SELECT id FROM lead_merges WHERE survivor_id = $1 AND duplicate_id = $2 ORDER BY merged_at DESC LIMIT 1")
-            .bind(survivor_id)
-            .bind(duplicate_id)
-            .fetch_one(&mut *transaction)
-            .await?;
+        let merge_id =
+            store::admin::latest_merge(&mut transaction, survivor_id, duplicate_id).await?;
         self.outbox.commit(transaction).await?;
         Ok((survivor, merge_id))
     }

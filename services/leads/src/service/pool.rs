@@ -227,10 +227,7 @@ impl Leads {
         lead: &mut Lead,
     ) -> Result<Option<LocalizableText>> {
         let status = LeadsError::transition(lead.status, &LeadTransition::Assign)?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('assign:' || $1))")
-            .bind(lead.pool_team_path.as_str())
-            .execute(&mut *connection)
-            .await?;
+        store::admin::serialise_on(connection, "assign", lead.pool_team_path.as_str()).await?;
         let policies = load_policies(connection).await?;
         let rules = rules_of(connection, &lead.pool_team_path).await?;
         let team_reps = store::admin::reps_in_subtree(connection, &lead.pool_team_path).await?;

@@ -437,3 +437,45 @@ pub async fn sync_rep_from_directory(
     .await?;
     Ok(())
 }
+
+/// Serialises the transactions that name the same `key` in `scope` ("assign" per pool,
+/// "convert" per company): each waits for the one before to end.
+pub async fn serialise_on(
+    connection: &mut PgConnection,
+    scope: &str,
+    key: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))")
+        .bind(scope)
+        .bind(key)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// The latest merge of `duplicate_id` into `survivor_id`.
+pub async fn latest_merge(
+    connection: &mut PgConnection,
+    survivor_id: Uuid,
+    duplicate_id: Uuid,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(
+        "SELECT id FROM lead_merges WHERE survivor_id = $1 AND duplicate_id = $2 \
+         ORDER BY merged_at DESC LIMIT 1",
+    )
+    .bind(survivor_id)
+    .bind(duplicate_id)
+    .fetch_one(connection)
+    .await
+}
+
+/// Which of `ids` are campaigns.
+pub async fn existing_campaigns(
+    connection: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT id FROM campaigns WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(connection)
+        .await
+}
