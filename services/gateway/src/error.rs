@@ -1,7 +1,10 @@
 //! Everything that can go wrong in the gateway, mapped once to the wire: the kit's common
 //! failures, and the gateway's own, each a typed variant.
 
-use crm_platform::error::{CommonError, ErrorCode, FieldViolation, ServiceError};
+use crm_platform::{
+    error::{CommonError, ErrorCode, FieldViolation, ServiceError},
+    text::LocalizableText,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
@@ -74,6 +77,62 @@ impl ServiceError for GatewayError {
             _ => &[],
         }
     }
+
+    /// The refusals as texts for people ([`text_codes`]), sent beside the English message as a
+    /// `google.rpc.ErrorInfo`; the English is the `Display` text, unchanged.
+    fn text(&self) -> Option<LocalizableText> {
+        let text = |code: &str| LocalizableText::new(code, self.to_string());
+        Some(match self {
+            GatewayError::Common(common) => return common.text(),
+            GatewayError::Credentials(_) => return None,
+            GatewayError::AlreadyExists(Taken::TeamPath(path)) => {
+                text(text_codes::TEAM_TAKEN).param("team_path", path)
+            }
+            GatewayError::AlreadyExists(Taken::Email(email)) => {
+                text(text_codes::EMAIL_TAKEN).param("email", email)
+            }
+            GatewayError::AlreadyExists(Taken::TerritoryCode(code)) => {
+                text(text_codes::TERRITORY_CODE_TAKEN).param("code", code)
+            }
+            GatewayError::Unauthenticated(refusal) => text(match refusal {
+                Refusal::BadLogin => text_codes::BAD_LOGIN,
+                Refusal::UnknownRefreshToken => text_codes::UNKNOWN_REFRESH_TOKEN,
+                Refusal::RefreshRevoked => text_codes::REFRESH_REVOKED,
+                Refusal::RefreshReused => text_codes::REFRESH_REUSED,
+                Refusal::RefreshExpired => text_codes::REFRESH_EXPIRED,
+                Refusal::AccountDisabled => text_codes::ACCOUNT_DISABLED,
+                Refusal::UnknownApiKey => text_codes::UNKNOWN_API_KEY,
+                Refusal::KeyOwnerDisabled => text_codes::KEY_OWNER_DISABLED,
+            }),
+            GatewayError::AdminExists => text(text_codes::ADMIN_EXISTS),
+            GatewayError::CallerUnknown => text(text_codes::CALLER_UNKNOWN),
+        })
+    }
+}
+
+/// The codes of the gateway's refusals (the `reason` of their `google.rpc.ErrorInfo`, domain
+/// `crm`), with their parameters. Never changed in meaning or parameters.
+pub mod text_codes {
+    /// A team with this path exists. `team_path`.
+    pub const TEAM_TAKEN: &str = "gateway.team_taken";
+    /// A user with this email exists. `email`.
+    pub const EMAIL_TAKEN: &str = "gateway.email_taken";
+    /// A territory with this code exists. `code`.
+    pub const TERRITORY_CODE_TAKEN: &str = "gateway.territory_code_taken";
+    /// Wrong email or password (deliberately the same for both).
+    pub const BAD_LOGIN: &str = "gateway.bad_login";
+    pub const UNKNOWN_REFRESH_TOKEN: &str = "gateway.unknown_refresh_token";
+    pub const REFRESH_REVOKED: &str = "gateway.refresh_revoked";
+    /// A rotated refresh token was presented again: its family is revoked.
+    pub const REFRESH_REUSED: &str = "gateway.refresh_reused";
+    pub const REFRESH_EXPIRED: &str = "gateway.refresh_expired";
+    pub const ACCOUNT_DISABLED: &str = "gateway.account_disabled";
+    pub const UNKNOWN_API_KEY: &str = "gateway.unknown_api_key";
+    pub const KEY_OWNER_DISABLED: &str = "gateway.key_owner_disabled";
+    /// The first admin exists; admins create the others.
+    pub const ADMIN_EXISTS: &str = "gateway.admin_exists";
+    /// The caller's token names a user the directory does not have.
+    pub const CALLER_UNKNOWN: &str = "gateway.caller_unknown";
 }
 
 crm_platform::service_error_conversions!(GatewayError);
@@ -113,5 +172,53 @@ mod tests {
         for (error, code) in cases {
             assert_eq!(tonic::Status::from(error).code(), code);
         }
+    }
+
+    /// The console and integrators translate by these codes: changing one breaks them.
+    #[test]
+    fn refusal_codes_are_stable_and_go_on_the_wire() {
+        assert_eq!(
+            [
+                text_codes::TEAM_TAKEN,
+                text_codes::EMAIL_TAKEN,
+                text_codes::TERRITORY_CODE_TAKEN,
+                text_codes::BAD_LOGIN,
+                text_codes::UNKNOWN_REFRESH_TOKEN,
+                text_codes::REFRESH_REVOKED,
+                text_codes::REFRESH_REUSED,
+                text_codes::REFRESH_EXPIRED,
+                text_codes::ACCOUNT_DISABLED,
+                text_codes::UNKNOWN_API_KEY,
+                text_codes::KEY_OWNER_DISABLED,
+                text_codes::ADMIN_EXISTS,
+                text_codes::CALLER_UNKNOWN,
+            ],
+            [
+                "gateway.team_taken",
+                "gateway.email_taken",
+                "gateway.territory_code_taken",
+                "gateway.bad_login",
+                "gateway.unknown_refresh_token",
+                "gateway.refresh_revoked",
+                "gateway.refresh_reused",
+                "gateway.refresh_expired",
+                "gateway.account_disabled",
+                "gateway.unknown_api_key",
+                "gateway.key_owner_disabled",
+                "gateway.admin_exists",
+                "gateway.caller_unknown",
+            ]
+        );
+        let status = tonic::Status::from(GatewayError::AlreadyExists(Taken::Email(
+            "ada@northwind.example".into(),
+        )));
+        let details = tonic_types::StatusExt::get_error_details(&status);
+        let info = details.error_info().expect("error info");
+        assert_eq!(info.reason, "gateway.email_taken");
+        assert_eq!(info.metadata["email"], "ada@northwind.example");
+        assert_eq!(
+            status.message(),
+            "a user with email ada@northwind.example already exists"
+        );
     }
 }

@@ -120,7 +120,8 @@ impl ServiceError for LeadsError {
     fn text(&self) -> Option<LocalizableText> {
         let text = |code: &str| LocalizableText::new(code, self.to_string());
         Some(match self {
-            LeadsError::Common(_) | LeadsError::Unreadable { .. } => return None,
+            LeadsError::Common(common) => return common.text(),
+            LeadsError::Unreadable { .. } => return None,
             LeadsError::IllegalTransition { from, to, refusal } => {
                 let text = match refusal {
                     LifecycleError::ConvertedIsFinal => text(text_codes::CONVERTED_IS_FINAL),
@@ -335,12 +336,13 @@ mod tests {
     }
 
     #[test]
-    fn common_failures_carry_no_leads_code() {
+    fn common_failures_carry_the_common_codes() {
         let status = tonic::Status::from(LeadsError::Common(CommonError::NotFound {
             kind: "lead",
             id: Uuid::nil(),
         }));
 
-        assert!(status.get_error_details().error_info().is_none());
+        let details = status.get_error_details();
+        assert_eq!(details.error_info().unwrap().reason, "common.not_found");
     }
 }

@@ -250,6 +250,47 @@ impl ServiceError for CommonError {
             _ => &[],
         }
     }
+
+    /// Codes for the refusals every service shares ([`text_codes`]). Invalid fields carry field
+    /// violations instead; database failures are not refusals.
+    fn text(&self) -> Option<LocalizableText> {
+        let text = |code: &str| LocalizableText::new(code, self.to_string());
+        Some(match self {
+            CommonError::Invalid(_) | CommonError::Database(_) => return None,
+            CommonError::NotFound { kind, id } => text(text_codes::NOT_FOUND)
+                .param("kind", kind)
+                .param("id", id),
+            CommonError::VersionConflict {
+                kind,
+                id,
+                expected,
+                actual,
+            } => text(text_codes::VERSION_CONFLICT)
+                .param("kind", kind)
+                .param("id", id)
+                .param("expected", expected)
+                .param("actual", actual),
+            CommonError::MergedAway { kind, id, into } => text(text_codes::MERGED_AWAY)
+                .param("kind", kind)
+                .param("id", id)
+                .param("into", into),
+            CommonError::PermissionDenied(_) => text(text_codes::PERMISSION_DENIED),
+        })
+    }
+}
+
+/// The codes of the common refusals ([`CommonError`]), with their parameters; `kind` is the
+/// record kind as the services name it (`account`, `lead`, `user`), ids are UUIDs. Never
+/// changed in meaning or parameters: consoles translate by them.
+pub mod text_codes {
+    /// "{kind} {id} not found" (also a record out of the caller's reach). `kind`, `id`.
+    pub const NOT_FOUND: &str = "common.not_found";
+    /// The record changed since it was read. `kind`, `id`, `expected`, `actual`.
+    pub const VERSION_CONFLICT: &str = "common.version_conflict";
+    /// The record was merged into another. `kind`, `id`, `into`.
+    pub const MERGED_AWAY: &str = "common.merged_away";
+    /// The caller's role, team or API-key scopes do not allow it; the English says which.
+    pub const PERMISSION_DENIED: &str = "common.permission_denied";
 }
 
 /// A request field the kit's parsers refused, answered as INVALID_ARGUMENT with its violation.
@@ -425,6 +466,45 @@ mod tests {
         assert_eq!(info.metadata["claimed"], "3");
         assert_eq!(info.metadata["cap"], "3");
         assert!(to_status(&TestError::Internal).details().is_empty());
+    }
+
+    /// The console and integrators translate by these codes: changing one breaks them.
+    #[test]
+    fn common_refusals_carry_stable_codes() {
+        assert_eq!(
+            [
+                text_codes::NOT_FOUND,
+                text_codes::VERSION_CONFLICT,
+                text_codes::MERGED_AWAY,
+                text_codes::PERMISSION_DENIED,
+            ],
+            [
+                "common.not_found",
+                "common.version_conflict",
+                "common.merged_away",
+                "common.permission_denied"
+            ]
+        );
+        let conflict = CommonError::VersionConflict {
+            kind: "lead",
+            id: uuid::Uuid::nil(),
+            expected: 2,
+            actual: 3,
+        };
+        let status = to_status(&conflict);
+        let details = status.get_error_details();
+        let info = details.error_info().expect("error info");
+        assert_eq!(info.reason, "common.version_conflict");
+        assert_eq!(info.metadata["kind"], "lead");
+        assert_eq!(info.metadata["expected"], "2");
+        assert_eq!(status.message(), conflict.to_string());
+        let invalid = CommonError::Invalid(vec![FieldViolation::new("name", "is empty")]);
+        assert!(
+            to_status(&invalid)
+                .get_error_details()
+                .error_info()
+                .is_none()
+        );
     }
 
     #[test]
