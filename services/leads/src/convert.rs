@@ -196,26 +196,21 @@ pub fn size_band_to_wire(band: CompanySizeBand) -> i32 {
     }) as i32
 }
 
-pub fn rep_stage(value: &str) -> RepStage {
-    match value {
-        "new" => RepStage::New,
-        "senior" => RepStage::Senior,
-        _ => RepStage::Established,
-    }
-}
-
-pub fn rep_stage_name(stage: common::LifecycleStage) -> &'static str {
+/// A wire lifecycle stage as the roster keeps it; unspecified is established.
+pub fn rep_stage_from_wire(stage: common::LifecycleStage) -> RepStage {
     match stage {
-        common::LifecycleStage::New => "new",
-        common::LifecycleStage::Senior => "senior",
-        common::LifecycleStage::Established | common::LifecycleStage::Unspecified => "established",
+        common::LifecycleStage::New => RepStage::New,
+        common::LifecycleStage::Senior => RepStage::Senior,
+        common::LifecycleStage::Established | common::LifecycleStage::Unspecified => {
+            RepStage::Established
+        }
     }
 }
 
-pub fn rep_stage_to_wire(value: &str) -> i32 {
-    (match value {
-        "new" => common::LifecycleStage::New,
-        "senior" => common::LifecycleStage::Senior,
-        _ => common::LifecycleStage::Established,
+pub fn rep_stage_to_wire(stage: RepStage) -> i32 {
+    (match stage {
+        RepStage::New => common::LifecycleStage::New,
+        RepStage::Senior => common::LifecycleStage::Senior,
+        RepStage::Established => common::LifecycleStage::Established,
     }) as i32
 }

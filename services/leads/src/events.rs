@@ -140,7 +140,7 @@ impl OrgFollower for RosterFollower {
                     user_id: user.user_id,
                     team_path: &user.team_path,
                     display_name: &user.display_name,
-                    stage: convert::rep_stage_name(user.stage),
+                    stage: convert::rep_stage_from_wire(user.stage),
                     started_on: user.started_on,
                     is_rep: user.role == Role::Rep,
                     active: user.active,

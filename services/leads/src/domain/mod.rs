@@ -13,5 +13,6 @@ pub mod fairness;
 pub mod lead;
 pub mod lifecycle;
 pub mod recycling;
+pub mod roster;
 pub mod routing;
 pub mod scoring;

@@ -6,6 +6,8 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::{id, optional_id};
+use crm_platform::auth::TeamPath;
+
 use crate::{
     convert,
     domain::{
@@ -13,10 +15,11 @@ use crate::{
         dedupe::DuplicatePolicy,
         fairness::FairnessPolicy,
         recycling::RecyclingPolicy,
+        roster::{MAX_REP_LIMIT, Rep},
     },
     error::LeadsError,
     service::{Leads, Policies, admin::campaign_row},
-    store::admin::{CampaignRow, RepRow},
+    store::admin::CampaignRow,
 };
 
 pub struct LeadAdminApi {
@@ -29,15 +32,15 @@ impl LeadAdminApi {
     }
 }
 
-fn rep_message(rep: &RepRow, open_leads: u32) -> pb::Rep {
+fn rep_message(rep: &Rep, open_leads: u32) -> pb::Rep {
     pb::Rep {
         rep_id: rep.rep_id.to_string(),
-        team_path: rep.team_path.clone(),
+        team_path: rep.team_path.to_string(),
         display_name: rep.display_name.clone(),
-        stage: convert::rep_stage_to_wire(&rep.stage),
+        stage: convert::rep_stage_to_wire(rep.stage),
         started_on: rep.started_on.to_string(),
-        capacity: rep.capacity.max(0) as u32,
-        claim_cap: rep.claim_cap.max(0) as u32,
+        capacity: rep.capacity,
+        claim_cap: rep.claim_cap,
         active: rep.active,
         open_leads,
     }
@@ -210,14 +213,15 @@ impl LeadAdminService for LeadAdminApi {
         }
         let stage = crm_proto::crm::common::v1::LifecycleStage::try_from(rep.stage)
             .map_err(|_| LeadsError::invalid("rep.stage", "is not a rep stage"))?;
-        let row = RepRow {
+        let row = Rep {
             rep_id: id("rep.rep_id", &rep.rep_id)?,
-            team_path: rep.team_path,
+            team_path: TeamPath::parse(&rep.team_path)
+                .map_err(|e| LeadsError::invalid("rep.team_path", e))?,
             display_name: rep.display_name.trim().to_owned(),
-            stage: convert::rep_stage_name(stage).to_owned(),
+            stage: convert::rep_stage_from_wire(stage),
             started_on,
-            capacity: rep.capacity.min(10_000) as i32,
-            claim_cap: rep.claim_cap.min(10_000) as i32,
+            capacity: rep.capacity.min(MAX_REP_LIMIT),
+            claim_cap: rep.claim_cap.min(MAX_REP_LIMIT),
             active: rep.active,
             open_pipeline: Decimal::ZERO,
         };

@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use super::{Leads, Policies, Result, load_policies, pool::rules_of, web_forms::hash_form_key};
 use crate::{
-    domain::assignment::AssignmentRule,
+    domain::{assignment::AssignmentRule, roster::Rep},
     error::LeadsError,
     store::{
         self,
-        admin::{CampaignRow, RepRow, RuleRow, WebFormRow},
+        admin::{CampaignRow, RuleRow, WebFormRow},
     },
 };
 
@@ -56,14 +56,8 @@ impl Leads {
     /// Puts a rep on the roster. The team of a rep the organisation's directory knows is the
     /// directory's: naming another one is refused (so a manager cannot pull a rep, and the leads
     /// they capture and claim, into their subtree).
-    pub async fn put_rep(&self, caller: &Caller, rep: RepRow) -> Result<RepRow> {
-        let team =
-            TeamPath::parse(&rep.team_path).map_err(|e| LeadsError::invalid("rep.team_path", e))?;
-        require_team_in_reach(caller, &team, "rep.team_path")?;
-        let rep = RepRow {
-            team_path: team.to_string(),
-            ..rep
-        };
+    pub async fn put_rep(&self, caller: &Caller, rep: Rep) -> Result<Rep> {
+        require_team_in_reach(caller, &rep.team_path, "rep.team_path")?;
         let mut connection = self.pool.acquire().await?;
         if !store::admin::upsert_rep(&mut connection, &rep).await? {
             return Err(LeadsError::TeamFromDirectory { rep_id: rep.rep_id });
@@ -72,7 +66,7 @@ impl Leads {
     }
 
     /// Reps of a team subtree with their open leads.
-    pub async fn reps(&self, caller: &Caller, team_path: &str) -> Result<Vec<(RepRow, u32)>> {
+    pub async fn reps(&self, caller: &Caller, team_path: &str) -> Result<Vec<(Rep, u32)>> {
         require_manager(caller)?;
         let team = match team_path.trim() {
             "" => caller.team_path.clone(),

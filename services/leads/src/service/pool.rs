@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use super::{History, Leads, Result, load_policies, locked_for_change, works_pool};
 use crate::{
-    convert,
     domain::{
         assignment::{self, AssignmentDecision, AssignmentRule, AssignmentState, RuleCriteria},
         assignment_explanation::text_codes,
@@ -22,9 +21,10 @@ use crate::{
         lead::Lead,
         lifecycle::LeadTransition,
         recycling,
+        roster::Rep,
     },
     error::LeadsError,
-    store::{self, admin::RepRow},
+    store,
 };
 
 /// Claim cap and capacity of someone who is not on the rep roster yet.
@@ -57,9 +57,7 @@ impl Leads {
         let rep = store::admin::get_rep(&mut transaction, caller.user_id).await?;
         let counts = store::leads::open_lead_counts(&mut transaction, &[caller.user_id]).await?;
         let (open, claimed) = counts.get(&caller.user_id).copied().unwrap_or((0, 0));
-        let claim_cap = rep
-            .as_ref()
-            .map_or(DEFAULT_CLAIM_CAP, |rep| rep.claim_cap.max(0) as u32);
+        let claim_cap = rep.as_ref().map_or(DEFAULT_CLAIM_CAP, |rep| rep.claim_cap);
         let load = rep_load(rep.as_ref(), caller.user_id, open, now);
         assignment::can_claim(&load, claim_cap, claimed).map_err(LeadsError::ClaimRefused)?;
 
@@ -174,8 +172,7 @@ impl Leads {
             return Err(LeadsError::invalid("rep_id", "is not active"));
         }
         // A manager gives work only to the reps of their own subtree.
-        let rep_team = rep_team(&rep)?;
-        let reachable = caller.role == Role::Admin || rep_team.is_within(&caller.team_path);
+        let reachable = caller.role == Role::Admin || rep.team_path.is_within(&caller.team_path);
         if !reachable {
             return Err(LeadsError::permission_denied(format!(
                 "rep {rep_id} is outside your team"
@@ -187,22 +184,22 @@ impl Leads {
             .get(&rep_id)
             .copied()
             .unwrap_or((0, 0));
-        if open >= rep.capacity.max(0) as u32 {
+        if open >= rep.capacity {
             return Err(LeadsError::AtCapacity {
                 rep_id,
                 open,
-                capacity: rep.capacity,
+                capacity: i32::try_from(rep.capacity).unwrap_or(i32::MAX),
             });
         }
         let previous_owner = lead.owner_id;
-        lead.give_to(rep_id, rep_team, status, now);
+        lead.give_to(rep_id, rep.team_path.clone(), status, now);
         let history = History {
             from_owner: previous_owner,
             to_owner: Some(rep_id),
             ..History::by(
                 "assigned",
                 Some(caller.user_id),
-                format!("assigned to {} by a manager", display(&rep)),
+                format!("assigned to {} by a manager", rep.name()),
             )
         };
         self.save(connection, lead, history, |lead| pb::LeadAssigned {
@@ -307,7 +304,7 @@ impl Leads {
         let text = explanation.text();
         let summary = text.text.clone();
         let previous_owner = lead.owner_id;
-        lead.give_to(rep_id, rep_team(rep)?, status, now);
+        lead.give_to(rep_id, rep.team_path.clone(), status, now);
         let history = History {
             from_owner: previous_owner,
             to_owner: Some(rep_id),
@@ -353,23 +350,9 @@ fn state_key(team_path: &str, group: &str) -> String {
     format!("{team_path}|{group}")
 }
 
-/// The team a rep on the roster is filed under; a stored path that does not parse is corrupt.
-fn rep_team(rep: &RepRow) -> Result<TeamPath> {
-    TeamPath::parse(&rep.team_path)
-        .map_err(|error| LeadsError::unreadable(format!("team of rep {}", rep.rep_id), error))
-}
-
-fn display(rep: &RepRow) -> String {
-    if rep.display_name.is_empty() {
-        rep.rep_id.to_string()
-    } else {
-        rep.display_name.clone()
-    }
-}
-
 /// What the engine knows of a rep today.
 pub(crate) fn rep_load(
-    rep: Option<&RepRow>,
+    rep: Option<&Rep>,
     rep_id: Uuid,
     open_leads: u32,
     now: DateTime<Utc>,
@@ -381,11 +364,11 @@ pub(crate) fn rep_load(
         rep_id,
         display_name: rep.map(|rep| rep.display_name.clone()).unwrap_or_default(),
         stage: rep.map_or(crate::domain::fairness::RepStage::Established, |rep| {
-            convert::rep_stage(&rep.stage)
+            rep.stage
         }),
         tenure_days,
         open_leads,
-        capacity: rep.map_or(DEFAULT_CAPACITY, |rep| rep.capacity.max(0) as u32),
+        capacity: rep.map_or(DEFAULT_CAPACITY, |rep| rep.capacity),
         open_pipeline: rep.map(|rep| rep.open_pipeline).unwrap_or_default(),
         active: rep.is_none_or(|rep| rep.active),
     }

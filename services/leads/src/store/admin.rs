@@ -3,27 +3,63 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{access, auth::TeamPath};
+
+use crate::domain::{fairness::RepStage, roster::Rep};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::{PgConnection, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
 
-#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
-pub struct RepRow {
-    pub rep_id: Uuid,
-    pub team_path: String,
-    pub display_name: String,
-    pub stage: String,
-    pub started_on: NaiveDate,
-    pub capacity: i32,
-    pub claim_cap: i32,
-    pub active: bool,
-    pub open_pipeline: Decimal,
+#[derive(sqlx::FromRow)]
+struct RepRow {
+    rep_id: Uuid,
+    team_path: String,
+    display_name: String,
+    stage: String,
+    started_on: NaiveDate,
+    capacity: i32,
+    claim_cap: i32,
+    active: bool,
+    open_pipeline: Decimal,
+}
+
+/// A stored value this version does not know is corrupt data, not a default.
+fn corrupt_rep(rep_id: Uuid, what: &str, value: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(
+        format!("rep {rep_id}: stored {what} {value} is not one this service knows").into(),
+    )
+}
+
+impl TryFrom<RepRow> for Rep {
+    type Error = sqlx::Error;
+
+    fn try_from(row: RepRow) -> sqlx::Result<Rep> {
+        let id = row.rep_id;
+        Ok(Rep {
+            rep_id: id,
+            team_path: TeamPath::parse(&row.team_path)
+                .map_err(|_| corrupt_rep(id, "team path", format!("{:?}", row.team_path)))?,
+            display_name: row.display_name,
+            stage: RepStage::parse(&row.stage)
+                .ok_or_else(|| corrupt_rep(id, "stage", format!("{:?}", row.stage)))?,
+            started_on: row.started_on,
+            capacity: u32::try_from(row.capacity)
+                .map_err(|_| corrupt_rep(id, "capacity", row.capacity))?,
+            claim_cap: u32::try_from(row.claim_cap)
+                .map_err(|_| corrupt_rep(id, "claim cap", row.claim_cap))?,
+            active: row.active,
+            open_pipeline: row.open_pipeline,
+        })
+    }
+}
+
+fn reps(rows: Vec<RepRow>) -> sqlx::Result<Vec<Rep>> {
+    rows.into_iter().map(Rep::try_from).collect()
 }
 
 /// Puts a rep on the roster or updates them. A rep whose team comes from the organisation's
 /// directory keeps it: `false` (nothing written) when `rep` names another team for them.
-pub async fn upsert_rep(connection: &mut PgConnection, rep: &RepRow) -> sqlx::Result<bool> {
+pub async fn upsert_rep(connection: &mut PgConnection, rep: &Rep) -> sqlx::Result<bool> {
     let written = sqlx::query(
         "INSERT INTO reps (rep_id, team_path, display_name, stage, started_on, capacity, claim_cap, active) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (rep_id) DO UPDATE SET team_path = EXCLUDED.team_path, \
@@ -32,12 +68,12 @@ pub async fn upsert_rep(connection: &mut PgConnection, rep: &RepRow) -> sqlx::Re
          WHERE NOT reps.from_directory OR reps.team_path = EXCLUDED.team_path",
     )
     .bind(rep.rep_id)
-    .bind(&rep.team_path)
+    .bind(rep.team_path.as_str())
     .bind(&rep.display_name)
-    .bind(&rep.stage)
+    .bind(rep.stage.as_str())
     .bind(rep.started_on)
-    .bind(rep.capacity)
-    .bind(rep.claim_cap)
+    .bind(i32::try_from(rep.capacity).unwrap_or(i32::MAX))
+    .bind(i32::try_from(rep.claim_cap).unwrap_or(i32::MAX))
     .bind(rep.active)
     .execute(connection)
     .await?
@@ -47,36 +83,35 @@ pub async fn upsert_rep(connection: &mut PgConnection, rep: &RepRow) -> sqlx::Re
 
 const REP_COLUMNS: &str = "rep_id, team_path, display_name, stage, started_on, capacity, claim_cap, active, open_pipeline";
 
-pub async fn get_rep(connection: &mut PgConnection, rep_id: Uuid) -> sqlx::Result<Option<RepRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn get_rep(connection: &mut PgConnection, rep_id: Uuid) -> sqlx::Result<Option<Rep>> {
+    let row: Option<RepRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {REP_COLUMNS} FROM reps WHERE rep_id = $1"
     )))
     .bind(rep_id)
     .fetch_optional(connection)
-    .await
+    .await?;
+    row.map(Rep::try_from).transpose()
 }
 
 /// Reps in a team subtree (`/northwind/east/` includes `/northwind/east/east-1/`).
 pub async fn reps_in_subtree(
     connection: &mut PgConnection,
     team_path: &TeamPath,
-) -> sqlx::Result<Vec<RepRow>> {
+) -> sqlx::Result<Vec<Rep>> {
     let mut query = QueryBuilder::<Postgres>::new(format!("SELECT {REP_COLUMNS} FROM reps WHERE "));
     access::push_within(&mut query, "team_path", team_path);
     query.push(" ORDER BY display_name, rep_id");
-    query.build_query_as().fetch_all(connection).await
+    reps(query.build_query_as().fetch_all(connection).await?)
 }
 
-pub async fn reps_by_id(
-    connection: &mut PgConnection,
-    rep_ids: &[Uuid],
-) -> sqlx::Result<Vec<RepRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn reps_by_id(connection: &mut PgConnection, rep_ids: &[Uuid]) -> sqlx::Result<Vec<Rep>> {
+    let rows: Vec<RepRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {REP_COLUMNS} FROM reps WHERE rep_id = ANY($1)"
     )))
     .bind(rep_ids)
     .fetch_all(connection)
-    .await
+    .await?;
+    reps(rows)
 }
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
@@ -397,7 +432,7 @@ pub struct DirectoryRep<'a> {
     pub user_id: Uuid,
     pub team_path: &'a TeamPath,
     pub display_name: &'a str,
-    pub stage: &'static str,
+    pub stage: RepStage,
     pub started_on: NaiveDate,
     pub is_rep: bool,
     pub active: bool,
@@ -430,7 +465,7 @@ pub async fn sync_rep_from_directory(
     .bind(user.user_id)
     .bind(user.team_path.as_str())
     .bind(user.display_name)
-    .bind(user.stage)
+    .bind(user.stage.as_str())
     .bind(user.started_on)
     .bind(user.active)
     .execute(connection)
@@ -478,4 +513,55 @@ pub async fn existing_campaigns(
         .bind(ids)
         .fetch_all(connection)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> RepRow {
+        RepRow {
+            rep_id: Uuid::now_v7(),
+            team_path: "/northwind/east/".into(),
+            display_name: "Ravi".into(),
+            stage: "senior".into(),
+            started_on: NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
+            capacity: 50,
+            claim_cap: 20,
+            active: true,
+            open_pipeline: Decimal::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_roster_row_reads_back_typed() {
+        let rep = Rep::try_from(row()).unwrap();
+        assert_eq!(rep.stage, RepStage::Senior);
+        assert_eq!(rep.team_path.as_str(), "/northwind/east/");
+        assert_eq!((rep.capacity, rep.claim_cap), (50, 20));
+    }
+
+    /// The drift this replaces: a stage the service did not know was read as established.
+    #[test]
+    fn an_unknown_stored_stage_or_team_is_an_error_not_a_default() {
+        for corrupt in [
+            RepRow {
+                stage: "veteran".into(),
+                ..row()
+            },
+            RepRow {
+                team_path: "East".into(),
+                ..row()
+            },
+            RepRow {
+                capacity: -1,
+                ..row()
+            },
+        ] {
+            assert!(matches!(
+                Rep::try_from(corrupt),
+                Err(sqlx::Error::Decode(_))
+            ));
+        }
+    }
 }
