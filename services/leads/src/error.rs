@@ -54,7 +54,7 @@ pub enum LeadsError {
     AtCapacity {
         rep_id: Uuid,
         open: u32,
-        capacity: i32,
+        capacity: u32,
     },
     #[error("this form accepts at most {per_minute} submissions a minute; try again shortly")]
     FormRateLimited { per_minute: i32 },

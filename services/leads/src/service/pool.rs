@@ -188,7 +188,7 @@ impl Leads {
             return Err(LeadsError::AtCapacity {
                 rep_id,
                 open,
-                capacity: i32::try_from(rep.capacity).unwrap_or(i32::MAX),
+                capacity: rep.capacity,
             });
         }
         let previous_owner = lead.owner_id;
