@@ -6,6 +6,7 @@
 
 pub mod assignment;
 pub mod assignment_explanation;
+pub mod campaign;
 pub mod capture;
 pub mod claiming;
 pub mod dedupe;

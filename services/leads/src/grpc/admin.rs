@@ -12,14 +12,14 @@ use crate::{
     convert,
     domain::{
         assignment::{AssignmentRule, RuleCriteria},
+        campaign::Campaign,
         dedupe::DuplicatePolicy,
         fairness::FairnessPolicy,
         recycling::RecyclingPolicy,
         roster::{MAX_REP_LIMIT, Rep},
     },
     error::LeadsError,
-    service::{Leads, Policies, admin::campaign_row},
-    store::admin::CampaignRow,
+    service::{Leads, Policies},
 };
 
 pub struct LeadAdminApi {
@@ -65,18 +65,33 @@ fn rule_message(rule: &AssignmentRule) -> pb::AssignmentRule {
     }
 }
 
-fn campaign_message(campaign: &CampaignRow) -> pb::Campaign {
+fn campaign_message(campaign: &Campaign) -> pb::Campaign {
     pb::Campaign {
         id: campaign.id.to_string(),
         name: campaign.name.clone(),
-        channel: i32::from(campaign.channel),
-        cost: Some(money(campaign.cost_amount, &campaign.cost_currency)),
+        channel: campaign
+            .channel
+            .map_or(pb::SourceChannel::Unspecified, convert::channel_to_wire)
+            as i32,
+        cost: Some(campaign.cost.to_message()),
         starts_on: campaign
             .starts_on
             .map(|d| d.to_string())
             .unwrap_or_default(),
         ends_on: campaign.ends_on.map(|d| d.to_string()).unwrap_or_default(),
         created_at: Some(crm_platform::time::to_timestamp(campaign.created_at)),
+    }
+}
+
+/// An optional wire date (`2026-03-14`); empty is none.
+fn date(field: &str, value: &str) -> Result<Option<NaiveDate>, LeadsError> {
+    match value.trim() {
+        "" => Ok(None),
+        text => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                LeadsError::invalid(field, format!("{text:?} is not a date like 2026-03-14"))
+            }),
     }
 }
 
@@ -353,14 +368,25 @@ impl LeadAdminService for LeadAdminApi {
             .ok_or_else(|| LeadsError::invalid("campaign", "is required"))?;
         let channel = pb::SourceChannel::try_from(campaign.channel)
             .map_err(|_| LeadsError::invalid("campaign.channel", "is not a channel"))?;
-        let row = campaign_row(
+        let cost = match &campaign.cost {
+            Some(message) => {
+                Money::from_message(message).map_err(|e| LeadsError::invalid("campaign.cost", e))?
+            }
+            None => Money {
+                currency: "CNY".parse().expect("a currency code"),
+                amount: Decimal::ZERO,
+            },
+        };
+        let new = Campaign::new(
             &campaign.name,
-            channel as i16,
-            campaign.cost.as_ref(),
-            &campaign.starts_on,
-            &campaign.ends_on,
-        )?;
-        let stored = self.leads.create_campaign(&caller, row).await?;
+            convert::channel_from_wire(channel),
+            cost,
+            date("campaign.starts_on", &campaign.starts_on)?,
+            date("campaign.ends_on", &campaign.ends_on)?,
+            crm_platform::time::now(),
+        )
+        .map_err(LeadsError::from)?;
+        let stored = self.leads.create_campaign(&caller, new).await?;
         Ok(Response::new(pb::CreateCampaignResponse {
             campaign: Some(campaign_message(&stored)),
         }))
@@ -386,7 +412,7 @@ impl LeadAdminService for LeadAdminApi {
             .leads
             .campaign_funnel(&caller, id("campaign_id", &request.get_ref().campaign_id)?)
             .await?;
-        let currency = funnel.campaign.cost_currency.clone();
+        let currency = funnel.campaign.cost.currency.as_str().to_owned();
         Ok(Response::new(pb::GetCampaignFunnelResponse {
             leads: funnel.leads,
             qualified: funnel.qualified,

@@ -1,29 +1,25 @@
 //! Sales-operations set-up (managers and admins): the rep roster, assignment rules, policies,
 //! campaigns and their funnel, web forms.
 
-use chrono::NaiveDate;
-use crm_platform::{
-    auth::{Caller, Role, TeamPath},
-    money::{CurrencyCode, Money},
-};
+use crm_platform::auth::{Caller, Role, TeamPath};
 use rust_decimal::Decimal;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{Leads, Policies, Result, load_policies, pool::rules_of, web_forms::hash_form_key};
 use crate::{
-    domain::{assignment::AssignmentRule, roster::Rep},
+    domain::{assignment::AssignmentRule, campaign::Campaign, roster::Rep},
     error::LeadsError,
     store::{
         self,
-        admin::{CampaignRow, RuleRow, WebFormRow},
+        admin::{RuleRow, WebFormRow},
     },
 };
 
 /// Leads → qualified → converted → won, with cost per lead and ROI.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CampaignFunnel {
-    pub campaign: CampaignRow,
+    pub campaign: Campaign,
     pub leads: u64,
     pub qualified: u64,
     pub converted: u64,
@@ -159,38 +155,15 @@ impl Leads {
         load_policies(&mut connection).await
     }
 
-    pub async fn create_campaign(
-        &self,
-        caller: &Caller,
-        campaign: CampaignRow,
-    ) -> Result<CampaignRow> {
+    /// Records a campaign (validated by [`Campaign::new`]).
+    pub async fn create_campaign(&self, caller: &Caller, campaign: Campaign) -> Result<Campaign> {
         require_manager(caller)?;
-        if campaign.name.trim().is_empty() || campaign.name.chars().count() > 200 {
-            return Err(LeadsError::invalid(
-                "campaign.name",
-                "must be 1 to 200 characters",
-            ));
-        }
-        if campaign.cost_amount < Decimal::ZERO {
-            return Err(LeadsError::invalid(
-                "campaign.cost.amount",
-                "must not be negative",
-            ));
-        }
-        if let (Some(start), Some(end)) = (campaign.starts_on, campaign.ends_on)
-            && end < start
-        {
-            return Err(LeadsError::invalid(
-                "campaign.ends_on",
-                "must not be before starts_on",
-            ));
-        }
         let mut connection = self.pool.acquire().await?;
         store::admin::insert_campaign(&mut connection, &campaign, caller.user_id).await?;
         Ok(campaign)
     }
 
-    pub async fn campaigns(&self) -> Result<Vec<CampaignRow>> {
+    pub async fn campaigns(&self) -> Result<Vec<Campaign>> {
         let mut connection = self.pool.acquire().await?;
         Ok(store::admin::campaigns(&mut connection).await?)
     }
@@ -207,7 +180,7 @@ impl Leads {
         };
         let (leads, qualified, converted, won, won_revenue) =
             store::leads::campaign_funnel(&mut connection, campaign_id).await?;
-        let cost = campaign.cost_amount;
+        let cost = campaign.cost.amount;
         let cost_per_lead = (leads > 0).then(|| (cost / Decimal::from(leads)).round_dp(2));
         let roi = (cost > Decimal::ZERO).then(|| ((won_revenue - cost) / cost).round_dp(4));
         Ok(CampaignFunnel {
@@ -273,45 +246,4 @@ impl Leads {
             .await?;
         Ok((form.id, key))
     }
-}
-
-/// A campaign from its wire parts.
-pub fn campaign_row(
-    name: &str,
-    channel: i16,
-    cost: Option<&crm_proto::crm::common::v1::Money>,
-    starts_on: &str,
-    ends_on: &str,
-) -> Result<CampaignRow> {
-    let (cost_amount, cost_currency) = match cost {
-        Some(message) => {
-            let money = Money::from_message(message)
-                .map_err(|e| LeadsError::invalid("campaign.cost", e))?;
-            (money.amount, money.currency)
-        }
-        None => (
-            Decimal::ZERO,
-            "CNY".parse::<CurrencyCode>().expect("valid code"),
-        ),
-    };
-    let date = |field: &str, value: &str| -> Result<Option<NaiveDate>> {
-        match value.trim() {
-            "" => Ok(None),
-            text => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| {
-                    LeadsError::invalid(field, format!("{text:?} is not a date like 2026-03-14"))
-                }),
-        }
-    };
-    Ok(CampaignRow {
-        id: Uuid::now_v7(),
-        name: name.trim().to_owned(),
-        channel,
-        cost_amount,
-        cost_currency: cost_currency.to_string(),
-        starts_on: date("campaign.starts_on", starts_on)?,
-        ends_on: date("campaign.ends_on", ends_on)?,
-        created_at: crm_platform::time::now(),
-    })
 }

@@ -4,7 +4,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{access, auth::TeamPath};
 
-use crate::domain::{fairness::RepStage, roster::Rep};
+use crm_platform::money::Money;
+
+use super::lead_row::{channel_code, channel_of_code};
+use crate::domain::{campaign::Campaign, fairness::RepStage, roster::Rep};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::{PgConnection, Postgres, QueryBuilder, types::Json};
@@ -207,21 +210,57 @@ pub async fn save_policies(
     Ok(())
 }
 
-#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
-pub struct CampaignRow {
-    pub id: Uuid,
-    pub name: String,
-    pub channel: i16,
-    pub cost_amount: Decimal,
-    pub cost_currency: String,
-    pub starts_on: Option<NaiveDate>,
-    pub ends_on: Option<NaiveDate>,
-    pub created_at: DateTime<Utc>,
+#[derive(sqlx::FromRow)]
+struct CampaignRow {
+    id: Uuid,
+    name: String,
+    channel: i16,
+    cost_amount: Decimal,
+    cost_currency: String,
+    starts_on: Option<NaiveDate>,
+    ends_on: Option<NaiveDate>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<CampaignRow> for Campaign {
+    type Error = sqlx::Error;
+
+    fn try_from(row: CampaignRow) -> sqlx::Result<Campaign> {
+        let corrupt = |what: &str, value: &dyn std::fmt::Display| {
+            sqlx::Error::Decode(
+                format!(
+                    "campaign {}: stored {what} {value} is not one this service knows",
+                    row.id
+                )
+                .into(),
+            )
+        };
+        let channel = match row.channel {
+            0 => None,
+            code => Some(channel_of_code(code).map_err(|_| corrupt("channel", &code))?),
+        };
+        let currency = row
+            .cost_currency
+            .parse()
+            .map_err(|_| corrupt("currency", &row.cost_currency))?;
+        Ok(Campaign {
+            id: row.id,
+            name: row.name,
+            channel,
+            cost: Money {
+                currency,
+                amount: row.cost_amount,
+            },
+            starts_on: row.starts_on,
+            ends_on: row.ends_on,
+            created_at: row.created_at,
+        })
+    }
 }
 
 pub async fn insert_campaign(
     connection: &mut PgConnection,
-    campaign: &CampaignRow,
+    campaign: &Campaign,
     created_by: Uuid,
 ) -> sqlx::Result<()> {
     sqlx::query(
@@ -230,9 +269,9 @@ pub async fn insert_campaign(
     )
     .bind(campaign.id)
     .bind(&campaign.name)
-    .bind(campaign.channel)
-    .bind(campaign.cost_amount)
-    .bind(&campaign.cost_currency)
+    .bind(campaign.channel.map_or(0, channel_code))
+    .bind(campaign.cost.amount)
+    .bind(campaign.cost.currency.as_str())
     .bind(campaign.starts_on)
     .bind(campaign.ends_on)
     .bind(created_by)
@@ -248,21 +287,23 @@ const CAMPAIGN_COLUMNS: &str =
 pub async fn get_campaign(
     connection: &mut PgConnection,
     id: Uuid,
-) -> sqlx::Result<Option<CampaignRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+) -> sqlx::Result<Option<Campaign>> {
+    let row: Option<CampaignRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(connection)
-    .await
+    .await?;
+    row.map(Campaign::try_from).transpose()
 }
 
-pub async fn campaigns(connection: &mut PgConnection) -> sqlx::Result<Vec<CampaignRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn campaigns(connection: &mut PgConnection) -> sqlx::Result<Vec<Campaign>> {
+    let rows: Vec<CampaignRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {CAMPAIGN_COLUMNS} FROM campaigns ORDER BY created_at DESC LIMIT 500"
     )))
     .fetch_all(connection)
-    .await
+    .await?;
+    rows.into_iter().map(Campaign::try_from).collect()
 }
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]

@@ -96,7 +96,7 @@ pub(super) fn channel_code(channel: SourceChannel) -> i16 {
     }
 }
 
-fn channel_of_code(code: i16) -> sqlx::Result<SourceChannel> {
+pub(super) fn channel_of_code(code: i16) -> sqlx::Result<SourceChannel> {
     Ok(match code {
         1 => SourceChannel::Api,
         2 => SourceChannel::Import,

@@ -1,0 +1,87 @@
+//! Campaigns (L8): where leads come from and what it cost, so the funnel can say what each
+//! lead and each won deal was worth.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use crm_platform::{
+    error::{FieldViolation, Violations},
+    money::Money,
+};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::lead::SourceChannel;
+
+/// A marketing campaign.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Campaign {
+    pub id: Uuid,
+    pub name: String,
+    /// `None`: the campaign did not say.
+    pub channel: Option<SourceChannel>,
+    pub cost: Money,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Campaign {
+    /// A new campaign, or every rule it breaks (fields named `campaign.<field>`).
+    pub fn new(
+        name: &str,
+        channel: Option<SourceChannel>,
+        cost: Money,
+        starts_on: Option<NaiveDate>,
+        ends_on: Option<NaiveDate>,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, Vec<FieldViolation>> {
+        let mut violations = Violations::new();
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            violations.add("campaign.name", "must be 1 to 200 characters");
+        }
+        if cost.amount < Decimal::ZERO {
+            violations.add("campaign.cost.amount", "must not be negative");
+        }
+        if let (Some(start), Some(end)) = (starts_on, ends_on)
+            && end < start
+        {
+            violations.add("campaign.ends_on", "must not be before starts_on");
+        }
+        violations.into_result()?;
+        Ok(Campaign {
+            id: Uuid::now_v7(),
+            name: name.to_owned(),
+            channel,
+            cost,
+            starts_on,
+            ends_on,
+            created_at: now,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cny(amount: i64) -> Money {
+        Money {
+            currency: "CNY".parse().unwrap(),
+            amount: Decimal::from(amount),
+        }
+    }
+
+    #[test]
+    fn a_campaign_is_named_costs_nothing_negative_and_ends_after_it_starts() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let now = Utc::now();
+        let expo = Campaign::new(" Expo ", None, cny(5000), Some(day(1)), Some(day(3)), now);
+        assert_eq!(expo.unwrap().name, "Expo");
+        let errors = Campaign::new("", None, cny(-1), Some(day(3)), Some(day(1)), now).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["campaign.name", "campaign.cost.amount", "campaign.ends_on"]
+        );
+    }
+}
