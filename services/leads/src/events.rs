@@ -134,9 +134,9 @@ impl OrgFollower for RosterFollower {
     ) -> HandlerFuture<'a> {
         Box::pin(async move {
             let user = change.user();
-            store::admin::sync_rep_from_directory(
+            store::roster::sync_rep_from_directory(
                 connection,
-                &store::admin::DirectoryRep {
+                &store::roster::DirectoryRep {
                     user_id: user.user_id,
                     team_path: &user.team_path,
                     display_name: &user.display_name,

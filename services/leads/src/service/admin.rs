@@ -10,10 +10,7 @@ use super::{Leads, Policies, Result, load_policies, pool::rules_of, web_forms::h
 use crate::{
     domain::{assignment::AssignmentRule, campaign::Campaign, roster::Rep},
     error::LeadsError,
-    store::{
-        self,
-        admin::{RuleRow, WebFormRow},
-    },
+    store::{self, admin::RuleRow, campaigns::WebFormRow},
 };
 
 /// Leads → qualified → converted → won, with cost per lead and ROI.
@@ -55,7 +52,7 @@ impl Leads {
     pub async fn put_rep(&self, caller: &Caller, rep: Rep) -> Result<Rep> {
         require_team_in_reach(caller, &rep.team_path, "rep.team_path")?;
         let mut connection = self.pool.acquire().await?;
-        if !store::admin::upsert_rep(&mut connection, &rep).await? {
+        if !store::roster::upsert_rep(&mut connection, &rep).await? {
             return Err(LeadsError::TeamFromDirectory { rep_id: rep.rep_id });
         }
         Ok(rep)
@@ -70,7 +67,7 @@ impl Leads {
         };
         require_team_in_reach(caller, &team, "team_path")?;
         let mut connection = self.pool.acquire().await?;
-        let reps = store::admin::reps_in_subtree(&mut connection, &team).await?;
+        let reps = store::roster::reps_in_subtree(&mut connection, &team).await?;
         let ids: Vec<Uuid> = reps.iter().map(|rep| rep.rep_id).collect();
         let counts = store::leads::open_lead_counts(&mut connection, &ids).await?;
         Ok(reps
@@ -106,7 +103,7 @@ impl Leads {
                     "must name at least one rep",
                 ));
             }
-            let known = store::admin::reps_by_id(&mut transaction, &rule.reps).await?;
+            let known = store::roster::reps_by_id(&mut transaction, &rule.reps).await?;
             if let Some(unknown) = rule
                 .reps
                 .iter()
@@ -159,13 +156,13 @@ impl Leads {
     pub async fn create_campaign(&self, caller: &Caller, campaign: Campaign) -> Result<Campaign> {
         require_manager(caller)?;
         let mut connection = self.pool.acquire().await?;
-        store::admin::insert_campaign(&mut connection, &campaign, caller.user_id).await?;
+        store::campaigns::insert_campaign(&mut connection, &campaign, caller.user_id).await?;
         Ok(campaign)
     }
 
     pub async fn campaigns(&self) -> Result<Vec<Campaign>> {
         let mut connection = self.pool.acquire().await?;
-        Ok(store::admin::campaigns(&mut connection).await?)
+        Ok(store::campaigns::campaigns(&mut connection).await?)
     }
 
     pub async fn campaign_funnel(
@@ -175,7 +172,8 @@ impl Leads {
     ) -> Result<CampaignFunnel> {
         require_manager(caller)?;
         let mut connection = self.pool.acquire().await?;
-        let Some(campaign) = store::admin::get_campaign(&mut connection, campaign_id).await? else {
+        let Some(campaign) = store::campaigns::get_campaign(&mut connection, campaign_id).await?
+        else {
             return Err(LeadsError::not_found("campaign", campaign_id));
         };
         let (leads, qualified, converted, won, won_revenue) =
@@ -224,7 +222,7 @@ impl Leads {
         };
         let mut connection = self.pool.acquire().await?;
         if let Some(id) = campaign_id
-            && store::admin::get_campaign(&mut connection, id)
+            && store::campaigns::get_campaign(&mut connection, id)
                 .await?
                 .is_none()
         {
@@ -242,8 +240,13 @@ impl Leads {
             rate_limit_per_minute: rate as i32,
             active: true,
         };
-        store::admin::insert_web_form(&mut connection, &form, &hash_form_key(&key), caller.user_id)
-            .await?;
+        store::campaigns::insert_web_form(
+            &mut connection,
+            &form,
+            &hash_form_key(&key),
+            caller.user_id,
+        )
+        .await?;
         Ok((form.id, key))
     }
 }

@@ -312,7 +312,9 @@ async fn check_campaign(
     field: &str,
 ) -> Result<()> {
     if let Some(id) = campaign_id
-        && store::admin::get_campaign(connection, id).await?.is_none()
+        && store::campaigns::get_campaign(connection, id)
+            .await?
+            .is_none()
     {
         return Err(LeadsError::invalid(field, UNKNOWN_CAMPAIGN));
     }

@@ -407,6 +407,6 @@ async fn known_campaigns(connection: &mut PgConnection, ids: &[Uuid]) -> Result<
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let found = store::admin::existing_campaigns(connection, ids).await?;
+    let found = store::campaigns::existing_campaigns(connection, ids).await?;
     Ok(found.into_iter().collect())
 }

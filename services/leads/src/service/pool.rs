@@ -54,7 +54,7 @@ impl Leads {
             now,
         )
         .map_err(LeadsError::ReclaimTooSoon)?;
-        let rep = store::admin::get_rep(&mut transaction, caller.user_id).await?;
+        let rep = store::roster::get_rep(&mut transaction, caller.user_id).await?;
         let counts = store::leads::open_lead_counts(&mut transaction, &[caller.user_id]).await?;
         let (open, claimed) = counts.get(&caller.user_id).copied().unwrap_or((0, 0));
         let claim_cap = rep.as_ref().map_or(DEFAULT_CLAIM_CAP, |rep| rep.claim_cap);
@@ -165,7 +165,7 @@ impl Leads {
         rep_id: Uuid,
     ) -> Result<()> {
         let status = LeadsError::transition(lead.status, &LeadTransition::Assign)?;
-        let Some(rep) = store::admin::get_rep(connection, rep_id).await? else {
+        let Some(rep) = store::roster::get_rep(connection, rep_id).await? else {
             return Err(LeadsError::invalid("rep_id", "is not a rep on the roster"));
         };
         if !rep.active {
@@ -227,7 +227,7 @@ impl Leads {
         store::admin::serialise_on(connection, "assign", lead.pool_team_path.as_str()).await?;
         let policies = load_policies(connection).await?;
         let rules = rules_of(connection, &lead.pool_team_path).await?;
-        let team_reps = store::admin::reps_in_subtree(connection, &lead.pool_team_path).await?;
+        let team_reps = store::roster::reps_in_subtree(connection, &lead.pool_team_path).await?;
         let fallback: Vec<Uuid> = team_reps
             .iter()
             .filter(|rep| rep.active)
@@ -236,7 +236,7 @@ impl Leads {
         let mut rep_ids: HashSet<Uuid> = fallback.iter().copied().collect();
         rep_ids.extend(rules.iter().flat_map(|rule| rule.reps.iter().copied()));
         let rep_ids: Vec<Uuid> = rep_ids.into_iter().collect();
-        let reps = store::admin::reps_by_id(connection, &rep_ids).await?;
+        let reps = store::roster::reps_by_id(connection, &rep_ids).await?;
         let counts = store::leads::open_lead_counts(connection, &rep_ids).await?;
         let now = crm_platform::time::now();
         let loads: Vec<RepLoad> = reps

@@ -60,7 +60,7 @@ impl Leads {
             return Err(LeadsError::FormKey("a form key is required"));
         }
         let mut transaction = self.pool.begin().await?;
-        let form = match store::admin::web_form_by_key_hash(
+        let form = match store::campaigns::web_form_by_key_hash(
             &mut transaction,
             &hash_form_key(form_key.trim()),
         )

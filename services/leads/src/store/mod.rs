@@ -2,9 +2,11 @@
 //! orchestration in `service`.
 
 pub(crate) mod admin;
+pub(crate) mod campaigns;
 mod copy;
 pub(crate) mod history;
 mod lead_row;
 pub mod leads;
+pub(crate) mod roster;
 
 pub(crate) use leads::{LeadFilter, LeadSort};
