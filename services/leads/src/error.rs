@@ -57,7 +57,7 @@ pub enum LeadsError {
         capacity: u32,
     },
     #[error("this form accepts at most {per_minute} submissions a minute; try again shortly")]
-    FormRateLimited { per_minute: i32 },
+    FormRateLimited { per_minute: u32 },
     /// A web form's key is missing or unknown.
     #[error("{0}")]
     FormKey(&'static str),

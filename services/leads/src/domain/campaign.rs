@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{
+    auth::TeamPath,
     error::{FieldViolation, Violations},
     money::Money,
 };
@@ -58,6 +59,19 @@ impl Campaign {
             created_at: now,
         })
     }
+}
+
+/// A form on a website that captures leads for a team's pool (and a campaign), with a key
+/// instead of a user's token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebForm {
+    pub id: Uuid,
+    pub name: String,
+    pub campaign_id: Option<Uuid>,
+    /// Whose pool its leads go to.
+    pub team_path: TeamPath,
+    pub rate_limit_per_minute: u32,
+    pub active: bool,
 }
 
 #[cfg(test)]

@@ -8,9 +8,13 @@ use uuid::Uuid;
 
 use super::{Leads, Policies, Result, load_policies, pool::rules_of, web_forms::hash_form_key};
 use crate::{
-    domain::{assignment::AssignmentRule, campaign::Campaign, roster::Rep},
+    domain::{
+        assignment::AssignmentRule,
+        campaign::{Campaign, WebForm},
+        roster::Rep,
+    },
     error::LeadsError,
-    store::{self, admin::RuleRow, campaigns::WebFormRow},
+    store::{self, admin::RuleRow},
 };
 
 /// Leads → qualified → converted → won, with cost per lead and ROI.
@@ -232,12 +236,12 @@ impl Leads {
             ));
         }
         let key = format!("wf_{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
-        let form = WebFormRow {
+        let form = WebForm {
             id: Uuid::now_v7(),
             name: name.trim().to_owned(),
             campaign_id,
-            team_path: team.to_string(),
-            rate_limit_per_minute: rate as i32,
+            team_path: team,
+            rate_limit_per_minute: rate,
             active: true,
         };
         store::campaigns::insert_web_form(

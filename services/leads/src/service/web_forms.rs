@@ -6,7 +6,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crm_platform::{auth::TeamPath, error::FieldViolation};
+use crm_platform::error::FieldViolation;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -73,7 +73,7 @@ impl Leads {
         };
         if !self
             .web_forms
-            .admit(form.id, form.rate_limit_per_minute.max(1) as u32)
+            .admit(form.id, form.rate_limit_per_minute.max(1))
         {
             return Err(LeadsError::FormRateLimited {
                 per_minute: form.rate_limit_per_minute,
@@ -84,11 +84,16 @@ impl Leads {
             campaign_id: form.campaign_id,
             ..lead?
         };
-        let team_path = TeamPath::parse(&form.team_path)
-            .map_err(|error| LeadsError::unreadable(format!("team of form {}", form.id), error))?;
         let policies = load_policies(&mut transaction).await?;
-        self.capture_one(&mut transaction, None, None, &team_path, capture, &policies)
-            .await?;
+        self.capture_one(
+            &mut transaction,
+            None,
+            None,
+            &form.team_path,
+            capture,
+            &policies,
+        )
+        .await?;
         self.outbox.commit(transaction).await?;
         Ok(Uuid::now_v7())
     }

@@ -1,13 +1,13 @@
 //! Campaigns and the web forms that capture leads for them.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use crm_platform::money::Money;
+use crm_platform::{auth::TeamPath, money::Money};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::lead_row::{channel_code, channel_of_code};
-use crate::domain::campaign::Campaign;
+use crate::domain::campaign::{Campaign, WebForm};
 
 #[derive(sqlx::FromRow)]
 struct CampaignRow {
@@ -105,19 +105,38 @@ pub async fn campaigns(connection: &mut PgConnection) -> sqlx::Result<Vec<Campai
     rows.into_iter().map(Campaign::try_from).collect()
 }
 
-#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
-pub struct WebFormRow {
-    pub id: Uuid,
-    pub name: String,
-    pub campaign_id: Option<Uuid>,
-    pub team_path: String,
-    pub rate_limit_per_minute: i32,
-    pub active: bool,
+#[derive(sqlx::FromRow)]
+struct WebFormRow {
+    id: Uuid,
+    name: String,
+    campaign_id: Option<Uuid>,
+    team_path: String,
+    rate_limit_per_minute: i32,
+    active: bool,
+}
+
+impl TryFrom<WebFormRow> for WebForm {
+    type Error = sqlx::Error;
+
+    fn try_from(row: WebFormRow) -> sqlx::Result<WebForm> {
+        let corrupt = |what: &str| {
+            sqlx::Error::Decode(format!("web form {}: stored {what} is not valid", row.id).into())
+        };
+        Ok(WebForm {
+            id: row.id,
+            team_path: TeamPath::parse(&row.team_path).map_err(|_| corrupt("team path"))?,
+            rate_limit_per_minute: u32::try_from(row.rate_limit_per_minute)
+                .map_err(|_| corrupt("rate limit"))?,
+            name: row.name,
+            campaign_id: row.campaign_id,
+            active: row.active,
+        })
+    }
 }
 
 pub async fn insert_web_form(
     connection: &mut PgConnection,
-    form: &WebFormRow,
+    form: &WebForm,
     key_hash: &str,
     created_by: Uuid,
 ) -> sqlx::Result<()> {
@@ -129,8 +148,8 @@ pub async fn insert_web_form(
     .bind(&form.name)
     .bind(key_hash)
     .bind(form.campaign_id)
-    .bind(&form.team_path)
-    .bind(form.rate_limit_per_minute)
+    .bind(form.team_path.as_str())
+    .bind(i32::try_from(form.rate_limit_per_minute).unwrap_or(i32::MAX))
     .bind(form.active)
     .bind(created_by)
     .execute(connection)
@@ -141,13 +160,14 @@ pub async fn insert_web_form(
 pub async fn web_form_by_key_hash(
     connection: &mut PgConnection,
     key_hash: &str,
-) -> sqlx::Result<Option<WebFormRow>> {
-    sqlx::query_as(
+) -> sqlx::Result<Option<WebForm>> {
+    let row: Option<WebFormRow> = sqlx::query_as(
         "SELECT id, name, campaign_id, team_path, rate_limit_per_minute, active FROM web_forms WHERE key_hash = $1",
     )
     .bind(key_hash)
     .fetch_optional(connection)
-    .await
+    .await?;
+    row.map(WebForm::try_from).transpose()
 }
 
 /// Which of `ids` are campaigns.
