@@ -296,3 +296,40 @@ async fn a_managers_capture_goes_to_the_pool_of_the_directorys_team() {
     assert_eq!(captured.pool_team_path, WEST_1);
     assert!(captured.owner_id.is_empty());
 }
+
+/// A roster row the directory fed before org_users existed still files the rep's leads.
+#[tokio::test]
+async fn a_directory_rep_on_the_roster_from_before_is_in_the_directory() {
+    let harness = start().await;
+    let ravi = user("rep", EAST_1);
+    let pool = harness.app.pool("leads");
+    // What the roster held before this release: the directory's team, and no org_users row.
+    sqlx::query(
+        "INSERT INTO reps (rep_id, team_path, display_name, from_directory) VALUES ($1, $2, 'Ravi', true)",
+    )
+    .bind(ravi.user_id)
+    .bind(WEST_1)
+    .execute(pool)
+    .await
+    .unwrap();
+    let migration =
+        include_str!("../../../migrations/leads/20261202000001_org_users_from_roster.sql");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(migration))
+        .execute(pool)
+        .await
+        .unwrap();
+    let captured = harness
+        .create(
+            &ravi,
+            pb::LeadInput {
+                last_name: "Carried".into(),
+                company: "Carried Ltd".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .lead
+        .unwrap();
+    assert_eq!(captured.owner_team_path, WEST_1);
+}
