@@ -1,4 +1,4 @@
-//! scenario.md, for the services that exist so far: the suite boots in one process, the demo
+//! The Northwind sales story, for the services that exist so far: the suite boots in one process, the demo
 //! data (Northwind Industrial) loads through the services' public gRPC APIs as a client's
 //! would, and each member of the cast sees exactly what their role allows (G3).
 

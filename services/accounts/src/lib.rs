@@ -1,5 +1,5 @@
 //! The accounts service: accounts with their hierarchy and contacts with their buying roles
-//! (domain.md A1, A2, A4). Owns database `crm_accounts`, publishes on stream `CRM_ACCOUNTS`.
+//! (capabilities A1, A2, A4, docs/capabilities.md). Owns database `crm_accounts`, publishes on stream `CRM_ACCOUNTS`.
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
@@ -34,15 +34,10 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 
 fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
     let settings = context.settings.service(NAME);
-    let default_calling_code = settings
-        .optional("DEFAULT_CALLING_CODE")
-        .map(|code| {
-            crm_contact_data::validate_calling_code(&code)
-                .map(|()| code)
-                .map_err(|error| settings.error("DEFAULT_CALLING_CODE", error.to_string()))
-        })
-        .transpose()?
-        .or_else(|| context.settings.default_calling_code.clone());
+    let default_calling_code = settings.checked(
+        "DEFAULT_CALLING_CODE",
+        crm_contact_data::validate_calling_code,
+    )?;
     let accounts = service::Accounts::new(
         context.pool.clone(),
         context.outbox.clone(),

@@ -10,14 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use crm_leads::{
-    service::{
-        Policies,
-        capture::{new_lead, validate_lead_input},
-        import::IMPORT_CHUNK,
-    },
-    store::leads::DerivedKeys,
-};
+use crm_leads::import_baseline::{self, IMPORT_CHUNK};
 use crm_proto::crm::leads::v1::{
     self as pb, ImportLeadsRequest, lead_service_client::LeadServiceClient,
 };
@@ -171,26 +164,15 @@ async fn copy_baseline(
     let database = TestDatabase::create(crm_leads::migrator).await;
     let result = async {
         let prepare_started = Instant::now();
-        let policies = Policies::default();
-        let pool_team_path = admin.team_path.as_str();
         let mut pieces: Vec<Vec<u8>> = Vec::new();
         let mut piece = Vec::new();
         let mut copied = 0u64;
         for n in 0..rows {
             let mut input = lead_input(n);
             input.source_channel = pb::SourceChannel::Import as i32;
-            let Ok(capture) = validate_lead_input(&input, Some(CALLING_CODE), "row") else {
+            if !import_baseline::push_row(&mut piece, &input, admin, CALLING_CODE) {
                 continue;
-            };
-            let (lead, _) = new_lead(
-                &capture,
-                None,
-                pool_team_path,
-                &policies,
-                crm_platform::time::now(),
-            );
-            let keys = DerivedKeys::of(&lead);
-            crm_leads::store::leads::push_copy_row(&mut piece, &lead, &keys, Some(admin.user_id));
+            }
             copied += 1;
             if piece.len() >= 8 << 20 {
                 pieces.push(std::mem::take(&mut piece));
@@ -202,7 +184,7 @@ async fn copy_baseline(
         let mut connection = database.pool.acquire().await?;
         let started = Instant::now();
         let mut copy = connection
-            .copy_in_raw(&crm_leads::store::leads::copy_statement())
+            .copy_in_raw(&import_baseline::copy_statement())
             .await?;
         for piece in &pieces {
             copy.send(piece.as_slice()).await?;
@@ -252,7 +234,7 @@ async fn stream_import(
         &[crm_leads::module()],
         &nats_url(),
         &[
-            ("CRM_DEFAULT_CALLING_CODE", CALLING_CODE),
+            ("CRM_LEADS_DEFAULT_CALLING_CODE", CALLING_CODE),
             ("CRM_LOG", "warn"),
         ],
     )
@@ -569,19 +551,19 @@ mod tests {
         let mut phones = std::collections::HashSet::new();
         for n in 0..rows {
             let input = lead_input(n);
-            let valid = validate_lead_input(&input, Some(CALLING_CODE), "row");
-            assert_eq!(
-                valid.is_err(),
-                kind(n) == Kind::Invalid,
-                "row {n}: {input:?}"
+            let importer = crm_platform::auth::Caller::user(
+                uuid::Uuid::now_v7(),
+                crm_platform::auth::Role::Admin,
+                crm_platform::auth::TeamPath::parse("/northwind").unwrap(),
             );
+            let valid = import_baseline::push_row(&mut Vec::new(), &input, &importer, CALLING_CODE);
+            assert_eq!(!valid, kind(n) == Kind::Invalid, "row {n}: {input:?}");
             if kind(n) == Kind::Plain {
-                let capture = valid.unwrap();
-                assert!(emails.insert(capture.fields.email.unwrap()));
-                assert!(phones.insert(capture.fields.phone.unwrap()));
-                assert!(companies.insert(crm_contact_data::normalize_company_name(
-                    &capture.fields.company.unwrap()
-                )));
+                assert!(emails.insert(crm_contact_data::normalize_email(&input.email).unwrap()));
+                assert!(phones.insert(
+                    crm_contact_data::normalize_phone(&input.phone, Some(CALLING_CODE)).unwrap()
+                ));
+                assert!(companies.insert(crm_contact_data::normalize_company_name(&input.company)));
             }
         }
     }

@@ -1,5 +1,5 @@
 //! The gateway: the organisation (users, teams, roles, lifecycle stages, sales territories) and
-//! authentication (login, rotating refresh tokens, API keys) — domain.md G1, G2. Owns database
+//! authentication (login, rotating refresh tokens, API keys) — capabilities G1, G2 (docs/capabilities.md). Owns database
 //! `crm_gateway`, publishes org events on stream `CRM_GATEWAY`; and the HTTP/JSON front door to
 //! every service (G4, [`http`]).
 #![deny(rust_2018_idioms)]

@@ -1,5 +1,5 @@
 //! The leads service: capture from every channel, dedupe, the pool with claiming and
-//! recycling, fair assignment, lifecycle and conversion, campaigns (domain.md L1-L8).
+//! recycling, fair assignment, lifecycle and conversion, campaigns (capabilities L1-L8, docs/capabilities.md).
 //! Owns database `crm_leads`, publishes on stream `CRM_LEADS`.
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
@@ -9,13 +9,8 @@ mod domain;
 mod error;
 mod events;
 mod grpc;
-/// Crate-private but for what crm-bench's import baseline builds its `COPY` rows with, as an
-/// import does: [`service::Policies`], [`service::capture::validate_lead_input`],
-/// [`service::capture::new_lead`] and [`service::import::IMPORT_CHUNK`].
-pub mod service;
-/// Crate-private but for crm-bench's import baseline: [`store::leads::DerivedKeys`],
-/// [`store::leads::push_copy_row`] and [`store::leads::copy_statement`].
-pub mod store;
+mod service;
+mod store;
 
 use std::time::Duration;
 
@@ -43,18 +38,10 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 }
 
 fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
-    // Leads' own section first; the shared setting until it goes.
-    let settings = context.settings.service(NAME);
-    let own = settings.optional("DEFAULT_CALLING_CODE");
-    if let Some(code) = &own
-        && !is_calling_code(code)
-    {
-        anyhow::bail!(
-            "{}: {code:?} is not a country calling code like 86 or 44",
-            settings.variable("DEFAULT_CALLING_CODE")
-        );
-    }
-    let default_calling_code = own.or_else(|| context.settings.default_calling_code.clone());
+    let default_calling_code = context.settings.service(NAME).checked(
+        "DEFAULT_CALLING_CODE",
+        crm_contact_data::validate_calling_code,
+    )?;
     let leads = service::Leads::new(
         context.pool.clone(),
         context.outbox.clone(),
@@ -84,8 +71,46 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
 }
 
 /// One to three digits, not starting with 0 (86, 44, 1).
-fn is_calling_code(code: &str) -> bool {
-    (1..=3).contains(&code.len())
-        && code.chars().all(|c| c.is_ascii_digit())
-        && !code.starts_with('0')
+/// What crm-bench's import benchmark compares an import with: the rows an import of the same
+/// leads stores, written by PostgreSQL's `COPY` alone. Built by the import's own validation,
+/// scoring and row code, so both sides write the same columns and values.
+pub mod import_baseline {
+    use crm_platform::auth::Caller;
+    use crm_proto::crm::leads::v1::LeadInput;
+
+    use crate::{
+        convert::validate_lead_input,
+        service::{Policies, capture::build_lead},
+        store::{copy, leads::DerivedKeys},
+    };
+
+    /// Rows an import handles in one chunk (one candidate query, one `COPY`).
+    pub const IMPORT_CHUNK: usize = crate::service::import::IMPORT_CHUNK;
+
+    /// The `COPY … FROM STDIN` statement an import writes its leads with.
+    pub fn copy_statement() -> String {
+        copy::copy_statement()
+    }
+
+    /// Appends the `COPY` text of the lead an import of `input` by `importer` would store in
+    /// the importer's team's pool (default policies); `false` when the row is invalid.
+    pub fn push_row(
+        out: &mut Vec<u8>,
+        input: &LeadInput,
+        importer: &Caller,
+        calling_code: &str,
+    ) -> bool {
+        let Ok(new) = validate_lead_input(input, Some(calling_code), "row") else {
+            return false;
+        };
+        let (lead, _) = build_lead(
+            &new,
+            None,
+            &importer.team_path,
+            &Policies::default(),
+            crm_platform::time::now(),
+        );
+        copy::push_copy_row(out, &lead, &DerivedKeys::of(&lead), Some(importer.user_id));
+        true
+    }
 }

@@ -2,7 +2,7 @@
 
 mod support;
 
-use crm_leads::service::import::IMPORT_CHUNK;
+use crm_leads::import_baseline::IMPORT_CHUNK;
 use crm_proto::crm::common::v1 as common;
 use crm_proto::crm::leads::v1 as pb;
 use crm_test_support::user;

@@ -203,7 +203,10 @@ async fn a_conversion_while_nats_is_down_reaches_accounts_when_it_is_back() {
     let app = TestApp::spawn_with(
         &account_modules(),
         &nats.url(),
-        &[("CRM_DEFAULT_CALLING_CODE", "86")],
+        &[
+            ("CRM_LEADS_DEFAULT_CALLING_CODE", "86"),
+            ("CRM_ACCOUNTS_DEFAULT_CALLING_CODE", "86"),
+        ],
     )
     .await;
     let harness = Harness::from_app(app).await;

@@ -1,4 +1,4 @@
-//! The pool, fair assignment and recycling (L3, L4, L5), with scenario.md's cast.
+//! The pool, fair assignment and recycling (L3, L4, L5), with the demo's cast.
 
 mod support;
 

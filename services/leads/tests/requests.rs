@@ -124,15 +124,14 @@ async fn a_pool_is_not_worked_by_a_team_whose_name_only_starts_like_it() {
     assert_eq!(claimed.owner_id, east_rep.user_id.to_string());
 }
 
-/// The leads' own setting comes before the shared one (which goes once every service reads
-/// its own).
+/// The calling code is the leads service's own setting, not a shared one.
 #[tokio::test]
-async fn the_leads_calling_code_setting_comes_before_the_shared_one() {
+async fn the_leads_service_reads_its_own_calling_code_setting() {
     let app = crm_test_support::TestApp::spawn_with(
         &[crm_leads::module()],
         &crm_test_support::nats_url(),
         &[
-            ("CRM_DEFAULT_CALLING_CODE", "86"),
+            ("CRM_ACCOUNTS_DEFAULT_CALLING_CODE", "86"),
             ("CRM_LEADS_DEFAULT_CALLING_CODE", "44"),
         ],
     )

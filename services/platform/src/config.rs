@@ -75,8 +75,6 @@ pub struct Settings {
     pub jwt: JwtSettings,
     /// How long graceful shutdown waits for in-flight calls before giving up.
     pub shutdown_grace: Duration,
-    /// Country calling code given to phone numbers entered without one ("86").
-    pub default_calling_code: Option<String>,
     /// Every value read, for the services' own sections ([`Settings::service`]).
     values: RawValues,
 }
@@ -155,6 +153,20 @@ impl ServiceSettings {
                 Some((name.to_ascii_lowercase(), value.trim().to_owned()))
             })
             .collect()
+    }
+
+    /// The value of `key` checked by `check` (which says what is wrong with a bad one); `None`
+    /// when unset.
+    pub fn checked<E: fmt::Display>(
+        &self,
+        key: &str,
+        check: impl FnOnce(&str) -> Result<(), E>,
+    ) -> Result<Option<String>, ConfigError> {
+        let Some(value) = self.optional(key) else {
+            return Ok(None);
+        };
+        check(&value).map_err(|error| self.error(key, error.to_string()))?;
+        Ok(Some(value))
     }
 
     /// A problem with one of this section's values, named by its variable.
@@ -278,21 +290,8 @@ impl Settings {
                 "must be lower-case letters and digits",
             ));
         }
-        let default_calling_code = source.optional("CRM_DEFAULT_CALLING_CODE");
-        if let Some(code) = &default_calling_code
-            && (code.is_empty()
-                || code.len() > 3
-                || !code.chars().all(|c| c.is_ascii_digit())
-                || code.starts_with('0'))
-        {
-            return Err(ConfigError::new(
-                "CRM_DEFAULT_CALLING_CODE",
-                format!("{code:?} is not a country calling code like 86 or 44"),
-            ));
-        }
         Ok(Self {
             values: RawValues(Arc::new(values.clone())),
-            default_calling_code,
             grpc_addr: parse_addr(
                 "CRM_GRPC_ADDR",
                 &source.string("CRM_GRPC_ADDR", "127.0.0.1:50051"),

@@ -1,4 +1,4 @@
-//! The demo data set: Northwind Industrial (scenario.md) — the team tree, accounts and
+//! The demo data set: Northwind Industrial (the sales story tests/scenario.rs follows) — the team tree, accounts and
 //! contacts, the reps on the leads roster, the East-territory assignment rule, the Spring Expo
 //! campaign and leads from the API, the campaign and a web form.
 //!

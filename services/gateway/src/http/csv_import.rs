@@ -1,4 +1,4 @@
-//! CSV upload of leads (domain.md L1): `POST /v1/leads:import` with a `text/csv` body. The
+//! CSV upload of leads (capability L1): `POST /v1/leads:import` with a `text/csv` body. The
 //! header row is mapped to lead fields, by name or alias or as the caller says
 //! (`?map.E-Mail%20Adresse=email`), and the rows are streamed into the leads service's
 //! `ImportLeads`, which keeps the valid rows and reports the others by line number.

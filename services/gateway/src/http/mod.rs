@@ -1,4 +1,4 @@
-//! The HTTP/JSON front door (domain.md G4): every annotated RPC of every service as a REST
+//! The HTTP/JSON front door (capability G4): every annotated RPC of every service as a REST
 //! resource, transcoded from the protos' `google.api.http` rules and forwarded over gRPC with
 //! the caller's token, so each service still checks the caller itself. The gateway adds what
 //! belongs at the edge: request ids, per-caller rate limits, `Idempotency-Key`, body limits,

@@ -205,6 +205,7 @@ impl Lead {
     }
 
     /// Whether the lead waits in its pool (nobody owns it).
+    #[cfg(test)]
     pub fn is_in_pool(&self) -> bool {
         self.owner_id.is_none()
     }

@@ -225,7 +225,7 @@ mod tests {
     use LeadStatus::*;
     use proptest::prelude::*;
 
-    /// The table of domain.md L6, written out independently of [`LeadTransition::rule`].
+    /// The lifecycle table of capability L6, written out independently of [`LeadTransition::rule`].
     const DOCUMENTED_CHANGES: &[(LeadStatus, LeadStatus)] = &[
         (New, Assigned),
         (Assigned, Working),

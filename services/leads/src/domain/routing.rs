@@ -16,6 +16,9 @@ pub enum CompanySizeBand {
 }
 
 impl CompanySizeBand {
+    // The bands' headcounts are the ones crm.common.v1.CompanySize documents; leads gets the
+    // band from the lead, it never derives one.
+    #[cfg(test)]
     pub const ALL: [CompanySizeBand; 4] = [
         CompanySizeBand::Small,
         CompanySizeBand::Medium,
@@ -29,24 +32,6 @@ impl CompanySizeBand {
             CompanySizeBand::Medium => "medium",
             CompanySizeBand::Large => "large",
             CompanySizeBand::Enterprise => "enterprise",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<CompanySizeBand> {
-        let wanted = value.trim().to_lowercase();
-        CompanySizeBand::ALL
-            .into_iter()
-            .find(|band| band.as_str() == wanted)
-    }
-
-    /// The band of a headcount: under 50 small, under 250 medium, under 1,000 large (the
-    /// EU's SME limits, plus a line for the enterprises that need key-account treatment).
-    pub fn from_employee_count(employees: u32) -> CompanySizeBand {
-        match employees {
-            0..50 => CompanySizeBand::Small,
-            50..250 => CompanySizeBand::Medium,
-            250..1000 => CompanySizeBand::Large,
-            _ => CompanySizeBand::Enterprise,
         }
     }
 }
@@ -132,30 +117,6 @@ mod tests {
         assert_eq!(
             RuleCriteria::default().matches(&LeadProfile::default()),
             Ok(vec![])
-        );
-    }
-
-    #[test]
-    fn size_bands_follow_headcount() {
-        assert_eq!(
-            CompanySizeBand::from_employee_count(49),
-            CompanySizeBand::Small
-        );
-        assert_eq!(
-            CompanySizeBand::from_employee_count(50),
-            CompanySizeBand::Medium
-        );
-        assert_eq!(
-            CompanySizeBand::from_employee_count(999),
-            CompanySizeBand::Large
-        );
-        assert_eq!(
-            CompanySizeBand::from_employee_count(1000),
-            CompanySizeBand::Enterprise
-        );
-        assert_eq!(
-            CompanySizeBand::parse(" Enterprise"),
-            Some(CompanySizeBand::Enterprise)
         );
     }
 }

@@ -51,10 +51,6 @@ pub(crate) struct ImportSummary {
     pub errors: Vec<RowError>,
 }
 
-/// The wire's lead to a validated [`NewLead`]; also how crm-bench's `COPY` baseline builds
-/// the rows an import stores.
-pub use crate::convert::validate_lead_input;
-
 impl Leads {
     pub async fn create_lead(
         &self,
@@ -289,21 +285,6 @@ pub(crate) fn build_lead(
     let owner = owner.map(|owner| (owner.user_id, owner.team_path.clone()));
     let lead = Lead::capture(new, owner, pool_team_path.clone(), &score, now);
     (lead, score)
-}
-
-/// [`build_lead`] for crm-bench's `COPY` baseline, which names the pool by its path.
-///
-/// # Panics
-/// When `pool_team_path` is not a team path.
-pub fn new_lead(
-    new: &NewLead,
-    owner: Option<&Caller>,
-    pool_team_path: &str,
-    policies: &Policies,
-    now: DateTime<Utc>,
-) -> (Lead, LeadScore) {
-    let pool = TeamPath::parse(pool_team_path).expect("the pool is a team path");
-    build_lead(new, owner, &pool, policies, now)
 }
 
 async fn check_campaign(

@@ -12,7 +12,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 pub(crate) use super::copy::copy_rows;
-pub use super::copy::{copy_statement, push_copy_row};
+pub(crate) use super::copy::push_copy_row;
 use super::lead_row::{LeadRow, channel_code, leads};
 pub(crate) use super::lead_row::{from_snapshot, snapshot};
 use crate::domain::{

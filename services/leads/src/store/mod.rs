@@ -3,7 +3,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod campaigns;
-mod copy;
+pub(crate) mod copy;
 pub(crate) mod history;
 mod lead_row;
 pub mod leads;

@@ -25,8 +25,15 @@ impl Harness {
     }
 
     pub async fn with_modules(modules: &[crm_platform::host::ServiceModule]) -> Self {
-        let app =
-            TestApp::spawn_with(modules, &nats_url(), &[("CRM_DEFAULT_CALLING_CODE", "86")]).await;
+        let app = TestApp::spawn_with(
+            modules,
+            &nats_url(),
+            &[
+                ("CRM_LEADS_DEFAULT_CALLING_CODE", "86"),
+                ("CRM_ACCOUNTS_DEFAULT_CALLING_CODE", "86"),
+            ],
+        )
+        .await;
         Self::from_app(app).await
     }
 
