@@ -41,6 +41,49 @@ pub fn expected_version(field: &str, value: u64) -> Result<Option<i64>, FieldVio
     }
 }
 
+/// The two records of a merge, checked to differ, and the order every merge locks them in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MergePair {
+    pub survivor: Uuid,
+    pub duplicate: Uuid,
+}
+
+impl MergePair {
+    /// A record cannot be merged into itself (`duplicate_id` is at fault).
+    pub fn new(survivor: Uuid, duplicate: Uuid) -> Result<Self, FieldViolation> {
+        if survivor == duplicate {
+            return Err(FieldViolation::new(
+                "duplicate_id",
+                "must differ from survivor_id",
+            ));
+        }
+        Ok(Self {
+            survivor,
+            duplicate,
+        })
+    }
+
+    /// Both ids, lower first: every merge locks its two rows in this order, so two merges of
+    /// one pair (either way round) cannot deadlock.
+    pub fn lock_order(&self) -> [Uuid; 2] {
+        if self.survivor < self.duplicate {
+            [self.survivor, self.duplicate]
+        } else {
+            [self.duplicate, self.survivor]
+        }
+    }
+
+    /// The two records locked in [`MergePair::lock_order`], as `(survivor, duplicate)`.
+    pub fn sort<T>(&self, locked: [T; 2], id: impl Fn(&T) -> Uuid) -> (T, T) {
+        let [first, second] = locked;
+        if id(&first) == self.survivor {
+            (first, second)
+        } else {
+            (second, first)
+        }
+    }
+}
+
 impl Violations {
     /// [`parse_id`], collecting the violation.
     pub fn id(&mut self, field: &str, value: &str) -> Option<Uuid> {
@@ -101,6 +144,17 @@ mod tests {
         assert!(violations.optional_id("b", "").is_none());
         assert!(violations.optional_id("c", "zz").is_none());
         assert_eq!(violations.into_result().unwrap_err().len(), 2);
+    }
+
+    #[test]
+    fn a_merge_locks_its_pair_in_one_order_whichever_way_round() {
+        let (low, high) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let forward = MergePair::new(low, high).unwrap();
+        let backward = MergePair::new(high, low).unwrap();
+        assert_eq!(forward.lock_order(), backward.lock_order());
+        let (survivor, duplicate) = backward.sort(backward.lock_order(), |id| *id);
+        assert_eq!((survivor, duplicate), (high, low));
+        assert_eq!(MergePair::new(low, low).unwrap_err().field, "duplicate_id");
     }
 
     proptest! {

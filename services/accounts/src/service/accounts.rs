@@ -2,6 +2,7 @@
 
 use crm_platform::{
     auth::{Caller, TeamPath},
+    ids::MergePair,
     paging::{Listing, Page},
 };
 use crm_proto::crm::accounts::v1 as pb;
@@ -307,26 +308,12 @@ impl Accounts {
         survivor_id: Uuid,
         duplicate_id: Uuid,
     ) -> Result<MergedAccounts> {
-        if survivor_id == duplicate_id {
-            return Err(AccountsError::invalid(
-                "duplicate_id",
-                "must differ from survivor_id",
-            ));
-        }
+        let pair = MergePair::new(survivor_id, duplicate_id)?;
         let mut transaction = self.pool.begin().await?;
-        // Lock in id order so two merges of the same pair cannot deadlock.
-        let (first, second) = if survivor_id < duplicate_id {
-            (survivor_id, duplicate_id)
-        } else {
-            (duplicate_id, survivor_id)
-        };
+        let [first, second] = pair.lock_order();
         let first = locked_active_account(&mut transaction, caller, first).await?;
         let second = locked_active_account(&mut transaction, caller, second).await?;
-        let (survivor, duplicate) = if first.id == survivor_id {
-            (first, second)
-        } else {
-            (second, first)
-        };
+        let (survivor, duplicate) = pair.sort([first, second], |account| account.id);
 
         let (mut merged, _) = account::merge_into_survivor(&survivor, &duplicate);
         let moved_contact_ids =

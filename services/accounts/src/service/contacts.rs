@@ -2,6 +2,7 @@
 
 use crm_platform::{
     auth::{Caller, TeamPath},
+    ids::MergePair,
     paging::{Listing, Page},
 };
 use crm_proto::crm::accounts::v1 as pb;
@@ -301,25 +302,12 @@ impl Accounts {
         survivor_id: Uuid,
         duplicate_id: Uuid,
     ) -> Result<(Contact, Uuid)> {
-        if survivor_id == duplicate_id {
-            return Err(AccountsError::invalid(
-                "duplicate_id",
-                "must differ from survivor_id",
-            ));
-        }
+        let pair = MergePair::new(survivor_id, duplicate_id)?;
         let mut transaction = self.pool.begin().await?;
-        let (first, second) = if survivor_id < duplicate_id {
-            (survivor_id, duplicate_id)
-        } else {
-            (duplicate_id, survivor_id)
-        };
+        let [first, second] = pair.lock_order();
         let first = locked_contact_for_change(&mut transaction, caller, first, None).await?;
         let second = locked_contact_for_change(&mut transaction, caller, second, None).await?;
-        let (survivor, duplicate) = if first.id == survivor_id {
-            (first, second)
-        } else {
-            (second, first)
-        };
+        let (survivor, duplicate) = pair.sort([first, second], |contact| contact.id);
         for contact in [&survivor, &duplicate] {
             if contact.status != RecordStatus::Active {
                 return Err(AccountsError::NotActive {

@@ -1,7 +1,7 @@
 //! Merging duplicate leads (L2): survivorship by the domain rules, every merge recorded with
 //! both leads as they were, and undoable.
 
-use crm_platform::{auth::Caller, error::CommonError};
+use crm_platform::{auth::Caller, error::CommonError, ids::MergePair};
 use crm_proto::crm::leads::v1 as pb;
 use serde::Deserialize;
 use serde_json::json;
@@ -32,26 +32,12 @@ impl Leads {
         survivor_id: Uuid,
         duplicate_id: Uuid,
     ) -> Result<(Lead, Uuid)> {
-        if survivor_id == duplicate_id {
-            return Err(LeadsError::invalid(
-                "duplicate_id",
-                "must differ from survivor_id",
-            ));
-        }
+        let pair = MergePair::new(survivor_id, duplicate_id)?;
         let mut transaction = self.pool.begin().await?;
-        // Lock in id order so two merges of one pair cannot deadlock.
-        let (first, second) = if survivor_id < duplicate_id {
-            (survivor_id, duplicate_id)
-        } else {
-            (duplicate_id, survivor_id)
-        };
+        let [first, second] = pair.lock_order();
         let first = locked_for_change(&mut transaction, caller, first, None).await?;
         let second = locked_for_change(&mut transaction, caller, second, None).await?;
-        let mut duplicate = if first.id == duplicate_id {
-            first
-        } else {
-            second
-        };
+        let (_, mut duplicate) = pair.sort([first, second], |lead| lead.id);
         if duplicate.converted_at.is_some() {
             return Err(LeadsError::ConvertedNotMergeable { id: duplicate_id });
         }
