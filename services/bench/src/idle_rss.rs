@@ -56,12 +56,23 @@ async fn idle_rss(
             "CRM_JWT_KEYS",
             format!("bench={}", crm_test_support::TEST_JWT_SECRET),
         )
+        // The gateway signs tokens, and its front door must not collide with a running suite.
+        .env("CRM_JWT_SIGNING_KEY_ID", "bench")
+        .env("CRM_GATEWAY_HTTP_ADDR", "127.0.0.1:0")
         .env("CRM_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
     tokio::time::sleep(SETTLE).await;
+    if let Some(status) = child.try_wait()? {
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            use tokio::io::AsyncReadExt;
+            let _ = pipe.read_to_string(&mut stderr).await;
+        }
+        anyhow::bail!("{program} exited early ({status}): {}", stderr.trim());
+    }
     let pid = child
         .id()
         .ok_or_else(|| anyhow::anyhow!("{program} exited early"))?;

@@ -208,7 +208,8 @@ impl EventConsumer {
             self.spec.name.clone(),
             self.metrics.clone(),
         ));
-        let _stop_sampling = AbortOnDrop(lag);
+        // The sampler ends with the consume loop.
+        let _stop_sampling = tokio_util::task::AbortOnDropHandle::new(lag);
         // Whatever is ready, up to the batch size, is handled in one transaction.
         let mut batches = messages.ready_chunks(self.settings.batch_size as usize);
         loop {
@@ -544,15 +545,6 @@ async fn sample_lag(
                 .get_or_create(&labels)
                 .set(info.num_pending as i64);
         }
-    }
-}
-
-/// Aborts the task when dropped (the sampler ends with the consume loop).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

@@ -576,19 +576,39 @@ async fn serve_metrics(
     }
 }
 
+/// The commands of a single-service binary.
+#[derive(clap::Parser)]
+#[command(
+    about = "A CRM service; configuration from CRM_* environment variables (docs/operations.md)"
+)]
+struct ServiceCli {
+    #[command(subcommand)]
+    command: Option<ServiceCommand>,
+}
+
+#[derive(Clone, Copy, clap::Subcommand)]
+enum ServiceCommand {
+    /// Serve until SIGINT or SIGTERM (the default).
+    Serve,
+    /// Apply the database migrations and exit (the Kubernetes migration Job).
+    Migrate,
+}
+
 /// The `main` of a single-service binary: `serve` (the default) or `migrate`. Exits 2 on bad
-/// configuration, 1 when the service fails.
+/// usage or configuration, 1 when the service fails.
 pub fn main_for(modules: &[ServiceModule]) -> std::process::ExitCode {
-    let command = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "serve".to_owned());
-    if !matches!(command.as_str(), "serve" | "migrate") {
-        eprintln!(
-            "usage: {} [serve|migrate]  (configuration from CRM_* environment variables)",
-            modules[0].name
-        );
-        return std::process::ExitCode::from(2);
-    }
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = ServiceCli::command()
+        .name(modules[0].name)
+        .try_get_matches()
+        .and_then(|matches| ServiceCli::from_arg_matches(&matches));
+    let command = match parsed {
+        Ok(cli) => cli.command.unwrap_or(ServiceCommand::Serve),
+        Err(error) => {
+            let _ = error.print();
+            return std::process::ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
@@ -608,9 +628,9 @@ pub fn main_for(modules: &[ServiceModule]) -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         let _telemetry = telemetry::init(modules[0].name, &settings)?;
-        match command.as_str() {
-            "migrate" => migrate(&settings, modules).await,
-            _ => run_until_signalled(settings, modules).await,
+        match command {
+            ServiceCommand::Migrate => migrate(&settings, modules).await,
+            ServiceCommand::Serve => run_until_signalled(settings, modules).await,
         }
     });
     match result {
