@@ -324,20 +324,6 @@ pub fn check_version(
 /// `invalid`, `not_found`, `permission_denied`. `service_error_conversions!(LeadsError)`.
 #[macro_export]
 macro_rules! service_error_conversions {
-    // The form of before the common variants; goes once every service holds `Common`.
-    ($error:ident, $invalid:ident) => {
-        impl From<$error> for ::tonic::Status {
-            fn from(error: $error) -> Self {
-                $crate::error::to_status(&error)
-            }
-        }
-
-        impl From<Vec<$crate::error::FieldViolation>> for $error {
-            fn from(violations: Vec<$crate::error::FieldViolation>) -> Self {
-                $error::$invalid(violations)
-            }
-        }
-    };
     ($error:ident) => {
         impl From<$error> for ::tonic::Status {
             fn from(error: $error) -> Self {

@@ -5,8 +5,8 @@ use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::{id, optional_id};
 use crm_platform::auth::TeamPath;
+use crm_platform::ids::{parse_id, parse_optional_id};
 
 use crate::{
     convert,
@@ -229,7 +229,7 @@ impl LeadAdminService for LeadAdminApi {
         let stage = crm_proto::crm::common::v1::LifecycleStage::try_from(rep.stage)
             .map_err(|_| LeadsError::invalid("rep.stage", "is not a rep stage"))?;
         let row = Rep {
-            rep_id: id("rep.rep_id", &rep.rep_id)?,
+            rep_id: parse_id("rep.rep_id", &rep.rep_id)?,
             team_path: TeamPath::parse(&rep.team_path)
                 .map_err(|e| LeadsError::invalid("rep.team_path", e))?,
             display_name: rep.display_name.trim().to_owned(),
@@ -284,10 +284,10 @@ impl LeadAdminService for LeadAdminApi {
             }
             let mut reps = Vec::new();
             for rep in &rule.rep_ids {
-                reps.push(id(&format!("rules[{position}].rep_ids"), rep)?);
+                reps.push(parse_id(&format!("rules[{position}].rep_ids"), rep)?);
             }
             rules.push(AssignmentRule {
-                id: optional_id(&format!("rules[{position}].id"), &rule.id)?
+                id: parse_optional_id(&format!("rules[{position}].id"), &rule.id)?
                     .unwrap_or_else(Uuid::now_v7),
                 name: rule.name,
                 position: position as u32,
@@ -410,7 +410,10 @@ impl LeadAdminService for LeadAdminApi {
         let caller = caller(&request)?;
         let funnel = self
             .leads
-            .campaign_funnel(&caller, id("campaign_id", &request.get_ref().campaign_id)?)
+            .campaign_funnel(
+                &caller,
+                parse_id("campaign_id", &request.get_ref().campaign_id)?,
+            )
             .await?;
         let currency = funnel.campaign.cost.currency.as_str().to_owned();
         Ok(Response::new(pb::GetCampaignFunnelResponse {
@@ -439,7 +442,7 @@ impl LeadAdminService for LeadAdminApi {
             .create_web_form(
                 &caller,
                 &request.name,
-                optional_id("campaign_id", &request.campaign_id)?,
+                parse_optional_id("campaign_id", &request.campaign_id)?,
                 &request.team_path,
                 request.rate_limit_per_minute,
             )

@@ -6,7 +6,6 @@ use crm_proto::crm::leads::v1 as pb;
 use tokio_stream::StreamExt;
 use tonic::{Status, Streaming};
 
-use super::optional_id;
 use crate::{
     convert,
     domain::lead::NewLead,
@@ -15,6 +14,7 @@ use crate::{
         import::{IMPORT_CHUNK, PreparedChunk},
     },
 };
+use crm_platform::ids::parse_optional_id;
 
 /// An import row as the import takes it: the import's campaign unless the row names one, the
 /// import channel unless the row names one, then validated.
@@ -52,7 +52,7 @@ pub(super) async fn read_chunks(
         let end = message.is_none();
         if let Some(message) = message {
             if first {
-                campaign_id = optional_id("campaign_id", &message.campaign_id)?;
+                campaign_id = parse_optional_id("campaign_id", &message.campaign_id)?;
                 first = false;
             }
             let line = if message.line == 0 {

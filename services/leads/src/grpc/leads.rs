@@ -6,7 +6,6 @@ use crm_proto::crm::{
 };
 use tonic::{Request, Response, Status, Streaming};
 
-use super::{id, optional_id};
 use crate::{
     convert,
     domain::lead::{Lead, LeadChanges},
@@ -17,6 +16,7 @@ use crate::{
     },
     store::{LeadFilter, LeadSort},
 };
+use crm_platform::ids::{parse_id, parse_optional_id};
 
 pub struct LeadsApi {
     leads: Leads,
@@ -72,7 +72,7 @@ impl LeadService for LeadsApi {
         let mut capture =
             convert::validate_lead_input(&input, self.leads.default_calling_code(), "lead")
                 .map_err(LeadsError::from)?;
-        capture.requested_id = optional_id("lead_id", &request.lead_id)?;
+        capture.requested_id = parse_optional_id("lead_id", &request.lead_id)?;
         let (lead, outcome) = self.leads.create_lead(&caller, capture).await?;
         let (dedupe, score) = match outcome {
             CaptureOutcome::Unique => (pb::DedupeOutcome::Unique, 0),
@@ -142,7 +142,7 @@ impl LeadService for LeadsApi {
         let caller = caller(&request)?;
         let lead = self
             .leads
-            .get_lead(&caller, id("lead_id", &request.get_ref().lead_id)?)
+            .get_lead(&caller, parse_id("lead_id", &request.get_ref().lead_id)?)
             .await?;
         Ok(Response::new(pb::GetLeadResponse {
             lead: lead_response(&lead),
@@ -155,7 +155,7 @@ impl LeadService for LeadsApi {
     ) -> Result<Response<pb::UpdateLeadResponse>, Status> {
         let caller = caller(&request)?;
         let request = request.into_inner();
-        let lead_id = id("lead_id", &request.lead_id)?;
+        let lead_id = parse_id("lead_id", &request.lead_id)?;
         let changes = lead_changes(request.patch.unwrap_or_default())?;
         let expected = ids::expected_version("expected_version", request.expected_version)
             .map_err(LeadsError::from)?;
@@ -199,9 +199,9 @@ impl LeadService for LeadsApi {
             .map_err(|_| LeadsError::invalid("source_channel", "is not a channel"))?;
         let filter = LeadFilter {
             status,
-            owner_id: optional_id("owner_id", &request.owner_id)?,
+            owner_id: parse_optional_id("owner_id", &request.owner_id)?,
             in_pool: request.in_pool,
-            campaign_id: optional_id("campaign_id", &request.campaign_id)?,
+            campaign_id: parse_optional_id("campaign_id", &request.campaign_id)?,
             source_channel,
             flagged_duplicates_only: request.flagged_duplicates_only,
         };
@@ -221,7 +221,7 @@ impl LeadService for LeadsApi {
         let caller = caller(&request)?;
         let lead = self
             .leads
-            .claim(&caller, id("lead_id", &request.get_ref().lead_id)?)
+            .claim(&caller, parse_id("lead_id", &request.get_ref().lead_id)?)
             .await?;
         Ok(Response::new(pb::ClaimLeadResponse {
             lead: lead_response(&lead),
@@ -236,7 +236,11 @@ impl LeadService for LeadsApi {
         let request = request.into_inner();
         let lead = self
             .leads
-            .release(&caller, id("lead_id", &request.lead_id)?, &request.reason)
+            .release(
+                &caller,
+                parse_id("lead_id", &request.lead_id)?,
+                &request.reason,
+            )
             .await?;
         Ok(Response::new(pb::ReleaseLeadResponse {
             lead: lead_response(&lead),
@@ -253,8 +257,8 @@ impl LeadService for LeadsApi {
             .leads
             .assign(
                 &caller,
-                id("lead_id", &request.lead_id)?,
-                optional_id("rep_id", &request.rep_id)?,
+                parse_id("lead_id", &request.lead_id)?,
+                parse_optional_id("rep_id", &request.rep_id)?,
             )
             .await?;
         Ok(Response::new(pb::AssignLeadResponse {
@@ -286,7 +290,7 @@ impl LeadService for LeadsApi {
             .leads
             .log_activity(
                 &caller,
-                id("lead_id", &request.lead_id)?,
+                parse_id("lead_id", &request.lead_id)?,
                 kind,
                 &request.note,
             )
@@ -303,7 +307,7 @@ impl LeadService for LeadsApi {
         let caller = caller(&request)?;
         let lead = self
             .leads
-            .qualify(&caller, id("lead_id", &request.get_ref().lead_id)?)
+            .qualify(&caller, parse_id("lead_id", &request.get_ref().lead_id)?)
             .await?;
         Ok(Response::new(pb::QualifyLeadResponse {
             lead: lead_response(&lead),
@@ -318,7 +322,11 @@ impl LeadService for LeadsApi {
         let request = request.into_inner();
         let lead = self
             .leads
-            .disqualify(&caller, id("lead_id", &request.lead_id)?, &request.reason)
+            .disqualify(
+                &caller,
+                parse_id("lead_id", &request.lead_id)?,
+                &request.reason,
+            )
             .await?;
         Ok(Response::new(pb::DisqualifyLeadResponse {
             lead: lead_response(&lead),
@@ -332,7 +340,7 @@ impl LeadService for LeadsApi {
         let caller = caller(&request)?;
         let lead = self
             .leads
-            .reopen(&caller, id("lead_id", &request.get_ref().lead_id)?)
+            .reopen(&caller, parse_id("lead_id", &request.get_ref().lead_id)?)
             .await?;
         Ok(Response::new(pb::ReopenLeadResponse {
             lead: lead_response(&lead),
@@ -370,9 +378,9 @@ impl LeadService for LeadsApi {
             .leads
             .convert(
                 &caller,
-                id("lead_id", &request.lead_id)?,
+                parse_id("lead_id", &request.lead_id)?,
                 Conversion {
-                    account_id: optional_id("account_id", &request.account_id)?,
+                    account_id: parse_optional_id("account_id", &request.account_id)?,
                     opportunity_name: request.opportunity_name,
                     opportunity_amount,
                     expected_close_date,
@@ -398,8 +406,8 @@ impl LeadService for LeadsApi {
             .leads
             .merge(
                 &caller,
-                id("survivor_id", &request.survivor_id)?,
-                id("duplicate_id", &request.duplicate_id)?,
+                parse_id("survivor_id", &request.survivor_id)?,
+                parse_id("duplicate_id", &request.duplicate_id)?,
             )
             .await?;
         Ok(Response::new(pb::MergeLeadsResponse {
@@ -415,7 +423,7 @@ impl LeadService for LeadsApi {
         let caller = caller(&request)?;
         let (survivor, restored) = self
             .leads
-            .undo_merge(&caller, id("merge_id", &request.get_ref().merge_id)?)
+            .undo_merge(&caller, parse_id("merge_id", &request.get_ref().merge_id)?)
             .await?;
         Ok(Response::new(pb::UndoLeadMergeResponse {
             survivor: lead_response(&survivor),
@@ -430,7 +438,7 @@ impl LeadService for LeadsApi {
         let caller = caller(&request)?;
         let entries = self
             .leads
-            .history(&caller, id("lead_id", &request.get_ref().lead_id)?)
+            .history(&caller, parse_id("lead_id", &request.get_ref().lead_id)?)
             .await?;
         let optional = |id: Option<uuid::Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
         Ok(Response::new(pb::GetLeadHistoryResponse {

@@ -9,18 +9,3 @@ mod web_form;
 pub use admin::LeadAdminApi;
 pub use leads::LeadsApi;
 pub use web_form::WebFormApi;
-
-use crm_platform::ids;
-use uuid::Uuid;
-
-use crate::error::LeadsError;
-
-/// The kit's [`ids::parse_id`], as this crate's error.
-fn id(field: &str, value: &str) -> Result<Uuid, LeadsError> {
-    Ok(ids::parse_id(field, value)?)
-}
-
-/// The kit's [`ids::parse_optional_id`], as this crate's error.
-fn optional_id(field: &str, value: &str) -> Result<Option<Uuid>, LeadsError> {
-    Ok(ids::parse_optional_id(field, value)?)
-}
