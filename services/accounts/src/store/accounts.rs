@@ -112,13 +112,7 @@ pub async fn get_account(
     connection: &mut PgConnection,
     id: Uuid,
 ) -> sqlx::Result<Option<Stored<Account>>> {
-    let row: Option<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(connection)
-    .await?;
-    row.map(Stored::try_from).transpose()
+    select_account(connection, id, "").await
 }
 
 /// Reads and locks the account for the rest of the transaction.
@@ -126,16 +120,24 @@ pub async fn lock_account(
     connection: &mut PgConnection,
     id: Uuid,
 ) -> sqlx::Result<Option<Account>> {
+    Ok(select_account(connection, id, " FOR UPDATE")
+        .await?
+        .map(|stored| stored.record))
+}
+
+/// The account with this id; `lock` is empty or a locking clause.
+async fn select_account(
+    connection: &mut PgConnection,
+    id: Uuid,
+    lock: &'static str,
+) -> sqlx::Result<Option<Stored<Account>>> {
     let row: Option<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1 FOR UPDATE"
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1{lock}"
     )))
     .bind(id)
     .fetch_optional(connection)
     .await?;
-    Ok(row
-        .map(Stored::try_from)
-        .transpose()?
-        .map(|stored| stored.record))
+    row.map(Stored::try_from).transpose()
 }
 
 /// Writes every mutable field of `account` (its version already bumped by the caller).

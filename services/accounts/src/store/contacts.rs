@@ -109,29 +109,32 @@ pub async fn get_contact(
     connection: &mut PgConnection,
     id: Uuid,
 ) -> sqlx::Result<Option<Stored<Contact>>> {
+    select_contact(connection, id, "").await
+}
+
+/// Reads and locks the contact for the rest of the transaction.
+pub async fn lock_contact(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<Contact>> {
+    Ok(select_contact(connection, id, " FOR UPDATE")
+        .await?
+        .map(|stored| stored.record))
+}
+
+/// The contact with this id; `lock` is empty or a locking clause.
+async fn select_contact(
+    connection: &mut PgConnection,
+    id: Uuid,
+    lock: &'static str,
+) -> sqlx::Result<Option<Stored<Contact>>> {
     let row: Option<ContactRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1"
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1{lock}"
     )))
     .bind(id)
     .fetch_optional(connection)
     .await?;
     row.map(Stored::try_from).transpose()
-}
-
-pub async fn lock_contact(
-    connection: &mut PgConnection,
-    id: Uuid,
-) -> sqlx::Result<Option<Contact>> {
-    let row: Option<ContactRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE"
-    )))
-    .bind(id)
-    .fetch_optional(connection)
-    .await?;
-    Ok(row
-        .map(Stored::try_from)
-        .transpose()?
-        .map(|stored| stored.record))
 }
 
 pub async fn update_contact(connection: &mut PgConnection, contact: &Contact) -> sqlx::Result<()> {
