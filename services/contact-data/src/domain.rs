@@ -1,7 +1,7 @@
 //! Company domains: extraction from URLs and emails, DNS-shape validation,
 //! and the free-mail list that must never identify a company.
 
-use crate::ContactDataError;
+use crate::{ContactDataError, text::nfkc};
 
 /// Providers whose addresses say nothing about the employer. Subdomains
 /// (e.g. `vip.163.com`) count too.
@@ -48,7 +48,8 @@ const FREE_MAIL_DOMAINS: &[&str] = &[
 /// Extracts the company domain from a website URL, a bare domain or an email
 /// address.
 ///
-/// Lowercases, then strips a scheme (`https://`, `mailto:`), user info or the
+/// Reads the input in Unicode NFKC (a full-width `ｗｗｗ．ｃｏｎｔｏｓｏ．ｃｎ` is
+/// `www.contoso.cn`), lowercases, then strips a scheme (`https://`, `mailto:`), user info or the
 /// email local part, path, query, fragment, port, trailing dots and leading
 /// `www.` labels. Returns `None` when what is left is not a DNS name with an
 /// alphabetic top-level domain, so IP addresses, `localhost` and
@@ -61,7 +62,7 @@ const FREE_MAIL_DOMAINS: &[&str] = &[
 /// assert_eq!(normalize_domain("not a domain"), None);
 /// ```
 pub fn normalize_domain(raw: &str) -> Option<String> {
-    let lowered = raw.trim().to_lowercase();
+    let lowered = nfkc(raw).trim().to_lowercase();
     let mut rest = strip_scheme(&lowered);
     if let Some(end) = rest.find(['/', '?', '#']) {
         rest = &rest[..end];
@@ -200,6 +201,19 @@ mod tests {
             norm("contoso.com?next=http://evil.com").as_deref(),
             Some("contoso.com")
         );
+    }
+
+    #[test]
+    fn full_width_is_ascii() {
+        assert_eq!(
+            norm("ｈｔｔｐｓ：／／ｗｗｗ．Ｃｏｎｔｏｓｏ．ｃｎ／").as_deref(),
+            Some("contoso.cn")
+        );
+        assert_eq!(
+            norm("li＠ｃｏｎｔｏｓｏ．ｃｎ").as_deref(),
+            Some("contoso.cn")
+        );
+        assert!(is_free_mail_domain("ｌｉ＠ｑｑ．ｃｏｍ"));
     }
 
     #[test]

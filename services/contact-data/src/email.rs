@@ -2,9 +2,12 @@
 
 use crate::ContactDataError;
 use crate::domain::check_domain;
+use crate::text::nfkc;
 
 /// Trims and lowercases an email address and checks that it is deliverable
-/// in shape.
+/// in shape. The address is read in Unicode NFKC first, so a full-width one
+/// (`ｌｉ＠ｃｏｎｔｏｓｏ．ｃｎ`, as Chinese input methods type it) is the ASCII
+/// address it stands for; the result, which is what is stored, is ASCII.
 ///
 /// Rules: exactly one `@`; 1 to 64 characters before it, drawn from the
 /// RFC 5322 "atext" set plus non-leading, non-trailing, non-doubled dots;
@@ -24,7 +27,7 @@ use crate::domain::check_domain;
 /// assert!(normalize_email("li.wei@contoso").is_err());
 /// ```
 pub fn normalize_email(raw: &str) -> Result<String, ContactDataError> {
-    let email = raw.trim().to_lowercase();
+    let email = nfkc(raw).trim().to_lowercase();
     if email.is_empty() {
         return Err(ContactDataError::EmailEmpty);
     }
@@ -102,6 +105,22 @@ mod tests {
         assert_eq!(
             normalize_email("a@b@c.cn").unwrap_err().to_string(),
             "email must contain exactly one '@' (found 2)"
+        );
+    }
+
+    #[test]
+    fn full_width_addresses_are_read_as_ascii() {
+        assert_eq!(
+            normalize_email("ｌｉ．ｗｅｉ＠ｃｏｎｔｏｓｏ．ｃｎ").unwrap(),
+            "li.wei@contoso.cn"
+        );
+        assert_eq!(
+            normalize_email("Li.Wei＠Contoso.CN").unwrap(),
+            "li.wei@contoso.cn"
+        );
+        assert_eq!(
+            normalize_email("li＠例子．中国"),
+            Err(EmailDomainInvalidCharacter { character: '例' })
         );
     }
 

@@ -9,6 +9,12 @@
 //!   [`normalize_email`], [`normalize_phone`].
 //! - Match-key builders never fail, they only canonicalise:
 //!   [`normalize_company_name`], [`normalize_person_name`], [`normalize_domain`].
+//! - Every input is read in Unicode NFKC first (full-width digits, letters,
+//!   brackets and punctuation as Chinese input methods type them are the ASCII
+//!   they stand for); ASCII input skips that at the cost of one scan. Emails and
+//!   phones are stored as normalised (ASCII, E.164), so what was typed in full
+//!   width is not kept; names and companies are stored as typed and only their
+//!   keys are normalised.
 //! - Fuzzy matching: [`trigram_similarity`] (agrees with PostgreSQL `pg_trgm`)
 //!   and [`assess_match`], which scores two [`ContactPoints`].
 

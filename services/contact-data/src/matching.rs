@@ -273,6 +273,30 @@ mod tests {
         assert_eq!(assess_match(&a, &b).score, 70);
     }
 
+    /// The finding of issue #9: the same company written with its Chinese legal form scored 0
+    /// against its English one, while an upper-case spelling without any form matched.
+    #[test]
+    fn the_same_company_in_chinese_and_english_is_the_same_company_name() {
+        let company = |name: &str| ContactPoints {
+            company_key: Some(crate::normalize_company_name(name)),
+            ..Default::default()
+        };
+        let english = company("Contoso (China) Co., Ltd.");
+        let same = MatchAssessment {
+            score: 50,
+            reasons: vec![SameCompanyName],
+        };
+        assert_eq!(
+            assess_match(&company("Contoso（中国）有限公司"), &english),
+            same
+        );
+        assert_eq!(assess_match(&company("CONTOSO CHINA"), &english), same);
+        assert_eq!(
+            assess_match(&company("ＣＯＮＴＯＳＯ（中國）股份有限公司"), &english),
+            same
+        );
+    }
+
     #[test]
     fn dissimilar_companies_do_not_match() {
         let a = points("contoso", "", "", "", "");

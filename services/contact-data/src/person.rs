@@ -35,6 +35,12 @@ mod tests {
     }
 
     #[test]
+    fn full_width_letters_are_ascii_letters() {
+        assert_eq!(key("ＬＩ　ＷＥＩ"), "li wei");
+        assert_eq!(key("Ｍａｒｙ－Ｊａｎｅ"), "mary jane");
+    }
+
+    #[test]
     fn cjk_names_are_kept() {
         assert_eq!(key(" 李伟 "), "李伟");
         assert_eq!(key("李·伟"), "李 伟");

@@ -1,12 +1,16 @@
 //! Phone number normalisation to E.164.
 
-use crate::ContactDataError;
+use crate::{ContactDataError, text::nfkc};
 
 /// Calling codes whose national numbers keep their leading 0 after the
 /// country code (Italy, San Marino, Vatican), so it is not a trunk prefix.
 const KEEP_LEADING_ZERO: &[&str] = &["39", "378", "379"];
 
 /// Normalises a phone number to E.164: `+`, then 8 to 15 digits.
+///
+/// Reads the number in Unicode NFKC first, so full-width digits, `＋`, `（）`, `－` and the
+/// ideographic space (`＋８６ １３８－００１３－８０００`, as Chinese input methods type them)
+/// are the ASCII they stand for; digits of other scripts are still refused.
 ///
 /// Strips surrounding whitespace, a leading `tel:`, and the separators
 /// space, `.`, `-`, `(` and `)`. A number starting with `+` or the `00`
@@ -24,12 +28,14 @@ const KEEP_LEADING_ZERO: &[&str] = &["39", "378", "379"];
 /// use crm_contact_data::normalize_phone;
 /// assert_eq!(normalize_phone("+86 138 0013 8000", None).unwrap(), "+8613800138000");
 /// assert_eq!(normalize_phone("138 0013 8000", Some("86")).unwrap(), "+8613800138000");
+/// assert_eq!(normalize_phone("＋８６ １３８００１３８０００", None).unwrap(), "+8613800138000");
 /// assert!(normalize_phone("138 0013 8000", None).is_err());
 /// ```
 pub fn normalize_phone(
     raw: &str,
     default_calling_code: Option<&str>,
 ) -> Result<String, ContactDataError> {
+    let raw = nfkc(raw);
     let (has_plus, digits) = scan(strip_tel(raw.trim()))?;
     if digits.is_empty() {
         return Err(ContactDataError::PhoneEmpty);
@@ -257,6 +263,47 @@ mod tests {
         );
     }
 
+    #[test]
+    fn full_width_numbers_are_read_as_typed_on_a_chinese_keyboard() {
+        assert_eq!(
+            normalize_phone("１３８００１３８０００", Some("86")).unwrap(),
+            "+8613800138000"
+        );
+        assert_eq!(
+            normalize_phone("+86 １３８ ００１３ ８０００", None).unwrap(),
+            "+8613800138000"
+        );
+        assert_eq!(
+            normalize_phone("＋８６　１３８－００１３－８０００", None).unwrap(),
+            "+8613800138000"
+        );
+        assert_eq!(
+            normalize_phone("（０１０）６５５２　９９８８", Some("86")).unwrap(),
+            "+861065529988"
+        );
+        // Still refused: letters, also full-width ones, and digits of other scripts.
+        assert_eq!(
+            normalize_phone("+86 １３８ ａｂｃ", None),
+            Err(PhoneContainsLetter { character: 'a' })
+        );
+        assert_eq!(
+            normalize_phone("+٨٦١٣٨٠٠١٣٨٠٠٠", None),
+            Err(PhoneInvalidCharacter { character: '٨' })
+        );
+    }
+
+    /// The full-width (Chinese and Japanese keyboard) form of an ASCII phone string.
+    fn full_width(ascii: &str) -> String {
+        ascii
+            .chars()
+            .map(|c| match c {
+                ' ' => '\u{3000}',
+                '!'..='~' => char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap(),
+                c => c,
+            })
+            .collect()
+    }
+
     fn is_e164(s: &str) -> bool {
         let Some(digits) = s.strip_prefix('+') else {
             return false;
@@ -287,6 +334,20 @@ mod tests {
                 prop_assert_eq!(normalize_phone(&once, code.as_deref()), Ok(once.clone()));
                 prop_assert_eq!(normalize_phone(&once, None), Ok(once.clone()));
             }
+        }
+
+        /// Whatever an ASCII phone string gives, its full-width rendering gives the same:
+        /// the same E.164 number, or the same refusal.
+        #[test]
+        fn full_width_parses_like_ascii(
+            raw in "(tel:)?\\+?(00)?[0-9 .()-]{0,22}|[ -~]{0,20}",
+            code in default_code(),
+        ) {
+            let wide = full_width(&raw);
+            prop_assert_eq!(
+                normalize_phone(&wide, code.as_deref()),
+                normalize_phone(&raw, code.as_deref())
+            );
         }
     }
 }
