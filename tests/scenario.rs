@@ -160,3 +160,59 @@ async fn demo_leads_are_routed_by_the_east_rule_and_the_web_form_lead_waits_in_i
     assert!(from_form.owner_id.is_empty());
     assert_eq!(from_form.pool_team_path, "/northwind/east/");
 }
+
+/// Northwind sells in China: the demo sets the organisation's default calling code to 86, and
+/// once the services have heard it, a number typed without +86 (in full width too, as a Chinese
+/// input method types it) is stored as the Chinese number it is.
+#[tokio::test]
+async fn the_demo_company_reads_national_numbers_as_chinese_ones() {
+    use crm_proto::crm::{
+        gateway::v1::{GetOrgSettingsRequest, org_service_client::OrgServiceClient},
+        leads::v1::{CreateLeadRequest, LeadInput, lead_service_client::LeadServiceClient},
+    };
+    let app = TestApp::spawn(&crm::all_modules()).await;
+    demo::load_into(&app.services, &app.settings).await.unwrap();
+    let ravi = cast_member(Role::Rep, "/northwind/east/east-1", None);
+    let token = app.token(&ravi);
+    let settings = OrgServiceClient::new(app.channel().await)
+        .get_org_settings(authorized(GetOrgSettingsRequest {}, &token))
+        .await
+        .unwrap()
+        .into_inner()
+        .settings
+        .unwrap();
+    assert_eq!(settings.default_calling_code, demo::DEFAULT_CALLING_CODE);
+    let capture = |phone: &'static str, email: &'static str| {
+        let channel = app.channel();
+        let token = token.clone();
+        async move {
+            LeadServiceClient::new(channel.await)
+                .create_lead(authorized(
+                    CreateLeadRequest {
+                        lead: Some(LeadInput {
+                            last_name: "Zhao".into(),
+                            email: email.into(),
+                            phone: phone.into(),
+                            ..Default::default()
+                        }),
+                        lead_id: String::new(),
+                    },
+                    &token,
+                ))
+                .await
+                .map(|response| response.into_inner().lead.unwrap().phone)
+        }
+    };
+    eventually(
+        Duration::from_secs(15),
+        "the leads service reads national numbers with the demo's code",
+        || async { capture("13800138000", "zhao.1@fabrikam.cn").await.is_ok() },
+    )
+    .await;
+    assert_eq!(
+        capture("１３７ ２２２２ ９９９９", "zhao.2@fabrikam.cn")
+            .await
+            .unwrap(),
+        "+8613722229999"
+    );
+}

@@ -82,7 +82,8 @@ impl AccountService for AccountsApi {
         let input = request
             .account
             .ok_or_else(|| AccountsError::invalid("account", "is required"))?;
-        let new = account::validate_new_account(&input, self.accounts.default_calling_code())
+        let calling_code = self.accounts.default_calling_code().await?;
+        let new = account::validate_new_account(&input, calling_code.as_deref())
             .map_err(AccountsError::from)?;
         let requested_id = parse_optional_id("account_id", &request.account_id)?;
         let (account, duplicates) = self
@@ -123,7 +124,8 @@ impl AccountService for AccountsApi {
         let request = request.into_inner();
         let account_id = parse_id("account_id", &request.account_id)?;
         let patch = request.patch.unwrap_or_default();
-        let changes = account::validate_patch(&patch, self.accounts.default_calling_code())
+        let calling_code = self.accounts.default_calling_code().await?;
+        let changes = account::validate_patch(&patch, calling_code.as_deref())
             .map_err(AccountsError::from)?;
         let account = self
             .accounts
@@ -213,8 +215,11 @@ impl AccountService for AccountsApi {
         let phone = match request.phone.trim() {
             "" => None,
             raw => Some(
-                crm_contact_data::normalize_phone(raw, self.accounts.default_calling_code())
-                    .map_err(|error| AccountsError::invalid("phone", error.to_string()))?,
+                crm_contact_data::normalize_phone(
+                    raw,
+                    self.accounts.default_calling_code().await?.as_deref(),
+                )
+                .map_err(|error| AccountsError::invalid("phone", error.to_string()))?,
             ),
         };
         if request.name.trim().is_empty() && request.website.trim().is_empty() && phone.is_none() {
@@ -263,7 +268,8 @@ impl AccountService for AccountsApi {
         let input = request
             .contact
             .ok_or_else(|| AccountsError::invalid("contact", "is required"))?;
-        let new = contact::validate_new_contact(&input, self.accounts.default_calling_code())
+        let calling_code = self.accounts.default_calling_code().await?;
+        let new = contact::validate_new_contact(&input, calling_code.as_deref())
             .map_err(AccountsError::from)?;
         let requested_id = parse_optional_id("contact_id", &request.contact_id)?;
         let (contact, duplicates) = self
@@ -304,7 +310,8 @@ impl AccountService for AccountsApi {
         let request = request.into_inner();
         let contact_id = parse_id("contact_id", &request.contact_id)?;
         let patch = request.patch.unwrap_or_default();
-        let changes = contact::validate_contact_patch(&patch, self.accounts.default_calling_code())
+        let calling_code = self.accounts.default_calling_code().await?;
+        let changes = contact::validate_contact_patch(&patch, calling_code.as_deref())
             .map_err(AccountsError::from)?;
         let contact = self
             .accounts

@@ -33,16 +33,8 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 }
 
 fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
-    let settings = context.settings.service(NAME);
-    let default_calling_code = settings.checked(
-        "DEFAULT_CALLING_CODE",
-        crm_contact_data::validate_calling_code,
-    )?;
-    let accounts = service::Accounts::new(
-        context.pool.clone(),
-        context.outbox.clone(),
-        default_calling_code,
-    );
+    org::refuse_retired_calling_code_setting(&context.settings.service(NAME))?;
+    let accounts = service::Accounts::new(context.pool.clone(), context.outbox.clone());
     mount.add_grpc(AccountServiceServer::with_interceptor(
         grpc::AccountsApi::new(accounts.clone()),
         context.auth.clone(),

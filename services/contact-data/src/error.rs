@@ -85,7 +85,7 @@ pub enum ContactDataError {
     },
     /// The country calling code starts with 0, which no code does.
     PhoneCallingCodeStartsWithZero,
-    /// A national number was given but no default calling code is known.
+    /// A national number was given but the organisation has no default calling code.
     PhoneMissingCallingCode,
     /// The configured default calling code is not 1 to 3 digits.
     InvalidDefaultCallingCode {
@@ -196,8 +196,9 @@ impl fmt::Display for ContactDataError {
                 f.write_str("phone country calling code must not start with 0")
             }
             PhoneMissingCallingCode => f.write_str(
-                "phone must start with '+' and a country calling code, \
-                 because no default country is known",
+                "phone has no country calling code: start it with '+' and the code \
+                 (+86 138 0013 8000), or have an admin set the organisation's default \
+                 calling code (OrgService.UpdateOrgSettings, PATCH /v1/orgSettings)",
             ),
             InvalidDefaultCallingCode { code } => write!(
                 f,
@@ -227,6 +228,13 @@ mod tests {
             ContactDataError::PhoneDigitCount { digits: 1 }.to_string(),
             "phone has 1 digit; E.164 needs 8 to 15"
         );
+    }
+
+    #[test]
+    fn a_national_number_without_a_default_points_at_the_organisation_setting() {
+        let message = ContactDataError::PhoneMissingCallingCode.to_string();
+        assert!(message.contains("UpdateOrgSettings"), "{message}");
+        assert!(message.contains("/v1/orgSettings"), "{message}");
     }
 
     #[test]

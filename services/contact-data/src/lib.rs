@@ -40,5 +40,5 @@ pub use matching::{
     SIMILAR_COMPANY_THRESHOLD, assess_match,
 };
 pub use person::normalize_person_name;
-pub use phone::{normalize_phone, validate_calling_code};
+pub use phone::{normalize_calling_code, normalize_phone};
 pub use similarity::trigram_similarity;

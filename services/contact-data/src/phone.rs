@@ -93,10 +93,17 @@ fn scan(s: &str) -> Result<(bool, String), ContactDataError> {
     Ok((has_plus, digits))
 }
 
-/// Checks a country calling code as a setting gives it ("86", "+44"): one to three digits,
-/// not starting with 0. The services check their default calling code with it at start.
-pub fn validate_calling_code(code: &str) -> Result<(), ContactDataError> {
-    parse_calling_code(code).map(|_| ())
+/// Checks a country calling code as an admin gives it ("86", "+44", "＋８６") and returns its
+/// digits ("86"): one to three digits, not starting with 0. The gateway checks the
+/// organisation's default calling code with it.
+///
+/// ```
+/// use crm_contact_data::normalize_calling_code;
+/// assert_eq!(normalize_calling_code(" +86 ").unwrap(), "86");
+/// assert!(normalize_calling_code("086").is_err());
+/// ```
+pub fn normalize_calling_code(code: &str) -> Result<String, ContactDataError> {
+    parse_calling_code(&nfkc(code)).map(str::to_owned)
 }
 
 fn parse_calling_code(code: &str) -> Result<&str, ContactDataError> {
@@ -185,6 +192,21 @@ mod tests {
         for code in ["", "0", "086", "1234", "8a", "+"] {
             assert_eq!(
                 normalize_phone("138 0013 8000", Some(code)),
+                Err(InvalidDefaultCallingCode { code: code.into() }),
+                "{code:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn calling_codes_as_admins_write_them() {
+        assert_eq!(normalize_calling_code("86").unwrap(), "86");
+        assert_eq!(normalize_calling_code("+44").unwrap(), "44");
+        assert_eq!(normalize_calling_code("＋８６").unwrap(), "86");
+        assert_eq!(normalize_calling_code(" 1 ").unwrap(), "1");
+        for code in ["", "0", "086", "1234", "8a", "+", "+ 86"] {
+            assert_eq!(
+                normalize_calling_code(code),
                 Err(InvalidDefaultCallingCode { code: code.into() }),
                 "{code:?}"
             );

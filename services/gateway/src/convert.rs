@@ -3,7 +3,10 @@
 use crm_platform::{auth::Role, time::to_timestamp};
 use crm_proto::crm::{common::v1::LifecycleStage, gateway::v1 as pb};
 
-use crate::domain::{api_key::ApiKey, stage::Stage, team::Team, territory::Territory, user::User};
+use crate::domain::{
+    api_key::ApiKey, settings::OrgSettings, stage::Stage, team::Team, territory::Territory,
+    user::User,
+};
 
 pub fn team(team: &Team) -> pb::Team {
     pb::Team {
@@ -16,6 +19,14 @@ pub fn team(team: &Team) -> pb::Team {
             .unwrap_or_default(),
         path: team.path.to_string(),
         created_at: Some(to_timestamp(team.created_at)),
+    }
+}
+
+pub fn org_settings(settings: &OrgSettings) -> pb::OrgSettings {
+    pb::OrgSettings {
+        default_calling_code: settings.default_calling_code.clone().unwrap_or_default(),
+        version: settings.version as u64,
+        updated_at: settings.updated_at.map(to_timestamp),
     }
 }
 

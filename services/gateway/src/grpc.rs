@@ -16,6 +16,7 @@ use tonic::{Request, Response, Status};
 use crate::{
     convert,
     domain::{
+        settings::SettingsChanges,
         territory::{NewTerritory, TerritoryChanges, check_codes},
         user::{NewUser, UserChanges, check_display_name},
     },
@@ -314,6 +315,56 @@ impl OrgService for GatewayApi {
             territories: territories.iter().map(convert::territory).collect(),
         }))
     }
+
+    async fn get_org_settings(
+        &self,
+        request: Request<pb::GetOrgSettingsRequest>,
+    ) -> Result<Response<pb::GetOrgSettingsResponse>, Status> {
+        let caller = caller(&request)?;
+        let settings = self.gateway.org_settings(&caller).await?;
+        Ok(Response::new(pb::GetOrgSettingsResponse {
+            settings: Some(convert::org_settings(&settings)),
+        }))
+    }
+
+    async fn update_org_settings(
+        &self,
+        request: Request<pb::UpdateOrgSettingsRequest>,
+    ) -> Result<Response<pb::UpdateOrgSettingsResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let changes = settings_changes(&request)?;
+        let settings = self
+            .gateway
+            .update_org_settings(
+                &caller,
+                changes,
+                expected_version("expected_version", request.expected_version)
+                    .map_err(GatewayError::from)?,
+            )
+            .await?;
+        Ok(Response::new(pb::UpdateOrgSettingsResponse {
+            settings: Some(convert::org_settings(&settings)),
+        }))
+    }
+}
+
+/// The settings an update names, checked: an empty calling code clears it.
+fn settings_changes(
+    request: &pb::UpdateOrgSettingsRequest,
+) -> Result<SettingsChanges, GatewayError> {
+    let default_calling_code = match request.default_calling_code.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(code) => Some(Some(
+            crm_contact_data::normalize_calling_code(code).map_err(|error| {
+                GatewayError::invalid("default_calling_code", error.to_string())
+            })?,
+        )),
+    };
+    Ok(SettingsChanges {
+        default_calling_code,
+    })
 }
 
 /// A new user from the wire; every field problem reported at once.

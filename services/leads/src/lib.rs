@@ -38,15 +38,8 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 }
 
 fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
-    let default_calling_code = context.settings.service(NAME).checked(
-        "DEFAULT_CALLING_CODE",
-        crm_contact_data::validate_calling_code,
-    )?;
-    let leads = service::Leads::new(
-        context.pool.clone(),
-        context.outbox.clone(),
-        default_calling_code,
-    );
+    crm_platform::org::refuse_retired_calling_code_setting(&context.settings.service(NAME))?;
+    let leads = service::Leads::new(context.pool.clone(), context.outbox.clone());
     mount.add_grpc(LeadServiceServer::with_interceptor(
         grpc::LeadsApi::new(leads.clone()),
         context.auth.clone(),

@@ -200,15 +200,7 @@ async fn a_converted_lead_becomes_one_account_and_a_second_lead_joins_it() {
 #[tokio::test]
 async fn a_conversion_while_nats_is_down_reaches_accounts_when_it_is_back() {
     let mut nats = NatsServer::start().await;
-    let app = TestApp::spawn_with(
-        &account_modules(),
-        &nats.url(),
-        &[
-            ("CRM_LEADS_DEFAULT_CALLING_CODE", "86"),
-            ("CRM_ACCOUNTS_DEFAULT_CALLING_CODE", "86"),
-        ],
-    )
-    .await;
+    let app = TestApp::spawn_with_nats(&account_modules(), &nats.url()).await;
     let harness = Harness::from_app(app).await;
     let ravi = user("rep", EAST_1);
     let lead = harness.create(&ravi, li_wei()).await.unwrap().lead.unwrap();

@@ -123,33 +123,3 @@ async fn a_pool_is_not_worked_by_a_team_whose_name_only_starts_like_it() {
     let claimed = claim(&east_rep).await.unwrap().into_inner().lead.unwrap();
     assert_eq!(claimed.owner_id, east_rep.user_id.to_string());
 }
-
-/// The calling code is the leads service's own setting, not a shared one.
-#[tokio::test]
-async fn the_leads_service_reads_its_own_calling_code_setting() {
-    let app = crm_test_support::TestApp::spawn_with(
-        &[crm_leads::module()],
-        &crm_test_support::nats_url(),
-        &[
-            ("CRM_ACCOUNTS_DEFAULT_CALLING_CODE", "86"),
-            ("CRM_LEADS_DEFAULT_CALLING_CODE", "44"),
-        ],
-    )
-    .await;
-    let harness = Harness::from_app(app).await;
-    let ada = user("admin", "/northwind");
-    let lead = harness
-        .create(
-            &ada,
-            pb::LeadInput {
-                last_name: "Smith".into(),
-                phone: "020 7946 0958".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .lead
-        .unwrap();
-    assert_eq!(lead.phone, "+442079460958");
-}

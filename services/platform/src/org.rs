@@ -10,6 +10,10 @@
 //! A service mounts [`consumer_spec`] with an [`OrgDirectoryHandler`] around its own
 //! [`OrgFollower`] (what else a change means to it: re-scoping a moved user's records, a
 //! roster), and files records with [`OrgDirectory::filing_team`].
+//!
+//! The same consumer keeps the organisation's settings (table `org_settings`, one row, from
+//! the gateway's `OrgSettingsUpdated` events, by version like the users): a service reads them
+//! with [`OrgDirectory::settings`], e.g. the default calling code of national phone numbers.
 
 use std::{
     collections::HashMap,
@@ -19,13 +23,14 @@ use std::{
 use chrono::NaiveDate;
 use crm_proto::crm::{
     common::v1::LifecycleStage,
-    gateway::v1::{self as gateway, UserCreated, UserUpdated},
+    gateway::v1::{self as gateway, OrgSettingsUpdated, UserCreated, UserUpdated},
 };
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::{
     auth::{Caller, Role, TeamPath},
+    config::ServiceSettings,
     consumer::{ConsumerSpec, EventHandler, HandlerError, HandlerFuture, ReceivedEvent},
     events::DomainEvent,
 };
@@ -94,6 +99,32 @@ impl OrgChange {
     }
 }
 
+/// The organisation's settings as the gateway last published them; the default (nothing set,
+/// version 0) until it has.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrgSettings {
+    /// The country calling code national phone numbers are read with ("86", digits only), as
+    /// the gateway checked it; `None`: none, such numbers are refused.
+    pub default_calling_code: Option<String>,
+    /// The settings' version in the gateway.
+    pub version: i64,
+}
+
+impl OrgSettings {
+    /// Decodes an `OrgSettingsUpdated` event.
+    pub fn decode(event: &ReceivedEvent) -> Result<Self, HandlerError> {
+        let updated: OrgSettingsUpdated = event.decode()?;
+        let settings = updated
+            .settings
+            .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("event carries no settings")))?;
+        Ok(OrgSettings {
+            default_calling_code: Some(settings.default_calling_code)
+                .filter(|code| !code.is_empty()),
+            version: i64::try_from(settings.version).map_err(permanent("version"))?,
+        })
+    }
+}
+
 /// The permanent error of an event on a subject its consumer does not handle.
 pub fn unknown_subject(event: &ReceivedEvent) -> HandlerError {
     HandlerError::Permanent(anyhow::anyhow!(
@@ -129,16 +160,36 @@ fn directory_user(user: Option<gateway::User>) -> Result<DirectoryUser, HandlerE
     })
 }
 
+/// Refuses to start a service whose settings still hold `CRM_<SERVICE>_DEFAULT_CALLING_CODE`:
+/// the default calling code is the organisation's setting now (the gateway's
+/// `OrgService.UpdateOrgSettings`), kept through the org events, and a per-service one could
+/// read the same national number differently in leads and in accounts.
+pub fn refuse_retired_calling_code_setting(settings: &ServiceSettings) -> anyhow::Result<()> {
+    let variable = settings.variable("DEFAULT_CALLING_CODE");
+    match settings.optional("DEFAULT_CALLING_CODE") {
+        None => Ok(()),
+        Some(_) => Err(anyhow::anyhow!(
+            "{variable} is no longer read: the default calling code is the organisation's \
+             setting (an admin sets it with OrgService.UpdateOrgSettings, PATCH /v1/orgSettings); \
+             unset {variable}"
+        )),
+    }
+}
+
 /// The durable consumer of org events for `service` (`<service>-org-directory`).
 pub fn consumer_spec(service: &str) -> ConsumerSpec {
     ConsumerSpec {
         name: format!("{service}-org-directory"),
         producer: "gateway".to_owned(),
-        subjects: vec![UserCreated::subject(), UserUpdated::subject()],
+        subjects: vec![
+            UserCreated::subject(),
+            UserUpdated::subject(),
+            OrgSettingsUpdated::subject(),
+        ],
     }
 }
 
-/// What a service does with an org change beyond the directory itself, in the consumer's
+/// What a service does with a user's org change beyond the directory itself, in the consumer's
 /// transaction. Called only for changes not older than what the directory held, so it must be
 /// idempotent (a redelivered change is followed again).
 pub trait OrgFollower: Send + Sync + 'static {
@@ -156,7 +207,7 @@ impl OrgFollower for () {
     }
 }
 
-/// Keeps `org_users` and calls the service's follower.
+/// Keeps `org_users` and `org_settings`, and calls the service's follower on user changes.
 pub struct OrgDirectoryHandler<F> {
     follower: F,
 }
@@ -174,6 +225,10 @@ impl<F: OrgFollower> EventHandler for OrgDirectoryHandler<F> {
         event: &'a ReceivedEvent,
     ) -> HandlerFuture<'a> {
         Box::pin(async move {
+            if event.subject == OrgSettingsUpdated::subject() {
+                OrgDirectory::record_settings(connection, &OrgSettings::decode(event)?).await?;
+                return Ok(());
+            }
             let change = OrgChange::decode(event)?;
             if OrgDirectory::record(connection, change.user()).await? {
                 self.follower.follow(connection, &change).await?;
@@ -288,6 +343,42 @@ impl OrgDirectory {
         Ok(applied == 1)
     }
 
+    /// Records the organisation's settings as the gateway published them, unless the row holds
+    /// a later version (an event delivered out of order). Returns whether it was applied.
+    pub async fn record_settings(
+        connection: &mut PgConnection,
+        settings: &OrgSettings,
+    ) -> sqlx::Result<bool> {
+        let applied = sqlx::query(
+            "INSERT INTO org_settings (singleton, default_calling_code, version) VALUES (true, $1, $2) \
+             ON CONFLICT (singleton) DO UPDATE SET default_calling_code = EXCLUDED.default_calling_code, \
+             version = EXCLUDED.version, updated_at = now() \
+             WHERE org_settings.version <= EXCLUDED.version",
+        )
+        .bind(settings.default_calling_code.as_deref())
+        .bind(settings.version)
+        .execute(connection)
+        .await?
+        .rows_affected();
+        Ok(applied == 1)
+    }
+
+    /// The organisation's settings as this service last heard them. Read where they are used
+    /// (one indexed row), not cached: a change is consumed by one replica of the service only,
+    /// so a process cache could not be told.
+    pub async fn settings<'e>(executor: impl PgExecutor<'e>) -> sqlx::Result<OrgSettings> {
+        let row: Option<(Option<String>, i64)> =
+            sqlx::query_as("SELECT default_calling_code, version FROM org_settings")
+                .fetch_optional(executor)
+                .await?;
+        Ok(row
+            .map(|(default_calling_code, version)| OrgSettings {
+                default_calling_code,
+                version,
+            })
+            .unwrap_or_default())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, KnownUser>> {
         self.known
             .lock()
@@ -390,6 +481,68 @@ mod tests {
             OrgChange::decode(&unknown),
             Err(HandlerError::Permanent(_))
         ));
+    }
+
+    #[test]
+    fn settings_decode_with_an_empty_code_as_none() {
+        let settings = |code: &str| OrgSettingsUpdated {
+            settings: Some(gateway::OrgSettings {
+                default_calling_code: code.into(),
+                version: 4,
+                updated_at: None,
+            }),
+            changed_fields: vec!["default_calling_code".into()],
+        };
+        assert_eq!(
+            OrgSettings::decode(&event(&settings("86"))).unwrap(),
+            OrgSettings {
+                default_calling_code: Some("86".into()),
+                version: 4
+            }
+        );
+        assert_eq!(
+            OrgSettings::decode(&event(&settings(""))).unwrap(),
+            OrgSettings {
+                default_calling_code: None,
+                version: 4
+            }
+        );
+        let empty = OrgSettingsUpdated {
+            settings: None,
+            changed_fields: vec![],
+        };
+        assert!(matches!(
+            OrgSettings::decode(&event(&empty)),
+            Err(HandlerError::Permanent(_))
+        ));
+        assert!(
+            consumer_spec("leads")
+                .subjects
+                .contains(&OrgSettingsUpdated::subject())
+        );
+    }
+
+    #[test]
+    fn the_retired_calling_code_setting_is_refused_naming_the_organisation_setting() {
+        let settings = |pairs: &[(&str, &str)]| {
+            let values = pairs
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect();
+            crate::config::Settings::from_values(&values).unwrap()
+        };
+        let unset = settings(&[]);
+        assert!(refuse_retired_calling_code_setting(&unset.service("leads")).is_ok());
+        let set = settings(&[("CRM_LEADS_DEFAULT_CALLING_CODE", "86")]);
+        assert!(refuse_retired_calling_code_setting(&set.service("accounts")).is_ok());
+        let refused = refuse_retired_calling_code_setting(&set.service("leads"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.starts_with("CRM_LEADS_DEFAULT_CALLING_CODE is no longer read"),
+            "{refused}"
+        );
+        assert!(refused.contains("UpdateOrgSettings"), "{refused}");
     }
 
     #[test]

@@ -156,7 +156,7 @@ impl TestApp {
         Self::spawn_with(modules, nats_url, &[]).await
     }
 
-    /// Starts `modules` with extra settings, e.g. `("CRM_LEADS_DEFAULT_CALLING_CODE", "86")`.
+    /// Starts `modules` with extra settings, e.g. `("CRM_LOG", "warn")`.
     pub async fn spawn_with(
         modules: &[ServiceModule],
         nats_url: &str,

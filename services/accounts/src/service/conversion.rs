@@ -3,6 +3,7 @@
 use crm_platform::{
     auth::{Caller, Role, TeamPath},
     ids::parse_id,
+    org::OrgDirectory,
 };
 use crm_proto::crm::accounts::v1 as pb;
 use sqlx::PgConnection;
@@ -43,6 +44,9 @@ impl Accounts {
         let owner_team_path = self.filing_team(connection, &owner).await?;
         let account_id = parse_id("account_id", &event.account_id)?;
         let now = crm_platform::time::now();
+        let calling_code = OrgDirectory::settings(&mut *connection)
+            .await?
+            .default_calling_code;
         if event.account_is_new {
             let input = pb::AccountInput {
                 name: event.account_name.clone(),
@@ -52,8 +56,8 @@ impl Accounts {
                 region: event.account_region.clone(),
                 ..Default::default()
             };
-            let mut new = account::validate_new_account(&input, self.default_calling_code())
-                .or_else(|_| {
+            let mut new =
+                account::validate_new_account(&input, calling_code.as_deref()).or_else(|_| {
                     // Lead data is captured loosely; a bad website or phone must not block the
                     // account itself.
                     account::validate_new_account(
@@ -118,18 +122,17 @@ impl Accounts {
             title: event.contact_title.clone(),
             ..Default::default()
         };
-        let new =
-            contact::validate_new_contact(&input, self.default_calling_code()).or_else(|_| {
-                contact::validate_new_contact(
-                    &pb::ContactInput {
-                        account_id: input.account_id.clone(),
-                        full_name: input.full_name.clone(),
-                        title: input.title.clone(),
-                        ..Default::default()
-                    },
-                    None,
-                )
-            })?;
+        let new = contact::validate_new_contact(&input, calling_code.as_deref()).or_else(|_| {
+            contact::validate_new_contact(
+                &pb::ContactInput {
+                    account_id: input.account_id.clone(),
+                    full_name: input.full_name.clone(),
+                    title: input.title.clone(),
+                    ..Default::default()
+                },
+                None,
+            )
+        })?;
         let contact = Contact {
             id: contact_id,
             account_id: target.record.id,

@@ -25,17 +25,14 @@ pub struct Accounts {
     outbox: Outbox,
     /// The organisation's directory: who owns what, and where new records are filed.
     directory: OrgDirectory,
-    /// Calling code for national phone numbers ("86"), from `CRM_ACCOUNTS_DEFAULT_CALLING_CODE`.
-    default_calling_code: Option<String>,
 }
 
 impl Accounts {
-    pub fn new(pool: PgPool, outbox: Outbox, default_calling_code: Option<String>) -> Self {
+    pub fn new(pool: PgPool, outbox: Outbox) -> Self {
         Self {
             pool,
             outbox,
             directory: OrgDirectory::default(),
-            default_calling_code,
         }
     }
 
@@ -53,8 +50,13 @@ impl Accounts {
         Ok(self.directory.filing_team(connection, caller).await?)
     }
 
-    pub fn default_calling_code(&self) -> Option<&str> {
-        self.default_calling_code.as_deref()
+    /// The organisation's default calling code (the gateway's setting, as the org directory
+    /// last heard it): what national phone numbers are read with. Read per request, so a
+    /// change applies from the next one.
+    pub async fn default_calling_code(&self) -> Result<Option<String>> {
+        Ok(OrgDirectory::settings(&self.pool)
+            .await?
+            .default_calling_code)
     }
 }
 

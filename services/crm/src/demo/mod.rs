@@ -1,5 +1,5 @@
-//! The demo data set: Northwind Industrial (the sales story tests/scenario.rs follows) — the team tree, accounts and
-//! contacts, the reps on the leads roster, the East-territory assignment rule, the Spring Expo
+//! The demo data set: Northwind Industrial (the sales story tests/scenario.rs follows) — the team tree, the
+//! organisation's default calling code (86, China), accounts and contacts, the reps on the leads roster, the East-territory assignment rule, the Spring Expo
 //! campaign and leads from the API, the campaign and a web form.
 //!
 //! Everything goes in as a client's data would: gRPC calls to the services' public APIs, made
@@ -37,7 +37,8 @@ use crm_platform::{
     host::{self, LocalGrpc, RunningServices},
 };
 use crm_proto::crm::gateway::v1::{
-    CreateTeamRequest, ListTeamsRequest, Team, org_service_client::OrgServiceClient,
+    CreateTeamRequest, ListTeamsRequest, Team, UpdateOrgSettingsRequest,
+    org_service_client::OrgServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use uuid::Uuid;
@@ -210,8 +211,28 @@ pub async fn load_into(services: &RunningServices, settings: &Settings) -> anyho
         .context("the demo needs the suite's services running in this process")?;
     let api = Api::new(grpc, settings)?;
     teams(&api).await?;
+    org_settings(&api).await?;
     accounts::load(&api).await?;
     leads::load(&api).await?;
+    Ok(())
+}
+
+/// The demo company's country calling code, for phone numbers written without one.
+pub const DEFAULT_CALLING_CODE: &str = "86";
+
+/// Northwind sells in China: national numbers (`138 0013 8000`) are read as +86. An update to
+/// the code it has already changes nothing (no new version, no event).
+async fn org_settings(api: &Api) -> anyhow::Result<()> {
+    OrgServiceClient::new(api.channel())
+        .update_org_settings(api.as_member(
+            &ADA,
+            UpdateOrgSettingsRequest {
+                default_calling_code: Some(DEFAULT_CALLING_CODE.to_owned()),
+                expected_version: 0,
+            },
+        ))
+        .await
+        .map_err(failed("organisation settings"))?;
     Ok(())
 }
 

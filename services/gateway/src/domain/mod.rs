@@ -4,6 +4,7 @@
 
 pub mod api_key;
 pub mod credentials;
+pub mod settings;
 pub mod stage;
 pub mod team;
 pub mod territory;

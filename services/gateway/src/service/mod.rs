@@ -1,9 +1,11 @@
-//! The gateway's use cases: authentication, teams and users, API keys and territories. Each
-//! is one transaction, its events enqueued in it, ending in the outbox commit.
+//! The gateway's use cases: authentication, teams and users, API keys, territories and the
+//! organisation's settings. Each is one transaction, its events enqueued in it, ending in the
+//! outbox commit.
 
 mod api_keys;
 mod auth;
 mod org;
+mod settings;
 mod territories;
 
 use std::sync::Arc;

@@ -1,10 +1,11 @@
 //! SQL of the gateway, one file per entity: teams, users, territories, refresh tokens (the
-//! sessions) and API keys. Rows are private to each file and become domain types as they are
-//! read; a value the domain does not know (a role, a stage, a team path) is a decode error,
-//! never a default.
+//! sessions), API keys and the organisation's settings. Rows are private to each file and
+//! become domain types as they are read; a value the domain does not know (a role, a stage, a
+//! team path) is a decode error, never a default.
 
 mod api_keys;
 mod sessions;
+mod settings;
 mod teams;
 mod territories;
 mod users;
@@ -13,6 +14,7 @@ pub use api_keys::{api_keys_of, insert_api_key, revoke_api_key, use_api_key};
 pub use sessions::{
     insert_refresh_token, lock_refresh_token, mark_rotated, revoke_family, revoke_user_tokens,
 };
+pub use settings::{get_settings, lock_settings, update_settings};
 pub use teams::{get_team, insert_team, team_by_path, teams_under};
 pub use territories::{
     get_territory, insert_territory, list_territories, lock_territory, territory_ancestors,

@@ -43,6 +43,8 @@ pub(super) async fn read_chunks(
     mut stream: Streaming<pb::ImportLeadsRequest>,
     chunks: tokio::sync::mpsc::Sender<PreparedChunk>,
 ) -> Result<(), Status> {
+    // One reading for the whole import: every row is read with the same code.
+    let calling_code = leads.default_calling_code().await?;
     let mut campaign_id = None;
     let mut chunk = Vec::with_capacity(IMPORT_CHUNK);
     let mut first = true;
@@ -62,10 +64,7 @@ pub(super) async fn read_chunks(
             };
             next_line = line + 1;
             if let Some(row) = message.row {
-                chunk.push((
-                    line,
-                    import_row(row, campaign_id, leads.default_calling_code()),
-                ));
+                chunk.push((line, import_row(row, campaign_id, calling_code.as_deref())));
             }
         }
         if chunk.len() == IMPORT_CHUNK || (end && !chunk.is_empty()) {

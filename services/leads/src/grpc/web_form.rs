@@ -29,7 +29,8 @@ impl WebFormService for WebFormApi {
             campaign_id: String::new(),
             ..input
         };
-        let lead = convert::validate_lead_input(&input, self.leads.default_calling_code(), "lead");
+        let calling_code = self.leads.default_calling_code().await?;
+        let lead = convert::validate_lead_input(&input, calling_code.as_deref(), "lead");
         let receipt = self.leads.submit_web_form(&request.form_key, lead).await?;
         Ok(Response::new(pb::SubmitWebFormResponse {
             receipt_id: receipt.to_string(),

@@ -191,7 +191,8 @@ impl Leads {
         fields: &LeadFields,
         policies: &Policies,
     ) -> Result<Option<(Uuid, DedupeAction)>> {
-        let probe = LeadContactPoints::from_fields(fields, self.default_calling_code());
+        // Validated fields: the phone is E.164 already, no default code is needed to read it.
+        let probe = LeadContactPoints::from_fields(fields, None);
         let keys = ProbeKeys::of(lead, &probe, fields);
         let candidates = store::leads::duplicate_candidates(
             connection,
@@ -206,10 +207,7 @@ impl Leads {
             .map(|candidate| {
                 (
                     candidate.id,
-                    LeadContactPoints::from_fields(
-                        &candidate.fields(),
-                        self.default_calling_code(),
-                    ),
+                    LeadContactPoints::from_fields(&candidate.fields(), None),
                 )
             })
             .collect();

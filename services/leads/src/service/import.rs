@@ -68,7 +68,6 @@ impl Leads {
         rows: Vec<(u64, std::result::Result<Capture, Vec<FieldViolation>>)>,
     ) -> Result<PreparedChunk> {
         let policies = self.policies().await?;
-        let calling_code = self.default_calling_code();
         let pool_team_path = &caller.team_path;
         let rows = rows
             .into_iter()
@@ -76,7 +75,8 @@ impl Leads {
                 let row = row.map(|capture| {
                     let now = crm_platform::time::now();
                     let (lead, score) = build_lead(&capture, None, pool_team_path, &policies, now);
-                    let probe = LeadContactPoints::from_fields(&capture.fields, calling_code);
+                    // Validated fields: the phone is E.164 already.
+                    let probe = LeadContactPoints::from_fields(&capture.fields, None);
                     let keys = ProbeKeys::of(&lead, &probe, &capture.fields);
                     let stored = DerivedKeys::of(&lead);
                     Incoming {
@@ -314,10 +314,8 @@ impl Leads {
         found.sort_by_key(|candidate| (candidate.lead.created_at, candidate.lead.id));
         let mut index = CandidateIndex::default();
         for candidate in found {
-            let points = LeadContactPoints::from_fields(
-                &candidate.lead.fields(),
-                self.default_calling_code(),
-            );
+            // Stored phones are E.164.
+            let points = LeadContactPoints::from_fields(&candidate.lead.fields(), None);
             let lead = &candidate.lead;
             index.add(
                 Known {

@@ -49,7 +49,10 @@ impl Leads {
         if lead.status == LeadStatus::Converted {
             return Err(LeadsError::Converted { id });
         }
-        let changed = lead.apply_changes(&changes, self.default_calling_code(), "patch")?;
+        let calling_code = crm_platform::org::OrgDirectory::settings(&mut *transaction)
+            .await?
+            .default_calling_code;
+        let changed = lead.apply_changes(&changes, calling_code.as_deref(), "patch")?;
         if changed.is_empty() {
             return Ok(lead);
         }

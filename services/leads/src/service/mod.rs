@@ -77,25 +77,28 @@ impl Policies {
 pub(crate) struct Leads {
     pool: PgPool,
     outbox: Outbox,
-    default_calling_code: Option<String>,
     web_forms: WebFormLimiter,
     /// Which team a user's new and claimed leads are filed under.
     directory: OrgDirectory,
 }
 
 impl Leads {
-    pub fn new(pool: PgPool, outbox: Outbox, default_calling_code: Option<String>) -> Self {
+    pub fn new(pool: PgPool, outbox: Outbox) -> Self {
         Self {
             pool,
             outbox,
-            default_calling_code,
             web_forms: WebFormLimiter::default(),
             directory: OrgDirectory::default(),
         }
     }
 
-    pub fn default_calling_code(&self) -> Option<&str> {
-        self.default_calling_code.as_deref()
+    /// The organisation's default calling code (the gateway's setting, as the org directory
+    /// last heard it): what national phone numbers in a capture, a form or an import are read
+    /// with. Read per request, so a change applies from the next one.
+    pub async fn default_calling_code(&self) -> Result<Option<String>> {
+        Ok(OrgDirectory::settings(&self.pool)
+            .await?
+            .default_calling_code)
     }
 
     pub async fn policies(&self) -> Result<Policies> {

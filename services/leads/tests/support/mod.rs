@@ -1,13 +1,16 @@
 //! Shared set-up of the leads tests: the service (optionally with accounts) and typed clients.
 #![allow(dead_code)]
 
-use crm_platform::auth::Caller;
+use crm_platform::{
+    auth::Caller,
+    org::{OrgDirectory, OrgSettings},
+};
 use crm_proto::crm::common::v1 as common;
 use crm_proto::crm::leads::v1::{
     self as pb, lead_admin_service_client::LeadAdminServiceClient,
     lead_service_client::LeadServiceClient, web_form_service_client::WebFormServiceClient,
 };
-use crm_test_support::{TestApp, authorized, nats_url};
+use crm_test_support::{TestApp, authorized};
 use tonic::transport::Channel;
 
 pub const EAST_1: &str = "/northwind/east/east-1";
@@ -25,19 +28,32 @@ impl Harness {
     }
 
     pub async fn with_modules(modules: &[crm_platform::host::ServiceModule]) -> Self {
-        let app = TestApp::spawn_with(
-            modules,
-            &nats_url(),
-            &[
-                ("CRM_LEADS_DEFAULT_CALLING_CODE", "86"),
-                ("CRM_ACCOUNTS_DEFAULT_CALLING_CODE", "86"),
-            ],
-        )
-        .await;
-        Self::from_app(app).await
+        Self::from_app(TestApp::spawn(modules).await).await
     }
 
+    /// The harness over `app`, whose services know the organisation's default calling code
+    /// (86), as if the gateway's OrgSettingsUpdated had reached them: national numbers are read
+    /// as Chinese ones.
     pub async fn from_app(app: TestApp) -> Self {
+        for service in ["leads", "accounts"] {
+            if let Some(context) = app.services.context(service) {
+                let mut connection = context.pool.acquire().await.unwrap();
+                OrgDirectory::record_settings(
+                    &mut connection,
+                    &OrgSettings {
+                        default_calling_code: Some("86".into()),
+                        version: 1,
+                    },
+                )
+                .await
+                .unwrap();
+            }
+        }
+        Self::without_org_settings(app).await
+    }
+
+    /// The harness over `app` as it is: no organisation settings until an event brings them.
+    pub async fn without_org_settings(app: TestApp) -> Self {
         let channel = app.channel().await;
         Self {
             leads: LeadServiceClient::new(channel.clone()),

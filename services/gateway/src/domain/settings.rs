@@ -1,0 +1,72 @@
+//! The organisation's settings: what holds for the whole company rather than a team or a user.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// The one row of organisation settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrgSettings {
+    /// The aggregate id its events carry.
+    pub id: Uuid,
+    /// Digits without "+" ("86"): the country calling code national phone numbers are read
+    /// with in every service; `None`: none, such numbers are refused.
+    pub default_calling_code: Option<String>,
+    /// 0 until first changed.
+    pub version: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A partial update; `None` leaves a setting as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SettingsChanges {
+    /// `Some(None)` clears the code; the code already checked
+    /// ([`crm_contact_data::normalize_calling_code`]).
+    pub default_calling_code: Option<Option<String>>,
+}
+
+impl OrgSettings {
+    /// Applies `changes`; returns the names of the settings that changed (none: nothing to
+    /// write or publish).
+    pub fn apply(&mut self, changes: SettingsChanges) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        if let Some(code) = changes
+            .default_calling_code
+            .filter(|code| *code != self.default_calling_code)
+        {
+            self.default_calling_code = code;
+            changed.push("default_calling_code");
+        }
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unset() -> OrgSettings {
+        OrgSettings {
+            id: Uuid::now_v7(),
+            default_calling_code: None,
+            version: 0,
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn only_real_changes_count() {
+        let mut settings = unset();
+        assert!(settings.apply(SettingsChanges::default()).is_empty());
+        let set = SettingsChanges {
+            default_calling_code: Some(Some("86".into())),
+        };
+        assert_eq!(settings.apply(set.clone()), ["default_calling_code"]);
+        assert_eq!(settings.default_calling_code.as_deref(), Some("86"));
+        assert!(settings.apply(set).is_empty());
+        let clear = SettingsChanges {
+            default_calling_code: Some(None),
+        };
+        assert_eq!(settings.apply(clear), ["default_calling_code"]);
+        assert_eq!(settings.default_calling_code, None);
+    }
+}
