@@ -1,10 +1,7 @@
 //! Everything that can go wrong in the accounts service, mapped once to the wire: the kit's
 //! common failures, and the accounts' own typed ones.
 
-use crm_platform::{
-    error::{CommonError, ErrorCode, FieldViolation, ServiceError},
-    text::LocalizableText,
-};
+use crm_platform::error::{CommonError, ErrorCode, FieldViolation, Reason, ServiceError};
 use uuid::Uuid;
 
 use crate::domain::RecordStatus;
@@ -56,31 +53,50 @@ impl ServiceError for AccountsError {
         }
     }
 
-    /// The refusals as texts for people ([`text_codes`]), sent beside the English message as a
-    /// `google.rpc.ErrorInfo`; the English is the `Display` text, unchanged.
-    fn text(&self) -> Option<LocalizableText> {
-        let text = |code: &str| LocalizableText::new(code, self.to_string());
+    /// The refusals' reasons ([`reasons`]) and texts for people ([`text_codes`]), sent beside
+    /// the English message as a `google.rpc.ErrorInfo`; the English is the `Display` text.
+    fn reason(&self) -> Option<Reason> {
+        let reason = |reason: &'static str, code: &str| Reason::new(reason, code, self.to_string());
         Some(match self {
-            AccountsError::Common(common) => return common.text(),
-            AccountsError::LikelyDuplicate { kind, matches } => text(text_codes::LIKELY_DUPLICATE)
-                .param("kind", kind)
-                .param("matches", matches),
-            AccountsError::IdTaken { kind, id } => text(text_codes::ID_TAKEN)
+            AccountsError::Common(common) => return common.reason(),
+            AccountsError::LikelyDuplicate { kind, matches } => {
+                reason(reasons::LIKELY_DUPLICATE, text_codes::LIKELY_DUPLICATE)
+                    .param("kind", kind)
+                    .param("matches", matches)
+            }
+            AccountsError::IdTaken { kind, id } => reason(reasons::ID_TAKEN, text_codes::ID_TAKEN)
                 .param("kind", kind)
                 .param("id", id),
-            AccountsError::IllegalTransition { kind, id, from, to } => {
-                text(text_codes::ILLEGAL_TRANSITION)
+            AccountsError::IllegalTransition { kind, id, from, to } => reason(
+                reasons::RECORD_TRANSITION_NOT_ALLOWED,
+                text_codes::ILLEGAL_TRANSITION,
+            )
+            .param("kind", kind)
+            .param("id", id)
+            .param("from", from)
+            .param("to", to),
+            AccountsError::NotActive { kind, id, status } => {
+                reason(reasons::RECORD_NOT_ACTIVE, text_codes::NOT_ACTIVE)
                     .param("kind", kind)
                     .param("id", id)
-                    .param("from", from)
-                    .param("to", to)
+                    .param("status", status)
             }
-            AccountsError::NotActive { kind, id, status } => text(text_codes::NOT_ACTIVE)
-                .param("kind", kind)
-                .param("id", id)
-                .param("status", status),
         })
     }
+}
+
+/// The reasons of the accounts' refusals (the `reason` of their `google.rpc.ErrorInfo`,
+/// domain `crm`), for programs; the metadata are the parameters of the matching text code.
+/// Never changed in meaning or metadata.
+pub mod reasons {
+    /// ALREADY_EXISTS: a likely duplicate exists and the policy was to refuse.
+    pub const LIKELY_DUPLICATE: &str = "LIKELY_DUPLICATE";
+    /// ALREADY_EXISTS: a create retried with an id another user's record has.
+    pub const ID_TAKEN: &str = "ID_TAKEN";
+    /// FAILED_PRECONDITION: the record's status does not allow the change.
+    pub const RECORD_TRANSITION_NOT_ALLOWED: &str = "RECORD_TRANSITION_NOT_ALLOWED";
+    /// FAILED_PRECONDITION: only active records merge.
+    pub const RECORD_NOT_ACTIVE: &str = "RECORD_NOT_ACTIVE";
 }
 
 /// The codes of the accounts' refusals (the `reason` of their `google.rpc.ErrorInfo`, domain
@@ -104,9 +120,24 @@ mod tests {
 
     use super::*;
 
-    /// The console and integrators translate by these codes: changing one breaks them.
+    /// Programs branch on the reasons and consoles translate by the codes: changing one
+    /// breaks them.
     #[test]
-    fn refusal_codes_are_stable_and_go_on_the_wire() {
+    fn refusal_reasons_and_codes_are_stable_and_go_on_the_wire() {
+        assert_eq!(
+            [
+                reasons::LIKELY_DUPLICATE,
+                reasons::ID_TAKEN,
+                reasons::RECORD_TRANSITION_NOT_ALLOWED,
+                reasons::RECORD_NOT_ACTIVE,
+            ],
+            [
+                "LIKELY_DUPLICATE",
+                "ID_TAKEN",
+                "RECORD_TRANSITION_NOT_ALLOWED",
+                "RECORD_NOT_ACTIVE"
+            ]
+        );
         assert_eq!(
             [
                 text_codes::LIKELY_DUPLICATE,
@@ -130,8 +161,10 @@ mod tests {
         let message = refused.to_string();
         let status = tonic::Status::from(refused);
         let details = status.get_error_details();
+        assert_eq!(status.code(), tonic::Code::FailedPrecondition);
         let info = details.error_info().expect("error info");
-        assert_eq!(info.reason, "accounts.illegal_transition");
+        assert_eq!(info.reason, "RECORD_TRANSITION_NOT_ALLOWED");
+        assert_eq!(info.metadata["text_code"], "accounts.illegal_transition");
         assert_eq!(info.metadata["from"], "archived");
         assert_eq!(status.message(), message);
     }

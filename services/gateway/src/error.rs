@@ -1,10 +1,7 @@
 //! Everything that can go wrong in the gateway, mapped once to the wire: the kit's common
 //! failures, and the gateway's own, each a typed variant.
 
-use crm_platform::{
-    error::{CommonError, ErrorCode, FieldViolation, ServiceError},
-    text::LocalizableText,
-};
+use crm_platform::error::{CommonError, ErrorCode, FieldViolation, Reason, ServiceError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
@@ -22,7 +19,7 @@ pub enum GatewayError {
     /// The caller's token names a user the directory does not have.
     #[error("your user is not in the directory")]
     CallerUnknown,
-    /// Hashing a password or drawing a secret failed.
+    /// Hashing a password or drawing a secret failed: a fault of the gateway (INTERNAL).
     #[error("{0}")]
     Credentials(String),
 }
@@ -65,9 +62,10 @@ impl ServiceError for GatewayError {
             GatewayError::Common(common) => common.code(),
             GatewayError::AlreadyExists(_) => ErrorCode::AlreadyExists,
             GatewayError::Unauthenticated(_) => ErrorCode::Unauthenticated,
-            GatewayError::AdminExists
-            | GatewayError::CallerUnknown
-            | GatewayError::Credentials(_) => ErrorCode::FailedPrecondition,
+            GatewayError::AdminExists | GatewayError::CallerUnknown => {
+                ErrorCode::FailedPrecondition
+            }
+            GatewayError::Credentials(_) => ErrorCode::Internal,
         }
     }
 
@@ -78,36 +76,91 @@ impl ServiceError for GatewayError {
         }
     }
 
-    /// The refusals as texts for people ([`text_codes`]), sent beside the English message as a
-    /// `google.rpc.ErrorInfo`; the English is the `Display` text, unchanged.
-    fn text(&self) -> Option<LocalizableText> {
-        let text = |code: &str| LocalizableText::new(code, self.to_string());
+    /// The refusals' reasons ([`reasons`]) and texts for people ([`text_codes`]), sent beside
+    /// the English message as a `google.rpc.ErrorInfo`; the English is the `Display` text.
+    fn reason(&self) -> Option<Reason> {
+        let reason = |reason: &'static str, code: &str| Reason::new(reason, code, self.to_string());
         Some(match self {
-            GatewayError::Common(common) => return common.text(),
+            GatewayError::Common(common) => return common.reason(),
             GatewayError::Credentials(_) => return None,
             GatewayError::AlreadyExists(Taken::TeamPath(path)) => {
-                text(text_codes::TEAM_TAKEN).param("team_path", path)
+                reason(reasons::TEAM_PATH_TAKEN, text_codes::TEAM_TAKEN).param("team_path", path)
             }
             GatewayError::AlreadyExists(Taken::Email(email)) => {
-                text(text_codes::EMAIL_TAKEN).param("email", email)
+                reason(reasons::EMAIL_TAKEN, text_codes::EMAIL_TAKEN).param("email", email)
             }
-            GatewayError::AlreadyExists(Taken::TerritoryCode(code)) => {
-                text(text_codes::TERRITORY_CODE_TAKEN).param("code", code)
+            GatewayError::AlreadyExists(Taken::TerritoryCode(code)) => reason(
+                reasons::TERRITORY_CODE_TAKEN,
+                text_codes::TERRITORY_CODE_TAKEN,
+            )
+            .param("code", code),
+            GatewayError::Unauthenticated(refusal) => {
+                let (machine, code) = match refusal {
+                    Refusal::BadLogin => (reasons::BAD_LOGIN, text_codes::BAD_LOGIN),
+                    Refusal::UnknownRefreshToken => (
+                        reasons::UNKNOWN_REFRESH_TOKEN,
+                        text_codes::UNKNOWN_REFRESH_TOKEN,
+                    ),
+                    Refusal::RefreshRevoked => {
+                        (reasons::REFRESH_TOKEN_REVOKED, text_codes::REFRESH_REVOKED)
+                    }
+                    Refusal::RefreshReused => {
+                        (reasons::REFRESH_TOKEN_REUSED, text_codes::REFRESH_REUSED)
+                    }
+                    Refusal::RefreshExpired => {
+                        (reasons::REFRESH_TOKEN_EXPIRED, text_codes::REFRESH_EXPIRED)
+                    }
+                    Refusal::AccountDisabled => {
+                        (reasons::ACCOUNT_DISABLED, text_codes::ACCOUNT_DISABLED)
+                    }
+                    Refusal::UnknownApiKey => {
+                        (reasons::UNKNOWN_API_KEY, text_codes::UNKNOWN_API_KEY)
+                    }
+                    Refusal::KeyOwnerDisabled => (
+                        reasons::API_KEY_OWNER_DISABLED,
+                        text_codes::KEY_OWNER_DISABLED,
+                    ),
+                };
+                reason(machine, code)
             }
-            GatewayError::Unauthenticated(refusal) => text(match refusal {
-                Refusal::BadLogin => text_codes::BAD_LOGIN,
-                Refusal::UnknownRefreshToken => text_codes::UNKNOWN_REFRESH_TOKEN,
-                Refusal::RefreshRevoked => text_codes::REFRESH_REVOKED,
-                Refusal::RefreshReused => text_codes::REFRESH_REUSED,
-                Refusal::RefreshExpired => text_codes::REFRESH_EXPIRED,
-                Refusal::AccountDisabled => text_codes::ACCOUNT_DISABLED,
-                Refusal::UnknownApiKey => text_codes::UNKNOWN_API_KEY,
-                Refusal::KeyOwnerDisabled => text_codes::KEY_OWNER_DISABLED,
-            }),
-            GatewayError::AdminExists => text(text_codes::ADMIN_EXISTS),
-            GatewayError::CallerUnknown => text(text_codes::CALLER_UNKNOWN),
+            GatewayError::AdminExists => reason(reasons::ADMIN_EXISTS, text_codes::ADMIN_EXISTS),
+            GatewayError::CallerUnknown => {
+                reason(reasons::CALLER_NOT_IN_DIRECTORY, text_codes::CALLER_UNKNOWN)
+            }
         })
     }
+}
+
+/// The reasons of the gateway's refusals (the `reason` of their `google.rpc.ErrorInfo`,
+/// domain `crm`), for programs; the metadata are the parameters of the matching text code.
+/// Never changed in meaning or metadata.
+pub mod reasons {
+    /// ALREADY_EXISTS: a team with this path exists. `team_path`.
+    pub const TEAM_PATH_TAKEN: &str = "TEAM_PATH_TAKEN";
+    /// ALREADY_EXISTS: a user with this email exists. `email`.
+    pub const EMAIL_TAKEN: &str = "EMAIL_TAKEN";
+    /// ALREADY_EXISTS: a territory with this code exists. `code`.
+    pub const TERRITORY_CODE_TAKEN: &str = "TERRITORY_CODE_TAKEN";
+    /// UNAUTHENTICATED: wrong email or password (the same for both).
+    pub const BAD_LOGIN: &str = "BAD_LOGIN";
+    /// UNAUTHENTICATED: the refresh token is unknown.
+    pub const UNKNOWN_REFRESH_TOKEN: &str = "UNKNOWN_REFRESH_TOKEN";
+    /// UNAUTHENTICATED: the refresh token was revoked.
+    pub const REFRESH_TOKEN_REVOKED: &str = "REFRESH_TOKEN_REVOKED";
+    /// UNAUTHENTICATED: a rotated refresh token was presented again; its family is revoked.
+    pub const REFRESH_TOKEN_REUSED: &str = "REFRESH_TOKEN_REUSED";
+    /// UNAUTHENTICATED: the refresh token expired.
+    pub const REFRESH_TOKEN_EXPIRED: &str = "REFRESH_TOKEN_EXPIRED";
+    /// UNAUTHENTICATED: the user is disabled.
+    pub const ACCOUNT_DISABLED: &str = "ACCOUNT_DISABLED";
+    /// UNAUTHENTICATED: the API key is unknown or revoked.
+    pub const UNKNOWN_API_KEY: &str = "UNKNOWN_API_KEY";
+    /// UNAUTHENTICATED: the API key's owner is disabled.
+    pub const API_KEY_OWNER_DISABLED: &str = "API_KEY_OWNER_DISABLED";
+    /// FAILED_PRECONDITION: the first admin exists; admins create the others.
+    pub const ADMIN_EXISTS: &str = "ADMIN_EXISTS";
+    /// FAILED_PRECONDITION: the caller's token names a user the directory does not have.
+    pub const CALLER_NOT_IN_DIRECTORY: &str = "CALLER_NOT_IN_DIRECTORY";
 }
 
 /// The codes of the gateway's refusals (the `reason` of their `google.rpc.ErrorInfo`, domain
@@ -168,15 +221,52 @@ mod tests {
             ),
             (GatewayError::AdminExists, Code::FailedPrecondition),
             (GatewayError::CallerUnknown, Code::FailedPrecondition),
+            (
+                GatewayError::Credentials("no entropy".into()),
+                Code::Internal,
+            ),
         ];
         for (error, code) in cases {
             assert_eq!(tonic::Status::from(error).code(), code);
         }
     }
 
-    /// The console and integrators translate by these codes: changing one breaks them.
+    /// Programs branch on the reasons and consoles translate by the codes: changing one
+    /// breaks them.
     #[test]
-    fn refusal_codes_are_stable_and_go_on_the_wire() {
+    fn refusal_reasons_and_codes_are_stable_and_go_on_the_wire() {
+        assert_eq!(
+            [
+                reasons::TEAM_PATH_TAKEN,
+                reasons::EMAIL_TAKEN,
+                reasons::TERRITORY_CODE_TAKEN,
+                reasons::BAD_LOGIN,
+                reasons::UNKNOWN_REFRESH_TOKEN,
+                reasons::REFRESH_TOKEN_REVOKED,
+                reasons::REFRESH_TOKEN_REUSED,
+                reasons::REFRESH_TOKEN_EXPIRED,
+                reasons::ACCOUNT_DISABLED,
+                reasons::UNKNOWN_API_KEY,
+                reasons::API_KEY_OWNER_DISABLED,
+                reasons::ADMIN_EXISTS,
+                reasons::CALLER_NOT_IN_DIRECTORY,
+            ],
+            [
+                "TEAM_PATH_TAKEN",
+                "EMAIL_TAKEN",
+                "TERRITORY_CODE_TAKEN",
+                "BAD_LOGIN",
+                "UNKNOWN_REFRESH_TOKEN",
+                "REFRESH_TOKEN_REVOKED",
+                "REFRESH_TOKEN_REUSED",
+                "REFRESH_TOKEN_EXPIRED",
+                "ACCOUNT_DISABLED",
+                "UNKNOWN_API_KEY",
+                "API_KEY_OWNER_DISABLED",
+                "ADMIN_EXISTS",
+                "CALLER_NOT_IN_DIRECTORY",
+            ]
+        );
         assert_eq!(
             [
                 text_codes::TEAM_TAKEN,
@@ -214,7 +304,8 @@ mod tests {
         )));
         let details = tonic_types::StatusExt::get_error_details(&status);
         let info = details.error_info().expect("error info");
-        assert_eq!(info.reason, "gateway.email_taken");
+        assert_eq!(info.reason, "EMAIL_TAKEN");
+        assert_eq!(info.metadata["text_code"], "gateway.email_taken");
         assert_eq!(info.metadata["email"], "ada@northwind.example");
         assert_eq!(
             status.message(),

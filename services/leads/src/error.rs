@@ -1,15 +1,14 @@
 //! Everything that can go wrong in the leads service, mapped once to the wire: the kit's
 //! common failures, and the leads' own typed ones.
 
-use crm_platform::{
-    error::{CommonError, ErrorCode, FieldViolation, ServiceError},
-    text::LocalizableText,
-};
+use std::time::Duration;
+
+use crm_platform::error::{CommonError, ErrorCode, FieldViolation, Reason, ServiceError};
 use uuid::Uuid;
 
 use crate::domain::{
     assignment::ClaimRefusal,
-    lifecycle::{LeadStatus, LeadTransition, LifecycleError, MAX_DISQUALIFY_REASON_CHARS},
+    lifecycle::{LeadStatus, LeadTransition, LifecycleError},
     recycling::CooldownRefusal,
 };
 
@@ -56,12 +55,17 @@ pub enum LeadsError {
         open: u32,
         capacity: u32,
     },
+    /// Throttling: the form's window is full until `retry_after` has passed.
     #[error("this form accepts at most {per_minute} submissions a minute; try again shortly")]
-    FormRateLimited { per_minute: u32 },
+    FormRateLimited {
+        per_minute: u32,
+        retry_after: Duration,
+    },
     /// A web form's key is missing or unknown.
     #[error("{0}")]
     FormKey(&'static str),
-    /// Stored data this version cannot read (policies, a rule, a merge snapshot).
+    /// Stored data this version cannot read (policies, a rule, a merge snapshot): a fault of
+    /// the service, answered as INTERNAL.
     #[error("stored {what} is unreadable: {cause}")]
     Unreadable { what: String, cause: String },
 }
@@ -74,19 +78,31 @@ impl LeadsError {
         }
     }
 
-    /// The status `action` leads to from `from`, or the typed refusal.
+    /// The status `action` leads to from `from`, or the typed refusal: a status that does not
+    /// allow the action is an illegal transition (FAILED_PRECONDITION); a missing or too long
+    /// disqualification reason is invalid input on the field `reason`.
     pub fn transition(from: LeadStatus, action: &LeadTransition) -> Result<LeadStatus, Self> {
-        crate::domain::lifecycle::transition(from, action).map_err(|refusal| {
-            LeadsError::IllegalTransition {
-                from,
-                to: action.rule().1,
-                refusal,
+        crate::domain::lifecycle::transition(from, action).map_err(|refusal| match refusal {
+            LifecycleError::ReasonMissing | LifecycleError::ReasonTooLong { .. } => {
+                LeadsError::invalid("reason", refusal.to_string())
+            }
+            LifecycleError::UnknownStatus { value } => {
+                LeadsError::unreadable("lead status", format!("'{value}'"))
+            }
+            LifecycleError::ConvertedIsFinal | LifecycleError::NotAllowed { .. } => {
+                LeadsError::IllegalTransition {
+                    from,
+                    to: action.rule().1,
+                    refusal,
+                }
             }
         })
     }
 }
 
 impl ServiceError for LeadsError {
+    /// Business rules and illegal state changes are FAILED_PRECONDITION (HTTP 422); a taken id
+    /// is a conflict; only the web form's rate limit is throttling (RESOURCE_EXHAUSTED, 429).
     fn code(&self) -> ErrorCode {
         match self {
             LeadsError::Common(common) => common.code(),
@@ -94,17 +110,17 @@ impl ServiceError for LeadsError {
             | LeadsError::Converted { .. }
             | LeadsError::InPool { .. }
             | LeadsError::NotInPool { .. }
-            | LeadsError::IdTaken { .. }
             | LeadsError::ConvertedNotMergeable { .. }
             | LeadsError::MergeUndone { .. }
             | LeadsError::TeamFromDirectory { .. }
             | LeadsError::NoEligibleRep
             | LeadsError::ReclaimTooSoon(_)
-            | LeadsError::Unreadable { .. } => ErrorCode::FailedPrecondition,
-            LeadsError::ClaimRefused(_)
-            | LeadsError::AtCapacity { .. }
-            | LeadsError::FormRateLimited { .. } => ErrorCode::ResourceExhausted,
+            | LeadsError::ClaimRefused(_)
+            | LeadsError::AtCapacity { .. } => ErrorCode::FailedPrecondition,
+            LeadsError::IdTaken { .. } => ErrorCode::AlreadyExists,
+            LeadsError::FormRateLimited { .. } => ErrorCode::ResourceExhausted,
             LeadsError::FormKey(_) => ErrorCode::Unauthenticated,
+            LeadsError::Unreadable { .. } => ErrorCode::Internal,
         }
     }
 
@@ -115,58 +131,91 @@ impl ServiceError for LeadsError {
         }
     }
 
-    /// The leads' own refusals as texts for people ([`text_codes`]), sent beside the English
-    /// message as a `google.rpc.ErrorInfo`; the English is the `Display` text, unchanged.
-    fn text(&self) -> Option<LocalizableText> {
-        let text = |code: &str| LocalizableText::new(code, self.to_string());
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            LeadsError::Common(common) => common.retry_after(),
+            LeadsError::FormRateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// The leads' own refusals: a reason for programs ([`reasons`]) and a text for people
+    /// ([`text_codes`]), sent beside the English message as a `google.rpc.ErrorInfo`; the
+    /// English is the `Display` text, unchanged.
+    fn reason(&self) -> Option<Reason> {
+        let reason = |reason: &'static str, code: &str| Reason::new(reason, code, self.to_string());
         Some(match self {
-            LeadsError::Common(common) => return common.text(),
+            LeadsError::Common(common) => return common.reason(),
             LeadsError::Unreadable { .. } => return None,
             LeadsError::IllegalTransition { from, to, refusal } => {
-                let text = match refusal {
-                    LifecycleError::ConvertedIsFinal => text(text_codes::CONVERTED_IS_FINAL),
+                let refused = match refusal {
+                    LifecycleError::ConvertedIsFinal => {
+                        reason(reasons::LEAD_CONVERTED, text_codes::CONVERTED_IS_FINAL)
+                    }
                     LifecycleError::NotAllowed {
                         action,
                         allowed_from,
                         ..
                     } => {
                         let allowed: Vec<&str> = allowed_from.iter().map(|s| s.as_str()).collect();
-                        text(text_codes::TRANSITION_NOT_ALLOWED)
-                            .param("action", action)
-                            .param("allowed_from", allowed.join(","))
+                        reason(
+                            reasons::LEAD_TRANSITION_NOT_ALLOWED,
+                            text_codes::TRANSITION_NOT_ALLOWED,
+                        )
+                        .param("action", action)
+                        .param("allowed_from", allowed.join(","))
                     }
-                    LifecycleError::ReasonMissing => text(text_codes::REASON_MISSING),
-                    LifecycleError::ReasonTooLong { length } => text(text_codes::REASON_TOO_LONG)
-                        .param("length", length)
-                        .param("max", MAX_DISQUALIFY_REASON_CHARS),
-                    LifecycleError::UnknownStatus { value } => {
-                        text(text_codes::UNKNOWN_STATUS).param("value", value)
-                    }
+                    // Made invalid input or an internal failure by `LeadsError::transition`.
+                    LifecycleError::ReasonMissing
+                    | LifecycleError::ReasonTooLong { .. }
+                    | LifecycleError::UnknownStatus { .. } => reason(
+                        reasons::LEAD_TRANSITION_NOT_ALLOWED,
+                        text_codes::TRANSITION_NOT_ALLOWED,
+                    ),
                 };
-                text.param("from", from.as_str()).param("to", to.as_str())
+                refused
+                    .param("from", from.as_str())
+                    .param("to", to.as_str())
             }
-            LeadsError::Converted { id } => text(text_codes::CONVERTED).param("lead_id", id),
-            LeadsError::InPool { id, .. } => text(text_codes::IN_POOL).param("lead_id", id),
-            LeadsError::NotInPool { id } => text(text_codes::NOT_IN_POOL).param("lead_id", id),
-            LeadsError::IdTaken { id } => text(text_codes::ID_TAKEN).param("lead_id", id),
-            LeadsError::ConvertedNotMergeable { id } => {
-                text(text_codes::CONVERTED_NOT_MERGEABLE).param("lead_id", id)
+            LeadsError::Converted { id } => {
+                reason(reasons::LEAD_CONVERTED, text_codes::CONVERTED).param("lead_id", id)
             }
-            LeadsError::MergeUndone { id } => {
-                text(text_codes::MERGE_ALREADY_UNDONE).param("merge_id", id)
+            LeadsError::InPool { id, .. } => {
+                reason(reasons::LEAD_IN_POOL, text_codes::IN_POOL).param("lead_id", id)
             }
-            LeadsError::TeamFromDirectory { rep_id } => {
-                text(text_codes::TEAM_FROM_DIRECTORY).param("rep_id", rep_id)
+            LeadsError::NotInPool { id } => {
+                reason(reasons::LEAD_NOT_IN_POOL, text_codes::NOT_IN_POOL).param("lead_id", id)
             }
-            LeadsError::NoEligibleRep => text(text_codes::NO_ELIGIBLE_REP),
+            LeadsError::IdTaken { id } => {
+                reason(reasons::ID_TAKEN, text_codes::ID_TAKEN).param("lead_id", id)
+            }
+            LeadsError::ConvertedNotMergeable { id } => reason(
+                reasons::CONVERTED_LEAD_NOT_MERGEABLE,
+                text_codes::CONVERTED_NOT_MERGEABLE,
+            )
+            .param("lead_id", id),
+            LeadsError::MergeUndone { id } => reason(
+                reasons::MERGE_ALREADY_UNDONE,
+                text_codes::MERGE_ALREADY_UNDONE,
+            )
+            .param("merge_id", id),
+            LeadsError::TeamFromDirectory { rep_id } => reason(
+                reasons::TEAM_FROM_DIRECTORY,
+                text_codes::TEAM_FROM_DIRECTORY,
+            )
+            .param("rep_id", rep_id),
+            LeadsError::NoEligibleRep => {
+                reason(reasons::NO_ELIGIBLE_REP, text_codes::NO_ELIGIBLE_REP)
+            }
             LeadsError::ReclaimTooSoon(refusal) => {
-                text(text_codes::RECLAIM_TOO_SOON).param("until", refusal.until.format("%Y-%m-%d"))
+                reason(reasons::RECLAIM_TOO_SOON, text_codes::RECLAIM_TOO_SOON)
+                    .param("until", refusal.until.format("%Y-%m-%d"))
             }
             LeadsError::ClaimRefused(ClaimRefusal::Inactive) => {
-                text(text_codes::INACTIVE_REP_CANNOT_CLAIM)
+                reason(reasons::REP_INACTIVE, text_codes::INACTIVE_REP_CANNOT_CLAIM)
             }
             LeadsError::ClaimRefused(ClaimRefusal::ClaimCapReached { claimed, cap }) => {
-                text(text_codes::CLAIM_CAP_REACHED)
+                reason(reasons::CLAIM_CAP_REACHED, text_codes::CLAIM_CAP_REACHED)
                     .param("claimed", claimed)
                     .param("cap", cap)
             }
@@ -174,33 +223,68 @@ impl ServiceError for LeadsError {
                 rep_id,
                 open,
                 capacity,
-            } => text(text_codes::REP_AT_CAPACITY)
+            } => reason(reasons::REP_AT_CAPACITY, text_codes::REP_AT_CAPACITY)
                 .param("rep_id", rep_id)
                 .param("open", open)
                 .param("capacity", capacity),
-            LeadsError::FormRateLimited { per_minute } => {
-                text(text_codes::FORM_RATE_LIMITED).param("per_minute", per_minute)
+            LeadsError::FormRateLimited { per_minute, .. } => {
+                reason(reasons::FORM_RATE_LIMITED, text_codes::FORM_RATE_LIMITED)
+                    .param("per_minute", per_minute)
             }
-            LeadsError::FormKey(_) => text(text_codes::FORM_KEY_REFUSED),
+            LeadsError::FormKey(_) => {
+                reason(reasons::FORM_KEY_REFUSED, text_codes::FORM_KEY_REFUSED)
+            }
         })
     }
 }
 
-/// The codes of the leads' refusals (the `reason` of their `google.rpc.ErrorInfo`, domain
-/// `crm`), each with its parameters; the English is the error's message. Lead, rep and merge
-/// ids are UUIDs; statuses are their names (`working`). Never changed in meaning or parameters.
+/// The reasons of the leads' refusals (the `reason` of their `google.rpc.ErrorInfo`, domain
+/// `crm`), for programs; the metadata are the parameters of the matching text code (and the
+/// code itself under `text_code`). Never changed in meaning or metadata.
+pub mod reasons {
+    /// FAILED_PRECONDITION: the lead's status does not allow the action (qualifying a new lead,
+    /// disqualifying a qualified one). `action`, `from`, `to`, `allowed_from`.
+    pub const LEAD_TRANSITION_NOT_ALLOWED: &str = "LEAD_TRANSITION_NOT_ALLOWED";
+    /// FAILED_PRECONDITION: the lead is converted and no longer changes. `from` and `to` (a
+    /// status change) or `lead_id` (an edit).
+    pub const LEAD_CONVERTED: &str = "LEAD_CONVERTED";
+    /// FAILED_PRECONDITION: the action needs an owned lead and this one is in the pool. `lead_id`.
+    pub const LEAD_IN_POOL: &str = "LEAD_IN_POOL";
+    /// FAILED_PRECONDITION: a claim of a lead someone owns. `lead_id`.
+    pub const LEAD_NOT_IN_POOL: &str = "LEAD_NOT_IN_POOL";
+    /// ALREADY_EXISTS: a create retried with an id another user's lead has. `lead_id`.
+    pub const ID_TAKEN: &str = "ID_TAKEN";
+    /// FAILED_PRECONDITION: a converted lead cannot be merged away. `lead_id`.
+    pub const CONVERTED_LEAD_NOT_MERGEABLE: &str = "CONVERTED_LEAD_NOT_MERGEABLE";
+    /// FAILED_PRECONDITION: the merge was undone already. `merge_id`.
+    pub const MERGE_ALREADY_UNDONE: &str = "MERGE_ALREADY_UNDONE";
+    /// FAILED_PRECONDITION: a directory rep's team is changed in the organisation. `rep_id`.
+    pub const TEAM_FROM_DIRECTORY: &str = "TEAM_FROM_DIRECTORY";
+    /// FAILED_PRECONDITION: no rep of the rules or the team can take the lead.
+    pub const NO_ELIGIBLE_REP: &str = "NO_ELIGIBLE_REP";
+    /// FAILED_PRECONDITION: the rep lost this lead recently. `until`.
+    pub const RECLAIM_TOO_SOON: &str = "RECLAIM_TOO_SOON";
+    /// FAILED_PRECONDITION: an inactive rep cannot claim leads.
+    pub const REP_INACTIVE: &str = "REP_INACTIVE";
+    /// FAILED_PRECONDITION: the rep holds as many claimed leads as the cap allows. `claimed`, `cap`.
+    pub const CLAIM_CAP_REACHED: &str = "CLAIM_CAP_REACHED";
+    /// FAILED_PRECONDITION: the rep a manager named is full. `rep_id`, `open`, `capacity`.
+    pub const REP_AT_CAPACITY: &str = "REP_AT_CAPACITY";
+    /// RESOURCE_EXHAUSTED (with a retry delay): too many submissions of one web form. `per_minute`.
+    pub const FORM_RATE_LIMITED: &str = "FORM_RATE_LIMITED";
+    /// UNAUTHENTICATED: a web form's key is missing or unknown.
+    pub const FORM_KEY_REFUSED: &str = "FORM_KEY_REFUSED";
+}
+
+/// The codes of the leads' refusals as texts for people, each with its parameters; the English
+/// is the error's message. Lead, rep and merge ids are UUIDs; statuses are their names
+/// (`working`). Never changed in meaning or parameters.
 pub mod text_codes {
     /// A converted lead cannot change status. `from`, `to`.
     pub const CONVERTED_IS_FINAL: &str = "leads.lifecycle.converted_is_final";
     /// "cannot {action} a lead that is {from}; only a lead that is {allowed_from} can be".
     /// `action` (`qualify`), `from`, `to`, `allowed_from` (status names joined by commas).
     pub const TRANSITION_NOT_ALLOWED: &str = "leads.lifecycle.transition_not_allowed";
-    /// Disqualifying needs a reason. `from`, `to`.
-    pub const REASON_MISSING: &str = "leads.lifecycle.reason_missing";
-    /// The disqualification reason is too long. `length`, `max`, `from`, `to`.
-    pub const REASON_TOO_LONG: &str = "leads.lifecycle.reason_too_long";
-    /// A stored status this version does not know. `value`, `from`, `to`.
-    pub const UNKNOWN_STATUS: &str = "leads.lifecycle.unknown_status";
     /// A converted lead's fields no longer change. `lead_id`.
     pub const CONVERTED: &str = "leads.lead.converted";
     /// The action needs an owned lead, and this one is in the pool. `lead_id`.
@@ -236,18 +320,31 @@ crm_platform::service_error_conversions!(LeadsError);
 
 #[cfg(test)]
 mod tests {
+    use tonic::Code;
     use tonic_types::StatusExt;
 
     use super::*;
 
-    fn info(error: LeadsError) -> (String, Vec<(String, String)>, String) {
+    /// (code, reason, metadata without the text code, text code, message) of a refusal.
+    fn wire(error: LeadsError) -> (Code, String, Vec<(String, String)>, String, String) {
         let status = tonic::Status::from(error);
         let details = status.get_error_details();
         let info = details.error_info().expect("error info").clone();
         assert_eq!(info.domain, crm_platform::error::ERROR_INFO_DOMAIN);
-        let mut params: Vec<_> = info.metadata.into_iter().collect();
-        params.sort();
-        (info.reason, params, status.message().to_owned())
+        let mut metadata: Vec<_> = info.metadata.into_iter().collect();
+        metadata.sort();
+        let text_code = metadata
+            .iter()
+            .position(|(name, _)| name == crm_platform::error::TEXT_CODE_KEY)
+            .map(|at| metadata.remove(at).1)
+            .expect("a text code");
+        (
+            status.code(),
+            info.reason,
+            metadata,
+            text_code,
+            status.message().to_owned(),
+        )
     }
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -257,16 +354,50 @@ mod tests {
             .collect()
     }
 
-    /// The console and integrators translate by these codes: changing one breaks them.
+    /// Programs branch on the reasons and consoles translate by the codes: changing one
+    /// breaks them.
     #[test]
-    fn refusal_codes_are_stable() {
+    fn refusal_reasons_and_codes_are_stable() {
+        assert_eq!(
+            [
+                reasons::LEAD_TRANSITION_NOT_ALLOWED,
+                reasons::LEAD_CONVERTED,
+                reasons::LEAD_IN_POOL,
+                reasons::LEAD_NOT_IN_POOL,
+                reasons::ID_TAKEN,
+                reasons::CONVERTED_LEAD_NOT_MERGEABLE,
+                reasons::MERGE_ALREADY_UNDONE,
+                reasons::TEAM_FROM_DIRECTORY,
+                reasons::NO_ELIGIBLE_REP,
+                reasons::RECLAIM_TOO_SOON,
+                reasons::REP_INACTIVE,
+                reasons::CLAIM_CAP_REACHED,
+                reasons::REP_AT_CAPACITY,
+                reasons::FORM_RATE_LIMITED,
+                reasons::FORM_KEY_REFUSED,
+            ],
+            [
+                "LEAD_TRANSITION_NOT_ALLOWED",
+                "LEAD_CONVERTED",
+                "LEAD_IN_POOL",
+                "LEAD_NOT_IN_POOL",
+                "ID_TAKEN",
+                "CONVERTED_LEAD_NOT_MERGEABLE",
+                "MERGE_ALREADY_UNDONE",
+                "TEAM_FROM_DIRECTORY",
+                "NO_ELIGIBLE_REP",
+                "RECLAIM_TOO_SOON",
+                "REP_INACTIVE",
+                "CLAIM_CAP_REACHED",
+                "REP_AT_CAPACITY",
+                "FORM_RATE_LIMITED",
+                "FORM_KEY_REFUSED",
+            ]
+        );
         assert_eq!(
             [
                 text_codes::CONVERTED_IS_FINAL,
                 text_codes::TRANSITION_NOT_ALLOWED,
-                text_codes::REASON_MISSING,
-                text_codes::REASON_TOO_LONG,
-                text_codes::UNKNOWN_STATUS,
                 text_codes::CONVERTED,
                 text_codes::IN_POOL,
                 text_codes::NOT_IN_POOL,
@@ -285,9 +416,6 @@ mod tests {
             [
                 "leads.lifecycle.converted_is_final",
                 "leads.lifecycle.transition_not_allowed",
-                "leads.lifecycle.reason_missing",
-                "leads.lifecycle.reason_too_long",
-                "leads.lifecycle.unknown_status",
                 "leads.lead.converted",
                 "leads.pool.lead_in_pool",
                 "leads.pool.lead_not_in_pool",
@@ -306,43 +434,113 @@ mod tests {
         );
     }
 
+    /// A cap is a business rule, not throttling: retrying does not help, so no 429.
     #[test]
-    fn a_claim_over_the_cap_is_refused_with_its_code_and_numbers() {
+    fn a_claim_over_the_cap_is_a_failed_precondition_with_its_reason_and_numbers() {
         let refused =
             LeadsError::ClaimRefused(ClaimRefusal::ClaimCapReached { claimed: 3, cap: 3 });
 
         assert_eq!(
-            info(refused),
+            wire(refused),
             (
-                "leads.pool.claim_cap_reached".to_owned(),
+                Code::FailedPrecondition,
+                "CLAIM_CAP_REACHED".to_owned(),
                 params(&[("cap", "3"), ("claimed", "3")]),
+                "leads.pool.claim_cap_reached".to_owned(),
                 "claim cap reached: 3 of 3 leads claimed".to_owned()
             )
+        );
+        let inactive = wire(LeadsError::ClaimRefused(ClaimRefusal::Inactive));
+        assert_eq!(
+            (inactive.0, inactive.1.as_str()),
+            (Code::FailedPrecondition, "REP_INACTIVE")
         );
     }
 
     #[test]
-    fn an_illegal_transition_names_the_statuses_by_their_codes() {
+    fn an_illegal_transition_names_the_action_and_the_statuses() {
         let refused =
             LeadsError::transition(LeadStatus::New, &LeadTransition::Qualify).unwrap_err();
 
-        let (code, params, message) = info(refused);
+        let (code, reason, params, text_code, message) = wire(refused);
 
-        assert_eq!(code, "leads.lifecycle.transition_not_allowed");
+        assert_eq!(code, Code::FailedPrecondition);
+        assert_eq!(reason, "LEAD_TRANSITION_NOT_ALLOWED");
+        assert_eq!(text_code, "leads.lifecycle.transition_not_allowed");
         let params: std::collections::HashMap<_, _> = params.into_iter().collect();
+        assert_eq!(params["action"], "qualify");
         assert_eq!(params["from"], "new");
         assert_eq!(params["to"], "qualified");
         assert!(message.starts_with("cannot "), "{message}");
     }
 
+    /// The status is checked first: disqualifying a qualified lead is an illegal transition
+    /// whatever the reason says; a bad reason for a lead that may be disqualified is invalid
+    /// input on `reason`.
     #[test]
-    fn common_failures_carry_the_common_codes() {
+    fn disqualifying_is_refused_for_the_status_first_and_for_the_reason_second() {
+        let disqualify = |reason: &str| LeadTransition::Disqualify {
+            reason: reason.into(),
+        };
+        for reason in ["no budget", "", &"x".repeat(501)] {
+            let refused =
+                LeadsError::transition(LeadStatus::Qualified, &disqualify(reason)).unwrap_err();
+            let (code, reason, ..) = wire(refused);
+            assert_eq!(
+                (code, reason.as_str()),
+                (Code::FailedPrecondition, "LEAD_TRANSITION_NOT_ALLOWED")
+            );
+        }
+        for reason in ["", "  ", &"x".repeat(501)] {
+            let refused =
+                LeadsError::transition(LeadStatus::Working, &disqualify(reason)).unwrap_err();
+            assert_eq!(refused.code(), ErrorCode::InvalidArgument);
+            assert_eq!(refused.field_violations()[0].field, "reason");
+        }
+        let converted =
+            LeadsError::transition(LeadStatus::Converted, &disqualify("no budget")).unwrap_err();
+        assert_eq!(wire(converted).1, "LEAD_CONVERTED");
+    }
+
+    #[test]
+    fn the_form_rate_limit_is_throttling_with_a_retry_delay() {
+        let status = tonic::Status::from(LeadsError::FormRateLimited {
+            per_minute: 2,
+            retry_after: Duration::from_secs(42),
+        });
+
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        let details = status.get_error_details();
+        assert_eq!(
+            details.retry_info().and_then(|info| info.retry_delay),
+            Some(Duration::from_secs(42))
+        );
+        assert_eq!(details.error_info().unwrap().reason, "FORM_RATE_LIMITED");
+    }
+
+    #[test]
+    fn a_taken_id_is_a_conflict_and_unreadable_data_is_internal() {
+        assert_eq!(
+            tonic::Status::from(LeadsError::IdTaken { id: Uuid::nil() }).code(),
+            Code::AlreadyExists
+        );
+        let status = tonic::Status::from(LeadsError::unreadable("lead policies", "bad JSON"));
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(status.message(), "internal error");
+    }
+
+    #[test]
+    fn common_failures_carry_the_common_reasons() {
         let status = tonic::Status::from(LeadsError::Common(CommonError::NotFound {
             kind: "lead",
             id: Uuid::nil(),
         }));
 
         let details = status.get_error_details();
-        assert_eq!(details.error_info().unwrap().reason, "common.not_found");
+        assert_eq!(details.error_info().unwrap().reason, "NOT_FOUND");
+        assert_eq!(
+            details.error_info().unwrap().metadata["text_code"],
+            "common.not_found"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The closed set of error codes every service maps its own error enum onto, once, and the
 //! translation of those codes to gRPC (and HTTP, for the gateway).
 
-use std::{collections::HashMap, fmt};
+use std::{collections::HashMap, fmt, time::Duration};
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -152,6 +152,12 @@ impl Violations {
 }
 
 /// Implemented by each service's error enum: the single place where its errors meet the wire.
+///
+/// The kind of failure decides the code (docs/api.md, "Error model"): invalid input is
+/// INVALID_ARGUMENT with field violations; a business rule or an illegal state change is
+/// FAILED_PRECONDITION with a [`Reason`]; a conflict with another writer is ALREADY_EXISTS or
+/// ABORTED; throttling alone is RESOURCE_EXHAUSTED, and it and an outage (UNAVAILABLE) always
+/// carry a retry delay.
 pub trait ServiceError: std::error::Error {
     fn code(&self) -> ErrorCode;
 
@@ -159,45 +165,153 @@ pub trait ServiceError: std::error::Error {
         &[]
     }
 
-    /// The refusal as a text for people: a stable code and its parameters beside the English
-    /// message (which should be the error's `Display`), so that a console can show it in another
-    /// language. `None` (the default) sends the English message alone.
-    fn text(&self) -> Option<LocalizableText> {
+    /// Why the request was refused, for programs (a stable UPPER_SNAKE reason) and for people
+    /// (a text code and its parameters beside the English message, which should be the error's
+    /// `Display`), sent as a `google.rpc.ErrorInfo`. `None` (the default) for invalid fields,
+    /// which carry their violations instead, and for internal failures.
+    fn reason(&self) -> Option<Reason> {
+        None
+    }
+
+    /// How long the caller should wait before retrying, sent as a `google.rpc.RetryInfo` (and
+    /// as `Retry-After` over HTTP). Throttling and outages always carry one: when this is
+    /// `None` they get [`THROTTLED_RETRY_AFTER`] or [`OUTAGE_RETRY_AFTER`].
+    fn retry_after(&self) -> Option<Duration> {
         None
     }
 }
 
+/// A refusal's machine reason and its text for people. The reason (`CLAIM_CAP_REACHED`) is
+/// what a program branches on; the text (`leads.pool.claim_cap_reached` with `claimed` and
+/// `cap`) is what a console translates. Both are stable; the documented list is in
+/// docs/api.md.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    /// UPPER_SNAKE, unique in the [`ERROR_INFO_DOMAIN`]: the `google.rpc.ErrorInfo` reason.
+    pub reason: &'static str,
+    pub text: LocalizableText,
+}
+
+impl Reason {
+    /// The reason `reason` with the text `text_code` whose English is `english`.
+    pub fn new(reason: &'static str, text_code: &str, english: impl Into<String>) -> Self {
+        Self {
+            reason,
+            text: LocalizableText::new(text_code, english),
+        }
+    }
+
+    /// Adds a parameter of the text (also a metadata entry of the ErrorInfo).
+    pub fn param(mut self, name: &str, value: impl fmt::Display) -> Self {
+        self.text = self.text.param(name, value);
+        self
+    }
+
+    /// The `google.rpc.ErrorInfo` metadata: the text's parameters and, under
+    /// [`TEXT_CODE_KEY`], its code.
+    pub fn metadata(&self) -> HashMap<String, String> {
+        let mut metadata: HashMap<String, String> = self
+            .text
+            .params
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        metadata.insert(TEXT_CODE_KEY.to_owned(), self.text.code.clone());
+        metadata
+    }
+}
+
 /// The `google.rpc.ErrorInfo` domain of the suite's refusals: an ErrorInfo in this domain has
-/// the refusal's text code as its `reason` and the text's parameters as its `metadata`.
+/// the refusal's machine reason (UPPER_SNAKE) as its `reason`, and its text's parameters and
+/// text code (under [`TEXT_CODE_KEY`]) as its `metadata`.
 pub const ERROR_INFO_DOMAIN: &str = "crm";
+
+/// The ErrorInfo metadata key that carries the refusal's text code (`leads.pool.claim_cap_reached`);
+/// every other key is a parameter of that text.
+pub const TEXT_CODE_KEY: &str = "text_code";
+
+/// The retry delay of an outage (a database or an upstream service unreachable) when the
+/// failure names none: about how long the readiness probe takes to notice a recovery.
+pub const OUTAGE_RETRY_AFTER: Duration = Duration::from_secs(2);
+
+/// The retry delay of throttling when the limit names none.
+pub const THROTTLED_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// The reasons the kit itself gives; each service adds its own (`LEAD_TRANSITION_NOT_ALLOWED`).
+/// Never changed in meaning or metadata: programs branch on them.
+pub mod reasons {
+    /// The record does not exist or is out of the caller's reach. `kind`, `id`.
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// `expected_version` is stale (ABORTED). `kind`, `id`, `expected`, `actual`.
+    pub const VERSION_CONFLICT: &str = "VERSION_CONFLICT";
+    /// The record was merged into another (FAILED_PRECONDITION). `kind`, `id`, `into`.
+    pub const MERGED_AWAY: &str = "MERGED_AWAY";
+    /// The role, team or API-key scopes do not allow it.
+    pub const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
+    /// A dependency (the database, an upstream service) is unreachable: retry after the delay.
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    /// The caller sent too many requests: retry after the delay.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+}
+
+/// The message of an outage: callers never see which dependency or why.
+pub const UNAVAILABLE_MESSAGE: &str = "service temporarily unavailable, retry later";
 
 /// Turns a service error into the status a caller sees. Internal errors are logged with their
 /// cause chain and answered with a generic message: callers never see SQL or stack details.
+/// Outages are logged too and answered with a generic message, a retry delay and the reason
+/// [`reasons::SERVICE_UNAVAILABLE`].
 pub fn to_status<E: ServiceError>(error: &E) -> Status {
     let code = error.code();
-    if code == ErrorCode::Internal || code == ErrorCode::Unavailable {
-        tracing::error!(error = %error_chain(error), "request failed");
-        let message = if code == ErrorCode::Internal {
-            "internal error"
-        } else {
-            "service temporarily unavailable, retry later"
-        };
-        return Status::new(code.grpc_code(), message);
+    match code {
+        ErrorCode::Internal => {
+            tracing::error!(error = %error_chain(error), "request failed");
+            return Status::new(code.grpc_code(), "internal error");
+        }
+        ErrorCode::Unavailable => {
+            tracing::warn!(error = %error_chain(error), "request failed: a dependency is unavailable");
+            return unavailable_status(
+                UNAVAILABLE_MESSAGE,
+                error.retry_after().unwrap_or(OUTAGE_RETRY_AFTER),
+            );
+        }
+        _ => {}
     }
     let violations = error.field_violations();
-    let text = error.text();
-    if violations.is_empty() && text.is_none() {
+    let reason = error.reason();
+    let retry_after = match code {
+        ErrorCode::ResourceExhausted => Some(error.retry_after().unwrap_or(THROTTLED_RETRY_AFTER)),
+        _ => error.retry_after(),
+    };
+    if violations.is_empty() && reason.is_none() && retry_after.is_none() {
         return Status::new(code.grpc_code(), error.to_string());
     }
     let mut details = ErrorDetails::new();
     for violation in violations {
         details.add_bad_request_violation(violation.field.clone(), violation.description.clone());
     }
-    if let Some(text) = text {
-        let params: HashMap<String, String> = text.params.into_iter().collect();
-        details.set_error_info(text.code, ERROR_INFO_DOMAIN, params);
+    if let Some(reason) = reason {
+        details.set_error_info(reason.reason, ERROR_INFO_DOMAIN, reason.metadata());
+    }
+    if let Some(delay) = retry_after {
+        details.set_retry_info(Some(delay));
     }
     Status::with_error_details(code.grpc_code(), error.to_string(), details)
+}
+
+/// UNAVAILABLE with `message`, a `google.rpc.RetryInfo` of `retry_after` and the reason
+/// [`reasons::SERVICE_UNAVAILABLE`]: what a caller gets while a dependency is down (the
+/// gateway also sends it for an unreachable upstream service).
+pub fn unavailable_status(message: &str, retry_after: Duration) -> Status {
+    let reason = Reason::new(
+        reasons::SERVICE_UNAVAILABLE,
+        text_codes::UNAVAILABLE,
+        message,
+    );
+    let mut details = ErrorDetails::new();
+    details.set_error_info(reason.reason, ERROR_INFO_DOMAIN, reason.metadata());
+    details.set_retry_info(Some(retry_after));
+    Status::with_error_details(Code::Unavailable, message, details)
 }
 
 /// The failures every service shares, one definition: each service's error enum holds these
@@ -251,13 +365,14 @@ impl ServiceError for CommonError {
         }
     }
 
-    /// Codes for the refusals every service shares ([`text_codes`]). Invalid fields carry field
-    /// violations instead; database failures are not refusals.
-    fn text(&self) -> Option<LocalizableText> {
-        let text = |code: &str| LocalizableText::new(code, self.to_string());
+    /// Reasons for the refusals every service shares ([`reasons`], [`text_codes`]). Invalid
+    /// fields carry field violations instead; database failures are not refusals (an outage
+    /// gets its reason in [`to_status`]).
+    fn reason(&self) -> Option<Reason> {
+        let reason = |reason: &'static str, code: &str| Reason::new(reason, code, self.to_string());
         Some(match self {
             CommonError::Invalid(_) | CommonError::Database(_) => return None,
-            CommonError::NotFound { kind, id } => text(text_codes::NOT_FOUND)
+            CommonError::NotFound { kind, id } => reason(reasons::NOT_FOUND, text_codes::NOT_FOUND)
                 .param("kind", kind)
                 .param("id", id),
             CommonError::VersionConflict {
@@ -265,16 +380,20 @@ impl ServiceError for CommonError {
                 id,
                 expected,
                 actual,
-            } => text(text_codes::VERSION_CONFLICT)
+            } => reason(reasons::VERSION_CONFLICT, text_codes::VERSION_CONFLICT)
                 .param("kind", kind)
                 .param("id", id)
                 .param("expected", expected)
                 .param("actual", actual),
-            CommonError::MergedAway { kind, id, into } => text(text_codes::MERGED_AWAY)
-                .param("kind", kind)
-                .param("id", id)
-                .param("into", into),
-            CommonError::PermissionDenied(_) => text(text_codes::PERMISSION_DENIED),
+            CommonError::MergedAway { kind, id, into } => {
+                reason(reasons::MERGED_AWAY, text_codes::MERGED_AWAY)
+                    .param("kind", kind)
+                    .param("id", id)
+                    .param("into", into)
+            }
+            CommonError::PermissionDenied(_) => {
+                reason(reasons::PERMISSION_DENIED, text_codes::PERMISSION_DENIED)
+            }
         })
     }
 }
@@ -291,6 +410,8 @@ pub mod text_codes {
     pub const MERGED_AWAY: &str = "common.merged_away";
     /// The caller's role, team or API-key scopes do not allow it; the English says which.
     pub const PERMISSION_DENIED: &str = "common.permission_denied";
+    /// "service temporarily unavailable, retry later" (a dependency is down).
+    pub const UNAVAILABLE: &str = "common.unavailable";
 }
 
 /// A request field the kit's parsers refused, answered as INVALID_ARGUMENT with its violation.
@@ -380,21 +501,37 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// What a database error means to a caller, by SQLSTATE: a unique violation is a conflict, a
-/// foreign-key violation points at a missing record, a serialisation failure is retryable.
+/// What a database error means to a caller. By SQLSTATE ([`classify_sqlstate`]) for the
+/// server's refusals; a connection that cannot be had or broke (pool timed out or closed, I/O
+/// errors such as a refused or reset connection, TLS) is an outage; anything else (a decode
+/// error, a protocol error) is a bug and stays internal.
 pub fn classify_database_error(error: &sqlx::Error) -> ErrorCode {
     match error {
         sqlx::Error::RowNotFound => ErrorCode::NotFound,
-        sqlx::Error::Database(db) => match db.code().as_deref() {
-            Some("23505") => ErrorCode::AlreadyExists,
-            Some("23503") => ErrorCode::NotFound,
-            Some("23514") | Some("22001") | Some("22P02") => ErrorCode::InvalidArgument,
-            Some("40001") | Some("40P01") => ErrorCode::Aborted,
-            _ => ErrorCode::Internal,
-        },
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-            ErrorCode::Unavailable
-        }
+        sqlx::Error::Database(db) => classify_sqlstate(db.code().as_deref()),
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => ErrorCode::Unavailable,
+        _ => ErrorCode::Internal,
+    }
+}
+
+/// What a PostgreSQL SQLSTATE means to a caller: a unique violation is a conflict, a
+/// foreign-key violation points at a missing record, a check or a malformed value is invalid
+/// input, a serialisation failure or deadlock is retryable (ABORTED); a connection exception
+/// (class 08), the server shutting down or starting (57P01 admin shutdown, 57P02 crash
+/// shutdown, 57P03 cannot connect now) and too many connections (53300) are an outage. Any
+/// other is internal.
+pub fn classify_sqlstate(sqlstate: Option<&str>) -> ErrorCode {
+    match sqlstate {
+        Some("23505") => ErrorCode::AlreadyExists,
+        Some("23503") => ErrorCode::NotFound,
+        Some("23514" | "22001" | "22P02") => ErrorCode::InvalidArgument,
+        Some("40001" | "40P01") => ErrorCode::Aborted,
+        Some("57P01" | "57P02" | "57P03" | "53300") => ErrorCode::Unavailable,
+        Some(code) if code.starts_with("08") => ErrorCode::Unavailable,
         _ => ErrorCode::Internal,
     }
 }
@@ -411,6 +548,8 @@ mod tests {
         Internal,
         #[error("claim cap reached: 3 of 3 leads claimed")]
         CapReached,
+        #[error("too many requests")]
+        Throttled(Option<Duration>),
     }
 
     impl ServiceError for TestError {
@@ -418,57 +557,166 @@ mod tests {
             match self {
                 TestError::Invalid(_) => ErrorCode::InvalidArgument,
                 TestError::Internal => ErrorCode::Internal,
-                TestError::CapReached => ErrorCode::ResourceExhausted,
+                TestError::CapReached => ErrorCode::FailedPrecondition,
+                TestError::Throttled(_) => ErrorCode::ResourceExhausted,
             }
         }
         fn field_violations(&self) -> &[FieldViolation] {
             match self {
                 TestError::Invalid(v) => v,
-                TestError::Internal | TestError::CapReached => &[],
+                _ => &[],
             }
         }
-        fn text(&self) -> Option<LocalizableText> {
+        fn reason(&self) -> Option<Reason> {
             let TestError::CapReached = self else {
                 return None;
             };
             Some(
-                LocalizableText::new("leads.pool.claim_cap_reached", self.to_string())
-                    .param("claimed", 3)
-                    .param("cap", 3),
+                Reason::new(
+                    "CLAIM_CAP_REACHED",
+                    "leads.pool.claim_cap_reached",
+                    self.to_string(),
+                )
+                .param("claimed", 3)
+                .param("cap", 3),
             )
+        }
+        fn retry_after(&self) -> Option<Duration> {
+            match self {
+                TestError::Throttled(delay) => *delay,
+                _ => None,
+            }
         }
     }
 
     #[test]
-    fn a_refusal_with_a_text_carries_its_code_and_parameters_as_error_info() {
+    fn a_refusal_carries_its_reason_text_code_and_parameters_as_error_info() {
         let status = to_status(&TestError::CapReached);
 
-        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert_eq!(status.code(), Code::FailedPrecondition);
         assert_eq!(status.message(), "claim cap reached: 3 of 3 leads claimed");
         let details = status.get_error_details();
         let info = details.error_info().expect("error info");
-        assert_eq!(info.reason, "leads.pool.claim_cap_reached");
+        assert_eq!(info.reason, "CLAIM_CAP_REACHED");
         assert_eq!(info.domain, ERROR_INFO_DOMAIN);
+        assert_eq!(info.metadata[TEXT_CODE_KEY], "leads.pool.claim_cap_reached");
         assert_eq!(info.metadata["claimed"], "3");
         assert_eq!(info.metadata["cap"], "3");
+        assert!(
+            details.retry_info().is_none(),
+            "a business rule is no throttle"
+        );
         assert!(to_status(&TestError::Internal).details().is_empty());
     }
 
-    /// The console and integrators translate by these codes: changing one breaks them.
     #[test]
-    fn common_refusals_carry_stable_codes() {
+    fn throttling_always_carries_a_retry_delay() {
+        let delay = |error: &TestError| {
+            let status = to_status(error);
+            assert_eq!(status.code(), Code::ResourceExhausted);
+            status
+                .get_error_details()
+                .retry_info()
+                .expect("retry info")
+                .retry_delay
+        };
+
+        assert_eq!(
+            delay(&TestError::Throttled(Some(Duration::from_secs(7)))),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            delay(&TestError::Throttled(None)),
+            Some(THROTTLED_RETRY_AFTER)
+        );
+    }
+
+    #[test]
+    fn an_outage_is_unavailable_with_a_retry_delay_and_no_detail_of_the_cause() {
+        for error in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+        ] {
+            let status = to_status(&CommonError::Database(error));
+
+            assert_eq!(status.code(), Code::Unavailable);
+            assert_eq!(status.message(), UNAVAILABLE_MESSAGE);
+            let details = status.get_error_details();
+            assert_eq!(
+                details.retry_info().and_then(|info| info.retry_delay),
+                Some(OUTAGE_RETRY_AFTER)
+            );
+            assert_eq!(
+                details.error_info().map(|info| info.reason.as_str()),
+                Some(reasons::SERVICE_UNAVAILABLE)
+            );
+        }
+        let bug = to_status(&CommonError::Database(sqlx::Error::Protocol(
+            "garbled".into(),
+        )));
+        assert_eq!(bug.code(), Code::Internal);
+        assert_eq!(bug.message(), "internal error");
+    }
+
+    #[test]
+    fn sqlstates_of_a_server_going_away_are_an_outage_and_others_keep_their_meaning() {
+        for outage in [
+            "08000", "08001", "08003", "08006", "08P01", "57P01", "57P02", "57P03", "53300",
+        ] {
+            assert_eq!(
+                classify_sqlstate(Some(outage)),
+                ErrorCode::Unavailable,
+                "{outage}"
+            );
+        }
+        assert_eq!(classify_sqlstate(Some("23505")), ErrorCode::AlreadyExists);
+        assert_eq!(classify_sqlstate(Some("23503")), ErrorCode::NotFound);
+        assert_eq!(classify_sqlstate(Some("22P02")), ErrorCode::InvalidArgument);
+        assert_eq!(classify_sqlstate(Some("40001")), ErrorCode::Aborted);
+        for bug in ["42P01", "42703", "57014", "XX000"] {
+            assert_eq!(classify_sqlstate(Some(bug)), ErrorCode::Internal, "{bug}");
+        }
+        assert_eq!(classify_sqlstate(None), ErrorCode::Internal);
+    }
+
+    /// Programs branch on the reasons and consoles translate by the codes: changing one
+    /// breaks them.
+    #[test]
+    fn common_refusals_carry_stable_reasons_and_codes() {
+        assert_eq!(
+            [
+                reasons::NOT_FOUND,
+                reasons::VERSION_CONFLICT,
+                reasons::MERGED_AWAY,
+                reasons::PERMISSION_DENIED,
+                reasons::SERVICE_UNAVAILABLE,
+                reasons::RATE_LIMITED,
+            ],
+            [
+                "NOT_FOUND",
+                "VERSION_CONFLICT",
+                "MERGED_AWAY",
+                "PERMISSION_DENIED",
+                "SERVICE_UNAVAILABLE",
+                "RATE_LIMITED",
+            ]
+        );
         assert_eq!(
             [
                 text_codes::NOT_FOUND,
                 text_codes::VERSION_CONFLICT,
                 text_codes::MERGED_AWAY,
                 text_codes::PERMISSION_DENIED,
+                text_codes::UNAVAILABLE,
             ],
             [
                 "common.not_found",
                 "common.version_conflict",
                 "common.merged_away",
-                "common.permission_denied"
+                "common.permission_denied",
+                "common.unavailable",
             ]
         );
         let conflict = CommonError::VersionConflict {
@@ -478,9 +726,11 @@ mod tests {
             actual: 3,
         };
         let status = to_status(&conflict);
+        assert_eq!(status.code(), Code::Aborted);
         let details = status.get_error_details();
         let info = details.error_info().expect("error info");
-        assert_eq!(info.reason, "common.version_conflict");
+        assert_eq!(info.reason, "VERSION_CONFLICT");
+        assert_eq!(info.metadata[TEXT_CODE_KEY], "common.version_conflict");
         assert_eq!(info.metadata["kind"], "lead");
         assert_eq!(info.metadata["expected"], "2");
         assert_eq!(status.message(), conflict.to_string());

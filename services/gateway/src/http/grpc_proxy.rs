@@ -35,7 +35,7 @@ async fn forward(State(upstreams): State<Arc<Upstreams>>, request: Request<Body>
     let request = request.map(tonic::body::Body::new);
     match channel.oneshot(request).await {
         Ok(response) => response.map(Body::new),
-        Err(error) => status_response(Status::unavailable(format!(
+        Err(error) => status_response(super::upstream::unavailable(&format!(
             "{service} is unavailable: {error}"
         ))),
     }

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use axum::response::{IntoResponse, Response};
-use crm_platform::error::{ERROR_INFO_DOMAIN, ErrorCode, FieldViolation};
+use crm_platform::error::{
+    ERROR_INFO_DOMAIN, ErrorCode, FieldViolation, OUTAGE_RETRY_AFTER, TEXT_CODE_KEY,
+    THROTTLED_RETRY_AFTER, UNAVAILABLE_MESSAGE, reasons,
+};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use tonic::Code;
@@ -18,19 +21,23 @@ pub struct Problem {
     pub code: Code,
     pub detail: String,
     pub violations: Vec<FieldViolation>,
-    /// Seconds, for 429 and 503.
+    /// Seconds, for 429 and 503 (which always get one: see [`Problem::render`]).
     pub retry_after: Option<u64>,
     /// For 405: the methods the path has.
     pub allow: Vec<http::Method>,
-    /// A refusal's text code and parameters, from the service's `google.rpc.ErrorInfo` (domain
-    /// `crm`): rendered as `text` beside `detail`, so that a console can translate it. Boxed:
-    /// problems travel in `Result`s and are rarely refusals.
+    /// A refusal's machine reason, text code and parameters, from the service's
+    /// `google.rpc.ErrorInfo` (domain `crm`): rendered as `reason`, and as `text` beside
+    /// `detail` so that a console can translate it. Boxed: problems travel in `Result`s and
+    /// are rarely refusals.
     pub text: Option<Box<RefusalText>>,
 }
 
-/// The code of a refusal's text and its parameters (the English is the problem's `detail`).
+/// A refusal's reason (`CLAIM_CAP_REACHED`), the code of its text and the text's parameters
+/// (the English is the problem's `detail`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusalText {
+    pub reason: String,
+    /// Empty when the ErrorInfo named no text code.
     pub code: String,
     pub params: BTreeMap<String, String>,
 }
@@ -43,6 +50,9 @@ struct Body<'a> {
     status: u16,
     detail: &'a str,
     code: String,
+    /// The refusal's machine reason (`CLAIM_CAP_REACHED`), as in the gRPC ErrorInfo.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
     request_id: &'a str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     field_violations: Vec<Violation<'a>>,
@@ -85,6 +95,48 @@ impl Problem {
         problem
     }
 
+    /// 503 while a dependency (the gateway's database, an upstream service) is down.
+    pub fn unavailable() -> Self {
+        let mut problem = Self::new(Code::Unavailable, UNAVAILABLE_MESSAGE);
+        problem.retry_after = Some(OUTAGE_RETRY_AFTER.as_secs());
+        problem.text = Some(Box::new(RefusalText {
+            reason: reasons::SERVICE_UNAVAILABLE.to_owned(),
+            code: crm_platform::error::text_codes::UNAVAILABLE.to_owned(),
+            params: BTreeMap::new(),
+        }));
+        problem
+    }
+
+    /// 429 for a caller over its rate limit, to retry after `seconds`.
+    pub fn rate_limited(seconds: u64) -> Self {
+        let mut problem = Self::new(
+            Code::ResourceExhausted,
+            "too many requests; retry after the time in Retry-After",
+        );
+        problem.retry_after = Some(seconds.max(1));
+        problem.text = Some(Box::new(RefusalText {
+            reason: reasons::RATE_LIMITED.to_owned(),
+            code: RATE_LIMITED_TEXT.to_owned(),
+            params: BTreeMap::new(),
+        }));
+        problem
+    }
+
+    /// What a failed query of the gateway's own database answers: 503 for an outage (the
+    /// database unreachable), else 500; the cause is logged, never sent.
+    pub fn database(error: sqlx::Error) -> Self {
+        match crm_platform::error::classify_database_error(&error) {
+            ErrorCode::Unavailable => {
+                tracing::warn!(%error, "front door: the database is unavailable");
+                Self::unavailable()
+            }
+            _ => {
+                tracing::error!(%error, "front door failed");
+                Self::new(Code::Internal, "internal error")
+            }
+        }
+    }
+
     /// With an HTTP status that has no gRPC counterpart (413, 415, 405).
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
@@ -108,15 +160,19 @@ impl Problem {
         if let Some(info) = details.error_info()
             && info.domain == ERROR_INFO_DOMAIN
         {
+            let mut params: BTreeMap<String, String> = info.metadata.clone().into_iter().collect();
+            let code = params.remove(TEXT_CODE_KEY).unwrap_or_default();
             problem.text = Some(Box::new(RefusalText {
-                code: info.reason.clone(),
-                params: info.metadata.clone().into_iter().collect(),
+                reason: info.reason.clone(),
+                code,
+                params,
             }));
         }
         problem
     }
 
-    pub fn render(&self, request_id: &str) -> Response {
+    /// The problem document (`application/problem+json`).
+    pub fn to_json(&self, request_id: &str) -> Vec<u8> {
         let code = format!("{:?}", self.code);
         let body = Body {
             kind: format!("urn:crm:problem:{}", kebab(&code)),
@@ -124,6 +180,7 @@ impl Problem {
             status: self.status.as_u16(),
             detail: &self.detail,
             code: code_name(self.code),
+            reason: self.text.as_ref().map(|refusal| refusal.reason.as_str()),
             request_id,
             field_violations: self
                 .violations
@@ -133,21 +190,36 @@ impl Problem {
                     description: &violation.description,
                 })
                 .collect(),
-            text: self.text.as_ref().map(|refusal| Text {
-                code: &refusal.code,
-                params: &refusal.params,
-                text: &self.detail,
-            }),
+            text: self
+                .text
+                .as_ref()
+                .filter(|refusal| !refusal.code.is_empty())
+                .map(|refusal| Text {
+                    code: &refusal.code,
+                    params: &refusal.params,
+                    text: &self.detail,
+                }),
         };
-        let json = serde_json::to_vec(&body).expect("a problem serialises");
+        serde_json::to_vec(&body).expect("a problem serialises")
+    }
+
+    pub fn render(&self, request_id: &str) -> Response {
+        let json = self.to_json(request_id);
         let mut response = (self.status, json).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(seconds) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        // Throttling and outages always say when to retry, even when the status named no
+        // delay (a gRPC status made by a transport, not by a service).
+        let retry_after = self.retry_after.or(match self.status {
+            StatusCode::TOO_MANY_REQUESTS => Some(THROTTLED_RETRY_AFTER.as_secs()),
+            StatusCode::SERVICE_UNAVAILABLE => Some(OUTAGE_RETRY_AFTER.as_secs()),
+            _ => None,
+        });
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         if !self.allow.is_empty() {
             let allow: Vec<&str> = self.allow.iter().map(http::Method::as_str).collect();
@@ -158,6 +230,9 @@ impl Problem {
         response
     }
 }
+
+/// The text code of the front door's rate limit (no parameters).
+pub const RATE_LIMITED_TEXT: &str = "gateway.rate_limited";
 
 /// The HTTP status of a gRPC code: the services' own mapping where they use the code, the
 /// usual transcoding one (as grpc-gateway's) for the rest.
@@ -217,26 +292,83 @@ mod tests {
     }
 
     #[test]
-    fn a_refusals_text_code_and_parameters_come_from_its_error_info() {
+    fn a_refusals_reason_text_code_and_parameters_come_from_its_error_info() {
         let mut details = tonic_types::ErrorDetails::new();
-        let params = [("claimed".to_owned(), "3".to_owned())];
-        details.set_error_info("leads.pool.claim_cap_reached", ERROR_INFO_DOMAIN, params);
+        let metadata = [
+            ("claimed".to_owned(), "3".to_owned()),
+            (
+                TEXT_CODE_KEY.to_owned(),
+                "leads.pool.claim_cap_reached".to_owned(),
+            ),
+        ];
+        details.set_error_info("CLAIM_CAP_REACHED", ERROR_INFO_DOMAIN, metadata);
         let status = tonic::Status::with_error_details(
-            Code::ResourceExhausted,
+            Code::FailedPrecondition,
             "claim cap reached: 3 of 3 leads claimed",
             details,
         );
 
         let problem = Problem::from_status(&status);
 
-        let text = problem.text.expect("a text");
+        assert_eq!(problem.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let text = problem.text.clone().expect("a text");
+        assert_eq!(text.reason, "CLAIM_CAP_REACHED");
         assert_eq!(text.code, "leads.pool.claim_cap_reached");
-        assert_eq!(text.params["claimed"], "3");
+        assert_eq!(
+            text.params.keys().collect::<Vec<_>>(),
+            ["claimed"],
+            "the text code is not a parameter"
+        );
+        let body: serde_json::Value = serde_json::from_slice(&problem.to_json("r-1")).unwrap();
+        assert_eq!(body["reason"], "CLAIM_CAP_REACHED");
+        assert_eq!(body["text"]["code"], "leads.pool.claim_cap_reached");
+        assert_eq!(body["text"]["params"]["claimed"], "3");
+        assert_eq!(body["text"]["text"], body["detail"]);
         let foreign = tonic::Status::with_error_details(
             Code::ResourceExhausted,
             "quota",
             tonic_types::ErrorDetails::with_error_info("QUOTA", "googleapis.com", []),
         );
         assert!(Problem::from_status(&foreign).text.is_none());
+    }
+
+    #[test]
+    fn throttling_and_outages_always_carry_retry_after() {
+        let mut details = tonic_types::ErrorDetails::new();
+        details.set_retry_info(Some(std::time::Duration::from_secs(42)));
+        let form = tonic::Status::with_error_details(Code::ResourceExhausted, "slow down", details);
+        let cases = [
+            (Problem::from_status(&form), 429, "42"),
+            (
+                Problem::from_status(&tonic::Status::resource_exhausted("x")),
+                429,
+                "1",
+            ),
+            (
+                Problem::from_status(&tonic::Status::unavailable("tcp connect error")),
+                503,
+                "2",
+            ),
+            (Problem::unavailable(), 503, "2"),
+            (Problem::rate_limited(3), 429, "3"),
+        ];
+        for (problem, status, seconds) in cases {
+            let response = problem.render("r-1");
+            assert_eq!(response.status().as_u16(), status);
+            assert_eq!(response.headers()[header::RETRY_AFTER], seconds);
+        }
+        let response = Problem::new(Code::FailedPrecondition, "no").render("r-1");
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
+    }
+
+    #[test]
+    fn a_database_outage_is_503_and_a_bug_500() {
+        assert_eq!(
+            Problem::database(sqlx::Error::PoolTimedOut).status,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let bug = Problem::database(sqlx::Error::ColumnNotFound("x".into()));
+        assert_eq!(bug.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(bug.detail, "internal error");
     }
 }

@@ -62,7 +62,7 @@ impl Upstreams {
         self.local
             .get()
             .cloned()
-            .ok_or_else(|| Status::unavailable("the gateway is still starting"))
+            .ok_or_else(|| unavailable("the gateway is still starting"))
     }
 
     /// One unary call with an encoded request; the encoded response or the service's status.
@@ -73,16 +73,35 @@ impl Upstreams {
         metadata: MetadataMap,
         message: Bytes,
     ) -> Result<Bytes, Status> {
+        Ok(self
+            .unary_reply(service, grpc_path, metadata, message)
+            .await?
+            .into_inner())
+    }
+
+    /// [`Upstreams::unary`] with the reply's metadata (`crm-idempotency-replayed` on a reply
+    /// the service had stored for the request's key).
+    pub async fn unary_reply(
+        &self,
+        service: &str,
+        grpc_path: &str,
+        metadata: MetadataMap,
+        message: Bytes,
+    ) -> Result<tonic::Response<Bytes>, Status> {
         let path = PathAndQuery::from_maybe_shared(Bytes::copy_from_slice(grpc_path.as_bytes()))
             .map_err(|error| Status::internal(format!("bad method path: {error}")))?;
         let mut grpc = tonic::client::Grpc::new(self.service(service)?);
         grpc.ready()
             .await
-            .map_err(|error| Status::unavailable(format!("{service} is unavailable: {error}")))?;
+            .map_err(|error| unavailable(&format!("{service} is unavailable: {error}")))?;
         let request = tonic::Request::from_parts(metadata, Default::default(), message);
-        let response = grpc.unary(request, path, EncodedCodec).await?;
-        Ok(response.into_inner())
+        grpc.unary(request, path, EncodedCodec).await
     }
+}
+
+/// UNAVAILABLE with a retry delay: an upstream that cannot be reached is an outage.
+pub fn unavailable(message: &str) -> Status {
+    crm_platform::error::unavailable_status(message, crm_platform::error::OUTAGE_RETRY_AFTER)
 }
 
 fn endpoint(url: &str) -> anyhow::Result<Endpoint> {

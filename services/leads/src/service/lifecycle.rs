@@ -157,14 +157,8 @@ impl Leads {
         let mut transaction = self.pool.begin().await?;
         let mut lead = locked_for_change(&mut transaction, caller, id, None).await?;
         let from = lead.status;
-        let to = LeadsError::transition(from, &action).map_err(|error| match (&action, error) {
-            (LeadTransition::Disqualify { .. }, LeadsError::IllegalTransition { refusal, .. })
-                if from.is_open_with_owner() || from == LeadStatus::New =>
-            {
-                LeadsError::invalid("reason", refusal.to_string())
-            }
-            (_, error) => error,
-        })?;
+        // The status first (an illegal transition), then the reason (invalid input on `reason`).
+        let to = LeadsError::transition(from, &action)?;
         lead.status = to;
         lead.last_touched_at = Some(crm_platform::time::now());
         let summary = format!("{} → {}", from.as_str(), to.as_str());

@@ -24,19 +24,23 @@ pub struct WebFormLimiter {
     windows: Arc<Mutex<HashMap<Uuid, (Instant, u32)>>>,
 }
 
+/// The length of a form's rate-limit window.
+const WINDOW: Duration = Duration::from_secs(60);
+
 impl WebFormLimiter {
-    fn admit(&self, form_id: Uuid, per_minute: u32) -> bool {
+    /// Counts a submission, or says how long until the form's window opens again.
+    fn admit(&self, form_id: Uuid, per_minute: u32) -> std::result::Result<(), Duration> {
         let mut windows = self.windows.lock().expect("limiter lock poisoned");
         let now = Instant::now();
         let window = windows.entry(form_id).or_insert((now, 0));
-        if now.duration_since(window.0) >= Duration::from_secs(60) {
+        if now.duration_since(window.0) >= WINDOW {
             *window = (now, 0);
         }
         if window.1 >= per_minute {
-            return false;
+            return Err(WINDOW.saturating_sub(now.duration_since(window.0)));
         }
         window.1 += 1;
-        true
+        Ok(())
     }
 }
 
@@ -71,12 +75,14 @@ impl Leads {
                 return Err(LeadsError::FormKey("unknown or inactive form key"));
             }
         };
-        if !self
+        if let Err(retry_after) = self
             .web_forms
             .admit(form.id, form.rate_limit_per_minute.max(1))
         {
             return Err(LeadsError::FormRateLimited {
                 per_minute: form.rate_limit_per_minute,
+                // Whole seconds, rounded up: Retry-After has no fractions.
+                retry_after: Duration::from_secs(retry_after.as_secs_f64().ceil().max(1.0) as u64),
             });
         }
         let capture = NewLead {
@@ -107,10 +113,14 @@ mod tests {
     fn a_form_is_limited_per_minute() {
         let limiter = WebFormLimiter::default();
         let form = Uuid::now_v7();
-        assert!((0..3).all(|_| limiter.admit(form, 3)));
-        assert!(!limiter.admit(form, 3));
+        assert!((0..3).all(|_| limiter.admit(form, 3).is_ok()));
+        let wait = limiter.admit(form, 3).unwrap_err();
         assert!(
-            limiter.admit(Uuid::now_v7(), 3),
+            wait > Duration::from_secs(50) && wait <= WINDOW,
+            "until the window opens again: {wait:?}"
+        );
+        assert!(
+            limiter.admit(Uuid::now_v7(), 3).is_ok(),
             "another form has its own window"
         );
     }
