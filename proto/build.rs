@@ -46,6 +46,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .retain(|file| !file.name().starts_with("google/api/"));
     tonic_prost_build::configure()
         .include_file("crm_proto.rs")
+        // prost's codec plus the text rule on every request (src/codec.rs).
+        .codec_path("crate::codec::CrmCodec")
         .compile_fds_with_config(file_descriptors, prost_config)?;
     Ok(())
 }

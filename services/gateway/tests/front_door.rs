@@ -561,6 +561,90 @@ async fn a_csv_upload_imports_the_valid_rows_and_reports_the_others_by_line() {
     assert_eq!(companies, ["Contoso", "Contoso"]);
 }
 
+/// A NUL reached PostgreSQL and was a 500 (in a capture, a list's filter, a release reason, an
+/// import's cell); every control character in any text is a 400 naming the field, line breaks
+/// allowed only in multi-line fields, and an import keeps the rows without one.
+#[tokio::test]
+async fn a_control_character_in_any_text_is_a_400_naming_the_field() {
+    let (app, http) = start(&[]).await;
+    let token = app.token(&user("admin", "/northwind"));
+    let capture = |lead: Value| {
+        let http = http.clone();
+        let token = token.clone();
+        async move {
+            http.post_json("/v1/leads", Some(&token), &json!({ "lead": lead }))
+                .await
+        }
+    };
+    let refused = capture(json!({"last_name": "x\u{0}y", "company": "Contoso"})).await;
+    let body = problem(&refused, 400);
+    assert_eq!(fields(&body), ["lead.last_name"]);
+    assert!(
+        body["field_violations"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("U+0000"),
+        "{body}"
+    );
+    // A description may have several lines, a name not one.
+    assert_eq!(
+        fields(&problem(
+            &capture(json!({"last_name": "Li\nWei", "company": "Contoso"})).await,
+            400
+        )),
+        ["lead.last_name"]
+    );
+    let lead = ok(capture(json!({"last_name": "Li", "company": "Contoso",
+                                  "description": "met at the expo\nwants a demo"}))
+    .await);
+    let lead_id = lead["lead"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        fields(&problem(
+            &capture(json!({"last_name": "Li", "company": "Contoso",
+                            "description": "bell\u{7}"}))
+            .await,
+            400
+        )),
+        ["lead.description"]
+    );
+
+    let filtered = http
+        .get("/v1/accounts?name_contains=a%00b", Some(&token))
+        .await;
+    assert_eq!(fields(&problem(&filtered, 400)), ["name_contains"]);
+
+    let release = http
+        .post_json(
+            &format!("/v1/leads/{lead_id}:release"),
+            Some(&token),
+            &json!({"reason": "gone\u{0}"}),
+        )
+        .await;
+    assert_eq!(fields(&problem(&release, 400)), ["reason"]);
+
+    let csv = "Last Name,Company,E-Mail\n\
+               Zhang,Fabrikam,zhang@fabrikam.example\n\
+               Ch\u{0}en,Tailspin,chen@tailspin.example\n\
+               Wang,Northwind,wang@northwind.example\n";
+    let upload = http
+        .send(
+            Method::POST,
+            "/v1/leads:import",
+            Some(&token),
+            &[("content-type", "text/csv")],
+            Some(csv.as_bytes().to_vec()),
+        )
+        .await;
+    let summary = ok(upload);
+    assert_eq!(
+        (&summary["created"], &summary["rejected"]),
+        (&json!(2), &json!(1)),
+        "{summary}"
+    );
+    assert_eq!(summary["errors"][0]["line"], 3);
+    assert_eq!(summary["errors"][0]["field"], "row.last_name");
+}
+
 /// `docs/openapi.json` is the generated document, never edited by hand: regenerate it with
 /// `cargo run -p crm -- openapi > docs/openapi.json` when the protos change.
 #[test]

@@ -751,6 +751,45 @@ async fn imported_leads_are_assigned_by_the_pools_rules_after_their_capture() {
     );
 }
 
+/// A NUL in one row made the whole import a 500 (PostgreSQL refuses it in text) and stored
+/// none of the file; the row is refused by its line and the others are kept.
+#[tokio::test]
+async fn an_import_row_with_a_control_character_is_refused_by_line_and_the_rest_kept() {
+    let harness = Harness::start().await;
+    let ada = user("admin", "/northwind");
+    let summary = import(
+        &harness,
+        &ada,
+        vec![
+            pb::LeadInput {
+                email: "first@contoso.cn".into(),
+                ..li_wei()
+            },
+            pb::LeadInput {
+                last_name: "Z\u{0}hang".into(),
+                company: "Fabrikam".into(),
+                ..Default::default()
+            },
+            pb::LeadInput {
+                last_name: "Chen".into(),
+                company: "Northwind".into(),
+                // Several lines are a description's right.
+                description: "met at the expo\nwants a demo".into(),
+                ..Default::default()
+            },
+        ],
+    )
+    .await;
+    assert_eq!((summary.created, summary.rejected), (2, 1), "{summary:?}");
+    let error = &summary.errors[0];
+    assert_eq!((error.line, error.field.as_str()), (3, "row.last_name"));
+    assert!(error.message.contains("U+0000"), "{error:?}");
+    assert_eq!(
+        harness.count("leads", "SELECT count(*) FROM leads").await,
+        2
+    );
+}
+
 #[tokio::test]
 async fn imported_text_is_stored_as_sent() {
     let harness = Harness::start().await;

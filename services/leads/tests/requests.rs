@@ -123,3 +123,81 @@ async fn a_pool_is_not_worked_by_a_team_whose_name_only_starts_like_it() {
     let claimed = claim(&east_rep).await.unwrap().into_inner().lead.unwrap();
     assert_eq!(claimed.owner_id, east_rep.user_id.to_string());
 }
+
+/// PostgreSQL refuses NUL in text: a NUL in a lead was a 500. The kit refuses every control
+/// character in every request's text as the request is decoded, naming the field.
+#[tokio::test]
+async fn a_control_character_in_a_leads_text_is_refused_naming_the_field() {
+    let harness = Harness::start().await;
+    let ada = user("admin", "/northwind");
+    let status = harness
+        .create(
+            &ada,
+            pb::LeadInput {
+                first_name: "x\u{0}y".into(),
+                ..li_wei()
+            },
+        )
+        .await
+        .unwrap_err();
+    let (field, description) = violation(&status);
+    assert_eq!(field, "lead.first_name");
+    assert!(description.contains("U+0000"), "{description}");
+    // A line break is a control character too where the field is one line.
+    let status = harness
+        .create(
+            &ada,
+            pb::LeadInput {
+                company: "Contoso\nLtd".into(),
+                ..li_wei()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(violation(&status).0, "lead.company");
+    assert_eq!(
+        harness.count("leads", "SELECT count(*) FROM leads").await,
+        0
+    );
+}
+
+/// A note may hold several lines (`multiline` in the proto), but no other control character;
+/// a release reason likewise.
+#[tokio::test]
+async fn a_multiline_field_takes_line_breaks_and_refuses_other_control_characters() {
+    let harness = Harness::start().await;
+    // A rep's own capture is theirs to work.
+    let ravi = user("rep", support::EAST_1);
+    let lead = harness.create(&ravi, li_wei()).await.unwrap().lead.unwrap();
+    let log = |note: &str| {
+        let mut client = harness.leads.clone();
+        let request = harness.auth(
+            &ravi,
+            pb::LogLeadActivityRequest {
+                lead_id: lead.id.clone(),
+                kind: pb::ActivityKind::Call as i32,
+                note: note.into(),
+            },
+        );
+        async move { client.log_lead_activity(request).await }
+    };
+    log("called twice:\n\tno answer\r\n").await.unwrap();
+    let status = log("a\u{0}b").await.unwrap_err();
+    assert_eq!(violation(&status).0, "note");
+    let status = log("bell\u{7}").await.unwrap_err();
+    assert_eq!(violation(&status).0, "note");
+
+    let status = harness
+        .leads
+        .clone()
+        .release_lead(harness.auth(
+            &ravi,
+            pb::ReleaseLeadRequest {
+                lead_id: lead.id.clone(),
+                reason: "gone\u{0}".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(violation(&status).0, "reason");
+}

@@ -2,11 +2,33 @@
 //! each as a stable code and its parameters beside the English text, so that the console can
 //! show them in Chinese and a program can tell them apart without reading English. The wire
 //! form is `crm.common.v1.LocalizableText`.
+//!
+//! And the rule for the text requests carry (no control characters; line breaks only in
+//! multi-line fields), which lives in the proto crate because every request is checked with it
+//! as it is decoded: re-exported here for domain code that takes text apart from a request
+//! (an import's rows), with the violations as the kit's [`FieldViolation`]s.
 
 use std::{collections::BTreeMap, fmt};
 
 use crm_proto::crm::common::v1 as pb;
+pub use crm_proto::text::{Lines, RefusedCharacter, check, is_refused};
 use serde::{Deserialize, Serialize};
+
+use crate::error::FieldViolation;
+
+/// Checks every text field of `message` as its request would be checked on decoding (each
+/// field by its own `multiline` option), its paths under `prefix` (`row` gives `row.email`).
+pub fn check_message<M: prost::Message + prost::Name>(
+    message: &M,
+    prefix: &str,
+) -> Result<(), Vec<FieldViolation>> {
+    crm_proto::text::check_message(message, prefix).map_err(|violations| {
+        violations
+            .into_iter()
+            .map(|violation| FieldViolation::new(violation.field, violation.description))
+            .collect()
+    })
+}
 
 /// A text for people: a code naming the message, the values it is made of, its English text and,
 /// for a sentence of clauses or a list, the texts it is made of.

@@ -16,13 +16,15 @@ use crate::{
 };
 use crm_platform::ids::parse_optional_id;
 
-/// An import row as the import takes it: the import's campaign unless the row names one, the
-/// import channel unless the row names one, then validated.
+/// An import row as the import takes it: its text checked by the kit's rule (which its request
+/// leaves to the import, so that one bad row does not fail the stream), the import's campaign
+/// unless the row names one, the import channel unless the row names one, then validated.
 fn import_row(
     row: pb::LeadInput,
     campaign_id: Option<uuid::Uuid>,
     default_calling_code: Option<&str>,
 ) -> Result<NewLead, Vec<FieldViolation>> {
+    crm_platform::text::check_message(&row, "row")?;
     let mut row = row;
     if row.campaign_id.is_empty()
         && let Some(campaign) = campaign_id
