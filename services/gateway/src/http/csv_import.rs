@@ -187,66 +187,135 @@ pub fn map_columns(
     Err(problem)
 }
 
-/// Checks the whole file parses as CSV before any row is sent, so an upload is not cut off
-/// half-way by a broken quote on line 90,000.
+/// Checks the whole file parses as CSV and is UTF-8 text before any row is sent, so an upload
+/// is not cut off half-way by bad bytes on line 90,000; an error names the physical line the
+/// bad bytes are on.
 pub fn check_syntax(body: &[u8]) -> Result<Vec<String>, Problem> {
-    let mut reader = reader(body);
-    let headers: Vec<String> = reader
-        .headers()
+    // Untrimmed, so that every line break of a field is there to count.
+    let mut reader = reader(body, csv::Trim::None);
+    let header_record = reader
+        .byte_headers()
         .map_err(|error| csv_problem(&error))?
-        .iter()
+        .clone();
+    let headers = utf8_fields(body, &header_record)?
+        .into_iter()
         .map(|header| header.trim().to_owned())
-        .collect();
+        .collect::<Vec<_>>();
     if headers.iter().all(String::is_empty) {
         return Err(Problem::invalid(
             "body",
             "the CSV has no header row; its first line must name the columns",
         ));
     }
-    let mut record = csv::StringRecord::new();
+    let mut record = csv::ByteRecord::new();
     loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {
+                utf8_fields(body, &record)?;
+            }
             Ok(false) => return Ok(headers),
             Err(error) => return Err(csv_problem(&error)),
         }
     }
 }
 
-/// The one CSV dialect of uploads, for the syntax check and for reading the rows alike.
-fn reader<R: std::io::Read>(body: R) -> csv::Reader<R> {
+/// The fields of `record` as text, or the problem naming the line of the first bytes that are
+/// not UTF-8: the record's first line plus the line breaks before them in its fields (a
+/// quoted field may span lines; fields themselves are separated by commas, never newlines).
+fn utf8_fields<'a>(body: &[u8], record: &'a csv::ByteRecord) -> Result<Vec<&'a str>, Problem> {
+    let mut fields = Vec::with_capacity(record.len());
+    let mut line_breaks = 0;
+    for field in record {
+        match std::str::from_utf8(field) {
+            Ok(text) => {
+                line_breaks += count_line_breaks(field);
+                fields.push(text);
+            }
+            Err(error) => {
+                line_breaks += count_line_breaks(&field[..error.valid_up_to()]);
+                let line = record
+                    .position()
+                    .map_or(0, |position| first_line(body, position) + line_breaks);
+                return Err(Problem::invalid(
+                    format!("line {line}"),
+                    "is not UTF-8 text",
+                ));
+            }
+        }
+    }
+    Ok(fields)
+}
+
+fn count_line_breaks(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|byte| **byte == b'\n').count() as u64
+}
+
+/// The physical line (1-based) a record starts on. csv's position of a record is where the
+/// reader stood before it — before the line feed of a CRLF (csv ends a record at its CR) and
+/// before the blank lines it skips — so the line breaks from there to the record's first byte
+/// are added.
+fn first_line(body: &[u8], position: &csv::Position) -> u64 {
+    let start = usize::try_from(position.byte()).unwrap_or(usize::MAX);
+    let skipped = body
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|byte| matches!(byte, b'\r' | b'\n'))
+        .filter(|byte| **byte == b'\n')
+        .count();
+    position.line() + skipped as u64
+}
+
+/// The one CSV dialect of uploads, for the syntax check (untrimmed) and for reading the rows
+/// (trimmed) alike.
+fn reader<R: std::io::Read>(body: R, trim: csv::Trim) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .flexible(true)
-        .trim(csv::Trim::Fields)
+        .trim(trim)
         .from_reader(body)
 }
 
+/// A failure of the reader itself (not bad text, which [`utf8_fields`] finds first).
 fn csv_problem(error: &csv::Error) -> Problem {
     let line = error.position().map_or(0, csv::Position::line);
-    let message = match error.kind() {
-        csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text".to_owned(),
-        _ => error.to_string(),
-    };
-    Problem::invalid(format!("line {line}"), message)
+    Problem::invalid(format!("line {line}"), error.to_string())
 }
 
-/// Turns the rows into the `ImportLeads` stream: one request per row, with its line number; or
-/// the row's error when a value cannot even be given to the service (a company size that is
-/// no size), reported by line with the service's own.
+/// Turns the rows into the `ImportLeads` stream: one request per row, with the physical line
+/// it starts on; or the row's error when it cannot even be given to the service (more cells
+/// than the header names, a company size that is no size), reported by line with the
+/// service's own.
 pub fn rows(
     body: Bytes,
     columns: Vec<Option<String>>,
     campaign_id: String,
     lead: MessageDescriptor,
 ) -> impl Iterator<Item = Result<pb::ImportLeadsRequest, pb::ImportRowError>> {
-    let mut reader = reader(std::io::Cursor::new(body));
+    let text = body.clone();
+    let mut reader = reader(std::io::Cursor::new(body), csv::Trim::Fields);
     let mut record = csv::StringRecord::new();
     std::iter::from_fn(move || {
         // Checked by `check_syntax`, so reading fails only at the end.
         if !reader.read_record(&mut record).ok()? {
             return None;
         }
-        let line = record.position().map_or(0, csv::Position::line);
+        let line = record
+            .position()
+            .map_or(0, |position| first_line(&text, position));
+        // A cell past the header's has no column to go to: refused rather than dropped (empty
+        // ones, as a trailing comma makes, lose nothing).
+        if record.len() > columns.len()
+            && record
+                .iter()
+                .skip(columns.len())
+                .any(|cell| !cell.is_empty())
+        {
+            return Some(Err(pb::ImportRowError {
+                line,
+                field: "row".to_owned(),
+                message: format!("{} cells, the header has {}", record.len(), columns.len()),
+            }));
+        }
         let mut row = DynamicMessage::new(lead.clone());
         for (value, field) in record.iter().zip(&columns) {
             let Some(field) = field else { continue };
@@ -410,6 +479,75 @@ mod tests {
             row.company_size,
             crm_proto::crm::common::v1::CompanySize::Large as i32
         );
+    }
+
+    /// The lines and outcomes of an upload's rows: the line, and the error's field and
+    /// message or the row's email.
+    fn outcomes(body: &[u8]) -> Vec<(u64, String)> {
+        let header = check_syntax(body).unwrap();
+        let columns = map_columns(&header, &UploadOptions::default(), &lead()).unwrap();
+        rows(Bytes::copy_from_slice(body), columns, String::new(), lead())
+            .map(|row| match row {
+                Ok(row) => (row.line, row.row.unwrap().email),
+                Err(error) => (error.line, format!("{}: {}", error.field, error.message)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_physical_lines_in_crlf_files_and_after_blank_lines() {
+        // Windows line ends, a quoted field over two lines, then a row refused for its cells.
+        let crlf = b"email,company,notes\r\n\
+                     a@x.example,Contoso,\"two\r\nlines\"\r\n\
+                     b@x.example,Fabrikam,,extra\r\n\
+                     c@x.example,Tailspin,\r\n";
+        assert_eq!(
+            outcomes(crlf),
+            [
+                (2, "a@x.example".to_owned()),
+                (4, "row: 4 cells, the header has 3".to_owned()),
+                (5, "c@x.example".to_owned()),
+            ]
+        );
+        let blank_lines = b"email,company\n\na@x.example,Contoso\n\n\nb@x.example,Fabrikam\n";
+        let lines: Vec<u64> = outcomes(blank_lines)
+            .iter()
+            .map(|(line, _)| *line)
+            .collect();
+        assert_eq!(lines, [3, 6]);
+    }
+
+    #[test]
+    fn a_row_with_more_cells_than_the_header_is_refused_naming_the_count() {
+        let body = b"email,company,title,notes\n\
+                     a@x.example,Contoso,CTO,hi\n\
+                     b@x.example,Fabrikam,CEO,hi,lost,too\n\
+                     c@x.example,Tailspin,CFO,hi,\n";
+        assert_eq!(
+            outcomes(body),
+            [
+                (2, "a@x.example".to_owned()),
+                (3, "row: 6 cells, the header has 4".to_owned()),
+                // A trailing comma's empty cell loses nothing.
+                (4, "c@x.example".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_bytes_are_named_by_the_line_they_are_on() {
+        let field = |body: &[u8]| check_syntax(body).unwrap_err().violations[0].field.clone();
+        assert_eq!(field(b"email,company\r\na@x.example,Caf\xe9\r\n"), "line 2");
+        // On the second line of a quoted field, and after one.
+        assert_eq!(
+            field(b"email,notes\na@x.example,\"one\ntwo \xe9\"\n"),
+            "line 3"
+        );
+        assert_eq!(
+            field(b"email,notes\na@x.example,\"one\ntwo\"\nb@x.example,\xe9\n"),
+            "line 4"
+        );
+        assert_eq!(field(b"email,n\xe9\n"), "line 1");
     }
 
     #[test]
