@@ -5,6 +5,7 @@
 //! problem+json errors and the generated OpenAPI document.
 
 mod csv_import;
+pub mod field_rules;
 pub(crate) mod grpc_proxy;
 pub(crate) mod idempotency;
 mod openapi;

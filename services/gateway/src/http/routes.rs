@@ -116,6 +116,29 @@ impl PathTemplate {
         })
     }
 
+    /// The name of each variable as a parameter, in order: the field's own name (`rep_id` for
+    /// `{rep.rep_id}`), or its whole path joined with `_` should two variables share a last
+    /// name. Never a dot, which OpenAPI tools read as an operator.
+    pub fn parameter_names(&self) -> Vec<String> {
+        let variables: Vec<&[String]> = self.variables().collect();
+        variables
+            .iter()
+            .map(|path| {
+                let last = path.last().map(String::as_str).unwrap_or_default();
+                let shared = variables
+                    .iter()
+                    .filter(|other| other.last().map(String::as_str) == Some(last))
+                    .count()
+                    > 1;
+                if shared {
+                    path.join("_")
+                } else {
+                    last.to_owned()
+                }
+            })
+            .collect()
+    }
+
     /// Literal segments count for more than variables, so `/v1/leads/history` would win over
     /// `/v1/leads/{lead_id}`.
     fn specificity(&self) -> usize {
@@ -327,6 +350,9 @@ mod tests {
         let nested = PathTemplate::parse("/v1/leadReps/{rep.rep_id}").unwrap();
         let bound = nested.matches("/v1/leadReps/42").unwrap();
         assert_eq!(bound[0].0, ["rep".to_owned(), "rep_id".to_owned()]);
+        assert_eq!(nested.parameter_names(), ["rep_id"]);
+        let shared = PathTemplate::parse("/v1/{a.id}/{b.id}/{c}").unwrap();
+        assert_eq!(shared.parameter_names(), ["a_id", "b_id", "c"]);
         assert!(PathTemplate::parse("v1/x").is_err());
         assert!(PathTemplate::parse("/v1/{x=**}").is_err());
         assert!(PathTemplate::parse("/v1//x").is_err());

@@ -12,7 +12,10 @@ use prost_reflect::{
     Value,
 };
 
-use super::routes::{BodyMapping, Route};
+use super::{
+    field_rules,
+    routes::{BodyMapping, Route},
+};
 
 /// What is wrong with a request, and where: `field` is a field path (`account.name`), `body`
 /// for the body as a whole, or the query parameter as sent.
@@ -23,7 +26,7 @@ pub struct Invalid {
 }
 
 impl Invalid {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             message: message.into(),
@@ -83,6 +86,7 @@ pub fn request_message(
         let path: Vec<&str> = path.iter().map(String::as_str).collect();
         set_path(&mut message, &path, value, &path.join("."), false)?;
     }
+    field_rules::check(&message)?;
     Ok(message)
 }
 
@@ -110,6 +114,17 @@ fn parse_json(
     body: &[u8],
     field: &str,
 ) -> Result<DynamicMessage, Invalid> {
+    // What proto3's JSON mapping would let through but the document does not offer: `null` for
+    // a field, and an enum as its number. A body that is not JSON is left to the decoder below,
+    // which says where it breaks.
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        let prefix = if field == "body" {
+            String::new()
+        } else {
+            format!("{field}.")
+        };
+        check_json(&descriptor, &json, &prefix)?;
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let message = DynamicMessage::deserialize_with_options(
         descriptor,
@@ -119,6 +134,85 @@ fn parse_json(
     .and_then(|message| deserializer.end().map(|()| message))
     .map_err(|error| Invalid::new(field, describe_json_error(&error)))?;
     Ok(message)
+}
+
+/// Walks a JSON body along its message: `null` is refused for every field (leave a field out to
+/// leave it unset), and an enum must be one of its value names, not a number. Unknown fields
+/// and wrong types are left to the decoder.
+fn check_json(
+    descriptor: &MessageDescriptor,
+    json: &serde_json::Value,
+    prefix: &str,
+) -> Result<(), Invalid> {
+    let serde_json::Value::Object(object) = json else {
+        return Ok(());
+    };
+    for (name, value) in object {
+        let Some(field) = descriptor
+            .get_field_by_name(name)
+            .or_else(|| descriptor.get_field_by_json_name(name))
+        else {
+            continue;
+        };
+        let path = format!("{prefix}{}", field.name());
+        if value.is_null() {
+            return Err(Invalid::new(
+                path,
+                "must not be null: leave the field out to leave it unset",
+            ));
+        }
+        let kind = if field.is_map() {
+            match field.kind() {
+                Kind::Message(entry) => entry.map_entry_value_field().kind(),
+                kind => kind,
+            }
+        } else {
+            field.kind()
+        };
+        let items: Vec<(String, &serde_json::Value)> = match value {
+            serde_json::Value::Array(items) if field.is_list() => items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| (format!("{path}[{index}]"), item))
+                .collect(),
+            serde_json::Value::Object(entries) if field.is_map() => entries
+                .iter()
+                .map(|(key, item)| (format!("{path}.{key}"), item))
+                .collect(),
+            value => vec![(path.clone(), value)],
+        };
+        for (path, item) in items {
+            if item.is_null() {
+                return Err(Invalid::new(path, "must not be null"));
+            }
+            match &kind {
+                Kind::Enum(descriptor) if !item.is_string() => {
+                    return Err(Invalid::new(path, enum_names_message(descriptor)));
+                }
+                Kind::Message(inner) if well_known_json(inner).is_none() => {
+                    check_json(inner, item, &format!("{path}."))?;
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Message types whose JSON form is not an object of their fields.
+fn well_known_json(message: &MessageDescriptor) -> Option<()> {
+    message
+        .full_name()
+        .starts_with("google.protobuf.")
+        .then_some(())
+}
+
+fn enum_names_message(descriptor: &prost_reflect::EnumDescriptor) -> String {
+    let names: Vec<String> = descriptor
+        .values()
+        .map(|value| value.name().to_owned())
+        .collect();
+    format!("must be one of {} (a name, not a number)", names.join(", "))
 }
 
 /// serde_json's message, which says what was expected and where (line and column).
@@ -202,20 +296,17 @@ fn scalar(field: &FieldDescriptor, text: &str) -> Result<Value, String> {
         Kind::Float => Value::F32(number(text, "a number")?),
         Kind::Double => Value::F64(number(text, "a number")?),
         Kind::Enum(descriptor) => {
-            // Full names (`LEAD_STATUS_NEW`), numbers, or the short form a person types in a
-            // query string or a spreadsheet (`new`, `Web form`).
-            let found = descriptor
-                .get_value_by_name(text)
-                .or_else(|| {
-                    text.parse::<i32>()
-                        .ok()
-                        .and_then(|number| descriptor.get_value(number))
-                })
-                .or_else(|| {
-                    let prefix = enum_prefix(&descriptor)?;
-                    let short = text.trim().to_ascii_uppercase().replace([' ', '-'], "_");
-                    descriptor.get_value_by_name(&format!("{prefix}{short}"))
-                });
+            // Full names (`LEAD_STATUS_NEW`), or the short form a person types in a query
+            // string or a spreadsheet (`new`, `Web form`); never a number, which the document
+            // does not offer (and which says nothing to a person reading the request).
+            if text.trim().parse::<i64>().is_ok() {
+                return Err(enum_names_message(&descriptor));
+            }
+            let found = descriptor.get_value_by_name(text).or_else(|| {
+                let prefix = enum_prefix(&descriptor)?;
+                let short = text.trim().to_ascii_uppercase().replace([' ', '-'], "_");
+                descriptor.get_value_by_name(&format!("{prefix}{short}"))
+            });
             match found {
                 Some(value) => Value::EnumNumber(value.number()),
                 None => {
@@ -276,6 +367,9 @@ mod tests {
     use super::*;
     use crate::http::routes::{Matched, RouteTable};
 
+    const ID: &str = "0190a5c4-7b1e-7c3d-9f00-1a2b3c4d5e6f";
+    const OTHER_ID: &str = "0190a5c4-7b1e-7c3d-9f00-00000000000b";
+
     fn table() -> RouteTable {
         let pool = DescriptorPool::decode(crm_proto::FILE_DESCRIPTOR_SET).unwrap();
         RouteTable::from_pool(&pool).unwrap()
@@ -299,12 +393,12 @@ mod tests {
     fn a_body_and_path_make_the_request_and_the_path_wins() {
         let json = build(
             Method::PATCH,
-            "/v1/accounts/from-path",
+            &format!("/v1/accounts/{ID}"),
             None,
-            r#"{"account_id": "from-body", "patch": {"name": "Contoso"}, "expectedVersion": "3"}"#,
+            &format!(r#"{{"account_id": "{OTHER_ID}", "patch": {{"name": "Contoso"}}, "expectedVersion": "3"}}"#),
         )
         .unwrap();
-        assert_eq!(json["account_id"], "from-path");
+        assert_eq!(json["account_id"], ID);
         assert_eq!(json["patch"]["name"], "Contoso");
         assert_eq!(json["expected_version"], 3);
     }
@@ -314,14 +408,14 @@ mod tests {
         let json = build(
             Method::GET,
             "/v1/leads",
-            Some("page.page_size=10&status=LEAD_STATUS_NEW&inPool=true&campaign_id=a%2Bb+c"),
+            Some("page.page_size=10&status=LEAD_STATUS_NEW&inPool=true&page.page_token=a%2Bb+c"),
             "",
         )
         .unwrap();
         assert_eq!(json["page"]["page_size"], 10);
         assert_eq!(json["status"], "LEAD_STATUS_NEW");
         assert_eq!(json["in_pool"], true);
-        assert_eq!(json["campaign_id"], "a+b c");
+        assert_eq!(json["page"]["page_token"], "a+b c");
         let short = build(Method::GET, "/v1/leads", Some("status=qualified"), "").unwrap();
         assert_eq!(short["status"], "LEAD_STATUS_QUALIFIED");
     }
@@ -371,7 +465,123 @@ mod tests {
 
     #[test]
     fn an_empty_body_is_an_empty_message() {
-        let json = build(Method::POST, "/v1/leads/abc:claim", None, "").unwrap();
-        assert_eq!(json["lead_id"], "abc");
+        let json = build(Method::POST, &format!("/v1/leads/{ID}:claim"), None, "").unwrap();
+        assert_eq!(json["lead_id"], ID);
+    }
+
+    #[test]
+    fn an_enum_is_a_name_never_a_number_in_the_query_and_in_the_body() {
+        for query in ["sort_direction=0", "sort_direction=2", "status=1"] {
+            let path = if query.starts_with("status") {
+                "/v1/leads"
+            } else {
+                "/v1/accounts"
+            };
+            let error = build(Method::GET, path, Some(query), "").unwrap_err();
+            assert_eq!(error.field, query.split('=').next().unwrap(), "{query}");
+            assert!(error.message.contains("not a number"), "{error:?}");
+        }
+        let ok = build(
+            Method::GET,
+            "/v1/accounts",
+            Some("sort_direction=SORT_DIRECTION_DESCENDING"),
+            "",
+        );
+        assert_eq!(ok.unwrap()["sort_direction"], "SORT_DIRECTION_DESCENDING");
+        let error = build(
+            Method::POST,
+            &format!("/v1/leads/{ID}/activities"),
+            None,
+            r#"{"kind": 1}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "kind");
+        let error = build(
+            Method::POST,
+            "/v1/accounts",
+            None,
+            r#"{"account": {"name": "Contoso", "size": 2}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "account.size");
+        let error = build(
+            Method::PUT,
+            "/v1/leadPolicies",
+            None,
+            r#"{"policies": {"duplicate_actions": {"import": 1}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "policies.duplicate_actions.import");
+    }
+
+    #[test]
+    fn null_is_refused_for_every_field() {
+        let error = build(
+            Method::POST,
+            "/v1/auth:logout",
+            None,
+            r#"{"refresh_token": null}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "refresh_token");
+        assert!(error.message.contains("null"), "{error:?}");
+        let error = build(
+            Method::POST,
+            "/v1/accounts",
+            None,
+            r#"{"account": {"name": "Contoso", "industry": null}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "account.industry");
+        let error = build(
+            Method::POST,
+            "/v1/accounts",
+            None,
+            r#"{"account": {"name": "Contoso", "tags": ["a", null]}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "account.tags[1]");
+    }
+
+    #[test]
+    fn the_field_rules_are_enforced_before_the_service_is_called() {
+        let error = build(
+            Method::POST,
+            "/v1/auth:logout",
+            None,
+            r#"{"refresh_token": ""}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "refresh_token");
+        let error = build(Method::GET, "/v1/accounts/not-an-id", None, "").unwrap_err();
+        assert_eq!(error.field, "account_id");
+        let error = build(Method::PUT, "/v1/leadReps/42", None, r#"{"rep": {}}"#).unwrap_err();
+        assert_eq!(
+            error.field, "rep.rep_id",
+            "the nested field behind a plain parameter name"
+        );
+        let error = build(Method::GET, "/v1/accounts", Some("page.page_size=501"), "").unwrap_err();
+        assert_eq!(error.field, "page.page_size");
+        let long = "x".repeat(201);
+        let error = build(
+            Method::POST,
+            "/v1/accounts",
+            None,
+            &format!(r#"{{"account": {{"name": "{long}"}}}}"#),
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "account.name");
+        let error = build(Method::POST, "/v1/accounts", None, "{}").unwrap_err();
+        assert_eq!(error.field, "account");
+        let patch = build(
+            Method::PATCH,
+            &format!("/v1/accounts/{ID}"),
+            None,
+            r#"{"patch": {}}"#,
+        );
+        assert!(
+            patch.is_ok(),
+            "an optional field left out keeps no rule: {patch:?}"
+        );
     }
 }

@@ -60,6 +60,9 @@ pub(super) const PACKAGE_PATH: &[i32] = &[2];
 pub fn document(table: &RouteTable, pool: &DescriptorPool) -> Value {
     let comments = Comments::new(pool);
     let mut schemas = Schemas::new(&comments);
+    for route in table.routes() {
+        schemas.request_message(&route.rpc.input());
+    }
     let operation_ids = operation_ids(table.routes());
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut tags: BTreeMap<String, Option<String>> = BTreeMap::new();

@@ -7,7 +7,10 @@ use http::Method;
 use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::{Map, Value, json};
 
-use crate::http::routes::{BodyMapping, PathTemplate, Route, Segment};
+use crate::http::{
+    field_rules::{self, Rules},
+    routes::{BodyMapping, PathTemplate, Route, Segment},
+};
 
 use super::{
     IDEMPOTENCY_REPLAYED, PROBLEM, REF_SCHEMAS, REQUEST_ID,
@@ -40,18 +43,20 @@ pub(super) fn tag_list(tags: BTreeMap<String, Option<String>>) -> Value {
         .collect()
 }
 
-/// `/v1/leadReps/{rep.rep_id}`: the template as OpenAPI writes it. A nested variable keeps its
-/// dotted field path as the parameter name — OpenAPI allows any name without braces, and it is
-/// the name the field has in the request body and in error messages.
+/// `/v1/leadReps/{rep_id}`: the template as OpenAPI writes it, each variable under its
+/// parameter name ([`PathTemplate::parameter_names`]): plain names, since OpenAPI tools take a
+/// dot in a path parameter's name for an operator. The transcoder binds variables by position,
+/// so the name maps back to the nested field (`rep.rep_id`).
 pub(super) fn openapi_path(template: &PathTemplate) -> String {
+    let mut names = template.parameter_names().into_iter();
     let mut path = String::with_capacity(template.text.len());
     for segment in &template.segments {
         path.push('/');
         match segment {
             Segment::Literal(literal) => path.push_str(literal),
-            Segment::Variable(field) => {
+            Segment::Variable(_) => {
                 path.push('{');
-                path.push_str(&field.join("."));
+                path.push_str(&names.next().unwrap_or_default());
                 path.push('}');
             }
         }
@@ -120,14 +125,24 @@ pub(super) fn path_parameters(route: &Route, schemas: &mut Schemas<'_>) -> Vec<V
     route
         .template
         .variables()
-        .map(|path| {
+        .zip(route.template.parameter_names())
+        .map(|(path, name)| {
             let field = field_at(&route.rpc.input(), path);
             let schema = match &field {
-                Some(field) => schemas.kind(&field.kind()),
+                Some(field) => {
+                    // A path segment is never empty, so the field is given whatever its rules.
+                    let rules = Rules {
+                        required: true,
+                        ..field_rules::rules(field)
+                    };
+                    let mut schema = schemas.kind(&field.kind());
+                    schemas.constrain(field, &rules, &mut schema);
+                    schema
+                }
                 None => json!({"type": "string"}),
             };
             let mut parameter = json!({
-                "name": path.join("."),
+                "name": name,
                 "in": "path",
                 "required": true,
                 "schema": schema,
@@ -217,7 +232,7 @@ impl QueryWalk<'_, '_> {
         let mut parameter = json!({
             "name": name,
             "in": "query",
-            "required": false,
+            "required": field_rules::rules(field).required && !field_rules::is_optional_scalar(field),
             "schema": self.schemas.field_type(field),
         });
         if let Some(comment) = self.schemas.comments.of_field(field) {
@@ -227,16 +242,42 @@ impl QueryWalk<'_, '_> {
     }
 }
 
-/// Optional, as the transcoder reads an empty body as the empty message.
+/// The transcoder reads an empty body as the empty message, so a body is optional unless the
+/// message has a required field the path does not bind.
 pub(super) fn request_body(route: &Route, schemas: &mut Schemas<'_>) -> Option<Value> {
     let input = route.rpc.input();
-    let schema = match &route.body {
+    let (schema, message) = match &route.body {
         BodyMapping::None => return None,
-        BodyMapping::Whole => schemas.message(&input),
-        BodyMapping::Field(name) => schemas.kind(&input.get_field_by_name(name)?.kind()),
+        BodyMapping::Whole => {
+            // Fields the path binds need not be in the body too (the path wins).
+            for path in route.template.variables() {
+                if let [name] = path {
+                    schemas.not_required(input.full_name(), name);
+                }
+            }
+            (schemas.message(&input), input.clone())
+        }
+        BodyMapping::Field(name) => {
+            let field = input.get_field_by_name(name)?;
+            let message = field.kind().as_message()?.clone();
+            (schemas.kind(&field.kind()), message)
+        }
     };
+    let bound: HashSet<&str> = route
+        .template
+        .variables()
+        .filter_map(|path| match path {
+            [name] => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let required = message.fields().any(|field| {
+        field_rules::rules(&field).required
+            && !field_rules::is_optional_scalar(&field)
+            && !bound.contains(field.name())
+    });
     Some(json!({
-        "required": false,
+        "required": required,
         "content": {"application/json": {"schema": schema}},
     }))
 }

@@ -6,6 +6,37 @@ use prost_reflect::{EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::{Map, Value, json};
 
 use super::{REF_SCHEMAS, comments::Comments};
+use crate::http::field_rules::{self, Rules, TextFormat};
+
+/// The option A text field carries when it may hold several lines (tab, line feed, carriage
+/// return); every other control character is refused in every text field.
+const MULTILINE_OPTION: &str = "crm.common.v1.multiline";
+
+/// A text without control characters (Unicode Cc), as the services accept text.
+const SINGLE_LINE: &str = "[^\\u0000-\\u001f\\u007f-\\u009f]";
+/// The same with tab, line feed and carriage return allowed.
+const MULTI_LINE: &str = "[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]";
+
+/// The `pattern` of a text field: no control characters (but the line breaks of a multi-line
+/// field), and, when the field is required, at least one character that is not white space.
+pub(super) fn text_pattern(multiline: bool, required: bool) -> String {
+    let allowed = if multiline { MULTI_LINE } else { SINGLE_LINE };
+    if required {
+        // Any allowed character but white space: the allowed class minus `\s`.
+        let visible = format!("[^\\s{}", &allowed[2..]);
+        format!("^{allowed}*{visible}{allowed}*$")
+    } else {
+        format!("^{allowed}*$")
+    }
+}
+
+/// Is `field` a multi-line text (its `crm.common.v1.multiline` option)?
+fn is_multiline(field: &FieldDescriptor) -> bool {
+    field
+        .parent_pool()
+        .get_extension_by_name(MULTILINE_OPTION)
+        .is_some_and(|option| field.options().get_extension(&option).as_bool() == Some(true))
+}
 
 /// Builds `components.schemas`: each message or enum a schema refers to is queued when first
 /// referred to and defined by [`Schemas::finish`], so exactly the reachable types appear.
@@ -14,6 +45,11 @@ pub(super) struct Schemas<'c> {
     defined: BTreeMap<String, Value>,
     queued: HashSet<String>,
     pending: Vec<Pending>,
+    /// Fields of a request message bound by its route's path, so not required in its body.
+    path_bound: HashSet<(String, String)>,
+    /// Messages a request can carry: the text rule (no control characters) is theirs; a
+    /// response-only message says nothing about what text it returns.
+    request_messages: HashSet<String>,
 }
 
 pub(super) enum Pending {
@@ -28,7 +64,27 @@ impl<'c> Schemas<'c> {
             defined: BTreeMap::new(),
             queued: HashSet::new(),
             pending: Vec::new(),
+            path_bound: HashSet::new(),
+            request_messages: HashSet::new(),
         }
+    }
+
+    /// `message` and every message its fields hold are request messages.
+    pub(super) fn request_message(&mut self, message: &MessageDescriptor) {
+        if !self.request_messages.insert(message.full_name().to_owned()) {
+            return;
+        }
+        for field in message.fields() {
+            if let Kind::Message(inner) = field.kind() {
+                self.request_message(&inner);
+            }
+        }
+    }
+
+    /// `field` of `message` is bound by the path of the route whose body `message` is.
+    pub(super) fn not_required(&mut self, message: &str, field: &str) {
+        self.path_bound
+            .insert((message.to_owned(), field.to_owned()));
     }
 
     /// The schema of a field: its type, as a list or map when it is one, with its comment.
@@ -41,14 +97,85 @@ impl<'c> Schemas<'c> {
         schema
     }
 
-    /// A field's type alone, for a parameter, which has its own description.
+    /// A field's type alone, for a parameter, which has its own description: with the rules
+    /// of its `crm.common.v1.field` option, which the front door enforces.
     pub(super) fn field_type(&mut self, field: &FieldDescriptor) -> Value {
+        let rules = field_rules::rules(field);
         if field.is_map() {
             self.map(field)
         } else if field.is_list() {
-            json!({"type": "array", "items": self.kind(&field.kind())})
+            let mut items = self.kind(&field.kind());
+            self.constrain(field, &rules, &mut items);
+            let mut schema = json!({"type": "array", "items": items});
+            if rules.required {
+                schema["minItems"] = json!(1);
+            }
+            if let Some(most) = rules.max_items {
+                schema["maxItems"] = json!(most);
+            }
+            schema
         } else {
-            self.kind(&field.kind())
+            let mut schema = self.kind(&field.kind());
+            self.constrain(field, &rules, &mut schema);
+            schema
+        }
+    }
+
+    /// What `rules` (and the rule for every text) add to the schema of one value of `field`.
+    pub(super) fn constrain(&mut self, field: &FieldDescriptor, rules: &Rules, schema: &mut Value) {
+        match field.kind() {
+            Kind::String => match rules.format {
+                Some(format) => {
+                    let formatted = json!({"format": format.openapi()});
+                    if rules.required {
+                        schema["format"] = json!(format.openapi());
+                    } else {
+                        // Empty means "not given" in a text field that is not required.
+                        schema["anyOf"] = json!([{"const": ""}, formatted]);
+                    }
+                    if format == TextFormat::Uuid {
+                        schema["maxLength"] = json!(36);
+                    }
+                }
+                None => {
+                    if self
+                        .request_messages
+                        .contains(field.parent_message().full_name())
+                    {
+                        schema["pattern"] =
+                            json!(text_pattern(is_multiline(field), rules.required));
+                    }
+                    if rules.required {
+                        schema["minLength"] = json!(1);
+                    }
+                    if let Some(most) = rules.max_length {
+                        schema["maxLength"] = json!(most);
+                    }
+                }
+            },
+            Kind::Enum(descriptor) if rules.required => {
+                if let Some(zero) = descriptor.get_value(0) {
+                    schema["not"] = json!({"const": zero.name()});
+                }
+            }
+            Kind::Int32
+            | Kind::Sint32
+            | Kind::Sfixed32
+            | Kind::Int64
+            | Kind::Sint64
+            | Kind::Sfixed64
+            | Kind::Uint32
+            | Kind::Fixed32
+            | Kind::Uint64
+            | Kind::Fixed64 => {
+                if let Some(most) = rules.maximum {
+                    schema["maximum"] = json!(most);
+                }
+                if rules.required {
+                    schema["not"] = json!({"const": 0});
+                }
+            }
+            _ => {}
         }
     }
 
@@ -122,14 +249,33 @@ impl<'c> Schemas<'c> {
         self.defined
     }
 
-    /// No field is `required`: requests may omit any field (proto3 has no required fields),
-    /// and `optional` fields are simply absent from responses when unset.
+    /// A field is `required` when its `crm.common.v1.field` option says so (the front door
+    /// refuses a request without it); any other may be left out, and `optional` fields are
+    /// absent from responses when unset. No other property is accepted.
     pub(super) fn message_schema(&mut self, message: &MessageDescriptor) -> Value {
         let properties: Map<String, Value> = message
             .fields()
             .map(|field| (field.name().to_owned(), self.field(&field)))
             .collect();
-        let mut schema = json!({"type": "object", "properties": properties});
+        let required: Vec<String> = message
+            .fields()
+            .filter(|field| field_rules::rules(field).required)
+            .filter(|field| !field_rules::is_optional_scalar(field))
+            .filter(|field| {
+                !self
+                    .path_bound
+                    .contains(&(message.full_name().to_owned(), field.name().to_owned()))
+            })
+            .map(|field| field.name().to_owned())
+            .collect();
+        let mut schema = json!({
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false,
+        });
+        if !required.is_empty() {
+            schema["required"] = json!(required);
+        }
         if let Some(comment) = self.comments.get(&message.parent_file(), message.path()) {
             schema["description"] = json!(comment);
         }

@@ -333,11 +333,93 @@ fn writes_document_idempotency_and_errors() {
 }
 
 #[test]
-fn nested_path_variables_keep_their_field_path() {
+fn nested_path_variables_get_plain_parameter_names() {
     let template = PathTemplate::parse("/v1/leadReps/{rep.rep_id}").unwrap();
-    assert_eq!(openapi_path(&template), "/v1/leadReps/{rep.rep_id}");
+    assert_eq!(openapi_path(&template), "/v1/leadReps/{rep_id}");
     let template = PathTemplate::parse("/v1/accounts/{account_id}:archive").unwrap();
     assert_eq!(openapi_path(&template), "/v1/accounts/{account_id}:archive");
+    let doc = generate();
+    for (path, method, operation) in operations(&doc) {
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            if parameter["in"] == "path" {
+                let name = parameter["name"].as_str().unwrap();
+                assert!(!name.contains('.'), "{method} {path}: {name}");
+                assert!(
+                    path.contains(&format!("{{{name}}}")),
+                    "{method} {path}: {name}"
+                );
+            }
+        }
+    }
+    let put = &doc["paths"]["/v1/leadReps/{rep_id}"]["put"];
+    assert_eq!(parameter(put, "rep_id")["schema"]["format"], "uuid");
+}
+
+#[test]
+fn the_document_declares_what_the_front_door_enforces() {
+    let doc = generate();
+    let schemas = &doc["components"]["schemas"];
+    // Ids are UUIDs, in the path and in bodies (empty allowed where the id is optional).
+    let get = operation(&doc, "GetAccount");
+    assert_eq!(parameter(&get, "account_id")["schema"]["format"], "uuid");
+    let input = &schemas["crm.accounts.v1.AccountInput"];
+    assert_eq!(
+        input["properties"]["parent_account_id"]["anyOf"],
+        json!([{"const": ""}, {"format": "uuid"}])
+    );
+    // The page size is bounded by the kit's maximum.
+    let list = operation(&doc, "ListAccounts");
+    assert_eq!(
+        parameter(&list, "page.page_size")["schema"]["maximum"],
+        crm_platform::paging::MAX_PAGE_SIZE
+    );
+    // Required fields, limits, and no property beyond the declared ones.
+    assert_eq!(input["additionalProperties"], false);
+    assert_eq!(input["required"], json!(["name"]));
+    assert_eq!(input["properties"]["name"]["maxLength"], 200);
+    assert_eq!(input["properties"]["name"]["minLength"], 1);
+    let logout = &schemas["crm.gateway.v1.LogoutRequest"];
+    assert_eq!(logout["required"], json!(["refresh_token"]));
+    assert_eq!(operation(&doc, "Logout")["requestBody"]["required"], true);
+    // A path-bound field need not be in the body.
+    let update = &schemas["crm.accounts.v1.UpdateAccountRequest"];
+    assert!(update.get("required").is_none(), "{update}");
+    // Enums are their names; a required one is not its *_UNSPECIFIED.
+    let activity = &schemas["crm.leads.v1.LogLeadActivityRequest"]["properties"]["kind"];
+    assert_eq!(
+        activity["not"],
+        json!({"const": "ACTIVITY_KIND_UNSPECIFIED"})
+    );
+    for (name, schema) in schemas.as_object().unwrap() {
+        if name.starts_with("crm.") && schema.get("properties").is_some() {
+            assert_eq!(schema["additionalProperties"], false, "{name}");
+        }
+    }
+}
+
+#[test]
+fn text_patterns_refuse_what_the_services_refuse() {
+    use super::schemas::text_pattern;
+    // The JSON Schema regex, as its character classes read: every control character but the
+    // line breaks of a multi-line field is outside the allowed class.
+    for (multiline, pattern) in [
+        (false, text_pattern(false, false)),
+        (true, text_pattern(true, false)),
+    ] {
+        assert!(
+            pattern.starts_with("^[^") && pattern.ends_with("]*$"),
+            "{pattern}"
+        );
+        for character in ['\u{0}', '\u{1f}', '\u{7f}', '\u{85}', '\u{9f}'] {
+            let escaped = format!("\\u{:04x}", character as u32);
+            assert!(
+                pattern.contains(&escaped) || pattern.contains("-\\u"),
+                "{pattern} names {escaped}"
+            );
+        }
+        assert_eq!(pattern.contains("\\u000b"), multiline, "{pattern}");
+    }
+    assert!(text_pattern(false, true).contains("[^\\s"));
 }
 
 #[test]
