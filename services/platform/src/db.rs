@@ -45,14 +45,28 @@ pub async fn ensure_database(url: &Secret) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A pooled connection idle for this long is pinged before it is handed out.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Opens a pool to one service database.
 pub async fn connect(url: &Secret, max_connections: u32) -> anyhow::Result<PgPool> {
     let options = PgConnectOptions::from_str(url.expose())?;
-    // No ping before each checkout: it costs a round trip on every transaction, and a broken
-    // connection fails its first statement anyway (the caller's error path retries).
+    // No ping before each checkout of a busy connection: it costs a round trip on every
+    // transaction (sqlx pings on release anyway). A connection idle for longer may have been
+    // cut while it waited (a database restart, a failover, a proxy's idle timeout) and is
+    // pinged first, so that the first requests after an outage do not fail on dead
+    // connections.
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for < PING_WHEN_IDLE_FOR {
+                    return Ok(true);
+                }
+                Ok(connection.ping().await.is_ok())
+            })
+        })
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await?;
