@@ -239,3 +239,61 @@ async fn a_conversion_while_nats_is_down_reaches_accounts_when_it_is_back() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_negative_or_foreign_opportunity_amount_is_refused_and_nothing_converts() {
+    let harness = Harness::with_modules(&account_modules()).await;
+    let ravi = user("rep", EAST_1);
+    let lead = harness.create(&ravi, li_wei()).await.unwrap().lead.unwrap();
+    work_and_qualify(&harness, &ravi, &lead.id).await;
+
+    for (currency, amount, field) in [
+        ("CNY", "-5", "opportunity_amount.amount"),
+        ("XXX", "5", "opportunity_amount.currency_code"),
+        ("JPY", "5.5", "opportunity_amount.amount"),
+    ] {
+        let status = harness
+            .leads
+            .clone()
+            .convert_lead(harness.auth(
+                &ravi,
+                pb::ConvertLeadRequest {
+                    lead_id: lead.id.clone(),
+                    opportunity_name: "Contoso — Line 3".into(),
+                    opportunity_amount: Some(Money {
+                        currency_code: currency.into(),
+                        amount: amount.into(),
+                    }),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{currency} {amount}");
+        let details = tonic_types::StatusExt::get_error_details(&status);
+        let violations: Vec<&str> = details
+            .bad_request()
+            .expect("field violations")
+            .field_violations
+            .iter()
+            .map(|violation| violation.field.as_str())
+            .collect();
+        assert_eq!(violations, [field], "{currency} {amount}");
+    }
+
+    let status: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT status FROM leads WHERE id = '{}'",
+        lead.id
+    )))
+    .fetch_one(harness.app.pool("leads"))
+    .await
+    .unwrap();
+    assert_eq!(status, "qualified", "nothing converted");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        harness
+            .count("accounts", "SELECT count(*) FROM accounts")
+            .await,
+        0
+    );
+}

@@ -1,25 +1,57 @@
 //! Money on the wire (`crm.common.v1.Money`: currency code + decimal string) and in code
-//! (`rust_decimal::Decimal`), never a float.
+//! (`rust_decimal::Decimal`), never a float. Every amount a request carries is read here, by
+//! [`Money::parse`], so every service refuses the same things with the same words: a currency
+//! that is not an active ISO 4217 code, an amount that is not a plain decimal, more fraction
+//! digits than the currency has, and — where the field says so — a negative amount.
 
-use std::{fmt, str::FromStr};
+use std::{cmp::Ordering, fmt, str::FromStr};
 
 use crm_proto::crm::common::v1::Money as MoneyMessage;
+use iso_currency::Currency;
 use rust_decimal::Decimal;
 
-/// An amount in one currency.
+use crate::error::FieldViolation;
+
+/// An amount in one currency, with at most the currency's minor-unit digits when it came
+/// through [`Money::parse`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Money {
     pub currency: CurrencyCode,
     pub amount: Decimal,
 }
 
-/// An ISO 4217 code: three upper-case ASCII letters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CurrencyCode([u8; 3]);
+/// An active ISO 4217 currency: a code in current use as money, from `iso_currency`'s table.
+/// Funds (`BOV`, `CLF` …), the special codes (`XXX` no currency, `XTS` testing, `XAU` gold,
+/// `XDR` …) and superseded currencies (`HRK` …) are not money a deal is priced in, and are
+/// refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CurrencyCode(Currency);
 
 impl CurrencyCode {
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).expect("validated ASCII")
+    /// The renminbi, the currency the demo company and its defaults are in.
+    pub const CNY: CurrencyCode = CurrencyCode(Currency::CNY);
+
+    /// The three-letter code, "CNY".
+    pub fn as_str(&self) -> &'static str {
+        self.0.code()
+    }
+
+    /// How many fraction digits an amount in this currency may have: CNY 2, JPY 0, KWD 3.
+    pub fn minor_units(&self) -> u32 {
+        // Every active currency in the table has an exponent; only special codes lack one.
+        self.0.exponent().map_or(0, u32::from)
+    }
+}
+
+impl Ord for CurrencyCode {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for CurrencyCode {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -27,13 +59,18 @@ impl FromStr for CurrencyCode {
     type Err = String;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let bytes = value.as_bytes();
-        if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) {
-            return Err(format!(
-                "currency code {value:?} must be three upper-case letters (ISO 4217)"
-            ));
+        let active = Currency::from_code(value).filter(|currency| {
+            !currency.is_fund()
+                && !currency.is_special()
+                && currency.is_superseded().is_none()
+                && currency.exponent().is_some()
+        });
+        match active {
+            Some(currency) => Ok(Self(currency)),
+            None => Err(format!(
+                "{value:?} is not an active ISO 4217 currency code (upper case, such as \"CNY\" or \"EUR\")"
+            )),
         }
-        Ok(Self([bytes[0], bytes[1], bytes[2]]))
     }
 }
 
@@ -43,30 +80,76 @@ impl fmt::Display for CurrencyCode {
     }
 }
 
-/// Most fraction digits an amount may carry on the wire.
-pub const MAX_SCALE: u32 = 4;
+/// Which amounts a money field takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sign {
+    /// Any amount: a balance, a difference.
+    Any,
+    /// Zero or more: a cost, a deal's amount, a threshold.
+    NonNegative,
+}
+
+/// What a caller is told about a negative amount where none is allowed.
+pub const NEGATIVE_MESSAGE: &str = "must not be negative";
 
 impl Money {
-    /// Parses a wire amount; the error text is meant for a field violation.
-    pub fn from_message(message: &MoneyMessage) -> Result<Self, String> {
-        let currency = message.currency_code.parse()?;
+    /// Reads the money field `field` of a request. A violation names the part at fault,
+    /// `<field>.currency_code` or `<field>.amount`.
+    pub fn parse(field: &str, message: &MoneyMessage, sign: Sign) -> Result<Self, FieldViolation> {
+        let currency: CurrencyCode = message
+            .currency_code
+            .trim()
+            .parse()
+            .map_err(|error| FieldViolation::new(format!("{field}.currency_code"), error))?;
+        let amount_field = format!("{field}.amount");
         let text = message.amount.trim();
+        let refuse = |description: String| FieldViolation::new(amount_field.clone(), description);
         if text.is_empty() {
-            return Err("amount must not be empty".to_owned());
+            return Err(refuse("must not be empty".to_owned()));
         }
         if text.contains(['e', 'E']) {
-            return Err(format!(
-                "amount {text:?} must be a plain decimal, not scientific notation"
-            ));
+            return Err(refuse(format!(
+                "{text:?} must be a plain decimal, not scientific notation"
+            )));
         }
         let amount = Decimal::from_str_exact(text)
-            .map_err(|_| format!("amount {text:?} is not a decimal number"))?;
-        if amount.scale() > MAX_SCALE {
-            return Err(format!(
-                "amount {text:?} has more than {MAX_SCALE} fraction digits"
+            .map_err(|_| refuse(format!("{text:?} is not a decimal number")))?;
+        let minor_units = currency.minor_units();
+        if amount.scale() > minor_units {
+            return Err(refuse(format!(
+                "{text:?} has more fraction digits than {currency} has ({minor_units})"
+            )));
+        }
+        let money = Self { currency, amount };
+        if sign == Sign::NonNegative {
+            money.require_non_negative(field)?;
+        }
+        Ok(money)
+    }
+
+    /// A money field that must not be negative (see [`Money::parse`]).
+    pub fn non_negative(field: &str, message: &MoneyMessage) -> Result<Self, FieldViolation> {
+        Self::parse(field, message, Sign::NonNegative)
+    }
+
+    /// The rule of [`Sign::NonNegative`], for a domain type that holds money it was given
+    /// (the violation names `<field>.amount`).
+    pub fn require_non_negative(&self, field: &str) -> Result<(), FieldViolation> {
+        if self.amount.is_sign_negative() && !self.amount.is_zero() {
+            return Err(FieldViolation::new(
+                format!("{field}.amount"),
+                NEGATIVE_MESSAGE,
             ));
         }
-        Ok(Self { currency, amount })
+        Ok(())
+    }
+
+    /// Zero in `currency`.
+    pub fn zero(currency: CurrencyCode) -> Self {
+        Self {
+            currency,
+            amount: Decimal::ZERO,
+        }
     }
 
     pub fn to_message(&self) -> MoneyMessage {
@@ -89,28 +172,135 @@ mod tests {
         }
     }
 
+    fn parse(currency: &str, amount: &str) -> Result<Money, FieldViolation> {
+        Money::parse("price", &message(currency, amount), Sign::Any)
+    }
+
+    /// Every code the kit accepts, from an exhaustive walk over AAA..ZZZ.
+    static ACCEPTED_CODES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let letters = b'A'..=b'Z';
+        letters
+            .clone()
+            .flat_map(|a| {
+                letters.clone().flat_map(move |b| {
+                    (b'A'..=b'Z').map(move |c| String::from_utf8(vec![a, b, c]).unwrap())
+                })
+            })
+            .filter(|code| code.parse::<CurrencyCode>().is_ok())
+            .collect()
+    });
+
     #[test]
     fn parses_exact_decimals() {
-        let money = Money::from_message(&message("CNY", "1150000.00")).unwrap();
+        let money = parse("CNY", "1150000.00").unwrap();
         assert_eq!(money.amount, Decimal::new(115_000_000, 2));
         assert_eq!(money.currency.as_str(), "CNY");
+        assert_eq!(money.currency, CurrencyCode::CNY);
     }
 
     #[test]
-    fn rejects_what_is_not_money() {
-        assert!(Money::from_message(&message("cny", "1")).is_err());
-        assert!(Money::from_message(&message("CNY", "1e6")).is_err());
-        assert!(Money::from_message(&message("CNY", "0.00001")).is_err());
-        assert!(Money::from_message(&message("CNY", "12,5")).is_err());
-        assert!(Money::from_message(&message("CNY", "")).is_err());
+    fn rejects_what_is_not_money_naming_the_part_at_fault() {
+        for (currency, amount, field) in [
+            ("cny", "1", "price.currency_code"),
+            ("C", "1", "price.currency_code"),
+            ("", "1", "price.currency_code"),
+            ("CNY", "1e6", "price.amount"),
+            ("CNY", "0.001", "price.amount"),
+            ("CNY", "12,5", "price.amount"),
+            ("CNY", "", "price.amount"),
+            ("CNY", "NaN", "price.amount"),
+        ] {
+            let violation = parse(currency, amount).unwrap_err();
+            assert_eq!(violation.field, field, "{currency} {amount}");
+        }
+    }
+
+    #[test]
+    fn only_active_currencies_are_money() {
+        for code in [
+            "CNY", "EUR", "USD", "JPY", "KWD", "HKD", "XAF", "XOF", "XCD",
+        ] {
+            assert!(code.parse::<CurrencyCode>().is_ok(), "{code}");
+        }
+        // No currency, testing, precious metals, drawing rights, funds, superseded.
+        for code in [
+            "XXX", "XTS", "XAU", "XAG", "XPT", "XDR", "BOV", "CLF", "USN", "HRK",
+        ] {
+            let error = code.parse::<CurrencyCode>().unwrap_err();
+            assert!(error.contains("active ISO 4217"), "{code}: {error}");
+        }
+    }
+
+    #[test]
+    fn an_amount_has_at_most_the_minor_units_of_its_currency() {
+        assert_eq!(CurrencyCode::CNY.minor_units(), 2);
+        assert_eq!("JPY".parse::<CurrencyCode>().unwrap().minor_units(), 0);
+        assert_eq!("KWD".parse::<CurrencyCode>().unwrap().minor_units(), 3);
+        assert!(parse("CNY", "0.01").is_ok());
+        assert!(parse("CNY", "0.015").is_err());
+        assert!(parse("JPY", "1500").is_ok());
+        let yen = parse("JPY", "1500.5").unwrap_err();
+        assert_eq!(yen.field, "price.amount");
+        assert!(
+            yen.description.contains("JPY has (0)"),
+            "{}",
+            yen.description
+        );
+        assert!(parse("KWD", "1.125").is_ok());
+        assert!(parse("KWD", "1.1255").is_err());
+    }
+
+    #[test]
+    fn a_non_negative_field_refuses_a_negative_amount_and_takes_zero() {
+        let refused = Money::non_negative("opportunity_amount", &message("CNY", "-5")).unwrap_err();
+        assert_eq!(
+            refused,
+            FieldViolation::new("opportunity_amount.amount", NEGATIVE_MESSAGE)
+        );
+        assert!(Money::non_negative("cost", &message("CNY", "0")).is_ok());
+        assert!(Money::non_negative("cost", &message("CNY", "-0.00")).is_ok());
+        assert!(Money::parse("balance", &message("CNY", "-5"), Sign::Any).is_ok());
+    }
+
+    #[test]
+    fn every_accepted_code_round_trips_and_has_minor_units() {
+        let codes = &*ACCEPTED_CODES;
+        assert!(codes.len() > 140, "only {} codes", codes.len());
+        for code in codes {
+            let currency: CurrencyCode = code.parse().unwrap();
+            assert_eq!(currency.as_str(), code);
+            assert_eq!(&currency.to_string(), code);
+            assert!(currency.minor_units() <= 3, "{code}");
+        }
     }
 
     proptest! {
         #[test]
-        fn wire_round_trip_keeps_the_value(units in any::<i64>(), scale in 0u32..=4) {
-            let money = Money { currency: "EUR".parse().unwrap(), amount: Decimal::new(units, scale) };
-            let back = Money::from_message(&money.to_message()).unwrap();
-            prop_assert_eq!(back.amount, money.amount);
+        fn an_amount_within_the_minor_units_round_trips(
+            index in any::<prop::sample::Index>(),
+            units in any::<i64>(),
+            scale in 0u32..=3,
+        ) {
+            let codes = &*ACCEPTED_CODES;
+            let currency: CurrencyCode = codes[index.index(codes.len())].parse().unwrap();
+            let amount = Decimal::new(units, scale);
+            let money = Money { currency, amount };
+            let parsed = Money::parse("price", &money.to_message(), Sign::Any);
+            if scale <= currency.minor_units() {
+                let back = parsed.unwrap();
+                prop_assert_eq!(back.amount, amount);
+                prop_assert_eq!(back.currency, currency);
+            }
+            if let Ok(back) = Money::parse("price", &money.to_message(), Sign::Any) {
+                prop_assert!(back.amount.scale() <= currency.minor_units());
+            }
+        }
+
+        #[test]
+        fn a_non_negative_field_takes_exactly_the_amounts_not_below_zero(units in any::<i64>()) {
+            let amount = Decimal::new(units, 2);
+            let parsed = Money::non_negative("cost", &message("CNY", &amount.to_string()));
+            prop_assert_eq!(parsed.is_ok(), units >= 0);
         }
     }
 }

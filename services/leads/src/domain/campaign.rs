@@ -7,7 +7,6 @@ use crm_platform::{
     error::{FieldViolation, Violations},
     money::Money,
 };
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::lead::SourceChannel;
@@ -40,9 +39,7 @@ impl Campaign {
         if name.is_empty() || name.chars().count() > 200 {
             violations.add("campaign.name", "must be 1 to 200 characters");
         }
-        if cost.amount < Decimal::ZERO {
-            violations.add("campaign.cost.amount", "must not be negative");
-        }
+        violations.take(cost.require_non_negative("campaign.cost"));
         if let (Some(start), Some(end)) = (starts_on, ends_on)
             && end < start
         {
@@ -76,11 +73,13 @@ pub struct WebForm {
 
 #[cfg(test)]
 mod tests {
+    use rust_decimal::Decimal;
+
     use super::*;
 
     fn cny(amount: i64) -> Money {
         Money {
-            currency: "CNY".parse().unwrap(),
+            currency: crm_platform::money::CurrencyCode::CNY,
             amount: Decimal::from(amount),
         }
     }

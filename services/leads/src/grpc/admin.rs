@@ -1,5 +1,8 @@
 use chrono::NaiveDate;
-use crm_platform::{auth::caller, money::Money};
+use crm_platform::{
+    auth::caller,
+    money::{CurrencyCode, Money},
+};
 use crm_proto::crm::leads::v1::{self as pb, lead_admin_service_server::LeadAdminService};
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
@@ -148,10 +151,7 @@ fn policies_from(message: pb::LeadPolicies, current: Policies) -> Result<Policie
                 .collect(),
             thin_pipeline_threshold: match &fairness.thin_pipeline_threshold {
                 Some(threshold) => {
-                    Money::from_message(threshold)
-                        .map_err(|e| {
-                            LeadsError::invalid("policies.fairness.thin_pipeline_threshold", e)
-                        })?
+                    Money::non_negative("policies.fairness.thin_pipeline_threshold", threshold)?
                         .amount
                 }
                 None => current.fairness.thin_pipeline_threshold,
@@ -369,13 +369,8 @@ impl LeadAdminService for LeadAdminApi {
         let channel = pb::SourceChannel::try_from(campaign.channel)
             .map_err(|_| LeadsError::invalid("campaign.channel", "is not a channel"))?;
         let cost = match &campaign.cost {
-            Some(message) => {
-                Money::from_message(message).map_err(|e| LeadsError::invalid("campaign.cost", e))?
-            }
-            None => Money {
-                currency: "CNY".parse().expect("a currency code"),
-                amount: Decimal::ZERO,
-            },
+            Some(message) => Money::non_negative("campaign.cost", message)?,
+            None => Money::zero(CurrencyCode::CNY),
         };
         let new = Campaign::new(
             &campaign.name,

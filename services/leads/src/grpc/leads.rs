@@ -356,10 +356,9 @@ impl LeadService for LeadsApi {
         let opportunity_amount = request
             .opportunity_amount
             .as_ref()
-            .map(|money| {
-                Money::from_message(money).map_err(|e| LeadsError::invalid("opportunity_amount", e))
-            })
-            .transpose()?;
+            .map(|money| Money::non_negative("opportunity_amount", money))
+            .transpose()
+            .map_err(LeadsError::from)?;
         let expected_close_date = match request.expected_close_date.trim() {
             "" => None,
             text => Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
