@@ -234,7 +234,7 @@ impl JwtVerifier {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.audience]);
-        validation.leeway = 30;
+        validation.leeway = settings.leeway.as_secs();
         Self { keys, validation }
     }
 
@@ -410,6 +410,7 @@ mod tests {
             audience: "crm".into(),
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(86_400),
+            leeway: Duration::from_secs(30),
         }
     }
 
@@ -578,6 +579,36 @@ mod tests {
         assert_eq!(
             JwtVerifier::new(&settings).verify("garbage"),
             Err(AuthError::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_token_just_past_its_expiry_is_accepted_within_the_configured_leeway() {
+        let now = chrono::Utc::now().timestamp() as u64;
+        let claims = Claims {
+            sub: Uuid::now_v7(),
+            role: Role::Rep,
+            team: TeamPath::parse("/a").unwrap(),
+            scope: None,
+            iss: "crm-gateway".into(),
+            aud: "crm".into(),
+            iat: now - 900,
+            exp: now - 10,
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k1".into());
+        let token =
+            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(OLD.as_bytes()))
+                .unwrap();
+        let lenient = settings(&[("k1", OLD)], "k1");
+        assert!(JwtVerifier::new(&lenient).verify(&token).is_ok());
+        let strict = JwtSettings {
+            leeway: Duration::from_secs(2),
+            ..lenient
+        };
+        assert_eq!(
+            JwtVerifier::new(&strict).verify(&token),
+            Err(AuthError::Expired)
         );
     }
 

@@ -213,7 +213,13 @@ pub struct JwtSettings {
     pub access_ttl: Duration,
     /// Lifetime of refresh tokens (rotated on every use).
     pub refresh_ttl: Duration,
+    /// How long past its expiry (or before its issue time) a token is still accepted, for
+    /// clocks that disagree between the gateway and the services (`CRM_JWT_LEEWAY`).
+    pub leeway: Duration,
 }
+
+/// The longest `CRM_JWT_LEEWAY` accepted: clock skew is seconds, not a second token lifetime.
+const MAX_JWT_LEEWAY: Duration = Duration::from_secs(300);
 
 impl Settings {
     /// Reads the process environment, over the file named by `CRM_CONFIG_FILE` if set.
@@ -240,7 +246,14 @@ impl Settings {
             audience: source.string("CRM_JWT_AUDIENCE", "crm"),
             access_ttl: source.duration("CRM_JWT_ACCESS_TTL", "15m")?,
             refresh_ttl: source.duration("CRM_JWT_REFRESH_TTL", "30d")?,
+            leeway: source.duration("CRM_JWT_LEEWAY", "30s")?,
         };
+        if jwt.leeway > MAX_JWT_LEEWAY {
+            return Err(ConfigError::new(
+                "CRM_JWT_LEEWAY",
+                "must be at most 5m (a longer leeway keeps expired tokens working)",
+            ));
+        }
         if let Some(kid) = &jwt.signing_key_id
             && !jwt.verification_keys.iter().any(|(id, _)| id == kid)
         {
@@ -561,6 +574,18 @@ mod tests {
         assert_eq!(error.variable, "CRM_OUTBOX_RETENTION");
         let error = Settings::from_values(&values(&[("CRM_JWT_KEYS", "k1=short")])).unwrap_err();
         assert_eq!(error.variable, "CRM_JWT_KEYS");
+    }
+
+    #[test]
+    fn the_jwt_leeway_is_a_setting_of_seconds_to_minutes() {
+        let default = Settings::from_values(&BTreeMap::new()).unwrap();
+        assert_eq!(default.jwt.leeway, Duration::from_secs(30));
+        let tight = Settings::from_values(&values(&[("CRM_JWT_LEEWAY", "2s")])).unwrap();
+        assert_eq!(tight.jwt.leeway, Duration::from_secs(2));
+        for bad in ["1h", "soon"] {
+            let error = Settings::from_values(&values(&[("CRM_JWT_LEEWAY", bad)])).unwrap_err();
+            assert_eq!(error.variable, "CRM_JWT_LEEWAY", "{bad}");
+        }
     }
 
     #[test]
