@@ -1,10 +1,14 @@
 //! Domain types to protobuf messages, and the enum mappings both ways.
 
-use crm_platform::{auth::Role, time::to_timestamp};
+use crm_platform::{auth::Role, error::FieldViolation, time::to_timestamp};
 use crm_proto::crm::{common::v1::LifecycleStage, gateway::v1 as pb};
 
 use crate::domain::{
-    api_key::ApiKey, settings::OrgSettings, stage::Stage, team::Team, territory::Territory,
+    api_key::{ApiKey, RateLimit},
+    settings::OrgSettings,
+    stage::Stage,
+    team::Team,
+    territory::Territory,
     user::User,
 };
 
@@ -85,7 +89,21 @@ pub fn api_key(key: &ApiKey) -> pb::ApiKey {
         created_at: Some(to_timestamp(key.created_at)),
         revoked_at: key.revoked_at.map(to_timestamp),
         last_used_at: key.last_used_at.map(to_timestamp),
+        rate_limit: key.rate_limit.map(|limit| pb::RateLimit {
+            requests_per_second: limit.per_second.get(),
+            burst: limit.burst.get(),
+        }),
     }
+}
+
+/// A request's rate limit (`None` when unset: the default).
+pub fn rate_limit_from_wire(
+    field: &str,
+    limit: Option<&pb::RateLimit>,
+) -> Result<Option<RateLimit>, FieldViolation> {
+    limit
+        .map(|limit| RateLimit::new(field, limit.requests_per_second, limit.burst))
+        .transpose()
 }
 
 pub fn role_to_wire(role: Role) -> pb::Role {

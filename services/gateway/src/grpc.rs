@@ -448,9 +448,11 @@ impl ApiKeyService for GatewayApi {
     ) -> Result<Response<pb::CreateApiKeyResponse>, Status> {
         let caller = caller(&request)?;
         let request = request.into_inner();
+        let rate_limit = convert::rate_limit_from_wire("rate_limit", request.rate_limit.as_ref())
+            .map_err(GatewayError::from)?;
         let (key, secret) = self
             .gateway
-            .create_api_key(&caller, &request.name, request.scopes)
+            .create_api_key(&caller, &request.name, request.scopes, rate_limit)
             .await?;
         Ok(Response::new(pb::CreateApiKeyResponse {
             key: Some(convert::api_key(&key)),
@@ -483,6 +485,24 @@ impl ApiKeyService for GatewayApi {
             )
             .await?;
         Ok(Response::new(pb::RevokeApiKeyResponse {
+            key: Some(convert::api_key(&key)),
+        }))
+    }
+
+    async fn set_api_key_rate_limit(
+        &self,
+        request: Request<pb::SetApiKeyRateLimitRequest>,
+    ) -> Result<Response<pb::SetApiKeyRateLimitResponse>, Status> {
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let id = parse_id("api_key_id", &request.api_key_id).map_err(GatewayError::from)?;
+        let rate_limit = convert::rate_limit_from_wire("rate_limit", request.rate_limit.as_ref())
+            .map_err(GatewayError::from)?;
+        let key = self
+            .gateway
+            .set_api_key_rate_limit(&caller, id, rate_limit)
+            .await?;
+        Ok(Response::new(pb::SetApiKeyRateLimitResponse {
             key: Some(convert::api_key(&key)),
         }))
     }

@@ -523,6 +523,7 @@ async fn an_api_key_is_exchanged_for_a_token_until_it_is_revoked() {
             pb::CreateApiKeyRequest {
                 name: "ERP sync".into(),
                 scopes: vec!["read".into()],
+                ..Default::default()
             },
             &ravi_token,
         ))
@@ -588,6 +589,7 @@ async fn an_api_key_is_exchanged_for_a_token_until_it_is_revoked() {
             pb::CreateApiKeyRequest {
                 name: "x".into(),
                 scopes: vec!["admin".into()],
+                ..Default::default()
             },
             &ravi_token,
         ))
@@ -629,6 +631,7 @@ async fn an_api_keys_scopes_limit_its_token_in_every_service() {
             pb::CreateApiKeyRequest {
                 name: format!("integration {}", scopes.join("+")),
                 scopes: scopes.iter().map(|scope| scope.to_string()).collect(),
+                ..Default::default()
             },
             &ravi_token,
         );
@@ -767,6 +770,7 @@ async fn an_api_keys_scopes_limit_its_token_in_every_service() {
             pb::CreateApiKeyRequest {
                 name: "escalated".into(),
                 scopes: vec!["read".into(), "write".into()],
+                ..Default::default()
             },
             &read_write.access_token,
         ))

@@ -181,6 +181,10 @@ struct Claims {
     /// Only in API-key tokens: the key's scopes, space-separated (RFC 8693).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    /// Only in API-key tokens: the key's id (RFC 9068 `client_id`), so the front door can
+    /// apply the key's own rate limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_id: Option<Uuid>,
     iss: String,
     aud: String,
     iat: u64,
@@ -239,6 +243,12 @@ impl JwtVerifier {
     }
 
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        self.verify_with_client(token).map(|(caller, _)| caller)
+    }
+
+    /// [`JwtVerifier::verify`], and the API key the token was exchanged for, if it was (see
+    /// [`JwtSigner::sign_for_client`]).
+    pub fn verify_with_client(&self, token: &str) -> Result<(Caller, Option<Uuid>), AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid)?;
         let kid = header.kid.ok_or(AuthError::UnknownKey)?;
         let key = self.keys.get(&kid).ok_or(AuthError::UnknownKey)?;
@@ -249,12 +259,13 @@ impl JwtVerifier {
                     _ => AuthError::Invalid,
                 }
             })?;
-        Ok(Caller {
+        let caller = Caller {
             user_id: data.claims.sub,
             role: data.claims.role,
             team_path: data.claims.team,
             scopes: data.claims.scope.as_deref().map(Scopes::from_claim),
-        })
+        };
+        Ok((caller, data.claims.client_id))
     }
 
     /// Reads and verifies `authorization: Bearer <token>`.
@@ -303,13 +314,25 @@ impl JwtSigner {
         self.sign_issued_at(caller, now, ttl)
     }
 
+    /// A token for the API key `client_id`, acting as `caller` (the key's owner with its
+    /// scopes).
+    pub fn sign_for_client(&self, caller: &Caller, client_id: Uuid, ttl: Duration) -> String {
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        self.encode(caller, Some(client_id), now, ttl)
+    }
+
     /// A token issued at `now` (Unix seconds): tests use it for tokens that have expired.
     pub fn sign_issued_at(&self, caller: &Caller, now: u64, ttl: Duration) -> String {
+        self.encode(caller, None, now, ttl)
+    }
+
+    fn encode(&self, caller: &Caller, client_id: Option<Uuid>, now: u64, ttl: Duration) -> String {
         let claims = Claims {
             sub: caller.user_id,
             role: caller.role,
             team: caller.team_path.clone(),
             scope: caller.scopes.map(|scopes| scopes.to_string()),
+            client_id,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
@@ -461,6 +484,25 @@ mod tests {
         assert!(!read_only.has_scope(Scope::Write) && rep().has_scope(Scope::Write));
     }
 
+    #[test]
+    fn an_api_key_token_names_its_key_and_a_session_none() {
+        let settings = settings(&[("k1", OLD)], "k1");
+        let signer = JwtSigner::new(&settings).unwrap();
+        let verifier = JwtVerifier::new(&settings);
+        let key_id = Uuid::now_v7();
+        let integration = Caller {
+            scopes: Some(Scopes::READ),
+            ..rep()
+        };
+        let token = signer.sign_for_client(&integration, key_id, Duration::from_secs(60));
+        assert_eq!(claims_of(&token)["client_id"], key_id.to_string());
+        let (caller, client_id) = verifier.verify_with_client(&token).unwrap();
+        assert_eq!((caller, client_id), (integration, Some(key_id)));
+        let session = signer.sign(&rep(), Duration::from_secs(60));
+        assert_eq!(verifier.verify_with_client(&session).unwrap().1, None);
+        assert!(!claims_of(&session).contains_key("client_id"));
+    }
+
     /// The raw claims of a token signed with `OLD`.
     fn claims_of(token: &str) -> serde_json::Map<String, serde_json::Value> {
         let verifier = JwtVerifier::new(&settings(&[("k1", OLD)], "k1"));
@@ -562,6 +604,7 @@ mod tests {
             role: Role::Rep,
             team: TeamPath::parse("/a").unwrap(),
             scope: None,
+            client_id: None,
             iss: "crm-gateway".into(),
             aud: "crm".into(),
             iat: now - 3600,
@@ -590,6 +633,7 @@ mod tests {
             role: Role::Rep,
             team: TeamPath::parse("/a").unwrap(),
             scope: None,
+            client_id: None,
             iss: "crm-gateway".into(),
             aud: "crm".into(),
             iat: now - 900,

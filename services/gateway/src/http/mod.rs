@@ -48,7 +48,7 @@ use tracing::Instrument;
 use self::{
     idempotency::Claim,
     problem::Problem,
-    rate_limit::{Limited, RateLimiter},
+    rate_limit::{KeyLimits, Limited, RateLimiter},
     routes::{Matched, Route, RouteTable},
     upstream::Upstreams,
 };
@@ -65,6 +65,8 @@ pub struct FrontDoor {
     upstreams: Arc<Upstreams>,
     verifier: JwtVerifier,
     limiter: RateLimiter,
+    /// The API keys' own limits, read from the database every few seconds.
+    key_limits: KeyLimits,
     pool: PgPool,
     max_body_bytes: usize,
     max_upload_bytes: usize,
@@ -89,6 +91,7 @@ impl FrontDoor {
                 front_door.rate_limit_per_second,
                 front_door.rate_limit_burst,
             ),
+            key_limits: KeyLimits::default(),
             max_body_bytes: front_door.max_body_bytes,
             max_upload_bytes: front_door.max_upload_bytes,
             routes,
@@ -208,12 +211,20 @@ async fn serve(
         route.map_or(csv_import::PATH, |route| route.template.text.as_str()),
     );
 
-    let caller = authenticate(door, &parts.headers)?;
-    let limited_as = match &caller {
-        Some(caller) => Limited::User(caller.user_id),
-        None => Limited::Client(client.ip()),
+    let (caller, api_key) = match authenticate(door, &parts.headers)? {
+        Some((caller, api_key)) => (Some(caller), api_key),
+        None => (None, None),
     };
-    if let Err(wait) = door.limiter.check(limited_as) {
+    // A call with an API key's token counts against the key (and its own limit, if any).
+    let (limited_as, own_limit) = match (&caller, api_key) {
+        (Some(_), Some(key)) => (
+            Limited::ApiKey(key),
+            door.key_limits.limit_of(&door.pool, key).await,
+        ),
+        (Some(caller), None) => (Limited::User(caller.user_id), None),
+        (None, _) => (Limited::Client(client.ip()), None),
+    };
+    if let Err(wait) = door.limiter.check(limited_as, own_limit) {
         let mut problem = Problem::new(
             Code::ResourceExhausted,
             "too many requests; retry after the time in Retry-After",
@@ -293,9 +304,13 @@ async fn serve(
     }
 }
 
-/// The caller of a request with a bearer token; `None` without one (public operations, such
-/// as login, work without; the service refuses the others).
-fn authenticate(door: &FrontDoor, headers: &HeaderMap) -> Result<Option<Caller>, Problem> {
+/// The caller of a request with a bearer token, and the API key the token was exchanged for
+/// (if it was); `None` without one (public operations, such as login, work without; the
+/// service refuses the others).
+fn authenticate(
+    door: &FrontDoor,
+    headers: &HeaderMap,
+) -> Result<Option<(Caller, Option<uuid::Uuid>)>, Problem> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -314,7 +329,7 @@ fn authenticate(door: &FrontDoor, headers: &HeaderMap) -> Result<Option<Caller>,
             )
         })?;
     door.verifier
-        .verify(token.trim())
+        .verify_with_client(token.trim())
         .map(Some)
         .map_err(|error| Problem::new(Code::Unauthenticated, error.to_string()))
 }

@@ -1,4 +1,5 @@
-//! API keys: everyone manages their own (admins revoke anyone's), from a signed-in session.
+//! API keys: everyone manages their own (admins revoke anyone's), from a signed-in session;
+//! only admins give a key a rate limit of its own.
 
 use crm_platform::auth::{Caller, Role};
 use uuid::Uuid;
@@ -6,7 +7,7 @@ use uuid::Uuid;
 use super::{Gateway, Result};
 use crate::{
     domain::{
-        api_key::ApiKey,
+        api_key::{ApiKey, RateLimit},
         credentials::{random_secret, secret_hash},
     },
     error::GatewayError,
@@ -24,6 +25,17 @@ fn require_session(caller: &Caller) -> Result<()> {
     Ok(())
 }
 
+/// A key's own rate limit raises (or lowers) what one integration may send past everyone's
+/// default, so it is an admin's decision.
+fn require_admin_for_rate_limit(caller: &Caller) -> Result<()> {
+    if caller.role != Role::Admin {
+        return Err(GatewayError::permission_denied(
+            "only an admin gives an API key a rate limit of its own",
+        ));
+    }
+    Ok(())
+}
+
 impl Gateway {
     /// A new key and its secret, which is shown this once.
     pub async fn create_api_key(
@@ -31,13 +43,18 @@ impl Gateway {
         caller: &Caller,
         name: &str,
         scopes: Vec<String>,
+        rate_limit: Option<RateLimit>,
     ) -> Result<(ApiKey, String)> {
         require_session(caller)?;
+        if rate_limit.is_some() {
+            require_admin_for_rate_limit(caller)?;
+        }
         let secret = random_secret("crm_").map_err(GatewayError::Credentials)?;
         let key = ApiKey::new(
             caller.user_id,
             name,
             scopes,
+            rate_limit,
             &secret,
             crm_platform::time::now(),
         )?;
@@ -72,6 +89,25 @@ impl Gateway {
             return Err(GatewayError::not_found("api key", id));
         };
         transaction.commit().await?;
+        Ok(key)
+    }
+
+    /// An admin sets (or, `None`, clears) any key's own rate limit; the front door applies it
+    /// within seconds.
+    pub async fn set_api_key_rate_limit(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        rate_limit: Option<RateLimit>,
+    ) -> Result<ApiKey> {
+        require_session(caller)?;
+        require_admin_for_rate_limit(caller)?;
+        let mut transaction = self.pool.begin().await?;
+        let Some(key) = store::set_api_key_rate_limit(&mut transaction, id, rate_limit).await?
+        else {
+            return Err(GatewayError::not_found("api key", id));
+        };
+        self.outbox.commit(transaction).await?;
         Ok(key)
     }
 }

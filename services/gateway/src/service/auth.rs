@@ -110,7 +110,10 @@ impl Gateway {
             scopes: Some(Scopes::from_names(&key.scopes)),
             ..owner.caller()
         };
-        let token = self.signer.sign(&caller, self.jwt.access_ttl);
+        // The token names its key, so the front door applies the key's own rate limit.
+        let token = self
+            .signer
+            .sign_for_client(&caller, key.id, self.jwt.access_ttl);
         Ok((token, expires_at, key.scopes))
     }
 

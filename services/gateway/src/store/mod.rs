@@ -10,7 +10,10 @@ mod teams;
 mod territories;
 mod users;
 
-pub use api_keys::{api_keys_of, insert_api_key, revoke_api_key, use_api_key};
+pub use api_keys::{
+    api_key_rate_limit, api_keys_of, insert_api_key, revoke_api_key, set_api_key_rate_limit,
+    use_api_key,
+};
 pub use sessions::{
     insert_refresh_token, lock_refresh_token, mark_rotated, revoke_family, revoke_user_tokens,
 };
