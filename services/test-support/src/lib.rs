@@ -2,9 +2,13 @@
 //!
 //! Each test gets its own database (created and migrated) and its own event namespace (a
 //! prefix on every subject and stream), so tests run in parallel against one server each.
+//! Both are removed when the test ends, passed or panicked ([`cleanup`]); what a killed run
+//! left is swept at the start of the next (databases and streams over an hour old).
+//! `CRM_TEST_KEEP=1` keeps them for a look.
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
+pub mod cleanup;
 mod http_client;
 mod nats_server;
 
@@ -19,7 +23,7 @@ use crm_platform::{
     events::{DomainEvent, headers},
     host::{self, RunningServices, ServiceModule},
 };
-use sqlx::{Connection, PgPool, migrate::Migrator, postgres::PgConnection};
+use sqlx::{PgPool, migrate::Migrator};
 use uuid::Uuid;
 
 pub use nats_server::NatsServer;
@@ -44,18 +48,21 @@ pub fn unique_id() -> String {
     format!("t{}", &uuid[..12])
 }
 
-/// A fresh database, created and migrated for one test.
+/// A fresh database, created and migrated for one test; dropped (with its connections) when
+/// this value is.
 pub struct TestDatabase {
     pub name: String,
     pub url: Secret,
     pub pool: PgPool,
+    /// False once an owner ([`TestApp`]) took over dropping it.
+    drop_on_drop: bool,
 }
 
 impl TestDatabase {
     /// Creates `crmtest_<id>` and applies the platform's and the given service's migrations.
     pub async fn create(migrator: fn() -> Migrator) -> Self {
         crm_platform::telemetry::init_for_tests();
-        drop_stale_test_databases().await;
+        cleanup::sweep(None);
         let name = format!("crmtest_{}", unique_id());
         let url = Secret::new(format!("{}/{name}", postgres_url()));
         db::ensure_database(&url)
@@ -65,38 +72,31 @@ impl TestDatabase {
         db::migrate(&pool, migrator)
             .await
             .expect("migrate test database");
-        Self { name, url, pool }
+        Self {
+            name,
+            url,
+            pool,
+            drop_on_drop: !cleanup::keep(),
+        }
     }
 
     /// Only the platform tables (outbox, inbox).
     pub async fn platform_only() -> Self {
         Self::create(db::platform_migrator).await
     }
+
+    /// The name of the database, which the caller now drops.
+    fn take_over(&mut self) -> Option<String> {
+        std::mem::take(&mut self.drop_on_drop).then(|| self.name.clone())
+    }
 }
 
-/// Test databases of earlier runs are dropped once per process (names carry no owner, so any
-/// older than an hour is taken as abandoned).
-async fn drop_stale_test_databases() {
-    static ONCE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
-    ONCE.get_or_init(|| async {
-        let Ok(mut connection) = PgConnection::connect(&format!("{}/postgres", postgres_url())).await else {
-            return;
-        };
-        let stale: Vec<String> = sqlx::query_scalar(
-            "SELECT d.datname FROM pg_database d \
-             WHERE d.datname LIKE 'crmtest\\_%' \
-             AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '1 hour'",
-        )
-        .fetch_all(&mut connection)
-        .await
-        .unwrap_or_default();
-        for name in stale {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-                .execute(&mut connection)
-                .await;
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = self.take_over() {
+            cleanup::test_ended(vec![name], None);
         }
-    })
-    .await;
+    }
 }
 
 /// Settings for a test process: port 0 everywhere, the test's namespace, fast polling.
@@ -166,6 +166,7 @@ impl TestApp {
         for module in modules {
             databases.push(TestDatabase::create(module.migrator).await);
         }
+        cleanup::sweep(Some(nats_url));
         let namespace = unique_id();
         let urls: Vec<(&str, &Secret)> = modules
             .iter()
@@ -259,6 +260,19 @@ impl TestApp {
 
     pub fn pool(&self, service: &str) -> &PgPool {
         self.services.pool(service).expect("service is hosted")
+    }
+}
+
+impl Drop for TestApp {
+    /// Deletes the test's streams and has its databases dropped (see [`cleanup`]).
+    fn drop(&mut self) {
+        let databases = self
+            .databases
+            .iter_mut()
+            .filter_map(TestDatabase::take_over)
+            .collect();
+        let streams = (self.settings.nats_url.clone(), self.namespace.clone());
+        cleanup::test_ended(databases, Some(streams));
     }
 }
 
