@@ -11,6 +11,7 @@
 pub mod cleanup;
 mod http_client;
 mod nats_server;
+mod pg_proxy;
 
 pub use http_client::{HttpClient, HttpReply};
 
@@ -27,6 +28,7 @@ use sqlx::{PgPool, migrate::Migrator};
 use uuid::Uuid;
 
 pub use nats_server::NatsServer;
+pub use pg_proxy::PgProxy;
 
 /// The signing secret of test tokens (never used outside tests).
 pub const TEST_JWT_SECRET: &str = "test-only-secret-0123456789abcdef0123456789";
