@@ -871,7 +871,7 @@ async fn metrics_count_calls_per_method_and_status() {
 
 #[tokio::test]
 async fn graceful_shutdown_completes_an_in_flight_call() {
-    let harness = Harness::start().await;
+    let mut harness = Harness::start().await;
     let ravi = user("rep", EAST_1);
     // Hold a lock that makes the next create wait inside its transaction.
     let mut blocker = harness.app.pool("accounts").begin().await.unwrap();

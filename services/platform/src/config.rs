@@ -75,6 +75,9 @@ pub struct Settings {
     pub jwt: JwtSettings,
     /// How long graceful shutdown waits for in-flight calls before giving up.
     pub shutdown_grace: Duration,
+    /// How long each service keeps the replies of calls sent with an idempotency key
+    /// (`CRM_REPLY_RETENTION`; see [`crate::replies`]).
+    pub reply_retention: Duration,
     /// Every value read, for the services' own sections ([`Settings::service`]).
     values: RawValues,
 }
@@ -352,6 +355,7 @@ impl Settings {
             },
             jwt,
             shutdown_grace: source.duration("CRM_SHUTDOWN_GRACE", "20s")?,
+            reply_retention: source.duration("CRM_REPLY_RETENTION", "24h")?,
         })
     }
 

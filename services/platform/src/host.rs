@@ -3,7 +3,9 @@
 //!
 //! For each hosted service the host opens its database (migrating it when configured), starts
 //! its outbox relay and lets it mount gRPC services and background tasks. All gRPC services
-//! share one server with health, reflection, request spans and per-method metrics.
+//! share one server with health, reflection, request spans and per-method metrics; health
+//! follows each hosted database ([`crate::readiness`]), as does `GET /readyz` when the
+//! process serves HTTP.
 
 use std::{
     convert::Infallible,
@@ -29,6 +31,8 @@ use crate::{
     events::{self, EventNaming},
     metrics::{GrpcMetricsLayer, Metrics},
     outbox::{Outbox, OutboxRelay},
+    readiness::{self, ProbedDatabase, Readiness},
+    replies::{self, KeyedCalls, KeyedCallsLayer},
     retry::Backoff,
     scope::RpcMethodLayer,
     telemetry,
@@ -196,6 +200,7 @@ pub struct RunningServices {
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
     pools: Vec<(&'static str, PgPool)>,
     contexts: Vec<ServiceContext>,
+    readiness: Readiness,
 }
 
 impl RunningServices {
@@ -223,24 +228,30 @@ impl RunningServices {
         self.contexts.iter().find(|context| context.name == service)
     }
 
+    /// Whether the process can serve now (every hosted database answers; not shutting down).
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
+    }
+
     /// A token that starts graceful shutdown when cancelled (signal handlers use it).
     pub fn shutdown_trigger(&self) -> CancellationToken {
         self.stop_serving.clone()
     }
 
     /// Stops accepting calls, lets in-flight calls finish, then stops background work.
-    pub async fn shutdown(self) -> anyhow::Result<()> {
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.stop_serving.cancel();
         self.wait().await
     }
 
-    /// Waits until the services stop (after a trigger).
-    pub async fn wait(self) -> anyhow::Result<()> {
-        let result = match self.server.await {
+    /// Waits until the services stop (after a trigger). Borrows, so that a holder that cleans
+    /// up on drop (a test app) can wait too; call it once.
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        let result = match (&mut self.server).await {
             Ok(result) => result,
             Err(error) => Err(anyhow::anyhow!("server task failed: {error}")),
         };
-        for (_, pool) in self.pools {
+        for (_, pool) in &self.pools {
             pool.close().await;
         }
         result
@@ -282,7 +293,8 @@ pub async fn start(
     let settings = Arc::new(settings);
     let metrics = Metrics::new();
     let naming = EventNaming::new(settings.event_namespace.clone());
-    let auth = AuthInterceptor::new(Arc::new(JwtVerifier::new(&settings.jwt)));
+    let verifier = Arc::new(JwtVerifier::new(&settings.jwt));
+    let auth = AuthInterceptor::new(verifier.clone());
     let jetstream = connect_nats(&settings).await?;
     let background_shutdown = CancellationToken::new();
     let mut background = JoinSet::new();
@@ -290,6 +302,11 @@ pub async fn start(
     let mut pools = Vec::new();
     let mut contexts = Vec::new();
     let local_grpc = Arc::new(OnceLock::new());
+    let readiness = Readiness::default();
+    // Each hosted service's database, probed for readiness, with the gRPC services it backs.
+    let mut probed_databases = Vec::new();
+    // Each hosted gRPC service's database, where its keyed calls' replies are kept.
+    let mut reply_pools = std::collections::HashMap::new();
 
     background.spawn(ensure_dead_letter_stream(
         jetstream.clone(),
@@ -317,7 +334,21 @@ pub async fn start(
             shutdown: background_shutdown.clone(),
             local_grpc: local_grpc.clone(),
         };
+        let mounted_before = mount.grpc_service_names.len();
         (module.mount)(&context, &mut mount)?;
+        for name in &mount.grpc_service_names[mounted_before..] {
+            reply_pools.insert((*name).to_owned(), pool.clone());
+        }
+        probed_databases.push(ProbedDatabase {
+            service: module.name,
+            pool: pool.clone(),
+            grpc_services: mount.grpc_service_names[mounted_before..].to_vec(),
+        });
+        background.spawn(replies::prune_until(
+            pool.clone(),
+            settings.reply_retention,
+            background_shutdown.clone(),
+        ));
         let relay = OutboxRelay::new(
             pool.clone(),
             jetstream.clone(),
@@ -359,7 +390,8 @@ pub async fn start(
     routes.add_service(health_service);
     routes.add_service(reflection);
     let mut routes = routes.routes();
-    let _ = local_grpc.set(in_process(routes.clone(), &metrics));
+    let keyed = KeyedCalls::new(reply_pools, verifier);
+    let _ = local_grpc.set(in_process(routes.clone(), &metrics, &keyed));
     if let Some(fallback) = mount.grpc_fallback.take() {
         routes = tonic::service::Routes::from(routes.into_axum_router().fallback_service(fallback));
     }
@@ -387,6 +419,7 @@ pub async fn start(
     let stop_serving = CancellationToken::new();
     let (http_addr, http_server) = match mount.http.take() {
         Some((addr, router)) => {
+            let router = router.merge(readiness.router());
             let listener = tokio::net::TcpListener::bind(addr).await?;
             let addr = listener.local_addr()?;
             let stop = stop_serving.clone();
@@ -404,9 +437,15 @@ pub async fn start(
         None => (None, None),
     };
     let router = tonic::transport::Server::builder()
-        .layer(grpc_layers(&metrics))
+        .layer(grpc_layers(&metrics, &keyed))
         .trace_fn(request_span)
         .add_routes(routes);
+    background.spawn(readiness::run(
+        readiness.clone(),
+        probed_databases,
+        health_reporter.clone(),
+        stop_serving.clone(),
+    ));
     let grace = settings.shutdown_grace;
     let signal = stop_serving.clone();
     let server = tokio::spawn(async move {
@@ -451,6 +490,7 @@ pub async fn start(
         server,
         pools,
         contexts,
+        readiness,
     })
 }
 
@@ -459,7 +499,7 @@ pub async fn run_until_signalled(
     settings: Settings,
     modules: &[ServiceModule],
 ) -> anyhow::Result<()> {
-    let running = start(settings, modules).await?;
+    let mut running = start(settings, modules).await?;
     let trigger = running.shutdown_trigger();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -492,25 +532,30 @@ pub async fn shutdown_signal() {
 
 type GrpcLayers = tower::ServiceBuilder<
     tower::layer::util::Stack<
-        RpcMethodLayer,
-        tower::layer::util::Stack<GrpcMetricsLayer, tower::layer::util::Identity>,
+        KeyedCallsLayer,
+        tower::layer::util::Stack<
+            RpcMethodLayer,
+            tower::layer::util::Stack<GrpcMetricsLayer, tower::layer::util::Identity>,
+        >,
     >,
 >;
 
 /// The layers every hosted gRPC call passes, over the network or in process: per-method
-/// metrics, and the method lookup that tells the auth interceptor which method is called (for
-/// API-key scopes). One definition, so that no door can skip the scope check.
-fn grpc_layers(metrics: &Metrics) -> GrpcLayers {
+/// metrics, the method lookup that tells the auth interceptor which method is called (for
+/// API-key scopes), and the replies of calls with an idempotency key ([`replies`]). One
+/// definition, so that no door can skip the scope check or a key.
+fn grpc_layers(metrics: &Metrics, keyed: &KeyedCalls) -> GrpcLayers {
     tower::ServiceBuilder::new()
         .layer(GrpcMetricsLayer::new(metrics.clone()))
         .layer(RpcMethodLayer)
+        .layer(KeyedCallsLayer::new(keyed.clone()))
 }
 
 /// The hosted routes behind the network server's layers, as one cloneable service.
-fn in_process(routes: tonic::service::Routes, metrics: &Metrics) -> LocalGrpc {
+fn in_process(routes: tonic::service::Routes, metrics: &Metrics, keyed: &KeyedCalls) -> LocalGrpc {
     let service = tower::ServiceBuilder::new()
         .map_err(|never: Infallible| -> tonic::transport::Error { match never {} })
-        .layer(grpc_layers(metrics))
+        .layer(grpc_layers(metrics, keyed))
         .service(routes);
     tower::util::BoxCloneSyncService::new(service)
 }

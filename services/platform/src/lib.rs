@@ -21,6 +21,8 @@ pub mod money;
 pub mod org;
 pub mod outbox;
 pub mod paging;
+pub mod readiness;
+pub mod replies;
 pub mod retry;
 pub mod scope;
 pub mod telemetry;

@@ -149,7 +149,17 @@ impl Outbox {
     }
 
     /// Commits the transaction and wakes the relay, so events leave right after the commit.
-    pub async fn commit(&self, transaction: Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
+    ///
+    /// In a call with an idempotency key the commit is made when the call has answered, with
+    /// the key and the reply in the same transaction ([`crate::replies`]): a use case's commit
+    /// is its last step (it must not read its write back through another connection).
+    pub async fn commit(
+        &self,
+        transaction: Transaction<'static, Postgres>,
+    ) -> Result<(), sqlx::Error> {
+        let Some(transaction) = crate::replies::on_commit(self, transaction).await? else {
+            return Ok(());
+        };
         transaction.commit().await?;
         self.wake.notify_one();
         Ok(())
