@@ -65,6 +65,7 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         context.local_grpc.clone(),
     )?;
     mount.grpc_fallback(http::grpc_proxy::router(front_door.upstreams()));
+    mount.spawn(front_door.heartbeat(context.shutdown.clone()));
     mount.serve_http(
         settings.http_addr,
         http::router(std::sync::Arc::new(front_door)),

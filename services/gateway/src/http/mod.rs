@@ -68,6 +68,8 @@ pub struct FrontDoor {
     /// The API keys' own limits, read from the database every few seconds.
     key_limits: KeyLimits,
     pool: PgPool,
+    /// This process as the holder of its `Idempotency-Key` claims.
+    instance: Arc<idempotency::Instance>,
     max_body_bytes: usize,
     max_upload_bytes: usize,
     openapi: Bytes,
@@ -95,6 +97,7 @@ impl FrontDoor {
             max_body_bytes: front_door.max_body_bytes,
             max_upload_bytes: front_door.max_upload_bytes,
             routes,
+            instance: idempotency::Instance::new(pool.clone()),
             pool,
             openapi: Bytes::from(openapi),
             descriptors,
@@ -107,6 +110,14 @@ impl FrontDoor {
 
     pub fn upstreams(&self) -> Arc<Upstreams> {
         self.upstreams.clone()
+    }
+
+    /// Renews this process's liveness (its `Idempotency-Key` claims) until `shutdown`.
+    pub fn heartbeat(
+        &self,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        self.instance.clone().heartbeat(shutdown)
     }
 
     fn message(&self, name: &str) -> Result<prost_reflect::MessageDescriptor, Problem> {
@@ -225,12 +236,9 @@ async fn serve(
         (None, _) => (Limited::Client(client.ip()), None),
     };
     if let Err(wait) = door.limiter.check(limited_as, own_limit) {
-        let mut problem = Problem::new(
-            Code::ResourceExhausted,
-            "too many requests; retry after the time in Retry-After",
-        );
-        problem.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
-        return Err(problem);
+        return Err(Problem::rate_limited(
+            wait.as_secs_f64().ceil().max(1.0) as u64
+        ));
     }
 
     let Some(route) = route else {
@@ -269,17 +277,27 @@ async fn serve(
                 })?;
             let operation = format!("{} {path}", parts.method);
             let hash = idempotency::request_hash(query, &body);
-            match idempotency::claim(&door.pool, caller.user_id, key, &operation, &hash)
-                .await
-                .map_err(internal)?
-            {
-                Claim::Run => Some((caller.user_id, key.to_owned())),
+            let claim = idempotency::claim_waiting(
+                &door.instance,
+                caller.user_id,
+                key,
+                &operation,
+                &hash,
+                idempotency::IN_FLIGHT_WAIT,
+            )
+            .await
+            .map_err(Problem::database)?;
+            match claim {
+                Claim::Run { first } => Some((caller.user_id, key.to_owned(), first)),
                 Claim::Replay { status, body } => return Ok(replay(status, body)),
                 Claim::InFlight => {
-                    return Err(Problem::new(
+                    let mut problem = Problem::new(
                         Code::Aborted,
-                        "a request with this Idempotency-Key is still in progress",
-                    ));
+                        "a request with this Idempotency-Key is still in progress; retry after \
+                         the time in Retry-After",
+                    );
+                    problem.retry_after = Some(1);
+                    return Err(problem);
                 }
                 Claim::Mismatch => {
                     return Err(Problem::new(
@@ -293,13 +311,25 @@ async fn serve(
         _ => None,
     };
 
-    let outcome = forward(door, route, &parts.headers, request_id, message).await;
+    let keyed = idempotency
+        .as_ref()
+        .map(|(_, key, first)| (key.as_str(), *first));
+    let outcome = forward(door, route, &parts.headers, request_id, message, keyed).await;
     let response = match outcome {
-        Ok(json) => json_response(StatusCode::OK, json),
+        Ok((json, replayed)) => {
+            let mut response = json_response(StatusCode::OK, json);
+            if replayed {
+                // A take-over after a crash: the service answered with its stored reply.
+                response
+                    .headers_mut()
+                    .insert(IDEMPOTENCY_REPLAYED, HeaderValue::from_static("true"));
+            }
+            response
+        }
         Err(problem) => problem.render(request_id),
     };
     match idempotency {
-        Some((caller, key)) => keep_for_replay(door, caller, &key, response).await,
+        Some((caller, key, _)) => keep_for_replay(door, caller, &key, response).await,
         None => Ok(response),
     }
 }
@@ -377,18 +407,32 @@ fn is_json(headers: &HeaderMap) -> bool {
         })
 }
 
-/// Calls the route's RPC with the caller's credentials and the request's ids.
+/// Calls the route's RPC with the caller's credentials and the request's ids, and the
+/// request's `Idempotency-Key` (with whether no request with it ran before), by which the
+/// service keeps its reply for a retry (`crm_platform::replies`).
 async fn forward(
     door: &FrontDoor,
     route: &Route,
     headers: &HeaderMap,
     request_id: &str,
     message: prost_reflect::DynamicMessage,
-) -> Result<Vec<u8>, Problem> {
-    let metadata = forwarded_metadata(headers, request_id);
+    idempotency: Option<(&str, bool)>,
+) -> Result<(Vec<u8>, bool), Problem> {
+    let mut metadata = forwarded_metadata(headers, request_id);
+    if let Some((key, first)) = idempotency
+        && let Ok(value) = key.parse()
+    {
+        metadata.insert(crm_platform::replies::KEY_METADATA, value);
+        if first {
+            metadata.insert(
+                crm_platform::replies::FIRST_ATTEMPT_METADATA,
+                tonic::metadata::MetadataValue::from_static("true"),
+            );
+        }
+    }
     let reply = door
         .upstreams
-        .unary(
+        .unary_reply(
             &route.service,
             &route.grpc_path,
             metadata,
@@ -396,10 +440,14 @@ async fn forward(
         )
         .await
         .map_err(|status| Problem::from_status(&status))?;
-    transcode::response_json(route.rpc.output(), &reply).map_err(|error| {
+    let replayed = reply
+        .metadata()
+        .contains_key(crm_platform::replies::REPLAYED_METADATA);
+    let json = transcode::response_json(route.rpc.output(), reply.get_ref()).map_err(|error| {
         tracing::error!(%error, rpc = %route.grpc_path, "a service's reply could not be decoded");
         Problem::new(Code::Internal, "internal error")
-    })
+    })?;
+    Ok((json, replayed))
 }
 
 /// What a service is told about the call: the caller's credentials, the request id and the
@@ -431,9 +479,9 @@ async fn keep_for_replay(
 ) -> Result<Response, Problem> {
     let status = response.status().as_u16();
     if !idempotency::is_replayable(status) {
-        idempotency::release(&door.pool, caller, key)
+        idempotency::release(&door.instance, caller, key)
             .await
-            .map_err(internal)?;
+            .map_err(Problem::database)?;
         return Ok(response);
     }
     let (parts, body) = response.into_parts();
@@ -441,9 +489,9 @@ async fn keep_for_replay(
     let body = axum::body::to_bytes(body, usize::MAX)
         .await
         .map_err(|error| internal(error.to_string()))?;
-    idempotency::finish(&door.pool, caller, key, status, &body)
+    idempotency::finish(&door.instance, caller, key, status, &body)
         .await
-        .map_err(internal)?;
+        .map_err(Problem::database)?;
     Ok(Response::from_parts(parts, Body::from(body)))
 }
 

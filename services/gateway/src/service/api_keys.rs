@@ -58,14 +58,16 @@ impl Gateway {
             &secret,
             crm_platform::time::now(),
         )?;
-        let mut connection = self.pool.acquire().await?;
-        if store::get_user(&mut connection, caller.user_id)
+        // Every write commits through the kit, so a keyed call keeps its reply with it.
+        let mut transaction = self.pool.begin().await?;
+        if store::get_user(&mut transaction, caller.user_id)
             .await?
             .is_none()
         {
             return Err(GatewayError::CallerUnknown);
         }
-        store::insert_api_key(&mut connection, &key, &secret_hash(&secret)).await?;
+        store::insert_api_key(&mut transaction, &key, &secret_hash(&secret)).await?;
+        self.outbox.commit(transaction).await?;
         Ok((key, secret))
     }
 
@@ -88,7 +90,7 @@ impl Gateway {
         let Some(key) = store::revoke_api_key(&mut transaction, id).await? else {
             return Err(GatewayError::not_found("api key", id));
         };
-        transaction.commit().await?;
+        self.outbox.commit(transaction).await?;
         Ok(key)
     }
 

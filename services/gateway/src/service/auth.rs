@@ -38,7 +38,7 @@ impl Gateway {
         let tokens = self
             .issue_tokens(&mut transaction, &user, Uuid::now_v7())
             .await?;
-        transaction.commit().await?;
+        self.outbox.commit(transaction).await?;
         Ok((tokens, user))
     }
 
@@ -57,7 +57,7 @@ impl Gateway {
             RefreshState::Expired => return Err(refused(Refusal::RefreshExpired)),
             RefreshState::Reused => {
                 store::revoke_family(&mut transaction, token.family_id).await?;
-                transaction.commit().await?;
+                self.outbox.commit(transaction).await?;
                 tracing::warn!(user_id = %token.user_id, "refresh token reuse: family revoked");
                 return Err(refused(Refusal::RefreshReused));
             }
@@ -66,7 +66,7 @@ impl Gateway {
             Some(user) if user.active => user,
             _ => {
                 store::revoke_family(&mut transaction, token.family_id).await?;
-                transaction.commit().await?;
+                self.outbox.commit(transaction).await?;
                 return Err(refused(Refusal::AccountDisabled));
             }
         };
@@ -74,7 +74,7 @@ impl Gateway {
         let tokens = self
             .issue_tokens(&mut transaction, &user, token.family_id)
             .await?;
-        transaction.commit().await?;
+        self.outbox.commit(transaction).await?;
         Ok(tokens)
     }
 
@@ -86,7 +86,7 @@ impl Gateway {
         {
             store::revoke_family(&mut transaction, token.family_id).await?;
         }
-        transaction.commit().await?;
+        self.outbox.commit(transaction).await?;
         Ok(())
     }
 

@@ -55,10 +55,12 @@ impl Leads {
     /// they capture and claim, into their subtree).
     pub async fn put_rep(&self, caller: &Caller, rep: Rep) -> Result<Rep> {
         require_team_in_reach(caller, &rep.team_path, "rep.team_path")?;
-        let mut connection = self.pool.acquire().await?;
-        if !store::roster::upsert_rep(&mut connection, &rep).await? {
+        // Every write commits through the kit, so a keyed call keeps its reply with it.
+        let mut transaction = self.pool.begin().await?;
+        if !store::roster::upsert_rep(&mut transaction, &rep).await? {
             return Err(LeadsError::TeamFromDirectory { rep_id: rep.rep_id });
         }
+        self.outbox.commit(transaction).await?;
         Ok(rep)
     }
 
@@ -113,7 +115,7 @@ impl Leads {
                 .iter()
                 .find(|id| !known.iter().any(|rep| rep.rep_id == **id))
             {
-                return Err(LeadsError::invalid(
+                return Err(LeadsError::unusable_reference(
                     format!("rules[{position}].rep_ids"),
                     format!("{unknown} is not on the rep roster"),
                 ));
@@ -131,7 +133,7 @@ impl Leads {
         }
         store::admin::replace_rules(&mut transaction, team.as_str(), &rows).await?;
         let stored = rules_of(&mut transaction, &team).await?;
-        transaction.commit().await?;
+        self.outbox.commit(transaction).await?;
         Ok(stored)
     }
 
@@ -151,16 +153,19 @@ impl Leads {
         policies.validate().map_err(LeadsError::from)?;
         let value = serde_json::to_value(&policies)
             .map_err(|e| LeadsError::unreadable("lead policies", e))?;
-        let mut connection = self.pool.acquire().await?;
-        store::admin::save_policies(&mut connection, &value, caller.user_id).await?;
-        load_policies(&mut connection).await
+        let mut transaction = self.pool.begin().await?;
+        store::admin::save_policies(&mut transaction, &value, caller.user_id).await?;
+        let stored = load_policies(&mut transaction).await?;
+        self.outbox.commit(transaction).await?;
+        Ok(stored)
     }
 
     /// Records a campaign (validated by [`Campaign::new`]).
     pub async fn create_campaign(&self, caller: &Caller, campaign: Campaign) -> Result<Campaign> {
         require_manager(caller)?;
-        let mut connection = self.pool.acquire().await?;
-        store::campaigns::insert_campaign(&mut connection, &campaign, caller.user_id).await?;
+        let mut transaction = self.pool.begin().await?;
+        store::campaigns::insert_campaign(&mut transaction, &campaign, caller.user_id).await?;
+        self.outbox.commit(transaction).await?;
         Ok(campaign)
     }
 
@@ -230,7 +235,7 @@ impl Leads {
                 .await?
                 .is_none()
         {
-            return Err(LeadsError::invalid(
+            return Err(LeadsError::unusable_reference(
                 "campaign_id",
                 "is not a known campaign",
             ));
