@@ -3,6 +3,7 @@
 
 use crm_platform::{
     auth::{Caller, caller},
+    error::FieldViolation,
     ids::{expected_version, parse_id, parse_optional_id},
     paging::{KeyKind, Page, SortOrder},
 };
@@ -219,13 +220,21 @@ impl AccountService for AccountsApi {
                     raw,
                     self.accounts.default_calling_code().await?.as_deref(),
                 )
-                .map_err(|error| AccountsError::invalid("phone", error.to_string()))?,
+                .map_err(|error| match error {
+                    crm_contact_data::ContactDataError::PhoneMissingCallingCode => {
+                        AccountsError::from(FieldViolation::refusal(
+                            crm_platform::error::reasons::NO_DEFAULT_CALLING_CODE,
+                            "phone",
+                            error.to_string(),
+                        ))
+                    }
+                    error => AccountsError::invalid("phone", error.to_string()),
+                })?,
             ),
         };
         if request.name.trim().is_empty() && request.website.trim().is_empty() && phone.is_none() {
-            return Err(
-                AccountsError::invalid("name", "give at least a name, website or phone").into(),
-            );
+            // Nothing to compare: no account looks like it.
+            return Ok(Response::new(pb::FindDuplicateAccountsResponse::default()));
         }
         let candidates = self
             .accounts

@@ -201,7 +201,8 @@ async fn invalid_input_is_refused_with_field_violations_and_nothing_is_written()
             "{field} missing in {fields:?}"
         );
     }
-    // An unknown parent is a field problem too, found only in the database.
+    // An unknown parent is refused for the data, naming the field (FAILED_PRECONDITION): its
+    // id is of a valid form, and only the database knows it names nothing.
     let status = harness
         .create(
             &ravi,
@@ -213,7 +214,16 @@ async fn invalid_input_is_refused_with_field_violations_and_nothing_is_written()
         )
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(
+        status
+            .get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations[0]
+            .field,
+        "account.parent_account_id"
+    );
     assert_eq!(harness.count("SELECT count(*) FROM accounts").await, 0);
     assert_eq!(harness.count("SELECT count(*) FROM outbox").await, 0);
 }

@@ -102,7 +102,8 @@ async fn a_page_token_with_a_forged_key_is_refused_not_read_as_a_default() {
         .list_accounts(authorized(list(forged), &token))
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    // Of a token's form, not one the listing made: refused for the data (FAILED_PRECONDITION).
+    assert_eq!(status.code(), Code::FailedPrecondition);
     assert_eq!(violation(&status).0, "page.page_token");
 }
 

@@ -130,6 +130,20 @@ impl Suite {
 
 fn the_violation(status: &tonic::Status) -> (String, String) {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    the_field(status)
+}
+
+/// The field a refusal names: FAILED_PRECONDITION, for what the organisation holds.
+fn the_refused_field(status: &tonic::Status, reason: &str) -> (String, String) {
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(
+        status.get_error_details().error_info().unwrap().reason,
+        reason
+    );
+    the_field(status)
+}
+
+fn the_field(status: &tonic::Status) -> (String, String) {
     let details = status.get_error_details();
     let violation = &details
         .bad_request()
@@ -148,14 +162,17 @@ async fn an_admin_sets_the_default_calling_code_and_leads_and_accounts_read_nati
         TeamPath::parse("/northwind").unwrap(),
     ));
 
-    // Nothing set: a national number is refused, naming the setting.
+    // Nothing set: a national number is refused, naming the setting — for what the
+    // organisation holds (422), since the number itself is of a valid form.
     let unset = suite.get(&rep).await;
     assert_eq!(
         (unset.default_calling_code.as_str(), unset.version),
         ("", 0)
     );
-    let (field, description) =
-        the_violation(&suite.capture(&rep, "13800138000").await.unwrap_err());
+    let (field, description) = the_refused_field(
+        &suite.capture(&rep, "13800138000").await.unwrap_err(),
+        "NO_DEFAULT_CALLING_CODE",
+    );
     assert_eq!(field, "lead.phone");
     assert!(description.contains("UpdateOrgSettings"), "{description}");
     assert!(

@@ -230,6 +230,22 @@ impl Org {
     }
 }
 
+/// The fields a refusal for unknown records names: FAILED_PRECONDITION, UNUSABLE_REFERENCE
+/// (the ids are valid in form; no such territory, team or code exists, or the move would
+/// close a loop).
+fn refused_fields(status: &tonic::Status) -> Vec<String> {
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    let details = status.get_error_details();
+    assert_eq!(details.error_info().unwrap().reason, "UNUSABLE_REFERENCE");
+    details
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|violation| violation.field.clone())
+        .collect()
+}
+
 /// The fields an INVALID_ARGUMENT names.
 fn fields(status: &tonic::Status) -> Vec<String> {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
@@ -311,7 +327,7 @@ async fn a_territory_hierarchy_is_built_read_and_moved_but_never_into_a_cycle() 
         .update(admin, move_to(&apac, &east.id))
         .await
         .unwrap_err();
-    assert_eq!(fields(&cycle), ["parent_territory_id"]);
+    assert_eq!(refused_fields(&cycle), ["parent_territory_id"]);
     assert!(
         cycle
             .get_error_details()
@@ -326,7 +342,7 @@ async fn a_territory_hierarchy_is_built_read_and_moved_but_never_into_a_cycle() 
         .update(admin, move_to(&china, &china.id))
         .await
         .unwrap_err();
-    assert_eq!(fields(&itself), ["parent_territory_id"]);
+    assert_eq!(refused_fields(&itself), ["parent_territory_id"]);
     assert_eq!(org.get(admin, &apac.id).await.unwrap(), apac, "unchanged");
     assert_eq!(org.get(admin, &china.id).await.unwrap(), china);
 
@@ -422,12 +438,12 @@ async fn a_territory_hierarchy_is_built_read_and_moved_but_never_into_a_cycle() 
         ))
         .await
         .unwrap_err();
-    assert_eq!(fields(&unknown), ["parent_territory_id", "team_id"]);
+    assert_eq!(refused_fields(&unknown), ["parent_territory_id", "team_id"]);
     let unknown_parent = org
         .update(admin, move_to(&apac, &nowhere))
         .await
         .unwrap_err();
-    assert_eq!(fields(&unknown_parent), ["parent_territory_id"]);
+    assert_eq!(refused_fields(&unknown_parent), ["parent_territory_id"]);
     let taken = org.create(admin, "APAC", None, None).await.unwrap_err();
     assert_eq!(taken.code(), Code::AlreadyExists);
 
@@ -643,7 +659,7 @@ async fn a_reps_territories_show_in_get_user_and_in_the_org_events() {
         .set_territories(admin, &org.ravi_id, &["cn-east", "mars", "apac"])
         .await
         .unwrap_err();
-    assert_eq!(fields(&unknown), ["territories.codes[1]"]);
+    assert_eq!(refused_fields(&unknown), ["territories.codes[1]"]);
     let malformed = org
         .set_territories(admin, &org.ravi_id, &["cn_east"])
         .await
@@ -666,7 +682,7 @@ async fn a_reps_territories_show_in_get_user_and_in_the_org_events() {
         ))
         .await
         .unwrap_err();
-    assert_eq!(fields(&unknown_on_create), ["territories[1]"]);
+    assert_eq!(refused_fields(&unknown_on_create), ["territories[1]"]);
 
     // Admins hold no territories: making Nora one needs her territories cleared.
     let promote = pb::UpdateUserRequest {
@@ -767,7 +783,7 @@ async fn territories_over_the_http_front_door() {
             &json!({"parent_territory_id": id}),
         )
         .await;
-    assert_eq!(cycle.status, 400);
+    assert_eq!(cycle.status, 422);
     assert_eq!(
         cycle.json()["field_violations"][0]["field"],
         "parent_territory_id"

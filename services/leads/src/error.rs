@@ -26,6 +26,10 @@ pub enum LeadsError {
     /// A converted lead's fields no longer change.
     #[error("a converted lead cannot change")]
     Converted { id: Uuid },
+    /// A change would leave the lead with no email, phone, company or last name: each field
+    /// of the patch is valid, what the lead holds rules the change out.
+    #[error("the change would leave lead {id} without an email, a phone, a company or a last name")]
+    NoContactPoint { id: Uuid },
     /// The action needs an owned lead (working, converting, releasing).
     #[error("lead {id} is in the pool: {needs}")]
     InPool { id: Uuid, needs: &'static str },
@@ -108,6 +112,7 @@ impl ServiceError for LeadsError {
             LeadsError::Common(common) => common.code(),
             LeadsError::IllegalTransition { .. }
             | LeadsError::Converted { .. }
+            | LeadsError::NoContactPoint { .. }
             | LeadsError::InPool { .. }
             | LeadsError::NotInPool { .. }
             | LeadsError::ConvertedNotMergeable { .. }
@@ -180,6 +185,11 @@ impl ServiceError for LeadsError {
             LeadsError::Converted { id } => {
                 reason(reasons::LEAD_CONVERTED, text_codes::CONVERTED).param("lead_id", id)
             }
+            LeadsError::NoContactPoint { id } => reason(
+                reasons::LEAD_NEEDS_CONTACT_POINT,
+                text_codes::NEEDS_CONTACT_POINT,
+            )
+            .param("lead_id", id),
             LeadsError::InPool { id, .. } => {
                 reason(reasons::LEAD_IN_POOL, text_codes::IN_POOL).param("lead_id", id)
             }
@@ -274,6 +284,9 @@ pub mod reasons {
     pub const FORM_RATE_LIMITED: &str = "FORM_RATE_LIMITED";
     /// UNAUTHENTICATED: a web form's key is missing or unknown.
     pub const FORM_KEY_REFUSED: &str = "FORM_KEY_REFUSED";
+    /// FAILED_PRECONDITION: an update would leave the lead without an email, a phone, a
+    /// company or a last name. `lead_id`.
+    pub const LEAD_NEEDS_CONTACT_POINT: &str = "LEAD_NEEDS_CONTACT_POINT";
 }
 
 /// The codes of the leads' refusals as texts for people, each with its parameters; the English
@@ -314,6 +327,8 @@ pub mod text_codes {
     pub const FORM_RATE_LIMITED: &str = "leads.web_form.rate_limited";
     /// A web form's key is missing or unknown.
     pub const FORM_KEY_REFUSED: &str = "leads.web_form.key_refused";
+    /// An update would leave the lead without a way to reach or find it. `lead_id`.
+    pub const NEEDS_CONTACT_POINT: &str = "leads.lead.needs_contact_point";
 }
 
 crm_platform::service_error_conversions!(LeadsError);
@@ -432,6 +447,18 @@ mod tests {
                 "leads.web_form.key_refused",
             ]
         );
+    }
+
+    /// A valid patch that would leave a lead with no way to reach or find it is refused for
+    /// what the lead holds (422), not as invalid input: the document cannot know the lead.
+    #[test]
+    fn a_patch_leaving_no_contact_point_is_a_failed_precondition() {
+        let id = Uuid::nil();
+        let (code, reason, metadata, text_code, _) = wire(LeadsError::NoContactPoint { id });
+        assert_eq!(code, Code::FailedPrecondition);
+        assert_eq!(reason, "LEAD_NEEDS_CONTACT_POINT");
+        assert_eq!(metadata, params(&[("lead_id", &id.to_string())]));
+        assert_eq!(text_code, "leads.lead.needs_contact_point");
     }
 
     /// A cap is a business rule, not throttling: retrying does not help, so no 429.

@@ -69,8 +69,13 @@ async fn a_national_number_is_read_with_the_organisations_calling_code_and_refus
         .create(&ada, lead("13800138000", "a@contoso.cn"))
         .await
         .unwrap_err();
-    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    // The number is of a valid form; the organisation's missing setting refuses it.
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
     let details = refused.get_error_details();
+    assert_eq!(
+        details.error_info().unwrap().reason,
+        "NO_DEFAULT_CALLING_CODE"
+    );
     let violation = &details
         .bad_request()
         .expect("field violations")
@@ -182,5 +187,5 @@ async fn an_older_settings_event_arriving_late_does_not_overwrite_a_newer_one() 
         .create(&ada, lead("138 0013 8000", "e@contoso.cn"))
         .await
         .unwrap_err();
-    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(refused.code(), Code::FailedPrecondition);
 }

@@ -77,8 +77,14 @@ async fn a_page_token_whose_key_is_not_of_the_sort_columns_kind_is_refused() {
         uuid::Uuid::now_v7()
     );
     let forged: String = forged.bytes().map(|byte| format!("{byte:02x}")).collect();
+    // Of a token's form (hexadecimal), but not one the listing made: refused for what it
+    // names (FAILED_PRECONDITION), like an id of no record; not of the form: invalid.
     let status = list(forged).await.unwrap_err();
-    assert_eq!(violation(&status).0, "page.page_token");
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(
+        status.get_error_details().error_info().unwrap().reason,
+        "PAGE_TOKEN_NOT_RECOGNISED"
+    );
     let status = list("not a token".into()).await.unwrap_err();
     assert_eq!(violation(&status).0, "page.page_token");
 }

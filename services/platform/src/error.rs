@@ -80,6 +80,10 @@ pub struct FieldViolation {
     /// Path of the field in the request, e.g. `account.website`.
     pub field: String,
     pub description: String,
+    /// Set when the field is refused for what the data holds rather than for its form (a
+    /// national phone number while the organisation has no default calling code): a request
+    /// whose violations all have one is FAILED_PRECONDITION with this reason, not invalid.
+    pub reason: Option<&'static str>,
 }
 
 impl FieldViolation {
@@ -87,6 +91,19 @@ impl FieldViolation {
         Self {
             field: field.into(),
             description: description.into(),
+            reason: None,
+        }
+    }
+
+    /// A field of the right form the data rules out, with the refusal's `reason`.
+    pub fn refusal(
+        reason: &'static str,
+        field: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            reason: Some(reason),
+            ..Self::new(field, description)
         }
     }
 }
@@ -142,6 +159,18 @@ impl Violations {
     }
 
     /// `Ok(())` when nothing was recorded.
+    /// Like [`Violations::into_result`], for violations that name records the request cannot
+    /// use ([`CommonError::unusable_reference`]): FAILED_PRECONDITION, not invalid input.
+    pub fn into_references(self) -> Result<(), CommonError> {
+        match self.into_result() {
+            Ok(()) => Ok(()),
+            Err(violations) => Err(CommonError::Unusable {
+                reason: reasons::UNUSABLE_REFERENCE,
+                violations,
+            }),
+        }
+    }
+
     pub fn into_result(self) -> Result<(), Vec<FieldViolation>> {
         if self.0.is_empty() {
             Ok(())
@@ -252,6 +281,21 @@ pub mod reasons {
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     /// The caller sent too many requests: retry after the delay.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// A field names a record that does not exist, is out of reach or cannot be used in its
+    /// state (FAILED_PRECONDITION). `field`.
+    pub const UNUSABLE_REFERENCE: &str = "UNUSABLE_REFERENCE";
+    /// A page token of the right form that this listing (in this sort) did not make:
+    /// start again without it (FAILED_PRECONDITION). `field`.
+    pub const PAGE_TOKEN_NOT_RECOGNISED: &str = "PAGE_TOKEN_NOT_RECOGNISED";
+    /// A national phone number while the organisation has no default calling code to read it
+    /// with (FAILED_PRECONDITION; an admin sets one). `field`.
+    pub const NO_DEFAULT_CALLING_CODE: &str = "NO_DEFAULT_CALLING_CODE";
+    /// A merge names one record as both survivor and duplicate (FAILED_PRECONDITION). `field`.
+    pub const MERGE_WITH_ITSELF: &str = "MERGE_WITH_ITSELF";
+    /// Fields each valid alone that contradict each other (a recycling warning after its
+    /// deadline, two ramp steps for one day): no schema of one field can state the rule
+    /// (FAILED_PRECONDITION). `field`.
+    pub const INCONSISTENT_FIELDS: &str = "INCONSISTENT_FIELDS";
 }
 
 /// The message of an outage: callers never see which dependency or why.
@@ -342,18 +386,64 @@ pub enum CommonError {
     },
     #[error("{0}")]
     PermissionDenied(String),
+    /// A field of the right form whose value the data rules out: it names a record that does
+    /// not exist, is out of the caller's reach or cannot be used in its state (an archived
+    /// parent account), a page token the listing did not make, the same record twice in a
+    /// merge. The request's form is valid — the OpenAPI document cannot say which ids exist —
+    /// so it is FAILED_PRECONDITION, with `reason` and the field named as a violation.
+    #[error("{}", describe(.violations))]
+    Unusable {
+        reason: &'static str,
+        violations: Vec<FieldViolation>,
+    },
     #[error("database error")]
     Database(#[from] sqlx::Error),
+}
+
+impl CommonError {
+    /// `field` names a record the request cannot use ([`reasons::UNUSABLE_REFERENCE`]):
+    /// `("parent_team_id", "is not a team")`.
+    pub fn unusable_reference(field: impl Into<String>, description: impl Into<String>) -> Self {
+        CommonError::Unusable {
+            reason: reasons::UNUSABLE_REFERENCE,
+            violations: vec![FieldViolation::new(field, description)],
+        }
+    }
+}
+
+/// The reason of violations that are all refusals for the data (the first one's), if they are.
+fn refusal_reason(violations: &[FieldViolation]) -> Option<&'static str> {
+    if violations.is_empty() {
+        return None;
+    }
+    violations
+        .iter()
+        .map(|violation| violation.reason)
+        .collect::<Option<Vec<_>>>()
+        .map(|reasons| reasons[0])
+}
+
+/// "parent_team_id is not a team; team_id is not a team".
+fn describe(violations: &[FieldViolation]) -> String {
+    violations
+        .iter()
+        .map(|violation| format!("{} {}", violation.field, violation.description))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl ServiceError for CommonError {
     fn code(&self) -> ErrorCode {
         match self {
+            CommonError::Invalid(violations) if refusal_reason(violations).is_some() => {
+                ErrorCode::FailedPrecondition
+            }
             CommonError::Invalid(_) => ErrorCode::InvalidArgument,
             CommonError::NotFound { .. } => ErrorCode::NotFound,
             CommonError::VersionConflict { .. } => ErrorCode::Aborted,
             CommonError::MergedAway { .. } => ErrorCode::FailedPrecondition,
             CommonError::PermissionDenied(_) => ErrorCode::PermissionDenied,
+            CommonError::Unusable { .. } => ErrorCode::FailedPrecondition,
             CommonError::Database(error) => classify_database_error(error),
         }
     }
@@ -361,6 +451,7 @@ impl ServiceError for CommonError {
     fn field_violations(&self) -> &[FieldViolation] {
         match self {
             CommonError::Invalid(violations) => violations,
+            CommonError::Unusable { violations, .. } => violations,
             _ => &[],
         }
     }
@@ -371,7 +462,15 @@ impl ServiceError for CommonError {
     fn reason(&self) -> Option<Reason> {
         let reason = |reason: &'static str, code: &str| Reason::new(reason, code, self.to_string());
         Some(match self {
-            CommonError::Invalid(_) | CommonError::Database(_) => return None,
+            CommonError::Invalid(violations) => {
+                let code = refusal_reason(violations)?;
+                let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+                return Some(
+                    Reason::new(code, text_codes::NO_DEFAULT_CALLING_CODE, self.to_string())
+                        .param("field", fields.join(",")),
+                );
+            }
+            CommonError::Database(_) => return None,
             CommonError::NotFound { kind, id } => reason(reasons::NOT_FOUND, text_codes::NOT_FOUND)
                 .param("kind", kind)
                 .param("id", id),
@@ -394,6 +493,19 @@ impl ServiceError for CommonError {
             CommonError::PermissionDenied(_) => {
                 reason(reasons::PERMISSION_DENIED, text_codes::PERMISSION_DENIED)
             }
+            CommonError::Unusable {
+                reason: code,
+                violations,
+            } => {
+                let text = match *code {
+                    reasons::PAGE_TOKEN_NOT_RECOGNISED => text_codes::PAGE_TOKEN_NOT_RECOGNISED,
+                    reasons::MERGE_WITH_ITSELF => text_codes::MERGE_WITH_ITSELF,
+                    reasons::INCONSISTENT_FIELDS => text_codes::INCONSISTENT_FIELDS,
+                    _ => text_codes::UNUSABLE_REFERENCE,
+                };
+                let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+                reason(code, text).param("field", fields.join(","))
+            }
         })
     }
 }
@@ -412,6 +524,17 @@ pub mod text_codes {
     pub const PERMISSION_DENIED: &str = "common.permission_denied";
     /// "service temporarily unavailable, retry later" (a dependency is down).
     pub const UNAVAILABLE: &str = "common.unavailable";
+    /// "{field} is not a team" and the like: the field names a record the request cannot
+    /// use. `field`.
+    pub const UNUSABLE_REFERENCE: &str = "common.unusable_reference";
+    /// The page token is not one this listing made. `field`.
+    pub const PAGE_TOKEN_NOT_RECOGNISED: &str = "common.page_token_not_recognised";
+    /// A record cannot be merged into itself. `field`.
+    pub const MERGE_WITH_ITSELF: &str = "common.merge_with_itself";
+    /// A national phone number and no default calling code to read it with. `field`.
+    pub const NO_DEFAULT_CALLING_CODE: &str = "common.no_default_calling_code";
+    /// The fields contradict each other; the English says how. `field`.
+    pub const INCONSISTENT_FIELDS: &str = "common.inconsistent_fields";
 }
 
 /// A request field the kit's parsers refused, answered as INVALID_ARGUMENT with its violation.
@@ -475,6 +598,18 @@ macro_rules! service_error_conversions {
             /// One invalid field.
             pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
                 $crate::error::FieldViolation::new(field, description).into()
+            }
+
+            /// `field` names a record the request cannot use (FAILED_PRECONDITION, the
+            /// field named): `unusable_reference("parent_team_id", "is not a team")`.
+            pub fn unusable_reference(
+                field: impl Into<String>,
+                description: impl Into<String>,
+            ) -> Self {
+                $error::Common($crate::error::CommonError::unusable_reference(
+                    field,
+                    description,
+                ))
             }
 
             /// The record does not exist, or is out of the caller's reach.

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::error::{FieldViolation, Violations};
+use crate::error::{CommonError, FieldViolation, Violations, reasons};
 
 /// What a caller is told about a required id that is empty or not a UUID.
 pub const ID_MESSAGE: &str = "must be an id (a UUID such as 0190a5c4-7b1e-7c3d-9f00-1a2b3c4d5e6f)";
@@ -49,13 +49,18 @@ pub struct MergePair {
 }
 
 impl MergePair {
-    /// A record cannot be merged into itself (`duplicate_id` is at fault).
-    pub fn new(survivor: Uuid, duplicate: Uuid) -> Result<Self, FieldViolation> {
+    /// A record cannot be merged into itself (`duplicate_id` is at fault): FAILED_PRECONDITION
+    /// ([`reasons::MERGE_WITH_ITSELF`]), since the two ids are each of a valid form and the
+    /// OpenAPI document cannot say that a path's id and a body's differ.
+    pub fn new(survivor: Uuid, duplicate: Uuid) -> Result<Self, CommonError> {
         if survivor == duplicate {
-            return Err(FieldViolation::new(
-                "duplicate_id",
-                "must differ from survivor_id",
-            ));
+            return Err(CommonError::Unusable {
+                reason: reasons::MERGE_WITH_ITSELF,
+                violations: vec![FieldViolation::new(
+                    "duplicate_id",
+                    "must differ from survivor_id",
+                )],
+            });
         }
         Ok(Self {
             survivor,
@@ -99,6 +104,8 @@ impl Violations {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+
+    use crate::error::ServiceError;
 
     use super::*;
 
@@ -154,7 +161,10 @@ mod tests {
         assert_eq!(forward.lock_order(), backward.lock_order());
         let (survivor, duplicate) = backward.sort(backward.lock_order(), |id| *id);
         assert_eq!((survivor, duplicate), (high, low));
-        assert_eq!(MergePair::new(low, low).unwrap_err().field, "duplicate_id");
+        let itself = MergePair::new(low, low).unwrap_err();
+        assert_eq!(itself.code(), crate::error::ErrorCode::FailedPrecondition);
+        assert_eq!(itself.field_violations()[0].field, "duplicate_id");
+        assert_eq!(itself.reason().unwrap().reason, reasons::MERGE_WITH_ITSELF);
     }
 
     proptest! {

@@ -41,6 +41,16 @@ impl CurrencyCode {
         // Every active currency in the table has an exponent; only special codes lack one.
         self.0.exponent().map_or(0, u32::from)
     }
+
+    /// Every code [`FromStr`] accepts, in code order: the table's active currencies, found by
+    /// asking it about every three upper-case letters (the OpenAPI document lists them).
+    pub fn active() -> Vec<CurrencyCode> {
+        let letters = || b'A'..=b'Z';
+        letters()
+            .flat_map(|a| letters().flat_map(move |b| letters().map(move |c| [a, b, c])))
+            .filter_map(|code| std::str::from_utf8(&code).ok()?.parse().ok())
+            .collect()
+    }
 }
 
 impl Ord for CurrencyCode {
@@ -189,6 +199,17 @@ mod tests {
             .filter(|code| code.parse::<CurrencyCode>().is_ok())
             .collect()
     });
+
+    #[test]
+    fn the_active_codes_are_the_accepted_ones_in_order() {
+        let active: Vec<String> = CurrencyCode::active()
+            .iter()
+            .map(|code| code.as_str().to_owned())
+            .collect();
+        assert_eq!(active, *ACCEPTED_CODES);
+        assert!(active.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(active.iter().any(|code| code == "CNY"));
+    }
 
     #[test]
     fn parses_exact_decimals() {

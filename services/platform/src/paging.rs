@@ -14,12 +14,14 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::error::FieldViolation;
+use crate::error::{CommonError, FieldViolation, reasons};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
 
 const TOKEN_FIELD: &str = "page.page_token";
+/// The longest page token, in characters.
+pub const MAX_TOKEN_CHARS: usize = 2048;
 
 /// What the sort column holds, so a token's key is checked and bound with the column's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,8 +111,16 @@ impl Cursor {
         json.iter().map(|byte| format!("{byte:02x}")).collect()
     }
 
+    /// Whether `token` has the form of a token: pairs of hexadecimal digits, at most 2048
+    /// (the OpenAPI document's `TEXT_FORMAT_PAGE_TOKEN`).
+    fn is_well_formed(token: &str) -> bool {
+        token.len().is_multiple_of(2)
+            && token.len() <= MAX_TOKEN_CHARS
+            && token.bytes().all(|byte| byte.is_ascii_hexdigit())
+    }
+
     fn decode(token: &str) -> Option<Self> {
-        if !token.len().is_multiple_of(2) || token.len() > 2048 {
+        if !Self::is_well_formed(token) {
             return None;
         }
         let bytes: Option<Vec<u8>> = (0..token.len())
@@ -139,30 +149,42 @@ impl Page {
         }
     }
 
-    /// Validates size and token against the listing's order.
-    pub fn parse(request: Option<&PageRequest>, order: SortOrder) -> Result<Self, FieldViolation> {
+    /// Validates size and token against the listing's order. A size over the maximum or a
+    /// token not of a token's form (hexadecimal) is invalid input; a token of that form which
+    /// this listing in this sort did not make (another listing's or sort's, or made up) is
+    /// [`reasons::PAGE_TOKEN_NOT_RECOGNISED`] (FAILED_PRECONDITION): only the server can tell
+    /// its tokens, so the document describes their form alone.
+    pub fn parse(request: Option<&PageRequest>, order: SortOrder) -> Result<Self, CommonError> {
         let Some(request) = request else {
             return Ok(Self::first(DEFAULT_PAGE_SIZE, order));
         };
         let size = match request.page_size {
             0 => DEFAULT_PAGE_SIZE,
             size if size > MAX_PAGE_SIZE => {
-                return Err(FieldViolation::new(
+                return Err(CommonError::Invalid(vec![FieldViolation::new(
                     "page.page_size",
                     format!("must be at most {MAX_PAGE_SIZE}"),
-                ));
+                )]));
             }
             size => size,
         };
         if request.page_token.is_empty() {
             return Ok(Self::first(size, order));
         }
-        let not_ours =
-            || FieldViolation::new(TOKEN_FIELD, "is not a token returned by this listing");
+        if !Cursor::is_well_formed(&request.page_token) {
+            return Err(CommonError::Invalid(vec![FieldViolation::new(
+                TOKEN_FIELD,
+                "is not a page token: pass back a next_page_token as the listing returned it",
+            )]));
+        }
+        let refused = |description: &str| CommonError::Unusable {
+            reason: reasons::PAGE_TOKEN_NOT_RECOGNISED,
+            violations: vec![FieldViolation::new(TOKEN_FIELD, description)],
+        };
+        let not_ours = || refused("is not a token returned by this listing");
         let cursor = Cursor::decode(&request.page_token).ok_or_else(not_ours)?;
         if cursor.sort != order.name() {
-            return Err(FieldViolation::new(
-                TOKEN_FIELD,
+            return Err(refused(
                 "was made for another sort order; start again without a token",
             ));
         }
@@ -266,6 +288,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::error::{ErrorCode, ServiceError};
 
     const BY_CREATED: SortOrder = SortOrder::new("created_at", KeyKind::Time, false);
     const BY_SCORE: SortOrder = SortOrder::new("score_total", KeyKind::Integer, true);
@@ -294,10 +317,9 @@ mod tests {
             page_size: 501,
             page_token: String::new(),
         };
-        assert_eq!(
-            Page::parse(Some(&too_big), BY_CREATED).unwrap_err().field,
-            "page.page_size"
-        );
+        let refused = Page::parse(Some(&too_big), BY_CREATED).unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::InvalidArgument);
+        assert_eq!(refused.field_violations()[0].field, "page.page_size");
         let token = Page::first(10, BY_SCORE).token_after(SortKey::Integer(3), Uuid::now_v7());
         assert!(Page::parse(Some(&request(token.clone())), BY_SCORE).is_ok());
         let reversed = SortOrder::new("score_total", KeyKind::Integer, false);
@@ -315,7 +337,28 @@ mod tests {
             }
             .encode();
             let error = Page::parse(Some(&request(token)), order).unwrap_err();
-            assert_eq!(error.field, TOKEN_FIELD);
+            assert_eq!(error.field_violations()[0].field, TOKEN_FIELD);
+        }
+    }
+
+    /// The document describes a token's form (hexadecimal) and the server tells its own
+    /// tokens: a token of that form it did not make is a refusal of the data (422), one not of
+    /// that form invalid input (400).
+    #[test]
+    fn a_well_formed_token_the_listing_did_not_make_is_a_failed_precondition() {
+        let other_sort = Page::first(10, BY_SCORE).token_after(SortKey::Integer(3), Uuid::now_v7());
+        for token in ["7b7d", "00", &"ab".repeat(1024), &other_sort] {
+            let error = Page::parse(Some(&request(token.to_owned())), BY_CREATED).unwrap_err();
+            assert_eq!(error.code(), ErrorCode::FailedPrecondition, "{token}");
+            assert_eq!(
+                error.reason().unwrap().reason,
+                reasons::PAGE_TOKEN_NOT_RECOGNISED
+            );
+            assert_eq!(error.field_violations()[0].field, TOKEN_FIELD);
+        }
+        for token in ["zz", "abc", "[Filtered]", &"ab".repeat(1025)] {
+            let error = Page::parse(Some(&request(token.to_owned())), BY_CREATED).unwrap_err();
+            assert_eq!(error.code(), ErrorCode::InvalidArgument, "{token}");
         }
     }
 

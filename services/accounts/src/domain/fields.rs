@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crm_platform::error::Violations;
+use crm_platform::error::{FieldViolation, Violations, reasons};
 
 /// Lifecycle of an account or contact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,10 +70,18 @@ pub fn optional_phone(
     if value.trim().is_empty() {
         return None;
     }
-    violations.check(
-        field,
-        crm_contact_data::normalize_phone(value, default_calling_code),
-    )
+    match crm_contact_data::normalize_phone(value, default_calling_code) {
+        // Valid in form: the organisation's setting is what is missing.
+        Err(error @ crm_contact_data::ContactDataError::PhoneMissingCallingCode) => {
+            violations.push(FieldViolation::refusal(
+                reasons::NO_DEFAULT_CALLING_CODE,
+                field,
+                error.to_string(),
+            ));
+            None
+        }
+        result => violations.check(field, result),
+    }
 }
 
 /// Tags are case-insensitive labels: lower-cased, trimmed, de-duplicated, order kept.

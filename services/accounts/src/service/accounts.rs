@@ -414,7 +414,7 @@ pub(super) async fn accessible_active_account(
         {
             Ok(stored.record)
         }
-        _ => Err(AccountsError::invalid(
+        _ => Err(AccountsError::unusable_reference(
             field,
             "is not an active account you can see",
         )),

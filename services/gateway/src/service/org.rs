@@ -59,7 +59,12 @@ impl Gateway {
         let parent = match parent {
             Some(parent_id) => match store::get_team(connection, parent_id).await? {
                 Some(parent) => Some(parent),
-                None => return Err(GatewayError::invalid("parent_team_id", "is not a team")),
+                None => {
+                    return Err(GatewayError::unusable_reference(
+                        "parent_team_id",
+                        "is not a team",
+                    ));
+                }
             },
             None => None,
         };
@@ -102,7 +107,7 @@ impl Gateway {
         new: NewUser,
     ) -> Result<User> {
         let Some(team) = store::get_team(connection, new.team_id).await? else {
-            return Err(GatewayError::invalid("team_id", "is not a team"));
+            return Err(GatewayError::unusable_reference("team_id", "is not a team"));
         };
         if let Some(caller) = caller
             && !may_manage(caller, new.role, &team.path)
@@ -203,7 +208,7 @@ impl Gateway {
         }
         if let Some(team_id) = changes.team_id.filter(|team| *team != user.team_id) {
             let Some(team) = store::get_team(&mut transaction, team_id).await? else {
-                return Err(GatewayError::invalid("team_id", "is not a team"));
+                return Err(GatewayError::unusable_reference("team_id", "is not a team"));
             };
             if !may_manage(caller, user.role, &team.path) {
                 return Err(GatewayError::permission_denied(
@@ -310,7 +315,7 @@ impl Gateway {
         let team_path = match team_id {
             Some(team_id) => match store::get_team(&mut connection, team_id).await? {
                 Some(team) => Some(team.path),
-                None => return Err(GatewayError::invalid("team_id", "is not a team")),
+                None => return Err(GatewayError::unusable_reference("team_id", "is not a team")),
             },
             None => reach(caller).cloned(),
         };

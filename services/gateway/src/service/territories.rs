@@ -65,7 +65,7 @@ impl Gateway {
             }
             None => None,
         };
-        violations.into_result()?;
+        violations.into_references()?;
         let team_path = team.map(|team| team.path);
         if !may_manage_territory(caller, team_path.as_ref()) {
             return Err(GatewayError::permission_denied(
@@ -193,7 +193,7 @@ impl Gateway {
             territory.team_id = team;
             changed.push("team");
         }
-        violations.into_result()?;
+        violations.into_references()?;
         if changed.contains(&"team") && !may_manage_territory(caller, territory.team_path.as_ref())
         {
             return Err(GatewayError::permission_denied(
@@ -246,7 +246,7 @@ impl Gateway {
         {
             violations.add("parent_territory_id", "is not a territory");
         }
-        violations.into_result()?;
+        violations.into_references()?;
         Ok(store::list_territories(&mut connection, team_path.as_ref(), parent, codes).await?)
     }
 
@@ -282,7 +282,7 @@ impl Gateway {
                 );
             }
         }
-        violations.into_result()?;
+        violations.into_references()?;
         if let Some(caller) = caller
             && let Some(outside) = found.iter().find(|territory| {
                 !held.contains(&territory.code)

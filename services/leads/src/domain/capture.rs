@@ -1,7 +1,7 @@
 //! A lead on its way in: what a caller sent (a draft), the rules its fields obey, and the
 //! validated new lead; and changes to a lead's fields, which obey the same rules.
 
-use crm_platform::error::{FieldViolation, Violations};
+use crm_platform::error::{FieldViolation, Violations, reasons};
 use uuid::Uuid;
 
 use super::{assignment::CompanySizeBand, dedupe::LeadFields, lead::SourceChannel};
@@ -60,10 +60,18 @@ impl LeadDraft<'_> {
         };
         let phone = match self.phone.trim() {
             "" => None,
-            raw => violations.check(
-                &field("phone"),
-                crm_contact_data::normalize_phone(raw, default_calling_code),
-            ),
+            raw => match crm_contact_data::normalize_phone(raw, default_calling_code) {
+                // Valid in form: the organisation's setting is what is missing.
+                Err(error @ crm_contact_data::ContactDataError::PhoneMissingCallingCode) => {
+                    violations.push(FieldViolation::refusal(
+                        reasons::NO_DEFAULT_CALLING_CODE,
+                        field("phone"),
+                        error.to_string(),
+                    ));
+                    None
+                }
+                result => violations.check(&field("phone"), result),
+            },
         };
         let website = text(&mut violations, "website", self.website, 2048);
         if let Some(site) = &website

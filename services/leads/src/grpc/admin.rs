@@ -144,11 +144,16 @@ fn policies_message(policies: &Policies) -> pb::LeadPolicies {
 fn policies_from(message: pb::LeadPolicies, current: Policies) -> Result<Policies, LeadsError> {
     let fairness = match message.fairness {
         Some(fairness) => FairnessPolicy {
-            new_rep_weight_ramp: fairness
-                .new_rep_ramp
-                .iter()
-                .map(|step| (step.until_tenure_day, step.weight_multiplier))
-                .collect(),
+            // Kept by day: the steps' order in the request carries no meaning.
+            new_rep_weight_ramp: {
+                let mut ramp: Vec<(u32, f64)> = fairness
+                    .new_rep_ramp
+                    .iter()
+                    .map(|step| (step.until_tenure_day, step.weight_multiplier))
+                    .collect();
+                ramp.sort_by_key(|step| step.0);
+                ramp
+            },
             thin_pipeline_threshold: match &fairness.thin_pipeline_threshold {
                 Some(threshold) => {
                     Money::non_negative("policies.fairness.thin_pipeline_threshold", threshold)?

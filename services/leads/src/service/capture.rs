@@ -295,7 +295,7 @@ async fn check_campaign(
             .await?
             .is_none()
     {
-        return Err(LeadsError::invalid(field, UNKNOWN_CAMPAIGN));
+        return Err(LeadsError::unusable_reference(field, UNKNOWN_CAMPAIGN));
     }
     Ok(())
 }

@@ -52,7 +52,19 @@ impl Leads {
         let calling_code = crm_platform::org::OrgDirectory::settings(&mut *transaction)
             .await?
             .default_calling_code;
-        let changed = lead.apply_changes(&changes, calling_code.as_deref(), "patch")?;
+        let changed = lead
+            .apply_changes(&changes, calling_code.as_deref(), "patch")
+            .map_err(|violations| {
+                // The patch alone is valid; with what the lead holds it leaves no contact point.
+                if violations
+                    .iter()
+                    .all(|violation| violation.field == "patch")
+                {
+                    LeadsError::NoContactPoint { id }
+                } else {
+                    LeadsError::from(violations)
+                }
+            })?;
         if changed.is_empty() {
             return Ok(lead);
         }
@@ -243,7 +255,7 @@ impl Leads {
         let (account_id, account_is_new) = match conversion.account_id {
             Some(account_id) => {
                 if !store::admin::account_exists(&mut transaction, account_id).await? {
-                    return Err(LeadsError::invalid(
+                    return Err(LeadsError::unusable_reference(
                         "account_id",
                         "is not an active account",
                     ));

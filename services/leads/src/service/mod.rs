@@ -53,7 +53,27 @@ pub struct Policies {
 }
 
 impl Policies {
-    pub fn validate(&self) -> std::result::Result<(), crm_platform::error::FieldViolation> {
+    /// Each setting's own rules first (invalid input), then the rules between them — two ramp
+    /// steps for one day, a recycling warning not before its deadline — which no schema of
+    /// one field can state: FAILED_PRECONDITION ([`INCONSISTENT_FIELDS`]).
+    pub fn validate(&self) -> std::result::Result<(), crm_platform::error::CommonError> {
+        use crm_platform::error::CommonError;
+        let mut each_alone = self.clone();
+        each_alone
+            .fairness
+            .new_rep_weight_ramp
+            .dedup_by_key(|step| step.0);
+        each_alone.recycling.warn_days_before = 0;
+        each_alone
+            .check()
+            .map_err(|violation| CommonError::Invalid(vec![violation]))?;
+        self.check().map_err(|violation| CommonError::Unusable {
+            reason: INCONSISTENT_FIELDS,
+            violations: vec![violation],
+        })
+    }
+
+    fn check(&self) -> std::result::Result<(), crm_platform::error::FieldViolation> {
         use crm_platform::error::FieldViolation;
         self.fairness
             .validate()
@@ -71,6 +91,9 @@ impl Policies {
         dedupe::policy_for_channel(&self.duplicate_actions, channel)
     }
 }
+
+/// Settings that are each valid but contradict each other (FAILED_PRECONDITION). `field`.
+pub const INCONSISTENT_FIELDS: &str = crm_platform::error::reasons::INCONSISTENT_FIELDS;
 
 /// The leads service's use cases over its database and outbox.
 #[derive(Clone)]

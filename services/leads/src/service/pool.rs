@@ -166,10 +166,13 @@ impl Leads {
     ) -> Result<()> {
         let status = LeadsError::transition(lead.status, &LeadTransition::Assign)?;
         let Some(rep) = store::roster::get_rep(connection, rep_id).await? else {
-            return Err(LeadsError::invalid("rep_id", "is not a rep on the roster"));
+            return Err(LeadsError::unusable_reference(
+                "rep_id",
+                "is not a rep on the roster",
+            ));
         };
         if !rep.active {
-            return Err(LeadsError::invalid("rep_id", "is not active"));
+            return Err(LeadsError::unusable_reference("rep_id", "is not active"));
         }
         // A manager gives work only to the reps of their own subtree.
         let reachable = caller.role == Role::Admin || rep.team_path.is_within(&caller.team_path);
