@@ -84,6 +84,7 @@ pub fn request_message(
     }
     for (path, value) in bound {
         let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        field_rules::check_sent(&message, &path)?;
         set_path(&mut message, &path, value, &path.join("."), false)?;
     }
     field_rules::check(&message)?;
@@ -403,19 +404,50 @@ mod tests {
         assert_eq!(json["expected_version"], 3);
     }
 
+    /// The path wins over a body that repeats its field, but what the body says must still
+    /// keep the field's rules: `{"lead_id": "g30c…"}` was accepted since the path replaced it.
+    #[test]
+    fn a_path_field_repeated_in_the_body_keeps_its_rules() {
+        let path = format!("/v1/leads/{ID}:release");
+        let error = build(
+            Method::POST,
+            &path,
+            None,
+            r#"{"lead_id": "g30ceecb-11c0-383a-8698-e4242e46e649"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "lead_id");
+        let json = build(
+            Method::POST,
+            &path,
+            None,
+            &format!(r#"{{"lead_id": "{OTHER_ID}"}}"#),
+        )
+        .unwrap();
+        assert_eq!(json["lead_id"], ID);
+    }
+
     #[test]
     fn query_parameters_fill_nested_repeated_and_enum_fields() {
         let json = build(
             Method::GET,
             "/v1/leads",
-            Some("page.page_size=10&status=LEAD_STATUS_NEW&inPool=true&page.page_token=a%2Bb+c"),
+            Some("page.page_size=10&status=LEAD_STATUS_NEW&inPool=true&page.page_token=7B7D"),
             "",
         )
         .unwrap();
         assert_eq!(json["page"]["page_size"], 10);
         assert_eq!(json["status"], "LEAD_STATUS_NEW");
         assert_eq!(json["in_pool"], true);
-        assert_eq!(json["page"]["page_token"], "a+b c");
+        assert_eq!(json["page"]["page_token"], "7B7D");
+        let decoded = build(
+            Method::GET,
+            "/v1/accounts",
+            Some("name_contains=a%2Bb+c"),
+            "",
+        )
+        .unwrap();
+        assert_eq!(decoded["name_contains"], "a+b c");
         let short = build(Method::GET, "/v1/leads", Some("status=qualified"), "").unwrap();
         assert_eq!(short["status"], "LEAD_STATUS_QUALIFIED");
     }

@@ -326,7 +326,8 @@ pub(super) fn error_statuses(route: &Route) -> Vec<&'static str> {
     if takes_idempotency_key(route) {
         statuses.extend(["409", "422"]);
     }
-    statuses.push("429");
+    // Throttling, and an outage of a database or a service: any route.
+    statuses.extend(["429", "503"]);
     statuses
 }
 
@@ -358,10 +359,13 @@ pub(super) fn error_responses() -> Value {
         "404": problem("NOT_FOUND: no such record, or not one the caller can see.", false),
         "409": problem("ALREADY_EXISTS, or ABORTED: `expected_version` is stale, or a request \
             with the same Idempotency-Key is still running.", false),
-        "422": problem("FAILED_PRECONDITION: the record is not in a state that allows this, or \
-            the Idempotency-Key was used for a different request.", false),
-        "429": problem("RESOURCE_EXHAUSTED: rate limited; retry after `Retry-After` seconds.",
-            true),
+        "422": problem("FAILED_PRECONDITION: a business rule refuses it (the record's state, a \
+            cap, a policy), or the Idempotency-Key was used for a different request; `reason` \
+            says which (`CLAIM_CAP_REACHED`). Retrying the same request does not help.", false),
+        "429": problem("RESOURCE_EXHAUSTED: throttled (a rate limit); retry after `Retry-After` \
+            seconds.", true),
+        "503": problem("UNAVAILABLE: a database or a service is down; retry after \
+            `Retry-After` seconds.", true),
         "default": problem("Any other error, as a problem document.", true),
     })
 }
@@ -420,6 +424,14 @@ pub(super) fn problem_schema() -> Value {
                 "type": "string",
                 "enum": grpc_code_names(),
                 "description": "The gRPC status code name: the same vocabulary as the gRPC API.",
+            },
+            "reason": {
+                "type": "string",
+                "pattern": "^[A-Z][A-Z0-9_]*$",
+                "description": "Why it was refused, for programs: the stable UPPER_SNAKE reason \
+                    of the gRPC `google.rpc.ErrorInfo` (`CLAIM_CAP_REACHED`, \
+                    `LEAD_TRANSITION_NOT_ALLOWED`, `SERVICE_UNAVAILABLE`); the list is in \
+                    docs/api.md.",
             },
             "request_id": {"type": "string", "description": "The request's X-Request-Id."},
             "field_violations": {

@@ -6,7 +6,7 @@ use prost_reflect::{EnumDescriptor, FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::{Map, Value, json};
 
 use super::{REF_SCHEMAS, comments::Comments};
-use crate::http::field_rules::{self, Rules, TextFormat};
+use crate::http::field_rules::{self, CURRENCIES, Rules, TextFormat};
 
 /// The option A text field carries when it may hold several lines (tab, line feed, carriage
 /// return); every other control character is refused in every text field.
@@ -105,7 +105,11 @@ impl<'c> Schemas<'c> {
             self.map(field)
         } else if field.is_list() {
             let mut items = self.kind(&field.kind());
-            self.constrain(field, &rules, &mut items);
+            let item_rules = Rules {
+                required: rules.required || rules.each_required,
+                ..rules.clone()
+            };
+            self.constrain(field, &item_rules, &mut items);
             let mut schema = json!({"type": "array", "items": items});
             if rules.required {
                 schema["minItems"] = json!(1);
@@ -117,6 +121,15 @@ impl<'c> Schemas<'c> {
         } else {
             let mut schema = self.kind(&field.kind());
             self.constrain(field, &rules, &mut schema);
+            if rules.non_negative && field.kind().as_message().is_some() {
+                // A money field that takes no negative amount: the shared Money schema, and
+                // an amount without a minus sign.
+                let amount = json!({"pattern": field_rules::decimal_pattern(
+                    field_rules::max_minor_units(),
+                    true,
+                )});
+                schema = json!({"allOf": [schema, {"properties": {"amount": amount}}]});
+            }
             schema
         }
     }
@@ -124,17 +137,36 @@ impl<'c> Schemas<'c> {
     /// What `rules` (and the rule for every text) add to the schema of one value of `field`.
     pub(super) fn constrain(&mut self, field: &FieldDescriptor, rules: &Rules, schema: &mut Value) {
         match field.kind() {
+            Kind::String if !rules.one_of.is_empty() => {
+                schema["enum"] = json!(rules.one_of);
+            }
             Kind::String => match rules.format {
                 Some(format) => {
-                    let formatted = json!({"format": format.openapi()});
+                    let mut formatted = format_schema(format);
+                    if rules.month_day_when.is_some() {
+                        // Or a month and day (--03-14), where the message's rule allows it.
+                        formatted = json!({"anyOf": [formatted, {"pattern": MONTH_DAY}]});
+                    }
                     if rules.required {
-                        schema["format"] = json!(format.openapi());
+                        if let (Some(target), Value::Object(keywords)) =
+                            (schema.as_object_mut(), formatted)
+                        {
+                            target.extend(keywords);
+                        }
+                        if format.openapi().is_none() {
+                            schema["minLength"] = json!(1);
+                        }
                     } else {
                         // Empty means "not given" in a text field that is not required.
                         schema["anyOf"] = json!([{"const": ""}, formatted]);
                     }
-                    if format == TextFormat::Uuid {
-                        schema["maxLength"] = json!(36);
+                    let most = rules
+                        .max_length
+                        .into_iter()
+                        .chain(format.max_length())
+                        .min();
+                    if let Some(most) = most {
+                        schema["maxLength"] = json!(most);
                     }
                 }
                 None => {
@@ -153,6 +185,17 @@ impl<'c> Schemas<'c> {
                     }
                 }
             },
+            Kind::Double | Kind::Float => {
+                if let Some(least) = rules.at_least {
+                    schema["minimum"] = json!(least);
+                }
+                if let Some(floor) = rules.above {
+                    schema["exclusiveMinimum"] = json!(floor);
+                }
+                if let Some(most) = rules.at_most {
+                    schema["maximum"] = json!(most);
+                }
+            }
             Kind::Enum(descriptor) if rules.required => {
                 if let Some(zero) = descriptor.get_value(0) {
                     schema["not"] = json!({"const": zero.name()});
@@ -179,31 +222,63 @@ impl<'c> Schemas<'c> {
         }
     }
 
-    /// `map<K, V>`: a JSON object whose keys are K as text.
+    /// `map<K, V>`: a JSON object whose keys are K as text; in a request, with the map's
+    /// rules (its keys' form, its values' length, its number of entries) and the text rule.
     pub(super) fn map(&mut self, field: &FieldDescriptor) -> Value {
-        let values = match field.kind() {
-            Kind::Message(entry) => self.kind(&entry.map_entry_value_field().kind()),
-            _ => json!({}),
+        let rules = field_rules::rules(field);
+        let request = self
+            .request_messages
+            .contains(field.parent_message().full_name());
+        let (mut values, text_values) = match field.kind() {
+            Kind::Message(entry) => {
+                let value_field = entry.map_entry_value_field();
+                (
+                    self.kind(&value_field.kind()),
+                    value_field.kind() == Kind::String,
+                )
+            }
+            _ => (json!({}), false),
         };
-        json!({"type": "object", "additionalProperties": values})
+        let mut schema = json!({"type": "object"});
+        if request {
+            if text_values {
+                values["pattern"] = json!(text_pattern(is_multiline(field), false));
+                if let Some(most) = rules.max_length {
+                    values["maxLength"] = json!(most);
+                }
+            }
+            let mut keys = match rules.format {
+                Some(format) => format_schema(format),
+                None => json!({"pattern": text_pattern(false, false)}),
+            };
+            keys["type"] = json!("string");
+            schema["propertyNames"] = keys;
+            if let Some(most) = rules.max_items {
+                schema["maxProperties"] = json!(most);
+            }
+        }
+        schema["additionalProperties"] = values;
+        schema
     }
 
     pub(super) fn kind(&mut self, kind: &Kind) -> Value {
         match kind {
             Kind::String => json!({"type": "string"}),
             Kind::Bool => json!({"type": "boolean"}),
-            Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
-                json!({"type": "integer", "format": "int32"})
-            }
-            Kind::Uint32 | Kind::Fixed32 => {
-                json!({"type": "integer", "format": "uint32", "minimum": 0})
-            }
-            Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
-                json!({"type": "integer", "format": "int64"})
-            }
-            Kind::Uint64 | Kind::Fixed64 => {
-                json!({"type": "integer", "format": "uint64", "minimum": 0})
-            }
+            // With the type's range: JSON Schema validators and generators do not read the
+            // `format`, and a number out of it is refused.
+            Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => json!({
+                "type": "integer", "format": "int32", "minimum": i32::MIN, "maximum": i32::MAX,
+            }),
+            Kind::Uint32 | Kind::Fixed32 => json!({
+                "type": "integer", "format": "uint32", "minimum": 0, "maximum": u32::MAX,
+            }),
+            Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => json!({
+                "type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX,
+            }),
+            Kind::Uint64 | Kind::Fixed64 => json!({
+                "type": "integer", "format": "uint64", "minimum": 0, "maximum": u64::MAX,
+            }),
             Kind::Float => json!({"type": "number", "format": "float"}),
             Kind::Double => json!({"type": "number", "format": "double"}),
             Kind::Bytes => json!({"type": "string", "format": "byte"}),
@@ -276,6 +351,41 @@ impl<'c> Schemas<'c> {
         if !required.is_empty() {
             schema["required"] = json!(required);
         }
+        let mut alternatives = Vec::new();
+        let one_of = field_rules::at_least_one_of(message);
+        if !one_of.is_empty() {
+            // Each alternative: the field given and not blank.
+            alternatives.push(Value::Array(
+                one_of
+                    .iter()
+                    .map(|name| {
+                        json!({"required": [name], "properties": {name: {"pattern": "[^\\s]"}}})
+                    })
+                    .collect(),
+            ));
+        }
+        if let Some(groups) = money_groups(message) {
+            alternatives.push(groups);
+        }
+        for field in message.fields() {
+            // A date that may be a month and day only when another field allows it.
+            if let Some((other, wanted)) = field_rules::rules(&field).month_day_when {
+                alternatives.push(json!([
+                    {"properties": {other: {"const": wanted}}},
+                    {"properties": {field.name(): {"format": "date"}}},
+                ]));
+            }
+        }
+        match alternatives.len() {
+            0 => {}
+            1 => schema["anyOf"] = alternatives.remove(0),
+            _ => {
+                schema["allOf"] = alternatives
+                    .into_iter()
+                    .map(|any_of| json!({"anyOf": any_of}))
+                    .collect();
+            }
+        }
         if let Some(comment) = self.comments.get(&message.parent_file(), message.path()) {
             schema["description"] = json!(comment);
         }
@@ -318,6 +428,62 @@ impl<'c> Schemas<'c> {
         }
         schema
     }
+}
+
+/// `--03-14`: a month and a day that exists in it (29 February too).
+const MONTH_DAY: &str = "^--(?:(?:01|03|05|07|08|10|12)-(?:0[1-9]|[12][0-9]|3[01])\
+    |(?:04|06|09|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|[12][0-9]))$";
+
+/// The schema of a text of `format`: JSON Schema's `format` where it names the form, else its
+/// patterns (all of which must match) or its list of values.
+fn format_schema(format: TextFormat) -> Value {
+    if let Some(name) = format.openapi() {
+        return json!({"format": name});
+    }
+    if let Some(values) = format.values() {
+        return json!({"enum": values});
+    }
+    let mut patterns = format.patterns().into_iter();
+    let mut schema = json!({"pattern": patterns.next().unwrap_or_default()});
+    let more: Vec<Value> = patterns
+        .map(|pattern| json!({"pattern": pattern}))
+        .collect();
+    if !more.is_empty() {
+        schema["allOf"] = Value::Array(more);
+    }
+    schema
+}
+
+/// A money message (a currency code field and a decimal field, `crm.common.v1.Money`): an
+/// amount has at most its currency's minor-unit digits (JPY 0, CNY 2, KWD 3), as the services
+/// read money; one alternative per number of digits, listing its currencies.
+fn money_groups(message: &MessageDescriptor) -> Option<Value> {
+    let with_format = |wanted: TextFormat| {
+        message
+            .fields()
+            .find(|field| field_rules::rules(field).format == Some(wanted))
+            .map(|field| field.name().to_owned())
+    };
+    let currency = with_format(TextFormat::CurrencyCode)?;
+    let amount = with_format(TextFormat::Decimal)?;
+    let mut by_digits: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
+    for code in CURRENCIES.iter() {
+        by_digits
+            .entry(code.minor_units())
+            .or_default()
+            .push(code.as_str());
+    }
+    Some(
+        by_digits
+            .into_iter()
+            .map(|(digits, codes)| {
+                json!({"properties": {
+                    &currency: {"enum": codes},
+                    &amount: {"pattern": field_rules::decimal_pattern(digits, false)},
+                }})
+            })
+            .collect(),
+    )
 }
 
 /// Well-known types whose canonical JSON is not an object.
