@@ -35,9 +35,15 @@ pub fn parse_ids(field: &str, values: &[String]) -> Result<Vec<Uuid>, FieldViola
 pub fn expected_version(field: &str, value: u64) -> Result<Option<i64>, FieldViolation> {
     match value {
         0 => Ok(None),
-        value => i64::try_from(value)
-            .map(Some)
-            .map_err(|_| FieldViolation::new(field, "is not a version any record has")),
+        // A number of the field's type that no record's version reaches: refused for what it
+        // names (FAILED_PRECONDITION), as a version of no record.
+        value => i64::try_from(value).map(Some).map_err(|_| {
+            FieldViolation::refusal(
+                reasons::UNUSABLE_REFERENCE,
+                field,
+                "is not a version any record has",
+            )
+        }),
     }
 }
 
@@ -141,7 +147,10 @@ mod tests {
     fn versions_beyond_i64_are_refused_not_wrapped() {
         assert_eq!(expected_version("expected_version", 0).unwrap(), None);
         assert_eq!(expected_version("expected_version", 7).unwrap(), Some(7));
-        assert!(expected_version("expected_version", u64::MAX).is_err());
+        let beyond = expected_version("expected_version", u64::MAX).unwrap_err();
+        assert_eq!(beyond.reason, Some(reasons::UNUSABLE_REFERENCE));
+        let refused = CommonError::Invalid(vec![beyond]);
+        assert_eq!(refused.code(), crate::error::ErrorCode::FailedPrecondition);
     }
 
     #[test]

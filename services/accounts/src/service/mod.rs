@@ -124,7 +124,7 @@ async fn resolve_owner(
         ));
     }
     let Some(team_path) = OrgDirectory::team_of(connection, owner_id).await? else {
-        return Err(AccountsError::invalid(
+        return Err(AccountsError::unusable_reference(
             field,
             "is not a user known to this service",
         ));

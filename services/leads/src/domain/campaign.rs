@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{
     auth::TeamPath,
-    error::{FieldViolation, Violations},
+    error::{FieldViolation, Violations, reasons},
     money::Money,
 };
 use uuid::Uuid;
@@ -43,7 +43,12 @@ impl Campaign {
         if let (Some(start), Some(end)) = (starts_on, ends_on)
             && end < start
         {
-            violations.add("campaign.ends_on", "must not be before starts_on");
+            // Each date is valid alone: together they contradict (FAILED_PRECONDITION).
+            violations.push(FieldViolation::refusal(
+                reasons::INCONSISTENT_FIELDS,
+                "campaign.ends_on",
+                "must not be before starts_on",
+            ));
         }
         violations.into_result()?;
         Ok(Campaign {
@@ -96,5 +101,9 @@ mod tests {
             fields,
             ["campaign.name", "campaign.cost.amount", "campaign.ends_on"]
         );
+        // Dates each valid, contradicting: a refusal for the data (422), not invalid input.
+        let reversed = Campaign::new("Expo", None, cny(1), Some(day(3)), Some(day(1)), now);
+        let refused = reversed.unwrap_err();
+        assert_eq!(refused[0].reason, Some(reasons::INCONSISTENT_FIELDS));
     }
 }

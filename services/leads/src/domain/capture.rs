@@ -99,10 +99,10 @@ impl LeadDraft<'_> {
             ),
             description: text(&mut violations, "description", self.description, 5000),
         };
-        if fields.email.is_none()
-            && fields.phone.is_none()
-            && fields.company.is_none()
-            && fields.last_name.is_none()
+        // Given, whatever else is wrong with it (a refused email or phone has its own
+        // violation): the rule is about having a way to reach or find the lead.
+        let given = |value: &str| !value.trim().is_empty();
+        if !(given(self.email) || given(self.phone) || given(self.company) || given(self.last_name))
         {
             violations.add(
                 path.to_owned(),
@@ -174,9 +174,31 @@ mod tests {
         .validate(None, "row", wire)
         .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|v| v.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["row.company_size", "row.email", "row.website", "row"]
-        );
+        // The email is given, if wrong: it is named, not the whole row.
+        assert_eq!(fields, ["row.company_size", "row.email", "row.website"]);
+        let nothing = LeadDraft {
+            first_name: "Li",
+            company: "  ",
+            ..LeadDraft::default()
+        }
+        .validate(None, "row", Violations::new())
+        .unwrap_err();
+        assert_eq!(nothing[0].field, "row");
+    }
+
+    /// A national number with no default calling code is refused for what the organisation
+    /// holds, and alone: the lead has a phone, so the "needs at least" rule holds (the front
+    /// door's check and the document's `anyOf` count given text the same way).
+    #[test]
+    fn a_national_number_without_a_calling_code_is_the_only_refusal() {
+        let refused = LeadDraft {
+            phone: "138 0013 8000",
+            ..LeadDraft::default()
+        }
+        .validate(None, "lead", Violations::new())
+        .unwrap_err();
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0].field, "lead.phone");
+        assert_eq!(refused[0].reason, Some(reasons::NO_DEFAULT_CALLING_CODE));
     }
 }
