@@ -48,8 +48,7 @@ fn violated_fields(problem: &Value) -> Vec<&str> {
 }
 
 #[tokio::test]
-async fn converting_a_lead_with_a_negative_amount_is_a_400_naming_the_field_and_converts_nothing()
-{
+async fn converting_a_lead_with_a_negative_amount_is_a_400_naming_the_field_and_converts_nothing() {
     let (_app, http, ada) = start().await;
     let (status, lead) = post(
         &http,
@@ -115,7 +114,10 @@ async fn converting_a_lead_with_a_negative_amount_is_a_400_naming_the_field_and_
         .get(&format!("/v1/leads/{lead_id}"), Some(&ada))
         .await
         .json();
-    assert_eq!(lead["lead"]["status"], "LEAD_STATUS_QUALIFIED", "nothing converted");
+    assert_eq!(
+        lead["lead"]["status"], "LEAD_STATUS_QUALIFIED",
+        "nothing converted"
+    );
 }
 
 #[tokio::test]

@@ -176,7 +176,11 @@ async fn claims_respect_the_cap_and_stale_leads_are_warned_recycled_and_cooled_d
     };
     claim(&ravi, &first.id).await.unwrap();
     let status = claim(&ravi, &second.id).await.unwrap_err();
-    assert_eq!(status.code(), Code::FailedPrecondition, "a cap is a rule, not a throttle");
+    assert_eq!(
+        status.code(),
+        Code::FailedPrecondition,
+        "a cap is a rule, not a throttle"
+    );
     assert!(
         status.message().contains("claim cap reached: 1 of 1"),
         "{}",
