@@ -193,7 +193,7 @@ impl Drop for OwnedRuntime {
     }
 }
 
-async fn cleanup(app: TestApp) {
+async fn cleanup(mut app: TestApp) {
     let streams = app.services.context("accounts").map(|context| {
         let naming = &context.naming;
         (

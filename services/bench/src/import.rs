@@ -231,7 +231,7 @@ async fn stream_import(
     rows: u64,
     admin: &crm_platform::auth::Caller,
 ) -> anyhow::Result<ImportFigure> {
-    let app = crm_test_support::TestApp::spawn_with(
+    let mut app = crm_test_support::TestApp::spawn_with(
         &[crm_leads::module()],
         &nats_url(),
         &[("CRM_LOG", "warn")],

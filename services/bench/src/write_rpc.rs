@@ -169,7 +169,7 @@ pub async fn run_account_rpcs(
         account_service_client::AccountServiceClient,
     };
     let connections = options.clients.to_string();
-    let app = crm_test_support::TestApp::spawn_with(
+    let mut app = crm_test_support::TestApp::spawn_with(
         &[crm_accounts::module()],
         nats_url,
         &[

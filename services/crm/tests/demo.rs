@@ -57,7 +57,7 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
         "the second run changed nothing"
     );
 
-    let services = host::start(settings.clone(), &modules).await.unwrap();
+    let mut services = host::start(settings.clone(), &modules).await.unwrap();
     let grpc = services
         .context(crm_gateway::NAME)
         .and_then(|context| context.local_grpc.get().cloned())

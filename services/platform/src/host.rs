@@ -239,7 +239,7 @@ impl RunningServices {
     }
 
     /// Stops accepting calls, lets in-flight calls finish, then stops background work.
-    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+    pub async fn shutdown(&mut self) -> anyhow::Result<()> {
         self.stop_serving.cancel();
         self.wait().await
     }

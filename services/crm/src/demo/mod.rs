@@ -190,7 +190,7 @@ pub async fn load(settings: &Settings) -> anyhow::Result<()> {
     own.metrics_addr = None;
     // A missing signing key fails before anything starts.
     signer(&own)?;
-    let services = host::start(own.clone(), &crate::all_modules()).await?;
+    let mut services = host::start(own.clone(), &crate::all_modules()).await?;
     let loaded = load_into(&services, &own).await;
     let stopped = services.shutdown().await;
     loaded?;
