@@ -598,23 +598,7 @@ mod tests {
             .sign(&rep(), Duration::ZERO);
         // Zero ttl is inside the 30 s leeway; build one well in the past instead.
         let _ = expired;
-        let now = chrono::Utc::now().timestamp() as u64;
-        let claims = Claims {
-            sub: Uuid::now_v7(),
-            role: Role::Rep,
-            team: TeamPath::parse("/a").unwrap(),
-            scope: None,
-            client_id: None,
-            iss: "crm-gateway".into(),
-            aud: "crm".into(),
-            iat: now - 3600,
-            exp: now - 600,
-        };
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some("k1".into());
-        let token =
-            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(OLD.as_bytes()))
-                .unwrap();
+        let token = token_issued_and_expired_ago(3600, 600);
         assert_eq!(
             JwtVerifier::new(&settings).verify(&token),
             Err(AuthError::Expired)
@@ -625,8 +609,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_token_just_past_its_expiry_is_accepted_within_the_configured_leeway() {
+    /// A rep's token signed with key `k1` (`OLD`), issued and expired the given seconds ago.
+    fn token_issued_and_expired_ago(issued: u64, expired: u64) -> String {
         let now = chrono::Utc::now().timestamp() as u64;
         let claims = Claims {
             sub: Uuid::now_v7(),
@@ -636,14 +620,17 @@ mod tests {
             client_id: None,
             iss: "crm-gateway".into(),
             aud: "crm".into(),
-            iat: now - 900,
-            exp: now - 10,
+            iat: now - issued,
+            exp: now - expired,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("k1".into());
-        let token =
-            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(OLD.as_bytes()))
-                .unwrap();
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(OLD.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn a_token_just_past_its_expiry_is_accepted_within_the_configured_leeway() {
+        let token = token_issued_and_expired_ago(900, 10);
         let lenient = settings(&[("k1", OLD)], "k1");
         assert!(JwtVerifier::new(&lenient).verify(&token).is_ok());
         let strict = JwtSettings {
