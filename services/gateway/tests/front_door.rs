@@ -265,7 +265,7 @@ async fn bad_input_gets_the_right_status_and_names_what_is_wrong() {
     .await;
     problem(&form, 415);
 
-    // The front door's rules name the field at fault.
+    // The front door's rules name every field at fault at once.
     let invalid = send(
         Method::POST,
         "/v1/accounts",
@@ -275,7 +275,7 @@ async fn bad_input_gets_the_right_status_and_names_what_is_wrong() {
     .await;
     let body = problem(&invalid, 400);
     assert_eq!(body["code"], "INVALID_ARGUMENT");
-    assert_eq!(fields(&body), ["account.website"]);
+    assert_eq!(fields(&body), ["account.website", "account.phone"]);
 
     // The service's own refusals come back with their field violations: a merge of a record
     // with itself is valid in form, refused for what it names (422).

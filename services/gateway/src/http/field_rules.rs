@@ -405,12 +405,19 @@ pub fn at_least_one_of(message: &MessageDescriptor) -> Vec<String> {
 }
 
 /// Every rule of `message` and the messages in it, by field path (`rep.rep_id`,
-/// `rules[2].rep_ids[0]`); the first broken rule, or `Ok`.
-pub fn check(message: &DynamicMessage) -> Result<(), Invalid> {
-    check_message(message, "")
+/// `rules[2].rep_ids[0]`): each broken field once (its first broken rule), so that a caller
+/// fixes them all in one go, or `Ok`.
+pub fn check(message: &DynamicMessage) -> Result<(), Vec<Invalid>> {
+    let mut broken = Vec::new();
+    check_message(message, "", &mut broken);
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(broken)
+    }
 }
 
-fn check_message(message: &DynamicMessage, prefix: &str) -> Result<(), Invalid> {
+fn check_message(message: &DynamicMessage, prefix: &str, broken: &mut Vec<Invalid>) {
     let descriptor = message.descriptor();
     let one_of = at_least_one_of(&descriptor);
     if !one_of.is_empty() && !one_of.iter().any(|name| is_given(message, name)) {
@@ -418,42 +425,50 @@ fn check_message(message: &DynamicMessage, prefix: &str) -> Result<(), Invalid> 
             Some(path) => path.to_owned(),
             None => "body".to_owned(),
         };
-        return Err(Invalid::new(
+        broken.push(Invalid::new(
             path,
             format!("needs at least one of {}", one_of.join(", ")),
         ));
     }
     for field in descriptor.fields() {
         let path = format!("{prefix}{}", field.name());
-        let rules = rules_in(message, &field).map_err(|invalid| Invalid {
-            field: format!("{prefix}{}", invalid.field),
-            ..invalid
-        })?;
+        let rules = match rules_in(message, &field) {
+            Ok(rules) => rules,
+            Err(invalid) => {
+                broken.push(Invalid {
+                    field: format!("{prefix}{}", invalid.field),
+                    ..invalid
+                });
+                continue;
+            }
+        };
         // An `optional` scalar keeps its rules only when it is given at all (`required` then
         // means "not empty"); a required message must be given.
         let present = message.has_field(&field);
         if field.supports_presence() && !present {
             if rules.required && !is_optional_scalar(&field) {
-                return Err(Invalid::new(path, "is required"));
+                broken.push(Invalid::new(path, "is required"));
             }
             continue;
         }
         let value = message.get_field(&field);
-        check_value(&field, &rules, &value, &path)?;
+        if let Err(invalid) = check_value(&field, &rules, &value, &path) {
+            broken.push(invalid);
+            continue;
+        }
         // Nested messages: their own fields' rules.
         match value.as_ref() {
-            Value::Message(inner) if present => check_message(inner, &format!("{path}."))?,
+            Value::Message(inner) if present => check_message(inner, &format!("{path}."), broken),
             Value::List(items) => {
                 for (index, item) in items.iter().enumerate() {
                     if let Value::Message(inner) = item {
-                        check_message(inner, &format!("{path}[{index}]."))?;
+                        check_message(inner, &format!("{path}[{index}]."), broken);
                     }
                 }
             }
             _ => {}
         }
     }
-    Ok(())
 }
 
 /// The rules of one field of `message` as sent, before the path's value replaces it: a body
@@ -952,12 +967,38 @@ mod tests {
         let mut lead = DynamicMessage::new(input);
         lead.set_field_by_name("company", Value::String("  ".into()));
         message.set_field_by_name("lead", Value::Message(lead.clone()));
-        let refused = check(&message).unwrap_err();
+        let refused = check(&message).unwrap_err().remove(0);
         assert_eq!(refused.field, "lead");
         assert!(refused.message.contains("email, phone, company, last_name"));
         lead.set_field_by_name("last_name", Value::String("Wang".into()));
         message.set_field_by_name("lead", Value::Message(lead));
         assert_eq!(check(&message), Ok(()));
+    }
+
+    #[test]
+    fn every_broken_field_is_named_at_once() {
+        let pool = pool();
+        let request = pool
+            .get_message_by_name("crm.leads.v1.CreateLeadRequest")
+            .unwrap();
+        let input = pool.get_message_by_name("crm.leads.v1.LeadInput").unwrap();
+        let mut lead = DynamicMessage::new(input);
+        lead.set_field_by_name("email", Value::String("not an address".into()));
+        lead.set_field_by_name("last_name", Value::String("x".repeat(10_000)));
+        let mut message = DynamicMessage::new(request);
+        message.set_field_by_name("lead", Value::Message(lead));
+        message.set_field_by_name("lead_id", Value::String("not-a-uuid".into()));
+        let fields: Vec<String> = check(&message)
+            .unwrap_err()
+            .into_iter()
+            .map(|invalid| invalid.field)
+            .collect();
+        for field in ["lead.email", "lead.last_name", "lead_id"] {
+            assert!(
+                fields.iter().any(|f| f == field),
+                "{field} missing in {fields:?}"
+            );
+        }
     }
 
     #[test]
@@ -967,9 +1008,9 @@ mod tests {
             .get_message_by_name("crm.accounts.v1.GetAccountRequest")
             .unwrap();
         let mut message = DynamicMessage::new(descriptor);
-        assert_eq!(check(&message).unwrap_err().field, "account_id");
+        assert_eq!(check(&message).unwrap_err()[0].field, "account_id");
         message.set_field_by_name("account_id", Value::String("not-a-uuid".into()));
-        assert_eq!(check(&message).unwrap_err().field, "account_id");
+        assert_eq!(check(&message).unwrap_err()[0].field, "account_id");
         message.set_field_by_name(
             "account_id",
             Value::String("0190a5c4-7b1e-7c3d-9f00-1a2b3c4d5e6f".into()),

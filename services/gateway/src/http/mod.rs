@@ -37,6 +37,7 @@ use bytes::Bytes;
 use crm_platform::{
     auth::{Caller, JwtVerifier},
     config::JwtSettings,
+    error::FieldViolation,
 };
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use prost::Message;
@@ -259,8 +260,15 @@ async fn serve(
     };
     let body = read_body(&parts.headers, body, door.max_body_bytes).await?;
     let query = parts.uri.query();
-    let message = transcode::request_message(route, &bound, query, &body)
-        .map_err(|invalid| Problem::invalid(invalid.field, invalid.message))?;
+    let message = transcode::request_message(route, &bound, query, &body).map_err(|refused| {
+        Problem::invalid_fields(
+            refused
+                .0
+                .into_iter()
+                .map(|invalid| FieldViolation::new(invalid.field, invalid.message))
+                .collect(),
+        )
+    })?;
 
     // Only writes by a known caller are deduplicated: the key is scoped to the caller.
     let idempotency = match (parts.headers.get(IDEMPOTENCY_KEY), &caller) {

@@ -95,6 +95,18 @@ impl Problem {
         problem
     }
 
+    /// A 400 naming every field given (the first one's text is the detail, as in [`Self::invalid`]).
+    pub fn invalid_fields(violations: Vec<FieldViolation>) -> Self {
+        let detail = match violations.as_slice() {
+            [only] => only.to_string(),
+            [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+            [] => "the request is invalid".to_owned(),
+        };
+        let mut problem = Self::new(Code::InvalidArgument, detail);
+        problem.violations = violations;
+        problem
+    }
+
     /// 503 while a dependency (the gateway's database, an upstream service) is down.
     pub fn unavailable() -> Self {
         let mut problem = Self::new(Code::Unavailable, UNAVAILABLE_MESSAGE);

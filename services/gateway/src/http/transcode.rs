@@ -34,6 +34,17 @@ impl Invalid {
     }
 }
 
+/// Why a request was refused before reaching its service: one unreadable part (a body that
+/// is not JSON, a bad query parameter), or every field that breaks its rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused(pub Vec<Invalid>);
+
+impl From<Invalid> for Refused {
+    fn from(invalid: Invalid) -> Self {
+        Self(vec![invalid])
+    }
+}
+
 /// The request message of `route`: the JSON body (as the rule maps it), then the query
 /// parameters, then the path variables, which win over anything the body says.
 pub fn request_message(
@@ -41,7 +52,7 @@ pub fn request_message(
     bound: &[(&[String], String)],
     query: Option<&str>,
     body: &[u8],
-) -> Result<DynamicMessage, Invalid> {
+) -> Result<DynamicMessage, Refused> {
     let input = route.rpc.input();
     let has_body = !body.iter().all(u8::is_ascii_whitespace);
     let mut message = match (&route.body, has_body) {
@@ -53,16 +64,21 @@ pub fn request_message(
             let mut message = DynamicMessage::new(input);
             let value = match field.kind() {
                 Kind::Message(descriptor) => Value::Message(parse_json(descriptor, body, name)?),
-                _ => return Err(Invalid::new(name.as_str(), "is not a message")),
+                _ => {
+                    return Err(Refused::from(Invalid::new(
+                        name.as_str(),
+                        "is not a message",
+                    )));
+                }
             };
             message.set_field(&field, value);
             message
         }
         (BodyMapping::None, true) => {
-            return Err(Invalid::new(
+            return Err(Refused::from(Invalid::new(
                 "body",
                 "this operation takes no body; pass its fields as query parameters",
-            ));
+            )));
         }
         (_, false) => DynamicMessage::new(input),
     };
@@ -73,10 +89,10 @@ pub fn request_message(
             let value =
                 form_decode(value).ok_or_else(|| Invalid::new(&name, "is not valid UTF-8"))?;
             if let BodyMapping::Whole = route.body {
-                return Err(Invalid::new(
+                return Err(Refused::from(Invalid::new(
                     name,
                     "query parameters are not accepted here; send the fields in the JSON body",
-                ));
+                )));
             }
             let path: Vec<&str> = name.split('.').collect();
             set_path(&mut message, &path, &value, &name, true)?;
@@ -87,7 +103,7 @@ pub fn request_message(
         field_rules::check_sent(&message, &path)?;
         set_path(&mut message, &path, value, &path.join("."), false)?;
     }
-    field_rules::check(&message)?;
+    field_rules::check(&message).map_err(Refused)?;
     Ok(message)
 }
 
@@ -386,7 +402,15 @@ mod tests {
         let Matched::Route(route, bound) = table.find(&method, path) else {
             panic!("{method} {path} did not match");
         };
-        let message = request_message(route, &bound, query, body.as_bytes())?;
+        // The first refusal: these tests name one broken part each.
+        let message =
+            request_message(route, &bound, query, body.as_bytes()).map_err(|refused| {
+                refused
+                    .0
+                    .into_iter()
+                    .next()
+                    .expect("a refusal names a field")
+            })?;
         Ok(serde_json::from_slice(&to_json(&message).unwrap()).unwrap())
     }
 
