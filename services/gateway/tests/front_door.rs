@@ -452,7 +452,10 @@ async fn a_retried_create_with_the_same_idempotency_key_returns_the_first_result
         "the retry gets the first result"
     );
     let other = create("key-1", "Wingtip Toys").await;
-    assert_eq!(problem(&other, 422)["code"], "FAILED_PRECONDITION");
+    let body = problem(&other, 422);
+    assert_eq!(body["code"], "FAILED_PRECONDITION");
+    assert_eq!(body["reason"], "IDEMPOTENCY_KEY_REUSED");
+    assert_eq!(body["text"]["code"], "gateway.idempotency_key_reused");
     let fresh = create("key-2", "Wingtip Toys").await;
     assert_eq!(fresh.status, 200);
     let invalid = create("a key with spaces", "Wingtip Toys").await;

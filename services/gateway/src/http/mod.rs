@@ -299,18 +299,22 @@ async fn serve(
                 Claim::Run { first } => Some((caller.user_id, key.to_owned(), first)),
                 Claim::Replay { status, body } => return Ok(replay(status, body)),
                 Claim::InFlight => {
-                    let mut problem = Problem::new(
+                    let mut problem = Problem::refusal(
                         Code::Aborted,
                         "a request with this Idempotency-Key is still in progress; retry after \
                          the time in Retry-After",
+                        "IDEMPOTENCY_KEY_IN_FLIGHT",
+                        "gateway.idempotency_key_in_flight",
                     );
                     problem.retry_after = Some(1);
                     return Err(problem);
                 }
                 Claim::Mismatch => {
-                    return Err(Problem::new(
+                    return Err(Problem::refusal(
                         Code::FailedPrecondition,
                         "this Idempotency-Key was used for a different request",
+                        "IDEMPOTENCY_KEY_REUSED",
+                        "gateway.idempotency_key_reused",
                     )
                     .with_status(StatusCode::UNPROCESSABLE_ENTITY));
                 }

@@ -134,6 +134,17 @@ impl Problem {
         problem
     }
 
+    /// A refusal of the front door's own: its machine reason and text code, no parameters.
+    pub fn refusal(code: Code, detail: &str, reason: &str, text_code: &str) -> Self {
+        let mut problem = Self::new(code, detail);
+        problem.text = Some(Box::new(RefusalText {
+            reason: reason.to_owned(),
+            code: text_code.to_owned(),
+            params: BTreeMap::new(),
+        }));
+        problem
+    }
+
     /// What a failed query of the gateway's own database answers: 503 for an outage (the
     /// database unreachable), else 500; the cause is logged, never sent.
     pub fn database(error: sqlx::Error) -> Self {
