@@ -83,8 +83,10 @@ impl AccountService for AccountsApi {
         let input = request
             .account
             .ok_or_else(|| AccountsError::invalid("account", "is required"))?;
-        let calling_code = self.accounts.default_calling_code().await?;
-        let new = account::validate_new_account(&input, calling_code.as_deref())
+        let new = self
+            .accounts
+            .validate_with_calling_code(|code| account::validate_new_account(&input, code))
+            .await?
             .map_err(AccountsError::from)?;
         let requested_id = parse_optional_id("account_id", &request.account_id)?;
         let (account, duplicates) = self
@@ -125,8 +127,10 @@ impl AccountService for AccountsApi {
         let request = request.into_inner();
         let account_id = parse_id("account_id", &request.account_id)?;
         let patch = request.patch.unwrap_or_default();
-        let calling_code = self.accounts.default_calling_code().await?;
-        let changes = account::validate_patch(&patch, calling_code.as_deref())
+        let changes = self
+            .accounts
+            .validate_with_calling_code(|code| account::validate_patch(&patch, code))
+            .await?
             .map_err(AccountsError::from)?;
         let account = self
             .accounts
@@ -277,8 +281,10 @@ impl AccountService for AccountsApi {
         let input = request
             .contact
             .ok_or_else(|| AccountsError::invalid("contact", "is required"))?;
-        let calling_code = self.accounts.default_calling_code().await?;
-        let new = contact::validate_new_contact(&input, calling_code.as_deref())
+        let new = self
+            .accounts
+            .validate_with_calling_code(|code| contact::validate_new_contact(&input, code))
+            .await?
             .map_err(AccountsError::from)?;
         let requested_id = parse_optional_id("contact_id", &request.contact_id)?;
         let (contact, duplicates) = self
@@ -319,8 +325,10 @@ impl AccountService for AccountsApi {
         let request = request.into_inner();
         let contact_id = parse_id("contact_id", &request.contact_id)?;
         let patch = request.patch.unwrap_or_default();
-        let calling_code = self.accounts.default_calling_code().await?;
-        let changes = contact::validate_contact_patch(&patch, calling_code.as_deref())
+        let changes = self
+            .accounts
+            .validate_with_calling_code(|code| contact::validate_contact_patch(&patch, code))
+            .await?
             .map_err(AccountsError::from)?;
         let contact = self
             .accounts

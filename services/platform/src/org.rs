@@ -32,6 +32,7 @@ use crate::{
     auth::{Caller, Role, TeamPath},
     config::ServiceSettings,
     consumer::{ConsumerSpec, EventHandler, HandlerError, HandlerFuture, ReceivedEvent},
+    error::{FieldViolation, reasons},
     events::DomainEvent,
 };
 
@@ -377,6 +378,29 @@ impl OrgDirectory {
                 version,
             })
             .unwrap_or_default())
+    }
+
+    /// Runs a pure validation that reads phone numbers with the organisation's default calling
+    /// code, reading the setting only when a national number needs it: most writes carry
+    /// international numbers or none, and the read was a round trip before every such write.
+    /// The result is the validation's with the setting as this service last heard it.
+    pub async fn validate_with_calling_code<'e, T>(
+        executor: impl PgExecutor<'e>,
+        validate: impl Fn(Option<&str>) -> Result<T, Vec<FieldViolation>>,
+    ) -> sqlx::Result<Result<T, Vec<FieldViolation>>> {
+        let without = validate(None);
+        let needs_code = without.as_ref().is_err_and(|violations| {
+            violations
+                .iter()
+                .any(|violation| violation.reason == Some(reasons::NO_DEFAULT_CALLING_CODE))
+        });
+        if !needs_code {
+            return Ok(without);
+        }
+        Ok(match Self::settings(executor).await?.default_calling_code {
+            Some(code) => validate(Some(&code)),
+            None => without,
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, KnownUser>> {

@@ -53,6 +53,17 @@ impl Accounts {
     /// The organisation's default calling code (the gateway's setting, as the org directory
     /// last heard it): what national phone numbers are read with. Read per request, so a
     /// change applies from the next one.
+    /// A validation of phone numbers with the organisation's default calling code, read only
+    /// when a national number needs it ([`OrgDirectory::validate_with_calling_code`]).
+    pub async fn validate_with_calling_code<T>(
+        &self,
+        validate: impl Fn(
+            Option<&str>,
+        ) -> std::result::Result<T, Vec<crm_platform::error::FieldViolation>>,
+    ) -> Result<std::result::Result<T, Vec<crm_platform::error::FieldViolation>>> {
+        Ok(OrgDirectory::validate_with_calling_code(&self.pool, validate).await?)
+    }
+
     pub async fn default_calling_code(&self) -> Result<Option<String>> {
         Ok(OrgDirectory::settings(&self.pool)
             .await?

@@ -69,8 +69,10 @@ impl LeadService for LeadsApi {
         let input = request
             .lead
             .ok_or_else(|| LeadsError::invalid("lead", "is required"))?;
-        let calling_code = self.leads.default_calling_code().await?;
-        let mut capture = convert::validate_lead_input(&input, calling_code.as_deref(), "lead")
+        let mut capture = self
+            .leads
+            .validate_with_calling_code(|code| convert::validate_lead_input(&input, code, "lead"))
+            .await?
             .map_err(LeadsError::from)?;
         capture.requested_id = parse_optional_id("lead_id", &request.lead_id)?;
         let (lead, outcome) = self.leads.create_lead(&caller, capture).await?;

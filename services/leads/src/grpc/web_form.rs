@@ -29,8 +29,10 @@ impl WebFormService for WebFormApi {
             campaign_id: String::new(),
             ..input
         };
-        let calling_code = self.leads.default_calling_code().await?;
-        let lead = convert::validate_lead_input(&input, calling_code.as_deref(), "lead");
+        let lead = self
+            .leads
+            .validate_with_calling_code(|code| convert::validate_lead_input(&input, code, "lead"))
+            .await?;
         let receipt = self.leads.submit_web_form(&request.form_key, lead).await?;
         Ok(Response::new(pb::SubmitWebFormResponse {
             receipt_id: receipt.to_string(),
