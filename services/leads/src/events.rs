@@ -1,8 +1,13 @@
 //! Events the leads service consumes: accounts' events, so a converting lead is matched onto
-//! the account that already exists; and the gateway's org events, through the platform's
-//! directory replica, so the rep roster and owned leads follow the organisation. Subjects are
-//! dispatched exhaustively: one this service does not know is a permanent error
-//! (dead-lettered), never a guess.
+//! the account that already exists; the gateway's org events, through the platform's
+//! directory replica, so the rep roster and owned leads follow the organisation; and the
+//! opportunities service's deal events, so the campaign funnel counts won revenue
+//! ([`campaign_deals`]). Subjects are dispatched exhaustively: one this service does not know
+//! is a permanent error (dead-lettered), never a guess.
+
+mod campaign_deals;
+
+pub use campaign_deals::{CampaignDealsHandler, campaign_deals};
 
 use std::sync::Arc;
 

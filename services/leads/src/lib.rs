@@ -59,6 +59,11 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     mount.spawn(accounts.run(context.shutdown.clone()));
     let org = context.consumer(events::org_directory(), events::org_directory_handler());
     mount.spawn(org.run(context.shutdown.clone()));
+    let deals = context.consumer(
+        events::campaign_deals(),
+        events::CampaignDealsHandler::new(),
+    );
+    mount.spawn(deals.run(context.shutdown.clone()));
     mount.spawn(leads.run_recycling(RECYCLING_INTERVAL, context.shutdown.clone()));
     Ok(())
 }

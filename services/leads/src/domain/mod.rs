@@ -7,6 +7,8 @@
 pub mod assignment;
 pub mod assignment_explanation;
 pub mod campaign;
+pub mod campaign_deal;
+pub mod campaign_funnel;
 pub mod capture;
 pub mod claiming;
 pub mod dedupe;

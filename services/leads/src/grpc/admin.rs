@@ -16,6 +16,7 @@ use crate::{
     domain::{
         assignment::{AssignmentRule, RuleCriteria},
         campaign::Campaign,
+        campaign_funnel::CampaignFunnel,
         dedupe::DuplicatePolicy,
         fairness::FairnessPolicy,
         recycling::RecyclingPolicy,
@@ -84,6 +85,38 @@ fn campaign_message(campaign: &Campaign) -> pb::Campaign {
         ends_on: campaign.ends_on.map(|d| d.to_string()).unwrap_or_default(),
         created_at: Some(crm_platform::time::to_timestamp(campaign.created_at)),
     }
+}
+
+fn funnel_message(funnel: &CampaignFunnel) -> pb::GetCampaignFunnelResponse {
+    let rate = |rate: Option<Decimal>| rate.map(decimal_text).unwrap_or_default();
+    let deals = &funnel.deals;
+    pb::GetCampaignFunnelResponse {
+        campaign: Some(campaign_message(&funnel.campaign)),
+        leads: funnel.leads.leads,
+        qualified: funnel.leads.qualified,
+        converted: funnel.leads.converted,
+        won: deals.won.count,
+        won_revenue: Some(deals.won.amount.to_message()),
+        cost_per_lead: funnel.cost_per_lead.as_ref().map(Money::to_message),
+        roi: funnel
+            .roi
+            .as_ref()
+            .map_or(String::new(), |roi| decimal_text(*roi)),
+        open_pipeline: deals.open.count,
+        open_pipeline_amount: Some(deals.open.amount.to_message()),
+        lost: deals.lost.count,
+        lead_to_qualified_rate: rate(funnel.lead_to_qualified_rate),
+        qualified_to_converted_rate: rate(funnel.qualified_to_converted_rate),
+        converted_to_won_rate: rate(funnel.converted_to_won_rate),
+        won_unpriced: deals.won.unpriced,
+        open_pipeline_unpriced: deals.open.unpriced,
+        roi_unavailable_reason: funnel.roi.as_ref().err().map(|reason| reason.to_wire()),
+    }
+}
+
+/// A ratio as the API prints it: no trailing zeros ("0.75", "-1").
+fn decimal_text(value: Decimal) -> String {
+    value.normalize().to_string()
 }
 
 /// An optional wire date (`2026-03-14`); empty is none.
@@ -415,20 +448,7 @@ impl LeadAdminService for LeadAdminApi {
                 parse_id("campaign_id", &request.get_ref().campaign_id)?,
             )
             .await?;
-        let currency = funnel.campaign.cost.currency.as_str().to_owned();
-        Ok(Response::new(pb::GetCampaignFunnelResponse {
-            leads: funnel.leads,
-            qualified: funnel.qualified,
-            converted: funnel.converted,
-            won: funnel.won,
-            won_revenue: Some(money(funnel.won_revenue, &currency)),
-            cost_per_lead: funnel.cost_per_lead.map(|cost| money(cost, &currency)),
-            roi: funnel
-                .roi
-                .map(|roi| roi.normalize().to_string())
-                .unwrap_or_default(),
-            campaign: Some(campaign_message(&funnel.campaign)),
-        }))
+        Ok(Response::new(funnel_message(&funnel)))
     }
 
     async fn create_web_form(

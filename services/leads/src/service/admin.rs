@@ -2,7 +2,6 @@
 //! campaigns and their funnel, web forms.
 
 use crm_platform::auth::{Caller, Role, TeamPath};
-use rust_decimal::Decimal;
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -11,25 +10,12 @@ use crate::{
     domain::{
         assignment::AssignmentRule,
         campaign::{Campaign, WebForm},
+        campaign_funnel::CampaignFunnel,
         roster::Rep,
     },
     error::LeadsError,
     store::{self, admin::RuleRow},
 };
-
-/// Leads → qualified → converted → won, with cost per lead and ROI.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CampaignFunnel {
-    pub campaign: Campaign,
-    pub leads: u64,
-    pub qualified: u64,
-    pub converted: u64,
-    pub won: u64,
-    pub won_revenue: Decimal,
-    pub cost_per_lead: Option<Decimal>,
-    /// (won revenue − cost) / cost, to 4 places; `None` when the campaign cost nothing.
-    pub roi: Option<Decimal>,
-}
 
 fn require_manager(caller: &Caller) -> Result<()> {
     if caller.role == Role::Rep {
@@ -174,32 +160,25 @@ impl Leads {
         Ok(store::campaigns::campaigns(&mut connection).await?)
     }
 
+    /// The campaign's report: its leads by step, and the deals attributed to it as the
+    /// opportunities service's events last described them. Managers and admins only.
     pub async fn campaign_funnel(
         &self,
         caller: &Caller,
         campaign_id: Uuid,
     ) -> Result<CampaignFunnel> {
         require_manager(caller)?;
-        let mut connection = self.pool.acquire().await?;
-        let Some(campaign) = store::campaigns::get_campaign(&mut connection, campaign_id).await?
+        // One snapshot, so the lead counts and the deals agree.
+        let mut transaction = self.pool.begin().await?;
+        store::campaigns::read_one_snapshot(&mut transaction).await?;
+        let Some(campaign) = store::campaigns::get_campaign(&mut transaction, campaign_id).await?
         else {
             return Err(LeadsError::not_found("campaign", campaign_id));
         };
-        let (leads, qualified, converted, won, won_revenue) =
-            store::leads::campaign_funnel(&mut connection, campaign_id).await?;
-        let cost = campaign.cost.amount;
-        let cost_per_lead = (leads > 0).then(|| (cost / Decimal::from(leads)).round_dp(2));
-        let roi = (cost > Decimal::ZERO).then(|| ((won_revenue - cost) / cost).round_dp(4));
-        Ok(CampaignFunnel {
-            campaign,
-            leads: leads as u64,
-            qualified: qualified as u64,
-            converted: converted as u64,
-            won: won as u64,
-            won_revenue,
-            cost_per_lead,
-            roi,
-        })
+        let leads = store::leads::campaign_lead_counts(&mut transaction, campaign_id).await?;
+        let candidates = store::deals::deal_candidates(&mut transaction, campaign_id).await?;
+        transaction.commit().await?;
+        Ok(CampaignFunnel::of(campaign, leads, &candidates))
     }
 
     /// Creates a form; the returned key is shown once, only its hash is kept.

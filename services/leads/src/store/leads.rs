@@ -16,6 +16,7 @@ pub(crate) use super::copy::push_copy_row;
 use super::lead_row::{LeadRow, channel_code, leads};
 pub(crate) use super::lead_row::{from_snapshot, snapshot};
 use crate::domain::{
+    campaign_funnel::LeadCounts,
     lead::{Lead, SourceChannel},
     lifecycle::LeadStatus,
 };
@@ -401,19 +402,25 @@ pub(crate) async fn claim_recyclable(
     leads(rows)
 }
 
-/// Campaign funnel counts: leads, qualified (ever), converted, won, won revenue.
-pub(crate) async fn campaign_funnel(
+/// The campaign's leads (merged-away ones are in their survivor), those qualified now or
+/// converted, and those converted.
+pub(crate) async fn campaign_lead_counts(
     connection: &mut PgConnection,
     campaign_id: Uuid,
-) -> sqlx::Result<(i64, i64, i64, i64, rust_decimal::Decimal)> {
-    sqlx::query_as(
+) -> sqlx::Result<LeadCounts> {
+    let (leads, qualified, converted): (i64, i64, i64) = sqlx::query_as(
         "SELECT count(*), count(*) FILTER (WHERE status IN ('qualified', 'converted')), \
-         count(*) FILTER (WHERE status = 'converted'), count(*) FILTER (WHERE won_at IS NOT NULL), \
-         coalesce(sum(won_amount), 0) FROM leads WHERE campaign_id = $1 AND merged_into_lead_id IS NULL",
+         count(*) FILTER (WHERE status = 'converted') \
+         FROM leads WHERE campaign_id = $1 AND merged_into_lead_id IS NULL",
     )
     .bind(campaign_id)
     .fetch_one(connection)
-    .await
+    .await?;
+    Ok(LeadCounts {
+        leads: leads as u64,
+        qualified: qualified as u64,
+        converted: converted as u64,
+    })
 }
 
 /// After a move: the leads the user owns belong to their new team.

@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod campaigns;
 pub(crate) mod copy;
+pub(crate) mod deals;
 pub(crate) mod history;
 mod lead_row;
 pub mod leads;
