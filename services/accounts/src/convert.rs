@@ -5,7 +5,11 @@ use crm_platform::time::to_timestamp;
 use crm_proto::crm::accounts::v1 as pb;
 
 use crate::domain::{
-    RecordStatus, account::Account, contact::Contact, duplicates::ScoredCandidate,
+    RecordStatus,
+    account::Account,
+    contact::Contact,
+    duplicates::ScoredCandidate,
+    tier::{AccountTier, TierSettings},
 };
 
 fn optional_id(id: Option<uuid::Uuid>) -> String {
@@ -35,6 +39,33 @@ pub fn account(account: &Account) -> pb::Account {
         version: account.version as u64,
         created_at: Some(to_timestamp(account.created_at)),
         updated_at: Some(to_timestamp(account.updated_at)),
+        tier: tier(account.tiering.effective()) as i32,
+        tier_override: tier(account.tiering.tier_override) as i32,
+        computed_tier: tier(account.tiering.computed_tier) as i32,
+        key_account: account.key_account,
+        account_plan: account.account_plan.clone(),
+        trailing_won_revenue: account
+            .tiering
+            .trailing_won_revenue
+            .map(|money| money.to_message()),
+    }
+}
+
+pub fn tier(tier: Option<AccountTier>) -> pb::AccountTier {
+    match tier {
+        None => pb::AccountTier::Unspecified,
+        Some(AccountTier::A) => pb::AccountTier::A,
+        Some(AccountTier::B) => pb::AccountTier::B,
+        Some(AccountTier::C) => pb::AccountTier::C,
+    }
+}
+
+pub fn tier_settings(settings: &TierSettings) -> pb::TierSettings {
+    pb::TierSettings {
+        a_threshold: settings.thresholds.map(|t| t.a().to_message()),
+        b_threshold: settings.thresholds.map(|t| t.b().to_message()),
+        version: settings.version as u64,
+        updated_at: settings.updated_at.map(to_timestamp),
     }
 }
 

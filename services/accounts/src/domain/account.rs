@@ -13,7 +13,13 @@ use crm_proto::crm::{
 };
 use uuid::Uuid;
 
-use super::fields::{self, RecordStatus};
+use super::{
+    fields::{self, RecordStatus},
+    tier::Tiering,
+};
+
+/// The longest account plan, in characters.
+pub const MAX_ACCOUNT_PLAN: usize = 20_000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Account {
@@ -34,6 +40,9 @@ pub struct Account {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub key_account: bool,
+    pub account_plan: String,
+    pub tiering: Tiering,
 }
 
 impl Account {
@@ -132,6 +141,8 @@ pub struct AccountChanges {
     pub tags: Option<Vec<String>>,
     /// Keys to set; an empty value removes the key.
     pub custom_fields: BTreeMap<String, String>,
+    pub key_account: Option<bool>,
+    pub account_plan: Option<String>,
 }
 
 pub fn validate_patch(
@@ -178,6 +189,15 @@ pub fn validate_patch(
             &patch.custom_fields,
             true,
         ),
+        key_account: patch.key_account,
+        account_plan: patch.account_plan.as_deref().map(|plan| {
+            fields::optional_text(
+                &mut violations,
+                "patch.account_plan",
+                plan,
+                MAX_ACCOUNT_PLAN,
+            )
+        }),
     };
     violations.into_result().map(|()| changes)
 }
@@ -208,6 +228,8 @@ pub fn apply_changes(
     set!(size);
     set!(website);
     set!(phone);
+    set!(key_account);
+    set!(account_plan);
     if let Some(owner_id) = changes.owner_id
         && updated.owner_id != owner_id
     {
@@ -266,6 +288,16 @@ pub fn merge_into_survivor(
     fill_text!(industry);
     fill_text!(region);
     fill_text!(website);
+    fill_text!(account_plan);
+    if !merged.key_account && duplicate.key_account {
+        merged.key_account = true;
+        changed.push("key_account");
+    }
+    // A manager's tier for the duplicate stands for the survivor if it has none of its own.
+    if merged.tiering.tier_override.is_none() && duplicate.tiering.tier_override.is_some() {
+        merged.tiering.tier_override = duplicate.tiering.tier_override;
+        changed.push("tier_override");
+    }
     if merged.size == CompanySize::Unspecified && duplicate.size != CompanySize::Unspecified {
         merged.size = duplicate.size;
         changed.push("size");
@@ -333,6 +365,9 @@ mod tests {
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            key_account: false,
+            account_plan: String::new(),
+            tiering: Tiering::default(),
         }
     }
 
@@ -409,6 +444,51 @@ mod tests {
             apply_changes(&current, &validate_patch(&patch, None).unwrap(), false);
         assert!(updated.custom_fields.is_empty());
         assert_eq!(changed, vec!["custom_fields"]);
+    }
+
+    #[test]
+    fn a_patch_flags_a_key_account_and_writes_its_plan() {
+        let current = account("Contoso");
+        let patch = AccountPatch {
+            key_account: Some(true),
+            account_plan: Some("  Expand to Suzhou.\nQBR with the CFO.  ".into()),
+            ..Default::default()
+        };
+        let (updated, changed) =
+            apply_changes(&current, &validate_patch(&patch, None).unwrap(), false);
+        assert_eq!(changed, vec!["key_account", "account_plan"]);
+        assert!(updated.key_account);
+        assert_eq!(updated.account_plan, "Expand to Suzhou.\nQBR with the CFO.");
+
+        let too_long = AccountPatch {
+            account_plan: Some("x".repeat(MAX_ACCOUNT_PLAN + 1)),
+            ..Default::default()
+        };
+        let violations = validate_patch(&too_long, None).unwrap_err();
+        assert_eq!(violations[0].field, "patch.account_plan");
+    }
+
+    #[test]
+    fn a_merge_keeps_the_survivors_tier_and_plan_and_fills_what_it_lacks() {
+        use crate::domain::tier::AccountTier;
+        let mut survivor = account("Contoso");
+        let mut duplicate = account("Contoso Group");
+        duplicate.key_account = true;
+        duplicate.account_plan = "the duplicate's plan".into();
+        duplicate.tiering.tier_override = Some(AccountTier::A);
+        let (merged, changed) = merge_into_survivor(&survivor, &duplicate);
+        assert!(merged.key_account);
+        assert_eq!(merged.account_plan, "the duplicate's plan");
+        assert_eq!(merged.tiering.tier_override, Some(AccountTier::A));
+        for field in ["key_account", "account_plan", "tier_override"] {
+            assert!(changed.contains(&field), "{field}");
+        }
+
+        survivor.account_plan = "the survivor's plan".into();
+        survivor.tiering.tier_override = Some(AccountTier::C);
+        let (merged, _) = merge_into_survivor(&survivor, &duplicate);
+        assert_eq!(merged.account_plan, "the survivor's plan");
+        assert_eq!(merged.tiering.tier_override, Some(AccountTier::C));
     }
 
     #[test]

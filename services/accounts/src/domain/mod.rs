@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod contact;
+pub mod deal;
 pub mod duplicates;
 mod fields;
+pub mod tier;
 
 pub use fields::RecordStatus;

@@ -19,6 +19,7 @@ use crate::{
         RecordStatus,
         account::{self, Account, AccountChanges, NewAccount},
         duplicates::{self, Candidate, ScoredCandidate},
+        tier::TierChangeReason,
     },
     error::AccountsError,
     store::{self, AccountFilter},
@@ -90,8 +91,9 @@ impl Accounts {
             });
         }
         let now = crm_platform::time::now();
+        let id = requested_id.unwrap_or_else(Uuid::now_v7);
         let account = Account {
-            id: requested_id.unwrap_or_else(Uuid::now_v7),
+            id,
             name: new.name,
             parent_account_id: new.parent_account_id,
             industry: new.industry,
@@ -108,6 +110,9 @@ impl Accounts {
             version: 1,
             created_at: now,
             updated_at: now,
+            key_account: false,
+            account_plan: String::new(),
+            tiering: self.initial_tiering(&mut transaction, id).await?,
         };
         if !store::insert_account(&mut transaction, &account, caller.user_id).await? {
             // The id exists: a retried create returns the first result, anything else conflicts.
@@ -320,6 +325,9 @@ impl Accounts {
             store::move_contacts(&mut transaction, duplicate.id, survivor.id).await?;
         let moved_child_account_ids =
             store::move_child_accounts(&mut transaction, duplicate.id, survivor.id).await?;
+        // The duplicate's deals count for the survivor from now on (the retired duplicate keeps
+        // the figures it had, as it keeps its other values).
+        store::tiers::move_deals(&mut transaction, duplicate.id, survivor.id).await?;
         let now = crm_platform::time::now();
         merged.version += 1;
         merged.updated_at = now;
@@ -365,6 +373,19 @@ impl Accounts {
                 merged.id,
                 merged.version,
                 &event,
+            )
+            .await?;
+        // With the duplicate's wins (and maybe its override) the survivor's tier may change:
+        // announced after the merge, at the next version.
+        let settings = store::tiers::tier_settings(&mut transaction).await?;
+        let merged = self
+            .reevaluate(
+                &mut transaction,
+                merged,
+                &settings,
+                super::tiers::today(),
+                survivor.tiering.effective(),
+                TierChangeReason::AccountsMerged,
             )
             .await?;
         self.outbox.commit(transaction).await?;
@@ -459,5 +480,7 @@ fn account_snapshot(account: &Account) -> serde_json::Value {
         "website": account.website, "phone": account.phone, "owner_id": account.owner_id,
         "owner_team_path": account.owner_team_path, "tags": account.tags,
         "custom_fields": account.custom_fields, "version": account.version,
+        "key_account": account.key_account, "account_plan": account.account_plan,
+        "tier_override": account.tiering.tier_override.map(|tier| tier.number()),
     })
 }

@@ -89,6 +89,9 @@ impl Accounts {
                 version: 1,
                 created_at: now,
                 updated_at: now,
+                key_account: false,
+                account_plan: String::new(),
+                tiering: self.initial_tiering(connection, account_id).await?,
             };
             if store::insert_account(connection, &account, owner_id).await? {
                 let event = pb::AccountCreated {

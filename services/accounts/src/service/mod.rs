@@ -4,6 +4,9 @@
 mod accounts;
 mod contacts;
 mod conversion;
+mod tiers;
+
+use std::sync::Arc;
 
 use crm_platform::{
     auth::{Caller, Role, TeamPath},
@@ -12,6 +15,7 @@ use crm_platform::{
     outbox::Outbox,
 };
 use sqlx::{PgConnection, PgPool};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::{domain::duplicates::ScoredCandidate, error::AccountsError};
@@ -25,6 +29,8 @@ pub struct Accounts {
     outbox: Outbox,
     /// The organisation's directory: who owns what, and where new records are filed.
     directory: OrgDirectory,
+    /// Wakes this process's tier re-evaluation job (new thresholds apply at once).
+    reevaluation: Arc<Notify>,
 }
 
 impl Accounts {
@@ -33,6 +39,7 @@ impl Accounts {
             pool,
             outbox,
             directory: OrgDirectory::default(),
+            reevaluation: Arc::new(Notify::new()),
         }
     }
 

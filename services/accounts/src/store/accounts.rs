@@ -2,22 +2,28 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{
     access::{OWNER_COLUMNS, contains_pattern, push_visibility},
     auth::Visibility,
     paging::{Page, SortKey, SortOrder},
 };
 use crm_proto::crm::common::v1::CompanySize;
+use rust_decimal::Decimal;
 use sqlx::{PgConnection, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
 
-use super::{Stored, corrupt, stored_team};
-use crate::domain::{RecordStatus, account::Account};
+use super::{Stored, corrupt, stored_money, stored_team};
+use crate::domain::{
+    RecordStatus,
+    account::Account,
+    tier::{AccountTier, Tiering},
+};
 
 const ACCOUNT_COLUMNS: &str = "id, name, parent_account_id, industry, region, size, website, phone, \
     owner_id, owner_team_path, tags, custom_fields, status, merged_into_account_id, version, \
-    created_by, created_at, updated_at";
+    created_by, created_at, updated_at, key_account, account_plan, tier_override, computed_tier, \
+    trailing_won_revenue, trailing_won_currency, tier_settings_version, tier_window_start";
 
 #[derive(sqlx::FromRow)]
 struct AccountRow {
@@ -39,6 +45,14 @@ struct AccountRow {
     created_by: Uuid,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    key_account: bool,
+    account_plan: String,
+    tier_override: Option<i16>,
+    computed_tier: Option<i16>,
+    trailing_won_revenue: Option<Decimal>,
+    trailing_won_currency: Option<String>,
+    tier_settings_version: i64,
+    tier_window_start: Option<NaiveDate>,
 }
 
 /// A stored record and who created it (idempotent creates compare the creator).
@@ -66,8 +80,31 @@ impl TryFrom<AccountRow> for Stored<Account> {
                 version: row.version,
                 created_at: row.created_at,
                 updated_at: row.updated_at,
+                key_account: row.key_account,
+                account_plan: row.account_plan,
+                tiering: Tiering {
+                    tier_override: stored_tier(row.tier_override)?,
+                    computed_tier: stored_tier(row.computed_tier)?,
+                    trailing_won_revenue: stored_money(
+                        row.trailing_won_revenue,
+                        row.trailing_won_currency,
+                    )?,
+                    settings_version: row.tier_settings_version,
+                    window_start: row.tier_window_start,
+                },
             },
         })
+    }
+}
+
+/// A stored tier; NULL is none, 0 or an unknown number is corrupt.
+fn stored_tier(value: Option<i16>) -> sqlx::Result<Option<AccountTier>> {
+    match value {
+        None => Ok(None),
+        Some(number) => match AccountTier::from_number(i32::from(number)).map_err(corrupt)? {
+            Some(tier) => Ok(Some(tier)),
+            None => Err(corrupt("tier 0 is stored as NULL")),
+        },
     }
 }
 
@@ -80,8 +117,10 @@ pub async fn insert_account(
     let inserted = sqlx::query(
         "INSERT INTO accounts (id, name, name_key, domain, parent_account_id, industry, region, size, \
          website, phone, owner_id, owner_team_path, tags, custom_fields, status, version, created_by, \
-         created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) \
+         created_at, updated_at, key_account, account_plan, tier_override, computed_tier, \
+         trailing_won_revenue, trailing_won_currency, tier_settings_version, tier_window_start) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, \
+         $19, $20, $21, $22, $23, $24, $25, $26) \
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(account.id)
@@ -101,10 +140,11 @@ pub async fn insert_account(
     .bind(account.status as i16)
     .bind(account.version)
     .bind(created_by)
-    .bind(account.created_at)
-    .execute(connection)
-    .await?
-    .rows_affected();
+    .bind(account.created_at);
+    let inserted = bind_tiering(inserted, account)
+        .execute(connection)
+        .await?
+        .rows_affected();
     Ok(inserted == 1)
 }
 
@@ -142,11 +182,13 @@ async fn select_account(
 
 /// Writes every mutable field of `account` (its version already bumped by the caller).
 pub async fn update_account(connection: &mut PgConnection, account: &Account) -> sqlx::Result<()> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE accounts SET name = $2, name_key = $3, domain = $4, parent_account_id = $5, industry = $6, \
          region = $7, size = $8, website = $9, phone = $10, owner_id = $11, owner_team_path = $12, \
          tags = $13, custom_fields = $14, status = $15, merged_into_account_id = $16, version = $17, \
-         updated_at = $18 WHERE id = $1",
+         updated_at = $18, key_account = $19, account_plan = $20, tier_override = $21, \
+         computed_tier = $22, trailing_won_revenue = $23, trailing_won_currency = $24, \
+         tier_settings_version = $25, tier_window_start = $26 WHERE id = $1",
     )
     .bind(account.id)
     .bind(&account.name)
@@ -165,10 +207,29 @@ pub async fn update_account(connection: &mut PgConnection, account: &Account) ->
     .bind(account.status as i16)
     .bind(account.merged_into_account_id)
     .bind(account.version)
-    .bind(account.updated_at)
-    .execute(connection)
-    .await?;
+    .bind(account.updated_at);
+    bind_tiering(query, account).execute(connection).await?;
     Ok(())
+}
+
+type Query<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds the key-account and tiering columns, in their order in the statements above.
+fn bind_tiering<'q>(query: Query<'q>, account: &'q Account) -> Query<'q> {
+    let tiering = &account.tiering;
+    query
+        .bind(account.key_account)
+        .bind(&account.account_plan)
+        .bind(tiering.tier_override.map(AccountTier::number))
+        .bind(tiering.computed_tier.map(AccountTier::number))
+        .bind(tiering.trailing_won_revenue.map(|money| money.amount))
+        .bind(
+            tiering
+                .trailing_won_revenue
+                .map(|money| money.currency.as_str()),
+        )
+        .bind(tiering.settings_version)
+        .bind(tiering.window_start)
 }
 
 /// True when `descendant` is `ancestor` or lies below it in the account hierarchy.

@@ -5,8 +5,10 @@
 mod accounts;
 mod contacts;
 mod merges;
+pub(crate) mod tiers;
 
-use crm_platform::auth::TeamPath;
+use crm_platform::{auth::TeamPath, money::Money};
+use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -33,6 +35,20 @@ fn corrupt(error: impl std::fmt::Display) -> sqlx::Error {
 
 fn stored_team(path: &str) -> sqlx::Result<TeamPath> {
     TeamPath::parse(path).map_err(corrupt)
+}
+
+/// An amount and its currency stored side by side (both NULL: none).
+fn stored_money(amount: Option<Decimal>, currency: Option<String>) -> sqlx::Result<Option<Money>> {
+    match (amount, currency) {
+        (None, None) => Ok(None),
+        (Some(amount), Some(currency)) => Ok(Some(Money {
+            currency: currency.parse().map_err(corrupt)?,
+            amount,
+        })),
+        _ => Err(corrupt(
+            "an amount without its currency, or a currency without an amount",
+        )),
+    }
 }
 
 /// After a move: the user's accounts and contacts belong to the new team. Versions are kept:

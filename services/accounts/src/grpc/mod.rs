@@ -1,6 +1,8 @@
 //! The gRPC API: requests to domain inputs, results to responses. Every call is authenticated
 //! by the platform interceptor; visibility is enforced in `service`.
 
+mod tiers;
+
 use crm_platform::{
     auth::{Caller, caller},
     error::FieldViolation,
@@ -270,6 +272,27 @@ impl AccountService for AccountsApi {
             contacts_moved: merged.contacts_moved as u32,
             child_accounts_moved: merged.child_accounts_moved as u32,
         }))
+    }
+
+    async fn set_account_tier(
+        &self,
+        request: Request<pb::SetAccountTierRequest>,
+    ) -> Result<Response<pb::SetAccountTierResponse>, Status> {
+        tiers::set_account_tier(&self.accounts, request).await
+    }
+
+    async fn get_tier_settings(
+        &self,
+        request: Request<pb::GetTierSettingsRequest>,
+    ) -> Result<Response<pb::GetTierSettingsResponse>, Status> {
+        tiers::get_tier_settings(&self.accounts, request).await
+    }
+
+    async fn update_tier_settings(
+        &self,
+        request: Request<pb::UpdateTierSettingsRequest>,
+    ) -> Result<Response<pb::UpdateTierSettingsResponse>, Status> {
+        tiers::update_tier_settings(&self.accounts, request).await
     }
 
     async fn create_contact(
