@@ -186,6 +186,12 @@ enum Action {
     MergeLeads(Who, Who),
     /// LeadService/UndoLeadMerge of a merge the admin made of fresh leads owned by these two.
     UndoLeadMerge(Who, Who),
+    /// AccountService/SetAccountTier (override A) on a fresh account this person owns.
+    SetAccountTier(Who),
+    /// AccountService/GetTierSettings.
+    GetTierSettings,
+    /// AccountService/UpdateTierSettings (A from 1,000,000 CNY, B from 250,000 CNY).
+    UpdateTierSettings,
 }
 
 #[rustfmt::skip]
@@ -215,6 +221,12 @@ const ACTIONS: &[(Action, Expect, Expect, Expect)] = &[
     (Action::MergeLeads(Who::Ravi, Who::Wes),   OK,    NOT_FOUND, NOT_FOUND),
     (Action::UndoLeadMerge(Who::Ravi, Who::Nora), OK,  OK,        NOT_FOUND),
     (Action::UndoLeadMerge(Who::Ravi, Who::Wes),  OK,  NOT_FOUND, NOT_FOUND),
+    // A manual tier needs a manager in reach (or an admin); no rep sets one, not even on
+    // their own account.
+    (Action::SetAccountTier(Who::Ravi),         OK,    OK,        DENIED),
+    (Action::SetAccountTier(Who::Wes),          OK,    NOT_FOUND, DENIED),
+    (Action::GetTierSettings,                   OK,    OK,        OK),
+    (Action::UpdateTierSettings,                OK,    DENIED,    DENIED),
 ];
 
 // ---- the organisation ----
@@ -612,6 +624,11 @@ impl Org {
                     .merge_id;
                 Call::UndoLeadMerge { merge_id }
             }
+            Action::SetAccountTier(owner) => Call::SetAccountTier {
+                account_id: self.create_account(owner, None).await.unwrap(),
+            },
+            Action::GetTierSettings => Call::GetTierSettings,
+            Action::UpdateTierSettings => Call::UpdateTierSettings,
             Action::GiveAccount(pool) => Call::CreateAccount {
                 owner_id: self.people[&match pool {
                     Pool::West => Who::Wes,
@@ -748,6 +765,33 @@ enum Call {
     UndoLeadMerge {
         merge_id: String,
     },
+    SetAccountTier {
+        account_id: String,
+    },
+    GetTierSettings,
+    UpdateTierSettings,
+}
+
+/// The request of [`Call::SetAccountTier`].
+fn set_account_tier(account_id: String) -> accounts_pb::SetAccountTierRequest {
+    accounts_pb::SetAccountTierRequest {
+        account_id,
+        tier_override: accounts_pb::AccountTier::A as i32,
+        expected_version: 0,
+    }
+}
+
+/// The request of [`Call::UpdateTierSettings`].
+fn update_tier_settings() -> accounts_pb::UpdateTierSettingsRequest {
+    let cny = |amount: &str| crm_proto::crm::common::v1::Money {
+        currency_code: "CNY".into(),
+        amount: amount.into(),
+    };
+    accounts_pb::UpdateTierSettingsRequest {
+        a_threshold: Some(cny("1000000")),
+        b_threshold: Some(cny("250000")),
+        expected_version: 0,
+    }
 }
 
 /// A refused call: the code is what the cell is judged by, the message is for the report.
@@ -1066,6 +1110,18 @@ impl Transport for Grpc {
                 ))
                 .await
                 .map(no_ids)?,
+            Call::SetAccountTier { account_id } => accounts
+                .set_account_tier(authorized(set_account_tier(account_id), token))
+                .await
+                .map(no_ids)?,
+            Call::GetTierSettings => accounts
+                .get_tier_settings(authorized(accounts_pb::GetTierSettingsRequest {}, token))
+                .await
+                .map(no_ids)?,
+            Call::UpdateTierSettings => accounts
+                .update_tier_settings(authorized(update_tier_settings(), token))
+                .await
+                .map(no_ids)?,
         };
         Ok(ids)
     }
@@ -1317,6 +1373,23 @@ impl Transport for Http {
                     ..Default::default()
                 });
                 self.send(Method::POST, "/v1/accounts", token, Some(body))
+                    .await?;
+                none()
+            }
+            Call::SetAccountTier { account_id } => {
+                let path = format!("/v1/accounts/{account_id}:setTier");
+                let body = self.json(&set_account_tier(account_id));
+                self.send(Method::POST, &path, token, Some(body)).await?;
+                none()
+            }
+            Call::GetTierSettings => {
+                self.send(Method::GET, "/v1/tierSettings", token, None)
+                    .await?;
+                none()
+            }
+            Call::UpdateTierSettings => {
+                let body = self.json(&update_tier_settings());
+                self.send(Method::PUT, "/v1/tierSettings", token, Some(body))
                     .await?;
                 none()
             }
