@@ -71,10 +71,10 @@ fn handler_error(error: AccountsError) -> HandlerError {
 }
 
 /// Every deal event of the opportunities service: each carries the deal's full state, which
-/// tiering keeps by version (`accounts-deals`).
+/// tiering keeps by version (`accounts-opportunity-deals`).
 pub(crate) fn deals() -> ConsumerSpec {
     ConsumerSpec {
-        name: "accounts-deals".to_owned(),
+        name: "accounts-opportunity-deals".to_owned(),
         producer: "opportunities".to_owned(),
         subjects: vec![
             OpportunityCreated::subject(),

@@ -191,7 +191,7 @@ async fn redelivered_and_overtaken_deal_events_change_nothing() {
     assert_eq!(
         tiers
             .count(&format!(
-                "SELECT count(*) FROM inbox WHERE consumer = 'accounts-deals' AND event_id = '{event_id}'"
+                "SELECT count(*) FROM inbox WHERE consumer = 'accounts-opportunity-deals' AND event_id = '{event_id}'"
             ))
             .await,
         1
