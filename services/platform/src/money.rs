@@ -2,13 +2,16 @@
 //! (`rust_decimal::Decimal`), never a float. Every amount a request carries is read here, by
 //! [`Money::parse`], so every service refuses the same things with the same words: a currency
 //! that is not an active ISO 4217 code, an amount that is not a plain decimal, more fraction
-//! digits than the currency has, and — where the field says so — a negative amount.
+//! digits than the currency has, and — where the field says so — a negative amount. Amounts
+//! are converted into the organisation's corporate currency here too ([`Money::converted`],
+//! with the rates [`crate::org::OrgDirectory::to_corporate`] finds).
 
 use std::{cmp::Ordering, fmt, str::FromStr};
 
+use chrono::NaiveDate;
 use crm_proto::crm::common::v1::Money as MoneyMessage;
 use iso_currency::Currency;
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::error::FieldViolation;
 
@@ -114,16 +117,7 @@ impl Money {
         let amount_field = format!("{field}.amount");
         let text = message.amount.trim();
         let refuse = |description: String| FieldViolation::new(amount_field.clone(), description);
-        if text.is_empty() {
-            return Err(refuse("must not be empty".to_owned()));
-        }
-        if text.contains(['e', 'E']) {
-            return Err(refuse(format!(
-                "{text:?} must be a plain decimal, not scientific notation"
-            )));
-        }
-        let amount = Decimal::from_str_exact(text)
-            .map_err(|_| refuse(format!("{text:?} is not a decimal number")))?;
+        let amount = plain_decimal(text).map_err(refuse)?;
         let minor_units = currency.minor_units();
         if amount.scale() > minor_units {
             return Err(refuse(format!(
@@ -168,6 +162,72 @@ impl Money {
             amount: self.amount.normalize().to_string(),
         }
     }
+
+    /// This amount in `into` at `rate` units of `into` per unit of this currency: the product
+    /// rounded to `into`'s minor units, half away from zero (commercial rounding: 0.005 →
+    /// 0.01, -0.005 → -0.01), at exactly that scale. `None` only when the product is beyond
+    /// what a `Decimal` holds (about 7.9 × 10^28).
+    pub fn converted(&self, rate: Decimal, into: CurrencyCode) -> Option<Money> {
+        let minor_units = into.minor_units();
+        let mut amount = self
+            .amount
+            .checked_mul(rate)?
+            .round_dp_with_strategy(minor_units, RoundingStrategy::MidpointAwayFromZero);
+        // 166200 is shown as 166200.00 in EUR; never a loss, the digits beyond are zero.
+        amount.rescale(minor_units);
+        Some(Money {
+            currency: into,
+            amount,
+        })
+    }
+}
+
+/// An amount in the organisation's corporate currency, with the rate it was converted at and
+/// the date that rate applies from: what a deal's events carry beside the deal's own amount, so
+/// that no consumer needs exchange rates of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CorporateAmount {
+    pub amount: Money,
+    /// Units of the corporate currency per unit of the amount's own (1 for the same currency).
+    pub rate: Decimal,
+    /// The day the rate applies from (the conversion day itself for the same currency).
+    pub rate_date: NaiveDate,
+}
+
+/// Reads a plain decimal, "-12.5" or "1150000.00" (surrounding white space ignored): no
+/// exponent, no grouping. `Err` is the field's description of what is wrong.
+pub fn plain_decimal(text: &str) -> Result<Decimal, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if text.contains(['e', 'E']) {
+        return Err(format!(
+            "{text:?} must be a plain decimal, not scientific notation"
+        ));
+    }
+    Decimal::from_str_exact(text).map_err(|_| format!("{text:?} is not a decimal number"))
+}
+
+/// The most fraction digits an exchange rate has: enough for currencies of very different unit
+/// values (a rupiah is worth about 0.00002 Kuwaiti dinar).
+pub const RATE_FRACTION_DIGITS: u32 = 10;
+
+/// Reads an exchange rate, how many units of the corporate currency one unit of another
+/// currency is worth: a positive [`plain_decimal`] with at most [`RATE_FRACTION_DIGITS`]
+/// fraction digits (trailing zeros do not count). Returned without trailing zeros.
+pub fn parse_exchange_rate(text: &str) -> Result<Decimal, String> {
+    let rate = plain_decimal(text)?.normalize();
+    if rate <= Decimal::ZERO {
+        return Err("must be more than 0".to_owned());
+    }
+    if rate.scale() > RATE_FRACTION_DIGITS {
+        return Err(format!(
+            "{:?} has more than {RATE_FRACTION_DIGITS} fraction digits",
+            text.trim()
+        ));
+    }
+    Ok(rate)
 }
 
 #[cfg(test)]
@@ -295,7 +355,141 @@ mod tests {
         }
     }
 
+    fn money(currency: &str, amount: &str) -> Money {
+        parse(currency, amount).unwrap()
+    }
+
+    fn rate(text: &str) -> Decimal {
+        parse_exchange_rate(text).unwrap()
+    }
+
+    fn code(text: &str) -> CurrencyCode {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_conversion_is_the_product_in_the_target_currencys_minor_units() {
+        // 1,200,000.00 × 0.1385 = 166,200.000000 exactly.
+        let euros = money("CNY", "1200000.00")
+            .converted(rate("0.1385"), code("EUR"))
+            .unwrap();
+        assert_eq!(euros.currency, code("EUR"));
+        assert_eq!(euros.amount.to_string(), "166200.00");
+        // 123,457 JPY × 0.0478 = 5,901.2446 CNY → 5,901.24 (yen have no minor units, yuan 2).
+        let yuan = money("JPY", "123457")
+            .converted(rate("0.0478"), CurrencyCode::CNY)
+            .unwrap();
+        assert_eq!(yuan.amount.to_string(), "5901.24");
+        // 1,000.00 CNY × 0.0425 = 42.5 KWD, shown with the dinar's 3 fraction digits.
+        let dinars = money("CNY", "1000.00")
+            .converted(rate("0.0425"), code("KWD"))
+            .unwrap();
+        assert_eq!(dinars.amount.to_string(), "42.500");
+        // 10.99 EUR × 162.3 = 1,783.677 JPY → 1,784.
+        let yen = money("EUR", "10.99")
+            .converted(rate("162.3"), code("JPY"))
+            .unwrap();
+        assert_eq!(yen.amount.to_string(), "1784");
+    }
+
+    #[test]
+    fn a_midpoint_is_rounded_away_from_zero() {
+        let cases = [
+            // 0.01 × 0.5 = 0.005 → 0.01, not the banker's 0.00.
+            ("CNY", "0.01", "0.5", "CNY", "0.01"),
+            ("CNY", "-0.01", "0.5", "CNY", "-0.01"),
+            // 0.05 × 0.5 = 0.025 → 0.03 (half to even would give 0.02).
+            ("CNY", "0.05", "0.5", "CNY", "0.03"),
+            ("CNY", "0.0049", "1", "CNY", "0.00"),
+            // 3 JPY × 0.5 = 1.5 → 2; 5 × 0.5 = 2.5 → 3.
+            ("JPY", "3", "0.5", "JPY", "2"),
+            ("JPY", "5", "0.5", "JPY", "3"),
+            ("JPY", "-5", "0.5", "JPY", "-3"),
+            // 1 CNY × 0.0425005 = 0.0425005 KWD → 0.043; × 0.0424999 → 0.042.
+            ("CNY", "1", "0.0425005", "KWD", "0.043"),
+            ("CNY", "1", "0.0424999", "KWD", "0.042"),
+            // 0.0005 KWD at rate 1 into itself: the dinar's midpoint.
+            ("KWD", "0.0005", "1", "KWD", "0.001"),
+        ];
+        for (from, amount, at, into, expected) in cases {
+            let from_money = Money {
+                currency: code(from),
+                amount: Decimal::from_str_exact(amount).unwrap(),
+            };
+            let converted = from_money.converted(rate(at), code(into)).unwrap();
+            assert_eq!(
+                converted.amount.to_string(),
+                expected,
+                "{amount} {from} at {at} into {into}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_product_beyond_a_decimal_is_no_conversion() {
+        let huge = Money {
+            currency: CurrencyCode::CNY,
+            amount: Decimal::MAX,
+        };
+        assert_eq!(huge.converted(rate("2"), code("EUR")), None);
+    }
+
+    #[test]
+    fn an_exchange_rate_is_a_positive_decimal_of_at_most_ten_fraction_digits() {
+        assert_eq!(rate("0.1385"), Decimal::new(1385, 4));
+        assert_eq!(rate(" 7.2500 ").to_string(), "7.25");
+        assert_eq!(rate("0.0000193001"), Decimal::new(193_001, 10));
+        // Trailing zeros are not precision.
+        assert_eq!(rate("0.12345678900").to_string(), "0.123456789");
+        for (text, expected) in [
+            ("0", "must be more than 0"),
+            ("-0.1385", "must be more than 0"),
+            ("0.00000000000", "must be more than 0"),
+            ("0.12345678901", "more than 10 fraction digits"),
+            ("1e-3", "not scientific notation"),
+            ("", "must not be empty"),
+            ("7,25", "is not a decimal number"),
+        ] {
+            let refused = parse_exchange_rate(text).unwrap_err();
+            assert!(refused.contains(expected), "{text:?}: {refused}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn a_conversion_into_the_same_currency_at_rate_one_is_the_identity(
+            index in any::<prop::sample::Index>(),
+            units in any::<i64>(),
+            scale in 0u32..=3,
+        ) {
+            let codes = &*ACCEPTED_CODES;
+            let currency: CurrencyCode = codes[index.index(codes.len())].parse().unwrap();
+            let amount = Decimal::new(units, scale.min(currency.minor_units()));
+            let money = Money { currency, amount };
+            prop_assert_eq!(money.converted(Decimal::ONE, currency).unwrap().amount, amount);
+        }
+
+        #[test]
+        fn a_converted_amount_has_at_most_the_target_currencys_minor_units_and_is_near_the_product(
+            from in any::<prop::sample::Index>(),
+            into in any::<prop::sample::Index>(),
+            units in -1_000_000_000_000_000i64..1_000_000_000_000_000,
+            rate_units in 1i64..1_000_000_000_000,
+            rate_scale in 0u32..=RATE_FRACTION_DIGITS,
+        ) {
+            let codes = &*ACCEPTED_CODES;
+            let from: CurrencyCode = codes[from.index(codes.len())].parse().unwrap();
+            let into: CurrencyCode = codes[into.index(codes.len())].parse().unwrap();
+            let money = Money { currency: from, amount: Decimal::new(units, from.minor_units()) };
+            let rate = Decimal::new(rate_units, rate_scale);
+            let converted = money.converted(rate, into).unwrap();
+            prop_assert_eq!(converted.currency, into);
+            prop_assert!(converted.amount.scale() <= into.minor_units());
+            // Off the exact product by at most half a minor unit.
+            let half_unit = Decimal::new(5, into.minor_units() + 1);
+            prop_assert!((converted.amount - money.amount * rate).abs() <= half_unit);
+        }
+
         #[test]
         fn an_amount_within_the_minor_units_round_trips(
             index in any::<prop::sample::Index>(),
