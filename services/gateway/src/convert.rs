@@ -5,6 +5,7 @@ use crm_proto::crm::{common::v1::LifecycleStage, gateway::v1 as pb};
 
 use crate::domain::{
     api_key::{ApiKey, RateLimit},
+    exchange_rate::ExchangeRate,
     settings::OrgSettings,
     stage::Stage,
     team::Team,
@@ -31,6 +32,21 @@ pub fn org_settings(settings: &OrgSettings) -> pb::OrgSettings {
         default_calling_code: settings.default_calling_code.clone().unwrap_or_default(),
         version: settings.version as u64,
         updated_at: settings.updated_at.map(to_timestamp),
+        corporate_currency: settings
+            .corporate_currency
+            .map(|code| code.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+pub fn exchange_rate(rate: &ExchangeRate) -> pb::ExchangeRate {
+    pb::ExchangeRate {
+        currency_code: rate.currency.to_string(),
+        corporate_currency: rate.corporate_currency.to_string(),
+        effective_on: rate.effective_on.to_string(),
+        rate: rate.rate.normalize().to_string(),
+        set_at: Some(to_timestamp(rate.set_at)),
+        set_by: rate.set_by.to_string(),
     }
 }
 

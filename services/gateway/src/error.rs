@@ -3,6 +3,8 @@
 
 use crm_platform::error::{CommonError, ErrorCode, FieldViolation, Reason, ServiceError};
 
+use crate::domain::exchange_rate::RateRefusal;
+
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     #[error(transparent)]
@@ -22,6 +24,9 @@ pub enum GatewayError {
     /// Hashing a password or drawing a secret failed: a fault of the gateway (INTERNAL).
     #[error("{0}")]
     Credentials(String),
+    /// An exchange rate the organisation's settings rule out.
+    #[error(transparent)]
+    Rate(#[from] RateRefusal),
 }
 
 /// What is taken already.
@@ -62,7 +67,7 @@ impl ServiceError for GatewayError {
             GatewayError::Common(common) => common.code(),
             GatewayError::AlreadyExists(_) => ErrorCode::AlreadyExists,
             GatewayError::Unauthenticated(_) => ErrorCode::Unauthenticated,
-            GatewayError::AdminExists | GatewayError::CallerUnknown => {
+            GatewayError::AdminExists | GatewayError::CallerUnknown | GatewayError::Rate(_) => {
                 ErrorCode::FailedPrecondition
             }
             GatewayError::Credentials(_) => ErrorCode::Internal,
@@ -127,6 +132,15 @@ impl ServiceError for GatewayError {
             GatewayError::CallerUnknown => {
                 reason(reasons::CALLER_NOT_IN_DIRECTORY, text_codes::CALLER_UNKNOWN)
             }
+            GatewayError::Rate(RateRefusal::NoCorporateCurrency) => reason(
+                reasons::NO_CORPORATE_CURRENCY,
+                text_codes::NO_CORPORATE_CURRENCY,
+            ),
+            GatewayError::Rate(RateRefusal::OfTheCorporateCurrency(currency)) => reason(
+                reasons::RATE_OF_CORPORATE_CURRENCY,
+                text_codes::RATE_OF_CORPORATE_CURRENCY,
+            )
+            .param("currency_code", currency),
         })
     }
 }
@@ -161,6 +175,11 @@ pub mod reasons {
     pub const ADMIN_EXISTS: &str = "ADMIN_EXISTS";
     /// FAILED_PRECONDITION: the caller's token names a user the directory does not have.
     pub const CALLER_NOT_IN_DIRECTORY: &str = "CALLER_NOT_IN_DIRECTORY";
+    /// FAILED_PRECONDITION: an exchange rate while the organisation has no corporate currency.
+    pub const NO_CORPORATE_CURRENCY: &str = "NO_CORPORATE_CURRENCY";
+    /// FAILED_PRECONDITION: an exchange rate of the corporate currency itself.
+    /// `currency_code`.
+    pub const RATE_OF_CORPORATE_CURRENCY: &str = "RATE_OF_CORPORATE_CURRENCY";
 }
 
 /// The codes of the gateway's refusals (the `reason` of their `google.rpc.ErrorInfo`, domain
@@ -186,6 +205,10 @@ pub mod text_codes {
     pub const ADMIN_EXISTS: &str = "gateway.admin_exists";
     /// The caller's token names a user the directory does not have.
     pub const CALLER_UNKNOWN: &str = "gateway.caller_unknown";
+    /// No corporate currency is set yet: an admin sets it before any exchange rate.
+    pub const NO_CORPORATE_CURRENCY: &str = "gateway.no_corporate_currency";
+    /// The currency is the corporate currency, whose rate is always 1. `currency_code`.
+    pub const RATE_OF_CORPORATE_CURRENCY: &str = "gateway.rate_of_corporate_currency";
 }
 
 crm_platform::service_error_conversions!(GatewayError);
@@ -222,6 +245,10 @@ mod tests {
             (GatewayError::AdminExists, Code::FailedPrecondition),
             (GatewayError::CallerUnknown, Code::FailedPrecondition),
             (
+                GatewayError::Rate(RateRefusal::NoCorporateCurrency),
+                Code::FailedPrecondition,
+            ),
+            (
                 GatewayError::Credentials("no entropy".into()),
                 Code::Internal,
             ),
@@ -250,6 +277,8 @@ mod tests {
                 reasons::API_KEY_OWNER_DISABLED,
                 reasons::ADMIN_EXISTS,
                 reasons::CALLER_NOT_IN_DIRECTORY,
+                reasons::NO_CORPORATE_CURRENCY,
+                reasons::RATE_OF_CORPORATE_CURRENCY,
             ],
             [
                 "TEAM_PATH_TAKEN",
@@ -265,6 +294,8 @@ mod tests {
                 "API_KEY_OWNER_DISABLED",
                 "ADMIN_EXISTS",
                 "CALLER_NOT_IN_DIRECTORY",
+                "NO_CORPORATE_CURRENCY",
+                "RATE_OF_CORPORATE_CURRENCY",
             ]
         );
         assert_eq!(
@@ -282,6 +313,8 @@ mod tests {
                 text_codes::KEY_OWNER_DISABLED,
                 text_codes::ADMIN_EXISTS,
                 text_codes::CALLER_UNKNOWN,
+                text_codes::NO_CORPORATE_CURRENCY,
+                text_codes::RATE_OF_CORPORATE_CURRENCY,
             ],
             [
                 "gateway.team_taken",
@@ -297,6 +330,8 @@ mod tests {
                 "gateway.key_owner_disabled",
                 "gateway.admin_exists",
                 "gateway.caller_unknown",
+                "gateway.no_corporate_currency",
+                "gateway.rate_of_corporate_currency",
             ]
         );
         let status = tonic::Status::from(GatewayError::AlreadyExists(Taken::Email(

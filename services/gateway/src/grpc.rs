@@ -5,6 +5,7 @@ use crm_platform::{
     auth::caller,
     error::Violations,
     ids::{expected_version, parse_id, parse_optional_id},
+    money::{CurrencyCode, parse_exchange_rate},
     time::to_timestamp,
 };
 use crm_proto::crm::gateway::v1::{
@@ -16,6 +17,7 @@ use tonic::{Request, Response, Status};
 use crate::{
     convert,
     domain::{
+        exchange_rate::NewExchangeRate,
         settings::SettingsChanges,
         territory::{NewTerritory, TerritoryChanges, check_codes},
         user::{NewUser, UserChanges, check_display_name},
@@ -347,23 +349,92 @@ impl OrgService for GatewayApi {
             settings: Some(convert::org_settings(&settings)),
         }))
     }
+
+    async fn set_exchange_rate(
+        &self,
+        request: Request<pb::SetExchangeRateRequest>,
+    ) -> Result<Response<pb::SetExchangeRateResponse>, Status> {
+        let caller = caller(&request)?;
+        let new = new_exchange_rate(&request.into_inner())?;
+        let rate = self.gateway.set_exchange_rate(&caller, new).await?;
+        Ok(Response::new(pb::SetExchangeRateResponse {
+            rate: Some(convert::exchange_rate(&rate)),
+        }))
+    }
+
+    async fn list_exchange_rates(
+        &self,
+        request: Request<pb::ListExchangeRatesRequest>,
+    ) -> Result<Response<pb::ListExchangeRatesResponse>, Status> {
+        let caller = caller(&request)?;
+        let currency = match request.get_ref().currency_code.trim() {
+            "" => None,
+            code => Some(
+                code.parse::<CurrencyCode>()
+                    .map_err(|error| GatewayError::invalid("currency_code", error))?,
+            ),
+        };
+        let rates = self.gateway.exchange_rates(&caller, currency).await?;
+        Ok(Response::new(pb::ListExchangeRatesResponse {
+            rates: rates.iter().map(convert::exchange_rate).collect(),
+        }))
+    }
 }
 
-/// The settings an update names, checked: an empty calling code clears it.
+/// A rate from the wire; every field problem reported at once.
+fn new_exchange_rate(
+    request: &pb::SetExchangeRateRequest,
+) -> Result<NewExchangeRate, GatewayError> {
+    let mut violations = Violations::new();
+    let currency = violations.check(
+        "currency_code",
+        request.currency_code.trim().parse::<CurrencyCode>(),
+    );
+    let effective_on = violations.check("effective_on", date(&request.effective_on));
+    let rate = violations.check("rate", parse_exchange_rate(&request.rate));
+    violations.into_result()?;
+    let (Some(currency), Some(effective_on), Some(rate)) = (currency, effective_on, rate) else {
+        unreachable!("every field parsed when there are no violations");
+    };
+    Ok(NewExchangeRate {
+        currency,
+        effective_on,
+        rate,
+    })
+}
+
+/// The settings an update names, checked, every field problem at once: an empty calling code
+/// clears it; the corporate currency is never unset once set (the deals' corporate amounts
+/// need one).
 fn settings_changes(
     request: &pb::UpdateOrgSettingsRequest,
 ) -> Result<SettingsChanges, GatewayError> {
+    let mut violations = Violations::new();
     let default_calling_code = match request.default_calling_code.as_deref().map(str::trim) {
         None => None,
         Some("") => Some(None),
-        Some(code) => Some(Some(
-            crm_contact_data::normalize_calling_code(code).map_err(|error| {
-                GatewayError::invalid("default_calling_code", error.to_string())
-            })?,
-        )),
+        Some(code) => violations
+            .check(
+                "default_calling_code",
+                crm_contact_data::normalize_calling_code(code),
+            )
+            .map(Some),
     };
+    let corporate_currency = match request.corporate_currency.as_deref().map(str::trim) {
+        None => None,
+        Some("") => {
+            violations.add(
+                "corporate_currency",
+                "must be an active ISO 4217 currency code: once set it changes but is not unset",
+            );
+            None
+        }
+        Some(code) => violations.check("corporate_currency", code.parse::<CurrencyCode>()),
+    };
+    violations.into_result()?;
     Ok(SettingsChanges {
         default_calling_code,
+        corporate_currency,
     })
 }
 

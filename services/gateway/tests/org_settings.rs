@@ -66,6 +66,7 @@ impl Suite {
                 pb::UpdateOrgSettingsRequest {
                     default_calling_code: code.map(str::to_owned),
                     expected_version,
+                    corporate_currency: None,
                 },
                 token,
             ))

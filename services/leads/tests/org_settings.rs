@@ -37,6 +37,7 @@ fn settings(code: &str, version: u64) -> OrgSettingsUpdated {
             default_calling_code: code.into(),
             version,
             updated_at: None,
+            corporate_currency: String::new(),
         }),
         changed_fields: vec!["default_calling_code".into()],
     }

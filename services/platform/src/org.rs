@@ -514,6 +514,7 @@ mod tests {
                 default_calling_code: code.into(),
                 version: 4,
                 updated_at: None,
+                corporate_currency: String::new(),
             }),
             changed_fields: vec!["default_calling_code".into()],
         };

@@ -229,6 +229,7 @@ async fn org_settings(api: &Api) -> anyhow::Result<()> {
             UpdateOrgSettingsRequest {
                 default_calling_code: Some(DEFAULT_CALLING_CODE.to_owned()),
                 expected_version: 0,
+                corporate_currency: None,
             },
         ))
         .await

@@ -1,9 +1,11 @@
 //! The organisation's entities and rules, without SQL: teams, users, territories and API keys
 //! with typed fields (`Role`, `TeamPath`, `Stage`), their validation and their access rules;
-//! passwords and tokens; lifecycle stages; the territory hierarchy.
+//! passwords and tokens; lifecycle stages; the territory hierarchy; the organisation's
+//! settings and its exchange rates.
 
 pub mod api_key;
 pub mod credentials;
+pub mod exchange_rate;
 pub mod settings;
 pub mod stage;
 pub mod team;

@@ -1,6 +1,7 @@
 //! The organisation's settings: what holds for the whole company rather than a team or a user.
 
 use chrono::{DateTime, Utc};
+use crm_platform::money::CurrencyCode;
 use uuid::Uuid;
 
 /// The one row of organisation settings.
@@ -11,6 +12,10 @@ pub struct OrgSettings {
     /// Digits without "+" ("86"): the country calling code national phone numbers are read
     /// with in every service; `None`: none, such numbers are refused.
     pub default_calling_code: Option<String>,
+    /// The currency the organisation reports in: every deal's amount is also given in it,
+    /// converted with the exchange rates into it. `None` until an admin sets it; once set it
+    /// changes but is never unset (the deals' corporate amounts need one).
+    pub corporate_currency: Option<CurrencyCode>,
     /// 0 until first changed.
     pub version: i64,
     pub updated_at: Option<DateTime<Utc>>,
@@ -22,6 +27,7 @@ pub struct SettingsChanges {
     /// `Some(None)` clears the code; the code already checked
     /// ([`crm_contact_data::normalize_calling_code`]).
     pub default_calling_code: Option<Option<String>>,
+    pub corporate_currency: Option<CurrencyCode>,
 }
 
 impl OrgSettings {
@@ -36,6 +42,13 @@ impl OrgSettings {
             self.default_calling_code = code;
             changed.push("default_calling_code");
         }
+        if let Some(currency) = changes
+            .corporate_currency
+            .filter(|currency| Some(*currency) != self.corporate_currency)
+        {
+            self.corporate_currency = Some(currency);
+            changed.push("corporate_currency");
+        }
         changed
     }
 }
@@ -48,6 +61,7 @@ mod tests {
         OrgSettings {
             id: Uuid::now_v7(),
             default_calling_code: None,
+            corporate_currency: None,
             version: 0,
             updated_at: None,
         }
@@ -59,14 +73,40 @@ mod tests {
         assert!(settings.apply(SettingsChanges::default()).is_empty());
         let set = SettingsChanges {
             default_calling_code: Some(Some("86".into())),
+            ..SettingsChanges::default()
         };
         assert_eq!(settings.apply(set.clone()), ["default_calling_code"]);
         assert_eq!(settings.default_calling_code.as_deref(), Some("86"));
         assert!(settings.apply(set).is_empty());
         let clear = SettingsChanges {
             default_calling_code: Some(None),
+            ..SettingsChanges::default()
         };
         assert_eq!(settings.apply(clear), ["default_calling_code"]);
         assert_eq!(settings.default_calling_code, None);
+    }
+
+    #[test]
+    fn the_corporate_currency_changes_alone_or_with_the_calling_code() {
+        let mut settings = unset();
+        let yuan = SettingsChanges {
+            corporate_currency: Some(CurrencyCode::CNY),
+            ..SettingsChanges::default()
+        };
+        assert_eq!(settings.apply(yuan.clone()), ["corporate_currency"]);
+        assert_eq!(settings.corporate_currency, Some(CurrencyCode::CNY));
+        assert!(settings.apply(yuan).is_empty());
+        let both = SettingsChanges {
+            default_calling_code: Some(Some("44".into())),
+            corporate_currency: Some("EUR".parse().unwrap()),
+        };
+        assert_eq!(
+            settings.apply(both),
+            ["default_calling_code", "corporate_currency"]
+        );
+        assert_eq!(settings.corporate_currency.unwrap().as_str(), "EUR");
+        // Leaving the currency out keeps it.
+        settings.apply(SettingsChanges::default());
+        assert_eq!(settings.corporate_currency.unwrap().as_str(), "EUR");
     }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use crm_platform::money::CurrencyCode;
+use crm_platform::money::{CurrencyCode, RATE_FRACTION_DIGITS};
 use prost_reflect::{
     DynamicMessage, ExtensionDescriptor, FieldDescriptor, Kind, MessageDescriptor, ReflectMessage,
     Value,
@@ -103,6 +103,13 @@ pub fn decimal_pattern(fraction_digits: u32, non_negative: bool) -> String {
     format!("^{sign}[0-9]{{1,{DECIMAL_INTEGER_DIGITS}}}{fraction}$")
 }
 
+/// The most fraction digits of a plain decimal (TEXT_FORMAT_DECIMAL): an exchange rate's, the
+/// longest; an amount of money has at most its currency's minor units, which the Money schema
+/// says per currency and the services check.
+pub fn decimal_fraction_digits() -> u32 {
+    RATE_FRACTION_DIGITS.max(max_minor_units())
+}
+
 /// The most fraction digits of any active currency.
 pub fn max_minor_units() -> u32 {
     CURRENCIES
@@ -183,7 +190,7 @@ impl TextFormat {
             TextFormat::CallingCode => vec![format!("^{PLUS}?{NONZERO}{DIGIT}{{0,2}}$")],
             TextFormat::PageToken => vec!["^(?:[0-9a-fA-F]{2}){1,1024}$".to_owned()],
             TextFormat::WebFormKey => vec!["^wf_[0-9a-f]{64}$".to_owned()],
-            TextFormat::Decimal => vec![decimal_pattern(max_minor_units(), false)],
+            TextFormat::Decimal => vec![decimal_pattern(decimal_fraction_digits(), false)],
         }
     }
 
@@ -907,6 +914,7 @@ mod tests {
             (TextFormat::CurrencyCode, "XXX"),
             (TextFormat::CurrencyCode, ""),
             (TextFormat::Decimal, "1e5"),
+            (TextFormat::Decimal, "0.12345678901"),
         ];
         for (format, text) in refused {
             assert!(!format.accepts(text), "{format:?} took {text:?}");
@@ -928,6 +936,8 @@ mod tests {
             (TextFormat::PageToken, "7b7d"),
             (TextFormat::CurrencyCode, "CNY"),
             (TextFormat::Decimal, "-12.5"),
+            // An exchange rate: more fraction digits than any currency has.
+            (TextFormat::Decimal, "0.1234567891"),
         ];
         for (format, text) in accepted {
             assert!(format.accepts(text), "{format:?} refused {text:?}");

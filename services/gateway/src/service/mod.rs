@@ -1,9 +1,10 @@
-//! The gateway's use cases: authentication, teams and users, API keys, territories and the
-//! organisation's settings. Each is one transaction, its events enqueued in it, ending in the
+//! The gateway's use cases: authentication, teams and users, API keys, territories, the
+//! organisation's settings and its exchange rates. Each is one transaction, its events enqueued in it, ending in the
 //! outbox commit.
 
 mod api_keys;
 mod auth;
+mod exchange_rates;
 mod org;
 mod settings;
 mod territories;

@@ -1,9 +1,10 @@
 //! SQL of the gateway, one file per entity: teams, users, territories, refresh tokens (the
-//! sessions), API keys and the organisation's settings. Rows are private to each file and
+//! sessions), API keys, the organisation's settings and its exchange rates. Rows are private to each file and
 //! become domain types as they are read; a value the domain does not know (a role, a stage, a
 //! team path) is a decode error, never a default.
 
 mod api_keys;
+mod exchange_rates;
 mod sessions;
 mod settings;
 mod teams;
@@ -14,6 +15,7 @@ pub use api_keys::{
     api_key_rate_limit, api_keys_of, insert_api_key, revoke_api_key, set_api_key_rate_limit,
     use_api_key,
 };
+pub use exchange_rates::{exchange_rates, upsert_exchange_rate};
 pub use sessions::{
     insert_refresh_token, lock_refresh_token, mark_rotated, revoke_family, revoke_user_tokens,
 };
@@ -28,7 +30,7 @@ pub use users::{
     users_under,
 };
 
-use crm_platform::auth::TeamPath;
+use crm_platform::{auth::TeamPath, money::CurrencyCode};
 
 /// A row the domain refuses: the column and why.
 fn corrupt(column: &str, error: impl std::fmt::Display) -> sqlx::Error {
@@ -38,6 +40,11 @@ fn corrupt(column: &str, error: impl std::fmt::Display) -> sqlx::Error {
 /// A stored team path, which must be a valid one.
 fn team_path(column: &str, stored: &str) -> sqlx::Result<TeamPath> {
     TeamPath::parse(stored).map_err(|error| corrupt(column, error))
+}
+
+/// A stored currency code, which must be an active one.
+fn stored_currency(column: &str, stored: &str) -> sqlx::Result<CurrencyCode> {
+    stored.parse().map_err(|error| corrupt(column, error))
 }
 
 /// Takes a transaction-scoped advisory lock named `name`.

@@ -4,36 +4,44 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::stored_currency;
 use crate::domain::settings::OrgSettings;
 
 #[derive(sqlx::FromRow)]
 struct SettingsRow {
     id: Uuid,
     default_calling_code: Option<String>,
+    corporate_currency: Option<String>,
     version: i64,
     updated_at: Option<DateTime<Utc>>,
 }
 
-impl From<SettingsRow> for OrgSettings {
-    fn from(row: SettingsRow) -> Self {
-        OrgSettings {
+impl TryFrom<SettingsRow> for OrgSettings {
+    type Error = sqlx::Error;
+
+    fn try_from(row: SettingsRow) -> sqlx::Result<Self> {
+        Ok(OrgSettings {
             id: row.id,
             default_calling_code: row.default_calling_code,
+            corporate_currency: row
+                .corporate_currency
+                .map(|code| stored_currency("corporate_currency", &code))
+                .transpose()?,
             version: row.version,
             updated_at: row.updated_at,
-        }
+        })
     }
 }
 
-const SETTINGS_SELECT: &str =
-    "SELECT id, default_calling_code, version, updated_at FROM organisation_settings";
+const SETTINGS_SELECT: &str = "SELECT id, default_calling_code, corporate_currency, version, \
+                               updated_at FROM organisation_settings";
 
 /// The settings; the migration made their row.
 pub async fn get_settings(connection: &mut PgConnection) -> sqlx::Result<OrgSettings> {
     let row: SettingsRow = sqlx::query_as(SETTINGS_SELECT)
         .fetch_one(connection)
         .await?;
-    Ok(row.into())
+    row.try_into()
 }
 
 /// The settings, row-locked to the end of the transaction.
@@ -42,7 +50,7 @@ pub async fn lock_settings(connection: &mut PgConnection) -> sqlx::Result<OrgSet
         sqlx::query_as(sqlx::AssertSqlSafe(format!("{SETTINGS_SELECT} FOR UPDATE")))
             .fetch_one(connection)
             .await?;
-    Ok(row.into())
+    row.try_into()
 }
 
 pub async fn update_settings(
@@ -51,14 +59,15 @@ pub async fn update_settings(
     by: Uuid,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE organisation_settings SET default_calling_code = $2, version = $3, \
-         updated_at = $4, updated_by = $5 WHERE id = $1",
+        "UPDATE organisation_settings SET default_calling_code = $2, corporate_currency = $6, \
+         version = $3, updated_at = $4, updated_by = $5 WHERE id = $1",
     )
     .bind(settings.id)
     .bind(settings.default_calling_code.as_deref())
     .bind(settings.version)
     .bind(settings.updated_at)
     .bind(by)
+    .bind(settings.corporate_currency.map(|code| code.as_str()))
     .execute(connection)
     .await?;
     Ok(())

@@ -454,10 +454,14 @@ fn format_schema(format: TextFormat) -> Value {
     schema
 }
 
-/// A money message (a currency code field and a decimal field, `crm.common.v1.Money`): an
+/// The money message, `crm.common.v1.Money` (a currency code field and a decimal field): an
 /// amount has at most its currency's minor-unit digits (JPY 0, CNY 2, KWD 3), as the services
-/// read money; one alternative per number of digits, listing its currencies.
+/// read money; one alternative per number of digits, listing its currencies. Other messages
+/// with a currency and a decimal (an exchange rate) are not amounts in that currency.
 fn money_groups(message: &MessageDescriptor) -> Option<Value> {
+    if message.full_name() != "crm.common.v1.Money" {
+        return None;
+    }
     let with_format = |wanted: TextFormat| {
         message
             .fields()
