@@ -23,7 +23,7 @@ use std::{
 use chrono::NaiveDate;
 use crm_proto::crm::{
     common::v1::LifecycleStage,
-    gateway::v1::{self as gateway, OrgSettingsUpdated, UserCreated, UserUpdated},
+    gateway::v1::{self as gateway, ExchangeRateSet, OrgSettingsUpdated, UserCreated, UserUpdated},
 };
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -107,6 +107,8 @@ pub struct OrgSettings {
     /// The country calling code national phone numbers are read with ("86", digits only), as
     /// the gateway checked it; `None`: none, such numbers are refused.
     pub default_calling_code: Option<String>,
+    /// The currency the organisation reports in; `None` while none is set.
+    pub corporate_currency: Option<crate::money::CurrencyCode>,
     /// The settings' version in the gateway.
     pub version: i64,
 }
@@ -121,6 +123,12 @@ impl OrgSettings {
         Ok(OrgSettings {
             default_calling_code: Some(settings.default_calling_code)
                 .filter(|code| !code.is_empty()),
+            corporate_currency: match settings.corporate_currency.trim() {
+                "" => None,
+                code => Some(code.parse().map_err(|error: String| {
+                    HandlerError::Permanent(anyhow::anyhow!("corporate currency: {error}"))
+                })?),
+            },
             version: i64::try_from(settings.version).map_err(permanent("version"))?,
         })
     }
@@ -186,6 +194,8 @@ pub fn consumer_spec(service: &str) -> ConsumerSpec {
             UserCreated::subject(),
             UserUpdated::subject(),
             OrgSettingsUpdated::subject(),
+            // Rates into the corporate currency (crate::exchange): any service may convert.
+            ExchangeRateSet::subject(),
         ],
     }
 }
@@ -228,6 +238,12 @@ impl<F: OrgFollower> EventHandler for OrgDirectoryHandler<F> {
         Box::pin(async move {
             if event.subject == OrgSettingsUpdated::subject() {
                 OrgDirectory::record_settings(connection, &OrgSettings::decode(event)?).await?;
+                return Ok(());
+            }
+            if event.subject == ExchangeRateSet::subject() {
+                crate::exchange::ExchangeRate::decode(event)?
+                    .record(connection)
+                    .await?;
                 return Ok(());
             }
             let change = OrgChange::decode(event)?;
@@ -351,13 +367,16 @@ impl OrgDirectory {
         settings: &OrgSettings,
     ) -> sqlx::Result<bool> {
         let applied = sqlx::query(
-            "INSERT INTO org_settings (singleton, default_calling_code, version) VALUES (true, $1, $2) \
+            "INSERT INTO org_settings (singleton, default_calling_code, corporate_currency, version) \
+             VALUES (true, $1, $3, $2) \
              ON CONFLICT (singleton) DO UPDATE SET default_calling_code = EXCLUDED.default_calling_code, \
+             corporate_currency = EXCLUDED.corporate_currency, \
              version = EXCLUDED.version, updated_at = now() \
              WHERE org_settings.version <= EXCLUDED.version",
         )
         .bind(settings.default_calling_code.as_deref())
         .bind(settings.version)
+        .bind(settings.corporate_currency.map(|code| code.as_str()))
         .execute(connection)
         .await?
         .rows_affected();
@@ -368,16 +387,24 @@ impl OrgDirectory {
     /// (one indexed row), not cached: a change is consumed by one replica of the service only,
     /// so a process cache could not be told.
     pub async fn settings<'e>(executor: impl PgExecutor<'e>) -> sqlx::Result<OrgSettings> {
-        let row: Option<(Option<String>, i64)> =
-            sqlx::query_as("SELECT default_calling_code, version FROM org_settings")
-                .fetch_optional(executor)
-                .await?;
-        Ok(row
-            .map(|(default_calling_code, version)| OrgSettings {
-                default_calling_code,
-                version,
-            })
-            .unwrap_or_default())
+        let row: Option<(Option<String>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT default_calling_code, corporate_currency, version FROM org_settings",
+        )
+        .fetch_optional(executor)
+        .await?;
+        let Some((default_calling_code, corporate_currency, version)) = row else {
+            return Ok(OrgSettings::default());
+        };
+        Ok(OrgSettings {
+            default_calling_code,
+            corporate_currency: corporate_currency
+                .map(|code| {
+                    code.parse()
+                        .map_err(|error: String| sqlx::Error::Decode(error.into()))
+                })
+                .transpose()?,
+            version,
+        })
     }
 
     /// Runs a pure validation that reads phone numbers with the organisation's default calling
@@ -522,6 +549,7 @@ mod tests {
             OrgSettings::decode(&event(&settings("86"))).unwrap(),
             OrgSettings {
                 default_calling_code: Some("86".into()),
+                corporate_currency: None,
                 version: 4
             }
         );
@@ -529,6 +557,7 @@ mod tests {
             OrgSettings::decode(&event(&settings(""))).unwrap(),
             OrgSettings {
                 default_calling_code: None,
+                corporate_currency: None,
                 version: 4
             }
         );

@@ -8,7 +8,7 @@
 //! — and [`Page::push_keyset`] writes the SQL. [`Listing::from_rows`] trims the extra row
 //! fetched to see whether more follow and makes the next token.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use crm_proto::crm::common::v1::PageRequest;
 use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder};
@@ -29,6 +29,7 @@ pub enum KeyKind {
     Text,
     Time,
     Integer,
+    Date,
 }
 
 /// The sort column's value of one row.
@@ -37,6 +38,8 @@ pub enum SortKey {
     Text(String),
     Time(DateTime<Utc>),
     Integer(i64),
+    /// A calendar date (a deal's expected close date).
+    Date(NaiveDate),
 }
 
 impl SortKey {
@@ -45,6 +48,7 @@ impl SortKey {
             SortKey::Text(_) => KeyKind::Text,
             SortKey::Time(_) => KeyKind::Time,
             SortKey::Integer(_) => KeyKind::Integer,
+            SortKey::Date(_) => KeyKind::Date,
         }
     }
 
@@ -53,6 +57,7 @@ impl SortKey {
             SortKey::Text(text) => text.clone(),
             SortKey::Time(time) => time.to_rfc3339_opts(SecondsFormat::AutoSi, true),
             SortKey::Integer(number) => number.to_string(),
+            SortKey::Date(date) => date.to_string(),
         }
     }
 
@@ -63,6 +68,7 @@ impl SortKey {
                 SortKey::Time(DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc))
             }
             KeyKind::Integer => SortKey::Integer(text.parse().ok()?),
+            KeyKind::Date => SortKey::Date(text.parse().ok()?),
         })
     }
 }
@@ -222,6 +228,7 @@ impl Page {
                 SortKey::Text(text) => query.push_bind(text.clone()),
                 SortKey::Time(time) => query.push_bind(*time),
                 SortKey::Integer(number) => query.push_bind(*number),
+                SortKey::Date(date) => query.push_bind(*date),
             };
             query.push(", ").push_bind(*id).push(")");
         }

@@ -9,7 +9,7 @@ mod tiers;
 use std::sync::Arc;
 
 use crm_platform::{
-    auth::{Caller, Role, TeamPath},
+    auth::{Caller, TeamPath},
     error::{CommonError, check_version},
     org::OrgDirectory,
     outbox::Outbox,
@@ -122,7 +122,7 @@ pub(crate) fn locked_for_change<R: OwnedRecord>(
 // (at most the access-token lifetime), while what they create is filed under the new team
 // (`OrgDirectory::filing_team`) and their existing records were re-scoped by the move.
 
-/// Who will own a record: the caller, or (for managers and admins) a user in their reach.
+/// Who will own a record: the kit's rule ([`crm_platform::ownership::resolve_owner`]).
 async fn resolve_owner(
     accounts: &Accounts,
     connection: &mut PgConnection,
@@ -130,29 +130,14 @@ async fn resolve_owner(
     requested: Option<Uuid>,
     field: &str,
 ) -> Result<(Uuid, TeamPath)> {
-    let Some(owner_id) = requested.filter(|owner| *owner != caller.user_id) else {
-        return Ok((
-            caller.user_id,
-            accounts.filing_team(connection, caller).await?,
-        ));
-    };
-    if caller.role == Role::Rep {
-        return Err(AccountsError::permission_denied(
-            "only managers and admins may give records to someone else".to_owned(),
-        ));
-    }
-    let Some(team_path) = OrgDirectory::team_of(connection, owner_id).await? else {
-        return Err(AccountsError::unusable_reference(
-            field,
-            "is not a user known to this service",
-        ));
-    };
-    if !caller.can_access(owner_id, &team_path) {
-        return Err(AccountsError::permission_denied(format!(
-            "user {owner_id} is outside your team"
-        )));
-    }
-    Ok((owner_id, team_path))
+    Ok(crm_platform::ownership::resolve_owner(
+        &accounts.directory,
+        connection,
+        caller,
+        requested,
+        field,
+    )
+    .await?)
 }
 
 fn describe_matches(scored: &[ScoredCandidate]) -> String {
