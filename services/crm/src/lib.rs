@@ -12,5 +12,6 @@ pub fn all_modules() -> Vec<ServiceModule> {
         crm_gateway::module(),
         crm_accounts::module(),
         crm_leads::module(),
+        crm_opportunities::module(),
     ]
 }

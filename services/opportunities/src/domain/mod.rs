@@ -1,0 +1,10 @@
+//! The opportunities domain: typed entities and their rules, no I/O.
+
+pub mod board;
+pub mod criteria;
+pub mod funnel;
+pub mod opportunity;
+pub mod pipeline;
+pub mod settings;
+
+pub use crm_platform::money::CorporateAmount;

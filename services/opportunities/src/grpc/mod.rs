@@ -1,0 +1,14 @@
+//! The gRPC API: requests to domain inputs through the kit's parsers, results to responses
+//! (`crate::convert`). Every call is authenticated by the platform interceptor; visibility and
+//! roles are enforced in `service`.
+
+pub(crate) mod analytics;
+pub(crate) mod deals;
+pub(crate) mod pipelines;
+
+use crm_platform::auth::{Caller, caller};
+use tonic::{Request, Status};
+
+pub(crate) fn authenticated<T>(request: &Request<T>) -> Result<Caller, Status> {
+    caller(request)
+}

@@ -1,0 +1,22 @@
+//! SQL for pipelines, deals, their history and the replicas, one file per entity. Nothing here
+//! decides anything: rules live in `domain`, orchestration in `service`. Rows are private to
+//! their file and converted to domain types; a stored value that does not convert is an error,
+//! never a default.
+
+pub(crate) mod analytics;
+pub(crate) mod catalog;
+pub(crate) mod deals;
+pub(crate) mod history;
+pub(crate) mod pipelines;
+pub(crate) mod replicas;
+
+use crm_platform::auth::TeamPath;
+
+/// A stored value outside its type's range: the row is corrupt.
+pub(crate) fn corrupt(error: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("corrupt row: {error}").into())
+}
+
+pub(crate) fn stored_team(path: &str) -> sqlx::Result<TeamPath> {
+    TeamPath::parse(path).map_err(corrupt)
+}
