@@ -16,8 +16,11 @@
 //! | manager | Mei   | Mei's  | Ravi's (her report)           | Wes's                           |
 //! | rep     | Ravi  | Ravi's | Nora's (his teammate)         | Wes's                           |
 //!
-//! Calls go through a [`Transport`]: [`Grpc`] today; the gateway's HTTP/JSON front door can be
-//! a second implementation run over the same tables.
+//! Calls go through a [`Transport`]: [`Grpc`], straight to each service, and [`Http`], the
+//! gateway's HTTP/JSON front door, run over the same tables.
+//!
+//! The opportunities service's tables and their calls are in `authz/opportunities.rs`, run by
+//! the same tests.
 
 use std::{collections::HashMap, fmt, time::Duration};
 
@@ -35,6 +38,9 @@ use crm_proto::crm::{
 };
 use crm_test_support::{HttpClient, TestApp, authorized, eventually};
 use tonic::{Code, transport::Channel};
+
+#[path = "authz/opportunities.rs"]
+mod opportunities;
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -66,6 +72,9 @@ enum Kind {
     Lead,
     /// gateway: OrgService Get/List/UpdateUser (the user record itself)
     User,
+    /// opportunities: OpportunityService Get/List/UpdateOpportunity and the deal's other reads
+    /// and writes (its table is in `opportunities`)
+    Opportunity,
 }
 
 /// An unowned lead waiting in a pool, by where the pool is.
@@ -278,9 +287,10 @@ struct Org {
     east: gateway_pb::Team,
     west: gateway_pb::Team,
     people: HashMap<Who, Person>,
-    /// The account, contact, lead and user each person owns (the user is themselves).
+    /// The account, contact, lead, user and deal each person owns (the user is themselves).
     records: HashMap<(Kind, Who), String>,
     pools: HashMap<Pool, String>,
+    catalogue: opportunities::Catalogue,
 }
 
 impl Org {
@@ -291,6 +301,7 @@ impl Org {
                 crm_gateway::module(),
                 crm_accounts::module(),
                 crm_leads::module(),
+                crm_opportunities::module(),
             ],
             &crm_test_support::nats_url(),
             &[("CRM_GATEWAY_RATE_LIMIT_PER_SECOND", "0")],
@@ -383,6 +394,7 @@ impl Org {
             people,
             records: HashMap::new(),
             pools: HashMap::new(),
+            catalogue: opportunities::Catalogue::default(),
         };
         for who in Who::ALL {
             org.records.insert((User, who), org.people[&who].id.clone());
@@ -393,6 +405,7 @@ impl Org {
             org.records.insert((Contact, who), contact);
             org.records.insert((Lead, who), lead);
         }
+        opportunities::set_up(&mut org).await;
         for pool in [Pool::East, Pool::Company, Pool::West] {
             let lead = org.pool_lead(pool).await;
             org.pools.insert(pool, lead);
@@ -642,7 +655,7 @@ impl Org {
 
     /// Streams are the only thing a test leaves on the shared NATS server.
     async fn clean_up(self) {
-        for service in ["gateway", "accounts", "leads"] {
+        for service in ["gateway", "accounts", "leads", "opportunities"] {
             let context = self.app.services.context(service).unwrap();
             let _ = context
                 .jetstream
@@ -770,6 +783,7 @@ enum Call {
     },
     GetTierSettings,
     UpdateTierSettings,
+    Opportunities(opportunities::Call),
 }
 
 /// The request of [`Call::SetAccountTier`].
@@ -822,6 +836,7 @@ struct Grpc {
     leads: LeadServiceClient<Channel>,
     lead_admin: LeadAdminServiceClient<Channel>,
     org: OrgServiceClient<Channel>,
+    opportunities: opportunities::Clients,
 }
 
 impl Grpc {
@@ -831,7 +846,12 @@ impl Grpc {
             leads: LeadServiceClient::new(channel.clone()),
             lead_admin: LeadAdminServiceClient::new(channel.clone()),
             org: OrgServiceClient::new(channel.clone()),
+            opportunities: opportunities::Clients::new(channel),
         }
+    }
+
+    async fn deals(&self, token: &str, call: opportunities::Call) -> Result<Vec<String>, Refusal> {
+        opportunities::grpc(&self.opportunities, token, call).await
     }
 }
 
@@ -886,6 +906,7 @@ impl Transport for Grpc {
                     ))
                     .await
                     .map(no_ids)?,
+                Opportunity => self.deals(token, opportunities::get(id)).await?,
             },
             Call::List { kind } => match kind {
                 Account => accounts
@@ -938,6 +959,10 @@ impl Transport for Grpc {
                     .into_iter()
                     .map(|record| record.id)
                     .collect(),
+                Opportunity => {
+                    self.deals(token, opportunities::Call::ListOpportunities)
+                        .await?
+                }
             },
             Call::ListPool => leads
                 .list_leads(authorized(
@@ -1008,6 +1033,7 @@ impl Transport for Grpc {
                     ))
                     .await
                     .map(no_ids)?,
+                Opportunity => self.deals(token, opportunities::update(id)).await?,
             },
             Call::AssignLead { lead_id, rep_id } => leads
                 .assign_lead(authorized(
@@ -1122,6 +1148,7 @@ impl Transport for Grpc {
                 .update_tier_settings(authorized(update_tier_settings(), token))
                 .await
                 .map(no_ids)?,
+            Call::Opportunities(call) => self.deals(token, call).await?,
         };
         Ok(ids)
     }
@@ -1208,6 +1235,9 @@ impl Transport for Http {
                     Contact => format!("/v1/contacts/{id}"),
                     Lead => format!("/v1/leads/{id}"),
                     User => format!("/v1/users/{id}"),
+                    Opportunity => {
+                        return opportunities::http(self, token, opportunities::get(id)).await;
+                    }
                 };
                 self.send(Method::GET, &path, token, None).await?;
                 none()
@@ -1226,6 +1256,10 @@ impl Transport for Http {
                         .await?
                 }
                 User => self.list("/v1/users", token, "users").await?,
+                Opportunity => {
+                    let call = opportunities::Call::ListOpportunities;
+                    opportunities::http(self, token, call).await?
+                }
             },
             Call::ListPool => {
                 self.list("/v1/leads?page.page_size=500&in_pool=true", token, "leads")
@@ -1274,6 +1308,9 @@ impl Transport for Http {
                             ..Default::default()
                         }),
                     ),
+                    Opportunity => {
+                        return opportunities::http(self, token, opportunities::update(id)).await;
+                    }
                 };
                 self.send(Method::PATCH, &path, token, Some(body)).await?;
                 none()
@@ -1393,6 +1430,7 @@ impl Transport for Http {
                     .await?;
                 none()
             }
+            Call::Opportunities(call) => opportunities::http(self, token, call).await?,
         })
     }
 }
@@ -1576,6 +1614,7 @@ async fn check_records<T: Transport>(connect: impl FnOnce(&Org) -> T) {
     let mut report = Report::new(transport.name());
     run_records(&org, &transport, &mut report).await;
     run_pools(&org, &transport, &mut report).await;
+    opportunities::run_records(&org, &transport, &mut report).await;
     org.clean_up().await;
     report.assert_clean();
 }
@@ -1586,6 +1625,7 @@ async fn check_actions<T: Transport>(connect: impl FnOnce(&Org) -> T) {
     let transport = connect(&org);
     let mut report = Report::new(transport.name());
     run_actions(&org, &transport, &mut report).await;
+    opportunities::run_actions(&org, &transport, &mut report).await;
     org.clean_up().await;
     report.assert_clean();
 }
@@ -1612,8 +1652,9 @@ async fn role_gated_actions_need_the_right_role_and_reach_over_http_too() {
     check_actions(Http::new).await;
 }
 
-/// Moving Ravi from East to West re-scopes his account, contact and lead (the services learn
-/// of the move from the gateway's events): East's manager loses them, West's manager gains them.
+/// Moving Ravi from East to West re-scopes his account, contact, lead and deal (the services
+/// learn of the move from the gateway's events): East's manager loses them, West's manager gains
+/// them.
 #[tokio::test]
 async fn a_team_move_re_scopes_the_users_records() {
     let org = Org::build().await;
@@ -1640,7 +1681,7 @@ async fn a_team_move_re_scopes_the_users_records() {
         ))
         .await
         .unwrap();
-    for kind in [Account, Contact, Lead] {
+    for kind in [Account, Contact, Lead, Opportunity] {
         let id = org.records[&(kind, Who::Ravi)].clone();
         let what = format!("Ravi's {kind:?} in West's reach");
         eventually(Duration::from_secs(20), &what, || {
@@ -1662,19 +1703,22 @@ async fn a_team_move_re_scopes_the_users_records() {
     );
     #[rustfmt::skip]
     let after: &[(&str, &str, Kind, Expect, Expect)] = &[
-        // viewer              token  kind     read       write
-        ("Mei, East manager",  mei,   Account, NOT_FOUND, NOT_FOUND),
-        ("Mei, East manager",  mei,   Contact, NOT_FOUND, NOT_FOUND),
-        ("Mei, East manager",  mei,   Lead,    NOT_FOUND, NOT_FOUND),
-        ("Mei, East manager",  mei,   User,    NOT_FOUND, NOT_FOUND),
-        ("Will, West manager", &will, Account, OK,        OK),
-        ("Will, West manager", &will, Contact, OK,        OK),
-        ("Will, West manager", &will, Lead,    OK,        OK),
-        ("Will, West manager", &will, User,    OK,        OK),
-        ("Nora, East rep",     nora,  User,    NOT_FOUND, NOT_FOUND),
-        ("Ravi himself",       ravi,  Account, OK,        OK),
-        ("Ravi himself",       ravi,  Lead,    OK,        OK),
-        ("Ada, admin",         admin, Account, OK,        OK),
+        // viewer              token  kind         read       write
+        ("Mei, East manager",  mei,   Account,     NOT_FOUND, NOT_FOUND),
+        ("Mei, East manager",  mei,   Contact,     NOT_FOUND, NOT_FOUND),
+        ("Mei, East manager",  mei,   Lead,        NOT_FOUND, NOT_FOUND),
+        ("Mei, East manager",  mei,   User,        NOT_FOUND, NOT_FOUND),
+        ("Mei, East manager",  mei,   Opportunity, NOT_FOUND, NOT_FOUND),
+        ("Will, West manager", &will, Account,     OK,        OK),
+        ("Will, West manager", &will, Contact,     OK,        OK),
+        ("Will, West manager", &will, Lead,        OK,        OK),
+        ("Will, West manager", &will, User,        OK,        OK),
+        ("Will, West manager", &will, Opportunity, OK,        OK),
+        ("Nora, East rep",     nora,  User,        NOT_FOUND, NOT_FOUND),
+        ("Ravi himself",       ravi,  Account,     OK,        OK),
+        ("Ravi himself",       ravi,  Lead,        OK,        OK),
+        ("Ravi himself",       ravi,  Opportunity, OK,        OK),
+        ("Ada, admin",         admin, Account,     OK,        OK),
     ];
     let mut report = Report::new(grpc.name());
     for &(viewer, token, kind, read, write) in after {
