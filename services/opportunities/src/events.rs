@@ -112,6 +112,9 @@ fn account_record(account: Option<accounts::Account>) -> Result<ReplicaRecord, H
         status: account.status as i16,
         merged_into: Uuid::parse_str(&account.merged_into_account_id).ok(),
         version: account.version as i64,
+        owner: Uuid::parse_str(&account.owner_id)
+            .ok()
+            .map(|owner| (owner, account.owner_team_path)),
     })
 }
 
@@ -127,6 +130,7 @@ fn contact_record(
             status: contact.status as i16,
             merged_into: Uuid::parse_str(&contact.merged_into_contact_id).ok(),
             version: contact.version as i64,
+            owner: None,
         },
         Uuid::parse_str(&contact.account_id).map_err(permanent("contact account id"))?,
     ))

@@ -584,3 +584,64 @@ async fn a_deal_moves_through_every_stage_to_won_with_exit_criteria_enforced() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_deal_names_only_an_account_its_creator_may_see() {
+    let harness = Harness::start().await;
+    let wes = user("rep", "/northwind/west/west-1/");
+    let ravi = user("rep", EAST_1);
+    let account_id = Uuid::now_v7().to_string();
+    let created = accounts::AccountCreated {
+        account: Some(accounts::Account {
+            id: account_id.clone(),
+            name: "Globex West".into(),
+            owner_id: wes.user_id.to_string(),
+            owner_team_path: wes.team_path.to_string(),
+            status: accounts::AccountStatus::Active.into(),
+            version: 1,
+            ..Default::default()
+        }),
+    };
+    harness.app.publish_event("opportunities", &created).await;
+    eventually(Duration::from_secs(15), "the account is known", || async {
+        harness.count("SELECT count(*) FROM account_replicas").await == 1
+    })
+    .await;
+    let create = |caller: &Caller| {
+        authorized(
+            pb::CreateOpportunityRequest {
+                opportunity: Some(pb::OpportunityInput {
+                    name: "West expansion".into(),
+                    account_id: account_id.clone(),
+                    amount: cny("10000"),
+                    expected_close_date: "2027-03-31".into(),
+                    ..Default::default()
+                }),
+                opportunity_id: String::new(),
+            },
+            &harness.app.token(caller),
+        )
+    };
+    // Out of Ravi's reach the account looks like one the service does not know.
+    let refused = harness
+        .client()
+        .create_opportunity(create(&ravi))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    let details = refused.get_error_details();
+    assert_eq!(details.error_info().unwrap().reason, "UNUSABLE_REFERENCE");
+    assert_eq!(
+        details.bad_request().unwrap().field_violations[0].description,
+        "is not an account known to this service"
+    );
+    let deal = harness
+        .client()
+        .create_opportunity(create(&wes))
+        .await
+        .unwrap()
+        .into_inner()
+        .opportunity
+        .unwrap();
+    assert_eq!(deal.owner_id, wes.user_id.to_string());
+}

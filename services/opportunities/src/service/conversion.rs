@@ -51,6 +51,7 @@ impl Opportunities {
                 status: 1,
                 merged_into: None,
                 version: 0,
+                owner: Some((owner_id, owner_team_path.to_string())),
             },
         )
         .await?;
@@ -63,6 +64,7 @@ impl Opportunities {
                     status: 1,
                     merged_into: None,
                     version: 0,
+                    owner: None,
                 },
                 account_id,
             )

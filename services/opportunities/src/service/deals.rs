@@ -77,7 +77,13 @@ impl Opportunities {
                 "opportunity.owner_id",
             )
             .await?;
-        usable_account(&mut transaction, new.account_id, "opportunity.account_id").await?;
+        usable_account(
+            &mut transaction,
+            Some(caller),
+            new.account_id,
+            "opportunity.account_id",
+        )
+        .await?;
         let pipeline_id = match new.pipeline_id {
             Some(id) => id,
             None => store::pipelines::default_pipeline_id(&mut transaction)
@@ -672,31 +678,39 @@ impl Opportunities {
     }
 }
 
-/// An account the deal may name: known from the accounts service and active (a merged one
-/// names its survivor).
+/// An account the deal may name: known from the accounts service, active (a merged one names
+/// its survivor) and, for `caller`, one they may see — an account out of their reach looks like
+/// one this service does not know, as it would in the accounts service.
 pub(crate) async fn usable_account(
     connection: &mut PgConnection,
+    caller: Option<&Caller>,
     id: Uuid,
     field: &str,
 ) -> Result<()> {
-    match store::replicas::get_account(connection, id).await? {
-        Some(account) if account.status == 1 => Ok(()),
-        Some(account) if account.merged_into.is_some() => {
-            Err(OpportunitiesError::unusable_reference(
-                field,
-                format!(
-                    "was merged into {}",
-                    account.merged_into.unwrap_or_default()
-                ),
+    let unknown =
+        || OpportunitiesError::unusable_reference(field, "is not an account known to this service");
+    let Some(account) = store::replicas::get_account(connection, id).await? else {
+        return Err(unknown());
+    };
+    if let (Some(caller), Some((owner, team))) = (caller, &account.owner) {
+        let team = crm_platform::auth::TeamPath::parse(team).map_err(|error| {
+            OpportunitiesError::Common(crm_platform::error::CommonError::Database(
+                sqlx::Error::Decode(error.into()),
             ))
+        })?;
+        if !caller.can_access(*owner, &team) {
+            return Err(unknown());
         }
-        Some(_) => Err(OpportunitiesError::unusable_reference(
+    }
+    match (account.status, account.merged_into) {
+        (1, _) => Ok(()),
+        (_, Some(survivor)) => Err(OpportunitiesError::unusable_reference(
+            field,
+            format!("was merged into {survivor}"),
+        )),
+        _ => Err(OpportunitiesError::unusable_reference(
             field,
             "is not an active account",
-        )),
-        None => Err(OpportunitiesError::unusable_reference(
-            field,
-            "is not an account known to this service",
         )),
     }
 }

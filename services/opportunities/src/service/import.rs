@@ -81,6 +81,7 @@ impl Opportunities {
             };
             usable_account(
                 &mut transaction,
+                None,
                 past.deal.account_id,
                 &format!("{at}.opportunity.account_id"),
             )

@@ -148,6 +148,7 @@ impl Opportunities {
             .await?;
         }
         store::history::rescope_owner(connection, owner_id, team_path.as_str()).await?;
+        store::replicas::rescope_account_owner(connection, owner_id, team_path.as_str()).await?;
         Ok(())
     }
 }

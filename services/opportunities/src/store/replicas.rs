@@ -13,6 +13,8 @@ pub(crate) struct ReplicaRecord {
     pub status: i16,
     pub merged_into: Option<Uuid>,
     pub version: i64,
+    /// Accounts: the owner and their team path, when known.
+    pub owner: Option<(Uuid, String)>,
 }
 
 /// Keeps the account unless the row holds a later version.
@@ -21,9 +23,11 @@ pub(crate) async fn upsert_account(
     account: &ReplicaRecord,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO account_replicas (id, name, status, merged_into, version) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO account_replicas (id, name, status, merged_into, version, owner_id, owner_team_path) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status, \
-         merged_into = EXCLUDED.merged_into, version = EXCLUDED.version \
+         merged_into = EXCLUDED.merged_into, version = EXCLUDED.version, \
+         owner_id = EXCLUDED.owner_id, owner_team_path = EXCLUDED.owner_team_path \
          WHERE account_replicas.version < EXCLUDED.version",
     )
     .bind(account.id)
@@ -31,6 +35,8 @@ pub(crate) async fn upsert_account(
     .bind(account.status)
     .bind(account.merged_into)
     .bind(account.version)
+    .bind(account.owner.as_ref().map(|(owner, _)| *owner))
+    .bind(account.owner.as_ref().map(|(_, team)| team.as_str()))
     .execute(connection)
     .await
     .map(drop)
@@ -64,21 +70,31 @@ pub(crate) async fn get_account(
     connection: &mut PgConnection,
     id: Uuid,
 ) -> sqlx::Result<Option<ReplicaRecord>> {
-    let row: Option<(Uuid, String, i16, Option<Uuid>, i64)> = sqlx::query_as(
-        "SELECT id, name, status, merged_into, version FROM account_replicas WHERE id = $1",
+    #[derive(sqlx::FromRow)]
+    struct AccountRow {
+        id: Uuid,
+        name: String,
+        status: i16,
+        merged_into: Option<Uuid>,
+        version: i64,
+        owner_id: Option<Uuid>,
+        owner_team_path: Option<String>,
+    }
+    let row: Option<AccountRow> = sqlx::query_as(
+        "SELECT id, name, status, merged_into, version, owner_id, owner_team_path \
+         FROM account_replicas WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(connection)
     .await?;
-    Ok(
-        row.map(|(id, name, status, merged_into, version)| ReplicaRecord {
-            id,
-            name,
-            status,
-            merged_into,
-            version,
-        }),
-    )
+    Ok(row.map(|row| ReplicaRecord {
+        id: row.id,
+        name: row.name,
+        status: row.status,
+        merged_into: row.merged_into,
+        version: row.version,
+        owner: row.owner_id.zip(row.owner_team_path),
+    }))
 }
 
 /// The contacts among `ids` with their account.
@@ -102,6 +118,7 @@ pub(crate) async fn get_contacts(
                     status,
                     merged_into,
                     version,
+                    owner: None,
                 },
                 account_id,
             )
@@ -138,4 +155,21 @@ pub(crate) async fn mark_contact_merged(
         .execute(connection)
         .await
         .map(drop)
+}
+
+/// After a team move: the user's accounts belong to the new team here as in the accounts
+/// service (which re-scopes without events of its own).
+pub(crate) async fn rescope_account_owner(
+    connection: &mut PgConnection,
+    owner_id: Uuid,
+    team_path: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE account_replicas SET owner_team_path = $2 WHERE owner_id = $1 AND owner_team_path <> $2",
+    )
+    .bind(owner_id)
+    .bind(team_path)
+    .execute(connection)
+    .await
+    .map(drop)
 }
