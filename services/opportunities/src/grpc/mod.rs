@@ -3,6 +3,7 @@
 //! roles are enforced in `service`.
 
 pub(crate) mod analytics;
+mod deal_input;
 pub(crate) mod deals;
 pub(crate) mod pipelines;
 

@@ -6,6 +6,7 @@ mod conversion;
 mod deals;
 mod import;
 mod lifecycle;
+mod parts;
 mod pipelines;
 mod publishing;
 mod replicas;
