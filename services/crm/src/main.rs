@@ -39,6 +39,10 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Recompute the opportunities service's funnel roll-up from its stage history and deals:
+    /// after deals were loaded in bulk straight into its database (the use cases keep the
+    /// roll-up as they write). Safe to run while the service runs.
+    RebuildFunnel,
     /// Load the demo data set (Northwind Industrial); safe to run again.
     Demo,
     /// Print the HTTP/JSON API's OpenAPI document (as the gateway serves at /openapi.json).
@@ -138,6 +142,12 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 "{count} events of {} since {since} marked for re-publishing; a running {} relay sends them within its poll interval",
                 module.name, module.name
             );
+            Ok(())
+        }
+        Command::RebuildFunnel => {
+            let pool = db::connect(&settings.database_url(crm_opportunities::NAME), 2).await?;
+            crm_opportunities::rebuild_funnel_roll_up(&pool).await?;
+            println!("the funnel roll-up of {} is rebuilt", crm_opportunities::NAME);
             Ok(())
         }
         Command::Demo => demo::load(&settings).await,
