@@ -147,7 +147,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::RebuildFunnel => {
             let pool = db::connect(&settings.database_url(crm_opportunities::NAME), 2).await?;
             crm_opportunities::rebuild_funnel_roll_up(&pool).await?;
-            println!("the funnel roll-up of {} is rebuilt", crm_opportunities::NAME);
+            println!(
+                "the funnel roll-up of {} is rebuilt",
+                crm_opportunities::NAME
+            );
             Ok(())
         }
         Command::Demo => demo::load(&settings).await,
