@@ -466,7 +466,7 @@ impl ServiceError for CommonError {
                 let code = refusal_reason(violations)?;
                 let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
                 return Some(
-                    Reason::new(code, text_codes::NO_DEFAULT_CALLING_CODE, self.to_string())
+                    Reason::new(code, refusal_text_code(code), self.to_string())
                         .param("field", fields.join(",")),
                 );
             }
@@ -497,16 +497,22 @@ impl ServiceError for CommonError {
                 reason: code,
                 violations,
             } => {
-                let text = match *code {
-                    reasons::PAGE_TOKEN_NOT_RECOGNISED => text_codes::PAGE_TOKEN_NOT_RECOGNISED,
-                    reasons::MERGE_WITH_ITSELF => text_codes::MERGE_WITH_ITSELF,
-                    reasons::INCONSISTENT_FIELDS => text_codes::INCONSISTENT_FIELDS,
-                    _ => text_codes::UNUSABLE_REFERENCE,
-                };
                 let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
-                reason(code, text).param("field", fields.join(","))
+                reason(code, refusal_text_code(code)).param("field", fields.join(","))
             }
         })
+    }
+}
+
+/// The text code of a refusal for the data, by its reason (each reason has its own; the text
+/// codes were once all `no_default_calling_code` for field violations carrying a reason).
+fn refusal_text_code(reason: &str) -> &'static str {
+    match reason {
+        reasons::NO_DEFAULT_CALLING_CODE => text_codes::NO_DEFAULT_CALLING_CODE,
+        reasons::PAGE_TOKEN_NOT_RECOGNISED => text_codes::PAGE_TOKEN_NOT_RECOGNISED,
+        reasons::MERGE_WITH_ITSELF => text_codes::MERGE_WITH_ITSELF,
+        reasons::INCONSISTENT_FIELDS => text_codes::INCONSISTENT_FIELDS,
+        _ => text_codes::UNUSABLE_REFERENCE,
     }
 }
 
@@ -674,6 +680,32 @@ pub fn classify_sqlstate(sqlstate: Option<&str>) -> ErrorCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each refusal for the data keeps its own text code, whichever way it was raised.
+    #[test]
+    fn a_refusal_carried_by_field_violations_has_its_own_text_code() {
+        for (reason, text) in [
+            (
+                reasons::INCONSISTENT_FIELDS,
+                text_codes::INCONSISTENT_FIELDS,
+            ),
+            (
+                reasons::NO_DEFAULT_CALLING_CODE,
+                text_codes::NO_DEFAULT_CALLING_CODE,
+            ),
+            (reasons::UNUSABLE_REFERENCE, text_codes::UNUSABLE_REFERENCE),
+        ] {
+            let refused = CommonError::Invalid(vec![FieldViolation::refusal(
+                reason,
+                "a_threshold",
+                "is below b",
+            )]);
+            assert_eq!(refused.code(), ErrorCode::FailedPrecondition);
+            let given = refused.reason().unwrap();
+            assert_eq!(given.reason, reason);
+            assert_eq!(given.metadata()["text_code"], text, "{reason}");
+        }
+    }
 
     #[derive(Debug, thiserror::Error)]
     enum TestError {
