@@ -42,6 +42,7 @@ impl Harness {
                     &mut connection,
                     &OrgSettings {
                         default_calling_code: Some("86".into()),
+                        corporate_currency: None,
                         version: 1,
                     },
                 )
