@@ -72,11 +72,15 @@ pub fn document(table: &RouteTable, pool: &DescriptorPool) -> Value {
             .entry(openapi_path(&route.template))
             .or_default()
             .insert(route.method.as_str().to_ascii_lowercase(), operation);
-        tags.entry(route.service.clone()).or_insert_with(|| {
-            comments
+        // A service's tag is described by the package comment of the first of its files that
+        // has one: a further file of the package (the gateway's views.proto) leaves it to the
+        // main one.
+        let tag = tags.entry(route.service.clone()).or_default();
+        if tag.is_none() {
+            *tag = comments
                 .get(&route.rpc.parent_file(), PACKAGE_PATH)
-                .map(str::to_owned)
-        });
+                .map(str::to_owned);
+        }
     }
     let mut schemas: Map<String, Value> = schemas.finish().into_iter().collect();
     schemas.insert(PROBLEM.to_owned(), problem_schema());
