@@ -1,5 +1,9 @@
 //! The gateway's gRPC APIs. AuthService is public; the others need a token.
 
+mod account_view;
+
+pub use account_view::AccountViewApi;
+
 use chrono::NaiveDate;
 use crm_platform::{
     auth::caller,

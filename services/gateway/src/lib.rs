@@ -1,7 +1,7 @@
 //! The gateway: the organisation (users, teams, roles, lifecycle stages, sales territories) and
 //! authentication (login, rotating refresh tokens, API keys) — capabilities G1, G2 (docs/capabilities.md). Owns database
 //! `crm_gateway`, publishes org events on stream `CRM_GATEWAY`; and the HTTP/JSON front door to
-//! every service (G4, [`http`]).
+//! every service (G4, [`http`]) with the views it assembles from them (the account 360, A5).
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
@@ -15,6 +15,7 @@ mod store;
 
 use crm_platform::host::{ServiceContext, ServiceModule, ServiceMount};
 use crm_proto::crm::gateway::v1::{
+    account_view_service_server::AccountViewServiceServer,
     api_key_service_server::ApiKeyServiceServer, auth_service_server::AuthServiceServer,
     org_service_server::OrgServiceServer,
 };
@@ -46,7 +47,7 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         context.outbox.clone(),
         context.settings.jwt.clone(),
     )?;
-    let api = grpc::GatewayApi::new(gateway);
+    let api = grpc::GatewayApi::new(gateway.clone());
     // Login and refresh come before any token exists.
     mount.add_public_grpc(AuthServiceServer::new(api.clone()))?;
     mount.add_grpc(OrgServiceServer::with_interceptor(
@@ -64,6 +65,12 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         context.pool.clone(),
         context.local_grpc.clone(),
     )?;
+    // The aggregated views call the services where the front door forwards to them.
+    let views = service::AccountViews::new(gateway, front_door.upstreams());
+    mount.add_grpc(AccountViewServiceServer::with_interceptor(
+        grpc::AccountViewApi::new(views),
+        context.auth.clone(),
+    ));
     mount.grpc_fallback(http::grpc_proxy::router(front_door.upstreams()));
     mount.spawn(front_door.heartbeat(context.shutdown.clone()));
     mount.serve_http(

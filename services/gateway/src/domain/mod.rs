@@ -1,8 +1,10 @@
 //! The organisation's entities and rules, without SQL: teams, users, territories and API keys
 //! with typed fields (`Role`, `TeamPath`, `Stage`), their validation and their access rules;
 //! passwords and tokens; lifecycle stages; the territory hierarchy; the organisation's
-//! settings and its exchange rates.
+//! settings and its exchange rates; and the rules of the views the gateway assembles from the
+//! other services (the account 360).
 
+pub mod account_view;
 pub mod api_key;
 pub mod credentials;
 pub mod exchange_rate;

@@ -1,5 +1,6 @@
 //! Calls into the services over gRPC with already-encoded messages: the front door transcodes
 //! JSON to protobuf once and forwards bytes, so no service-specific client code is needed.
+//! The gateway's aggregated views reach the services through the same [`Upstreams`].
 
 use std::{
     collections::HashMap,
@@ -9,10 +10,11 @@ use std::{
 use bytes::{Buf, BufMut, Bytes};
 use crm_platform::host::LocalGrpc;
 use http::uri::PathAndQuery;
+use tonic_types::StatusExt;
 
 use super::FrontDoorSettings;
 use tonic::{
-    Status,
+    Code, Status,
     codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
     metadata::MetadataMap,
     transport::{Channel, Endpoint},
@@ -104,6 +106,24 @@ pub fn unavailable(message: &str) -> Status {
     crm_platform::error::unavailable_status(message, crm_platform::error::OUTAGE_RETRY_AFTER)
 }
 
+/// What the gateway's own call to `service` that failed answers the gateway's caller: the
+/// service's own status as it is (NOT_FOUND, PERMISSION_DENIED, an outage with its retry
+/// delay), but a failure of the call itself becomes UNAVAILABLE with a retry delay. Those are
+/// made by the client, not the service: UNAVAILABLE without the retry delay every service's
+/// outage carries (no connection), or UNKNOWN (a broken stream; the services never send it).
+pub fn passed_on(service: &str, status: Status) -> Status {
+    let made_by_the_client = match status.code() {
+        Code::Unknown => true,
+        Code::Unavailable => status.get_error_details().retry_info().is_none(),
+        _ => false,
+    };
+    if made_by_the_client {
+        tracing::warn!(service, error = %status.message(), "a call to a service failed");
+        return unavailable(&format!("{service} is unavailable"));
+    }
+    status
+}
+
 fn endpoint(url: &str) -> anyhow::Result<Endpoint> {
     Ok(Endpoint::from_shared(url.to_owned())?
         .tcp_nodelay(true)
@@ -145,5 +165,34 @@ impl Decoder for EncodedCodec {
 
     fn decode(&mut self, buffer: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
         Ok(Some(buffer.copy_to_bytes(buffer.remaining())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_services_own_status_is_passed_on_and_a_failed_call_becomes_an_outage_with_a_delay() {
+        let not_found = passed_on("accounts", Status::not_found("account 1 not found"));
+        assert_eq!(
+            (not_found.code(), not_found.message()),
+            (Code::NotFound, "account 1 not found")
+        );
+        let outage = passed_on("accounts", unavailable("the database is down"));
+        assert_eq!(outage.message(), "the database is down", "kept as it is");
+
+        for made_by_the_client in [
+            Status::unavailable("tcp connect error"),
+            Status::unknown("Service was not ready: transport error"),
+        ] {
+            let status = passed_on("opportunities", made_by_the_client);
+            assert_eq!(status.code(), Code::Unavailable);
+            assert_eq!(status.message(), "opportunities is unavailable");
+            assert_eq!(
+                status.get_error_details().retry_info().unwrap().retry_delay,
+                Some(crm_platform::error::OUTAGE_RETRY_AFTER)
+            );
+        }
     }
 }

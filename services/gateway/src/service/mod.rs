@@ -1,7 +1,9 @@
 //! The gateway's use cases: authentication, teams and users, API keys, territories, the
 //! organisation's settings and its exchange rates. Each is one transaction, its events enqueued in it, ending in the
-//! outbox commit.
+//! outbox commit. And the views the gateway assembles from the other services, which write
+//! nothing ([`AccountViews`]).
 
+mod account_view;
 mod api_keys;
 mod auth;
 mod exchange_rates;
@@ -20,6 +22,8 @@ use crm_platform::{
 use sqlx::PgPool;
 
 use crate::{domain::stage::StageThresholds, error::GatewayError};
+
+pub use account_view::AccountViews;
 
 pub type Result<T> = std::result::Result<T, GatewayError>;
 
