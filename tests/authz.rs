@@ -19,8 +19,8 @@
 //! Calls go through a [`Transport`]: [`Grpc`], straight to each service, and [`Http`], the
 //! gateway's HTTP/JSON front door, run over the same tables.
 //!
-//! The opportunities service's tables and their calls are in `authz/opportunities.rs`, run by
-//! the same tests.
+//! The opportunities service's tables and their calls are in `authz/opportunities.rs`, and the
+//! gateway's account 360 view's in `authz/account_views.rs`, run by the same tests.
 
 use std::{collections::HashMap, fmt, time::Duration};
 
@@ -28,8 +28,8 @@ use crm_proto::crm::{
     accounts::v1::{self as accounts_pb, account_service_client::AccountServiceClient},
     common::v1::PageRequest,
     gateway::v1::{
-        self as gateway_pb, auth_service_client::AuthServiceClient,
-        org_service_client::OrgServiceClient,
+        self as gateway_pb, account_view_service_client::AccountViewServiceClient,
+        auth_service_client::AuthServiceClient, org_service_client::OrgServiceClient,
     },
     leads::v1::{
         self as leads_pb, lead_admin_service_client::LeadAdminServiceClient,
@@ -39,6 +39,8 @@ use crm_proto::crm::{
 use crm_test_support::{HttpClient, TestApp, authorized, eventually};
 use tonic::{Code, transport::Channel};
 
+#[path = "authz/account_views.rs"]
+mod account_views;
 #[path = "authz/opportunities.rs"]
 mod opportunities;
 
@@ -784,6 +786,10 @@ enum Call {
     GetTierSettings,
     UpdateTierSettings,
     Opportunities(opportunities::Call),
+    /// AccountViewService/GetAccount360; answers the ids of the view's contacts and deals.
+    AccountView {
+        account_id: String,
+    },
 }
 
 /// The request of [`Call::SetAccountTier`].
@@ -837,6 +843,7 @@ struct Grpc {
     lead_admin: LeadAdminServiceClient<Channel>,
     org: OrgServiceClient<Channel>,
     opportunities: opportunities::Clients,
+    views: AccountViewServiceClient<Channel>,
 }
 
 impl Grpc {
@@ -847,6 +854,7 @@ impl Grpc {
             lead_admin: LeadAdminServiceClient::new(channel.clone()),
             org: OrgServiceClient::new(channel.clone()),
             opportunities: opportunities::Clients::new(channel),
+            views: AccountViewServiceClient::new(channel.clone()),
         }
     }
 
@@ -1149,6 +1157,9 @@ impl Transport for Grpc {
                 .await
                 .map(no_ids)?,
             Call::Opportunities(call) => self.deals(token, call).await?,
+            Call::AccountView { account_id } => {
+                account_views::grpc(&self.views, token, account_id).await?
+            }
         };
         Ok(ids)
     }
@@ -1431,6 +1442,9 @@ impl Transport for Http {
                 none()
             }
             Call::Opportunities(call) => opportunities::http(self, token, call).await?,
+            Call::AccountView { account_id } => {
+                account_views::http(self, token, account_id).await?
+            }
         })
     }
 }
@@ -1615,6 +1629,7 @@ async fn check_records<T: Transport>(connect: impl FnOnce(&Org) -> T) {
     run_records(&org, &transport, &mut report).await;
     run_pools(&org, &transport, &mut report).await;
     opportunities::run_records(&org, &transport, &mut report).await;
+    account_views::run_records(&org, &transport, &mut report).await;
     org.clean_up().await;
     report.assert_clean();
 }
