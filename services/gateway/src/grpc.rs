@@ -395,7 +395,18 @@ fn new_exchange_rate(
         request.currency_code.trim().parse::<CurrencyCode>(),
     );
     let effective_on = violations.check("effective_on", date(&request.effective_on));
-    let rate = violations.check("rate", parse_exchange_rate(&request.rate));
+    // A rate of 0 or less is a decimal the schema takes: refused for its value (422).
+    let rate = match crm_platform::money::plain_decimal(&request.rate) {
+        Ok(value) if value <= rust_decimal::Decimal::ZERO => {
+            violations.push(crm_platform::error::FieldViolation::refusal(
+                crm_platform::error::reasons::INCONSISTENT_FIELDS,
+                "rate",
+                "must be more than 0",
+            ));
+            None
+        }
+        _ => violations.check("rate", parse_exchange_rate(&request.rate)),
+    };
     violations.into_result()?;
     let (Some(currency), Some(effective_on), Some(rate)) = (currency, effective_on, rate) else {
         unreachable!("every field parsed when there are no violations");
@@ -427,10 +438,12 @@ fn settings_changes(
     let corporate_currency = match request.corporate_currency.as_deref().map(str::trim) {
         None => None,
         Some("") => {
-            violations.add(
+            // Empty is the schema's "no value": refused for what the settings need (422).
+            violations.push(crm_platform::error::FieldViolation::refusal(
+                crm_platform::error::reasons::INCONSISTENT_FIELDS,
                 "corporate_currency",
                 "must be an active ISO 4217 currency code: once set it changes but is not unset",
-            );
+            ));
             None
         }
         Some(code) => violations.check("corporate_currency", code.parse::<CurrencyCode>()),

@@ -146,9 +146,16 @@ fn reason(status: &tonic::Status) -> String {
         .clone()
 }
 
-/// The fields an INVALID_ARGUMENT names, with their descriptions.
+/// The fields a refusal names, with their descriptions: INVALID_ARGUMENT for a form the schema
+/// states, FAILED_PRECONDITION for a value it cannot (a rate of 0, an empty currency).
 fn violations(status: &tonic::Status) -> Vec<(String, String)> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        matches!(
+            status.code(),
+            Code::InvalidArgument | Code::FailedPrecondition
+        ),
+        "{status:?}"
+    );
     status
         .get_error_details()
         .bad_request()
@@ -293,6 +300,12 @@ async fn bad_rates_and_currencies_are_invalid_naming_every_field() {
             .await
             .unwrap_err();
         let named = violations(&refused);
+        let value_refused = matches!(rate, "0" | "-7.8");
+        assert_eq!(
+            refused.code() == Code::FailedPrecondition,
+            value_refused,
+            "{rate:?}: {refused:?}"
+        );
         assert_eq!(named.len(), 1, "{rate:?}: {named:?}");
         assert_eq!(named[0].0, "rate", "{rate:?}");
         assert!(named[0].1.contains(description), "{rate:?}: {named:?}");

@@ -797,7 +797,7 @@ async fn a_bad_period_names_its_field() {
         ))
         .await
         .unwrap_err();
-    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(refused.code(), Code::FailedPrecondition);
     let fields: Vec<String> = refused
         .get_error_details()
         .bad_request()

@@ -369,7 +369,7 @@ async fn a_deal_moves_through_every_stage_to_won_with_exit_criteria_enforced() {
         ))
         .await
         .unwrap_err();
-    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(refused.code(), Code::FailedPrecondition);
     harness
         .client()
         .set_deal_team(authorized(

@@ -330,7 +330,7 @@ async fn an_invalid_stage_list_names_every_broken_field() {
         .create(&admin(), automation(stages))
         .await
         .unwrap_err();
-    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(refused.code(), Code::FailedPrecondition);
     assert_eq!(
         fields(&refused),
         [
@@ -937,7 +937,7 @@ async fn board_settings_change_with_validation_and_a_version() {
     )
     .await
     .unwrap_err();
-    assert_eq!(invalid.code(), Code::InvalidArgument);
+    assert_eq!(invalid.code(), Code::FailedPrecondition);
     assert_eq!(
         fields(&invalid),
         ["probability_weight", "amount_scale", "close_horizon_days"]

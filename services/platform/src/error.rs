@@ -180,6 +180,19 @@ impl Violations {
     }
 }
 
+/// The violations as refusals for the data with `reason` (FAILED_PRECONDITION, 422): for rules
+/// a request's form cannot show — a list's items together, a value's range the schema does not
+/// state — so a request the OpenAPI document calls valid is never a 400.
+pub fn as_refusals(reason: &'static str, violations: Vec<FieldViolation>) -> Vec<FieldViolation> {
+    violations
+        .into_iter()
+        .map(|violation| FieldViolation {
+            reason: violation.reason.or(Some(reason)),
+            ..violation
+        })
+        .collect()
+}
+
 /// Implemented by each service's error enum: the single place where its errors meet the wire.
 ///
 /// The kind of failure decides the code (docs/api.md, "Error model"): invalid input is

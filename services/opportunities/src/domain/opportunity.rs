@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{
     auth::TeamPath,
-    error::{FieldViolation, Violations},
+    error::{FieldViolation, Violations, as_refusals, reasons::INCONSISTENT_FIELDS},
     money::{CurrencyCode, Money},
 };
 use crm_proto::crm::{
@@ -110,7 +110,9 @@ pub fn validate_line_items(
             );
         }
     }
-    violations.into_result()
+    violations
+        .into_result()
+        .map_err(|list| as_refusals(INCONSISTENT_FIELDS, list))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,7 +180,9 @@ pub fn validate_team(
             format!("add up to {}, not exactly 100", total.normalize()),
         );
     }
-    violations.into_result()
+    violations
+        .into_result()
+        .map_err(|list| as_refusals(INCONSISTENT_FIELDS, list))
 }
 
 /// The splits after the deal passes from `old_owner` to `new_owner`: the old owner's share
@@ -234,7 +238,9 @@ pub fn validate_competitors(competitors: &[DealCompetitor]) -> Result<(), Vec<Fi
             );
         }
     }
-    violations.into_result()
+    violations
+        .into_result()
+        .map_err(|list| as_refusals(INCONSISTENT_FIELDS, list))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -270,7 +276,9 @@ pub fn validate_committee(members: &[CommitteeMember]) -> Result<(), Vec<FieldVi
             }
         }
     }
-    violations.into_result()
+    violations
+        .into_result()
+        .map_err(|list| as_refusals(INCONSISTENT_FIELDS, list))
 }
 
 /// How and when a deal closed.

@@ -233,7 +233,9 @@ pub fn validate_stage_list(field: &str, drafts: &[StageDraft]) -> Result<(), Vec
             );
         }
     }
-    violations.into_result()
+    violations.into_result().map_err(|list| {
+        crm_platform::error::as_refusals(crm_platform::error::reasons::INCONSISTENT_FIELDS, list)
+    })
 }
 
 #[cfg(test)]

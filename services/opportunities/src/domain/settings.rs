@@ -140,7 +140,9 @@ impl BoardSettings {
                 ));
             }
         }
-        violations.into_result()?;
+        violations
+            .into_result()
+            .map_err(|list| crm_platform::error::as_refusals(reasons::INCONSISTENT_FIELDS, list))?;
         Ok(BoardSettings {
             probability_weight,
             amount_weight,

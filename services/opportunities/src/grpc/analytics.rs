@@ -65,16 +65,27 @@ fn months(period: Option<&pb::MonthRange>, violations: &mut Violations) -> Optio
         violations.add("period", "is required");
         return None;
     };
-    let first = violations.check("period.from_month", month(&period.from_month));
-    let last = violations.check("period.to_month", month(&period.to_month));
-    let (first, last) = (first?, last?);
+    // The schema cannot state the form of a month or the order of two: refusals (422).
+    let mut refuse = |field: &str, description: String| {
+        violations.push(crm_platform::error::FieldViolation::refusal(
+            crm_platform::error::reasons::INCONSISTENT_FIELDS,
+            field,
+            description,
+        ));
+    };
+    let first = month(&period.from_month).map_err(|error| refuse("period.from_month", error));
+    let last = month(&period.to_month).map_err(|error| refuse("period.to_month", error));
+    let (first, last) = (first.ok()?, last.ok()?);
     if last < first {
-        violations.add("period.to_month", "must not be before period.from_month");
+        refuse(
+            "period.to_month",
+            "must not be before period.from_month".to_owned(),
+        );
         return None;
     }
     let count = (last.year() - first.year()) * 12 + last.month() as i32 - first.month() as i32 + 1;
     if count > MAX_MONTHS {
-        violations.add(
+        refuse(
             "period",
             format!("spans {count} months; at most {MAX_MONTHS}"),
         );

@@ -325,10 +325,21 @@ pub(super) fn committee_members(
                 }
                 Ok(attitude) => Some(attitude),
             };
-            let influences = violations.take(crm_platform::ids::parse_ids(
-                &format!("{at}.influences"),
-                &member.influences,
-            ));
+            // Each must name a member of the list, which the schema cannot say: one that is
+            // not an id names no member (a refusal, as for an id of a non-member).
+            let influences =
+                match crm_platform::ids::parse_ids(&format!("{at}.influences"), &member.influences)
+                {
+                    Ok(ids) => Some(ids),
+                    Err(violation) => {
+                        violations.push(crm_platform::error::FieldViolation::refusal(
+                            crm_platform::error::reasons::INCONSISTENT_FIELDS,
+                            violation.field,
+                            "is not a member of the committee",
+                        ));
+                        None
+                    }
+                };
             Some(CommitteeMember {
                 contact_id: contact_id?,
                 contact_name: String::new(),

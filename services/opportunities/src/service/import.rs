@@ -70,7 +70,12 @@ impl Opportunities {
                 continue;
             }
             let owner_id = past.deal.owner_id.ok_or_else(|| {
-                OpportunitiesError::invalid(format!("{at}.opportunity.owner_id"), "is required")
+                // Optional in the schema (a create defaults it to the caller): a refusal here.
+                OpportunitiesError::from(crm_platform::error::FieldViolation::refusal(
+                    crm_platform::error::reasons::INCONSISTENT_FIELDS,
+                    format!("{at}.opportunity.owner_id"),
+                    "is required for an imported deal",
+                ))
             })?;
             let Some(owner_team_path) = OrgDirectory::team_of(&mut transaction, owner_id).await?
             else {
@@ -129,7 +134,12 @@ impl Opportunities {
                 violations.add(format!("{at}.stays"), "needs at least one stay");
             }
             opportunity::validate_competitors(&past.competitors)?;
-            violations.into_result()?;
+            violations.into_result().map_err(|list| {
+                crm_platform::error::as_refusals(
+                    crm_platform::error::reasons::INCONSISTENT_FIELDS,
+                    list,
+                )
+            })?;
             let last = past.stays.last().expect("checked above");
             let last_stage = pipeline
                 .stage(last.stage_id)
