@@ -62,7 +62,7 @@ use tokio::{runtime::Runtime, time::Instant};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::{
-    measure::Latencies,
+    measure::{Latencies, load_average},
     report::{Row, ScenarioReport, Target},
     setup,
     write_rpc::{LoadFigure, run_closed_loop},
@@ -1264,15 +1264,4 @@ fn established_at(port: u16) -> Option<usize> {
         *count.get_or_insert(0) += found;
     }
     count
-}
-
-/// `/proc/loadavg`'s 1, 5 and 15 minute figures.
-fn load_average() -> Option<String> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    Some(
-        text.split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
 }

@@ -10,18 +10,28 @@
 //! crm-bench write-rpc --clients 16 --duration-secs 10
 //! crm-bench import --rows 1000000
 //! crm-bench gateway --clients 32 --duration-secs 10
+//! crm-bench priority-board --duration-secs 10
+//! crm-bench funnel --deals 1000000 --duration-secs 10
+//! crm-bench stage-change --clients 16 --duration-secs 10
 //! crm-bench all --json --set CRM_OUTBOX_BATCH_SIZE=1000
 //! ```
 #![forbid(unsafe_code)]
 
+mod funnel;
+mod funnel_queries;
 mod gateway;
 mod idle_rss;
 mod import;
 mod latency;
 mod measure;
+mod opportunities;
+mod opportunities_data;
+mod priority_board;
 mod relay;
 mod report;
 mod setup;
+mod stage_change;
+mod stage_change_tx;
 mod write_rpc;
 
 use std::{collections::BTreeMap, process::ExitCode, time::Duration};
@@ -35,7 +45,7 @@ use crate::report::ScenarioReport;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Scenario {
-    /// Every scenario in turn.
+    /// Every scenario in turn but `funnel` (whose data set takes minutes to load).
     All,
     /// Outbox relay throughput: a pre-filled backlog drained to JetStream.
     Relay,
@@ -50,6 +60,13 @@ enum Scenario {
     /// One read through the gateway's HTTP/JSON front door against the same read straight to
     /// the service over gRPC: latency at low load and throughput.
     Gateway,
+    /// A rep's priority board (10,000 open deals) over gRPC against its candidate query.
+    PriorityBoard,
+    /// GetFunnel over 1,000,000 deals (company and one rep) against the roll-up's aggregates.
+    /// Loading its data takes minutes: not part of `all`.
+    Funnel,
+    /// ChangeStage throughput against the same transaction straight to PostgreSQL.
+    StageChange,
 }
 
 /// Benchmarks of the CRM platform against raw PostgreSQL and JetStream baselines.
@@ -65,13 +82,18 @@ struct Cli {
     /// latency: offered events per second.
     #[arg(long, default_value_t = 1_000.0)]
     rate: f64,
-    /// latency, write-rpc and gateway: measured seconds.
+    /// latency, write-rpc, gateway, priority-board, funnel (per view) and stage-change: measured
+    /// seconds.
     #[arg(long, default_value_t = 10)]
     duration_secs: u64,
     /// import: rows to stream through ImportLeads (and to COPY).
     #[arg(long, default_value_t = 1_000_000)]
     rows: u64,
-    /// write-rpc and gateway: concurrent clients (default: 16 for write-rpc, 32 for gateway).
+    /// funnel: deals to load (with about five stays each).
+    #[arg(long, default_value_t = 1_000_000)]
+    deals: i64,
+    /// write-rpc, gateway and stage-change: concurrent clients (default: 16 for write-rpc and
+    /// stage-change, 32 for gateway).
     #[arg(long)]
     clients: Option<usize>,
     /// Diagnostic, not a production setting: give the relay connections with
@@ -135,7 +157,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     say(&render_context(&context));
 
     let duration = Duration::from_secs(cli.duration_secs);
-    let wanted = |scenario: Scenario| cli.scenario == Scenario::All || cli.scenario == scenario;
+    // The funnel's data set takes minutes to load: it runs only when asked for by name.
+    let wanted = |scenario: Scenario| {
+        cli.scenario == scenario || (cli.scenario == Scenario::All && scenario != Scenario::Funnel)
+    };
     let mut reports: Vec<Value> = Vec::new();
     let mut all_measured = true;
     let mut record = |name: &str, result: anyhow::Result<ScenarioReport>| match result {
@@ -177,6 +202,27 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             duration,
         };
         record("gateway", gateway::run(options, &overrides).await);
+    }
+    if wanted(Scenario::PriorityBoard) {
+        let options = priority_board::BoardOptions { duration };
+        record(
+            "priority-board",
+            priority_board::run(options, &overrides).await,
+        );
+    }
+    if wanted(Scenario::StageChange) {
+        let options = stage_change::StageChangeOptions {
+            clients: cli.clients.unwrap_or(16),
+            duration,
+        };
+        record("stage-change", stage_change::run(options, &overrides).await);
+    }
+    if wanted(Scenario::Funnel) {
+        let options = funnel::FunnelOptions {
+            deals: cli.deals,
+            duration,
+        };
+        record("funnel", funnel::run(options, &overrides).await);
     }
     if wanted(Scenario::IdleRss) {
         record("idle-rss", idle_rss::run().await);

@@ -8,6 +8,7 @@ use std::{
     time::Duration,
 };
 
+use futures::future::BoxFuture;
 use hdrhistogram::Histogram;
 use tokio::{task::JoinSet, time::Instant};
 
@@ -240,4 +241,52 @@ impl Default for Latencies {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// One read a latency comparison sends: each call makes one request and waits for its reply.
+pub type Probe = Box<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+/// How long [`alternating`] samples: at least `duration` and at least `min_samples` per probe.
+#[derive(Clone, Copy, Debug)]
+pub struct Sampling {
+    /// Unmeasured calls of each probe first (caches, prepared statements, connections).
+    pub warm_up: usize,
+    pub duration: Duration,
+    pub min_samples: u64,
+}
+
+/// Latency of each probe from one client: sequential calls, rotating between the probes call
+/// by call, so that changes in background load hit all of them alike. The first error ends
+/// the run (a read that fails is a broken setup, not a slow one).
+pub async fn alternating(probes: &[Probe], sampling: Sampling) -> anyhow::Result<Vec<Latencies>> {
+    for probe in probes {
+        for _ in 0..sampling.warm_up {
+            probe().await?;
+        }
+    }
+    let mut latencies: Vec<Latencies> = probes.iter().map(|_| Latencies::new()).collect();
+    let started = Instant::now();
+    while started.elapsed() < sampling.duration
+        || latencies
+            .iter()
+            .any(|latency| latency.count() < sampling.min_samples)
+    {
+        for (probe, latency) in probes.iter().zip(&mut latencies) {
+            let begun = Instant::now();
+            probe().await?;
+            latency.record(begun.elapsed());
+        }
+    }
+    Ok(latencies)
+}
+
+/// The machine's load average (1, 5 and 15 minutes) from `/proc/loadavg`.
+pub fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(
+        text.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }

@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+use crate::measure::Latencies;
+
 /// A project target a figure is checked against.
 #[derive(Clone, Copy, Debug)]
 pub enum Target {
@@ -193,6 +195,46 @@ impl ScenarioReport {
             "notes": self.notes,
         })
     }
+}
+
+/// p50, p95 (checked against `p95_goal_ms`), p99 and max of a read next to its baseline's,
+/// each metric named after `prefix` ("company view: latency p95").
+pub fn latency_rows(
+    report: &mut ScenarioReport,
+    prefix: &str,
+    value: &Latencies,
+    baseline: &Latencies,
+    p95_goal_ms: f64,
+) {
+    let metric = |name: &str| format!("{prefix}{name}");
+    report
+        .row(Row::new(
+            metric("latency p50"),
+            "ms",
+            value.ms(0.5),
+            baseline.ms(0.5),
+        ))
+        .row(
+            Row::new(
+                metric("latency p95"),
+                "ms",
+                value.ms(0.95),
+                baseline.ms(0.95),
+            )
+            .target(Target::AtMost(p95_goal_ms)),
+        )
+        .row(Row::new(
+            metric("latency p99"),
+            "ms",
+            value.ms(0.99),
+            baseline.ms(0.99),
+        ))
+        .row(Row::new(
+            metric("latency max"),
+            "ms",
+            value.max_ms(),
+            baseline.max_ms(),
+        ));
 }
 
 /// Few digits for big numbers, more for small ones.

@@ -63,9 +63,18 @@ pub struct BenchEnv {
 impl BenchEnv {
     /// A fresh migrated database (outbox and inbox tables) and a fresh namespace.
     pub async fn create(overrides: &BTreeMap<String, String>) -> anyhow::Result<Self> {
+        Self::create_with(overrides, db::platform_migrator).await
+    }
+
+    /// [`BenchEnv::create`] with a service's migrations on top of the platform's, for raw
+    /// baselines that write the service's own tables.
+    pub async fn create_with(
+        overrides: &BTreeMap<String, String>,
+        migrator: fn() -> sqlx::migrate::Migrator,
+    ) -> anyhow::Result<Self> {
         let namespace = unique_id();
         let settings = settings(Some(&namespace), overrides)?;
-        let database = TestDatabase::platform_only().await;
+        let database = TestDatabase::create(migrator).await;
         let jetstream = host::connect_nats(&settings).await?;
         Ok(Self {
             database,

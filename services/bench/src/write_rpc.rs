@@ -355,21 +355,25 @@ pub fn report(
     report
 }
 
-/// Runs `work` with an outbox whose relay publishes to JetStream meanwhile, as a service's does.
-async fn with_relay<F, Fut>(env: &mut BenchEnv, work: F) -> anyhow::Result<LoadFigure>
+/// Runs `work` with an outbox whose relay publishes to `producer`'s stream meanwhile, as a
+/// service's does.
+pub async fn with_relay<F, Fut>(
+    env: &mut BenchEnv,
+    producer: &'static str,
+    work: F,
+) -> anyhow::Result<LoadFigure>
 where
     F: FnOnce(Outbox) -> Fut,
     Fut: Future<Output = LoadFigure>,
 {
-    const PRODUCER: &str = "bench";
-    env.ensure_stream(PRODUCER).await?;
+    env.ensure_stream(producer).await?;
     let outbox = Outbox::new();
     let relay_pool = env.relay_pool(false).await?;
     let relay = crm_platform::outbox::OutboxRelay::new(
         relay_pool.clone(),
         env.jetstream.clone(),
         env.naming.clone(),
-        PRODUCER,
+        producer,
         outbox.clone(),
         env.settings.outbox.clone(),
         env.settings.consumer.inbox_retention,
@@ -398,7 +402,7 @@ pub async fn run(
         .await?;
         // One connection per client, as a service sized for this concurrency would have.
         let pool = env.pool(options.clients as u32).await?;
-        let raw = with_relay(&mut env, |outbox| {
+        let raw = with_relay(&mut env, "bench", |outbox| {
             run_raw_transaction_baseline(pool.clone(), outbox, options)
         })
         .await?;
