@@ -361,7 +361,7 @@ async fn a_bad_exit_criterion_names_its_field() {
         .await
         .unwrap_err();
 
-    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(refused.code(), Code::FailedPrecondition);
     assert_eq!(
         fields(&refused),
         ["stages[1].exit_criteria[1]", "stages[1].exit_criteria[2]"]

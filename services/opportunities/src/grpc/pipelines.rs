@@ -89,12 +89,21 @@ fn exit_criteria(violations: &mut Violations, at: &str, texts: &[String]) -> Vec
     let mut criteria: Vec<ExitCriterion> = Vec::new();
     for (index, text) in texts.iter().enumerate() {
         let field = format!("{at}.exit_criteria[{index}]");
+        // The criteria's forms (a field name, `custom_fields.<key>` …) and their repetition
+        // are more than the schema states: refusals (422), as the stage list's own rules.
+        let refuse = |description: String| {
+            crm_platform::error::FieldViolation::refusal(
+                crm_platform::error::reasons::INCONSISTENT_FIELDS,
+                field.clone(),
+                description,
+            )
+        };
         match ExitCriterion::parse(text) {
             Ok(criterion) if criteria.contains(&criterion) => {
-                violations.add(field, "repeats another criterion of the stage");
+                violations.push(refuse("repeats another criterion of the stage".to_owned()));
             }
             Ok(criterion) => criteria.push(criterion),
-            Err(error) => violations.add(field, error),
+            Err(error) => violations.push(refuse(error)),
         }
     }
     criteria
