@@ -60,12 +60,27 @@ async fn northwind_demo_data_is_visible_by_role_and_published_as_events() {
         names.sort();
         visible.push(names);
     }
-    let east = vec!["Contoso Ltd".to_owned(), "Fabrikam Industrial".to_owned()];
-    assert_eq!(visible[0], east, "Ravi sees his East accounts");
+    let ravis = [
+        "Contoso Ltd",
+        "Fabrikam Industrial",
+        "Lucerne Pharmaceuticals",
+        "Proseware Chemicals",
+        "Wingtip Foods",
+    ];
+    let east = [
+        "A. Datum Components",
+        "Coho Packaging",
+        "Contoso Ltd",
+        "Fabrikam Industrial",
+        "Lucerne Pharmaceuticals",
+        "Proseware Chemicals",
+        "Wingtip Foods",
+    ];
+    assert_eq!(visible[0], ravis, "Ravi sees his East accounts");
     assert!(visible[1].is_empty(), "Nora does not see Ravi's accounts");
-    assert_eq!(visible[2], east, "Mei sees her team's");
+    assert_eq!(visible[2], east, "Mei sees her team's: Ravi's and Nora's");
     assert!(visible[3].is_empty(), "Wes sees none of East's");
-    assert_eq!(visible[4].len(), 3, "Ada sees everything");
+    assert_eq!(visible[4].len(), 13, "Ada sees everything");
 
     let contacts = client
         .list_contacts(authorized(
@@ -76,20 +91,20 @@ async fn northwind_demo_data_is_visible_by_role_and_published_as_events() {
         .unwrap()
         .into_inner()
         .contacts;
-    assert_eq!(contacts.len(), 3, "contacts follow their account's owner");
+    assert_eq!(contacts.len(), 6, "contacts follow their account's owner");
 
-    // 3 accounts and 4 contacts were created: 7 events, published once each.
+    // 13 accounts and 14 contacts were created: 27 events, published once each.
     let context = app.services.context("accounts").unwrap();
     let stream_name = context.naming.stream("accounts");
     let jetstream = context.jetstream.clone();
-    eventually(Duration::from_secs(10), "7 demo events published", || {
+    eventually(Duration::from_secs(10), "27 demo events published", || {
         let (jetstream, stream_name) = (jetstream.clone(), stream_name.clone());
         async move {
             match jetstream.get_stream(&stream_name).await {
                 Ok(mut stream) => stream
                     .info()
                     .await
-                    .map(|info| info.state.messages == 7)
+                    .map(|info| info.state.messages == 27)
                     .unwrap_or(false),
                 Err(_) => false,
             }
@@ -215,4 +230,72 @@ async fn the_demo_company_reads_national_numbers_as_chinese_ones() {
             .unwrap(),
         "+8613722229999"
     );
+}
+
+/// Step 6 for deals (G3): Ravi sees his deals, the Contoso deal among them; Nora only hers, not
+/// Ravi's; Mei both reps'; Wes none of East's; Ada everyone's.
+#[tokio::test]
+async fn demo_deals_are_visible_by_role() {
+    use std::collections::BTreeSet;
+
+    use crm_proto::crm::{
+        common::v1::PageRequest,
+        opportunities::v1::{
+            ListOpportunitiesRequest, Opportunity,
+            opportunity_service_client::OpportunityServiceClient,
+        },
+    };
+    let app = TestApp::spawn(&crm::all_modules()).await;
+    demo::load_into(&app.services, &app.settings).await.unwrap();
+
+    let mut client = OpportunityServiceClient::new(app.channel().await);
+    let mut seen_by = async |member: demo::Member| -> Vec<Opportunity> {
+        let token = app.token(&member.caller());
+        let (mut deals, mut page_token) = (Vec::new(), String::new());
+        loop {
+            let request = ListOpportunitiesRequest {
+                page: Some(PageRequest {
+                    page_size: 500,
+                    page_token,
+                }),
+                ..Default::default()
+            };
+            let page = client
+                .list_opportunities(authorized(request, &token))
+                .await
+                .unwrap()
+                .into_inner();
+            deals.extend(page.opportunities);
+            page_token = page
+                .page
+                .map(|page| page.next_page_token)
+                .unwrap_or_default();
+            if page_token.is_empty() {
+                return deals;
+            }
+        }
+    };
+    let owners = |deals: &[Opportunity]| -> BTreeSet<String> {
+        deals.iter().map(|deal| deal.owner_id.clone()).collect()
+    };
+    let id = |member: demo::Member| BTreeSet::from([member.user_id().to_string()]);
+    let is_contoso = |deal: &Opportunity| deal.name == "Contoso — Line 3 automation";
+
+    let ravi = seen_by(demo::RAVI).await;
+    assert_eq!(owners(&ravi), id(demo::RAVI), "Ravi sees his own deals");
+    assert!(ravi.iter().any(is_contoso), "the Contoso deal among them");
+    let nora = seen_by(demo::NORA).await;
+    assert_eq!(owners(&nora), id(demo::NORA), "Nora sees hers");
+    assert!(!nora.iter().any(is_contoso), "not Ravi's deal");
+    let mei = seen_by(demo::member_for(Role::Manager)).await;
+    assert_eq!(
+        owners(&mei),
+        &id(demo::RAVI) | &id(demo::NORA),
+        "Mei sees both reps'"
+    );
+    assert_eq!(mei.len(), ravi.len() + nora.len());
+    let wes = seen_by(demo::WES).await;
+    assert_eq!(owners(&wes), id(demo::WES), "Wes sees none of East's");
+    let ada = seen_by(demo::ADA).await;
+    assert_eq!(ada.len(), mei.len() + wes.len(), "Ada sees everyone's");
 }

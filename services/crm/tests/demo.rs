@@ -1,19 +1,31 @@
 //! `crm demo` as `deploy/local/run` runs it: against fresh databases with no suite running, it
 //! starts the suite in process and loads through the public APIs; run twice, it loads the data
-//! once and the second run writes nothing (no new rows, no new events).
+//! once and the second run writes nothing (no new rows, no new events, no new deals).
 
 use std::time::Duration;
 
 use crm::demo;
+use crm_platform::host::LocalGrpc;
 use crm_platform::{auth::JwtSigner, config::Secret, host};
 use crm_proto::crm::{
     accounts::v1::{
-        ListAccountsRequest, ListContactsRequest, account_service_client::AccountServiceClient,
+        BuyingRole, ListAccountsRequest, ListContactsRequest,
+        account_service_client::AccountServiceClient,
     },
-    gateway::v1::{ListTeamsRequest, org_service_client::OrgServiceClient},
+    common::v1::PageRequest,
+    gateway::v1::{
+        GetOrgSettingsRequest, ListExchangeRatesRequest, ListTeamsRequest,
+        org_service_client::OrgServiceClient,
+    },
     leads::v1::{
         ListAssignmentRulesRequest, ListCampaignsRequest, ListLeadsRequest, ListRepsRequest,
         lead_admin_service_client::LeadAdminServiceClient, lead_service_client::LeadServiceClient,
+    },
+    opportunities::v1::{
+        Attitude, CompetitorStatus, ListCompetitorsRequest, ListOpportunitiesRequest,
+        ListPipelinesRequest, Opportunity, OpportunityStatus, StageKind,
+        opportunity_service_client::OpportunityServiceClient,
+        pipeline_service_client::PipelineServiceClient,
     },
 };
 use crm_test_support::{TestDatabase, authorized, nats_url, test_settings, unique_id};
@@ -31,6 +43,36 @@ async fn outbox_rows(databases: &[TestDatabase]) -> Vec<i64> {
     rows
 }
 
+/// Every deal Ada sees (all of them), page by page.
+async fn every_deal(grpc: &LocalGrpc, token: &str) -> Vec<Opportunity> {
+    let mut client = OpportunityServiceClient::new(grpc.clone());
+    let (mut deals, mut page_token) = (Vec::new(), String::new());
+    loop {
+        let page = client
+            .list_opportunities(authorized(
+                ListOpportunitiesRequest {
+                    page: Some(PageRequest {
+                        page_size: 500,
+                        page_token,
+                    }),
+                    ..Default::default()
+                },
+                token,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        deals.extend(page.opportunities);
+        page_token = page
+            .page
+            .map(|page| page.next_page_token)
+            .unwrap_or_default();
+        if page_token.is_empty() {
+            return deals;
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
     let modules = crm::all_modules();
@@ -46,8 +88,22 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
     let namespace = unique_id();
     let settings = test_settings(&namespace, &urls, &nats_url());
 
+    let opportunities_db = &databases[modules
+        .iter()
+        .position(|module| module.name == "opportunities")
+        .unwrap()];
+    let deal_rows = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM opportunities")
+            .fetch_one(&opportunities_db.pool)
+            .await
+            .unwrap()
+    };
+
+    let started = std::time::Instant::now();
     demo::load(&settings).await.expect("the demo loads");
+    println!("the first run took {:?}", started.elapsed());
     let after_first = outbox_rows(&databases).await;
+    let deals_after_first = deal_rows().await;
     demo::load(&settings)
         .await
         .expect("loading the demo twice is a no-op");
@@ -56,6 +112,7 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
         after_first,
         "the second run changed nothing"
     );
+    assert_eq!(deal_rows().await, deals_after_first, "and added no deal");
 
     let mut services = host::start(settings.clone(), &modules).await.unwrap();
     let grpc = services
@@ -77,15 +134,32 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["Contoso Ltd", "Fabrikam Industrial", "Tailspin Logistics"]
+        [
+            "A. Datum Components",
+            "Blue Yonder Metals",
+            "Coho Packaging",
+            "Contoso Ltd",
+            "Fabrikam Industrial",
+            "Lucerne Pharmaceuticals",
+            "Margie's Textiles",
+            "Proseware Chemicals",
+            "Relecloud Automotive",
+            "Southridge Water",
+            "Tailspin Logistics",
+            "Wingtip Foods",
+            "Woodgrove Energy",
+        ]
     );
-    let ravi = demo::RAVI.user_id().to_string();
+    let id = |member: demo::Member| member.user_id().to_string();
     for account in &accounts_listed {
-        let east = account.region == "East";
-        assert_eq!(
-            account.owner_id == ravi,
-            east,
-            "{} is Ravi's exactly when it is in East",
+        let owners = match (account.region.as_str(), account.name.as_str()) {
+            (_, "Tailspin Logistics") => vec![id(demo::ADA)],
+            ("East", _) => vec![id(demo::RAVI), id(demo::NORA)],
+            _ => vec![id(demo::WES)],
+        };
+        assert!(
+            owners.contains(&account.owner_id),
+            "{} is entered by a rep of its region",
             account.name
         );
     }
@@ -95,7 +169,7 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
         .unwrap()
         .into_inner()
         .contacts;
-    assert_eq!(contacts.len(), 4);
+    assert_eq!(contacts.len(), 14);
 
     let teams = OrgServiceClient::new(grpc.clone())
         .list_teams(authorized(ListTeamsRequest {}, &token))
@@ -148,7 +222,7 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
         .into_inner()
         .campaigns;
     assert_eq!(campaigns.len(), 1);
-    let leads = LeadServiceClient::new(grpc)
+    let leads = LeadServiceClient::new(grpc.clone())
         .list_leads(authorized(ListLeadsRequest::default(), &token))
         .await
         .unwrap()
@@ -165,6 +239,8 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
             .all(|lead| lead.possible_duplicate_of.is_empty()),
         "no lead was captured twice"
     );
+    the_sales_process_and_deals_are_there(&grpc, &token).await;
+
     let context = services.context(crm_gateway::NAME).unwrap().clone();
     services.shutdown().await.unwrap();
     for module in &modules {
@@ -177,4 +253,171 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
         .jetstream
         .delete_stream(context.naming.dead_letter_stream())
         .await;
+}
+
+/// The corporate currency and rates, the pipelines, competitors, the scenario's Contoso deal
+/// and the history.
+async fn the_sales_process_and_deals_are_there(grpc: &LocalGrpc, token: &str) {
+    let mut org = OrgServiceClient::new(grpc.clone());
+    let settings = org
+        .get_org_settings(authorized(GetOrgSettingsRequest {}, token))
+        .await
+        .unwrap()
+        .into_inner()
+        .settings
+        .unwrap();
+    assert_eq!(settings.corporate_currency, demo::CORPORATE_CURRENCY);
+    let rates = org
+        .list_exchange_rates(authorized(ListExchangeRatesRequest::default(), token))
+        .await
+        .unwrap()
+        .into_inner()
+        .rates;
+    let mut currencies: Vec<&str> = rates
+        .iter()
+        .map(|rate| rate.currency_code.as_str())
+        .collect();
+    currencies.sort_unstable();
+    assert_eq!(currencies, ["EUR", "USD"], "one rate each, set once");
+
+    let mut pipelines = PipelineServiceClient::new(grpc.clone());
+    let listed = pipelines
+        .list_pipelines(authorized(ListPipelinesRequest {}, token))
+        .await
+        .unwrap()
+        .into_inner()
+        .pipelines;
+    let names: Vec<&str> = listed
+        .iter()
+        .map(|pipeline| pipeline.name.as_str())
+        .collect();
+    assert_eq!(names, ["Direct", "Service contracts"]);
+    let qualify = &listed[0].stages[0];
+    assert_eq!(qualify.name, "Qualify");
+    assert_eq!(
+        qualify.exit_criteria,
+        ["custom_fields.budget", "buying_committee.decision_maker"]
+    );
+    let competitors = pipelines
+        .list_competitors(authorized(ListCompetitorsRequest::default(), token))
+        .await
+        .unwrap()
+        .into_inner()
+        .competitors;
+    assert_eq!(
+        competitors.len(),
+        4,
+        "Globex, Initech, Umbrella, Vandelay: once each"
+    );
+
+    let deals = every_deal(grpc, token).await;
+    let contoso = deals
+        .iter()
+        .find(|deal| deal.name == "Contoso — Line 3 automation")
+        .expect("the scenario's deal");
+    assert_eq!(contoso.owner_id, demo::RAVI.user_id().to_string());
+    assert_eq!(contoso.pipeline_name, "Direct");
+    assert_eq!(contoso.stage.as_ref().unwrap().name, "Qualify");
+    let amount = contoso.amount.as_ref().unwrap();
+    // However the service writes the decimal ("1200000" or "1200000.00").
+    let yuan = amount.amount.trim_end_matches(".00");
+    assert_eq!((amount.currency_code.as_str(), yuan), ("CNY", "1200000"));
+    let created = crm_platform::time::from_timestamp(contoso.created_at.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        contoso.expected_close_date,
+        (created + chrono::Duration::days(60))
+            .date_naive()
+            .to_string()
+    );
+    assert!(contoso.custom_fields.contains_key("budget"));
+    let committee: Vec<(&str, i32, i32)> = contoso
+        .buying_committee
+        .iter()
+        .map(|member| (member.contact_name.as_str(), member.role, member.attitude))
+        .collect();
+    assert_eq!(
+        committee,
+        [
+            (
+                "Li Wei",
+                BuyingRole::Champion as i32,
+                Attitude::Supporter as i32
+            ),
+            (
+                "Zhang Min",
+                BuyingRole::EconomicBuyer as i32,
+                Attitude::Sceptical as i32
+            ),
+        ]
+    );
+    let rivals: Vec<(&str, i32)> = contoso
+        .competitors
+        .iter()
+        .map(|competitor| (competitor.competitor_name.as_str(), competitor.status))
+        .collect();
+    assert_eq!(rivals, [("Globex", CompetitorStatus::Active as i32)]);
+
+    assert!((403..=803).contains(&deals.len()), "{} deals", deals.len());
+    let count = |status: OpportunityStatus| {
+        deals
+            .iter()
+            .filter(|deal| deal.status == status as i32)
+            .count()
+    };
+    let (won, lost) = (
+        count(OpportunityStatus::Won),
+        count(OpportunityStatus::Lost),
+    );
+    let win_permille = won * 1000 / (won + lost);
+    assert!(
+        (250..=350).contains(&win_permille),
+        "won {won}, lost {lost}"
+    );
+    for pipeline in &listed {
+        for stage in pipeline
+            .stages
+            .iter()
+            .filter(|stage| stage.kind == StageKind::Open as i32)
+        {
+            assert!(
+                deals
+                    .iter()
+                    .any(|deal| deal.status == OpportunityStatus::Open as i32
+                        && deal
+                            .stage
+                            .as_ref()
+                            .is_some_and(|at| at.stage_id == stage.id)),
+                "an open deal in {} / {}",
+                pipeline.name,
+                stage.name
+            );
+        }
+    }
+    for deal in &deals {
+        let corporate = deal
+            .corporate_amount
+            .as_ref()
+            .and_then(|corporate| corporate.amount.as_ref());
+        assert_eq!(
+            corporate.map(|amount| amount.currency_code.as_str()),
+            Some("CNY"),
+            "{} is also in yuan",
+            deal.name
+        );
+    }
+    assert!(
+        deals
+            .iter()
+            .any(|deal| deal.amount.as_ref().unwrap().currency_code == "USD")
+    );
+    assert!(
+        deals
+            .iter()
+            .filter(|deal| deal.status == OpportunityStatus::Lost as i32)
+            .all(|deal| deal
+                .outcome
+                .as_ref()
+                .is_some_and(|outcome| !outcome.close_reason_id.is_empty())),
+        "every lost deal has its reason"
+    );
 }

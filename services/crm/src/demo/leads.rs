@@ -66,6 +66,13 @@ impl DemoLead {
     }
 }
 
+/// How many days ago `member` started selling (as the roster says); 0 for someone not on it.
+pub(super) fn started_days_ago(member: &Member) -> i64 {
+    REPS.iter()
+        .find(|(rep, _, _)| rep.user_id() == member.user_id())
+        .map_or(0, |(_, _, days)| *days)
+}
+
 /// Met at the Spring Expo; Ada captures them into the company pool.
 const EXPO: &[DemoLead] = &[
     DemoLead {

@@ -1,20 +1,34 @@
 //! The demo data set: Northwind Industrial (the sales story tests/scenario.rs follows) — the team tree, the
-//! organisation's default calling code (86, China), accounts and contacts, the reps on the leads roster, the East-territory assignment rule, the Spring Expo
-//! campaign and leads from the API, the campaign and a web form.
+//! organisation's default calling code (86, China), its corporate currency (CNY) and the US
+//! dollar and euro rates, accounts and contacts, the reps on the leads roster, the
+//! East-territory assignment rule, the Spring Expo campaign and leads from the API, the campaign
+//! and a web form; the sales process (Direct's Qualify exit criteria, a "Service contracts"
+//! pipeline, the competitors), the reps' live deals — the scenario's "Contoso — Line 3
+//! automation" with its buying committee and Globex — and two years of won, lost and open deals
+//! for the funnel and forecasts to learn from.
 //!
 //! Everything goes in as a client's data would: gRPC calls to the services' public APIs, made
 //! in process through [`LocalGrpc`] (the same routes, layers and token check as the network
 //! server), each with a bearer token of the demo user making it, signed with the configured
 //! development key as `crm dev-token` signs. So validation, dedupe, access rules and events
 //! apply to demo data exactly as to anyone's, and nothing here knows a service's internals.
+//! Where one service learns from another's events (the opportunities service hears of accounts,
+//! contacts, the currency and rates that way), the demo waits, up to 30 s, until it has.
 //!
 //! A second run is a no-op, record by record:
-//! - accounts, contacts and leads are created with fixed client-chosen ids (`account_id`,
-//!   `contact_id`, `lead_id`): a retried create by the same user returns the first result;
-//! - rep roster entries, the assignment rule, teams and the campaign are looked up first
-//!   (`ListReps`, `ListAssignmentRules`, `ListTeams`, `ListCampaigns` by name) and only missing
-//!   ones are written — `CreateCampaign` and `CreateTeam` take no client id, and
-//!   `PutAssignmentRules` replaces a team's whole rule list, so rules someone added are kept;
+//! - accounts, contacts, leads and the live deals are created with fixed client-chosen ids
+//!   (`account_id`, `contact_id`, `lead_id`, `opportunity_id`): a retried create by the same
+//!   user returns the first result;
+//! - rep roster entries, the assignment rule, teams, the campaign, pipelines, competitors and
+//!   exchange rates are looked up first (`ListReps`, `ListAssignmentRules`, `ListTeams`,
+//!   `ListCampaigns`, `ListPipelines`, `ListCompetitors` by name, `ListExchangeRates` by
+//!   currency) and only missing ones are written — `CreateCampaign`, `CreateTeam` and
+//!   `CreateCompetitor` take no client id, and `PutAssignmentRules` replaces a team's whole
+//!   rule list, so rules someone added are kept; Direct's exit criteria, the Contoso deal's
+//!   committee and competitors are set only while missing;
+//! - the history's deals have fixed ids, and `ImportOpportunities` skips deals that exist; the
+//!   history is planned from where the first run's ended (read back from its first deal), so a
+//!   run on a later day plans the same deals;
 //! - the web form has no list call and its submissions no id: the form is created and the
 //!   visitor's lead submitted only while no web-form lead from that visitor exists. A run that
 //!   stopped between the two leaves an unused form behind.
@@ -25,29 +39,36 @@
 //! password), so a gateway user could not keep the id a dev token names, and a demo admin in
 //! the gateway would make `crm create-admin` refuse to create the real first admin. The
 //! services learn a token user's team from their calls (the directory's fallback), so each
-//! rep creates their own records: Ravi enters his East accounts and his own lead. The team
-//! tree does exist in the gateway, so `crm create-admin --company northwind` joins it.
+//! rep creates their own records: Ravi enters his East accounts, his own lead and the Contoso
+//! deal, Nora and Wes their accounts and a live deal each — which is also how the opportunities
+//! service comes to know them before Ada imports their history. The team tree does exist in the
+//! gateway, so `crm create-admin --company northwind` joins it.
 
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::Datelike;
 use crm_platform::{
     auth::{Caller, JwtSigner, Role, TeamPath},
     config::Settings,
     host::{self, LocalGrpc, RunningServices},
 };
 use crm_proto::crm::gateway::v1::{
-    CreateTeamRequest, ListTeamsRequest, Team, UpdateOrgSettingsRequest,
-    org_service_client::OrgServiceClient,
+    CreateTeamRequest, ListExchangeRatesRequest, ListTeamsRequest, SetExchangeRateRequest, Team,
+    UpdateOrgSettingsRequest, org_service_client::OrgServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use uuid::Uuid;
 
 mod accounts;
+mod deal_history;
+mod deal_import;
 mod leads;
+mod opportunities;
+mod sales_process;
 
 /// A member of the demo cast: who a demo call is made as.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Member {
     pub name: &'static str,
     pub role: Role,
@@ -196,7 +217,7 @@ pub async fn load(settings: &Settings) -> anyhow::Result<()> {
     loaded?;
     stopped?;
     println!(
-        "demo data loaded: the Northwind teams, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads",
+        "demo data loaded: the Northwind teams, the corporate currency and rates, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads; pipelines, competitors, the live deals and two years of deal history",
         accounts::ACCOUNTS.len()
     );
     Ok(())
@@ -212,16 +233,25 @@ pub async fn load_into(services: &RunningServices, settings: &Settings) -> anyho
     let api = Api::new(grpc, settings)?;
     teams(&api).await?;
     org_settings(&api).await?;
+    exchange_rates(&api).await?;
     accounts::load(&api).await?;
     leads::load(&api).await?;
+    opportunities::load(&api).await?;
     Ok(())
 }
 
 /// The demo company's country calling code, for phone numbers written without one.
 pub const DEFAULT_CALLING_CODE: &str = "86";
 
-/// Northwind sells in China: national numbers (`138 0013 8000`) are read as +86. An update to
-/// the code it has already changes nothing (no new version, no event).
+/// The currency Northwind reports in: every deal's amount is also given in it.
+pub const CORPORATE_CURRENCY: &str = "CNY";
+
+/// Yuan per US dollar and per euro, from two years before the demo was first loaded (when its
+/// deal history starts) on.
+const EXCHANGE_RATES: &[(&str, &str)] = &[("EUR", "7.8200"), ("USD", "7.1800")];
+
+/// Northwind sells in China: national numbers (`138 0013 8000`) are read as +86, and it reports
+/// in yuan. An update to what it has already changes nothing (no new version, no event).
 async fn org_settings(api: &Api) -> anyhow::Result<()> {
     OrgServiceClient::new(api.channel())
         .update_org_settings(api.as_member(
@@ -229,11 +259,49 @@ async fn org_settings(api: &Api) -> anyhow::Result<()> {
             UpdateOrgSettingsRequest {
                 default_calling_code: Some(DEFAULT_CALLING_CODE.to_owned()),
                 expected_version: 0,
-                corporate_currency: None,
+                corporate_currency: Some(CORPORATE_CURRENCY.to_owned()),
             },
         ))
         .await
         .map_err(failed("organisation settings"))?;
+    Ok(())
+}
+
+/// The rates of the currencies some customers are priced in, for a currency that has none
+/// (into the corporate currency). They apply from the first of the month two years ago, so
+/// every deal of the history converts at them.
+async fn exchange_rates(api: &Api) -> anyhow::Result<()> {
+    let mut org = OrgServiceClient::new(api.channel());
+    let two_years_ago = (chrono::Utc::now() - chrono::Duration::days(deal_history::HISTORY_DAYS))
+        .date_naive()
+        .with_day(1)
+        .expect("every month has a first day");
+    for (currency, rate) in EXCHANGE_RATES {
+        let known = org
+            .list_exchange_rates(api.as_member(
+                &ADA,
+                ListExchangeRatesRequest {
+                    currency_code: (*currency).to_owned(),
+                },
+            ))
+            .await
+            .map_err(failed(format!("{currency} exchange rates")))?
+            .into_inner()
+            .rates;
+        if !known.is_empty() {
+            continue;
+        }
+        org.set_exchange_rate(api.as_member(
+            &ADA,
+            SetExchangeRateRequest {
+                currency_code: (*currency).to_owned(),
+                effective_on: two_years_ago.to_string(),
+                rate: (*rate).to_owned(),
+            },
+        ))
+        .await
+        .map_err(failed(format!("{currency} exchange rate")))?;
+    }
     Ok(())
 }
 
