@@ -26,6 +26,10 @@ use crm_proto::crm::opportunities::v1::{
 
 pub const NAME: &str = "opportunities";
 
+/// The `google.rpc.ErrorInfo` reasons of the service's own refusals (docs/api.md): part of the
+/// contract, so clients (the demo loader among them) decide by reason, never by message text.
+pub use error::reasons;
+
 /// How a process hosts the opportunities service.
 pub fn module() -> ServiceModule {
     ServiceModule {

@@ -8,7 +8,7 @@
 //!
 //! The opportunities service learns accounts, contacts and the organisation's currency and
 //! rates from other services' events, moments after they are written; a call it refuses for
-//! want of one of them (FAILED_PRECONDITION: "... known to this service", "no exchange rate")
+//! want of one of them (FAILED_PRECONDITION with reason UNUSABLE_REFERENCE or NO_EXCHANGE_RATE)
 //! is retried for up to [`KNOWN_WITHIN`]. The reps' own creates come first, so the service
 //! knows them (and their teams) when the admin's import gives them deals.
 
@@ -16,7 +16,7 @@ use std::{collections::HashMap, future::Future, time::Duration};
 
 use anyhow::Context;
 use chrono::Utc;
-use crm_platform::host::LocalGrpc;
+use crm_platform::{error::reasons, host::LocalGrpc};
 use crm_proto::crm::{
     accounts::v1::BuyingRole,
     common::v1::Money,
@@ -30,6 +30,7 @@ use crm_proto::crm::{
     },
 };
 use tonic::{Code, Status};
+use tonic_types::StatusExt;
 use uuid::Uuid;
 
 use super::{
@@ -184,10 +185,14 @@ where
 }
 
 /// A refusal that the events on their way to the opportunities service will lift.
+/// Decided by the refusal's `ErrorInfo` reason: an id the service has no replica of
+/// (UNUSABLE_REFERENCE) or a currency without a rate yet (NO_EXCHANGE_RATE).
 fn not_heard_of_yet(status: &Status) -> bool {
     status.code() == Code::FailedPrecondition
-        && (status.message().contains("known to this service")
-            || status.message().starts_with("no exchange rate"))
+        && status.get_details_error_info().is_some_and(|info| {
+            info.reason == reasons::UNUSABLE_REFERENCE
+                || info.reason == crm_opportunities::reasons::NO_EXCHANGE_RATE
+        })
 }
 
 /// The budget a deal's Qualify exit criterion asks for, as the audit trail writes amounts.
