@@ -19,7 +19,8 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use chrono::NaiveDate;
 use crm_platform::auth::Role;
 use crm_proto::crm::opportunities::v1::{
-    GetPriorityBoardRequest, analytics_service_client::AnalyticsServiceClient,
+    GetPriorityBoardRequest, GetPriorityBoardResponse,
+    analytics_service_client::AnalyticsServiceClient,
 };
 use crm_test_support::authorized;
 use futures::FutureExt;
@@ -48,13 +49,22 @@ pub struct BoardOptions {
     pub duration: Duration,
 }
 
-/// The statement `store::analytics::board_candidates` builds for a rep's own board: the
-/// caller's visibility (own deals) and the scope (the caller) each add an owner predicate.
-const CANDIDATES: &str = "SELECT id, effective_probability, CASE WHEN corporate_currency = $1 \
-     THEN corporate_amount END AS corporate_amount, expected_close_date FROM opportunities \
-     WHERE status = $2 AND owner_id = $3 AND owner_id = $4";
+/// The statement `store::analytics::board_candidates` builds for a rep's own board (the
+/// caller's visibility and the scope each add an owner predicate), with the seeded board
+/// settings (weights 40 / 35 / 25, scale 1,000,000, horizon 90 days): every open deal of the rep
+/// scored in `float8`, and only those within the margin of the 50th best returned.
+const CANDIDATES: &str = "WITH open_deals AS (SELECT id, effective_probability, \
+     expected_close_date, CASE WHEN corporate_currency = $1 THEN corporate_amount END AS \
+     corporate_amount FROM opportunities WHERE status = $2 AND owner_id = $3 AND owner_id = $4), \
+     scored AS MATERIALIZED (SELECT *, $5 * effective_probability::float8 / 100 + $6 * CASE \
+     WHEN corporate_amount > 0 THEN least(1, corporate_amount::float8 / $7) ELSE 0 END + $8 * \
+     CASE WHEN expected_close_date <= $9 THEN 1 ELSE greatest(0, 1 - (expected_close_date - \
+     $10)::float8 / $11) END AS approximate, count(*) OVER () AS total FROM open_deals), cut AS \
+     (SELECT approximate FROM scored ORDER BY approximate DESC OFFSET $12 LIMIT 1) SELECT id, \
+     effective_probability, corporate_amount, expected_close_date, total FROM scored WHERE \
+     approximate >= coalesce((SELECT approximate FROM cut), '-Infinity'::float8) - $13";
 
-type Candidate = (Uuid, i16, Option<Decimal>, NaiveDate);
+type Candidate = (Uuid, i16, Option<Decimal>, NaiveDate, i64);
 
 pub async fn run(
     options: BoardOptions,
@@ -119,14 +129,41 @@ async fn measure_board(hosted: &Hosted, options: BoardOptions) -> anyhow::Result
         .await?
         .into_inner();
     let baseline = candidates(&baseline_pool, rep.id()).await?;
+    let baseline_total = baseline.first().map_or(0, |(.., total)| *total);
     anyhow::ensure!(
         u64::from(first.total_open_deals) == OPEN_DEALS as u64
-            && baseline.len() == OPEN_DEALS as usize
+            && baseline_total == OPEN_DEALS
+            && baseline.len() >= LIMIT as usize
             && first.items.len() == LIMIT as usize,
-        "the board counts {} open deals and shows {} (the baseline reads {}); expected {OPEN_DEALS} and {LIMIT}",
+        "the board counts {} open deals and shows {} (the baseline counts {baseline_total} and reads {}); expected {OPEN_DEALS} and {LIMIT}",
         first.total_open_deals,
         first.items.len(),
         baseline.len()
+    );
+    // The pre-selection must not change the ranking: the top of a longer board is this board.
+    let longer = AnalyticsServiceClient::new(channel.clone())
+        .get_priority_board(authorized(
+            GetPriorityBoardRequest {
+                scope: None,
+                pipeline_id: String::new(),
+                limit: 4 * LIMIT,
+            },
+            &hosted.token(&rep.caller),
+        ))
+        .await?
+        .into_inner();
+    let ids = |board: &GetPriorityBoardResponse, n: usize| -> Vec<String> {
+        board
+            .items
+            .iter()
+            .take(n)
+            .filter_map(|item| item.opportunity.as_ref().map(|deal| deal.id.clone()))
+            .collect()
+    };
+    anyhow::ensure!(
+        ids(&first, LIMIT as usize) == ids(&longer, LIMIT as usize),
+        "the board of {LIMIT} is not the top of the board of {}",
+        4 * LIMIT
     );
 
     let rpc: Probe = Box::new(move || {
@@ -191,11 +228,21 @@ async fn measure_board(hosted: &Hosted, options: BoardOptions) -> anyhow::Result
 
 /// The board's candidates of the rep's own board, straight from PostgreSQL.
 async fn candidates(pool: &PgPool, rep_id: Uuid) -> anyhow::Result<Vec<Candidate>> {
+    let today = chrono::Utc::now().date_naive();
     Ok(sqlx::query_as(CANDIDATES)
         .bind(Some("CNY"))
         .bind(1_i16)
         .bind(rep_id)
         .bind(rep_id)
+        .bind(40.0_f64)
+        .bind(35.0_f64)
+        .bind(1_000_000.0_f64)
+        .bind(25.0_f64)
+        .bind(today)
+        .bind(today)
+        .bind(90.0_f64)
+        .bind(i64::from(LIMIT) - 1)
+        .bind(1e-9_f64)
         .fetch_all(pool)
         .await?)
 }

@@ -545,6 +545,94 @@ async fn a_reps_board_ranks_their_open_deals_and_explains_each_score() {
     assert_eq!(deal.pipeline_name, "Direct");
 }
 
+/// The ids on a board, in its order.
+fn board_ids(board: &pb::GetPriorityBoardResponse) -> Vec<String> {
+    board
+        .items
+        .iter()
+        .map(|item| item.opportunity.as_ref().unwrap().id.clone())
+        .collect()
+}
+
+/// The database hands the service only the deals that can reach the top `limit` (scored in
+/// `float8`, within a margin of the cut); the service ranks those exactly. So any board must be
+/// the start of the longest one, however many deals tie at its cut, under any settings.
+#[tokio::test]
+async fn a_short_board_is_the_top_of_the_long_one_whatever_ties_at_its_cut() {
+    let harness = Harness::start().await;
+    let pool = harness.app.pool("opportunities");
+    let heavy = user("rep", "/northwind/east/east-1");
+    // 180 deals over 3 probabilities × 4 amounts (two a cent apart) × 6 close dates, so every
+    // score is shared by several deals and only the close date and the id tell them apart.
+    let amounts = [None, Some("300000.00"), Some("300000.01"), Some("1000000")];
+    let closes = [-5, 0, 30, 45, 89, 200];
+    for index in 0..180_usize {
+        let probability = [10, 40, 60][index % 3];
+        let deal = Deal::open(
+            &heavy,
+            probability,
+            amounts[index / 3 % 4],
+            closes[index / 12 % 6],
+        );
+        insert_deal(pool, deal).await;
+    }
+    let check = |settings: &'static str| {
+        let harness = &harness;
+        let heavy = &heavy;
+        async move {
+            let longest = harness.board(heavy, None, 500).await.unwrap();
+            assert_eq!(longest.total_open_deals, 180, "{settings}");
+            assert_eq!(longest.items.len(), 180, "{settings}");
+            let all = board_ids(&longest);
+            for limit in [1, 2, 3, 5, 13, 17, 50, 179] {
+                let board = harness.board(heavy, None, limit).await.unwrap();
+                assert_eq!(board.total_open_deals, 180, "{settings}, limit {limit}");
+                assert_eq!(
+                    board_ids(&board),
+                    all[..limit as usize],
+                    "{settings}, limit {limit}"
+                );
+            }
+        }
+    };
+    check("seeded settings").await;
+    let admin = &harness.people.admin;
+    let mut pipelines =
+        pb::pipeline_service_client::PipelineServiceClient::new(harness.app.channel().await);
+    for (weights, scale, horizon) in [((0, 100, 0), "300000.005", 30), ((1, 0, 99), "1", 3650)] {
+        let current = pipelines
+            .get_priority_board_settings(authorized(
+                pb::GetPriorityBoardSettingsRequest {},
+                &harness.app.token(admin),
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .settings
+            .unwrap();
+        pipelines
+            .update_priority_board_settings(authorized(
+                pb::UpdatePriorityBoardSettingsRequest {
+                    probability_weight: Some(weights.0),
+                    amount_weight: Some(weights.1),
+                    closeness_weight: Some(weights.2),
+                    amount_scale: Some(scale.into()),
+                    close_horizon_days: Some(horizon),
+                    expected_version: current.version,
+                },
+                &harness.app.token(admin),
+            ))
+            .await
+            .unwrap();
+        check(if weights.1 == 100 {
+            "amount only"
+        } else {
+            "closeness first"
+        })
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn a_managers_team_board_ranks_the_subtrees_deals_and_a_rep_cannot_see_another_team() {
     let harness = Harness::start().await;

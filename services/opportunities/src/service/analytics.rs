@@ -111,15 +111,20 @@ impl Opportunities {
         let mut transaction = self.snapshot().await?;
         let settings = store::catalog::board_settings(&mut transaction, false).await?;
         let currency = corporate_currency(&mut transaction).await?;
-        let candidates = store::analytics::board_candidates(
+        let found = store::analytics::board_candidates(
             &mut transaction,
             &caller.visibility(),
             &scope,
             pipeline_id,
             currency.as_ref().map(CurrencyCode::as_str),
+            store::analytics::BoardQuery {
+                limit,
+                as_of,
+                settings: &settings,
+            },
         )
         .await?;
-        let ranked = board::rank(&candidates, as_of, &settings);
+        let ranked = board::rank(&found.candidates, as_of, &settings);
         let top: Vec<_> = ranked.into_iter().take(limit as usize).collect();
         let ids: Vec<Uuid> = top.iter().map(|(candidate, _)| candidate.id).collect();
         let mut deals: HashMap<Uuid, Opportunity> = store::deals::get_deals(&mut transaction, &ids)
@@ -155,7 +160,7 @@ impl Opportunities {
             items,
             settings,
             as_of,
-            total_open_deals: candidates.len() as u64,
+            total_open_deals: found.total_open_deals,
             pipelines,
         })
     }
