@@ -169,12 +169,8 @@ impl Money {
     /// what a `Decimal` holds (about 7.9 × 10^28).
     pub fn converted(&self, rate: Decimal, into: CurrencyCode) -> Option<Money> {
         let minor_units = into.minor_units();
-        let mut amount = self
-            .amount
-            .checked_mul(rate)?
-            .round_dp_with_strategy(minor_units, RoundingStrategy::MidpointAwayFromZero);
         // 166200 is shown as 166200.00 in EUR; never a loss, the digits beyond are zero.
-        amount.rescale(minor_units);
+        let amount = fixed(self.amount.checked_mul(rate)?, minor_units);
         Some(Money {
             currency: into,
             amount,
@@ -230,10 +226,37 @@ pub fn parse_exchange_rate(text: &str) -> Result<Decimal, String> {
     Ok(rate)
 }
 
+/// `value` rounded half away from zero to at most `places` decimals — commercial rounding, as
+/// invoices and reports round: 0.005 → 0.01, −0.005 → −0.01. Every figure the services compute
+/// (amounts, rates, ratios) is rounded by this or [`fixed`], so they agree to the last digit.
+pub fn round_commercial(value: Decimal, places: u32) -> Decimal {
+    value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// [`round_commercial`] shown with exactly `places` decimals (0.5 → "0.5000" at 4), for figures
+/// whose wire form has a fixed number of decimals.
+pub fn fixed(value: Decimal, places: u32) -> Decimal {
+    let mut rounded = round_commercial(value, places);
+    rounded.rescale(places);
+    rounded
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn figures_round_half_away_from_zero_and_fixed_keeps_its_decimals() {
+        let value = |text: &str| text.parse::<Decimal>().unwrap();
+        assert_eq!(round_commercial(value("0.005"), 2), value("0.01"));
+        assert_eq!(round_commercial(value("-0.005"), 2), value("-0.01"));
+        assert_eq!(round_commercial(value("2.5"), 0), value("3"));
+        assert_eq!(round_commercial(value("0.5"), 4).to_string(), "0.5");
+        assert_eq!(fixed(value("0.5"), 4).to_string(), "0.5000");
+        assert_eq!(fixed(value("0.66665"), 4).to_string(), "0.6667");
+        assert_eq!(fixed(value("7"), 2).to_string(), "7.00");
+    }
 
     fn message(currency: &str, amount: &str) -> MoneyMessage {
         MoneyMessage {

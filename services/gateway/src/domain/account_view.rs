@@ -5,13 +5,13 @@
 
 use std::collections::HashMap;
 
-use crm_platform::money::{CurrencyCode, Money, Sign};
+use crm_platform::money::{CurrencyCode, Money, Sign, fixed};
 use crm_proto::crm::{
     accounts::v1::{BuyingRole, Contact},
     gateway::v1::{AccountSummary, BuyingRoleView, DealCommitteeRole},
     opportunities::v1::{Opportunity, OpportunityStatus},
 };
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 /// Decimals of the win rate, as the funnel gives its rates.
 pub const WIN_RATE_PLACES: u32 = 4;
@@ -164,12 +164,7 @@ pub fn summary(deals: &DealLists, corporate_currency: Option<CurrencyCode>) -> A
 /// ("0.5000"); `None` when nothing closed.
 pub fn win_rate(won: u64, lost: u64) -> Option<Decimal> {
     let closed = won + lost;
-    (closed > 0).then(|| {
-        let mut rate = (Decimal::from(won) / Decimal::from(closed))
-            .round_dp_with_strategy(WIN_RATE_PLACES, RoundingStrategy::MidpointAwayFromZero);
-        rate.rescale(WIN_RATE_PLACES);
-        rate
-    })
+    (closed > 0).then(|| fixed(Decimal::from(won) / Decimal::from(closed), WIN_RATE_PLACES))
 }
 
 #[derive(Debug, Default)]

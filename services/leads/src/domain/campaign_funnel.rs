@@ -4,10 +4,10 @@
 //! ROI. The deals are the opportunities service's, as its events last described them.
 
 use crm_platform::{
-    money::{CurrencyCode, Money},
+    money::{CurrencyCode, Money, round_commercial},
     text::LocalizableText,
 };
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{
@@ -109,17 +109,16 @@ pub fn step_rate(earlier: u64, later: u64) -> Option<Decimal> {
 }
 
 fn ratio(numerator: Decimal, denominator: Decimal) -> Decimal {
-    (numerator / denominator)
-        .round_dp_with_strategy(RATIO_PLACES, RoundingStrategy::MidpointAwayFromZero)
+    round_commercial(numerator / denominator, RATIO_PLACES)
 }
 
 /// Cost / leads, rounded half away from zero to the currency's minor unit; `None` with no leads.
 pub fn cost_per_lead(cost: &Money, leads: u64) -> Option<Money> {
     (leads > 0).then(|| Money {
         currency: cost.currency,
-        amount: (cost.amount / Decimal::from(leads)).round_dp_with_strategy(
+        amount: round_commercial(
+            cost.amount / Decimal::from(leads),
             cost.currency.minor_units(),
-            RoundingStrategy::MidpointAwayFromZero,
         ),
     })
 }

@@ -4,11 +4,14 @@
 //! why (each part with its points and a text for people), with the formula in words beside it.
 
 use chrono::NaiveDate;
-use crm_platform::{money::CurrencyCode, text::LocalizableText};
+use crm_platform::{
+    money::{CurrencyCode, fixed},
+    text::LocalizableText,
+};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{funnel::fixed, settings::BoardSettings};
+use super::settings::BoardSettings;
 
 /// Decimals of a part's value on the wire.
 const VALUE_PLACES: u32 = 4;

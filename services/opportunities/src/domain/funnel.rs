@@ -6,8 +6,8 @@
 
 use std::ops::AddAssign;
 
-use crm_platform::money::{CurrencyCode, Money};
-use rust_decimal::{Decimal, RoundingStrategy};
+use crm_platform::money::{CurrencyCode, Money, fixed};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 /// Decimals of rates (conversion, win rate, the weakest stage's gap).
@@ -15,14 +15,6 @@ const RATE_PLACES: u32 = 4;
 /// Decimals of day counts.
 const DAY_PLACES: u32 = 2;
 const SECONDS_PER_DAY: i64 = 86_400;
-
-/// `value` rounded half away from zero to exactly `places` decimals (so `0.5` shows as
-/// `0.5000`): how every figure of the board and the funnel goes on the wire.
-pub fn fixed(value: Decimal, places: u32) -> Decimal {
-    let mut rounded = value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
-    rounded.rescale(places);
-    rounded
-}
 
 /// What flowed through one open stage (summed roll-up rows).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

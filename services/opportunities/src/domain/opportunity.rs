@@ -8,13 +8,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{
     auth::TeamPath,
     error::{FieldViolation, Violations, as_refusals, reasons::INCONSISTENT_FIELDS},
-    money::{CurrencyCode, Money},
+    money::{CurrencyCode, Money, round_commercial},
 };
 use crm_proto::crm::{
     accounts::v1::BuyingRole,
     opportunities::v1::{Attitude, CompetitorStatus, DealTeamRole},
 };
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::CorporateAmount;
@@ -69,10 +69,7 @@ impl LineItem {
         let net = gross * (Decimal::ONE_HUNDRED - self.discount_percent) / Decimal::ONE_HUNDRED;
         Money {
             currency: self.unit_price.currency,
-            amount: net.round_dp_with_strategy(
-                self.unit_price.currency.minor_units(),
-                RoundingStrategy::MidpointAwayFromZero,
-            ),
+            amount: round_commercial(net, self.unit_price.currency.minor_units()),
         }
     }
 }
