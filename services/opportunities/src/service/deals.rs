@@ -12,8 +12,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
-    DealEvent, Opportunities, Result, changeable, publishing::publish, to_corporate_required,
-    visible,
+    DealEvent, Opportunities, Result, change::Change, changeable, publishing::publish,
+    to_corporate_required, visible,
 };
 use crate::{
     domain::{
@@ -333,10 +333,12 @@ impl Opportunities {
                 Some(caller.user_id),
                 next,
                 &pipeline,
-                "updated",
-                &changed,
-                "",
-                events,
+                Change {
+                    action: "updated",
+                    fields: changed,
+                    comment: "",
+                    events,
+                },
             )
             .await?;
         self.outbox.commit(transaction).await?;
@@ -391,10 +393,12 @@ impl Opportunities {
                 Some(caller.user_id),
                 next,
                 &pipeline,
-                "reassigned",
-                &changed,
-                "",
-                events,
+                Change {
+                    action: "reassigned",
+                    fields: changed,
+                    comment: "",
+                    events,
+                },
             )
             .await?;
         self.outbox.commit(transaction).await?;
@@ -444,30 +448,6 @@ impl Opportunities {
             &[OpportunityStatus::Open],
             action,
         )
-    }
-
-    /// Writes a changed deal: the next version, the row, the audit entry and the events.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn save(
-        &self,
-        connection: &mut PgConnection,
-        changed_by: Option<Uuid>,
-        mut deal: Opportunity,
-        pipeline: &Pipeline,
-        action: &str,
-        changed: &[FieldChange],
-        comment: &str,
-        events: Vec<DealEvent<'_>>,
-    ) -> Result<Opportunity> {
-        deal.version += 1;
-        deal.updated_at = crm_platform::time::now();
-        store::deals::update_deal(connection, &deal).await?;
-        store::history::record_change(connection, &deal, changed_by, action, changed, comment)
-            .await?;
-        for event in events {
-            publish(&self.outbox, connection, &deal, pipeline, changed_by, event).await?;
-        }
-        Ok(deal)
     }
 }
 

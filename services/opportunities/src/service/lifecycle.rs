@@ -10,7 +10,8 @@ use crm_proto::crm::opportunities::v1::CompetitorStatus;
 use uuid::Uuid;
 
 use super::{
-    DealEvent, Opportunities, Result, changeable, deals::pipeline_of, to_corporate_required,
+    DealEvent, Opportunities, Result, change::Change, changeable, deals::pipeline_of,
+    to_corporate_required,
 };
 use crate::{
     domain::{
@@ -124,10 +125,12 @@ impl Opportunities {
                 Some(caller.user_id),
                 next,
                 &pipeline,
-                "stage_changed",
-                &changed,
-                "",
-                events,
+                Change {
+                    action: "stage_changed",
+                    fields: changed,
+                    comment: "",
+                    events,
+                },
             )
             .await?;
         self.outbox.commit(transaction).await?;
@@ -283,10 +286,12 @@ impl Opportunities {
                 Some(caller.user_id),
                 next,
                 &pipeline,
-                action,
-                &changed,
-                &close.note,
-                vec![event],
+                Change {
+                    action,
+                    fields: changed,
+                    comment: &close.note,
+                    events: vec![event],
+                },
             )
             .await?;
         store::history::roll_up_outcome(&mut transaction, &deal, won, 1).await?;
@@ -380,10 +385,12 @@ impl Opportunities {
                 Some(caller.user_id),
                 next,
                 &pipeline,
-                "reopened",
-                &changed,
-                &reason,
-                vec![event],
+                Change {
+                    action: "reopened",
+                    fields: changed,
+                    comment: &reason,
+                    events: vec![event],
+                },
             )
             .await?;
         self.outbox.commit(transaction).await?;
@@ -452,10 +459,12 @@ impl Opportunities {
                 Some(caller.user_id),
                 next,
                 &pipeline,
-                "archived",
-                &changed,
-                "",
-                vec![event],
+                Change {
+                    action: "archived",
+                    fields: changed,
+                    comment: "",
+                    events: vec![event],
+                },
             )
             .await?;
         self.outbox.commit(transaction).await?;

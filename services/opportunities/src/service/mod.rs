@@ -2,6 +2,7 @@
 //! rules, writes the records, their history and audit rows and their events (outbox) together.
 
 mod analytics;
+mod change;
 mod conversion;
 mod deals;
 mod import;

@@ -6,7 +6,7 @@
 use crm_platform::auth::Caller;
 use uuid::Uuid;
 
-use super::{DealEvent, Opportunities, Result, deals::pipeline_of};
+use super::{DealEvent, Opportunities, Result, change::Change, deals::pipeline_of};
 use crate::{
     domain::{
         opportunity::{
@@ -76,10 +76,12 @@ impl Opportunities {
                 Some(caller.user_id),
                 next,
                 &pipeline,
-                "team_set",
-                &changed,
-                "",
-                events,
+                Change {
+                    action: "team_set",
+                    fields: changed,
+                    comment: "",
+                    events,
+                },
             )
             .await?;
         self.outbox.commit(transaction).await?;
@@ -145,10 +147,12 @@ impl Opportunities {
                 Some(caller.user_id),
                 next,
                 &pipeline,
-                "committee_set",
-                &changed,
-                "",
-                events,
+                Change {
+                    action: "committee_set",
+                    fields: changed,
+                    comment: "",
+                    events,
+                },
             )
             .await?;
         self.outbox.commit(transaction).await?;
@@ -215,10 +219,12 @@ impl Opportunities {
                 Some(caller.user_id),
                 next,
                 &pipeline,
-                "competitors_set",
-                &changed,
-                "",
-                events,
+                Change {
+                    action: "competitors_set",
+                    fields: changed,
+                    comment: "",
+                    events,
+                },
             )
             .await?;
         self.outbox.commit(transaction).await?;

@@ -6,7 +6,7 @@ use crm_platform::auth::TeamPath;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{DealEvent, Opportunities, Result, deals::pipeline_of};
+use super::{DealEvent, Opportunities, Result, change::Change, deals::pipeline_of};
 use crate::{
     domain::opportunity::FieldChange,
     store::{self, replicas::ReplicaRecord},
@@ -53,10 +53,12 @@ impl Opportunities {
                 None,
                 next,
                 &pipeline,
-                "account_merged",
-                &changed,
-                "",
-                events,
+                Change {
+                    action: "account_merged",
+                    fields: changed,
+                    comment: "",
+                    events,
+                },
             )
             .await?;
         }
@@ -108,10 +110,12 @@ impl Opportunities {
                 None,
                 next,
                 &pipeline,
-                "contact_merged",
-                &changed,
-                "",
-                events,
+                Change {
+                    action: "contact_merged",
+                    fields: changed,
+                    comment: "",
+                    events,
+                },
             )
             .await?;
         }
@@ -143,7 +147,16 @@ impl Opportunities {
                 previous_team_path: deal.owner_team_path.to_string(),
             }];
             self.save(
-                connection, None, next, &pipeline, "rescoped", &changed, "", events,
+                connection,
+                None,
+                next,
+                &pipeline,
+                Change {
+                    action: "rescoped",
+                    fields: changed,
+                    comment: "",
+                    events,
+                },
             )
             .await?;
         }
