@@ -88,6 +88,22 @@ pub struct ConsumerSpec {
     pub subjects: Vec<String>,
 }
 
+/// How often a consumer looks for a producer's stream that does not exist yet.
+pub const STREAM_POLL: Duration = Duration::from_millis(500);
+
+/// The producer's stream does not exist (yet).
+#[derive(Debug, thiserror::Error)]
+#[error("stream {0} does not exist yet")]
+struct StreamMissing(String);
+
+fn is_stream_not_found(error: &jetstream::context::GetStreamError) -> bool {
+    matches!(
+        error.kind(),
+        jetstream::context::GetStreamErrorKind::JetStream(inner)
+            if inner.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+    )
+}
+
 pub struct EventConsumer {
     pool: PgPool,
     jetstream: jetstream::Context,
@@ -156,7 +172,13 @@ impl EventConsumer {
             .jetstream
             .get_stream(&stream_name)
             .await
-            .map_err(|error| anyhow::anyhow!("stream {stream_name} is not available: {error}"))?;
+            .map_err(|error| {
+                if is_stream_not_found(&error) {
+                    anyhow::Error::new(StreamMissing(stream_name.clone()))
+                } else {
+                    anyhow::anyhow!("stream {stream_name} is not available: {error}")
+                }
+            })?;
         let config = pull::Config {
             durable_name: Some(self.spec.name.clone()),
             // NATS 2.9 has one filter subject per consumer: several subjects are read through
@@ -181,13 +203,27 @@ impl EventConsumer {
         Ok(consumer)
     }
 
-    /// Consumes until `shutdown`; reconnects with backoff if the stream goes away.
+    /// Consumes until `shutdown`; reconnects with backoff if the stream goes away. A stream
+    /// that does not exist yet is its producer not having started (services start in any
+    /// order): waited for quietly and looked for every [`STREAM_POLL`], so the first events
+    /// are read moments after the producer creates it, not after a grown backoff.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+        let mut waiting_for_stream = false;
         while !shutdown.is_cancelled() {
             match self.consume(&shutdown).await {
                 Ok(()) => break,
                 Err(error) => {
+                    if let Some(StreamMissing(stream)) = error.downcast_ref::<StreamMissing>() {
+                        if !waiting_for_stream {
+                            tracing::info!(consumer = %self.spec.name, %stream, "waiting for the producer's stream (its service has not created it yet)");
+                            waiting_for_stream = true;
+                        }
+                        tokio::select! {
+                            () = tokio::time::sleep(STREAM_POLL) => continue,
+                            () = shutdown.cancelled() => break,
+                        }
+                    }
                     tracing::warn!(consumer = %self.spec.name, error = %format!("{error:#}"), "consumer failed, restarting");
                     if !backoff.wait(&shutdown).await {
                         break;

@@ -267,6 +267,34 @@ async fn outbox_delivers_every_event_exactly_once_across_a_nats_outage() {
     backbone.cleanup().await;
 }
 
+/// Services start in any order: a consumer whose producer has not created its stream yet
+/// waits for it and reads the first events moments after it appears — not after a backoff
+/// grown over the wait (it had reached 10 s before the stream came).
+#[tokio::test]
+async fn a_consumer_started_before_its_stream_reads_the_first_events_at_once() {
+    let backbone = Backbone::new(&nats_url()).await;
+    backbone.start_consumer(RecordingHandler::new(), 5);
+    // Longer than the backoff takes to reach its 10 s ceiling (0.2 + 0.4 + … + 6.4 s).
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    backbone.ensure_stream().await;
+    backbone.start_relay();
+    backbone.write_events(1, 1).await;
+    let started = std::time::Instant::now();
+    eventually(
+        Duration::from_secs(20),
+        "the first event applied",
+        || async { backbone.applied_counts().await.0 >= 1 },
+    )
+    .await;
+    // The old backoff would next have looked at 22.6 s, 9.6 s after the stream appeared.
+    assert!(
+        started.elapsed() < Duration::from_secs(7),
+        "the first event took {:?}",
+        started.elapsed()
+    );
+    backbone.cleanup().await;
+}
+
 #[tokio::test]
 async fn a_redelivered_event_is_applied_once() {
     let backbone = Backbone::new(&nats_url()).await;

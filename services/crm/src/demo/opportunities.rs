@@ -44,8 +44,8 @@ use super::{
 pub(super) const DIRECT: u128 = 0x0190_0000_0000_7000_8000_0000_0000_0001;
 
 /// How long the demo waits for the opportunities service to hear of what other services wrote:
-/// a consumer that started before its producer's stream existed retries about every 10 s, and
-/// a busy machine can take a few of those (30 s was too short for the fuzzer's set-up under load).
+/// usually moments (consumers look for a stream not created yet every half second), but a busy
+/// machine can take much longer to relay, deliver and apply the events.
 const KNOWN_WITHIN: Duration = Duration::from_secs(90);
 
 /// A deal a rep is working on now, created by the rep.
