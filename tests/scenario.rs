@@ -9,7 +9,7 @@ use crm_platform::auth::{Caller, Role, TeamPath};
 use crm_proto::crm::accounts::v1::{
     ListAccountsRequest, ListContactsRequest, account_service_client::AccountServiceClient,
 };
-use crm_test_support::{TestApp, authorized, eventually};
+use crm_test_support::{TestApp, authorized, eventually, every_page};
 
 fn cast_member(role: Role, team: &str, user_id: Option<uuid::Uuid>) -> Caller {
     Caller {
@@ -248,32 +248,29 @@ async fn demo_deals_are_visible_by_role() {
     let app = TestApp::spawn(&crm::all_modules()).await;
     demo::load_into(&app.services, &app.settings).await.unwrap();
 
-    let mut client = OpportunityServiceClient::new(app.channel().await);
-    let mut seen_by = async |member: demo::Member| -> Vec<Opportunity> {
+    let client = OpportunityServiceClient::new(app.channel().await);
+    let seen_by = async |member: demo::Member| -> Vec<Opportunity> {
         let token = app.token(&member.caller());
-        let (mut deals, mut page_token) = (Vec::new(), String::new());
-        loop {
-            let request = ListOpportunitiesRequest {
-                page: Some(PageRequest {
-                    page_size: 500,
-                    page_token,
-                }),
-                ..Default::default()
-            };
-            let page = client
-                .list_opportunities(authorized(request, &token))
-                .await
-                .unwrap()
-                .into_inner();
-            deals.extend(page.opportunities);
-            page_token = page
-                .page
-                .map(|page| page.next_page_token)
-                .unwrap_or_default();
-            if page_token.is_empty() {
-                return deals;
+        every_page(|page_token| {
+            let (mut client, token) = (client.clone(), token.clone());
+            async move {
+                let request = ListOpportunitiesRequest {
+                    page: Some(PageRequest {
+                        page_size: 500,
+                        page_token,
+                    }),
+                    ..Default::default()
+                };
+                let page = client
+                    .list_opportunities(authorized(request, &token))
+                    .await
+                    .unwrap()
+                    .into_inner();
+                let next = page.page.map(|page| page.next_page_token);
+                (page.opportunities, next.unwrap_or_default())
             }
-        }
+        })
+        .await
     };
     let owners = |deals: &[Opportunity]| -> BTreeSet<String> {
         deals.iter().map(|deal| deal.owner_id.clone()).collect()

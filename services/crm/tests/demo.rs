@@ -28,7 +28,7 @@ use crm_proto::crm::{
         pipeline_service_client::PipelineServiceClient,
     },
 };
-use crm_test_support::{TestDatabase, authorized, nats_url, test_settings, unique_id};
+use crm_test_support::{TestDatabase, authorized, every_page, nats_url, test_settings, unique_id};
 
 /// Rows of each database's outbox: every write of the demo enqueues an event.
 async fn outbox_rows(databases: &[TestDatabase]) -> Vec<i64> {
@@ -45,32 +45,27 @@ async fn outbox_rows(databases: &[TestDatabase]) -> Vec<i64> {
 
 /// Every deal Ada sees (all of them), page by page.
 async fn every_deal(grpc: &LocalGrpc, token: &str) -> Vec<Opportunity> {
-    let mut client = OpportunityServiceClient::new(grpc.clone());
-    let (mut deals, mut page_token) = (Vec::new(), String::new());
-    loop {
-        let page = client
-            .list_opportunities(authorized(
-                ListOpportunitiesRequest {
-                    page: Some(PageRequest {
-                        page_size: 500,
-                        page_token,
-                    }),
-                    ..Default::default()
-                },
-                token,
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        deals.extend(page.opportunities);
-        page_token = page
-            .page
-            .map(|page| page.next_page_token)
-            .unwrap_or_default();
-        if page_token.is_empty() {
-            return deals;
+    let client = OpportunityServiceClient::new(grpc.clone());
+    every_page(|page_token| {
+        let mut client = client.clone();
+        async move {
+            let request = ListOpportunitiesRequest {
+                page: Some(PageRequest {
+                    page_size: 500,
+                    page_token,
+                }),
+                ..Default::default()
+            };
+            let page = client
+                .list_opportunities(authorized(request, token))
+                .await
+                .unwrap()
+                .into_inner();
+            let next = page.page.map(|page| page.next_page_token);
+            (page.opportunities, next.unwrap_or_default())
         }
-    }
+    })
+    .await
 }
 
 #[tokio::test]

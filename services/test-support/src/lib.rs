@@ -298,6 +298,24 @@ pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
+/// Every item of a paged listing: `page` is called with each page token (empty first) and
+/// answers that page's items and the next token, until the next token is empty.
+pub async fn every_page<T, F, Fut>(mut page: F) -> Vec<T>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = (Vec<T>, String)>,
+{
+    let (mut items, mut token) = (Vec::new(), String::new());
+    loop {
+        let (more, next) = page(token).await;
+        items.extend(more);
+        if next.is_empty() {
+            return items;
+        }
+        token = next;
+    }
+}
+
 /// Waits until `check` holds, polling; panics with `what` after `timeout`.
 pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut check: F)
 where
