@@ -98,6 +98,29 @@ impl Harness {
             .map(|response| response.into_inner().opportunity.unwrap())
     }
 
+    /// An account of `owner` as the accounts service would publish it, once the service knows it.
+    async fn publish_account(&self, owner: &Caller, name: &str) -> String {
+        let account_id = Uuid::now_v7().to_string();
+        let created = accounts::AccountCreated {
+            account: Some(accounts::Account {
+                id: account_id.clone(),
+                name: name.into(),
+                owner_id: owner.user_id.to_string(),
+                owner_team_path: owner.team_path.to_string(),
+                status: accounts::AccountStatus::Active.into(),
+                version: 1,
+                ..Default::default()
+            }),
+        };
+        self.app.publish_event("opportunities", &created).await;
+        let known = format!("SELECT count(*) FROM account_replicas WHERE id = '{account_id}'");
+        eventually(Duration::from_secs(15), "the account is known", || async {
+            self.count(&known).await == 1
+        })
+        .await;
+        account_id
+    }
+
     /// A contact of the account as the accounts service would publish it.
     async fn publish_contact(&self, account_id: &str, name: &str) -> String {
         let id = Uuid::now_v7().to_string();
@@ -590,23 +613,7 @@ async fn a_deal_names_only_an_account_its_creator_may_see() {
     let harness = Harness::start().await;
     let wes = user("rep", "/northwind/west/west-1/");
     let ravi = user("rep", EAST_1);
-    let account_id = Uuid::now_v7().to_string();
-    let created = accounts::AccountCreated {
-        account: Some(accounts::Account {
-            id: account_id.clone(),
-            name: "Globex West".into(),
-            owner_id: wes.user_id.to_string(),
-            owner_team_path: wes.team_path.to_string(),
-            status: accounts::AccountStatus::Active.into(),
-            version: 1,
-            ..Default::default()
-        }),
-    };
-    harness.app.publish_event("opportunities", &created).await;
-    eventually(Duration::from_secs(15), "the account is known", || async {
-        harness.count("SELECT count(*) FROM account_replicas").await == 1
-    })
-    .await;
+    let account_id = harness.publish_account(&wes, "Globex West").await;
     let create = |caller: &Caller| {
         authorized(
             pb::CreateOpportunityRequest {
@@ -644,4 +651,129 @@ async fn a_deal_names_only_an_account_its_creator_may_see() {
         .opportunity
         .unwrap();
     assert_eq!(deal.owner_id, wes.user_id.to_string());
+}
+
+/// The people who work a deal or are credited with it read it, though it is another team's:
+/// Ravi (East) on Wes's (West) deal team with a 20% split sees the deal, its history and its
+/// trail, finds it in his listing, and changes nothing; off the team, it is out of sight again.
+#[tokio::test]
+async fn a_deal_team_member_reads_the_deal_but_changes_nothing() {
+    let started = Harness::start().await;
+    // Borrowed, so the closures below can each hand a copy to their futures.
+    let harness = &started;
+    let wes = user("rep", "/northwind/west/west-1/");
+    let ravi = user("rep", EAST_1);
+    let nora = user("rep", EAST_1);
+    let account_id = harness.publish_account(&wes, "Globex West").await;
+    let deal = harness
+        .client()
+        .create_opportunity(authorized(
+            pb::CreateOpportunityRequest {
+                opportunity: Some(pb::OpportunityInput {
+                    name: "West expansion".into(),
+                    account_id,
+                    amount: cny("10000"),
+                    expected_close_date: "2027-03-31".into(),
+                    ..Default::default()
+                }),
+                opportunity_id: String::new(),
+            },
+            &harness.app.token(&wes),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .opportunity
+        .unwrap();
+    let id = deal.id.clone();
+    let listed = |caller: &Caller| {
+        let request = authorized(
+            pb::ListOpportunitiesRequest::default(),
+            &harness.app.token(caller),
+        );
+        async move {
+            let page = harness.client().list_opportunities(request).await.unwrap();
+            let deals = page.into_inner().opportunities;
+            deals.into_iter().map(|deal| deal.id).collect::<Vec<_>>()
+        }
+    };
+    let set_team = |with_ravi: bool| {
+        let (team, splits) = if with_ravi {
+            (
+                vec![pb::DealTeamMember {
+                    user_id: ravi.user_id.to_string(),
+                    role: pb::DealTeamRole::SalesEngineer.into(),
+                }],
+                vec![
+                    pb::RevenueSplit {
+                        user_id: wes.user_id.to_string(),
+                        percent: "80".into(),
+                    },
+                    pb::RevenueSplit {
+                        user_id: ravi.user_id.to_string(),
+                        percent: "20".into(),
+                    },
+                ],
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let request = authorized(
+            pb::SetDealTeamRequest {
+                opportunity_id: id.clone(),
+                team,
+                splits,
+                expected_version: 0,
+            },
+            &harness.app.token(&wes),
+        );
+        async move { harness.client().set_deal_team(request).await.unwrap() }
+    };
+    // Ravi makes a call first, so the service knows him (a team member is a known user).
+    assert_eq!(listed(&ravi).await, Vec::<String>::new());
+    assert_eq!(
+        harness.get(&ravi, &id).await.unwrap_err().code(),
+        Code::NotFound
+    );
+
+    set_team(true).await;
+    assert_eq!(harness.get(&ravi, &id).await.unwrap().id, id);
+    assert_eq!(listed(&ravi).await, vec![id.clone()]);
+    let history = harness
+        .client()
+        .list_stage_history(authorized(
+            pb::ListStageHistoryRequest {
+                opportunity_id: id.clone(),
+            },
+            &harness.app.token(&ravi),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(history.entries.len(), 1);
+    let refused = harness.change_stage(&ravi, &id, DEVELOP).await.unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    // Nobody else in Ravi's team sees it through him.
+    assert_eq!(
+        harness.get(&nora, &id).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    assert_eq!(listed(&nora).await, Vec::<String>::new());
+    // The owner still moves it.
+    harness.change_stage(&wes, &id, DEVELOP).await.unwrap();
+
+    set_team(false).await;
+    assert_eq!(
+        harness.get(&ravi, &id).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    assert_eq!(listed(&ravi).await, Vec::<String>::new());
+    assert_eq!(
+        harness
+            .change_stage(&ravi, &id, QUALIFY)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::NotFound
+    );
 }

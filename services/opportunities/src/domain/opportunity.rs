@@ -325,6 +325,15 @@ pub struct Opportunity {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Opportunity {
+    /// Whether the deal's team or its splits name `user_id`: the people who work the deal or
+    /// get credit for it, who may read it though it is out of their reach.
+    pub fn names_member(&self, user_id: Uuid) -> bool {
+        self.team.iter().any(|member| member.user_id == user_id)
+            || self.splits.iter().any(|split| split.user_id == user_id)
+    }
+}
+
 /// The effective probability: the override if set, else the stage's default.
 pub fn effective_probability(override_: Option<u8>, stage_default: u8) -> u8 {
     override_.unwrap_or(stage_default)

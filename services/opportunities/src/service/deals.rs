@@ -259,8 +259,7 @@ impl Opportunities {
         sort_column: &'static str,
     ) -> Result<(Listing<Opportunity>, Vec<Pipeline>)> {
         let mut connection = self.pool.acquire().await?;
-        let rows =
-            store::deals::list_deals(&mut connection, &caller.visibility(), filter, page).await?;
+        let rows = store::deals::list_deals(&mut connection, caller, filter, page).await?;
         let listing = Listing::from_rows(rows, page, |deal| {
             (store::deals::sort_key(deal, sort_column), deal.id)
         });

@@ -119,8 +119,27 @@ async fn to_corporate_required(
 /// and so does an archived one.
 pub(crate) fn visible(caller: &Caller, id: Uuid, deal: Option<Opportunity>) -> Result<Opportunity> {
     match deal {
-        Some(deal) if caller.can_access(deal.owner_id, &deal.owner_team_path) => Ok(deal),
+        Some(deal)
+            if caller.can_access(deal.owner_id, &deal.owner_team_path)
+                || deal.names_member(caller.user_id) =>
+        {
+            Ok(deal)
+        }
         _ => Err(OpportunitiesError::not_found("opportunity", id)),
+    }
+}
+
+/// A deal the caller may change: in their reach (their own, their team subtree's as a
+/// manager, any as an admin). A member of its team or splits reads it but changes nothing:
+/// PERMISSION_DENIED, as the deal is no secret to them.
+fn in_reach(caller: &Caller, id: Uuid, deal: Option<Opportunity>) -> Result<Opportunity> {
+    let deal = visible(caller, id, deal)?;
+    if caller.can_access(deal.owner_id, &deal.owner_team_path) {
+        Ok(deal)
+    } else {
+        Err(OpportunitiesError::permission_denied(
+            "the deal's team and split members read the deal; its owner, their managers and admins change it",
+        ))
     }
 }
 
@@ -134,7 +153,7 @@ pub(crate) fn changeable(
     allowed: &[OpportunityStatus],
     action: &'static str,
 ) -> Result<Opportunity> {
-    let deal = visible(caller, id, deal)?;
+    let deal = in_reach(caller, id, deal)?;
     check_version("opportunity", id, expected_version, deal.version)?;
     if !allowed.contains(&deal.status) {
         return Err(OpportunitiesError::NotAllowedInStatus {

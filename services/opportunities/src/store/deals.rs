@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{
     access::{OWNER_COLUMNS, contains_pattern, push_visibility, push_within},
-    auth::{TeamPath, Visibility},
+    auth::{Caller, TeamPath, Visibility},
     money::{CurrencyCode, Money},
     paging::{Page, SortKey},
 };
@@ -521,17 +521,27 @@ pub(crate) struct DealFilter {
     pub name_contains: Option<String>,
 }
 
-/// One page of the deals the caller may see.
+/// One page of the deals the caller may see: those in their reach, and those whose team or
+/// splits name them.
 pub(crate) async fn list_deals(
     connection: &mut PgConnection,
-    visibility: &Visibility,
+    reader: &Caller,
     filter: &DealFilter,
     page: &Page,
 ) -> sqlx::Result<Vec<Opportunity>> {
     let mut query = QueryBuilder::<Postgres>::new(format!(
         "SELECT {DEAL_COLUMNS} FROM opportunities WHERE true"
     ));
-    push_visibility(&mut query, visibility, OWNER_COLUMNS);
+    let visibility = reader.visibility();
+    if !matches!(visibility, Visibility::All) {
+        query.push(" AND ((true");
+        push_visibility(&mut query, &visibility, OWNER_COLUMNS);
+        // `member_ids`: the user ids of `team` and `splits` (a generated column, GIN-indexed).
+        query
+            .push(") OR member_ids @> jsonb_build_array(")
+            .push_bind(reader.user_id.to_string())
+            .push("::text))");
+    }
     match filter.status {
         Some(status) => {
             query.push(" AND status = ").push_bind(status as i16);
