@@ -6,13 +6,15 @@
 //! 40 other reps around them (so the rep's deals are a slice of the table, found by the
 //! `opportunities_owner_open` index). The rep asks for their own board, `GetPriorityBoard` with
 //! `limit` 50, from one client, sequentially, alternating call by call with the baseline: the
-//! same candidate `SELECT` the service sends (every open deal of the rep with its scoring
-//! columns, the statement and binds of `store::analytics::board_candidates` for a rep's own
-//! board), decoded into the same typed rows, on a connection of its own.
+//! same candidate `SELECT` the service sends (every open deal of the rep scored in `float8`,
+//! those within a margin of the 50th best returned with their scoring columns and the count of
+//! all: the statement and binds of `store::board::board_candidates` for a rep's own board),
+//! decoded into the same typed rows, on a connection of its own.
 //!
 //! What the RPC does beyond the baseline: the token check, a read-only snapshot transaction,
-//! the board settings and the corporate currency (one row each), scoring and sorting the 10,000
-//! candidates, the top 50 deals read whole, their pipeline, and the reply.
+//! the board settings and the corporate currency (one row each), scoring the candidates exactly
+//! in `Decimal` and sorting them, the top 50 deals read whole, their pipeline, and the
+//! reply.
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
@@ -49,20 +51,20 @@ pub struct BoardOptions {
     pub duration: Duration,
 }
 
-/// The statement `store::analytics::board_candidates` builds for a rep's own board (the
-/// caller's visibility and the scope each add an owner predicate), with the seeded board
-/// settings (weights 40 / 35 / 25, scale 1,000,000, horizon 90 days): every open deal of the rep
-/// scored in `float8`, and only those within the margin of the 50th best returned.
-const CANDIDATES: &str = "WITH open_deals AS (SELECT id, effective_probability, \
-     expected_close_date, CASE WHEN corporate_currency = $1 THEN corporate_amount END AS \
-     corporate_amount FROM opportunities WHERE status = $2 AND owner_id = $3 AND owner_id = $4), \
-     scored AS MATERIALIZED (SELECT *, $5 * effective_probability::float8 / 100 + $6 * CASE \
-     WHEN corporate_amount > 0 THEN least(1, corporate_amount::float8 / $7) ELSE 0 END + $8 * \
-     CASE WHEN expected_close_date <= $9 THEN 1 ELSE greatest(0, 1 - (expected_close_date - \
-     $10)::float8 / $11) END AS approximate, count(*) OVER () AS total FROM open_deals), cut AS \
-     (SELECT approximate FROM scored ORDER BY approximate DESC OFFSET $12 LIMIT 1) SELECT id, \
-     effective_probability, corporate_amount, expected_close_date, total FROM scored WHERE \
-     approximate >= coalesce((SELECT approximate FROM cut), '-Infinity'::float8) - $13";
+/// The statement `store::board::board_candidates` sends for a rep's own board (the caller's
+/// visibility and the scope each add an owner predicate), with the seeded board settings
+/// (weights 40 / 35 / 25, scale 1,000,000, horizon 90 days): every open deal of the rep scored
+/// in `float8`, those within the margin of the 50th best returned with the count of all.
+const CANDIDATES: &str = "WITH scored AS MATERIALIZED (SELECT id, effective_probability, \
+     CASE WHEN corporate_currency = $1 THEN corporate_amount END AS corporate_amount, \
+     expected_close_date, $2 * effective_probability::float8 / 100 + $3 * CASE WHEN \
+     corporate_currency = $4 AND corporate_amount > 0 THEN least(1, corporate_amount::float8 / \
+     $5) ELSE 0 END + $6 * CASE WHEN expected_close_date <= $7 THEN 1 ELSE greatest(0, 1 - \
+     (expected_close_date - $8)::float8 / $9) END AS approximate FROM opportunities WHERE \
+     status = $10 AND owner_id = $11 AND owner_id = $12), cut AS (SELECT approximate FROM \
+     scored ORDER BY approximate DESC OFFSET $13 LIMIT 1) SELECT id, effective_probability, \
+     corporate_amount, expected_close_date, (SELECT count(*) FROM scored) FROM scored WHERE \
+     approximate >= coalesce((SELECT approximate FROM cut), '-Infinity'::float8) - $14";
 
 type Candidate = (Uuid, i16, Option<Decimal>, NaiveDate, i64);
 
@@ -211,13 +213,17 @@ async fn measure_board(hosted: &Hosted, options: BoardOptions) -> anyhow::Result
         load_time.as_secs_f64()
     ));
     report.note(format!(
+        "the candidate statement returns {} of the {OPEN_DEALS} open deals (those within the margin of the 50th best float score)",
+        baseline.len()
+    ));
+    report.note(format!(
         "{} samples per side, alternating call by call after {} unmeasured calls each; {} / {}",
         rpc.count(),
         sampling.warm_up,
         rpc.summary(),
         raw.summary()
     ));
-    report.note("the RPC beyond the baseline: token check, a read-only snapshot, board settings and corporate currency, scoring and sorting the 10,000 candidates, the top 50 deals read whole and their pipeline, the reply");
+    report.note("the RPC beyond the baseline: token check, a read-only snapshot, board settings and corporate currency, scoring the returned candidates exactly and sorting them, the top 50 deals read whole and their pipeline, the reply");
     report.note(format!(
         "load average (1/5/15 min) before: {}, after: {}",
         load_before.as_deref().unwrap_or("-"),
@@ -231,16 +237,17 @@ async fn candidates(pool: &PgPool, rep_id: Uuid) -> anyhow::Result<Vec<Candidate
     let today = chrono::Utc::now().date_naive();
     Ok(sqlx::query_as(CANDIDATES)
         .bind(Some("CNY"))
-        .bind(1_i16)
-        .bind(rep_id)
-        .bind(rep_id)
         .bind(40.0_f64)
         .bind(35.0_f64)
+        .bind(Some("CNY"))
         .bind(1_000_000.0_f64)
         .bind(25.0_f64)
         .bind(today)
         .bind(today)
         .bind(90.0_f64)
+        .bind(1_i16)
+        .bind(rep_id)
+        .bind(rep_id)
         .bind(i64::from(LIMIT) - 1)
         .bind(1e-9_f64)
         .fetch_all(pool)

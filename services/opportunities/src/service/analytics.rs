@@ -111,13 +111,13 @@ impl Opportunities {
         let mut transaction = self.snapshot().await?;
         let settings = store::catalog::board_settings(&mut transaction, false).await?;
         let currency = corporate_currency(&mut transaction).await?;
-        let found = store::analytics::board_candidates(
+        let found = store::board::board_candidates(
             &mut transaction,
-            &caller.visibility(),
-            &scope,
-            pipeline_id,
-            currency.as_ref().map(CurrencyCode::as_str),
-            store::analytics::BoardQuery {
+            store::board::BoardQuery {
+                visibility: &caller.visibility(),
+                scope: &scope,
+                pipeline_id,
+                corporate_currency: currency.as_ref().map(CurrencyCode::as_str),
                 limit,
                 as_of,
                 settings: &settings,

@@ -1,23 +1,21 @@
-//! SQL for the priority board and the funnel: the board's candidates (the scoring columns of
-//! every open deal in scope), sums of the monthly roll-up, open deals now, closed deals by
-//! competitor — each filtered by the caller's visibility and the requested scope with the
-//! kit's predicates — and the roll-up's rebuild from the stage history.
+//! SQL for the funnel (the priority board's is in [`super::board`]): sums of the monthly
+//! roll-up, open deals now, closed deals by competitor — each filtered by the caller's
+//! visibility and the requested scope with the kit's predicates — and the roll-up's rebuild
+//! from the stage history.
 
 use chrono::NaiveDate;
 use crm_platform::{
     access::{OWNER_COLUMNS, push_visibility, push_within},
     auth::{TeamPath, Visibility},
 };
-use rust_decimal::{Decimal, prelude::ToPrimitive};
+use rust_decimal::Decimal;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{corrupt, stored_team};
 use crate::domain::{
-    board::BoardCandidate,
     funnel::{OpenDeals, Outcomes, StageFlows},
     opportunity::OpportunityStatus,
-    settings::BoardSettings,
 };
 
 /// Whose deals a figure counts, once the service has checked the caller may ask for it; the
@@ -53,7 +51,11 @@ pub(crate) struct Months {
     pub last: NaiveDate,
 }
 
-fn push_scope(query: &mut QueryBuilder<Postgres>, visibility: &Visibility, scope: &Scope) {
+pub(super) fn push_scope(
+    query: &mut QueryBuilder<Postgres>,
+    visibility: &Visibility,
+    scope: &Scope,
+) {
     push_visibility(query, visibility, OWNER_COLUMNS);
     match scope {
         Scope::Visible => {}
@@ -67,111 +69,8 @@ fn push_scope(query: &mut QueryBuilder<Postgres>, visibility: &Visibility, scope
     }
 }
 
-fn count(value: i64) -> sqlx::Result<u64> {
+pub(super) fn count(value: i64) -> sqlx::Result<u64> {
     u64::try_from(value).map_err(corrupt)
-}
-
-/// How far the board's pre-selection reaches below its cut: more than the error of a score
-/// computed in `float8` (about 1e-13 for scores up to 100 × the largest weight), far less than
-/// the smallest difference `Decimal` scores can make visible.
-const PRESELECTION_MARGIN: f64 = 1e-9;
-
-/// What [`board_candidates`] found: the deals that may make the board, and how many open deals
-/// the scope holds.
-pub(crate) struct BoardCandidates {
-    pub candidates: Vec<BoardCandidate>,
-    pub total_open_deals: u64,
-}
-
-/// The open deals in scope that can be among the `limit` best of the board on `as_of`, with
-/// only the columns their score needs, and the count of all open deals in scope. A corporate
-/// amount counts only in the current corporate currency, `corporate_currency`.
-///
-/// A rep may have thousands of open deals; shipping and scoring them all in `Decimal` took most
-/// of a board call. So PostgreSQL scores every deal with the board's formula in `float8` and
-/// returns only those within [`PRESELECTION_MARGIN`] of the `limit`-th best float score; the
-/// service then ranks those exactly (`board::rank`). Every deal whose exact score could reach
-/// the top `limit` — ties included, whatever breaks them — is within the margin, so the board
-/// is the one ranking all deals would give.
-pub(crate) async fn board_candidates(
-    connection: &mut PgConnection,
-    visibility: &Visibility,
-    scope: &Scope,
-    pipeline_id: Option<Uuid>,
-    corporate_currency: Option<&str>,
-    board: BoardQuery<'_>,
-) -> sqlx::Result<BoardCandidates> {
-    let settings = board.settings;
-    let mut query = QueryBuilder::<Postgres>::new(
-        "WITH open_deals AS (SELECT id, effective_probability, expected_close_date, \
-         CASE WHEN corporate_currency = ",
-    );
-    query
-        .push_bind(corporate_currency.map(str::to_owned))
-        .push(" THEN corporate_amount END AS corporate_amount FROM opportunities WHERE status = ")
-        .push_bind(OpportunityStatus::Open as i16);
-    if let Some(pipeline_id) = pipeline_id {
-        query.push(" AND pipeline_id = ").push_bind(pipeline_id);
-    }
-    push_scope(&mut query, visibility, scope);
-    // The formula of `board::score` without its constant factor 100 / (sum of weights).
-    query
-        .push("), scored AS MATERIALIZED (SELECT *, ")
-        .push_bind(f64::from(settings.probability_weight))
-        .push(" * effective_probability::float8 / 100 + ")
-        .push_bind(f64::from(settings.amount_weight))
-        .push(" * CASE WHEN corporate_amount > 0 THEN least(1, corporate_amount::float8 / ")
-        .push_bind(settings.amount_scale.to_f64().unwrap_or(f64::MAX))
-        .push(") ELSE 0 END + ")
-        .push_bind(f64::from(settings.closeness_weight))
-        .push(" * CASE WHEN expected_close_date <= ")
-        .push_bind(board.as_of)
-        .push(" THEN 1 ELSE greatest(0, 1 - (expected_close_date - ")
-        .push_bind(board.as_of)
-        .push(")::float8 / ")
-        .push_bind(f64::from(settings.close_horizon_days.max(1)))
-        .push(
-            ") END AS approximate, count(*) OVER () AS total FROM open_deals), \
-             cut AS (SELECT approximate FROM scored ORDER BY approximate DESC OFFSET ",
-        )
-        .push_bind(i64::from(board.limit.max(1)) - 1)
-        .push(
-            " LIMIT 1) SELECT id, effective_probability, corporate_amount, expected_close_date, \
-             total FROM scored WHERE approximate >= coalesce((SELECT approximate FROM cut), \
-             '-Infinity'::float8) - ",
-        )
-        .push_bind(PRESELECTION_MARGIN);
-    let rows: Vec<(Uuid, i16, Option<Decimal>, NaiveDate, i64)> =
-        query.build_query_as().fetch_all(connection).await?;
-    let total_open_deals = match rows.first() {
-        Some((.., total)) => count(*total)?,
-        None => 0,
-    };
-    let candidates = rows
-        .into_iter()
-        .map(
-            |(id, probability, corporate_amount, expected_close_date, _)| {
-                Ok(BoardCandidate {
-                    id,
-                    effective_probability: u8::try_from(probability).map_err(corrupt)?,
-                    corporate_amount,
-                    expected_close_date,
-                })
-            },
-        )
-        .collect::<sqlx::Result<_>>()?;
-    Ok(BoardCandidates {
-        candidates,
-        total_open_deals,
-    })
-}
-
-/// What the board is asked for: its size, its day and its settings.
-#[derive(Clone, Copy)]
-pub(crate) struct BoardQuery<'a> {
-    pub limit: u32,
-    pub as_of: NaiveDate,
-    pub settings: &'a BoardSettings,
 }
 
 #[derive(sqlx::FromRow)]

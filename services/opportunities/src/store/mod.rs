@@ -4,6 +4,7 @@
 //! never a default.
 
 pub(crate) mod analytics;
+pub(crate) mod board;
 pub(crate) mod catalog;
 pub(crate) mod deals;
 pub(crate) mod history;
