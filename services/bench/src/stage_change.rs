@@ -253,8 +253,18 @@ async fn copy_tables(from: &PgPool, to: &PgPool) -> anyhow::Result<()> {
         )))
         .fetch_all(from)
         .await?;
+        // Generated columns (opportunities.member_ids) are PostgreSQL's to fill.
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT quote_ident(column_name) FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 AND is_generated = 'NEVER' \
+             ORDER BY ordinal_position",
+        )
+        .bind(table)
+        .fetch_all(to)
+        .await?;
+        let columns = columns.join(", ");
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO {table} SELECT * FROM jsonb_populate_recordset(NULL::{table}, $1) ON CONFLICT DO NOTHING"
+            "INSERT INTO {table} ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::{table}, $1) ON CONFLICT DO NOTHING"
         )))
         .bind(serde_json::Value::Array(rows))
         .execute(to)
