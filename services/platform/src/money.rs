@@ -228,9 +228,19 @@ pub fn parse_exchange_rate(text: &str) -> Result<Decimal, String> {
 
 /// `value` rounded half away from zero to at most `places` decimals — commercial rounding, as
 /// invoices and reports round: 0.005 → 0.01, −0.005 → −0.01. Every figure the services compute
-/// (amounts, rates, ratios) is rounded by this or [`fixed`], so they agree to the last digit.
+/// (amounts, rates, ratios) is rounded by this or [`fixed`], so they agree to the last digit —
+/// but quote and deal line totals, which are [`round_half_even`].
 pub fn round_commercial(value: Decimal, places: u32) -> Decimal {
     value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// `value` rounded half to even to at most `places` decimals — banker's rounding: 0.125 → 0.12,
+/// 0.135 → 0.14, −0.125 → −0.12. The rule of quote and deal line totals
+/// (docs/adr/0014-deal-desk-in-opportunities.md): over many lines, ties round up as often as
+/// down, so a sum of rounded lines drifts from the exact sum less than under
+/// [`round_commercial`], which stays the rule of conversions and reports.
+pub fn round_half_even(value: Decimal, places: u32) -> Decimal {
+    value.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven)
 }
 
 /// [`round_commercial`] shown with exactly `places` decimals (0.5 → "0.5000" at 4), for figures
@@ -256,6 +266,18 @@ mod tests {
         assert_eq!(fixed(value("0.5"), 4).to_string(), "0.5000");
         assert_eq!(fixed(value("0.66665"), 4).to_string(), "0.6667");
         assert_eq!(fixed(value("7"), 2).to_string(), "7.00");
+    }
+
+    #[test]
+    fn line_totals_round_half_to_even() {
+        let value = |text: &str| text.parse::<Decimal>().unwrap();
+        assert_eq!(round_half_even(value("0.125"), 2), value("0.12"));
+        assert_eq!(round_half_even(value("0.135"), 2), value("0.14"));
+        assert_eq!(round_half_even(value("-0.125"), 2), value("-0.12"));
+        assert_eq!(round_half_even(value("0.1251"), 2), value("0.13"));
+        assert_eq!(round_half_even(value("2.5"), 0), value("2"));
+        assert_eq!(round_half_even(value("3.5"), 0), value("4"));
+        assert_eq!(round_half_even(value("0.5"), 4).to_string(), "0.5");
     }
 
     fn message(currency: &str, amount: &str) -> MoneyMessage {

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{
     auth::TeamPath,
     error::{FieldViolation, Violations, as_refusals, reasons::INCONSISTENT_FIELDS},
-    money::{CurrencyCode, Money, round_commercial},
+    money::{CurrencyCode, Money, round_half_even},
 };
 use crm_proto::crm::{
     accounts::v1::BuyingRole,
@@ -62,14 +62,16 @@ pub struct LineItem {
 }
 
 impl LineItem {
-    /// quantity × unit price × (1 − discount / 100), rounded half away from zero to the
-    /// currency's minor unit (what an invoice line shows).
+    /// quantity × unit price × (1 − discount / 100), rounded half to even to the currency's
+    /// minor unit (what an invoice line shows): the rule quotes' lines follow too, so an
+    /// accepted quote's lines become the deal's without a cent moving
+    /// (docs/adr/0014-deal-desk-in-opportunities.md).
     pub fn total(&self) -> Money {
         let gross = self.quantity * self.unit_price.amount;
         let net = gross * (Decimal::ONE_HUNDRED - self.discount_percent) / Decimal::ONE_HUNDRED;
         Money {
             currency: self.unit_price.currency,
-            amount: round_commercial(net, self.unit_price.currency.minor_units()),
+            amount: round_half_even(net, self.unit_price.currency.minor_units()),
         }
     }
 }

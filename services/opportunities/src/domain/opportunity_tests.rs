@@ -82,8 +82,9 @@ pub(crate) fn deal() -> Opportunity {
 fn a_line_total_is_quantity_times_price_less_discount_rounded_to_the_cent() {
     // 3 × 333,333.33 = 999,999.99; less 12.5% = 874,999.99125 → 874,999.99
     assert_eq!(item("3", "333333.33", "12.5").total(), cny("874999.99"));
-    // 2.5 × 0.05 = 0.125; no discount → 0.13 (half away from zero)
-    assert_eq!(item("2.5", "0.05", "0").total(), cny("0.13"));
+    // 2.5 × 0.05 = 0.125; no discount → 0.12 (half to even), 3.5 × 0.05 = 0.175 → 0.18
+    assert_eq!(item("2.5", "0.05", "0").total(), cny("0.12"));
+    assert_eq!(item("3.5", "0.05", "0").total(), cny("0.18"));
     // a free line
     assert_eq!(item("1", "1000", "100").total(), cny("0"));
 }
