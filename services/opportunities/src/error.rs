@@ -54,6 +54,12 @@ pub enum OpportunitiesError {
     /// A deal with line items takes its amount from them.
     #[error("the deal's amount is the sum of its line items: change the line items instead")]
     AmountFromLineItems,
+    /// Deals in a currency take their list prices from its default list, so the default stays
+    /// active.
+    #[error(
+        "price list {name:?} is the default for {currency}: make another list the default before retiring it"
+    )]
+    DefaultPriceList { name: String, currency: String },
 }
 
 fn describe(violations: &[FieldViolation]) -> String {
@@ -76,7 +82,8 @@ impl ServiceError for OpportunitiesError {
             | OpportunitiesError::StageInUse { .. }
             | OpportunitiesError::StageKindInUse { .. }
             | OpportunitiesError::NoExchangeRate { .. }
-            | OpportunitiesError::AmountFromLineItems => ErrorCode::FailedPrecondition,
+            | OpportunitiesError::AmountFromLineItems
+            | OpportunitiesError::DefaultPriceList { .. } => ErrorCode::FailedPrecondition,
         }
     }
 
@@ -145,6 +152,11 @@ impl ServiceError for OpportunitiesError {
                 reasons::AMOUNT_FROM_LINE_ITEMS,
                 text_codes::AMOUNT_FROM_LINE_ITEMS,
             ),
+            OpportunitiesError::DefaultPriceList { name, currency } => {
+                reason(reasons::DEFAULT_PRICE_LIST, text_codes::DEFAULT_PRICE_LIST)
+                    .param("name", name)
+                    .param("currency", currency)
+            }
         })
     }
 }
@@ -169,6 +181,9 @@ pub mod reasons {
     pub const NO_EXCHANGE_RATE: &str = "NO_EXCHANGE_RATE";
     /// FAILED_PRECONDITION: the deal's line items set its amount.
     pub const AMOUNT_FROM_LINE_ITEMS: &str = "AMOUNT_FROM_LINE_ITEMS";
+    /// FAILED_PRECONDITION: a currency's default price list is not retired (another list is
+    /// made the default first).
+    pub const DEFAULT_PRICE_LIST: &str = "DEFAULT_PRICE_LIST";
 }
 
 /// The texts for people of the refusals, with their parameters. Never changed in meaning or
@@ -191,6 +206,8 @@ pub mod text_codes {
     pub const NO_EXCHANGE_RATE: &str = "opportunities.no_exchange_rate";
     /// No parameters.
     pub const AMOUNT_FROM_LINE_ITEMS: &str = "opportunities.amount_from_line_items";
+    /// "price list {name} is the default for {currency}: …". `name`, `currency`.
+    pub const DEFAULT_PRICE_LIST: &str = "opportunities.default_price_list";
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The opportunities service: pipelines and stages, deals with their stage history, win/loss,
 //! competitors, deal teams and splits and buying committees, the priority board and funnel
-//! analytics (capabilities O1–O5, O9, O10, docs/capabilities.md). Owns database
-//! `crm_opportunities`, publishes on stream `CRM_OPPORTUNITIES`; consumes leads' conversions,
-//! accounts' records and the organisation's directory.
+//! analytics, and the price book (capabilities O1–O5, O6 in part, O9, O10,
+//! docs/capabilities.md). Owns database `crm_opportunities`, publishes on stream
+//! `CRM_OPPORTUNITIES`; consumes leads' conversions, accounts' records and the organisation's
+//! directory.
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
@@ -22,6 +23,7 @@ use crm_proto::crm::opportunities::v1::{
     analytics_service_server::AnalyticsServiceServer,
     opportunity_service_server::OpportunityServiceServer,
     pipeline_service_server::PipelineServiceServer,
+    price_book_service_server::PriceBookServiceServer,
 };
 
 pub const NAME: &str = "opportunities";
@@ -63,6 +65,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     ));
     mount.add_grpc(OpportunityServiceServer::with_interceptor(
         grpc::deals::DealsApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(PriceBookServiceServer::with_interceptor(
+        grpc::price_book::PriceBookApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(

@@ -5,6 +5,7 @@ pub mod criteria;
 pub mod funnel;
 pub mod opportunity;
 pub mod pipeline;
+pub mod price_book;
 pub mod settings;
 
 pub use crm_platform::money::CorporateAmount;

@@ -18,9 +18,10 @@ use crate::{
     convert,
     domain::{
         opportunity::{
-            CommitteeMember, DealCompetitor, LineItem, OpportunityStatus, RevenueSplit, TeamMember,
+            CommitteeMember, DealCompetitor, OpportunityStatus, RevenueSplit, TeamMember,
         },
         pipeline::Pipeline,
+        price_book::LineItemDraft,
     },
     error::OpportunitiesError,
     service::{NewOpportunity, PastOpportunity, PastStay},
@@ -70,11 +71,13 @@ pub(super) fn probability(
     }
 }
 
+/// Line items as the request gives them; a missing unit price is left to the price book
+/// (`service::price_book::priced_line_items`).
 pub(super) fn line_items(
     violations: &mut Violations,
     field: &str,
     items: &[pb::LineItem],
-) -> Vec<LineItem> {
+) -> Vec<LineItemDraft> {
     items
         .iter()
         .enumerate()
@@ -82,15 +85,14 @@ pub(super) fn line_items(
             let at = format!("{field}[{index}]");
             let quantity = decimal(violations, &format!("{at}.quantity"), &item.quantity);
             let price = match &item.unit_price {
-                Some(price) => violations.take(Money::parse(
-                    &format!("{at}.unit_price"),
-                    price,
-                    Sign::NonNegative,
-                )),
-                None => {
-                    violations.add(format!("{at}.unit_price"), "is required");
-                    None
-                }
+                Some(price) => violations
+                    .take(Money::parse(
+                        &format!("{at}.unit_price"),
+                        price,
+                        Sign::NonNegative,
+                    ))
+                    .map(Some),
+                None => Some(None),
             };
             let discount = match item.discount_percent.trim() {
                 "" => Some(Decimal::ZERO),
@@ -99,7 +101,7 @@ pub(super) fn line_items(
             if item.product_code.trim().is_empty() {
                 violations.add(format!("{at}.product_code"), "is required");
             }
-            Some(LineItem {
+            Some(LineItemDraft {
                 product_code: text(&item.product_code),
                 product_name: text(&item.product_name),
                 quantity: quantity?,

@@ -203,7 +203,8 @@ impl OpportunityService for DealsApi {
             next_step: patch.next_step.as_deref().map(text),
             campaign_id: campaign,
             custom_fields: custom_fields(&patch.custom_fields),
-            line_items: items,
+            // Priced by the service, from the book where a line leaves its price to it.
+            line_items: None,
         };
         let (deal, pipeline) = self
             .opportunities
@@ -211,6 +212,7 @@ impl OpportunityService for DealsApi {
                 &caller,
                 deal_id,
                 changes,
+                items,
                 version(request.expected_version)?,
             )
             .await?;

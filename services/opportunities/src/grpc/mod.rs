@@ -6,6 +6,7 @@ pub(crate) mod analytics;
 mod deal_input;
 pub(crate) mod deals;
 pub(crate) mod pipelines;
+pub(crate) mod price_book;
 
 use crm_platform::auth::{Caller, caller};
 use tonic::{Request, Status};

@@ -12,16 +12,15 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
-    DealEvent, Opportunities, Result, change::Change, changeable, publishing::publish,
-    to_corporate_required, visible,
+    DealEvent, Opportunities, Result, change::Change, changeable, price_book::priced_line_items,
+    publishing::publish, to_corporate_required, visible,
 };
 use crate::{
     domain::{
         criteria,
-        opportunity::{
-            self, FieldChange, LineItem, Opportunity, OpportunityChanges, OpportunityStatus,
-        },
+        opportunity::{self, FieldChange, Opportunity, OpportunityChanges, OpportunityStatus},
         pipeline::Pipeline,
+        price_book::LineItemDraft,
     },
     error::OpportunitiesError,
     store::{self, deals::DealFilter, history::AuditEntry},
@@ -42,7 +41,22 @@ pub struct NewOpportunity {
     pub source_lead_id: Option<Uuid>,
     pub campaign_id: Option<Uuid>,
     pub custom_fields: std::collections::BTreeMap<String, String>,
-    pub line_items: Vec<LineItem>,
+    /// Priced from the book where a line leaves its unit price to it.
+    pub line_items: Vec<LineItemDraft>,
+}
+
+/// Line items that all leave their price to the book, of a deal whose amount is not given:
+/// nothing names the deal's currency, so no list applies (a refusal, as the schema lets every
+/// price be left out).
+pub(crate) fn no_currency(field: &str) -> OpportunitiesError {
+    OpportunitiesError::Common(crm_platform::error::CommonError::Unusable {
+        reason: crm_platform::error::reasons::INCONSISTENT_FIELDS,
+        violations: vec![crm_platform::error::FieldViolation::refusal(
+            crm_platform::error::reasons::INCONSISTENT_FIELDS,
+            field,
+            "is required: no amount or unit price names the deal's currency",
+        )],
+    })
 }
 
 /// The deal's pipeline (it always exists: stages are never deleted while deals use them).
@@ -120,19 +134,31 @@ impl Opportunities {
             })?,
         }
         .clone();
-        let amount = match (&new.amount, new.line_items.is_empty()) {
-            (_, false) => {
-                let currency = new
-                    .amount
-                    .map_or(new.line_items[0].unit_price.currency, |amount| {
-                        amount.currency
-                    });
-                opportunity::validate_line_items(
+        let now = crm_platform::time::now();
+        let currency = new.amount.map(|amount| amount.currency).or_else(|| {
+            new.line_items
+                .iter()
+                .find_map(|item| item.unit_price.map(|price| price.currency))
+        });
+        let line_items = match currency {
+            _ if new.line_items.is_empty() => Vec::new(),
+            Some(currency) => {
+                priced_line_items(
+                    &mut transaction,
                     "opportunity.line_items",
                     currency,
-                    &new.line_items,
-                )?;
-                opportunity::line_items_amount(currency, &new.line_items)
+                    new.line_items,
+                    now.date_naive(),
+                )
+                .await?
+            }
+            None => return Err(no_currency("opportunity.line_items[0].unit_price")),
+        };
+        let amount = match (&new.amount, line_items.is_empty()) {
+            (_, false) => {
+                let currency = currency.expect("line items have a currency");
+                opportunity::validate_line_items("opportunity.line_items", currency, &line_items)?;
+                opportunity::line_items_amount(currency, &line_items)
             }
             (Some(amount), true) => *amount,
             (None, true) => {
@@ -142,7 +168,6 @@ impl Opportunities {
                 ));
             }
         };
-        let now = crm_platform::time::now();
         let corporate = to_corporate_required(&mut transaction, &amount, now.date_naive()).await?;
         let deal = Opportunity {
             id: requested_id.unwrap_or_else(Uuid::now_v7),
@@ -165,7 +190,7 @@ impl Opportunities {
             source_lead_id: new.source_lead_id,
             campaign_id: new.campaign_id,
             custom_fields: new.custom_fields,
-            line_items: new.line_items,
+            line_items,
             team: Vec::new(),
             splits: opportunity::owner_split(owner_id),
             competitors: Vec::new(),
@@ -271,13 +296,29 @@ impl Opportunities {
         &self,
         caller: &Caller,
         id: Uuid,
-        changes: OpportunityChanges,
+        mut changes: OpportunityChanges,
+        line_items: Option<Vec<LineItemDraft>>,
         expected_version: Option<i64>,
     ) -> Result<(Opportunity, Pipeline)> {
         let mut transaction = self.pool.begin().await?;
         let current = self
             .locked(&mut transaction, caller, id, expected_version, "updated")
             .await?;
+        if let Some(drafts) = line_items {
+            let currency = changes
+                .amount
+                .map_or(current.amount.currency, |amount| amount.currency);
+            changes.line_items = Some(
+                priced_line_items(
+                    &mut transaction,
+                    "patch.line_items.line_items",
+                    currency,
+                    drafts,
+                    crm_platform::time::now().date_naive(),
+                )
+                .await?,
+            );
+        }
         let pipeline = pipeline_of(&mut transaction, &current).await?;
         let stage_default = pipeline
             .stage(current.stage_id)

@@ -12,7 +12,10 @@ use crm_proto::crm::opportunities::v1::CompetitorStatus;
 use uuid::Uuid;
 
 use super::{
-    DealEvent, NewOpportunity, Opportunities, Result, deals::usable_account, publishing::publish,
+    DealEvent, NewOpportunity, Opportunities, Result,
+    deals::{no_currency, usable_account},
+    price_book::priced_line_items,
+    publishing::publish,
     to_corporate,
 };
 use crate::{
@@ -60,7 +63,7 @@ impl Opportunities {
         let mut transaction = self.pool.begin().await?;
         let now = crm_platform::time::now();
         let (mut imported, mut skipped) = (0, 0);
-        for (index, past) in deals.into_iter().enumerate() {
+        for (index, mut past) in deals.into_iter().enumerate() {
             let at = format!("opportunities[{index}]");
             if store::deals::get_deal(&mut transaction, past.id, false)
                 .await?
@@ -150,15 +153,34 @@ impl Opportunities {
                 StageKind::Won => OpportunityStatus::Won,
                 StageKind::Lost => OpportunityStatus::Lost,
             };
-            let amount = match (&past.deal.amount, past.deal.line_items.is_empty()) {
-                (_, false) => {
-                    let currency = past.deal.line_items[0].unit_price.currency;
-                    opportunity::validate_line_items(
-                        &format!("{at}.opportunity.line_items"),
+            // The first priced line names the currency (as before lines could leave their
+            // price to the book), else the amount; list prices are those of the creation day.
+            let items_field = format!("{at}.opportunity.line_items");
+            let currency = past
+                .deal
+                .line_items
+                .iter()
+                .find_map(|item| item.unit_price.map(|price| price.currency))
+                .or(past.deal.amount.map(|amount| amount.currency));
+            let line_items = match currency {
+                _ if past.deal.line_items.is_empty() => Vec::new(),
+                Some(currency) => {
+                    priced_line_items(
+                        &mut transaction,
+                        &items_field,
                         currency,
-                        &past.deal.line_items,
-                    )?;
-                    opportunity::line_items_amount(currency, &past.deal.line_items)
+                        std::mem::take(&mut past.deal.line_items),
+                        past.created_at.date_naive(),
+                    )
+                    .await?
+                }
+                None => return Err(no_currency(&format!("{items_field}[0].unit_price"))),
+            };
+            let amount = match (&past.deal.amount, line_items.is_empty()) {
+                (_, false) => {
+                    let currency = currency.expect("line items have a currency");
+                    opportunity::validate_line_items(&items_field, currency, &line_items)?;
+                    opportunity::line_items_amount(currency, &line_items)
                 }
                 (Some(amount), true) => *amount,
                 (None, true) => {
@@ -274,7 +296,7 @@ impl Opportunities {
                 source_lead_id: past.deal.source_lead_id,
                 campaign_id: past.deal.campaign_id,
                 custom_fields: past.deal.custom_fields,
-                line_items: past.deal.line_items,
+                line_items,
                 team: Vec::new(),
                 splits: opportunity::owner_split(owner_id),
                 competitors,

@@ -9,6 +9,7 @@ mod import;
 mod lifecycle;
 mod parts;
 mod pipelines;
+mod price_book;
 mod publishing;
 mod replicas;
 

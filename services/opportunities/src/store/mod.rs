@@ -1,4 +1,4 @@
-//! SQL for pipelines, deals, their history and the replicas, one file per entity. Nothing here
+//! SQL for pipelines, deals, the price book, their history and the replicas, one file per entity. Nothing here
 //! decides anything: rules live in `domain`, orchestration in `service`. Rows are private to
 //! their file and converted to domain types; a stored value that does not convert is an error,
 //! never a default.
@@ -9,6 +9,7 @@ pub(crate) mod catalog;
 pub(crate) mod deals;
 pub(crate) mod history;
 pub(crate) mod pipelines;
+pub(crate) mod price_book;
 pub(crate) mod replicas;
 
 use crm_platform::auth::TeamPath;
