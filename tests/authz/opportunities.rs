@@ -5,8 +5,9 @@
 //! cells, with every read and every write the service has. Reopening and reassigning need a
 //! manager in reach or an admin, and so does archiving a closed deal. The sales process
 //! (PipelineService) is read by every role and changed by admins, the competitor catalogue by
-//! managers too. The figures (AnalyticsService) are asked for a scope, and a scope beyond the
-//! caller's reach is PERMISSION_DENIED.
+//! managers too; the price book (PriceBookService, its rows in `price_book.rs`) is read by every
+//! role and changed by admins alone. The figures (AnalyticsService) are asked for a scope, and
+//! a scope beyond the caller's reach is PERMISSION_DENIED.
 //!
 //! Each person's deal is their own, on their own account: the opportunities service knows an
 //! account only from the accounts service's events, so the organisation waits for it.
@@ -26,6 +27,8 @@ use tonic::{Code, transport::Channel};
 
 #[path = "opportunity_calls.rs"]
 mod calls;
+#[path = "price_book.rs"]
+mod price_book;
 
 pub(super) use calls::{Call, Clients, get, grpc, http, update};
 
@@ -659,4 +662,5 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
         let outcome = call(transport, org.token(Who::actor(role)), request).await;
         report.check(&format!("{action:?} | {role:?}"), expected, &outcome);
     }
+    price_book::run_actions(org, transport, report).await;
 }

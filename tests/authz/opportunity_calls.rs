@@ -6,6 +6,7 @@ use crm_proto::crm::opportunities::v1::{
     self as pb, analytics_service_client::AnalyticsServiceClient,
     opportunity_service_client::OpportunityServiceClient,
     pipeline_service_client::PipelineServiceClient,
+    price_book_service_client::PriceBookServiceClient,
 };
 use crm_test_support::authorized;
 use tonic::transport::Channel;
@@ -47,6 +48,8 @@ pub(crate) enum Call {
     GetFunnel(pb::GetFunnelRequest),
     CompareReps(pb::CompareRepsRequest),
     GetCompetitiveAnalysis(pb::GetCompetitiveAnalysisRequest),
+    /// PriceBookService (`price_book.rs`).
+    PriceBook(super::price_book::Call),
 }
 
 fn list_opportunities() -> pb::ListOpportunitiesRequest {
@@ -62,6 +65,7 @@ pub(crate) struct Clients {
     pipelines: PipelineServiceClient<Channel>,
     deals: OpportunityServiceClient<Channel>,
     analytics: AnalyticsServiceClient<Channel>,
+    book: PriceBookServiceClient<Channel>,
 }
 
 impl Clients {
@@ -70,6 +74,7 @@ impl Clients {
             pipelines: PipelineServiceClient::new(channel.clone()),
             deals: OpportunityServiceClient::new(channel.clone()),
             analytics: AnalyticsServiceClient::new(channel.clone()),
+            book: PriceBookServiceClient::new(channel.clone()),
         }
     }
 }
@@ -84,6 +89,7 @@ pub(crate) async fn grpc(
         mut pipelines,
         mut deals,
         mut analytics,
+        book,
     } = clients.clone();
     let ids = match call {
         Call::ListOpportunities => deals
@@ -214,6 +220,7 @@ pub(crate) async fn grpc(
             .get_competitive_analysis(authorized(request, token))
             .await
             .map(no_ids)?,
+        Call::PriceBook(call) => super::price_book::grpc(&book, token, call).await?,
     };
     Ok(ids)
 }
@@ -410,6 +417,7 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
             let path = format!("/v1/competitiveAnalysis{}", query(&fields));
             (Method::GET, path, None)
         }
+        Call::PriceBook(call) => return super::price_book::http(door, token, call).await,
     };
     door.send(method, &path, token, body).await.map(no_ids)
 }
