@@ -84,13 +84,27 @@ pub fn line_items_amount(currency: CurrencyCode, items: &[LineItem]) -> Money {
     }
 }
 
-/// Checks line items against the deal's currency (`field` names the list).
+/// The first amount too large for a deal: amounts are written with at most 20 integer digits.
+fn largest_amount() -> Decimal {
+    Decimal::from(10_u64.pow(19)) * Decimal::TEN
+}
+
+/// Quantity × unit price, if it is below [`largest_amount`] (the line's total is at most that).
+fn gross(item: &LineItem) -> Option<Decimal> {
+    item.quantity
+        .checked_mul(item.unit_price.amount)
+        .filter(|gross| *gross < largest_amount())
+}
+
+/// Checks line items against the deal's currency (`field` names the list), and that their
+/// figures stay within what an amount can be (so [`LineItem::total`] never overflows).
 pub fn validate_line_items(
     field: &str,
     currency: CurrencyCode,
     items: &[LineItem],
 ) -> Result<(), Vec<FieldViolation>> {
     let mut violations = Violations::new();
+    let mut total = Some(Decimal::ZERO);
     for (index, item) in items.iter().enumerate() {
         let at = format!("{field}[{index}]");
         if item.quantity <= Decimal::ZERO {
@@ -108,6 +122,17 @@ pub fn validate_line_items(
                 format!("must be the deal's currency, {currency}"),
             );
         }
+        match gross(item) {
+            // Below the limit, the line's total (at most its gross) cannot overflow.
+            Some(_) => total = total.and_then(|sum| sum.checked_add(item.total().amount)),
+            None => violations.add(
+                format!("{at}.quantity"),
+                format!("× the unit price must be below {}", largest_amount()),
+            ),
+        }
+    }
+    if total.is_none_or(|sum| sum >= largest_amount()) && violations.is_empty() {
+        violations.add(field, format!("add up to {} or more", largest_amount()));
     }
     violations
         .into_result()

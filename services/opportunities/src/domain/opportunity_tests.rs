@@ -118,6 +118,37 @@ fn line_items_keep_to_the_deal_currency_positive_quantities_and_discounts_in_ran
     );
 }
 
+/// Figures too large for an amount (20 integer digits) are refused, never overflowed: a
+/// quantity and a price the schema allows can multiply past what a Decimal holds.
+#[test]
+fn line_items_too_large_for_an_amount_are_refused() {
+    let huge = "99999999999999999999";
+    let items = [item(huge, huge, "0"), item("1", "10", "0")];
+    assert_eq!(
+        descriptions(validate_line_items(
+            "line_items",
+            "CNY".parse().unwrap(),
+            &items
+        )),
+        ["line_items[0].quantity: × the unit price must be below 100000000000000000000"]
+    );
+    let most = "60000000000000000000";
+    let items = [item("1", most, "0"), item("1", most, "0")];
+    assert_eq!(
+        descriptions(validate_line_items(
+            "line_items",
+            "CNY".parse().unwrap(),
+            &items
+        )),
+        ["line_items: add up to 100000000000000000000 or more"]
+    );
+    // The lines' totals count, after their discounts: 6e19 + 3e19.
+    let items = [item("1", most, "0"), item("1", most, "50")];
+    assert!(validate_line_items("line_items", "CNY".parse().unwrap(), &items).is_ok());
+    let items = [item("1", "99999999999999999999.99", "0")];
+    assert!(validate_line_items("line_items", "CNY".parse().unwrap(), &items).is_ok());
+}
+
 #[test]
 fn splits_add_up_to_exactly_one_hundred_among_owner_and_team() {
     let (owner, engineer, overlay, stranger) = (
