@@ -180,6 +180,29 @@ impl Violations {
     }
 }
 
+/// A required text of a request, trimmed: empty (or only white space) and longer than `max`
+/// characters are violations of `field`. (Control characters never get this far: every
+/// request's texts are checked for them as it is decoded, `crm_proto::text`.)
+pub fn required_text(violations: &mut Violations, field: &str, value: &str, max: usize) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        violations.add(field, "must not be empty");
+    } else if value.chars().count() > max {
+        violations.add(field, format!("must be at most {max} characters"));
+    }
+    value.to_owned()
+}
+
+/// A text of a request that may be empty, trimmed: longer than `max` characters is a violation
+/// of `field`.
+pub fn optional_text(violations: &mut Violations, field: &str, value: &str, max: usize) -> String {
+    let value = value.trim();
+    if value.chars().count() > max {
+        violations.add(field, format!("must be at most {max} characters"));
+    }
+    value.to_owned()
+}
+
 /// The violations as refusals for the data with `reason` (FAILED_PRECONDITION, 422): for rules
 /// a request's form cannot show — a list's items together, a value's range the schema does not
 /// state — so a request the OpenAPI document calls valid is never a 400.

@@ -40,25 +40,8 @@ impl std::fmt::Display for RecordStatus {
 pub const MAX_TAGS: usize = 50;
 pub const MAX_CUSTOM_FIELDS: usize = 100;
 
-/// Trims and checks a required text field.
-pub fn required_text(violations: &mut Violations, field: &str, value: &str, max: usize) -> String {
-    let value = value.trim();
-    if value.is_empty() {
-        violations.add(field, "must not be empty");
-    } else if value.chars().count() > max {
-        violations.add(field, format!("must be at most {max} characters"));
-    }
-    value.to_owned()
-}
-
-/// Trims and checks an optional text field (empty is allowed).
-pub fn optional_text(violations: &mut Violations, field: &str, value: &str, max: usize) -> String {
-    let value = value.trim();
-    if value.chars().count() > max {
-        violations.add(field, format!("must be at most {max} characters"));
-    }
-    value.to_owned()
-}
+/// The kit's text checks, as every account and contact field uses them.
+pub use crm_platform::error::{optional_text, required_text};
 
 /// Normalises a phone number to E.164; empty means none.
 pub fn optional_phone(

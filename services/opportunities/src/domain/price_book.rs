@@ -14,6 +14,9 @@ use crm_platform::{
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+/// The kit's text checks, as the book's fields use them.
+pub use crm_platform::error::{optional_text, required_text};
+
 use super::opportunity::LineItem;
 
 /// A product's unit when none is given.
@@ -221,27 +224,6 @@ pub fn check_price(list: &PriceList, price: &Money) -> Result<(), Vec<FieldViola
         ));
     }
     violations.into_result()
-}
-
-/// Trims a required text and checks its length. (Control characters never get this far: every
-/// request's texts are checked for them as it is decoded, `crm_proto::text`.)
-pub fn required_text(violations: &mut Violations, field: &str, value: &str, max: usize) -> String {
-    let value = value.trim();
-    if value.is_empty() {
-        violations.add(field, "must not be empty");
-    } else if value.chars().count() > max {
-        violations.add(field, format!("must be at most {max} characters"));
-    }
-    value.to_owned()
-}
-
-/// Trims a text that may be empty and checks its length.
-pub fn optional_text(violations: &mut Violations, field: &str, value: &str, max: usize) -> String {
-    let value = value.trim();
-    if value.chars().count() > max {
-        violations.add(field, format!("must be at most {max} characters"));
-    }
-    value.to_owned()
 }
 
 /// A line item as a request gives it: the unit price may be left to the price book.

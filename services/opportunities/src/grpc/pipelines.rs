@@ -3,7 +3,7 @@
 //! `stages.stages[1].kind` in an update).
 
 use crm_platform::{
-    error::{FieldViolation, Violations},
+    error::{FieldViolation, Violations, optional_text, required_text},
     ids::{expected_version, parse_id},
 };
 use crm_proto::crm::opportunities::v1::{self as pb, pipeline_service_server::PipelineService};
@@ -35,26 +35,6 @@ impl PipelinesApi {
     pub(crate) fn new(opportunities: Opportunities) -> Self {
         Self { opportunities }
     }
-}
-
-/// Trims a required text and checks its length.
-fn required_text(violations: &mut Violations, field: &str, value: &str, max: usize) -> String {
-    let value = value.trim();
-    if value.is_empty() {
-        violations.add(field, "must not be empty");
-    } else if value.chars().count() > max {
-        violations.add(field, format!("must be at most {max} characters"));
-    }
-    value.to_owned()
-}
-
-/// Trims a text that may be empty and checks its length.
-fn optional_text(violations: &mut Violations, field: &str, value: &str, max: usize) -> String {
-    let value = value.trim();
-    if value.chars().count() > max {
-        violations.add(field, format!("must be at most {max} characters"));
-    }
-    value.to_owned()
 }
 
 fn stage_kind(value: i32) -> Result<StageKind, String> {
