@@ -120,4 +120,43 @@ async fn a_deal_line_item_takes_its_list_price_from_the_book() {
         fields(&refused),
         ["patch.line_items.line_items[0].unit_price"]
     );
+
+    // Retired, the robot is sold no more: a new deal naming it is refused; this deal, which
+    // has it, keeps it through a change of its lines.
+    harness
+        .update_product(
+            &admin,
+            pb::UpdateProductRequest {
+                product_id: robot.id.clone(),
+                active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let items = vec![line("LINE3-ROBOT", money("CNY", "100000"))];
+    let refused = harness
+        .deals
+        .clone()
+        .create_opportunity(harness.request(&ravi, create(items)))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(fields(&refused), ["opportunity.line_items[0].product_code"]);
+    let lines = vec![
+        line("LINE3-ROBOT", None),
+        line("CUSTOM-JIG", money("CNY", "1")),
+    ];
+    let request = harness.request(&ravi, patch("CNY", lines));
+    let kept = harness
+        .deals
+        .clone()
+        .update_opportunity(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .opportunity
+        .unwrap();
+    assert_eq!(kept.line_items[0].product_name, "Line 3 robot cell");
+    assert_eq!(kept.amount, money("CNY", "250002"));
 }

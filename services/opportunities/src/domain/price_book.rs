@@ -247,17 +247,29 @@ pub struct BookPrices {
     pub day: NaiveDate,
 }
 
+/// Which inactive products line items may name.
+#[derive(Debug, Clone, Copy)]
+pub enum InactiveProducts<'a> {
+    /// Any: a deal's history being imported names what was sold then.
+    Allowed,
+    /// Only those the deal's current lines name already: a retired product is sold no more,
+    /// but a deal that has it keeps it through later changes of its lines.
+    Kept(&'a [LineItem]),
+}
+
 /// The line items of a deal in `currency` (`field` names the list): a line whose code names a
 /// product of the book takes the product's code spelling and name and, without a unit price of
 /// its own, the product's list price; a code the book does not list is an unlisted item, which
-/// keeps its name and must carry its price. A line left without a price is refused
-/// (FAILED_PRECONDITION, naming `<field>[i].unit_price`): the schema cannot tell which
-/// products the book prices.
+/// keeps its name and must carry its price. A line left without a price, or naming an inactive
+/// product `inactive` does not allow, is refused (FAILED_PRECONDITION, naming
+/// `<field>[i].unit_price` or `<field>[i].product_code`): the schema cannot tell which products
+/// the book prices and sells.
 pub fn price_line_items(
     field: &str,
     currency: CurrencyCode,
     drafts: Vec<LineItemDraft>,
     book: &BookPrices,
+    inactive: InactiveProducts<'_>,
 ) -> Result<Vec<LineItem>, Vec<FieldViolation>> {
     let mut violations = Violations::new();
     let mut items = Vec::with_capacity(drafts.len());
@@ -266,6 +278,23 @@ pub fn price_line_items(
             .products
             .iter()
             .find(|product| product.has_code(&draft.product_code));
+        if let Some(product) = product
+            && !product.active
+            && let InactiveProducts::Kept(current) = inactive
+            && !current
+                .iter()
+                .any(|item| product.has_code(&item.product_code))
+        {
+            violations.push(FieldViolation::refusal(
+                INCONSISTENT_FIELDS,
+                format!("{field}[{index}].product_code"),
+                format!(
+                    "{} is no longer sold (inactive in the price book)",
+                    product.code
+                ),
+            ));
+            continue;
+        }
         let list_price = product.and_then(|product| {
             book.list_prices
                 .iter()

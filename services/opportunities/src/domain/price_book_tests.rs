@@ -209,6 +209,7 @@ fn line_items_take_the_book_s_spelling_name_and_list_price() {
             draft("CUSTOM-JIG", Some("5000")),
         ],
         &book,
+        InactiveProducts::Kept(&[]),
     )
     .unwrap();
     assert_eq!(items[0].product_code, "LINE3-ROBOT");
@@ -240,6 +241,7 @@ fn a_line_without_a_price_from_anywhere_is_refused_naming_its_price() {
             draft("LINE3-ROBOT", None),
         ],
         &book,
+        InactiveProducts::Kept(&[]),
     )
     .unwrap_err();
     let named: Vec<String> = refused
@@ -289,4 +291,50 @@ proptest! {
             None => prop_assert!(entries.iter().all(|other| other.effective_from > on)),
         }
     }
+}
+
+/// A retired product is sold no more: a new line naming it is refused, a deal that has it
+/// keeps it, and imported history names what was sold then.
+#[test]
+fn an_inactive_product_stays_only_where_it_is_already() {
+    let mut retired = product("OLD-ROBOT", "Robot cell, first generation");
+    retired.active = false;
+    let book = BookPrices {
+        products: vec![retired],
+        list_prices: Vec::new(),
+        day: day("2027-02-01"),
+    };
+    let lines = || vec![draft("old-robot", Some("90000"))];
+    let refused = price_line_items(
+        "line_items",
+        CurrencyCode::CNY,
+        lines(),
+        &book,
+        InactiveProducts::Kept(&[]),
+    )
+    .unwrap_err();
+    assert_eq!(refused[0].field, "line_items[0].product_code");
+    assert_eq!(
+        refused[0].description,
+        "OLD-ROBOT is no longer sold (inactive in the price book)"
+    );
+    assert_eq!(refused[0].reason, Some(INCONSISTENT_FIELDS));
+    let kept = price_line_items(
+        "line_items",
+        CurrencyCode::CNY,
+        lines(),
+        &book,
+        InactiveProducts::Allowed,
+    )
+    .unwrap();
+    assert_eq!(kept[0].product_code, "OLD-ROBOT");
+    let again = price_line_items(
+        "line_items",
+        CurrencyCode::CNY,
+        lines(),
+        &book,
+        InactiveProducts::Kept(&kept),
+    )
+    .unwrap();
+    assert_eq!(again, kept);
 }

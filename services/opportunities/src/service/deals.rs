@@ -20,7 +20,7 @@ use crate::{
         criteria,
         opportunity::{self, FieldChange, Opportunity, OpportunityChanges, OpportunityStatus},
         pipeline::Pipeline,
-        price_book::LineItemDraft,
+        price_book::{InactiveProducts, LineItemDraft},
     },
     error::OpportunitiesError,
     store::{self, deals::DealFilter, history::AuditEntry},
@@ -149,6 +149,7 @@ impl Opportunities {
                     currency,
                     new.line_items,
                     now.date_naive(),
+                    InactiveProducts::Kept(&[]),
                 )
                 .await?
             }
@@ -315,6 +316,7 @@ impl Opportunities {
                     currency,
                     drafts,
                     crm_platform::time::now().date_naive(),
+                    InactiveProducts::Kept(&current.line_items),
                 )
                 .await?,
             );

@@ -22,6 +22,7 @@ use crate::{
     domain::{
         opportunity::{self, CloseOutcome, DealCompetitor, Opportunity, OpportunityStatus},
         pipeline::StageKind,
+        price_book::InactiveProducts,
     },
     error::OpportunitiesError,
     store::{self, history::ExitKind},
@@ -171,6 +172,7 @@ impl Opportunities {
                         currency,
                         std::mem::take(&mut past.deal.line_items),
                         past.created_at.date_naive(),
+                        InactiveProducts::Allowed,
                     )
                     .await?
                 }

@@ -20,8 +20,8 @@ use crate::{
     domain::{
         opportunity::LineItem,
         price_book::{
-            self, BookPrices, LineItemDraft, NewPriceList, NewProduct, PriceEntry, PriceList,
-            PriceListChanges, PriceListProblem, Product, ProductChanges,
+            self, BookPrices, InactiveProducts, LineItemDraft, NewPriceList, NewProduct,
+            PriceEntry, PriceList, PriceListChanges, PriceListProblem, Product, ProductChanges,
         },
     },
     error::OpportunitiesError,
@@ -342,13 +342,14 @@ impl Opportunities {
 
 /// A deal's line items in `currency` with what the book says of them (`field` names the list):
 /// the products their codes name, and for a line without a unit price the default list's
-/// price of the currency on `day`.
+/// price of the currency on `day`; inactive products only as `inactive` allows.
 pub(crate) async fn priced_line_items(
     connection: &mut PgConnection,
     field: &str,
     currency: CurrencyCode,
     drafts: Vec<LineItemDraft>,
     day: NaiveDate,
+    inactive: InactiveProducts<'_>,
 ) -> Result<Vec<LineItem>> {
     if drafts.is_empty() {
         return Ok(Vec::new());
@@ -383,5 +384,5 @@ pub(crate) async fn priced_line_items(
         list_prices,
         day,
     };
-    price_book::price_line_items(field, currency, drafts, &book).map_err(refused)
+    price_book::price_line_items(field, currency, drafts, &book, inactive).map_err(refused)
 }
