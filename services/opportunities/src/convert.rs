@@ -1,5 +1,7 @@
 //! Domain → wire: the messages the API returns and the events carry.
 
+pub(crate) mod quotes;
+
 use crm_platform::time::to_timestamp;
 use crm_proto::crm::opportunities::v1 as pb;
 

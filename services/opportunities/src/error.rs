@@ -4,7 +4,7 @@
 use crm_platform::error::{CommonError, ErrorCode, FieldViolation, Reason, ServiceError};
 use uuid::Uuid;
 
-use crate::domain::{opportunity::OpportunityStatus, pipeline::StageKind};
+use crate::domain::{opportunity::OpportunityStatus, pipeline::StageKind, quote::QuoteStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpportunitiesError {
@@ -60,6 +60,14 @@ pub enum OpportunitiesError {
         "price list {name:?} is the default for {currency}: make another list the default before retiring it"
     )]
     DefaultPriceList { name: String, currency: String },
+    /// The quote version's status does not allow the action (editing a submitted version,
+    /// approving one that waits for nobody, issuing a draft).
+    #[error("quote {id} is {status}, so it cannot be {action}")]
+    QuoteNotAllowedInStatus {
+        id: Uuid,
+        status: QuoteStatus,
+        action: &'static str,
+    },
 }
 
 fn describe(violations: &[FieldViolation]) -> String {
@@ -83,7 +91,8 @@ impl ServiceError for OpportunitiesError {
             | OpportunitiesError::StageKindInUse { .. }
             | OpportunitiesError::NoExchangeRate { .. }
             | OpportunitiesError::AmountFromLineItems
-            | OpportunitiesError::DefaultPriceList { .. } => ErrorCode::FailedPrecondition,
+            | OpportunitiesError::DefaultPriceList { .. }
+            | OpportunitiesError::QuoteNotAllowedInStatus { .. } => ErrorCode::FailedPrecondition,
         }
     }
 
@@ -157,6 +166,13 @@ impl ServiceError for OpportunitiesError {
                     .param("name", name)
                     .param("currency", currency)
             }
+            OpportunitiesError::QuoteNotAllowedInStatus { id, status, action } => reason(
+                reasons::QUOTE_STATUS_NOT_ALLOWED,
+                text_codes::QUOTE_STATUS_NOT_ALLOWED,
+            )
+            .param("id", id)
+            .param("status", status)
+            .param("action", action),
         })
     }
 }
@@ -184,6 +200,9 @@ pub mod reasons {
     /// FAILED_PRECONDITION: a currency's default price list is not retired (another list is
     /// made the default first).
     pub const DEFAULT_PRICE_LIST: &str = "DEFAULT_PRICE_LIST";
+    /// FAILED_PRECONDITION: the quote version's status rules the action out (only a draft is
+    /// edited or submitted, only a pending discount approved or rejected, …).
+    pub const QUOTE_STATUS_NOT_ALLOWED: &str = "QUOTE_STATUS_NOT_ALLOWED";
 }
 
 /// The texts for people of the refusals, with their parameters. Never changed in meaning or
@@ -208,6 +227,10 @@ pub mod text_codes {
     pub const AMOUNT_FROM_LINE_ITEMS: &str = "opportunities.amount_from_line_items";
     /// "price list {name} is the default for {currency}: …". `name`, `currency`.
     pub const DEFAULT_PRICE_LIST: &str = "opportunities.default_price_list";
+    /// "quote {id} is {status}, so it cannot be {action}". `id`, `status` (`draft`,
+    /// `pending_approval`, `approved`, `rejected`, `issued`, `accepted`, `declined`,
+    /// `superseded`), `action`.
+    pub const QUOTE_STATUS_NOT_ALLOWED: &str = "opportunities.quote_status_not_allowed";
 }
 
 #[cfg(test)]

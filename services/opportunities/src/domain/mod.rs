@@ -6,6 +6,8 @@ pub mod funnel;
 pub mod opportunity;
 pub mod pipeline;
 pub mod price_book;
+pub mod quote;
+pub mod quote_document;
 pub mod settings;
 
 pub use crm_platform::money::CorporateAmount;

@@ -7,6 +7,7 @@ mod deal_input;
 pub(crate) mod deals;
 pub(crate) mod pipelines;
 pub(crate) mod price_book;
+pub(crate) mod quotes;
 
 use crm_platform::auth::{Caller, caller};
 use tonic::{Request, Status};

@@ -11,6 +11,8 @@ mod parts;
 mod pipelines;
 mod price_book;
 mod publishing;
+mod quote_flow;
+mod quotes;
 mod replicas;
 
 use chrono::NaiveDate;
@@ -37,6 +39,7 @@ pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;
 pub use pipelines::{CompetitorChanges, NewPipeline, PipelineChanges};
 pub(crate) use publishing::DealEvent;
+pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft, QuoteSettingsChanges};
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
 

@@ -10,6 +10,7 @@ pub(crate) mod deals;
 pub(crate) mod history;
 pub(crate) mod pipelines;
 pub(crate) mod price_book;
+pub(crate) mod quotes;
 pub(crate) mod replicas;
 
 use crm_platform::auth::TeamPath;

@@ -1,5 +1,5 @@
-//! What the price book's tests share: a harness with the book's and the deals' clients, and
-//! the requests and answers they read.
+//! What the price book's and quotes' tests share: a harness with the book's, the deals' and the
+//! quotes' clients, and the requests and answers they read.
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::time::Duration;
@@ -12,6 +12,7 @@ use crm_proto::crm::{
     opportunities::v1::{
         self as pb, opportunity_service_client::OpportunityServiceClient,
         price_book_service_client::PriceBookServiceClient,
+        quote_service_client::QuoteServiceClient,
     },
 };
 use crm_test_support::{TestApp, authorized, eventually, every_page, user};
@@ -27,6 +28,7 @@ pub struct Harness {
     pub app: TestApp,
     pub book: PriceBookServiceClient<Channel>,
     pub deals: OpportunityServiceClient<Channel>,
+    pub quotes: QuoteServiceClient<Channel>,
     pub admin: Caller,
 }
 
@@ -89,7 +91,8 @@ impl Harness {
         let channel = app.channel().await;
         Self {
             book: PriceBookServiceClient::new(channel.clone()),
-            deals: OpportunityServiceClient::new(channel),
+            deals: OpportunityServiceClient::new(channel.clone()),
+            quotes: QuoteServiceClient::new(channel),
             app,
             admin: user("admin", NORTHWIND),
         }

@@ -1,0 +1,500 @@
+//! Quotes with discount approval (`QuoteService`): the scenario's Contoso quote at 18% through
+//! Mei's approval to the deal's amount, revisions, the threshold, rendering, retries and
+//! refusals — over a real tonic client against real PostgreSQL and NATS.
+
+mod support;
+
+use crm_platform::auth::Caller;
+use crm_proto::crm::opportunities::v1 as pb;
+use crm_test_support::user;
+use support::*;
+use tonic::Code;
+use uuid::Uuid;
+
+const WEST: &str = "/northwind/west/";
+
+/// The book of the scenario (robots at 500,000.00, installation at 200,000.00 CNY) and Ravi's
+/// open Contoso deal.
+struct Desk {
+    harness: Harness,
+    ravi: Caller,
+    mei: Caller,
+    deal_id: String,
+}
+
+impl Desk {
+    async fn open() -> Self {
+        let harness = Harness::start().await;
+        let admin = harness.admin.clone();
+        let ravi = user("rep", EAST_1);
+        let mei = user("manager", EAST);
+        let list = harness
+            .create_list(&admin, price_list("China", "CNY"))
+            .await
+            .unwrap();
+        for (code, name, price) in [
+            ("LINE3-ROBOT", "Line 3 robot cell", "500000.00"),
+            ("LINE3-INSTALL", "Installation & commissioning", "200000.00"),
+        ] {
+            let product = product(code, name, "Robotics");
+            let product = harness.create_product(&admin, product).await.unwrap();
+            let price = money("CNY", price);
+            harness
+                .set_price(&admin, &list.id, &product.id, &day(-1), price)
+                .await
+                .unwrap();
+        }
+        let account_id = harness.publish_account(&ravi).await;
+        let create = pb::CreateOpportunityRequest {
+            opportunity: Some(pb::OpportunityInput {
+                name: "Line 3 automation".into(),
+                account_id,
+                amount: money("CNY", "900000"),
+                expected_close_date: day(60),
+                ..Default::default()
+            }),
+            opportunity_id: String::new(),
+        };
+        let request = harness.request(&ravi, create);
+        let deal = harness.deals.clone().create_opportunity(request).await;
+        let deal_id = deal.unwrap().into_inner().opportunity.unwrap().id;
+        Self {
+            harness,
+            ravi,
+            mei,
+            deal_id,
+        }
+    }
+
+    fn create(&self, discount: &str) -> pb::CreateQuoteRequest {
+        let line = |code: &str, quantity: &str| pb::QuoteLineInput {
+            product_code: code.into(),
+            quantity: quantity.into(),
+            ..Default::default()
+        };
+        pb::CreateQuoteRequest {
+            opportunity_id: self.deal_id.clone(),
+            lines: vec![line("line3-robot", "2"), line("LINE3-INSTALL", "1")],
+            discount_percent: discount.into(),
+            ..Default::default()
+        }
+    }
+
+    async fn quote(
+        &self,
+        caller: &Caller,
+        request: pb::CreateQuoteRequest,
+    ) -> Result<pb::Quote, tonic::Status> {
+        let request = self.harness.request(caller, request);
+        let response = self.harness.quotes.clone().create_quote(request).await?;
+        Ok(response.into_inner().quote.unwrap())
+    }
+
+    async fn submit(&self, caller: &Caller, id: &str) -> Result<pb::Quote, tonic::Status> {
+        let request = pb::SubmitQuoteRequest {
+            quote_id: id.into(),
+            expected_version: 0,
+        };
+        let request = self.harness.request(caller, request);
+        let response = self.harness.quotes.clone().submit_quote(request).await?;
+        Ok(response.into_inner().quote.unwrap())
+    }
+
+    async fn approve(&self, caller: &Caller, id: &str) -> Result<pb::Quote, tonic::Status> {
+        let request = pb::ApproveQuoteDiscountRequest {
+            quote_id: id.into(),
+            note: "strategic account, approved for Q4".into(),
+            expected_version: 0,
+        };
+        let request = self.harness.request(caller, request);
+        let mut client = self.harness.quotes.clone();
+        let response = client.approve_quote_discount(request).await?;
+        Ok(response.into_inner().quote.unwrap())
+    }
+
+    async fn reject(
+        &self,
+        caller: &Caller,
+        id: &str,
+        reason: &str,
+    ) -> Result<pb::Quote, tonic::Status> {
+        let request = pb::RejectQuoteDiscountRequest {
+            quote_id: id.into(),
+            reason: reason.into(),
+            expected_version: 0,
+        };
+        let request = self.harness.request(caller, request);
+        let mut client = self.harness.quotes.clone();
+        let response = client.reject_quote_discount(request).await?;
+        Ok(response.into_inner().quote.unwrap())
+    }
+
+    async fn get(&self, id: &str) -> pb::Quote {
+        let request = pb::GetQuoteRequest {
+            quote_id: id.into(),
+        };
+        let request = self.harness.request(&self.ravi, request);
+        let response = self
+            .harness
+            .quotes
+            .clone()
+            .get_quote(request)
+            .await
+            .unwrap();
+        response.into_inner().quote.unwrap()
+    }
+
+    /// The outbox's events of an aggregate, by type, oldest first.
+    async fn events(&self, aggregate_id: &str) -> Vec<String> {
+        sqlx::query_scalar("SELECT event_type FROM outbox WHERE aggregate_id = $1 ORDER BY seq")
+            .bind(aggregate_id)
+            .fetch_all(self.harness.app.pool("opportunities"))
+            .await
+            .unwrap()
+    }
+}
+
+fn amount(money: &Option<crm_proto::crm::common::v1::Money>) -> String {
+    money.as_ref().unwrap().amount.clone()
+}
+
+fn status(quote: &pb::Quote) -> pb::QuoteStatus {
+    quote.status()
+}
+
+/// The scenario: Ravi quotes the Contoso deal at 18% off list (threshold 15%), so it waits for
+/// a manager; neither Ravi, nor a rep beside him, nor West's manager decides; Mei does, with a
+/// note; the issued quote, accepted, sets the deal's amount to its amount before tax exactly.
+#[tokio::test]
+async fn the_contoso_quote_at_18_percent_waits_for_mei_and_sets_the_deal_amount() {
+    let desk = Desk::open().await;
+    let ravi = desk.ravi.clone();
+    let quote = desk.quote(&ravi, desk.create("18")).await.unwrap();
+    assert_eq!(status(&quote), pb::QuoteStatus::Draft);
+    assert!(quote.number.starts_with("Q-"), "{}", quote.number);
+    assert_eq!((quote.quote_version, quote.version), (1, 1));
+    assert_eq!(
+        (quote.currency_code.as_str(), quote.tax_percent.as_str()),
+        ("CNY", "13")
+    );
+    // The book's spelling and name, and its list price kept on the line.
+    let robot = &quote.lines[0];
+    assert_eq!(robot.product_code, "LINE3-ROBOT");
+    assert_eq!(amount(&robot.list_price), "500000");
+    // By hand: 2 × 500,000.00 + 200,000.00 = 1,200,000.00 at list; 18% off: 820,000.00 and
+    // 164,000.00 = 984,000.00; 13% VAT: 106,600.00 + 21,320.00 = 127,920.00; 1,111,920.00.
+    let figures = quote.figures.clone().unwrap();
+    assert_eq!(amount(&figures.list_total), "1200000");
+    assert_eq!(amount(&figures.amount_before_tax), "984000");
+    assert_eq!(amount(&figures.tax), "127920");
+    assert_eq!(amount(&figures.total), "1111920");
+    assert_eq!(figures.discount_percent, "18.00");
+    assert_eq!(amount(&quote.lines[1].discounted), "164000");
+
+    let pending = desk.submit(&ravi, &quote.id).await.unwrap();
+    assert_eq!(status(&pending), pb::QuoteStatus::PendingApproval);
+    let approval = pending.approval.clone().unwrap();
+    assert!(approval.required);
+    assert_eq!(approval.threshold_percent, "15");
+    // Ravi never approves his own; the quote cannot be issued meanwhile.
+    let own = desk.approve(&ravi, &quote.id).await.unwrap_err();
+    assert_eq!(own.code(), Code::PermissionDenied);
+    assert!(own.message().contains("own"), "{}", own.message());
+    let early = desk.issue_as(&ravi, &quote.id).await.unwrap_err();
+    assert_eq!(
+        (early.code(), reason(&early)),
+        (Code::FailedPrecondition, "QUOTE_STATUS_NOT_ALLOWED".into())
+    );
+    // Another East rep and West's manager cannot see the deal: to them it does not exist.
+    for other in [user("rep", EAST), user("manager", WEST)] {
+        let refused = desk.approve(&other, &quote.id).await.unwrap_err();
+        assert_eq!(refused.code(), Code::NotFound, "{:?}", other.role);
+    }
+    let approved = desk.approve(&desk.mei, &quote.id).await.unwrap();
+    assert_eq!(status(&approved), pb::QuoteStatus::Approved);
+    let decision = approved.approval.clone().unwrap();
+    assert_eq!(decision.decision(), pb::QuoteDiscountDecision::Approved);
+    assert_eq!(decision.decided_by, desk.mei.user_id.to_string());
+    assert_eq!(decision.note, "strategic account, approved for Q4");
+    assert!(decision.decided_at.is_some());
+    let twice = desk.approve(&desk.mei, &quote.id).await.unwrap_err();
+    assert_eq!(twice.code(), Code::FailedPrecondition);
+
+    let issued = desk.issue_as(&ravi, &quote.id).await.unwrap();
+    assert_eq!(status(&issued), pb::QuoteStatus::Issued);
+    let request = pb::AcceptQuoteRequest {
+        quote_id: quote.id.clone(),
+        expected_version: issued.version,
+    };
+    let request = desk.harness.request(&ravi, request);
+    let accepted = desk.harness.quotes.clone().accept_quote(request).await;
+    let accepted = accepted.unwrap().into_inner();
+    assert_eq!(
+        status(accepted.quote.as_ref().unwrap()),
+        pb::QuoteStatus::Accepted
+    );
+    let deal = accepted.opportunity.unwrap();
+    assert_eq!(amount(&deal.amount), "984000");
+    let totals: Vec<String> = deal
+        .line_items
+        .iter()
+        .map(|item| amount(&item.total))
+        .collect();
+    assert_eq!(totals, ["820000", "164000"]);
+    assert_eq!(deal.line_items[0].product_code, "LINE3-ROBOT");
+    assert_eq!(deal.line_items[0].discount_percent, "18");
+    // The deal's usual events and the quote's, in the outbox with the change.
+    let deal_events = desk.events(&desk.deal_id).await;
+    assert!(
+        deal_events.contains(&"crm.opportunities.v1.OpportunityAmountChanged".to_owned()),
+        "{deal_events:?}"
+    );
+    assert_eq!(
+        desk.events(&quote.id).await,
+        [
+            "crm.opportunities.v1.QuoteIssued",
+            "crm.opportunities.v1.QuoteAccepted"
+        ]
+    );
+    // An accepted quote is the customer's answer: no second one.
+    let again = desk.decline_as(&ravi, &quote.id).await.unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+}
+
+impl Desk {
+    async fn issue_as(&self, caller: &Caller, id: &str) -> Result<pb::Quote, tonic::Status> {
+        let request = pb::IssueQuoteRequest {
+            quote_id: id.into(),
+            expected_version: 0,
+        };
+        let request = self.harness.request(caller, request);
+        let response = self.harness.quotes.clone().issue_quote(request).await?;
+        Ok(response.into_inner().quote.unwrap())
+    }
+
+    async fn decline_as(&self, caller: &Caller, id: &str) -> Result<pb::Quote, tonic::Status> {
+        let request = pb::DeclineQuoteRequest {
+            quote_id: id.into(),
+            reason: String::new(),
+            expected_version: 0,
+        };
+        let request = self.harness.request(caller, request);
+        let response = self.harness.quotes.clone().decline_quote(request).await?;
+        Ok(response.into_inner().quote.unwrap())
+    }
+
+    async fn update(&self, request: pb::UpdateQuoteRequest) -> Result<pb::Quote, tonic::Status> {
+        let request = self.harness.request(&self.ravi, request);
+        let response = self.harness.quotes.clone().update_quote(request).await?;
+        Ok(response.into_inner().quote.unwrap())
+    }
+}
+
+/// Mei rejects a 20% quote with a reason; Ravi revises it into version 2 at 15.00%, which needs
+/// no approval; version 1 stays as it was, superseded; edits are for drafts only and checked
+/// against the version.
+#[tokio::test]
+async fn a_rejected_quote_is_revised_into_a_second_version_within_the_threshold() {
+    let desk = Desk::open().await;
+    let ravi = desk.ravi.clone();
+    let first = desk.quote(&ravi, desk.create("20")).await.unwrap();
+    desk.submit(&ravi, &first.id).await.unwrap();
+    let no_reason = desk.reject(&desk.mei, &first.id, " ").await.unwrap_err();
+    assert_eq!(no_reason.code(), Code::InvalidArgument);
+    assert_eq!(fields(&no_reason), ["reason"]);
+    let rejected = desk
+        .reject(&desk.mei, &first.id, "20% is beyond this quarter's room")
+        .await
+        .unwrap();
+    assert_eq!(status(&rejected), pb::QuoteStatus::Rejected);
+    let decision = rejected.approval.clone().unwrap();
+    assert_eq!(decision.decision(), pb::QuoteDiscountDecision::Rejected);
+    assert_eq!(decision.note, "20% is beyond this quarter's room");
+    // A rejected version is read-only.
+    let edit = |id: &str, version: u64| pb::UpdateQuoteRequest {
+        quote_id: id.into(),
+        discount_percent: Some("15".into()),
+        expected_version: version,
+        ..Default::default()
+    };
+    let refused = desk.update(edit(&first.id, 0)).await.unwrap_err();
+    assert_eq!(
+        (refused.code(), reason(&refused)),
+        (Code::FailedPrecondition, "QUOTE_STATUS_NOT_ALLOWED".into())
+    );
+
+    let request = pb::ReviseQuoteRequest {
+        quote_id: first.id.clone(),
+        expected_version: rejected.version,
+        new_quote_id: String::new(),
+    };
+    let request = desk.harness.request(&ravi, request);
+    let revision = desk.harness.quotes.clone().revise_quote(request).await;
+    let revision = revision.unwrap().into_inner();
+    let second = revision.quote.unwrap();
+    assert_eq!(
+        (second.number.as_str(), second.quote_version),
+        (first.number.as_str(), 2)
+    );
+    assert_eq!(status(&second), pb::QuoteStatus::Draft);
+    assert_eq!(second.revised_from, first.id);
+    assert!(second.approval.is_none());
+    let old = revision.revised.unwrap();
+    assert_eq!(status(&old), pb::QuoteStatus::Superseded);
+    // Versions: a stale expected version is ABORTED.
+    let stale = desk.update(edit(&second.id, 7)).await.unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted);
+    let edited = desk.update(edit(&second.id, second.version)).await.unwrap();
+    assert_eq!(edited.version, second.version + 1);
+    let figures = edited.figures.clone().unwrap();
+    assert_eq!(figures.discount_percent, "15.00");
+    assert_eq!(amount(&figures.amount_before_tax), "1020000");
+    // 15.00% is at the threshold, not above: approved at once.
+    let submitted = desk.submit(&ravi, &second.id).await.unwrap();
+    assert_eq!(status(&submitted), pb::QuoteStatus::Approved);
+    assert!(!submitted.approval.unwrap().required);
+    // Version 1 is as it was: its lines, its discount, its rejection.
+    let v1 = desk.get(&first.id).await;
+    assert_eq!(v1.discount_percent, "20");
+    assert_eq!(v1.lines, first.lines);
+    assert_eq!(
+        v1.approval.unwrap().note,
+        "20% is beyond this quarter's room"
+    );
+    // The deal's quotes, newest first.
+    let request = pb::ListQuotesRequest {
+        opportunity_id: desk.deal_id.clone(),
+    };
+    let request = desk.harness.request(&ravi, request);
+    let listed = desk.harness.quotes.clone().list_quotes(request).await;
+    let ids: Vec<String> = listed
+        .unwrap()
+        .into_inner()
+        .quotes
+        .into_iter()
+        .map(|quote| quote.id)
+        .collect();
+    assert_eq!(ids, [second.id.clone(), first.id.clone()]);
+}
+
+/// A create retried with its id returns the first quote; someone else's retry is ID_TAKEN.
+/// What the schema cannot say is a refusal, never a 400 or a panic.
+#[tokio::test]
+async fn quotes_are_retried_by_id_and_refuse_what_the_book_cannot_price() {
+    let desk = Desk::open().await;
+    let ravi = desk.ravi.clone();
+    let request = pb::CreateQuoteRequest {
+        quote_id: Uuid::now_v7().to_string(),
+        ..desk.create("5")
+    };
+    let first = desk.quote(&ravi, request.clone()).await.unwrap();
+    let again = desk.quote(&ravi, request.clone()).await.unwrap();
+    assert_eq!(again, first);
+    let taken = desk.quote(&desk.mei, request).await.unwrap_err();
+    assert_eq!(
+        (taken.code(), reason(&taken)),
+        (Code::AlreadyExists, "ID_TAKEN".into())
+    );
+
+    let with_line = |line: pb::QuoteLineInput| pb::CreateQuoteRequest {
+        lines: vec![line],
+        ..desk.create("0")
+    };
+    let unlisted = pb::QuoteLineInput {
+        product_code: "CUSTOM-JIG".into(),
+        quantity: "1".into(),
+        ..Default::default()
+    };
+    let refused = desk
+        .quote(&ravi, with_line(unlisted.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(fields(&refused), ["lines[0].unit_price"]);
+    let huge = pb::QuoteLineInput {
+        quantity: "99999999999999999999".into(),
+        unit_price: money("CNY", "99999999999999999999.99"),
+        discount_percent: "101".into(),
+        ..unlisted.clone()
+    };
+    let refused = desk.quote(&ravi, with_line(huge)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(
+        fields(&refused),
+        ["lines[0].discount_percent", "lines[0].quantity"]
+    );
+    let euro = pb::QuoteLineInput {
+        unit_price: money("EUR", "10.00"),
+        ..unlisted.clone()
+    };
+    let refused = desk.quote(&ravi, with_line(euro)).await.unwrap_err();
+    assert_eq!(fields(&refused), ["lines[0].unit_price.currency_code"]);
+    let malformed = pb::QuoteLineInput {
+        quantity: "two".into(),
+        ..unlisted
+    };
+    let refused = desk.quote(&ravi, with_line(malformed)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(fields(&refused), ["lines[0].quantity"]);
+}
+
+/// The rendered quote names the account, the lines and the totals, every text escaped.
+#[tokio::test]
+async fn a_rendered_quote_is_a_document_with_every_text_escaped() {
+    let desk = Desk::open().await;
+    let ravi = desk.ravi.clone();
+    let settings = pb::UpdateQuoteSettingsRequest {
+        company_name: Some("Northwind <Robotics> & Co".into()),
+        ..Default::default()
+    };
+    let request = desk.harness.request(&desk.harness.admin, settings.clone());
+    let updated = desk
+        .harness
+        .quotes
+        .clone()
+        .update_quote_settings(request)
+        .await;
+    let updated = updated.unwrap().into_inner().settings.unwrap();
+    assert_eq!(
+        (updated.version, updated.default_tax_percent.as_str()),
+        (2, "13")
+    );
+    let request = desk.harness.request(&desk.mei, settings);
+    let denied = desk
+        .harness
+        .quotes
+        .clone()
+        .update_quote_settings(request)
+        .await;
+    assert_eq!(denied.unwrap_err().code(), Code::PermissionDenied);
+    let mut create = desk.create("18");
+    create.lines.push(pb::QuoteLineInput {
+        product_code: "JIG-1".into(),
+        product_name: "Tom's \"jig\" <b>".into(),
+        quantity: "1".into(),
+        unit_price: money("CNY", "100.00"),
+        ..Default::default()
+    });
+    create.notes = "Delivery <2 weeks>".into();
+    let quote = desk.quote(&ravi, create).await.unwrap();
+    let request = pb::RenderQuoteRequest {
+        quote_id: quote.id.clone(),
+    };
+    let request = desk.harness.request(&ravi, request);
+    let html = desk.harness.quotes.clone().render_quote(request).await;
+    let html = html.unwrap().into_inner().html;
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    for part in [
+        "Northwind &lt;Robotics&gt; &amp; Co",
+        "Contoso",
+        "Tom&#39;s &quot;jig&quot; &lt;b&gt;",
+        "Delivery &lt;2 weeks&gt;",
+        "Installation &amp; commissioning",
+        "CNY 984082.00",
+        "CNY 1112012.66",
+        &quote.number,
+    ] {
+        assert!(html.contains(part), "{part} in {html}");
+    }
+    assert!(!html.contains("<b>"), "{html}");
+}
