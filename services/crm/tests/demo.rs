@@ -23,9 +23,11 @@ use crm_proto::crm::{
     },
     opportunities::v1::{
         Attitude, CompetitorStatus, ListCompetitorsRequest, ListOpportunitiesRequest,
-        ListPipelinesRequest, Opportunity, OpportunityStatus, StageKind,
+        ListPipelinesRequest, ListPriceListsRequest, ListPricesRequest, ListProductsRequest,
+        Opportunity, OpportunityStatus, StageKind,
         opportunity_service_client::OpportunityServiceClient,
         pipeline_service_client::PipelineServiceClient,
+        price_book_service_client::PriceBookServiceClient,
     },
 };
 use crm_test_support::{TestDatabase, authorized, every_page, nats_url, test_settings, unique_id};
@@ -304,6 +306,67 @@ async fn the_sales_process_and_deals_are_there(grpc: &LocalGrpc, token: &str) {
         4,
         "Globex, Initech, Umbrella, Vandelay: once each"
     );
+
+    // The price book: eight products, a list per currency (each its currency's default), and
+    // the robot cell at its price since July 2026.
+    let mut book = PriceBookServiceClient::new(grpc.clone());
+    let products = book
+        .list_products(authorized(ListProductsRequest::default(), token))
+        .await
+        .unwrap()
+        .into_inner()
+        .products;
+    assert_eq!(products.len(), 8);
+    let lists = book
+        .list_price_lists(authorized(ListPriceListsRequest::default(), token))
+        .await
+        .unwrap()
+        .into_inner()
+        .price_lists;
+    let mut lists: Vec<(&str, bool)> = lists
+        .iter()
+        .map(|list| (list.currency_code.as_str(), list.is_default))
+        .collect();
+    lists.sort_unstable();
+    assert_eq!(lists, [("CNY", true), ("EUR", true), ("USD", true)]);
+    let cny = book
+        .list_price_lists(authorized(
+            ListPriceListsRequest {
+                currency_code: "CNY".into(),
+                include_inactive: false,
+            },
+            token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .price_lists;
+    let robot = products
+        .iter()
+        .find(|product| product.code == "LINE3-ROBOT")
+        .unwrap();
+    let prices = book
+        .list_prices(authorized(
+            ListPricesRequest {
+                price_list_id: cny[0].id.clone(),
+                product_id: robot.id.clone(),
+                on: String::new(),
+                page: None,
+            },
+            token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .prices;
+    let dated: Vec<(&str, &str)> = prices
+        .iter()
+        .map(|price| {
+            let amount = price.unit_price.as_ref().unwrap().amount.as_str();
+            (price.effective_from.as_str(), amount)
+        })
+        .collect();
+    assert_eq!(dated, [("2026-07-01", "500000"), ("2025-01-01", "480000")]);
 
     let deals = every_deal(grpc, token).await;
     let contoso = deals

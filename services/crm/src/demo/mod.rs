@@ -2,8 +2,9 @@
 //! organisation's default calling code (86, China), its corporate currency (CNY) and the US
 //! dollar and euro rates, accounts and contacts, the reps on the leads roster, the
 //! East-territory assignment rule, the Spring Expo campaign and leads from the API, the campaign
-//! and a web form; the sales process (Direct's Qualify exit criteria, a "Service contracts"
-//! pipeline, the competitors), the reps' live deals — the scenario's "Contoso — Line 3
+//! and a web form; the price book (products and yuan, dollar and euro list prices, dated); the
+//! sales process (Direct's Qualify exit criteria, a "Service contracts" pipeline, the
+//! competitors), the reps' live deals — the scenario's "Contoso — Line 3
 //! automation" with its buying committee and Globex — and two years of won, lost and open deals
 //! for the funnel and forecasts to learn from.
 //!
@@ -65,6 +66,7 @@ mod deal_history;
 mod deal_import;
 mod leads;
 mod opportunities;
+mod price_book;
 mod sales_process;
 
 /// A member of the demo cast: who a demo call is made as.
@@ -217,7 +219,7 @@ pub async fn load(settings: &Settings) -> anyhow::Result<()> {
     loaded?;
     stopped?;
     println!(
-        "demo data loaded: the Northwind teams, the corporate currency and rates, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads; pipelines, competitors, the live deals and two years of deal history",
+        "demo data loaded: the Northwind teams, the corporate currency and rates, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads; the price book, pipelines, competitors, the live deals and two years of deal history",
         accounts::ACCOUNTS.len()
     );
     Ok(())
@@ -236,6 +238,7 @@ pub async fn load_into(services: &RunningServices, settings: &Settings) -> anyho
     exchange_rates(&api).await?;
     accounts::load(&api).await?;
     leads::load(&api).await?;
+    price_book::load(&api).await?;
     opportunities::load(&api).await?;
     Ok(())
 }
