@@ -6,7 +6,8 @@
 //! manager in reach or an admin, and so does archiving a closed deal. The sales process
 //! (PipelineService) is read by every role and changed by admins, the competitor catalogue by
 //! managers too; the price book (PriceBookService, its rows in `price_book.rs`) is read by every
-//! role and changed by admins alone. The figures (AnalyticsService) are asked for a scope, and
+//! role and changed by admins alone; a deal's quotes (QuoteService, `quotes.rs`) go with the
+//! deal, their discounts decided by a manager above the owner or an admin. The figures (AnalyticsService) are asked for a scope, and
 //! a scope beyond the caller's reach is PERMISSION_DENIED.
 //!
 //! Each person's deal is their own, on their own account: the opportunities service knows an
@@ -29,6 +30,8 @@ use tonic::{Code, transport::Channel};
 mod calls;
 #[path = "price_book.rs"]
 mod price_book;
+#[path = "quotes.rs"]
+mod quotes;
 
 pub(super) use calls::{Call, Clients, get, grpc, http, update};
 
@@ -663,4 +666,5 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
         report.check(&format!("{action:?} | {role:?}"), expected, &outcome);
     }
     price_book::run_actions(org, transport, report).await;
+    quotes::run_actions(org, transport, report).await;
 }

@@ -6,7 +6,7 @@ use crm_proto::crm::opportunities::v1::{
     self as pb, analytics_service_client::AnalyticsServiceClient,
     opportunity_service_client::OpportunityServiceClient,
     pipeline_service_client::PipelineServiceClient,
-    price_book_service_client::PriceBookServiceClient,
+    price_book_service_client::PriceBookServiceClient, quote_service_client::QuoteServiceClient,
 };
 use crm_test_support::authorized;
 use tonic::transport::Channel;
@@ -50,6 +50,8 @@ pub(crate) enum Call {
     GetCompetitiveAnalysis(pb::GetCompetitiveAnalysisRequest),
     /// PriceBookService (`price_book.rs`).
     PriceBook(super::price_book::Call),
+    /// QuoteService (`quotes.rs`).
+    Quotes(super::quotes::Call),
 }
 
 fn list_opportunities() -> pb::ListOpportunitiesRequest {
@@ -66,6 +68,7 @@ pub(crate) struct Clients {
     deals: OpportunityServiceClient<Channel>,
     analytics: AnalyticsServiceClient<Channel>,
     book: PriceBookServiceClient<Channel>,
+    quotes: QuoteServiceClient<Channel>,
 }
 
 impl Clients {
@@ -75,6 +78,7 @@ impl Clients {
             deals: OpportunityServiceClient::new(channel.clone()),
             analytics: AnalyticsServiceClient::new(channel.clone()),
             book: PriceBookServiceClient::new(channel.clone()),
+            quotes: QuoteServiceClient::new(channel.clone()),
         }
     }
 }
@@ -90,6 +94,7 @@ pub(crate) async fn grpc(
         mut deals,
         mut analytics,
         book,
+        quotes,
     } = clients.clone();
     let ids = match call {
         Call::ListOpportunities => deals
@@ -221,6 +226,7 @@ pub(crate) async fn grpc(
             .await
             .map(no_ids)?,
         Call::PriceBook(call) => super::price_book::grpc(&book, token, call).await?,
+        Call::Quotes(call) => super::quotes::grpc(&quotes, token, call).await?,
     };
     Ok(ids)
 }
@@ -418,6 +424,7 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
             (Method::GET, path, None)
         }
         Call::PriceBook(call) => return super::price_book::http(door, token, call).await,
+        Call::Quotes(call) => return super::quotes::http(door, token, call).await,
     };
     door.send(method, &path, token, body).await.map(no_ids)
 }
