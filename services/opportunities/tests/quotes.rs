@@ -436,6 +436,34 @@ async fn quotes_are_retried_by_id_and_refuse_what_the_book_cannot_price() {
     let refused = desk.quote(&ravi, with_line(malformed)).await.unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert_eq!(fields(&refused), ["lines[0].quantity"]);
+    // A retired product is sold no more, but a draft that has it keeps it.
+    let draft = desk.quote(&ravi, desk.create("0")).await.unwrap();
+    let request = pb::ListProductsRequest {
+        text: "ROBOT".into(),
+        ..Default::default()
+    };
+    let request = desk.harness.request(&desk.harness.admin, request);
+    let listed = desk.harness.book.clone().list_products(request).await;
+    let robot_id = listed.unwrap().into_inner().products[0].id.clone();
+    let retire = pb::UpdateProductRequest {
+        product_id: robot_id,
+        active: Some(false),
+        ..Default::default()
+    };
+    let admin = desk.harness.admin.clone();
+    desk.harness.update_product(&admin, retire).await.unwrap();
+    let refused = desk.quote(&ravi, desk.create("0")).await.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(fields(&refused), ["lines[0].product_code"]);
+    let same_lines = pb::UpdateQuoteRequest {
+        quote_id: draft.id.clone(),
+        lines: Some(pb::QuoteLineInputList {
+            lines: desk.create("0").lines,
+        }),
+        ..Default::default()
+    };
+    let kept = desk.update(same_lines).await.unwrap();
+    assert_eq!(kept.lines[0].product_code, "LINE3-ROBOT");
 }
 
 /// The rendered quote names the account, the lines and the totals, every text escaped.

@@ -12,6 +12,7 @@ mod pipelines;
 mod price_book;
 mod publishing;
 mod quote_flow;
+mod quote_settings;
 mod quotes;
 mod replicas;
 
@@ -39,7 +40,8 @@ pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;
 pub use pipelines::{CompetitorChanges, NewPipeline, PipelineChanges};
 pub(crate) use publishing::DealEvent;
-pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft, QuoteSettingsChanges};
+pub use quote_settings::QuoteSettingsChanges;
+pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
 

@@ -8,7 +8,7 @@
 
 use chrono::{Datelike, Days, NaiveDate};
 use crm_platform::{
-    auth::{Caller, Role},
+    auth::Caller,
     error::{CommonError, FieldViolation, check_version, reasons::INCONSISTENT_FIELDS},
     money::{CurrencyCode, Money},
 };
@@ -21,7 +21,7 @@ use crate::{
     domain::{
         opportunity::Opportunity,
         price_book::{self, PriceList},
-        quote::{self, Quote, QuoteAction, QuoteLine, QuoteSettings, QuoteStatus, QuoteTerms},
+        quote::{self, Quote, QuoteAction, QuoteLine, QuoteStatus, QuoteTerms},
         quote_document,
     },
     error::OpportunitiesError,
@@ -64,14 +64,6 @@ pub struct QuoteChanges {
     pub tax_percent: Option<Decimal>,
     pub valid_until: Option<NaiveDate>,
     pub notes: Option<String>,
-}
-
-/// The quote settings' changes (admins).
-#[derive(Debug, Clone, Default)]
-pub struct QuoteSettingsChanges {
-    pub discount_approval_threshold_percent: Option<Decimal>,
-    pub default_tax_percent: Option<Decimal>,
-    pub company_name: Option<String>,
 }
 
 /// Refusals for the data: FAILED_PRECONDITION with the first violation's reason.
@@ -120,7 +112,8 @@ fn check_validity(valid_until: NaiveDate, today: NaiveDate) -> Result<()> {
 /// The lines priced from `list` on `day` (`field` names them as the request does): a product
 /// of the book takes its code spelling, name and list price; a unit price given overrides the
 /// list price but the list price is kept (the discount below list counts from it); an unlisted
-/// item keeps its name and must carry a price.
+/// item keeps its name and must carry a price. An inactive product is sold no more: refused on
+/// its `product_code` unless `kept` (the draft's current lines) names it already, as for deals.
 async fn priced_lines(
     connection: &mut PgConnection,
     field: &str,
@@ -128,6 +121,7 @@ async fn priced_lines(
     list: Option<&PriceList>,
     drafts: Vec<QuoteLineDraft>,
     day: NaiveDate,
+    kept: &[QuoteLine],
 ) -> Result<Vec<QuoteLine>> {
     let codes: Vec<String> = drafts.iter().map(|d| d.product_code.clone()).collect();
     let products = book::products_by_code(connection, &codes).await?;
@@ -142,6 +136,20 @@ async fn priced_lines(
     let mut lines = Vec::with_capacity(drafts.len());
     for (index, draft) in drafts.into_iter().enumerate() {
         let product = products.iter().find(|p| p.has_code(&draft.product_code));
+        if let Some(product) = product
+            && !product.active
+            && !kept.iter().any(|line| product.has_code(&line.product_code))
+        {
+            violations.push(FieldViolation::refusal(
+                INCONSISTENT_FIELDS,
+                format!("{field}[{index}].product_code"),
+                format!(
+                    "{} is no longer sold (inactive in the price book)",
+                    product.code
+                ),
+            ));
+            continue;
+        }
         let list_price = product.and_then(|product| {
             let dated = entries
                 .iter()
@@ -285,6 +293,7 @@ impl Opportunities {
             list.as_ref(),
             new.lines,
             today,
+            &[],
         )
         .await?;
         let settings = store_quotes::settings(&mut transaction, false).await?;
@@ -395,6 +404,7 @@ impl Opportunities {
                 list.as_ref(),
                 drafts,
                 today,
+                &current.lines,
             )
             .await?;
             next.pricing_date = today;
@@ -439,72 +449,5 @@ impl Opportunities {
             &settings.company_name,
             &account_name,
         ))
-    }
-
-    /// The quote settings (every role).
-    pub async fn quote_settings(&self, _caller: &Caller) -> Result<QuoteSettings> {
-        let mut connection = self.pool.acquire().await?;
-        Ok(store_quotes::settings(&mut connection, false).await?)
-    }
-
-    /// Changes the quote settings (admins), at `expected_version` when given; percentages
-    /// within 0..=100 (a refusal otherwise: the schema states a decimal, not its range).
-    pub async fn update_quote_settings(
-        &self,
-        caller: &Caller,
-        changes: QuoteSettingsChanges,
-        expected_version: Option<i64>,
-    ) -> Result<QuoteSettings> {
-        if caller.role != Role::Admin {
-            return Err(OpportunitiesError::permission_denied(
-                "only admins change the quote settings",
-            ));
-        }
-        let mut violations = Vec::new();
-        for (value, field) in [
-            (
-                changes.discount_approval_threshold_percent,
-                "discount_approval_threshold_percent",
-            ),
-            (changes.default_tax_percent, "default_tax_percent"),
-        ] {
-            if value.is_some_and(|value| !(Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&value)) {
-                violations.push(FieldViolation::refusal(
-                    INCONSISTENT_FIELDS,
-                    field,
-                    "must be between 0 and 100",
-                ));
-            }
-        }
-        if !violations.is_empty() {
-            return Err(refused(violations));
-        }
-        let mut transaction = self.pool.begin().await?;
-        let current = store_quotes::settings(&mut transaction, true).await?;
-        check_version(
-            "quote settings",
-            Uuid::nil(),
-            expected_version,
-            current.version,
-        )?;
-        let mut next = current.clone();
-        if let Some(threshold) = changes.discount_approval_threshold_percent {
-            next.discount_approval_threshold_percent = threshold;
-        }
-        if let Some(tax) = changes.default_tax_percent {
-            next.default_tax_percent = tax;
-        }
-        if let Some(name) = changes.company_name {
-            next.company_name = name;
-        }
-        if next == current {
-            return Ok(current);
-        }
-        next.version += 1;
-        next.updated_at = crm_platform::time::now();
-        next.updated_by = Some(caller.user_id);
-        store_quotes::update_settings(&mut transaction, &next).await?;
-        self.outbox.commit(transaction).await?;
-        Ok(next)
     }
 }
