@@ -277,16 +277,18 @@ impl Opportunities {
                 next.corporate =
                     to_corporate_required(&mut transaction, &next.amount, now.date_naive()).await?;
             }
-            let mut events = Vec::new();
-            if next.amount != current.amount {
-                events.push(DealEvent::AmountChanged {
+            // As UpdateOpportunity publishes a change of line items: the amount's event when
+            // the amount moved, else an update naming the fields.
+            let events = if next.amount != current.amount {
+                vec![DealEvent::AmountChanged {
                     previous: current.amount,
                     previous_corporate: current.corporate,
-                });
-            }
-            events.push(DealEvent::Updated {
-                fields: changed.iter().map(|change| change.field.clone()).collect(),
-            });
+                }]
+            } else {
+                vec![DealEvent::Updated {
+                    fields: changed.iter().map(|change| change.field.clone()).collect(),
+                }]
+            };
             let comment = format!(
                 "quote {} version {} accepted",
                 quote.number, quote.quote_version
