@@ -205,6 +205,31 @@ pub fn plain_decimal(text: &str) -> Result<Decimal, String> {
     Decimal::from_str_exact(text).map_err(|_| format!("{text:?} is not a decimal number"))
 }
 
+/// A request's decimal field (`TEXT_FORMAT_DECIMAL`: an optional minus, at most 20 integer and
+/// 10 fraction digits). A value of that form that a `Decimal` cannot hold exactly (more than 28
+/// significant digits) is a refusal for the data (FAILED_PRECONDITION, `INCONSISTENT_FIELDS`):
+/// the schema calls it valid. Anything else that does not parse is invalid input.
+pub fn parse_decimal(field: &str, text: &str) -> Result<Decimal, FieldViolation> {
+    let text = text.trim();
+    if let Ok(value) = Decimal::from_str_exact(text) {
+        return Ok(value);
+    }
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (integer, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    let of_form = |part: &str, most: usize| {
+        !part.is_empty() && part.len() <= most && part.bytes().all(|byte| byte.is_ascii_digit())
+    };
+    if of_form(integer, 20) && of_form(fraction, 10) {
+        Err(FieldViolation::refusal(
+            crate::error::reasons::INCONSISTENT_FIELDS,
+            field,
+            "has more significant digits than a figure can hold (28)",
+        ))
+    } else {
+        Err(FieldViolation::new(field, "is not a decimal number"))
+    }
+}
+
 /// The most fraction digits an exchange rate has: enough for currencies of very different unit
 /// values (a rupiah is worth about 0.00002 Kuwaiti dinar).
 pub const RATE_FRACTION_DIGITS: u32 = 10;
@@ -255,6 +280,22 @@ pub fn fixed(value: Decimal, places: u32) -> Decimal {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_decimal_of_the_schemas_form_too_precise_to_hold_is_a_refusal() {
+        assert_eq!(parse_decimal("q", " 2.5 ").unwrap(), Decimal::new(25, 1));
+        let too_precise = parse_decimal("q", "-80544003180204501902.5537093368").unwrap_err();
+        assert_eq!(too_precise.field, "q");
+        assert_eq!(
+            too_precise.reason,
+            Some(crate::error::reasons::INCONSISTENT_FIELDS)
+        );
+        for malformed in ["1e5", "7,25", "", "-", "1.2.3"] {
+            let violation = parse_decimal("q", malformed).unwrap_err();
+            assert_eq!(violation.reason, None, "{malformed:?}");
+            assert_eq!(violation.description, "is not a decimal number");
+        }
+    }
 
     #[test]
     fn figures_round_half_away_from_zero_and_fixed_keeps_its_decimals() {

@@ -50,10 +50,7 @@ pub(super) fn optional_date(
 }
 
 pub(super) fn decimal(violations: &mut Violations, field: &str, value: &str) -> Option<Decimal> {
-    violations.check(
-        field,
-        Decimal::from_str_exact(value.trim()).map_err(|_| "is not a decimal number"),
-    )
+    violations.take(crm_platform::money::parse_decimal(field, value))
 }
 
 pub(super) fn probability(
