@@ -4,163 +4,16 @@
 
 mod support;
 
-use crm_platform::auth::Caller;
 use crm_proto::crm::opportunities::v1 as pb;
 use crm_test_support::user;
-use support::*;
+use support::{
+    desk::{Desk, amount, status},
+    *,
+};
 use tonic::Code;
 use uuid::Uuid;
 
 const WEST: &str = "/northwind/west/";
-
-/// The book of the scenario (robots at 500,000.00, installation at 200,000.00 CNY) and Ravi's
-/// open Contoso deal.
-struct Desk {
-    harness: Harness,
-    ravi: Caller,
-    mei: Caller,
-    deal_id: String,
-}
-
-impl Desk {
-    async fn open() -> Self {
-        let harness = Harness::start().await;
-        let admin = harness.admin.clone();
-        let ravi = user("rep", EAST_1);
-        let mei = user("manager", EAST);
-        let list = harness
-            .create_list(&admin, price_list("China", "CNY"))
-            .await
-            .unwrap();
-        for (code, name, price) in [
-            ("LINE3-ROBOT", "Line 3 robot cell", "500000.00"),
-            ("LINE3-INSTALL", "Installation & commissioning", "200000.00"),
-        ] {
-            let product = product(code, name, "Robotics");
-            let product = harness.create_product(&admin, product).await.unwrap();
-            let price = money("CNY", price);
-            harness
-                .set_price(&admin, &list.id, &product.id, &day(-1), price)
-                .await
-                .unwrap();
-        }
-        let account_id = harness.publish_account(&ravi).await;
-        let create = pb::CreateOpportunityRequest {
-            opportunity: Some(pb::OpportunityInput {
-                name: "Line 3 automation".into(),
-                account_id,
-                amount: money("CNY", "900000"),
-                expected_close_date: day(60),
-                ..Default::default()
-            }),
-            opportunity_id: String::new(),
-        };
-        let request = harness.request(&ravi, create);
-        let deal = harness.deals.clone().create_opportunity(request).await;
-        let deal_id = deal.unwrap().into_inner().opportunity.unwrap().id;
-        Self {
-            harness,
-            ravi,
-            mei,
-            deal_id,
-        }
-    }
-
-    fn create(&self, discount: &str) -> pb::CreateQuoteRequest {
-        let line = |code: &str, quantity: &str| pb::QuoteLineInput {
-            product_code: code.into(),
-            quantity: quantity.into(),
-            ..Default::default()
-        };
-        pb::CreateQuoteRequest {
-            opportunity_id: self.deal_id.clone(),
-            lines: vec![line("line3-robot", "2"), line("LINE3-INSTALL", "1")],
-            discount_percent: discount.into(),
-            ..Default::default()
-        }
-    }
-
-    async fn quote(
-        &self,
-        caller: &Caller,
-        request: pb::CreateQuoteRequest,
-    ) -> Result<pb::Quote, tonic::Status> {
-        let request = self.harness.request(caller, request);
-        let response = self.harness.quotes.clone().create_quote(request).await?;
-        Ok(response.into_inner().quote.unwrap())
-    }
-
-    async fn submit(&self, caller: &Caller, id: &str) -> Result<pb::Quote, tonic::Status> {
-        let request = pb::SubmitQuoteRequest {
-            quote_id: id.into(),
-            expected_version: 0,
-        };
-        let request = self.harness.request(caller, request);
-        let response = self.harness.quotes.clone().submit_quote(request).await?;
-        Ok(response.into_inner().quote.unwrap())
-    }
-
-    async fn approve(&self, caller: &Caller, id: &str) -> Result<pb::Quote, tonic::Status> {
-        let request = pb::ApproveQuoteDiscountRequest {
-            quote_id: id.into(),
-            note: "strategic account, approved for Q4".into(),
-            expected_version: 0,
-        };
-        let request = self.harness.request(caller, request);
-        let mut client = self.harness.quotes.clone();
-        let response = client.approve_quote_discount(request).await?;
-        Ok(response.into_inner().quote.unwrap())
-    }
-
-    async fn reject(
-        &self,
-        caller: &Caller,
-        id: &str,
-        reason: &str,
-    ) -> Result<pb::Quote, tonic::Status> {
-        let request = pb::RejectQuoteDiscountRequest {
-            quote_id: id.into(),
-            reason: reason.into(),
-            expected_version: 0,
-        };
-        let request = self.harness.request(caller, request);
-        let mut client = self.harness.quotes.clone();
-        let response = client.reject_quote_discount(request).await?;
-        Ok(response.into_inner().quote.unwrap())
-    }
-
-    async fn get(&self, id: &str) -> pb::Quote {
-        let request = pb::GetQuoteRequest {
-            quote_id: id.into(),
-        };
-        let request = self.harness.request(&self.ravi, request);
-        let response = self
-            .harness
-            .quotes
-            .clone()
-            .get_quote(request)
-            .await
-            .unwrap();
-        response.into_inner().quote.unwrap()
-    }
-
-    /// The outbox's events of an aggregate, by type, oldest first.
-    async fn events(&self, aggregate_id: &str) -> Vec<String> {
-        sqlx::query_scalar("SELECT event_type FROM outbox WHERE aggregate_id = $1 ORDER BY seq")
-            .bind(aggregate_id)
-            .fetch_all(self.harness.app.pool("opportunities"))
-            .await
-            .unwrap()
-    }
-}
-
-fn amount(money: &Option<crm_proto::crm::common::v1::Money>) -> String {
-    money.as_ref().unwrap().amount.clone()
-}
-
-fn status(quote: &pb::Quote) -> pb::QuoteStatus {
-    quote.status()
-}
 
 /// The scenario: Ravi quotes the Contoso deal at 18% off list (threshold 15%), so it waits for
 /// a manager; neither Ravi, nor a rep beside him, nor West's manager decides; Mei does, with a
@@ -259,35 +112,6 @@ async fn the_contoso_quote_at_18_percent_waits_for_mei_and_sets_the_deal_amount(
     // An accepted quote is the customer's answer: no second one.
     let again = desk.decline_as(&ravi, &quote.id).await.unwrap_err();
     assert_eq!(again.code(), Code::FailedPrecondition);
-}
-
-impl Desk {
-    async fn issue_as(&self, caller: &Caller, id: &str) -> Result<pb::Quote, tonic::Status> {
-        let request = pb::IssueQuoteRequest {
-            quote_id: id.into(),
-            expected_version: 0,
-        };
-        let request = self.harness.request(caller, request);
-        let response = self.harness.quotes.clone().issue_quote(request).await?;
-        Ok(response.into_inner().quote.unwrap())
-    }
-
-    async fn decline_as(&self, caller: &Caller, id: &str) -> Result<pb::Quote, tonic::Status> {
-        let request = pb::DeclineQuoteRequest {
-            quote_id: id.into(),
-            reason: String::new(),
-            expected_version: 0,
-        };
-        let request = self.harness.request(caller, request);
-        let response = self.harness.quotes.clone().decline_quote(request).await?;
-        Ok(response.into_inner().quote.unwrap())
-    }
-
-    async fn update(&self, request: pb::UpdateQuoteRequest) -> Result<pb::Quote, tonic::Status> {
-        let request = self.harness.request(&self.ravi, request);
-        let response = self.harness.quotes.clone().update_quote(request).await?;
-        Ok(response.into_inner().quote.unwrap())
-    }
 }
 
 /// Mei rejects a 20% quote with a reason; Ravi revises it into version 2 at 15.00%, which needs

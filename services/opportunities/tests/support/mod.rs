@@ -2,6 +2,8 @@
 //! quotes' clients, and the requests and answers they read.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod desk;
+
 use std::time::Duration;
 
 use chrono::{Days, Utc};
