@@ -118,3 +118,53 @@ async fn a_deal_team_member_reads_its_quotes_and_changes_nothing() {
     let listed = desk.harness.quotes.clone().list_quotes(request).await;
     assert_eq!(listed.unwrap_err().code(), Code::NotFound);
 }
+
+/// Accepting one issued quote supersedes the deal's other open versions; once the deal is
+/// closed, its quotes are answered no more (OPPORTUNITY_STATUS_NOT_ALLOWED).
+#[tokio::test]
+async fn an_accepted_quote_supersedes_the_others_and_a_closed_deal_takes_none() {
+    let desk = Desk::open().await;
+    let ravi = desk.ravi.clone();
+    let mut issued = Vec::new();
+    for discount in ["0", "10"] {
+        let quote = desk.quote(&ravi, desk.create(discount)).await.unwrap();
+        desk.submit(&ravi, &quote.id).await.unwrap();
+        issued.push(desk.issue_as(&ravi, &quote.id).await.unwrap());
+    }
+    let draft = desk.quote(&ravi, desk.create("0")).await.unwrap();
+    let accept = |id: &str| pb::AcceptQuoteRequest {
+        quote_id: id.into(),
+        expected_version: 0,
+    };
+    let request = desk.harness.request(&ravi, accept(&issued[1].id));
+    let accepted = desk.harness.quotes.clone().accept_quote(request).await;
+    let deal = accepted.unwrap().into_inner().opportunity.unwrap();
+    // 1,200,000.00 × 0.90.
+    assert_eq!(amount(&deal.amount), "1080000");
+    for other in [&issued[0].id, &draft.id] {
+        assert_eq!(status(&desk.get(other).await), pb::QuoteStatus::Superseded);
+    }
+    // Lost: a new quote, or an answer to one, is refused for the deal's status.
+    let lose = pb::MarkLostRequest {
+        opportunity_id: desk.deal_id.clone(),
+        close_reason_id: "01900000-0000-7000-8000-000000000111".into(),
+        ..Default::default()
+    };
+    let request = desk.harness.request(&ravi, lose);
+    desk.harness.deals.clone().mark_lost(request).await.unwrap();
+    let refused = desk.quote(&ravi, desk.create("0")).await.unwrap_err();
+    assert_eq!(
+        (refused.code(), reason(&refused)),
+        (
+            Code::FailedPrecondition,
+            "OPPORTUNITY_STATUS_NOT_ALLOWED".into()
+        )
+    );
+    let revise = pb::ReviseQuoteRequest {
+        quote_id: issued[0].id.clone(),
+        ..Default::default()
+    };
+    let request = desk.harness.request(&ravi, revise);
+    let refused = desk.harness.quotes.clone().revise_quote(request).await;
+    assert_eq!(refused.unwrap_err().code(), Code::FailedPrecondition);
+}
