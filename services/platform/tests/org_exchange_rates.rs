@@ -183,10 +183,18 @@ async fn the_directory_converts_with_the_latest_rate_on_or_before_the_day() {
         &rate("JPY", "CNY", "2026-12-01", "0.0478", "2026-12-01T08:00:00Z"),
     )
     .await;
+    // November's rate, known before the corporate currency was, converts as soon as the
+    // settings arrive; December's may come moments later.
     eventually(
         Duration::from_secs(15),
-        "the directory converts euros at December's rate",
-        || async { converted(&app, &euros, "2026-12-15").await.is_some() },
+        "the directory converts euros at December's rate, and yen",
+        || async {
+            converted(&app, &euros, "2026-12-15").await
+                == expect("CNY 7850.00", "7.85", "2026-12-01")
+                && converted(&app, &money("JPY", "1"), "2026-12-15")
+                    .await
+                    .is_some()
+        },
     )
     .await;
     assert_eq!(
