@@ -7,7 +7,8 @@
 //! (PipelineService) is read by every role and changed by admins, the competitor catalogue by
 //! managers too; the price book (PriceBookService, its rows in `price_book.rs`) is read by every
 //! role and changed by admins alone; a deal's quotes (QuoteService, `quotes.rs`) go with the
-//! deal, their discounts decided by a manager above the owner or an admin. The figures (AnalyticsService) are asked for a scope, and
+//! deal, their discounts decided by a manager above the owner or an admin, and so do its orders
+//! (OrderService, `orders.rs`: read with the deal, delivered by whoever may change it). The figures (AnalyticsService) are asked for a scope, and
 //! a scope beyond the caller's reach is PERMISSION_DENIED.
 //!
 //! Each person's deal is their own, on their own account: the opportunities service knows an
@@ -28,6 +29,8 @@ use tonic::{Code, transport::Channel};
 
 #[path = "opportunity_calls.rs"]
 mod calls;
+#[path = "orders.rs"]
+mod orders;
 #[path = "price_book.rs"]
 mod price_book;
 #[path = "quotes.rs"]
@@ -667,4 +670,5 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     }
     price_book::run_actions(org, transport, report).await;
     quotes::run_actions(org, transport, report).await;
+    orders::run_actions(org, transport, report).await;
 }

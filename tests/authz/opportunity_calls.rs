@@ -4,7 +4,7 @@
 
 use crm_proto::crm::opportunities::v1::{
     self as pb, analytics_service_client::AnalyticsServiceClient,
-    opportunity_service_client::OpportunityServiceClient,
+    opportunity_service_client::OpportunityServiceClient, order_service_client::OrderServiceClient,
     pipeline_service_client::PipelineServiceClient,
     price_book_service_client::PriceBookServiceClient, quote_service_client::QuoteServiceClient,
 };
@@ -52,6 +52,8 @@ pub(crate) enum Call {
     PriceBook(super::price_book::Call),
     /// QuoteService (`quotes.rs`).
     Quotes(super::quotes::Call),
+    /// OrderService (`orders.rs`).
+    Orders(super::orders::Call),
 }
 
 fn list_opportunities() -> pb::ListOpportunitiesRequest {
@@ -69,6 +71,7 @@ pub(crate) struct Clients {
     analytics: AnalyticsServiceClient<Channel>,
     book: PriceBookServiceClient<Channel>,
     quotes: QuoteServiceClient<Channel>,
+    orders: OrderServiceClient<Channel>,
 }
 
 impl Clients {
@@ -79,6 +82,7 @@ impl Clients {
             analytics: AnalyticsServiceClient::new(channel.clone()),
             book: PriceBookServiceClient::new(channel.clone()),
             quotes: QuoteServiceClient::new(channel.clone()),
+            orders: OrderServiceClient::new(channel.clone()),
         }
     }
 }
@@ -95,6 +99,7 @@ pub(crate) async fn grpc(
         mut analytics,
         book,
         quotes,
+        orders,
     } = clients.clone();
     let ids = match call {
         Call::ListOpportunities => deals
@@ -227,6 +232,7 @@ pub(crate) async fn grpc(
             .map(no_ids)?,
         Call::PriceBook(call) => super::price_book::grpc(&book, token, call).await?,
         Call::Quotes(call) => super::quotes::grpc(&quotes, token, call).await?,
+        Call::Orders(call) => super::orders::grpc(&orders, token, call).await?,
     };
     Ok(ids)
 }
@@ -425,6 +431,7 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         }
         Call::PriceBook(call) => return super::price_book::http(door, token, call).await,
         Call::Quotes(call) => return super::quotes::http(door, token, call).await,
+        Call::Orders(call) => return super::orders::http(door, token, call).await,
     };
     door.send(method, &path, token, body).await.map(no_ids)
 }

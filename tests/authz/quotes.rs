@@ -129,7 +129,7 @@ fn new_quote(deal_id: &str, discount: &str) -> pb::CreateQuoteRequest {
 
 /// How far `owner` brings their quote before the cell acts on it.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Stage {
+pub(super) enum Stage {
     Draft,
     Submitted,
     Issued,
@@ -137,7 +137,12 @@ enum Stage {
 
 /// A fresh deal of `owner` and its quote at `stage` (`discount` off), both made by `owner`
 /// (the approvals of a pending quote by Ada); the deal's and the quote's ids.
-async fn quote_of(org: &Org, owner: Who, discount: &str, stage: Stage) -> (String, String) {
+pub(super) async fn quote_of(
+    org: &Org,
+    owner: Who,
+    discount: &str,
+    stage: Stage,
+) -> (String, String) {
     let deal_id = open_deal(org, owner).await;
     let token = org.token(owner);
     let mut client = quotes(org);

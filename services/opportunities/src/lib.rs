@@ -1,7 +1,7 @@
 //! The opportunities service: pipelines and stages, deals with their stage history, win/loss,
 //! competitors, deal teams and splits and buying committees, the priority board and funnel
-//! analytics, the price book and quotes with discount approval (capabilities O1–O5, O6 in
-//! part, O9, O10, docs/capabilities.md). Owns database `crm_opportunities`, publishes on stream
+//! analytics, the price book, quotes with discount approval and the orders accepted quotes
+//! become (capabilities O1–O5, O6 in part, O9, O10, docs/capabilities.md). Owns database `crm_opportunities`, publishes on stream
 //! `CRM_OPPORTUNITIES`; consumes leads' conversions, accounts' records and the organisation's
 //! directory.
 #![deny(rust_2018_idioms)]
@@ -21,7 +21,7 @@ use crm_platform::{
 };
 use crm_proto::crm::opportunities::v1::{
     analytics_service_server::AnalyticsServiceServer,
-    opportunity_service_server::OpportunityServiceServer,
+    opportunity_service_server::OpportunityServiceServer, order_service_server::OrderServiceServer,
     pipeline_service_server::PipelineServiceServer,
     price_book_service_server::PriceBookServiceServer, quote_service_server::QuoteServiceServer,
 };
@@ -73,6 +73,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     ));
     mount.add_grpc(QuoteServiceServer::with_interceptor(
         grpc::quotes::QuotesApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(OrderServiceServer::with_interceptor(
+        grpc::orders::OrdersApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(

@@ -4,6 +4,7 @@ pub mod board;
 pub mod criteria;
 pub mod funnel;
 pub mod opportunity;
+pub mod order;
 pub mod pipeline;
 pub mod price_book;
 pub mod quote;

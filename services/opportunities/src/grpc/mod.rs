@@ -5,6 +5,7 @@
 pub(crate) mod analytics;
 mod deal_input;
 pub(crate) mod deals;
+pub(crate) mod orders;
 pub(crate) mod pipelines;
 pub(crate) mod price_book;
 pub(crate) mod quotes;

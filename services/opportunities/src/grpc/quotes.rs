@@ -322,13 +322,14 @@ impl QuoteService for QuotesApi {
         let caller = authenticated(&request)?;
         let quote_id = id("quote_id", &request.get_ref().quote_id)?;
         let expected = version(request.get_ref().expected_version)?;
-        let (quote, deal, pipeline) = self
+        let (quote, deal, pipeline, order) = self
             .opportunities
             .accept_quote(&caller, quote_id, expected)
             .await?;
         Ok(Response::new(pb::AcceptQuoteResponse {
             quote: quote_reply(&quote),
             opportunity: Some(reply(deal, &pipeline)),
+            order: Some(crate::convert::orders::order(&order)),
         }))
     }
 

@@ -7,6 +7,7 @@ mod conversion;
 mod deals;
 mod import;
 mod lifecycle;
+mod orders;
 mod parts;
 mod pipelines;
 mod price_book;
@@ -38,6 +39,7 @@ use crate::{
 pub use deals::NewOpportunity;
 pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;
+pub use orders::NewDelivery;
 pub use pipelines::{CompetitorChanges, NewPipeline, PipelineChanges};
 pub(crate) use publishing::DealEvent;
 pub use quote_settings::QuoteSettingsChanges;

@@ -1,8 +1,8 @@
 //! A quote version's life after the draft (O6): submission against the discount threshold, a
 //! manager's approval or rejection (audited on the version), issue to the customer (event
 //! quote_issued), the customer's acceptance — which sets the deal's amount and line items in
-//! the same transaction (events opportunity_amount_changed and quote_accepted) — or refusal,
-//! and revisions into new versions.
+//! the same transaction (events opportunity_amount_changed and quote_accepted) and makes the
+//! version an order (order_created) — or refusal, and revisions into new versions.
 
 use crm_platform::{
     auth::Caller,
@@ -24,6 +24,7 @@ use crate::{
     convert,
     domain::{
         opportunity::{self, Opportunity, OpportunityChanges, OpportunityStatus},
+        order::Order,
         pipeline::Pipeline,
         quote::{self, Approval, ApprovalRefusal, Decision, Quote, QuoteAction, QuoteStatus},
     },
@@ -235,13 +236,14 @@ impl Opportunities {
     /// transaction the deal's line items become the quote's lines (`quote::deal_line_items`:
     /// each deal line's total is the quote line's discounted net, so the deal's amount is the
     /// quote's amount before tax to the cent), with the deal's usual events, the quote's
-    /// quote_accepted, and every other open version of the deal superseded.
+    /// quote_accepted, every other open version of the deal superseded, and the version made
+    /// an order (`create_order`, event order_created).
     pub async fn accept_quote(
         &self,
         caller: &Caller,
         id: Uuid,
         expected_version: Option<i64>,
-    ) -> Result<(Quote, Opportunity, Pipeline)> {
+    ) -> Result<(Quote, Opportunity, Pipeline, Order)> {
         let mut transaction = self.pool.begin().await?;
         let (mut quote, current) = self
             .writable_quote(&mut transaction, caller, id, expected_version, "quoted")
@@ -320,8 +322,9 @@ impl Opportunities {
             .await?;
         self.publish_quote(&mut transaction, &quote, QuoteEvent::Accepted)
             .await?;
+        let order = self.create_order(&mut transaction, &quote, &deal).await?;
         self.outbox.commit(transaction).await?;
-        Ok((quote, deal, pipeline))
+        Ok((quote, deal, pipeline, order))
     }
 
     /// Makes the next version of a quote from `id`, a draft with its lines and terms; every

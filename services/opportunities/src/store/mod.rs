@@ -8,6 +8,7 @@ pub(crate) mod board;
 pub(crate) mod catalog;
 pub(crate) mod deals;
 pub(crate) mod history;
+pub(crate) mod orders;
 pub(crate) mod pipelines;
 pub(crate) mod price_book;
 pub(crate) mod quotes;

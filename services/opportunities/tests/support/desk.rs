@@ -1,5 +1,5 @@
 //! The quotes' tests' desk: the scenario's price book (robots and their installation in yuan)
-//! and Ravi's open Contoso deal, with the quote calls the tests make.
+//! and Ravi's open Contoso deal, with the quote and order calls the tests make.
 
 use crm_platform::auth::Caller;
 use crm_proto::crm::opportunities::v1 as pb;
@@ -185,5 +185,84 @@ impl Desk {
         let request = self.harness.request(&self.ravi, request);
         let response = self.harness.quotes.clone().update_quote(request).await?;
         Ok(response.into_inner().quote.unwrap())
+    }
+}
+
+impl Desk {
+    /// The scenario's quote at `discount` submitted, approved by Mei when it must be, issued
+    /// and accepted by Ravi: the acceptance's answer (the quote, the deal and the order).
+    pub async fn accepted(&self, discount: &str) -> pb::AcceptQuoteResponse {
+        let ravi = &self.ravi;
+        let quote = self.quote(ravi, self.create(discount)).await.unwrap();
+        let submitted = self.submit(ravi, &quote.id).await.unwrap();
+        if submitted.status() == pb::QuoteStatus::PendingApproval {
+            self.approve(&self.mei, &quote.id).await.unwrap();
+        }
+        self.issue_as(ravi, &quote.id).await.unwrap();
+        let request = pb::AcceptQuoteRequest {
+            quote_id: quote.id.clone(),
+            expected_version: 0,
+        };
+        let request = self.harness.request(ravi, request);
+        let response = self.harness.quotes.clone().accept_quote(request).await;
+        response.unwrap().into_inner()
+    }
+
+    /// Records a delivery of `lines` (line number, quantity) of an order.
+    pub async fn deliver(
+        &self,
+        caller: &Caller,
+        order_id: &str,
+        lines: &[(u32, &str)],
+        expected_version: u64,
+    ) -> Result<pb::Order, tonic::Status> {
+        let request = pb::RecordDeliveryRequest {
+            order_id: order_id.into(),
+            lines: lines
+                .iter()
+                .map(|(line_number, quantity)| pb::DeliveredLineInput {
+                    line_number: *line_number,
+                    quantity: (*quantity).into(),
+                })
+                .collect(),
+            delivered_on: day(0),
+            note: "first truck".into(),
+            expected_version,
+        };
+        let request = self.harness.request(caller, request);
+        let response = self.harness.orders.clone().record_delivery(request).await?;
+        Ok(response.into_inner().order.unwrap())
+    }
+
+    pub async fn order(&self, caller: &Caller, id: &str) -> Result<pb::Order, tonic::Status> {
+        let request = pb::GetOrderRequest {
+            order_id: id.into(),
+        };
+        let request = self.harness.request(caller, request);
+        let response = self.harness.orders.clone().get_order(request).await?;
+        Ok(response.into_inner().order.unwrap())
+    }
+
+    /// The numbers of every order `caller` lists under `request`'s filters, two a page.
+    pub async fn order_numbers(
+        &self,
+        caller: &Caller,
+        request: pb::ListOrdersRequest,
+    ) -> Vec<String> {
+        every_page(|token| {
+            let mut request = request.clone();
+            request.page = Some(PageRequest {
+                page_size: 2,
+                page_token: token,
+            });
+            async move {
+                let request = self.harness.request(caller, request);
+                let page = self.harness.orders.clone().list_orders(request).await;
+                let page = page.unwrap().into_inner();
+                let numbers = page.orders.into_iter().map(|order| order.number).collect();
+                (numbers, page.page.unwrap().next_page_token)
+            }
+        })
+        .await
     }
 }

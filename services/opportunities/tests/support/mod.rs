@@ -1,5 +1,5 @@
-//! What the price book's and quotes' tests share: a harness with the book's, the deals' and the
-//! quotes' clients, and the requests and answers they read.
+//! What the price book's, quotes' and orders' tests share: a harness with the book's, the deals',
+//! the quotes' and the orders' clients, and the requests and answers they read.
 #![allow(dead_code)] // each test binary uses its own part
 
 pub mod desk;
@@ -13,6 +13,7 @@ use crm_proto::crm::{
     common::v1::{Money, PageRequest},
     opportunities::v1::{
         self as pb, opportunity_service_client::OpportunityServiceClient,
+        order_service_client::OrderServiceClient,
         price_book_service_client::PriceBookServiceClient,
         quote_service_client::QuoteServiceClient,
     },
@@ -31,6 +32,7 @@ pub struct Harness {
     pub book: PriceBookServiceClient<Channel>,
     pub deals: OpportunityServiceClient<Channel>,
     pub quotes: QuoteServiceClient<Channel>,
+    pub orders: OrderServiceClient<Channel>,
     pub admin: Caller,
 }
 
@@ -94,7 +96,8 @@ impl Harness {
         Self {
             book: PriceBookServiceClient::new(channel.clone()),
             deals: OpportunityServiceClient::new(channel.clone()),
-            quotes: QuoteServiceClient::new(channel),
+            quotes: QuoteServiceClient::new(channel.clone()),
+            orders: OrderServiceClient::new(channel),
             app,
             admin: user("admin", NORTHWIND),
         }
