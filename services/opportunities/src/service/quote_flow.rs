@@ -6,7 +6,7 @@
 
 use crm_platform::{
     auth::Caller,
-    error::{as_refusals, check_version, reasons::INCONSISTENT_FIELDS},
+    error::{as_refusals, reasons::INCONSISTENT_FIELDS},
     time::to_timestamp,
 };
 use crm_proto::crm::opportunities::v1 as pb;
@@ -17,7 +17,7 @@ use super::{
     DealEvent, Opportunities, Result,
     change::Change,
     deals::pipeline_of,
-    quotes::{next_status, refused},
+    quotes::{locked_quote, next_status, refused},
     to_corporate_required, visible,
 };
 use crate::{
@@ -163,10 +163,7 @@ impl Opportunities {
                 action: "quoted",
             });
         }
-        let mut quote = store_quotes::get_quote(&mut transaction, id, true)
-            .await?
-            .ok_or_else(|| OpportunitiesError::not_found("quote", id))?;
-        check_version("quote", id, expected_version, quote.revision)?;
+        let mut quote = locked_quote(&mut transaction, id, expected_version).await?;
         let (action, name) = match decision {
             Decision::Approved => (QuoteAction::Approve, "approved"),
             Decision::Rejected => (QuoteAction::Reject, "rejected"),

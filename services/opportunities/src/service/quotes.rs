@@ -225,6 +225,19 @@ async fn price_list_for(
     Ok(Some(list))
 }
 
+/// The quote version locked, at the expected version (its deal locked first by the caller).
+pub(super) async fn locked_quote(
+    connection: &mut PgConnection,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> Result<Quote> {
+    let quote = store_quotes::get_quote(connection, id, true)
+        .await?
+        .ok_or_else(|| OpportunitiesError::not_found("quote", id))?;
+    check_version("quote", id, expected_version, quote.revision)?;
+    Ok(quote)
+}
+
 impl Opportunities {
     /// A quote version and its deal, if the caller may read the deal.
     pub(super) async fn readable_quote(
@@ -258,10 +271,7 @@ impl Opportunities {
         let deal = self
             .locked(connection, caller, quote.opportunity_id, None, action)
             .await?;
-        let quote = store_quotes::get_quote(connection, id, true)
-            .await?
-            .ok_or_else(|| OpportunitiesError::not_found("quote", id))?;
-        check_version("quote", id, expected_version, quote.revision)?;
+        let quote = locked_quote(connection, id, expected_version).await?;
         Ok((quote, deal))
     }
 
