@@ -79,20 +79,14 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     )?;
     let pool = context.pool.clone();
     let retention = settings.idempotency_retention;
-    let shutdown = context.shutdown.clone();
-    mount.spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            tokio::select! {
-                _ = every.tick() => {}
-                () = shutdown.cancelled() => return,
-            }
-            match http::idempotency::prune(&pool, retention).await {
-                Ok(0) => {}
-                Ok(pruned) => tracing::debug!(pruned, "idempotency keys pruned"),
-                Err(error) => tracing::warn!(%error, "idempotency keys could not be pruned"),
-            }
-        }
-    });
+    mount.spawn(crm_platform::schedule::every(
+        "idempotency-key-pruning",
+        std::time::Duration::from_secs(3600),
+        context.shutdown.clone(),
+        move || {
+            let pool = pool.clone();
+            async move { Ok(http::idempotency::prune(&pool, retention).await?) }
+        },
+    ));
     Ok(())
 }

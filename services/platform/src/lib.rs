@@ -26,6 +26,7 @@ pub mod paging;
 pub mod readiness;
 pub mod replies;
 pub mod retry;
+pub mod schedule;
 pub mod scope;
 pub mod telemetry;
 pub mod text;

@@ -621,23 +621,24 @@ pub async fn prune(pool: &PgPool, retention: Duration) -> Result<u64, sqlx::Erro
 
 /// Prunes hourly until `shutdown`.
 pub async fn prune_until(pool: PgPool, retention: Duration, shutdown: CancellationToken) {
-    let mut every = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            () = shutdown.cancelled() => return,
-        }
-        loop {
-            match prune(&pool, retention).await {
-                Ok(10_000) => continue,
-                Ok(_) => break,
-                Err(error) => {
-                    tracing::warn!(%error, "stored replies could not be pruned");
-                    break;
+    crate::schedule::every(
+        "stored-reply-pruning",
+        Duration::from_secs(3600),
+        shutdown,
+        move || {
+            let pool = pool.clone();
+            async move {
+                let mut pruned = 0;
+                loop {
+                    match prune(&pool, retention).await? {
+                        10_000 => pruned += 10_000,
+                        rest => return Ok(pruned + rest),
+                    }
                 }
             }
-        }
-    }
+        },
+    )
+    .await
 }
 
 #[cfg(test)]
