@@ -9,9 +9,13 @@ use std::time::Duration;
 
 use crm_platform::{auth::Caller, events::DomainEvent};
 use crm_proto::crm::{leads::v1 as leads, opportunities::v1 as deals};
-use crm_test_support::{HttpClient, HttpReply, TestApp, eventually, user};
+use crm_test_support::{eventually, user};
 use serde_json::{Value, json};
+use suite::{Suite, cny, ok};
 use uuid::Uuid;
+
+#[path = "support/suite.rs"]
+mod suite;
 
 const EAST_1: &str = "/northwind/east/east-1/";
 const DIRECT: &str = "01900000-0000-7000-8000-000000000001";
@@ -20,58 +24,7 @@ const PROPOSE: &str = "01900000-0000-7000-8000-000000000013";
 const NEGOTIATE: &str = "01900000-0000-7000-8000-000000000014";
 const WON_FOR_PRODUCT_FIT: &str = "01900000-0000-7000-8000-000000000101";
 
-fn ok(reply: HttpReply) -> Value {
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.json()
-}
-
-struct Suite {
-    app: TestApp,
-    http: HttpClient,
-}
-
 impl Suite {
-    fn token(&self, caller: &Caller) -> String {
-        self.app.token(caller)
-    }
-
-    async fn post(&self, caller: &Caller, path: &str, body: Value) -> HttpReply {
-        self.http
-            .post_json(path, Some(&self.token(caller)), &body)
-            .await
-    }
-
-    async fn get(&self, caller: &Caller, path: &str) -> Value {
-        ok(self.http.get(path, Some(&self.token(caller))).await)
-    }
-
-    /// Retries a call until it succeeds: what another service learns from events arrives
-    /// within moments, not at once.
-    async fn post_when_known(&self, caller: &Caller, path: &str, body: Value) -> Value {
-        let mut last = None;
-        for _ in 0..100 {
-            let reply = self.post(caller, path, body.clone()).await;
-            if reply.status == 200 {
-                return reply.json();
-            }
-            last = Some(String::from_utf8_lossy(&reply.body).into_owned());
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-        panic!("{path} never succeeded: {last:?}");
-    }
-
-    async fn count(&self, service: &str, sql: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(self.app.pool(service))
-            .await
-            .unwrap()
-    }
-
     /// Publishes every event `service`'s outbox holds again, each as a new event (a new event
     /// id and message id): neither the broker nor the inbox can drop them, so only the
     /// consumers' version checks and ids keep them from changing anything.
@@ -125,10 +78,6 @@ impl Suite {
     }
 }
 
-fn cny(amount: &str) -> Value {
-    json!({"currency_code": "CNY", "amount": amount})
-}
-
 /// What a replay must leave as it was: the deal, the account's tier and revenue, the campaign
 /// funnel, and how many deals, accounts and contacts exist.
 async fn snapshot(
@@ -152,11 +101,7 @@ async fn snapshot(
 
 #[tokio::test]
 async fn a_converted_lead_is_won_through_the_gateway_and_tiers_and_roi_follow_exactly_once() {
-    let app = TestApp::spawn(&crm::all_modules()).await;
-    let suite = Suite {
-        http: HttpClient::new(app.http_url()),
-        app,
-    };
+    let suite = Suite::start().await;
     let ada = user("admin", "/northwind/");
     let ravi = user("rep", EAST_1);
     let engineer = user("rep", EAST_1);

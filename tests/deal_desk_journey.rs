@@ -1,0 +1,181 @@
+//! The deal desk of scenario.md, through the gateway's HTTP front door with the whole suite in
+//! one process: Ravi quotes Contoso's line-3 deal at 18% off list, cannot approve the discount
+//! himself, Mei (who manages East) approves it, and the customer's acceptance sets the deal's
+//! amount and makes the quote an order. Every figure is asserted to the fen, computed by hand
+//! with the one rounding rule (each line half to even, ADR 0014).
+
+use std::time::Duration;
+
+use crm_test_support::{eventually, user};
+use serde_json::{Value, json};
+use suite::{Suite, cny, ok};
+
+#[path = "support/suite.rs"]
+mod suite;
+
+const EAST_1: &str = "/northwind/east/east-1/";
+const EAST: &str = "/northwind/east/";
+
+/// The string of a Money value (as the API writes it: no trailing zeros, "984000").
+fn amount(money: &Value) -> &str {
+    money["amount"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no amount in {money}"))
+}
+
+fn id(value: &Value) -> String {
+    value["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_discounted_quote_is_approved_by_the_manager_and_accepted_into_the_deal() {
+    let suite = Suite::start().await;
+    let ada = user("admin", "/northwind/");
+    let mei = user("manager", EAST);
+    let ravi = user("rep", EAST_1);
+    ok(suite
+        .patch(
+            &ada,
+            "/v1/orgSettings",
+            json!({"corporate_currency": "CNY"}),
+        )
+        .await);
+
+    // The price book: the line-3 system and its installation, in the yuan list.
+    let list = ok(suite
+        .post(
+            &ada,
+            "/v1/priceLists",
+            json!({"name": "China 2026", "currency_code": "CNY"}),
+        )
+        .await)["price_list"]
+        .clone();
+    for (code, name, price) in [
+        ("L3-AUTO", "Line automation system", "487333.33"),
+        ("SVC-INSTALL", "Installation and commissioning", "225333.34"),
+    ] {
+        let product = ok(suite
+            .post(&ada, "/v1/products", json!({"code": code, "name": name}))
+            .await)["product"]
+            .clone();
+        ok(suite
+            .post(
+                &ada,
+                &format!("/v1/priceLists/{}/prices", id(&list)),
+                json!({"product_id": id(&product), "effective_from": "2026-01-01",
+                    "unit_price": cny(price)}),
+            )
+            .await);
+    }
+
+    // Ravi's customer and deal.
+    let account = ok(suite
+        .post(
+            &ravi,
+            "/v1/accounts",
+            json!({"account": {"name": "Contoso Ltd", "industry": "Manufacturing"}}),
+        )
+        .await)["account"]
+        .clone();
+    let deal = suite
+        .post_when_known(
+            &ravi,
+            "/v1/opportunities",
+            json!({"opportunity": {"name": "Contoso — Line 3 automation",
+                "account_id": id(&account), "amount": cny("1200000.00"),
+                "expected_close_date": "2027-01-30"}}),
+        )
+        .await["opportunity"]
+        .clone();
+    let deal_id = id(&deal);
+
+    // Two systems and the installation at 18% off the quote: list 974,666.66 + 225,333.34 =
+    // 1,200,000.00; each line × 0.82, half to even: 799,226.6612 → 799,226.66 and
+    // 184,773.3388 → 184,773.34, so 984,000.00 before tax; 13% tax per line: 103,899.4658 →
+    // 103,899.47 and 24,020.5342 → 24,020.53, so 127,920.00 and a total of 1,111,920.00.
+    let quote = ok(suite
+        .post(
+            &ravi,
+            &format!("/v1/opportunities/{deal_id}/quotes"),
+            json!({"lines": [
+                {"product_code": "L3-AUTO", "quantity": "2"},
+                {"product_code": "SVC-INSTALL", "quantity": "1"},
+            ], "discount_percent": "18"}),
+        )
+        .await)["quote"]
+        .clone();
+    let figures = &quote["figures"];
+    assert_eq!(amount(&figures["list_total"]), "1200000", "{quote}");
+    assert_eq!(amount(&figures["amount_before_tax"]), "984000");
+    assert_eq!(amount(&figures["tax"]), "127920");
+    assert_eq!(amount(&figures["total"]), "1111920");
+    assert_eq!(figures["discount_percent"], "18.00");
+    let lines = quote["lines"].as_array().unwrap();
+    assert_eq!(amount(&lines[0]["discounted"]), "799226.66");
+    assert_eq!(amount(&lines[1]["discounted"]), "184773.34");
+    assert_eq!(amount(&lines[0]["tax"]), "103899.47");
+    assert_eq!(amount(&lines[1]["tax"]), "24020.53");
+
+    // 18% is above the 15% threshold: the quote waits for a manager, and Ravi is not one.
+    let quote_id = id(&quote);
+    let submitted = ok(suite
+        .post(&ravi, &format!("/v1/quotes/{quote_id}:submit"), json!({}))
+        .await)["quote"]
+        .clone();
+    assert_eq!(submitted["status"], "QUOTE_STATUS_PENDING_APPROVAL");
+    assert_eq!(submitted["approval"]["threshold_percent"], "15");
+    let refused = suite
+        .post(
+            &ravi,
+            &format!("/v1/quotes/{quote_id}:approveDiscount"),
+            json!({"note": "I approve my own"}),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        403,
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
+    let approved = ok(suite
+        .post(
+            &mei,
+            &format!("/v1/quotes/{quote_id}:approveDiscount"),
+            json!({"note": "Strategic account: approved at 18%"}),
+        )
+        .await)["quote"]
+        .clone();
+    assert_eq!(approved["status"], "QUOTE_STATUS_APPROVED");
+    assert_eq!(
+        approved["approval"]["decision"],
+        "QUOTE_DISCOUNT_DECISION_APPROVED"
+    );
+    assert_eq!(approved["approval"]["decided_by"], mei.user_id.to_string());
+
+    // Issued, accepted: the deal is worth 984,000.00 before tax and the quote is an order.
+    ok(suite
+        .post(&ravi, &format!("/v1/quotes/{quote_id}:issue"), json!({}))
+        .await);
+    let accepted = ok(suite
+        .post(&ravi, &format!("/v1/quotes/{quote_id}:accept"), json!({}))
+        .await);
+    assert_eq!(accepted["quote"]["status"], "QUOTE_STATUS_ACCEPTED");
+    let order = accepted["order"].clone();
+    assert_eq!(amount(&order["totals"]["total"]), "1111920", "{order}");
+    let deal = suite
+        .get(&ravi, &format!("/v1/opportunities/{deal_id}"))
+        .await["opportunity"]
+        .clone();
+    assert_eq!(amount(&deal["amount"]), "984000", "{deal}");
+    assert_eq!(deal["line_items"].as_array().unwrap().len(), 2);
+    eventually(Duration::from_secs(20), "the acceptance is published", || async {
+        suite
+            .count(
+                "opportunities",
+                "SELECT count(*) FROM outbox WHERE event_type = 'crm.opportunities.v1.QuoteAccepted'",
+            )
+            .await
+            == 1
+    })
+    .await;
+}
