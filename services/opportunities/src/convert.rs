@@ -2,6 +2,7 @@
 
 pub(crate) mod orders;
 pub(crate) mod quotes;
+pub(crate) mod work_reports;
 
 use crm_platform::time::to_timestamp;
 use crm_proto::crm::opportunities::v1 as pb;

@@ -24,6 +24,7 @@ use crm_proto::crm::opportunities::v1::{
     opportunity_service_server::OpportunityServiceServer, order_service_server::OrderServiceServer,
     pipeline_service_server::PipelineServiceServer,
     price_book_service_server::PriceBookServiceServer, quote_service_server::QuoteServiceServer,
+    work_report_service_server::WorkReportServiceServer,
 };
 
 pub const NAME: &str = "opportunities";
@@ -57,7 +58,31 @@ pub async fn rebuild_funnel_roll_up(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The service's own settings (`CRM_OPPORTUNITIES_*`, docs/operations.md).
+struct Settings {
+    /// How often the work-report job looks for a completed week or month to generate.
+    work_report_interval: std::time::Duration,
+    /// The time zone whose weeks and months generated work reports cover.
+    work_report_time_zone: chrono_tz::Tz,
+}
+
+impl Settings {
+    fn read(settings: &crm_platform::config::ServiceSettings) -> anyhow::Result<Self> {
+        let zone = settings.string("WORK_REPORT_TIME_ZONE", "UTC");
+        Ok(Self {
+            work_report_interval: settings.duration("WORK_REPORT_INTERVAL", "15m")?,
+            work_report_time_zone: zone.parse().map_err(|_| {
+                settings.error(
+                    "WORK_REPORT_TIME_ZONE",
+                    format!("{zone:?} is not an IANA time zone, such as Asia/Shanghai"),
+                )
+            })?,
+        })
+    }
+}
+
 fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
+    let settings = Settings::read(&context.settings.service(NAME))?;
     let opportunities = service::Opportunities::new(context.pool.clone(), context.outbox.clone());
     mount.add_grpc(PipelineServiceServer::with_interceptor(
         grpc::pipelines::PipelinesApi::new(opportunities.clone()),
@@ -79,6 +104,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::orders::OrdersApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
+    mount.add_grpc(WorkReportServiceServer::with_interceptor(
+        grpc::work_reports::WorkReportsApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(
         grpc::analytics::AnalyticsApi::new(opportunities.clone()),
         context.auth.clone(),
@@ -98,5 +127,20 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         org::OrgDirectoryHandler::new(events::RescopeOnMove::new(opportunities.clone())),
     );
     mount.spawn(org.run(context.shutdown.clone()));
+    let reports = opportunities.clone();
+    mount.spawn(crm_platform::schedule::every(
+        "work-reports",
+        settings.work_report_interval,
+        context.shutdown.clone(),
+        move || {
+            let reports = reports.clone();
+            let zone = settings.work_report_time_zone;
+            async move {
+                Ok(reports
+                    .run_work_reports(crm_platform::time::now(), zone)
+                    .await?)
+            }
+        },
+    ));
     Ok(())
 }

@@ -10,5 +10,6 @@ pub mod price_book;
 pub mod quote;
 pub mod quote_document;
 pub mod settings;
+pub mod work_report;
 
 pub use crm_platform::money::CorporateAmount;

@@ -12,7 +12,7 @@ use crm_proto::crm::opportunities::v1::{self as pb, analytics_service_server::An
 use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
-use super::authenticated;
+use super::{authenticated, deal_input::optional_team};
 use crate::{
     convert,
     domain::{
@@ -94,20 +94,13 @@ fn months(period: Option<&pb::MonthRange>, violations: &mut Violations) -> Optio
     Some(Months { first, last })
 }
 
-fn team(field: &str, text: &str, violations: &mut Violations) -> Option<TeamPath> {
-    match text.trim() {
-        "" => None,
-        text => violations.check(field, TeamPath::parse(text)),
-    }
-}
-
 /// One rep, a team subtree, or (neither) everything visible.
 fn scope(scope: Option<&pb::DealScope>, violations: &mut Violations) -> Scope {
     let Some(scope) = scope else {
         return Scope::Visible;
     };
     let owner_id = violations.optional_id("scope.owner_id", &scope.owner_id);
-    let team_path = team("scope.team_path", &scope.team_path, violations);
+    let team_path = optional_team("scope.team_path", &scope.team_path, violations);
     match (owner_id, team_path) {
         (Some(_), Some(_)) => {
             violations.add(

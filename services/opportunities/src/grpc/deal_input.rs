@@ -4,7 +4,9 @@
 use std::{collections::BTreeMap, str::FromStr};
 
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 use crm_platform::{
+    auth::TeamPath,
     error::Violations,
     ids::{expected_version, parse_id},
     money::{Money, Sign},
@@ -47,6 +49,33 @@ pub(super) fn optional_date(
         return None;
     }
     date(violations, field, value)
+}
+
+/// A team path, if given (its form is the schema's: INVALID_ARGUMENT otherwise).
+pub(super) fn optional_team(field: &str, text: &str, violations: &mut Violations) -> Option<TeamPath> {
+    match text.trim() {
+        "" => None,
+        text => violations.check(field, TeamPath::parse(text)),
+    }
+}
+
+/// An IANA time zone ("Asia/Shanghai"), UTC when empty. Which names exist is more than the
+/// schema states: an unknown one is a refusal (422) naming the field.
+pub(super) fn time_zone(violations: &mut Violations, field: &str, text: &str) -> Option<Tz> {
+    match text.trim() {
+        "" => Some(Tz::UTC),
+        name => match name.parse::<Tz>() {
+            Ok(zone) => Some(zone),
+            Err(_) => {
+                violations.push(crm_platform::error::FieldViolation::refusal(
+                    crm_platform::error::reasons::INCONSISTENT_FIELDS,
+                    field,
+                    format!("{name:?} is not an IANA time zone, such as \"Asia/Shanghai\""),
+                ));
+                None
+            }
+        },
+    }
 }
 
 pub(super) fn decimal(violations: &mut Violations, field: &str, value: &str) -> Option<Decimal> {

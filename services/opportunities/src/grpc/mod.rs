@@ -9,6 +9,7 @@ pub(crate) mod orders;
 pub(crate) mod pipelines;
 pub(crate) mod price_book;
 pub(crate) mod quotes;
+pub(crate) mod work_reports;
 
 use crm_platform::auth::{Caller, caller};
 use tonic::{Request, Status};

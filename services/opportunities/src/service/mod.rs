@@ -16,6 +16,7 @@ mod quote_flow;
 mod quote_settings;
 mod quotes;
 mod replicas;
+mod work_reports;
 
 use chrono::NaiveDate;
 use crm_platform::{
@@ -44,6 +45,7 @@ pub use pipelines::{CompetitorChanges, NewPipeline, PipelineChanges};
 pub(crate) use publishing::DealEvent;
 pub use quote_settings::QuoteSettingsChanges;
 pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
+pub use work_reports::WhoseReport;
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
 

@@ -13,6 +13,7 @@ pub(crate) mod pipelines;
 pub(crate) mod price_book;
 pub(crate) mod quotes;
 pub(crate) mod replicas;
+pub(crate) mod work_reports;
 
 use crm_platform::auth::TeamPath;
 
