@@ -20,6 +20,7 @@ use crm_platform::{
     org,
 };
 use crm_proto::crm::opportunities::v1::{
+    activity_service_server::ActivityServiceServer,
     analytics_service_server::AnalyticsServiceServer,
     opportunity_service_server::OpportunityServiceServer, order_service_server::OrderServiceServer,
     pipeline_service_server::PipelineServiceServer,
@@ -77,6 +78,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     ));
     mount.add_grpc(OrderServiceServer::with_interceptor(
         grpc::orders::OrdersApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(ActivityServiceServer::with_interceptor(
+        grpc::activities::ActivitiesApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(

@@ -1,5 +1,6 @@
 //! The opportunities domain: typed entities and their rules, no I/O.
 
+pub mod activity;
 pub mod board;
 pub mod criteria;
 pub mod funnel;

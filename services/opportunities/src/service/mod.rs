@@ -1,6 +1,7 @@
 //! The opportunities use cases: each one a transaction that checks access, applies the domain
 //! rules, writes the records, their history and audit rows and their events (outbox) together.
 
+mod activities;
 mod analytics;
 mod change;
 mod conversion;
@@ -36,6 +37,7 @@ use crate::{
     error::OpportunitiesError,
 };
 
+pub use activities::NewTask;
 pub use deals::NewOpportunity;
 pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;

@@ -3,6 +3,7 @@
 //! their file and converted to domain types; a stored value that does not convert is an error,
 //! never a default.
 
+pub(crate) mod activities;
 pub(crate) mod analytics;
 pub(crate) mod board;
 pub(crate) mod catalog;
