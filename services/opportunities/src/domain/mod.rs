@@ -11,5 +11,6 @@ pub mod price_book;
 pub mod quote;
 pub mod quote_document;
 pub mod settings;
+pub mod stale;
 
 pub use crm_platform::money::CorporateAmount;

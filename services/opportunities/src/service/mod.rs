@@ -16,6 +16,7 @@ mod publishing;
 mod quote_flow;
 mod quote_settings;
 mod quotes;
+mod reminders;
 mod replicas;
 
 use chrono::NaiveDate;
@@ -46,6 +47,7 @@ pub use pipelines::{CompetitorChanges, NewPipeline, PipelineChanges};
 pub(crate) use publishing::DealEvent;
 pub use quote_settings::QuoteSettingsChanges;
 pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
+pub use reminders::{STALE_DEALS, TASK_REMINDERS};
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
 

@@ -409,3 +409,36 @@ pub(crate) async fn list_tasks(
     let rows: Vec<TaskRow> = query.build_query_as().fetch_all(connection).await?;
     rows.into_iter().map(Task::try_from).collect()
 }
+
+/// Claims up to `limit` open tasks whose reminder time has come and whose reminder is not yet
+/// sent, skipping rows another transaction holds; the caller marks them in its transaction.
+pub(crate) async fn due_reminders(
+    connection: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<Task>> {
+    let rows: Vec<TaskRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE completed_at IS NULL \
+         AND reminder_sent_at IS NULL AND remind_at <= $1 ORDER BY remind_at, id LIMIT $2 \
+         FOR UPDATE SKIP LOCKED"
+    )))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(connection)
+    .await?;
+    rows.into_iter().map(Task::try_from).collect()
+}
+
+/// Marks reminders sent: the durable claim beside their events.
+pub(crate) async fn mark_reminded(
+    connection: &mut PgConnection,
+    ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE tasks SET reminder_sent_at = $2 WHERE id = ANY($1)")
+        .bind(ids)
+        .bind(at)
+        .execute(connection)
+        .await
+        .map(drop)
+}

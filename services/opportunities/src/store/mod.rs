@@ -14,6 +14,7 @@ pub(crate) mod pipelines;
 pub(crate) mod price_book;
 pub(crate) mod quotes;
 pub(crate) mod replicas;
+pub(crate) mod stale;
 
 use crm_platform::auth::TeamPath;
 

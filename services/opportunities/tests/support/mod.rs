@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 pub mod desk;
+pub mod log;
 
 use std::time::Duration;
 
