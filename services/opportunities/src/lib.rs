@@ -1,7 +1,8 @@
 //! The opportunities service: pipelines and stages, deals with their stage history, win/loss,
 //! competitors, deal teams and splits and buying committees, the priority board and funnel
 //! analytics, the price book, quotes with discount approval and the orders accepted quotes
-//! become (capabilities O1–O5, O6 in part, O9, O10, docs/capabilities.md). Owns database `crm_opportunities`, publishes on stream
+//! become, activities and tasks with their reminders and stale-deal detection (capabilities
+//! O1–O5, O6 and O7 in part, O9, O10, docs/capabilities.md). Owns database `crm_opportunities`, publishes on stream
 //! `CRM_OPPORTUNITIES`; consumes leads' conversions, accounts' records and the organisation's
 //! directory.
 #![deny(rust_2018_idioms)]
