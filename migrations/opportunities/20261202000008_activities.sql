@@ -1,6 +1,6 @@
 -- Activities and tasks (capability O7, docs/adr/0014-deal-desk-in-opportunities.md): calls,
 -- meetings, visits, emails and notes regarding a deal, an account, a contact or a lead; tasks
--- with due dates, reminders and completion; a rep's calendar feed; stale-deal marks.
+-- with due dates, reminders and completion; stale-deal marks.
 
 CREATE TABLE activities (
     id               uuid PRIMARY KEY,
@@ -71,13 +71,6 @@ CREATE INDEX tasks_by_due ON tasks (due_at, id);
 -- What the reminders job scans: open tasks whose reminder is not yet sent.
 CREATE INDEX tasks_reminders_due ON tasks (remind_at)
     WHERE completed_at IS NULL AND reminder_sent_at IS NULL AND remind_at IS NOT NULL;
-
--- A rep's secret calendar feed: only the token's SHA-256 is kept; issuing again replaces it.
-CREATE TABLE calendar_feeds (
-    user_id       uuid PRIMARY KEY,
-    token_sha256  bytea       NOT NULL UNIQUE CHECK (length(token_sha256) = 32),
-    issued_at     timestamptz NOT NULL
-);
 
 -- Stale deals: a pipeline's threshold (0 = never stale), a deal's last activity and the mark
 -- of the stale episode already announced (cleared when an activity is logged).
