@@ -27,6 +27,8 @@ use crm_proto::crm::{
 use crm_test_support::{authorized, eventually};
 use tonic::{Code, transport::Channel};
 
+#[path = "activities.rs"]
+mod activities;
 #[path = "opportunity_calls.rs"]
 mod calls;
 #[path = "orders.rs"]
@@ -671,4 +673,5 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     price_book::run_actions(org, transport, report).await;
     quotes::run_actions(org, transport, report).await;
     orders::run_actions(org, transport, report).await;
+    activities::run_actions(org, transport, report).await;
 }

@@ -1,5 +1,6 @@
 //! Domain → wire: the messages the API returns and the events carry.
 
+pub(crate) mod activities;
 pub(crate) mod orders;
 pub(crate) mod quotes;
 
@@ -83,6 +84,7 @@ pub(crate) fn pipeline(pipeline: &Pipeline) -> pb::Pipeline {
         name: pipeline.name.clone(),
         description: pipeline.description.clone(),
         product_line: pipeline.product_line.clone(),
+        stale_after_days: pipeline.stale_after_days,
         is_default: pipeline.is_default,
         stages: pipeline.stages.iter().map(stage).collect(),
         version: pipeline.version as u64,

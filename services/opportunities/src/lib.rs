@@ -1,7 +1,8 @@
 //! The opportunities service: pipelines and stages, deals with their stage history, win/loss,
 //! competitors, deal teams and splits and buying committees, the priority board and funnel
 //! analytics, the price book, quotes with discount approval and the orders accepted quotes
-//! become (capabilities O1–O5, O6 in part, O9, O10, docs/capabilities.md). Owns database `crm_opportunities`, publishes on stream
+//! become, activities and tasks with their reminders and stale-deal detection (capabilities
+//! O1–O5, O6 and O7 in part, O9, O10, docs/capabilities.md). Owns database `crm_opportunities`, publishes on stream
 //! `CRM_OPPORTUNITIES`; consumes leads' conversions, accounts' records and the organisation's
 //! directory.
 #![deny(rust_2018_idioms)]
@@ -20,6 +21,7 @@ use crm_platform::{
     org,
 };
 use crm_proto::crm::opportunities::v1::{
+    activity_service_server::ActivityServiceServer,
     analytics_service_server::AnalyticsServiceServer,
     opportunity_service_server::OpportunityServiceServer, order_service_server::OrderServiceServer,
     pipeline_service_server::PipelineServiceServer,
@@ -57,7 +59,36 @@ pub async fn rebuild_funnel_roll_up(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Sends the task reminders due by `now` (event task_reminder_due), as the `task-reminders`
+/// timer does: for tests and operators, with a chosen clock. Returns how many went out.
+pub async fn run_task_reminders(
+    context: &ServiceContext,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<u64> {
+    let opportunities = service::Opportunities::new(context.pool.clone(), context.outbox.clone());
+    Ok(opportunities.run_task_reminders(now).await?)
+}
+
+/// Announces the deals that went stale by `now` (event opportunity_went_stale), as the
+/// `stale-deals` timer does: for tests and operators, with a chosen clock. Returns how many.
+pub async fn run_stale_deal_check(
+    context: &ServiceContext,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<u64> {
+    let opportunities = service::Opportunities::new(context.pool.clone(), context.outbox.clone());
+    Ok(opportunities.run_stale_deal_check(now).await?)
+}
+
 fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
+    // How often every replica looks for due task reminders and newly stale deals (each job's
+    // lock and SKIP LOCKED claims make one replica do each piece of work once).
+    let settings = context.settings.service(NAME);
+    let reminder_interval = settings.duration("REMINDER_INTERVAL", "60s")?;
+    if reminder_interval.is_zero() {
+        return Err(settings
+            .error("REMINDER_INTERVAL", "must be longer than 0")
+            .into());
+    }
     let opportunities = service::Opportunities::new(context.pool.clone(), context.outbox.clone());
     mount.add_grpc(PipelineServiceServer::with_interceptor(
         grpc::pipelines::PipelinesApi::new(opportunities.clone()),
@@ -79,10 +110,36 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::orders::OrdersApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
+    mount.add_grpc(ActivityServiceServer::with_interceptor(
+        grpc::activities::ActivitiesApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(
         grpc::analytics::AnalyticsApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
+    for (job, stale) in [
+        (service::TASK_REMINDERS, false),
+        (service::STALE_DEALS, true),
+    ] {
+        let opportunities = opportunities.clone();
+        mount.spawn(crm_platform::schedule::every(
+            job,
+            reminder_interval,
+            context.shutdown.clone(),
+            move || {
+                let opportunities = opportunities.clone();
+                async move {
+                    let now = crm_platform::time::now();
+                    Ok(if stale {
+                        opportunities.run_stale_deal_check(now).await?
+                    } else {
+                        opportunities.run_task_reminders(now).await?
+                    })
+                }
+            },
+        ));
+    }
     let conversions = context.consumer(
         events::lead_conversions(),
         events::LeadConversionHandler::new(opportunities.clone()),

@@ -1,5 +1,6 @@
 //! The opportunities domain: typed entities and their rules, no I/O.
 
+pub mod activity;
 pub mod board;
 pub mod criteria;
 pub mod funnel;
@@ -10,5 +11,6 @@ pub mod price_book;
 pub mod quote;
 pub mod quote_document;
 pub mod settings;
+pub mod stale;
 
 pub use crm_platform::money::CorporateAmount;

@@ -1,6 +1,7 @@
 //! The opportunities use cases: each one a transaction that checks access, applies the domain
 //! rules, writes the records, their history and audit rows and their events (outbox) together.
 
+mod activities;
 mod analytics;
 mod change;
 mod conversion;
@@ -15,6 +16,7 @@ mod publishing;
 mod quote_flow;
 mod quote_settings;
 mod quotes;
+mod reminders;
 mod replicas;
 
 use chrono::NaiveDate;
@@ -36,6 +38,7 @@ use crate::{
     error::OpportunitiesError,
 };
 
+pub use activities::NewTask;
 pub use deals::NewOpportunity;
 pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;
@@ -44,6 +47,7 @@ pub use pipelines::{CompetitorChanges, NewPipeline, PipelineChanges};
 pub(crate) use publishing::DealEvent;
 pub use quote_settings::QuoteSettingsChanges;
 pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
+pub use reminders::{STALE_DEALS, TASK_REMINDERS};
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
 

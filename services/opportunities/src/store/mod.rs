@@ -3,6 +3,7 @@
 //! their file and converted to domain types; a stored value that does not convert is an error,
 //! never a default.
 
+pub(crate) mod activities;
 pub(crate) mod analytics;
 pub(crate) mod board;
 pub(crate) mod catalog;
@@ -13,6 +14,7 @@ pub(crate) mod pipelines;
 pub(crate) mod price_book;
 pub(crate) mod quotes;
 pub(crate) mod replicas;
+pub(crate) mod stale;
 
 use crm_platform::auth::TeamPath;
 
