@@ -29,6 +29,8 @@ use tonic::{Code, transport::Channel};
 
 #[path = "opportunity_calls.rs"]
 mod calls;
+#[path = "collections.rs"]
+mod collections;
 #[path = "orders.rs"]
 mod orders;
 #[path = "price_book.rs"]
@@ -671,4 +673,5 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     price_book::run_actions(org, transport, report).await;
     quotes::run_actions(org, transport, report).await;
     orders::run_actions(org, transport, report).await;
+    collections::run_actions(org, transport, report).await;
 }

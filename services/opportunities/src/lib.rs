@@ -21,6 +21,7 @@ use crm_platform::{
 };
 use crm_proto::crm::opportunities::v1::{
     analytics_service_server::AnalyticsServiceServer,
+    collection_service_server::CollectionServiceServer,
     opportunity_service_server::OpportunityServiceServer, order_service_server::OrderServiceServer,
     pipeline_service_server::PipelineServiceServer,
     price_book_service_server::PriceBookServiceServer, quote_service_server::QuoteServiceServer,
@@ -77,6 +78,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     ));
     mount.add_grpc(OrderServiceServer::with_interceptor(
         grpc::orders::OrdersApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(CollectionServiceServer::with_interceptor(
+        grpc::collections::CollectionsApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(

@@ -3,6 +3,7 @@
 
 mod analytics;
 mod change;
+mod collections;
 mod conversion;
 mod deals;
 mod import;
@@ -15,6 +16,7 @@ mod publishing;
 mod quote_flow;
 mod quote_settings;
 mod quotes;
+mod receivables;
 mod replicas;
 
 use chrono::NaiveDate;
@@ -36,6 +38,7 @@ use crate::{
     error::OpportunitiesError,
 };
 
+pub use collections::NewPayment;
 pub use deals::NewOpportunity;
 pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;
@@ -44,6 +47,7 @@ pub use pipelines::{CompetitorChanges, NewPipeline, PipelineChanges};
 pub(crate) use publishing::DealEvent;
 pub use quote_settings::QuoteSettingsChanges;
 pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
+pub use receivables::{ReceivableFilter, Receivables};
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
 

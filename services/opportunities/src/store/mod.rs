@@ -6,6 +6,7 @@
 pub(crate) mod analytics;
 pub(crate) mod board;
 pub(crate) mod catalog;
+pub(crate) mod collections;
 pub(crate) mod deals;
 pub(crate) mod history;
 pub(crate) mod orders;

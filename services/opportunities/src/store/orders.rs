@@ -333,12 +333,17 @@ pub(crate) async fn list_orders(
     rows.into_iter().map(Order::try_from).collect()
 }
 
-/// What the order's payment schedules hold paid, net of refunds: an order with money kept is
-/// not cancelled. Zero until collections (O8) record payments against orders.
+/// What the order's payment schedule holds paid, net of refunds: an order with money kept is
+/// not cancelled.
 pub(crate) async fn paid_on_order(
     connection: &mut PgConnection,
     order_id: Uuid,
 ) -> sqlx::Result<Decimal> {
-    let _ = (connection, order_id);
-    Ok(Decimal::ZERO)
+    sqlx::query_scalar(
+        "SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM payments p \
+         JOIN payment_schedules s ON s.id = p.schedule_id WHERE s.order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(connection)
+    .await
 }
