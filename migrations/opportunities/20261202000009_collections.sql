@@ -53,3 +53,14 @@ CREATE TABLE payments (
     recorded_at         timestamptz NOT NULL
 );
 CREATE INDEX payments_of_schedule ON payments (schedule_id, recorded_at, id);
+
+-- The payment-reminders job's durable marks: each reminder of an instalment goes out once,
+-- the mark written in the transaction that enqueues its event (payment_due_soon,
+-- payment_overdue).
+CREATE TABLE payment_reminders (
+    schedule_id         uuid        NOT NULL REFERENCES payment_schedules (id),
+    instalment_number   integer     NOT NULL,
+    kind                text        NOT NULL CHECK (kind IN ('due_soon', 'overdue')),
+    sent_at             timestamptz NOT NULL,
+    PRIMARY KEY (schedule_id, instalment_number, kind)
+);

@@ -46,6 +46,18 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("../../migrations/opportunities")
 }
 
+/// One run of the `payment-reminders` job at `now` (what the timer spawned by the module runs):
+/// the reminders enqueued on the service's outbox. For tests and operators who run it with a
+/// chosen clock.
+pub async fn run_payment_reminders(
+    pool: &sqlx::PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<u64> {
+    let opportunities =
+        service::Opportunities::new(pool.clone(), crm_platform::outbox::Outbox::new());
+    Ok(opportunities.run_payment_reminders(now).await?)
+}
+
 /// Recomputes the funnel's monthly roll-up (`funnel_stage_months`, `funnel_outcome_months`)
 /// from `stage_history` and `opportunities`, in one transaction. The use cases keep the roll-up
 /// as they write; deals and stays loaded in bulk straight into the database bypass them, so an
@@ -87,6 +99,26 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(
         grpc::analytics::AnalyticsApi::new(opportunities.clone()),
         context.auth.clone(),
+    ));
+    // Payment reminders (O8): every replica ticks, the job's lock and durable marks make each
+    // reminder go out once (service::reminders).
+    let interval = context
+        .settings
+        .service(NAME)
+        .duration("PAYMENT_REMINDER_INTERVAL", "1h")?;
+    let reminders = opportunities.clone();
+    mount.spawn(crm_platform::schedule::every(
+        service::PAYMENT_REMINDERS,
+        interval,
+        context.shutdown.clone(),
+        move || {
+            let reminders = reminders.clone();
+            async move {
+                Ok(reminders
+                    .run_payment_reminders(crm_platform::time::now())
+                    .await?)
+            }
+        },
     ));
     let conversions = context.consumer(
         events::lead_conversions(),

@@ -559,3 +559,73 @@ async fn receivables_are_aged_into_buckets_as_of_the_day_asked() {
     let hidden = list(stranger, on("2027-05-15")).await;
     assert!(hidden.receivables.is_empty() && hidden.totals.is_empty());
 }
+
+/// The reminder job, run twice at once and again later on chosen clocks: payment_due_soon from
+/// 7 days before an open instalment's due date, payment_overdue from the day after, each once;
+/// a paid instalment is reminded of nothing.
+#[tokio::test]
+async fn reminders_go_out_once_per_instalment_even_with_two_runs_at_once() {
+    let collections = Collections::open().await;
+    let desk = &collections.desk;
+    let ravi = desk.ravi.clone();
+    let order = desk.accepted("18").await.order.unwrap();
+    collections.win(&desk.deal_id).await;
+    let instalments = ["2027-01-31", "2027-03-31"]
+        .iter()
+        .zip(["30", "70"])
+        .map(|(due, percent)| pb::InstalmentInput {
+            due_date: (*due).into(),
+            percent: percent.into(),
+            ..Default::default()
+        })
+        .collect();
+    let schedule = collections
+        .schedule(&ravi, &desk.deal_id, &order.id, instalments)
+        .await
+        .unwrap();
+    let pool = desk.harness.app.pool("opportunities");
+    let at = |day: &str| {
+        chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap()
+            .and_utc()
+    };
+    let run = |day: &'static str| crm_opportunities::run_payment_reminders(pool, at(day));
+    let reminders = || async {
+        let events = desk.events(&schedule.id).await;
+        events
+            .into_iter()
+            .filter(|event| event.contains("PaymentDueSoon") || event.contains("PaymentOverdue"))
+            .collect::<Vec<_>>()
+    };
+
+    // 8 days before: nothing yet.
+    assert_eq!(run("2027-01-23").await.unwrap(), 0);
+    // 7 days before, two runs at once: one reminder between them.
+    let (first, second) = tokio::join!(run("2027-01-24"), run("2027-01-24"));
+    assert_eq!(first.unwrap() + second.unwrap(), 1);
+    assert_eq!(run("2027-01-31").await.unwrap(), 0);
+    assert_eq!(reminders().await, ["crm.opportunities.v1.PaymentDueSoon"]);
+    // The day after the due date: overdue, once.
+    let (first, second) = tokio::join!(run("2027-02-01"), run("2027-02-01"));
+    assert_eq!(first.unwrap() + second.unwrap(), 1);
+    assert_eq!(run("2027-02-02").await.unwrap(), 0);
+    // The first instalment paid; the second's turn comes, the first's never again.
+    collections
+        .pay(&ravi, Uuid::now_v7(), "333576")
+        .await
+        .unwrap();
+    assert_eq!(run("2027-03-24").await.unwrap(), 1);
+    assert_eq!(run("2027-04-01").await.unwrap(), 1);
+    assert_eq!(run("2027-05-01").await.unwrap(), 0);
+    assert_eq!(
+        reminders().await,
+        [
+            "crm.opportunities.v1.PaymentDueSoon",
+            "crm.opportunities.v1.PaymentOverdue",
+            "crm.opportunities.v1.PaymentDueSoon",
+            "crm.opportunities.v1.PaymentOverdue"
+        ]
+    );
+}

@@ -17,6 +17,7 @@ mod quote_flow;
 mod quote_settings;
 mod quotes;
 mod receivables;
+mod reminders;
 mod replicas;
 
 use chrono::NaiveDate;
@@ -48,6 +49,7 @@ pub(crate) use publishing::DealEvent;
 pub use quote_settings::QuoteSettingsChanges;
 pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
 pub use receivables::{ReceivableFilter, Receivables};
+pub use reminders::PAYMENT_REMINDERS;
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
 

@@ -99,7 +99,7 @@ fn stored_refunds(refunds: &[Refund]) -> Json<Vec<StoredRefund>> {
 }
 
 #[derive(sqlx::FromRow)]
-struct ScheduleRow {
+pub(super) struct ScheduleRow {
     id: Uuid,
     opportunity_id: Uuid,
     order_id: Option<Uuid>,
@@ -152,7 +152,7 @@ impl TryFrom<ScheduleRow> for PaymentSchedule {
     }
 }
 
-const SCHEDULE_COLUMNS: &str = "id, opportunity_id, order_id, account_id, owner_id, \
+pub(super) const SCHEDULE_COLUMNS: &str = "id, opportunity_id, order_id, account_id, owner_id, \
      owner_team_path, currency_code, instalments, overpaid, created_by, created_at, updated_by, \
      updated_at, revision";
 

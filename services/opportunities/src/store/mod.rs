@@ -13,6 +13,7 @@ pub(crate) mod orders;
 pub(crate) mod pipelines;
 pub(crate) mod price_book;
 pub(crate) mod quotes;
+pub(crate) mod reminders;
 pub(crate) mod replicas;
 
 use crm_platform::auth::TeamPath;
