@@ -1,5 +1,6 @@
 //! The opportunities domain: typed entities and their rules, no I/O.
 
+pub mod approval;
 pub mod board;
 pub mod collection;
 pub mod criteria;
