@@ -31,6 +31,8 @@ use tonic::{Code, transport::Channel};
 mod activities;
 #[path = "opportunity_calls.rs"]
 mod calls;
+#[path = "collections.rs"]
+mod collections;
 #[path = "orders.rs"]
 mod orders;
 #[path = "price_book.rs"]
@@ -674,4 +676,5 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     quotes::run_actions(org, transport, report).await;
     orders::run_actions(org, transport, report).await;
     activities::run_actions(org, transport, report).await;
+    collections::run_actions(org, transport, report).await;
 }

@@ -5,6 +5,7 @@
 use crm_proto::crm::opportunities::v1::{
     self as pb, activity_service_client::ActivityServiceClient,
     analytics_service_client::AnalyticsServiceClient,
+    collection_service_client::CollectionServiceClient,
     opportunity_service_client::OpportunityServiceClient, order_service_client::OrderServiceClient,
     pipeline_service_client::PipelineServiceClient,
     price_book_service_client::PriceBookServiceClient, quote_service_client::QuoteServiceClient,
@@ -57,6 +58,8 @@ pub(crate) enum Call {
     Orders(super::orders::Call),
     /// ActivityService (`activities.rs`).
     Activities(super::activities::Call),
+    /// CollectionService (`collections.rs`).
+    Collections(super::collections::Call),
 }
 
 fn list_opportunities() -> pb::ListOpportunitiesRequest {
@@ -76,6 +79,7 @@ pub(crate) struct Clients {
     quotes: QuoteServiceClient<Channel>,
     orders: OrderServiceClient<Channel>,
     activities: ActivityServiceClient<Channel>,
+    collections: CollectionServiceClient<Channel>,
 }
 
 impl Clients {
@@ -88,6 +92,7 @@ impl Clients {
             quotes: QuoteServiceClient::new(channel.clone()),
             orders: OrderServiceClient::new(channel.clone()),
             activities: ActivityServiceClient::new(channel.clone()),
+            collections: CollectionServiceClient::new(channel.clone()),
         }
     }
 }
@@ -106,6 +111,7 @@ pub(crate) async fn grpc(
         quotes,
         orders,
         activities,
+        collections,
     } = clients.clone();
     let ids = match call {
         Call::ListOpportunities => deals
@@ -240,6 +246,7 @@ pub(crate) async fn grpc(
         Call::Quotes(call) => super::quotes::grpc(&quotes, token, call).await?,
         Call::Orders(call) => super::orders::grpc(&orders, token, call).await?,
         Call::Activities(call) => super::activities::grpc(&activities, token, call).await?,
+        Call::Collections(call) => super::collections::grpc(&collections, token, call).await?,
     };
     Ok(ids)
 }
@@ -440,6 +447,7 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         Call::Quotes(call) => return super::quotes::http(door, token, call).await,
         Call::Orders(call) => return super::orders::http(door, token, call).await,
         Call::Activities(call) => return super::activities::http(door, token, call).await,
+        Call::Collections(call) => return super::collections::http(door, token, call).await,
     };
     door.send(method, &path, token, body).await.map(no_ids)
 }

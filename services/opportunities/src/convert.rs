@@ -1,6 +1,7 @@
 //! Domain → wire: the messages the API returns and the events carry.
 
 pub(crate) mod activities;
+pub(crate) mod collections;
 pub(crate) mod orders;
 pub(crate) mod quotes;
 

@@ -23,6 +23,7 @@ use crm_platform::{
 use crm_proto::crm::opportunities::v1::{
     activity_service_server::ActivityServiceServer,
     analytics_service_server::AnalyticsServiceServer,
+    collection_service_server::CollectionServiceServer,
     opportunity_service_server::OpportunityServiceServer, order_service_server::OrderServiceServer,
     pipeline_service_server::PipelineServiceServer,
     price_book_service_server::PriceBookServiceServer, quote_service_server::QuoteServiceServer,
@@ -45,6 +46,18 @@ pub fn module() -> ServiceModule {
 
 pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("../../migrations/opportunities")
+}
+
+/// One run of the `payment-reminders` job at `now` (what the timer spawned by the module runs):
+/// the reminders enqueued on the service's outbox. For tests and operators who run it with a
+/// chosen clock.
+pub async fn run_payment_reminders(
+    pool: &sqlx::PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<u64> {
+    let opportunities =
+        service::Opportunities::new(pool.clone(), crm_platform::outbox::Outbox::new());
+    Ok(opportunities.run_payment_reminders(now).await?)
 }
 
 /// Recomputes the funnel's monthly roll-up (`funnel_stage_months`, `funnel_outcome_months`)
@@ -114,6 +127,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::activities::ActivitiesApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
+    mount.add_grpc(CollectionServiceServer::with_interceptor(
+        grpc::collections::CollectionsApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(
         grpc::analytics::AnalyticsApi::new(opportunities.clone()),
         context.auth.clone(),
@@ -140,6 +157,26 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
             },
         ));
     }
+    // Payment reminders (O8): every replica ticks, the job's lock and durable marks make each
+    // reminder go out once (service::payment_reminders).
+    let interval = context
+        .settings
+        .service(NAME)
+        .duration("PAYMENT_REMINDER_INTERVAL", "1h")?;
+    let reminders = opportunities.clone();
+    mount.spawn(crm_platform::schedule::every(
+        service::PAYMENT_REMINDERS,
+        interval,
+        context.shutdown.clone(),
+        move || {
+            let reminders = reminders.clone();
+            async move {
+                Ok(reminders
+                    .run_payment_reminders(crm_platform::time::now())
+                    .await?)
+            }
+        },
+    ));
     let conversions = context.consumer(
         events::lead_conversions(),
         events::LeadConversionHandler::new(opportunities.clone()),

@@ -1,15 +1,19 @@
 //! The opportunities domain: typed entities and their rules, no I/O.
 
 pub mod activity;
+pub mod approval;
 pub mod board;
+pub mod collection;
 pub mod criteria;
 pub mod funnel;
 pub mod opportunity;
 pub mod order;
+pub mod payment;
 pub mod pipeline;
 pub mod price_book;
 pub mod quote;
 pub mod quote_document;
+pub mod receivable;
 pub mod settings;
 pub mod stale;
 

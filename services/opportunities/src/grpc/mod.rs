@@ -4,6 +4,7 @@
 
 pub(crate) mod activities;
 pub(crate) mod analytics;
+pub(crate) mod collections;
 mod deal_input;
 pub(crate) mod deals;
 pub(crate) mod orders;

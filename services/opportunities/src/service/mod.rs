@@ -4,18 +4,21 @@
 mod activities;
 mod analytics;
 mod change;
+mod collections;
 mod conversion;
 mod deals;
 mod import;
 mod lifecycle;
 mod orders;
 mod parts;
+mod payment_reminders;
 mod pipelines;
 mod price_book;
 mod publishing;
 mod quote_flow;
 mod quote_settings;
 mod quotes;
+mod receivables;
 mod reminders;
 mod replicas;
 
@@ -39,14 +42,17 @@ use crate::{
 };
 
 pub use activities::NewTask;
+pub use collections::NewPayment;
 pub use deals::NewOpportunity;
 pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;
 pub use orders::NewDelivery;
+pub use payment_reminders::PAYMENT_REMINDERS;
 pub use pipelines::{CompetitorChanges, NewPipeline, PipelineChanges};
 pub(crate) use publishing::DealEvent;
 pub use quote_settings::QuoteSettingsChanges;
 pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
+pub use receivables::{ReceivableFilter, Receivables};
 pub use reminders::{STALE_DEALS, TASK_REMINDERS};
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
