@@ -1,6 +1,7 @@
 //! Domain → wire: the messages the API returns and the events carry.
 
 pub(crate) mod orders;
+pub(crate) mod plans;
 pub(crate) mod quotes;
 
 use crm_platform::time::to_timestamp;

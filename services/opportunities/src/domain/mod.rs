@@ -6,6 +6,7 @@ pub mod funnel;
 pub mod opportunity;
 pub mod order;
 pub mod pipeline;
+pub mod plan;
 pub mod price_book;
 pub mod quote;
 pub mod quote_document;

@@ -7,6 +7,7 @@ mod deal_input;
 pub(crate) mod deals;
 pub(crate) mod orders;
 pub(crate) mod pipelines;
+pub(crate) mod plans;
 pub(crate) mod price_book;
 pub(crate) mod quotes;
 

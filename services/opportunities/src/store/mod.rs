@@ -10,6 +10,7 @@ pub(crate) mod deals;
 pub(crate) mod history;
 pub(crate) mod orders;
 pub(crate) mod pipelines;
+pub mod plans;
 pub(crate) mod price_book;
 pub(crate) mod quotes;
 pub(crate) mod replicas;
