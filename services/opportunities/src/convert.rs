@@ -1,5 +1,6 @@
 //! Domain → wire: the messages the API returns and the events carry.
 
+pub(crate) mod care;
 pub(crate) mod orders;
 pub(crate) mod plans;
 pub(crate) mod quotes;

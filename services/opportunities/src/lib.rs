@@ -20,7 +20,7 @@ use crm_platform::{
     org,
 };
 use crm_proto::crm::opportunities::v1::{
-    analytics_service_server::AnalyticsServiceServer,
+    analytics_service_server::AnalyticsServiceServer, care_service_server::CareServiceServer,
     deal_plan_service_server::DealPlanServiceServer,
     opportunity_service_server::OpportunityServiceServer, order_service_server::OrderServiceServer,
     pipeline_service_server::PipelineServiceServer,
@@ -55,6 +55,17 @@ pub async fn run_milestone_check(
 }
 
 pub use domain::plan::LateMilestones;
+/// The care job (A6) on demand, for tests and operators: writes the reminders due on `today`
+/// not yet written (event care_reminder_due each); returns how many.
+pub async fn run_care_reminders(
+    pool: &sqlx::PgPool,
+    outbox: &crm_platform::outbox::Outbox,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<u64> {
+    let opportunities = service::Opportunities::new(pool.clone(), outbox.clone());
+    Ok(opportunities.run_care_reminders(today).await?)
+}
+
 /// The deals' late milestones on `as_of` for the priority board (O12): one query over the open
 /// milestones' index.
 pub use store::plans::late_milestones;
@@ -101,6 +112,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::plans::PlansApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
+    mount.add_grpc(CareServiceServer::with_interceptor(
+        grpc::care::CareApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(
         grpc::analytics::AnalyticsApi::new(opportunities.clone()),
         context.auth.clone(),
@@ -118,6 +133,20 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
                 Ok(checker
                     .run_milestone_check(crm_platform::time::now())
                     .await?)
+            }
+        },
+    ));
+    let care_every = section.duration("CARE_REMINDERS_INTERVAL", "1h")?;
+    let care = opportunities.clone();
+    mount.spawn(crm_platform::schedule::every(
+        service::CARE_REMINDERS,
+        care_every,
+        context.shutdown.clone(),
+        move || {
+            let care = care.clone();
+            async move {
+                let today = crm_platform::time::now().date_naive();
+                Ok(care.run_care_reminders(today).await?)
             }
         },
     ));

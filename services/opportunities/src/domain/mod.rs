@@ -1,6 +1,7 @@
 //! The opportunities domain: typed entities and their rules, no I/O.
 
 pub mod board;
+pub mod care;
 pub mod criteria;
 pub mod funnel;
 pub mod opportunity;

@@ -3,6 +3,7 @@
 //! roles are enforced in `service`.
 
 pub(crate) mod analytics;
+pub(crate) mod care;
 mod deal_input;
 pub(crate) mod deals;
 pub(crate) mod orders;

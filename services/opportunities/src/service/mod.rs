@@ -2,6 +2,7 @@
 //! rules, writes the records, their history and audit rows and their events (outbox) together.
 
 mod analytics;
+mod care;
 mod change;
 mod conversion;
 mod deals;
@@ -37,6 +38,7 @@ use crate::{
     error::OpportunitiesError,
 };
 
+pub use care::{CARE_REMINDERS, TemplateDraft};
 pub use deals::NewOpportunity;
 pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;
@@ -46,6 +48,7 @@ pub use plans::{MILESTONE_CHECK, MilestoneDraft, PlanChange, PlanView, TaskDraft
 pub(crate) use publishing::DealEvent;
 pub use quote_settings::QuoteSettingsChanges;
 pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
+pub(crate) use replicas::ContactCare;
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
 

@@ -5,6 +5,7 @@
 
 pub(crate) mod analytics;
 pub(crate) mod board;
+pub(crate) mod care;
 pub(crate) mod catalog;
 pub(crate) mod deals;
 pub(crate) mod history;
