@@ -1,8 +1,10 @@
 //! Domain → wire: the messages the API returns and the events carry.
 
 pub(crate) mod activities;
+pub(crate) mod care;
 pub(crate) mod collections;
 pub(crate) mod orders;
+pub(crate) mod plans;
 pub(crate) mod quotes;
 
 use crm_platform::time::to_timestamp;

@@ -22,8 +22,9 @@ use crm_platform::{
 };
 use crm_proto::crm::opportunities::v1::{
     activity_service_server::ActivityServiceServer,
-    analytics_service_server::AnalyticsServiceServer,
+    analytics_service_server::AnalyticsServiceServer, care_service_server::CareServiceServer,
     collection_service_server::CollectionServiceServer,
+    deal_plan_service_server::DealPlanServiceServer,
     opportunity_service_server::OpportunityServiceServer, order_service_server::OrderServiceServer,
     pipeline_service_server::PipelineServiceServer,
     price_book_service_server::PriceBookServiceServer, quote_service_server::QuoteServiceServer,
@@ -43,6 +44,34 @@ pub fn module() -> ServiceModule {
         mount,
     }
 }
+
+/// The scheduled milestone check (O12) on demand, for tests and operators: publishes
+/// milestone_slipped for every milestone late on `now`'s day not yet published for its due date;
+/// returns how many.
+pub async fn run_milestone_check(
+    pool: &sqlx::PgPool,
+    outbox: &crm_platform::outbox::Outbox,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<u64> {
+    let opportunities = service::Opportunities::new(pool.clone(), outbox.clone());
+    Ok(opportunities.run_milestone_check(now).await?)
+}
+
+pub use domain::plan::LateMilestones;
+/// The care job (A6) on demand, for tests and operators: writes the reminders due on `today`
+/// not yet written (event care_reminder_due each); returns how many.
+pub async fn run_care_reminders(
+    pool: &sqlx::PgPool,
+    outbox: &crm_platform::outbox::Outbox,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<u64> {
+    let opportunities = service::Opportunities::new(pool.clone(), outbox.clone());
+    Ok(opportunities.run_care_reminders(today).await?)
+}
+
+/// The deals' late milestones on `as_of` for the priority board (O12): one query over the open
+/// milestones' index.
+pub use store::plans::late_milestones;
 
 pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("../../migrations/opportunities")
@@ -131,9 +160,33 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::collections::CollectionsApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
+    mount.add_grpc(DealPlanServiceServer::with_interceptor(
+        grpc::plans::PlansApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(CareServiceServer::with_interceptor(
+        grpc::care::CareApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(
         grpc::analytics::AnalyticsApi::new(opportunities.clone()),
         context.auth.clone(),
+    ));
+    let section = context.settings.service(NAME);
+    let check_every = section.duration("MILESTONE_CHECK_INTERVAL", "1h")?;
+    let checker = opportunities.clone();
+    mount.spawn(crm_platform::schedule::every(
+        service::MILESTONE_CHECK,
+        check_every,
+        context.shutdown.clone(),
+        move || {
+            let checker = checker.clone();
+            async move {
+                Ok(checker
+                    .run_milestone_check(crm_platform::time::now())
+                    .await?)
+            }
+        },
     ));
     for (job, stale) in [
         (service::TASK_REMINDERS, false),
@@ -174,6 +227,20 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
                 Ok(reminders
                     .run_payment_reminders(crm_platform::time::now())
                     .await?)
+            }
+        },
+    ));
+    let care_every = section.duration("CARE_REMINDERS_INTERVAL", "1h")?;
+    let care = opportunities.clone();
+    mount.spawn(crm_platform::schedule::every(
+        service::CARE_REMINDERS,
+        care_every,
+        context.shutdown.clone(),
+        move || {
+            let care = care.clone();
+            async move {
+                let today = crm_platform::time::now().date_naive();
+                Ok(care.run_care_reminders(today).await?)
             }
         },
     ));

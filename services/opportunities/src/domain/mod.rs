@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod approval;
 pub mod board;
+pub mod care;
 pub mod collection;
 pub mod criteria;
 pub mod funnel;
@@ -10,6 +11,7 @@ pub mod opportunity;
 pub mod order;
 pub mod payment;
 pub mod pipeline;
+pub mod plan;
 pub mod price_book;
 pub mod quote;
 pub mod quote_document;

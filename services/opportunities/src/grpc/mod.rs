@@ -4,11 +4,13 @@
 
 pub(crate) mod activities;
 pub(crate) mod analytics;
+pub(crate) mod care;
 pub(crate) mod collections;
 mod deal_input;
 pub(crate) mod deals;
 pub(crate) mod orders;
 pub(crate) mod pipelines;
+pub(crate) mod plans;
 pub(crate) mod price_book;
 pub(crate) mod quotes;
 

@@ -3,6 +3,7 @@
 
 mod activities;
 mod analytics;
+mod care;
 mod change;
 mod collections;
 mod conversion;
@@ -13,6 +14,7 @@ mod orders;
 mod parts;
 mod payment_reminders;
 mod pipelines;
+mod plans;
 mod price_book;
 mod publishing;
 mod quote_flow;
@@ -42,6 +44,7 @@ use crate::{
 };
 
 pub use activities::NewTask;
+pub use care::{CARE_REMINDERS, TemplateDraft};
 pub use collections::NewPayment;
 pub use deals::NewOpportunity;
 pub use import::{PastOpportunity, PastStay};
@@ -49,11 +52,13 @@ pub use lifecycle::Close;
 pub use orders::NewDelivery;
 pub use payment_reminders::PAYMENT_REMINDERS;
 pub use pipelines::{CompetitorChanges, NewPipeline, PipelineChanges};
+pub use plans::{MILESTONE_CHECK, MilestoneDraft, PlanChange, PlanView, TaskDraft};
 pub(crate) use publishing::DealEvent;
 pub use quote_settings::QuoteSettingsChanges;
 pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
 pub use receivables::{ReceivableFilter, Receivables};
 pub use reminders::{STALE_DEALS, TASK_REMINDERS};
+pub(crate) use replicas::ContactCare;
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
 

@@ -6,6 +6,7 @@
 pub(crate) mod activities;
 pub(crate) mod analytics;
 pub(crate) mod board;
+pub(crate) mod care;
 pub(crate) mod catalog;
 pub(crate) mod collections;
 pub(crate) mod deals;
@@ -13,6 +14,7 @@ pub(crate) mod history;
 pub(crate) mod orders;
 pub(crate) mod payment_reminders;
 pub(crate) mod pipelines;
+pub mod plans;
 pub(crate) mod price_book;
 pub(crate) mod quotes;
 pub(crate) mod replicas;
