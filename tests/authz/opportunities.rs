@@ -27,8 +27,12 @@ use crm_proto::crm::{
 use crm_test_support::{authorized, eventually};
 use tonic::{Code, transport::Channel};
 
+#[path = "activities.rs"]
+mod activities;
 #[path = "opportunity_calls.rs"]
 mod calls;
+#[path = "collections.rs"]
+mod collections;
 #[path = "orders.rs"]
 mod orders;
 #[path = "price_book.rs"]
@@ -671,4 +675,6 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     price_book::run_actions(org, transport, report).await;
     quotes::run_actions(org, transport, report).await;
     orders::run_actions(org, transport, report).await;
+    activities::run_actions(org, transport, report).await;
+    collections::run_actions(org, transport, report).await;
 }

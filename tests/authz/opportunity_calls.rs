@@ -3,7 +3,9 @@
 //! annotates on the gateway's front door.
 
 use crm_proto::crm::opportunities::v1::{
-    self as pb, analytics_service_client::AnalyticsServiceClient,
+    self as pb, activity_service_client::ActivityServiceClient,
+    analytics_service_client::AnalyticsServiceClient,
+    collection_service_client::CollectionServiceClient,
     opportunity_service_client::OpportunityServiceClient, order_service_client::OrderServiceClient,
     pipeline_service_client::PipelineServiceClient,
     price_book_service_client::PriceBookServiceClient, quote_service_client::QuoteServiceClient,
@@ -54,6 +56,10 @@ pub(crate) enum Call {
     Quotes(super::quotes::Call),
     /// OrderService (`orders.rs`).
     Orders(super::orders::Call),
+    /// ActivityService (`activities.rs`).
+    Activities(super::activities::Call),
+    /// CollectionService (`collections.rs`).
+    Collections(super::collections::Call),
 }
 
 fn list_opportunities() -> pb::ListOpportunitiesRequest {
@@ -72,6 +78,8 @@ pub(crate) struct Clients {
     book: PriceBookServiceClient<Channel>,
     quotes: QuoteServiceClient<Channel>,
     orders: OrderServiceClient<Channel>,
+    activities: ActivityServiceClient<Channel>,
+    collections: CollectionServiceClient<Channel>,
 }
 
 impl Clients {
@@ -83,6 +91,8 @@ impl Clients {
             book: PriceBookServiceClient::new(channel.clone()),
             quotes: QuoteServiceClient::new(channel.clone()),
             orders: OrderServiceClient::new(channel.clone()),
+            activities: ActivityServiceClient::new(channel.clone()),
+            collections: CollectionServiceClient::new(channel.clone()),
         }
     }
 }
@@ -100,6 +110,8 @@ pub(crate) async fn grpc(
         book,
         quotes,
         orders,
+        activities,
+        collections,
     } = clients.clone();
     let ids = match call {
         Call::ListOpportunities => deals
@@ -233,6 +245,8 @@ pub(crate) async fn grpc(
         Call::PriceBook(call) => super::price_book::grpc(&book, token, call).await?,
         Call::Quotes(call) => super::quotes::grpc(&quotes, token, call).await?,
         Call::Orders(call) => super::orders::grpc(&orders, token, call).await?,
+        Call::Activities(call) => super::activities::grpc(&activities, token, call).await?,
+        Call::Collections(call) => super::collections::grpc(&collections, token, call).await?,
     };
     Ok(ids)
 }
@@ -432,6 +446,8 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         Call::PriceBook(call) => return super::price_book::http(door, token, call).await,
         Call::Quotes(call) => return super::quotes::http(door, token, call).await,
         Call::Orders(call) => return super::orders::http(door, token, call).await,
+        Call::Activities(call) => return super::activities::http(door, token, call).await,
+        Call::Collections(call) => return super::collections::http(door, token, call).await,
     };
     door.send(method, &path, token, body).await.map(no_ids)
 }

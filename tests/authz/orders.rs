@@ -1,5 +1,5 @@
 //! The orders' rows of the matrix (OrderService, docs/api.md): a deal's orders are read by
-//! whoever reads the deal and delivered by whoever may change it — own, the manager's subtree,
+//! whoever reads the deal and delivered or cancelled by whoever may change it — own, the manager's subtree,
 //! any for an admin; out of reach they do not exist (NOT_FOUND) and are not listed. Run by
 //! `opportunities::run_actions` over the same organisation, transports and report.
 
@@ -29,6 +29,7 @@ pub(crate) enum Call {
     /// Answers the ids listed.
     List(pb::ListOrdersRequest),
     RecordDelivery(pb::RecordDeliveryRequest),
+    Cancel(pb::CancelOrderRequest),
 }
 
 /// Each action on the order of a fresh deal of the person named, made by the deal's owner
@@ -38,6 +39,7 @@ enum Action {
     Get(Who),
     List(Who),
     RecordDelivery(Who),
+    Cancel(Who),
 }
 
 #[rustfmt::skip]
@@ -52,6 +54,9 @@ const ACTIONS: &[(Action, Expect, Expect, Expect)] = &[
     (Action::RecordDelivery(Who::Ravi), OK,   OK,        OK),
     (Action::RecordDelivery(Who::Nora), OK,   OK,        NOT_FOUND),
     (Action::RecordDelivery(Who::Wes), OK,    NOT_FOUND, NOT_FOUND),
+    (Action::Cancel(Who::Ravi),        OK,    OK,        OK),
+    (Action::Cancel(Who::Nora),        OK,    OK,        NOT_FOUND),
+    (Action::Cancel(Who::Wes),         OK,    NOT_FOUND, NOT_FOUND),
 ];
 
 /// A fresh deal of `owner`, its quote issued and accepted by `owner`: the order's deal and id.
@@ -104,6 +109,15 @@ async fn prepare(org: &Org, action: Action) -> (Call, String) {
             };
             (Call::RecordDelivery(request), id)
         }
+        Action::Cancel(owner) => {
+            let (_, id) = order_of(org, owner).await;
+            let request = pb::CancelOrderRequest {
+                order_id: id.clone(),
+                reason: "the customer withdrew".into(),
+                expected_version: 0,
+            };
+            (Call::Cancel(request), id)
+        }
     }
 }
 
@@ -144,6 +158,7 @@ pub(crate) async fn grpc(
             .record_delivery(authorized(r, token))
             .await
             .map(no_ids),
+        Call::Cancel(r) => orders.cancel_order(authorized(r, token)).await.map(no_ids),
     };
     Ok(answered?)
 }
@@ -163,6 +178,11 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         Call::RecordDelivery(r) => (
             Method::POST,
             format!("/v1/orders/{}:recordDelivery", r.order_id),
+            Some(door.json(&r)),
+        ),
+        Call::Cancel(r) => (
+            Method::POST,
+            format!("/v1/orders/{}:cancel", r.order_id),
             Some(door.json(&r)),
         ),
     };

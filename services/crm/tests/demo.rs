@@ -22,9 +22,10 @@ use crm_proto::crm::{
         lead_admin_service_client::LeadAdminServiceClient, lead_service_client::LeadServiceClient,
     },
     opportunities::v1::{
-        Attitude, CompetitorStatus, ListCompetitorsRequest, ListOpportunitiesRequest,
-        ListPipelinesRequest, ListPriceListsRequest, ListPricesRequest, ListProductsRequest,
-        Opportunity, OpportunityStatus, StageKind,
+        Attitude, CompetitorStatus, ListActivitiesRequest, ListCompetitorsRequest,
+        ListOpportunitiesRequest, ListPipelinesRequest, ListPriceListsRequest, ListPricesRequest,
+        ListProductsRequest, ListTasksRequest, Opportunity, OpportunityStatus, StageKind,
+        TaskState, activity_service_client::ActivityServiceClient,
         opportunity_service_client::OpportunityServiceClient,
         pipeline_service_client::PipelineServiceClient,
         price_book_service_client::PriceBookServiceClient,
@@ -237,6 +238,32 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
         "no lead was captured twice"
     );
     the_sales_process_and_deals_are_there(&grpc, &token).await;
+
+    // This week's calls, visits, meetings and emails on the live deals, and the reps' open
+    // tasks: once each.
+    let mut activities = ActivityServiceClient::new(grpc.clone());
+    let logged = activities
+        .list_activities(authorized(ListActivitiesRequest::default(), &token))
+        .await
+        .unwrap()
+        .into_inner()
+        .activities;
+    assert_eq!(
+        logged.len(),
+        5,
+        "three of Ravi's, one of Nora's, one of Wes's"
+    );
+    let open = ListTasksRequest {
+        state: TaskState::Open.into(),
+        ..Default::default()
+    };
+    let tasks = activities
+        .list_tasks(authorized(open, &token))
+        .await
+        .unwrap()
+        .into_inner()
+        .tasks;
+    assert_eq!(tasks.len(), 3, "one open task per rep");
 
     let context = services.context(crm_gateway::NAME).unwrap().clone();
     services.shutdown().await.unwrap();

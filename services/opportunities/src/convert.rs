@@ -1,6 +1,10 @@
 //! Domain → wire: the messages the API returns and the events carry.
 
+pub(crate) mod activities;
+pub(crate) mod care;
+pub(crate) mod collections;
 pub(crate) mod orders;
+pub(crate) mod plans;
 pub(crate) mod quotes;
 pub(crate) mod work_reports;
 
@@ -84,6 +88,7 @@ pub(crate) fn pipeline(pipeline: &Pipeline) -> pb::Pipeline {
         name: pipeline.name.clone(),
         description: pipeline.description.clone(),
         product_line: pipeline.product_line.clone(),
+        stale_after_days: pipeline.stale_after_days,
         is_default: pipeline.is_default,
         stages: pipeline.stages.iter().map(stage).collect(),
         version: pipeline.version as u64,

@@ -21,7 +21,12 @@ use crm_proto::crm::{
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::{error::OpportunitiesError, service::Opportunities, store::replicas::ReplicaRecord};
+use crate::{
+    domain::care::{CareKind, RecurringDate},
+    error::OpportunitiesError,
+    service::{ContactCare, Opportunities},
+    store::{care::StoredDate, replicas::ReplicaRecord},
+};
 
 /// Bad data is bad on every delivery (dead-lettered after the retries); the rest is retried.
 fn handler_error(error: OpportunitiesError) -> HandlerError {
@@ -120,9 +125,36 @@ fn account_record(account: Option<accounts::Account>) -> Result<ReplicaRecord, H
 
 fn contact_record(
     contact: Option<accounts::Contact>,
-) -> Result<(ReplicaRecord, Uuid), HandlerError> {
+) -> Result<(ReplicaRecord, Uuid, ContactCare), HandlerError> {
     let contact = contact
         .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("event carries no contact")))?;
+    // Care reminds of birthdays and contract anniversaries; the accounts service checked the
+    // dates' form, so one this service cannot read is skipped, not a reason to refuse the
+    // contact.
+    let important_dates = contact
+        .important_dates
+        .iter()
+        .filter_map(|date| {
+            let kind = match accounts::ImportantDateKind::try_from(date.kind) {
+                Ok(accounts::ImportantDateKind::Birthday) => CareKind::Birthday,
+                Ok(accounts::ImportantDateKind::ContractAnniversary) => {
+                    CareKind::ContractAnniversary
+                }
+                _ => return None,
+            };
+            RecurringDate::parse(&date.date)?;
+            Some(StoredDate {
+                kind: kind.as_str().to_owned(),
+                date: date.date.clone(),
+            })
+        })
+        .collect();
+    let care = ContactCare {
+        owner: Uuid::parse_str(&contact.owner_id)
+            .ok()
+            .map(|owner| (owner, contact.owner_team_path.clone())),
+        important_dates,
+    };
     Ok((
         ReplicaRecord {
             id: Uuid::parse_str(&contact.id).map_err(permanent("contact id"))?,
@@ -133,6 +165,7 @@ fn contact_record(
             owner: None,
         },
         Uuid::parse_str(&contact.account_id).map_err(permanent("contact account id"))?,
+        care,
     ))
 }
 
@@ -170,29 +203,29 @@ impl EventHandler for AccountRecordsHandler {
                     .await
             } else if subject == ContactCreated::subject() {
                 let created: ContactCreated = event.decode()?;
-                let (contact, account_id) = contact_record(created.contact)?;
+                let (contact, account_id, care) = contact_record(created.contact)?;
                 opportunities
-                    .record_contact(connection, &contact, account_id)
+                    .record_contact(connection, &contact, account_id, &care)
                     .await
             } else if subject == ContactUpdated::subject() {
                 let updated: ContactUpdated = event.decode()?;
-                let (contact, account_id) = contact_record(updated.contact)?;
+                let (contact, account_id, care) = contact_record(updated.contact)?;
                 opportunities
-                    .record_contact(connection, &contact, account_id)
+                    .record_contact(connection, &contact, account_id, &care)
                     .await
             } else if subject == ContactArchived::subject() {
                 let archived: ContactArchived = event.decode()?;
-                let (contact, account_id) = contact_record(archived.contact)?;
+                let (contact, account_id, care) = contact_record(archived.contact)?;
                 opportunities
-                    .record_contact(connection, &contact, account_id)
+                    .record_contact(connection, &contact, account_id, &care)
                     .await
             } else if subject == ContactsMerged::subject() {
                 let merged: ContactsMerged = event.decode()?;
-                let (survivor, account_id) = contact_record(merged.survivor)?;
+                let (survivor, account_id, care) = contact_record(merged.survivor)?;
                 let duplicate = Uuid::parse_str(&merged.duplicate_contact_id)
                     .map_err(permanent("duplicate contact id"))?;
                 opportunities
-                    .merge_contacts(connection, &survivor, account_id, duplicate)
+                    .merge_contacts(connection, &survivor, account_id, &care, duplicate)
                     .await
             } else {
                 return Err(org::unknown_subject(event));

@@ -264,3 +264,69 @@ async fn orders_are_listed_by_deal_account_and_delivery_status() {
     assert_eq!(malformed.code(), Code::InvalidArgument);
     assert_eq!(fields(&malformed), ["account_id"]);
 }
+
+/// Ravi cancels an open order with a reason (event order_cancelled); a cancelled order takes
+/// no delivery and is not cancelled twice; an order with a delivery is not cancelled; a member
+/// of the deal's team may not cancel, and without a reason the request is the caller's fault.
+#[tokio::test]
+async fn an_open_order_is_cancelled_with_a_reason_and_then_takes_no_delivery() {
+    let desk = Desk::open().await;
+    let ravi = desk.ravi.clone();
+    let order = desk.accepted("0").await.order.unwrap();
+    let cancel = |caller: &crm_platform::auth::Caller, reason: &str, version: u64| {
+        let request = pb::CancelOrderRequest {
+            order_id: order.id.clone(),
+            reason: reason.into(),
+            expected_version: version,
+        };
+        let request = desk.harness.request(caller, request);
+        let mut orders = desk.harness.orders.clone();
+        async move { orders.cancel_order(request).await.map(|r| r.into_inner()) }
+    };
+    let blank = cancel(&ravi, " ", 0).await.unwrap_err();
+    assert_eq!(blank.code(), Code::InvalidArgument);
+    assert_eq!(fields(&blank), ["reason"]);
+    let stranger = user("rep", EAST);
+    let hidden = cancel(&stranger, "mine now", 0).await.unwrap_err();
+    assert_eq!(hidden.code(), Code::NotFound);
+    let stale = cancel(&ravi, "the customer withdrew", 7).await.unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted);
+
+    let cancelled = cancel(&ravi, "the customer withdrew", 1).await.unwrap();
+    let cancelled = cancelled.order.unwrap();
+    assert_eq!(cancelled.version, 2);
+    assert_eq!(cancelled.delivery_status(), pb::DeliveryStatus::Open);
+    let cancellation = cancelled.cancellation.clone().unwrap();
+    assert_eq!(cancellation.reason, "the customer withdrew");
+    assert_eq!(cancellation.cancelled_by, ravi.user_id.to_string());
+    assert_eq!(desk.order(&ravi, &order.id).await.unwrap(), cancelled);
+    let again = cancel(&ravi, "twice", 0).await.unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    assert_eq!(fields(&again), ["order_id"]);
+    let delivered = desk.deliver(&ravi, &order.id, &[(1, "1")], 0).await;
+    let delivered = delivered.unwrap_err();
+    assert_eq!(delivered.code(), Code::FailedPrecondition);
+    assert_eq!(fields(&delivered), ["order_id"]);
+    assert_eq!(
+        desk.events(&order.id).await,
+        [
+            "crm.opportunities.v1.OrderCreated",
+            "crm.opportunities.v1.OrderCancelled"
+        ]
+    );
+
+    let second = desk.accepted("10").await.order.unwrap();
+    desk.deliver(&ravi, &second.id, &[(2, "1")], 0)
+        .await
+        .unwrap();
+    let request = pb::CancelOrderRequest {
+        order_id: second.id.clone(),
+        reason: "too late".into(),
+        expected_version: 0,
+    };
+    let request = desk.harness.request(&ravi, request);
+    let refused = desk.harness.orders.clone().cancel_order(request).await;
+    let refused = refused.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(fields(&refused), ["order_id"]);
+}

@@ -62,6 +62,8 @@ use tonic::metadata::MetadataValue;
 use uuid::Uuid;
 
 mod accounts;
+mod activities;
+mod care_and_plans;
 mod deal_history;
 mod deal_import;
 mod leads;
@@ -240,6 +242,8 @@ pub async fn load_into(services: &RunningServices, settings: &Settings) -> anyho
     leads::load(&api).await?;
     price_book::load(&api).await?;
     opportunities::load(&api).await?;
+    activities::load(&api).await?;
+    care_and_plans::load(&api).await?;
     Ok(())
 }
 

@@ -61,6 +61,8 @@ struct LiveDeal {
 }
 
 /// The scenario's deal, as Ravi enters it.
+pub(super) const CONTOSO_LINE_3_ID: u128 = 0x0190_0000_0000_7000_8000_00de_a200_0001;
+
 const CONTOSO_LINE_3: LiveDeal = LiveDeal {
     id: 0x0190_0000_0000_7000_8000_00de_a200_0001,
     owner: RAVI,

@@ -145,6 +145,7 @@ pub(super) async fn service_pipeline(
                 stages,
                 is_default: false,
                 pipeline_id: Uuid::from_u128(SERVICE_PIPELINE).to_string(),
+                stale_after_days: None,
             },
         ))
         .await

@@ -81,5 +81,13 @@ pub(crate) fn order(order: &Order) -> pb::Order {
         updated_by: order.updated_by.to_string(),
         updated_at: Some(to_timestamp(order.updated_at)),
         version: order.revision.unsigned_abs(),
+        cancellation: order
+            .cancellation
+            .as_ref()
+            .map(|cancellation| pb::OrderCancellation {
+                reason: cancellation.reason.clone(),
+                cancelled_by: cancellation.cancelled_by.to_string(),
+                cancelled_at: Some(to_timestamp(cancellation.cancelled_at)),
+            }),
     }
 }

@@ -159,7 +159,12 @@ pub(crate) fn report(id: Option<Uuid>, parts: &ReportParts) -> pb::WorkReport {
                 summary: Some(summary(&rep.summary)),
             })
             .collect(),
-        activities: parts.activities.iter().take(MAX_LISTED).map(activity).collect(),
+        activities: parts
+            .activities
+            .iter()
+            .take(MAX_LISTED)
+            .map(activity)
+            .collect(),
         activities_truncated: parts.activities.len() > MAX_LISTED,
         moves: parts.moves.iter().take(MAX_LISTED).map(deal_move).collect(),
         moves_truncated: parts.moves.len() > MAX_LISTED,

@@ -90,6 +90,14 @@ pub struct Delivery {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// Who cancelled an order, when and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cancellation {
+    pub reason: String,
+    pub cancelled_by: Uuid,
+    pub cancelled_at: DateTime<Utc>,
+}
+
 /// An order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
@@ -114,6 +122,8 @@ pub struct Order {
     pub updated_at: DateTime<Utc>,
     /// The row's version (expected_version, the events' aggregate version).
     pub revision: i64,
+    /// Set once cancelled: the order then takes no delivery and no payment schedule.
+    pub cancellation: Option<Cancellation>,
 }
 
 impl Order {
@@ -121,6 +131,54 @@ impl Order {
     pub fn delivery_status(&self) -> DeliveryStatus {
         delivery_status(&self.lines)
     }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancellation.is_some()
+    }
+}
+
+/// The order cancelled, or the refusal (FAILED_PRECONDITION, INCONSISTENT_FIELDS, naming
+/// `order_id`): an order cancelled already, one with anything delivered, or one with payments
+/// kept (`paid`, net of refunds, above zero — goods or money moved, so cancelling would lose
+/// them; refund the payments first).
+pub fn cancel(
+    order: &Order,
+    cancellation: Cancellation,
+    paid: Decimal,
+) -> Result<Order, Vec<FieldViolation>> {
+    let refuse = |text: String| {
+        vec![FieldViolation::refusal(
+            INCONSISTENT_FIELDS,
+            "order_id",
+            text,
+        )]
+    };
+    if order.is_cancelled() {
+        return Err(refuse(format!(
+            "order {} is cancelled already",
+            order.number
+        )));
+    }
+    if order.delivery_status() != DeliveryStatus::Open {
+        return Err(refuse(format!(
+            "order {} is {}: an order with deliveries cannot be cancelled",
+            order.number,
+            order.delivery_status().as_str()
+        )));
+    }
+    if paid > Decimal::ZERO {
+        return Err(refuse(format!(
+            "order {} has {} {} paid: refund the payments before cancelling it",
+            order.number,
+            paid.normalize(),
+            order.currency
+        )));
+    }
+    let mut next = order.clone();
+    next.updated_by = cancellation.cancelled_by;
+    next.updated_at = cancellation.cancelled_at;
+    next.cancellation = Some(cancellation);
+    Ok(next)
 }
 
 /// Nothing delivered: OPEN; every line in full: DELIVERED; anything between: PARTLY_DELIVERED.
@@ -179,14 +237,22 @@ pub fn from_quote(quote: &Quote, id: Uuid, number: String) -> Order {
         updated_by: quote.updated_by,
         updated_at: quote.updated_at,
         revision: 1,
+        cancellation: None,
     }
 }
 
 /// The order after `delivery`, or every refusal at once (FAILED_PRECONDITION,
 /// INCONSISTENT_FIELDS), each naming the field as the request spells it (`lines[i].…`): a line
 /// number the order lacks or named twice, a quantity not above zero, or one above what remains
-/// of the line. Nothing changes on a refusal.
+/// of the line; a cancelled order takes none (naming `order_id`). Nothing changes on a refusal.
 pub fn apply_delivery(order: &Order, delivery: Delivery) -> Result<Order, Vec<FieldViolation>> {
+    if order.is_cancelled() {
+        return Err(vec![FieldViolation::refusal(
+            INCONSISTENT_FIELDS,
+            "order_id",
+            format!("order {} is cancelled: it takes no delivery", order.number),
+        )]);
+    }
     let mut violations = Vec::new();
     let mut lines = order.lines.clone();
     let mut seen = Vec::new();

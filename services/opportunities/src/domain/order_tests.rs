@@ -171,6 +171,38 @@ fn unknown_repeated_lines_and_quantities_not_above_zero_are_refused_at_once() {
     );
 }
 
+fn cancellation() -> Cancellation {
+    Cancellation {
+        reason: "the customer withdrew".into(),
+        cancelled_by: Uuid::now_v7(),
+        cancelled_at: Utc::now(),
+    }
+}
+
+#[test]
+fn an_open_unpaid_order_is_cancelled_once_and_then_takes_no_delivery() {
+    let order = from_quote(&contoso(), Uuid::now_v7(), "SO-2026-000001".into());
+    let by = cancellation();
+    let cancelled = cancel(&order, by.clone(), Decimal::ZERO).unwrap();
+    assert_eq!(cancelled.cancellation, Some(by.clone()));
+    assert_eq!(cancelled.updated_by, by.cancelled_by);
+    assert_eq!(cancelled.delivery_status(), DeliveryStatus::Open);
+    let again = cancel(&cancelled, cancellation(), Decimal::ZERO).unwrap_err();
+    assert_eq!(again[0].field, "order_id");
+    let delivered = apply_delivery(&cancelled, delivery(&[(1, "1")])).unwrap_err();
+    assert_eq!(delivered[0].field, "order_id");
+}
+
+#[test]
+fn an_order_with_a_delivery_or_money_kept_is_not_cancelled() {
+    let order = from_quote(&contoso(), Uuid::now_v7(), "SO-2026-000001".into());
+    let partly = apply_delivery(&order, delivery(&[(2, "0.5")])).unwrap();
+    let refused = cancel(&partly, cancellation(), Decimal::ZERO).unwrap_err();
+    assert_eq!(refused[0].field, "order_id");
+    assert_eq!(refused[0].reason, Some(INCONSISTENT_FIELDS));
+    assert!(cancel(&order, cancellation(), dec("0.01")).is_err());
+}
+
 #[test]
 fn statuses_have_stable_names() {
     let names = [

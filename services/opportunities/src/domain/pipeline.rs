@@ -105,6 +105,8 @@ pub struct Pipeline {
     pub description: String,
     pub product_line: String,
     pub is_default: bool,
+    /// Days without activity after which an open deal is stale; 0: never.
+    pub stale_after_days: u32,
     /// Ordered by position.
     pub stages: Vec<Stage>,
     pub version: i64,
@@ -344,6 +346,7 @@ mod tests {
             description: String::new(),
             product_line: String::new(),
             is_default: true,
+            stale_after_days: crate::domain::stale::DEFAULT_STALE_AFTER_DAYS,
             stages,
             version: 1,
             created_at: now,

@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{
-    auth::{Caller, Role, TeamPath},
+    auth::TeamPath,
     error::{FieldViolation, reasons::INCONSISTENT_FIELDS},
     money::{CurrencyCode, Money, round_half_even},
 };
@@ -140,33 +140,6 @@ pub fn figures(lines: &[QuoteLine], terms: &QuoteTerms) -> QuoteFigures {
 /// it (a 15% threshold lets 15.00% through).
 pub fn needs_approval(figures: &QuoteFigures, threshold_percent: Decimal) -> bool {
     figures.discount_percent > threshold_percent
-}
-
-/// Why someone may not approve or reject a quote's discount.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApprovalRefusal {
-    /// The deal's owner never approves their own discount.
-    OwnQuote,
-    /// Only a manager above the owner in the team tree (or an admin) decides.
-    NotAboveOwner,
-}
-
-/// Whether `approver` may decide on the discount of a quote of a deal owned by `owner_id` in
-/// `owner_team`: an admin, or a manager whose team subtree holds the owner's team — never the
-/// owner themself, whatever their role.
-pub fn check_approver(
-    approver: &Caller,
-    owner_id: Uuid,
-    owner_team: &TeamPath,
-) -> Result<(), ApprovalRefusal> {
-    if approver.user_id == owner_id {
-        return Err(ApprovalRefusal::OwnQuote);
-    }
-    match approver.role {
-        Role::Admin => Ok(()),
-        Role::Manager if owner_team.is_within(&approver.team_path) => Ok(()),
-        _ => Err(ApprovalRefusal::NotAboveOwner),
-    }
 }
 
 /// Where a quote version is in its life.

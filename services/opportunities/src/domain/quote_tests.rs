@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::*;
+use crate::domain::approval::{ApprovalRefusal, check_approver};
 
 fn dec(text: &str) -> Decimal {
     text.parse().unwrap()
@@ -142,7 +143,7 @@ fn a_manager_above_the_owner_or_an_admin_decides_and_never_the_owner() {
     assert_eq!(check_approver(&ada, ravi.user_id, owner_team), Ok(()));
     assert_eq!(
         check_approver(&ravi, ravi.user_id, owner_team),
-        Err(ApprovalRefusal::OwnQuote)
+        Err(ApprovalRefusal::OwnRecord)
     );
     assert_eq!(
         check_approver(&nora, ravi.user_id, owner_team),
@@ -155,11 +156,11 @@ fn a_manager_above_the_owner_or_an_admin_decides_and_never_the_owner() {
     // A manager's own deal needs someone above them; an admin's own, another admin.
     assert_eq!(
         check_approver(&mei, mei.user_id, &mei.team_path),
-        Err(ApprovalRefusal::OwnQuote)
+        Err(ApprovalRefusal::OwnRecord)
     );
     assert_eq!(
         check_approver(&ada, ada.user_id, &ada.team_path),
-        Err(ApprovalRefusal::OwnQuote)
+        Err(ApprovalRefusal::OwnRecord)
     );
 }
 

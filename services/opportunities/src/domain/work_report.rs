@@ -22,14 +22,6 @@ impl PeriodKind {
             PeriodKind::Month => "month",
         }
     }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "week" => Some(PeriodKind::Week),
-            "month" => Some(PeriodKind::Month),
-            _ => None,
-        }
-    }
 }
 
 /// A week or a month of local days, `first_day..=last_day`.
@@ -62,7 +54,9 @@ impl ReportPeriod {
     pub fn previous(self) -> Self {
         Self::containing(
             self.kind,
-            self.first_day.pred_opt().expect("a period has a day before it"),
+            self.first_day
+                .pred_opt()
+                .expect("a period has a day before it"),
         )
     }
 
@@ -74,8 +68,14 @@ impl ReportPeriod {
     /// The instants the period covers in `zone`: from the start of its first day to the
     /// start of the day after its last (exclusive).
     pub fn bounds(&self, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-        let after = self.last_day.succ_opt().expect("a period has a day after it");
-        (start_of_day(self.first_day, zone), start_of_day(after, zone))
+        let after = self
+            .last_day
+            .succ_opt()
+            .expect("a period has a day after it");
+        (
+            start_of_day(self.first_day, zone),
+            start_of_day(after, zone),
+        )
     }
 }
 
@@ -96,7 +96,10 @@ pub fn start_of_day(day: NaiveDate, zone: Tz) -> DateTime<Utc> {
 /// Whose work a report is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReportSubject {
-    Rep { user_id: Uuid, team_path: TeamPath },
+    Rep {
+        user_id: Uuid,
+        team_path: TeamPath,
+    },
     /// The team and every team below it.
     Team(TeamPath),
 }
@@ -214,11 +217,6 @@ impl WorkSummary {
         let total = self.won_amount.map_or(Decimal::ZERO, |(_, total)| total);
         self.won_amount = Some((currency, total + amount));
     }
-
-    /// Whether anything at all was done (a rep without work gets no generated report).
-    pub fn is_empty(&self) -> bool {
-        *self == WorkSummary::default()
-    }
 }
 
 /// A won deal's corporate amount, for one rep.
@@ -265,7 +263,9 @@ pub fn rep_work(counts: &[RepCount], won: &[RepWonAmount]) -> Vec<RepWork> {
         *reps[index].summary.count_mut(count.metric) += count.count;
     }
     for (index, amount) in amounts {
-        reps[index].summary.add_amount(amount.currency, amount.amount);
+        reps[index]
+            .summary
+            .add_amount(amount.currency, amount.amount);
     }
     reps.sort_by_key(|rep| rep.user_id);
     reps

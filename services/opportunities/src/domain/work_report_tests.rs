@@ -16,9 +16,15 @@ fn cny() -> CurrencyCode {
 fn a_week_runs_monday_to_sunday_and_a_month_first_to_last() {
     // 2026-12-02 is a Wednesday.
     let week = ReportPeriod::containing(PeriodKind::Week, day("2026-12-02"));
-    assert_eq!((week.first_day, week.last_day), (day("2026-11-30"), day("2026-12-06")));
+    assert_eq!(
+        (week.first_day, week.last_day),
+        (day("2026-11-30"), day("2026-12-06"))
+    );
     let month = ReportPeriod::containing(PeriodKind::Month, day("2028-02-10"));
-    assert_eq!((month.first_day, month.last_day), (day("2028-02-01"), day("2028-02-29")));
+    assert_eq!(
+        (month.first_day, month.last_day),
+        (day("2028-02-01"), day("2028-02-29"))
+    );
     assert_eq!(
         ReportPeriod::last_completed(PeriodKind::Week, day("2026-11-30")).first_day,
         day("2026-11-23"),
@@ -52,24 +58,68 @@ fn a_day_whose_midnight_is_skipped_starts_at_the_first_local_time() {
 fn reps_figures_add_up_to_the_team_and_won_amounts_sum() {
     let (ravi, nora) = (Uuid::from_u128(1), Uuid::from_u128(2));
     let counts = [
-        RepCount { user_id: nora, team_path: "/n/east/".into(), metric: Metric::Calls, count: 2 },
-        RepCount { user_id: ravi, team_path: "/n/east/e1/".into(), metric: Metric::Calls, count: 3 },
-        RepCount { user_id: ravi, team_path: "/n/east/e1/".into(), metric: Metric::Visits, count: 1 },
-        RepCount { user_id: ravi, team_path: "/n/east/e1/".into(), metric: Metric::DealsWon, count: 2 },
+        RepCount {
+            user_id: nora,
+            team_path: "/n/east/".into(),
+            metric: Metric::Calls,
+            count: 2,
+        },
+        RepCount {
+            user_id: ravi,
+            team_path: "/n/east/e1/".into(),
+            metric: Metric::Calls,
+            count: 3,
+        },
+        RepCount {
+            user_id: ravi,
+            team_path: "/n/east/e1/".into(),
+            metric: Metric::Visits,
+            count: 1,
+        },
+        RepCount {
+            user_id: ravi,
+            team_path: "/n/east/e1/".into(),
+            metric: Metric::DealsWon,
+            count: 2,
+        },
     ];
     let won = [
-        RepWonAmount { user_id: ravi, currency: cny(), amount: "984000.00".parse().unwrap() },
-        RepWonAmount { user_id: ravi, currency: cny(), amount: "16000.50".parse().unwrap() },
+        RepWonAmount {
+            user_id: ravi,
+            currency: cny(),
+            amount: "984000.00".parse().unwrap(),
+        },
+        RepWonAmount {
+            user_id: ravi,
+            currency: cny(),
+            amount: "16000.50".parse().unwrap(),
+        },
     ];
     let reps = rep_work(&counts, &won);
-    assert_eq!(reps.iter().map(|rep| rep.user_id).collect::<Vec<_>>(), [ravi, nora]);
-    assert_eq!((reps[0].summary.calls, reps[0].summary.visits, reps[0].summary.deals_won), (3, 1, 2));
-    assert_eq!(reps[0].summary.won_amount, Some((cny(), "1000000.50".parse().unwrap())));
+    assert_eq!(
+        reps.iter().map(|rep| rep.user_id).collect::<Vec<_>>(),
+        [ravi, nora]
+    );
+    assert_eq!(
+        (
+            reps[0].summary.calls,
+            reps[0].summary.visits,
+            reps[0].summary.deals_won
+        ),
+        (3, 1, 2)
+    );
+    assert_eq!(
+        reps[0].summary.won_amount,
+        Some((cny(), "1000000.50".parse().unwrap()))
+    );
     assert_eq!(reps[0].team_path, "/n/east/e1/");
     assert_eq!(reps[1].summary.won_amount, None);
     let team = team_summary(&reps, Some(cny()));
     assert_eq!((team.calls, team.visits, team.deals_won), (5, 1, 2));
-    assert_eq!(team.won_amount, Some((cny(), "1000000.50".parse().unwrap())));
+    assert_eq!(
+        team.won_amount,
+        Some((cny(), "1000000.50".parse().unwrap()))
+    );
     assert_eq!(
         team_summary(&reps[1..], Some(cny())).won_amount,
         Some((cny(), Decimal::ZERO)),

@@ -4,7 +4,6 @@
 
 use chrono::{Datelike, NaiveDate};
 use crm_platform::{
-    auth::TeamPath,
     error::Violations,
     money::{CurrencyCode, Money},
 };
@@ -276,7 +275,7 @@ impl AnalyticsService for AnalyticsApi {
         let mut violations = Violations::new();
         let pipeline_id = violations.id("pipeline_id", &request.pipeline_id);
         let months = months(request.period.as_ref(), &mut violations);
-        let scope = team("team_path", &request.team_path, &mut violations)
+        let scope = optional_team("team_path", &request.team_path, &mut violations)
             .map_or(Scope::Visible, Scope::Team);
         invalid(violations)?;
         let (Some(pipeline_id), Some(months)) = (pipeline_id, months) else {
@@ -362,6 +361,8 @@ impl AnalyticsService for AnalyticsApi {
 
 #[cfg(test)]
 mod tests {
+    use crm_platform::auth::TeamPath;
+
     use super::*;
 
     fn period(from: &str, to: &str) -> Result<Months, Vec<String>> {

@@ -52,7 +52,11 @@ pub(super) fn optional_date(
 }
 
 /// A team path, if given (its form is the schema's: INVALID_ARGUMENT otherwise).
-pub(super) fn optional_team(field: &str, text: &str, violations: &mut Violations) -> Option<TeamPath> {
+pub(super) fn optional_team(
+    field: &str,
+    text: &str,
+    violations: &mut Violations,
+) -> Option<TeamPath> {
     match text.trim() {
         "" => None,
         text => violations.check(field, TeamPath::parse(text)),

@@ -2,11 +2,15 @@
 //! (`crate::convert`). Every call is authenticated by the platform interceptor; visibility and
 //! roles are enforced in `service`.
 
+pub(crate) mod activities;
 pub(crate) mod analytics;
+pub(crate) mod care;
+pub(crate) mod collections;
 mod deal_input;
 pub(crate) mod deals;
 pub(crate) mod orders;
 pub(crate) mod pipelines;
+pub(crate) mod plans;
 pub(crate) mod price_book;
 pub(crate) mod quotes;
 pub(crate) mod work_reports;

@@ -4,7 +4,7 @@
 //! line, a quantity above zero) is the service's refusal.
 
 use crm_platform::{
-    error::Violations,
+    error::{Violations, required_text},
     paging::{KeyKind, Page, SortOrder},
 };
 use crm_proto::crm::{
@@ -154,6 +154,26 @@ impl OrderService for OrdersApi {
             )
             .await?;
         Ok(Response::new(pb::RecordDeliveryResponse {
+            order: Some(order_message(&order)),
+        }))
+    }
+
+    async fn cancel_order(
+        &self,
+        request: Request<pb::CancelOrderRequest>,
+    ) -> Result<Response<pb::CancelOrderResponse>, Status> {
+        let caller = authenticated(&request)?;
+        let request = request.into_inner();
+        let mut violations = Violations::new();
+        let order_id = violations.take(crm_platform::ids::parse_id("order_id", &request.order_id));
+        let reason = required_text(&mut violations, "reason", &request.reason, MAX_NOTE);
+        violations.into_result().map_err(OpportunitiesError::from)?;
+        let expected = version(request.expected_version)?;
+        let order = self
+            .opportunities
+            .cancel_order(&caller, order_id.unwrap_or_default(), reason, expected)
+            .await?;
+        Ok(Response::new(pb::CancelOrderResponse {
             order: Some(order_message(&order)),
         }))
     }

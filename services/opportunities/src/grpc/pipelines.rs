@@ -2,6 +2,7 @@
 //! named at once, as the request spells it (`stages[2].exit_criteria[0]`,
 //! `stages.stages[1].kind` in an update).
 
+use crate::domain::stale::MAX_STALE_AFTER_DAYS;
 use crm_platform::{
     error::{FieldViolation, Violations, optional_text, required_text},
     ids::{expected_version, parse_id},
@@ -217,6 +218,19 @@ fn competitor_message(competitor: &Competitor) -> pb::Competitor {
     }
 }
 
+/// A pipeline's stale threshold as given: at most [`MAX_STALE_AFTER_DAYS`] (the schema's
+/// maximum, so INVALID_ARGUMENT).
+fn stale_after_days(violations: &mut Violations, value: Option<u32>) -> Option<u32> {
+    let days = value?;
+    if days > MAX_STALE_AFTER_DAYS {
+        violations.add(
+            "stale_after_days",
+            format!("must be at most {MAX_STALE_AFTER_DAYS}"),
+        );
+    }
+    Some(days)
+}
+
 #[tonic::async_trait]
 impl PipelineService for PipelinesApi {
     async fn create_pipeline(
@@ -231,6 +245,7 @@ impl PipelineService for PipelinesApi {
         let description = optional_text(&mut violations, "description", &request.description, 2000);
         let product_line =
             optional_text(&mut violations, "product_line", &request.product_line, 100);
+        let stale_after_days = stale_after_days(&mut violations, request.stale_after_days);
         let stages = match stage_list("stages", &request.stages) {
             Ok(stages) => stages,
             Err(list) => {
@@ -250,6 +265,7 @@ impl PipelineService for PipelinesApi {
                     description,
                     product_line,
                     is_default: request.is_default,
+                    stale_after_days,
                     stages,
                 },
             )
@@ -300,6 +316,7 @@ impl PipelineService for PipelinesApi {
             product_line: request
                 .product_line
                 .map(|text| optional_text(&mut violations, "product_line", &text, 100)),
+            stale_after_days: stale_after_days(&mut violations, request.stale_after_days),
             stages: request.stages.and_then(|list| {
                 match stage_list("stages.stages", &list.stages) {
                     Ok(stages) => Some(stages),

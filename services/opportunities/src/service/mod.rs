@@ -1,20 +1,27 @@
 //! The opportunities use cases: each one a transaction that checks access, applies the domain
 //! rules, writes the records, their history and audit rows and their events (outbox) together.
 
+mod activities;
 mod analytics;
+mod care;
 mod change;
+mod collections;
 mod conversion;
 mod deals;
 mod import;
 mod lifecycle;
 mod orders;
 mod parts;
+mod payment_reminders;
 mod pipelines;
+mod plans;
 mod price_book;
 mod publishing;
 mod quote_flow;
 mod quote_settings;
 mod quotes;
+mod receivables;
+mod reminders;
 mod replicas;
 mod work_reports;
 
@@ -37,14 +44,22 @@ use crate::{
     error::OpportunitiesError,
 };
 
+pub use activities::NewTask;
+pub use care::{CARE_REMINDERS, TemplateDraft};
+pub use collections::NewPayment;
 pub use deals::NewOpportunity;
 pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;
 pub use orders::NewDelivery;
+pub use payment_reminders::PAYMENT_REMINDERS;
 pub use pipelines::{CompetitorChanges, NewPipeline, PipelineChanges};
+pub use plans::{MILESTONE_CHECK, MilestoneDraft, PlanChange, PlanView, TaskDraft};
 pub(crate) use publishing::DealEvent;
 pub use quote_settings::QuoteSettingsChanges;
 pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
+pub use receivables::{ReceivableFilter, Receivables};
+pub use reminders::{STALE_DEALS, TASK_REMINDERS};
+pub(crate) use replicas::ContactCare;
 pub use work_reports::WhoseReport;
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;

@@ -21,7 +21,7 @@ use crate::{
     convert,
     domain::{
         opportunity::{Opportunity, OpportunityStatus},
-        order::{self, DeliveredLine, Delivery, Order},
+        order::{self, Cancellation, DeliveredLine, Delivery, Order},
         quote::Quote,
     },
     error::OpportunitiesError,
@@ -156,6 +156,57 @@ impl Opportunities {
             order: Some(convert::orders::order(&next)),
             change: Some(change_context(&next)),
             delivery: Some(convert::orders::delivery(&delivery)),
+        };
+        self.outbox
+            .enqueue_for(&mut transaction, "order", next.id, next.revision, &message)
+            .await?;
+        self.outbox.commit(transaction).await?;
+        Ok(next)
+    }
+}
+
+impl Opportunities {
+    /// Cancels an order (event order_cancelled), with a reason: the deal locked and in the
+    /// caller's reach (not archived), the order at the expected version, nothing delivered and
+    /// nothing paid net of refunds (refusals naming `order_id`).
+    pub async fn cancel_order(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        reason: String,
+        expected_version: Option<i64>,
+    ) -> Result<Order> {
+        let mut transaction = self.pool.begin().await?;
+        let (unlocked, _) = self.readable_order(&mut transaction, caller, id).await?;
+        let deal = store::deals::get_deal(&mut transaction, unlocked.opportunity_id, true)
+            .await?
+            .map(|(deal, _)| deal);
+        let deal = changeable(
+            caller,
+            unlocked.opportunity_id,
+            deal,
+            None,
+            &DELIVERABLE,
+            "changed",
+        )?;
+        let current = store_orders::get_order(&mut transaction, id, true)
+            .await?
+            .ok_or_else(|| OpportunitiesError::not_found("order", id))?;
+        check_version("order", id, expected_version, current.revision)?;
+        let paid = store_orders::paid_on_order(&mut transaction, id).await?;
+        let cancellation = Cancellation {
+            reason,
+            cancelled_by: caller.user_id,
+            cancelled_at: crm_platform::time::now(),
+        };
+        let mut next = order::cancel(&current, cancellation, paid).map_err(refused)?;
+        next.revision += 1;
+        next.owner_id = deal.owner_id;
+        next.owner_team_path = deal.owner_team_path.clone();
+        store_orders::update_order(&mut transaction, &next).await?;
+        let message = pb::OrderCancelled {
+            order: Some(convert::orders::order(&next)),
+            change: Some(change_context(&next)),
         };
         self.outbox
             .enqueue_for(&mut transaction, "order", next.id, next.revision, &message)

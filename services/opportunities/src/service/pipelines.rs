@@ -38,6 +38,8 @@ pub struct NewPipeline {
     pub description: String,
     pub product_line: String,
     pub is_default: bool,
+    /// `None`: the default (14 days).
+    pub stale_after_days: Option<u32>,
     pub stages: Vec<StageDraft>,
 }
 
@@ -47,6 +49,7 @@ pub struct PipelineChanges {
     pub name: Option<String>,
     pub description: Option<String>,
     pub product_line: Option<String>,
+    pub stale_after_days: Option<u32>,
     pub stages: Option<Vec<StageDraft>>,
     pub make_default: bool,
 }
@@ -134,6 +137,9 @@ impl Opportunities {
             description: new.description,
             product_line: new.product_line,
             is_default: new.is_default,
+            stale_after_days: new
+                .stale_after_days
+                .unwrap_or(crate::domain::stale::DEFAULT_STALE_AFTER_DAYS),
             stages: change.stages,
             version: 1,
             created_at: now,
@@ -206,6 +212,9 @@ impl Opportunities {
         }
         if let Some(product_line) = changes.product_line {
             updated.product_line = product_line;
+        }
+        if let Some(days) = changes.stale_after_days {
+            updated.stale_after_days = days;
         }
         updated.is_default |= changes.make_default;
         let mut removed = Vec::new();

@@ -23,10 +23,11 @@ use super::{
 use crate::{
     convert,
     domain::{
+        approval::{self, ApprovalRefusal},
         opportunity::{self, Opportunity, OpportunityChanges, OpportunityStatus},
         order::Order,
         pipeline::Pipeline,
-        quote::{self, Approval, ApprovalRefusal, Decision, Quote, QuoteAction, QuoteStatus},
+        quote::{self, Approval, Decision, Quote, QuoteAction, QuoteStatus},
     },
     error::OpportunitiesError,
     store::{self, quotes as store_quotes},
@@ -146,9 +147,9 @@ impl Opportunities {
             .await?
             .map(|(deal, _)| deal);
         let deal = visible(caller, unlocked.opportunity_id, deal)?;
-        quote::check_approver(caller, deal.owner_id, &deal.owner_team_path).map_err(|refusal| {
+        approval::check_approver(caller, deal.owner_id, &deal.owner_team_path).map_err(|refusal| {
             OpportunitiesError::permission_denied(match refusal {
-                ApprovalRefusal::OwnQuote => {
+                ApprovalRefusal::OwnRecord => {
                     "the deal's owner never decides on their own quote's discount: a manager above them or an admin does"
                 }
                 ApprovalRefusal::NotAboveOwner => {

@@ -12,6 +12,30 @@ use crate::{
     store::{self, replicas::ReplicaRecord},
 };
 
+/// What care keeps of a contact beside its replica: its owner and the dates it reminds of.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ContactCare {
+    pub owner: Option<(Uuid, String)>,
+    pub important_dates: Vec<store::care::StoredDate>,
+}
+
+/// The contact's care data at the version the replica now holds (nothing when it holds a later
+/// one).
+async fn record_care(
+    connection: &mut PgConnection,
+    contact: &ReplicaRecord,
+    care: &ContactCare,
+) -> Result<()> {
+    Ok(store::care::record_contact_care(
+        connection,
+        contact.id,
+        contact.version,
+        care.owner.as_ref(),
+        &care.important_dates,
+    )
+    .await?)
+}
+
 impl Opportunities {
     pub(crate) async fn record_account(
         &self,
@@ -26,8 +50,10 @@ impl Opportunities {
         connection: &mut PgConnection,
         contact: &ReplicaRecord,
         account_id: Uuid,
+        care: &ContactCare,
     ) -> Result<()> {
-        Ok(store::replicas::upsert_contact(connection, contact, account_id).await?)
+        store::replicas::upsert_contact(connection, contact, account_id).await?;
+        record_care(connection, contact, care).await
     }
 
     /// The duplicate account's deals move to the survivor (each a new version, audited and
@@ -72,9 +98,11 @@ impl Opportunities {
         connection: &mut PgConnection,
         survivor: &ReplicaRecord,
         account_id: Uuid,
+        care: &ContactCare,
         duplicate: Uuid,
     ) -> Result<()> {
         store::replicas::upsert_contact(connection, survivor, account_id).await?;
+        record_care(connection, survivor, care).await?;
         store::replicas::mark_contact_merged(connection, duplicate, survivor.id).await?;
         for deal in store::deals::lock_deals_with_committee_member(connection, duplicate).await? {
             let pipeline = pipeline_of(connection, &deal).await?;

@@ -5,7 +5,7 @@
 //! Who reads what: a rep their own reports; a manager theirs, their team subtree's and its
 //! reps'; an admin all (PERMISSION_DENIED otherwise, as the report is no secret's existence).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -155,20 +155,28 @@ impl Opportunities {
             || !store::mark_period_generated(&mut transaction, period.kind, period.first_day, now)
                 .await?
         {
+            // Ended here, not when dropped: a dropped transaction is rolled back lazily, and
+            // its connection would hold the job's lock until then.
+            transaction.rollback().await?;
             return Ok(0);
         }
         let (from, to) = period.bounds(zone);
         let reps = store::reps_with_work(&mut transaction, Span { from, to }).await?;
-        let mut teams = BTreeSet::new();
+        // By path, so teams come out in tree order.
+        let mut teams = BTreeMap::new();
         let mut subjects = Vec::new();
         for (user_id, team_path) in reps {
             let Ok(team_path) = TeamPath::parse(&team_path) else {
                 continue;
             };
-            teams.extend(ancestors(&team_path));
+            teams.extend(
+                ancestors(&team_path)
+                    .into_iter()
+                    .map(|team| (team.to_string(), team)),
+            );
             subjects.push(ReportSubject::Rep { user_id, team_path });
         }
-        subjects.extend(teams.into_iter().map(ReportSubject::Team));
+        subjects.extend(teams.into_values().map(ReportSubject::Team));
         let mut count = 0;
         for subject in subjects {
             let parts = read_report(&mut transaction, subject, period, zone, now).await?;
@@ -213,7 +221,11 @@ impl Opportunities {
 fn ancestors(team: &TeamPath) -> Vec<TeamPath> {
     let mut path = String::from("/");
     let mut teams = Vec::new();
-    for segment in team.as_str().split('/').filter(|segment| !segment.is_empty()) {
+    for segment in team
+        .as_str()
+        .split('/')
+        .filter(|segment| !segment.is_empty())
+    {
         path.push_str(segment);
         path.push('/');
         if let Ok(team) = TeamPath::parse(&path) {
@@ -273,6 +285,9 @@ mod tests {
     fn a_team_has_every_team_above_it() {
         let teams = ancestors(&TeamPath::parse("/northwind/east/east-1/").unwrap());
         let names: Vec<&str> = teams.iter().map(TeamPath::as_str).collect();
-        assert_eq!(names, ["/northwind/", "/northwind/east/", "/northwind/east/east-1/"]);
+        assert_eq!(
+            names,
+            ["/northwind/", "/northwind/east/", "/northwind/east/east-1/"]
+        );
     }
 }

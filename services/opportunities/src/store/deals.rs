@@ -403,9 +403,9 @@ pub(crate) async fn insert_deal(
          corporate_currency, corporate_amount, exchange_rate, rate_date, expected_close_date, \
          next_step, source_lead_id, campaign_id, custom_fields, line_items, team, splits, \
          competitors, committee, outcome, closed_from_stage_id, stage_entered_at, version, \
-         created_at, updated_at, created_by) \
+         created_at, updated_at, created_by, last_activity_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-         $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) \
+         $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $31) \
          ON CONFLICT (id) DO NOTHING",
     );
     let inserted = bind_deal(query, deal, parts(deal))

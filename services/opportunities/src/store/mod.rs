@@ -3,16 +3,22 @@
 //! their file and converted to domain types; a stored value that does not convert is an error,
 //! never a default.
 
+pub(crate) mod activities;
 pub(crate) mod analytics;
 pub(crate) mod board;
+pub(crate) mod care;
 pub(crate) mod catalog;
+pub(crate) mod collections;
 pub(crate) mod deals;
 pub(crate) mod history;
 pub(crate) mod orders;
+pub(crate) mod payment_reminders;
 pub(crate) mod pipelines;
+pub mod plans;
 pub(crate) mod price_book;
 pub(crate) mod quotes;
 pub(crate) mod replicas;
+pub(crate) mod stale;
 pub(crate) mod work_reports;
 
 use crm_platform::auth::TeamPath;

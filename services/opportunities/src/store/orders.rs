@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{corrupt, stored_team};
 use crate::domain::{
     opportunity::OpportunityStatus,
-    order::{DeliveredLine, Delivery, DeliveryStatus, Order, OrderLine, OrderTotals},
+    order::{Cancellation, DeliveredLine, Delivery, DeliveryStatus, Order, OrderLine, OrderTotals},
 };
 
 /// A line as stored: decimals as strings (what `rust_decimal`'s serde writes).
@@ -110,6 +110,9 @@ struct OrderRow {
     updated_by: Uuid,
     updated_at: DateTime<Utc>,
     revision: i64,
+    cancel_reason: Option<String>,
+    cancelled_by: Option<Uuid>,
+    cancelled_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<OrderRow> for Order {
@@ -117,6 +120,15 @@ impl TryFrom<OrderRow> for Order {
 
     fn try_from(row: OrderRow) -> sqlx::Result<Self> {
         let currency: CurrencyCode = row.currency_code.parse().map_err(corrupt)?;
+        let cancellation = match (row.cancel_reason, row.cancelled_by, row.cancelled_at) {
+            (Some(reason), Some(cancelled_by), Some(cancelled_at)) => Some(Cancellation {
+                reason,
+                cancelled_by,
+                cancelled_at,
+            }),
+            (None, None, None) => None,
+            _ => return Err(corrupt("an order's cancellation is partly stored")),
+        };
         let lines = row
             .lines
             .0
@@ -178,13 +190,15 @@ impl TryFrom<OrderRow> for Order {
             updated_by: row.updated_by,
             updated_at: row.updated_at,
             revision: row.revision,
+            cancellation,
         })
     }
 }
 
 const ORDER_COLUMNS: &str = "id, number, opportunity_id, account_id, owner_id, owner_team_path, \
      quote_id, quote_number, quote_version, currency_code, lines, deliveries, amount_before_tax, \
-     tax, total, created_by, created_at, updated_by, updated_at, revision";
+     tax, total, created_by, created_at, updated_by, updated_at, revision, cancel_reason, \
+     cancelled_by, cancelled_at";
 
 /// The next order number of `year`: "SO-2026-000001".
 pub(crate) async fn next_number(connection: &mut PgConnection, year: i32) -> sqlx::Result<String> {
@@ -215,7 +229,7 @@ pub(crate) async fn insert_order(connection: &mut PgConnection, order: &Order) -
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO orders ({ORDER_COLUMNS}, delivery_status) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21)"
+         $18, $19, $20, $21, $22, $23, $24)"
     )))
     .bind(order.id)
     .bind(&order.number)
@@ -237,6 +251,9 @@ pub(crate) async fn insert_order(connection: &mut PgConnection, order: &Order) -
     .bind(order.updated_by)
     .bind(order.updated_at)
     .bind(order.revision)
+    .bind(order.cancellation.as_ref().map(|c| c.reason.clone()))
+    .bind(order.cancellation.as_ref().map(|c| c.cancelled_by))
+    .bind(order.cancellation.as_ref().map(|c| c.cancelled_at))
     .bind(order.delivery_status().as_str())
     .execute(connection)
     .await
@@ -247,7 +264,8 @@ pub(crate) async fn insert_order(connection: &mut PgConnection, order: &Order) -
 pub(crate) async fn update_order(connection: &mut PgConnection, order: &Order) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE orders SET lines = $1, deliveries = $2, delivery_status = $3, owner_id = $4, \
-         owner_team_path = $5, updated_by = $6, updated_at = $7, revision = $8 WHERE id = $9",
+         owner_team_path = $5, updated_by = $6, updated_at = $7, revision = $8, \
+         cancel_reason = $10, cancelled_by = $11, cancelled_at = $12 WHERE id = $9",
     )
     .bind(stored_lines(&order.lines))
     .bind(stored_deliveries(&order.deliveries))
@@ -258,6 +276,9 @@ pub(crate) async fn update_order(connection: &mut PgConnection, order: &Order) -
     .bind(order.updated_at)
     .bind(order.revision)
     .bind(order.id)
+    .bind(order.cancellation.as_ref().map(|c| c.reason.clone()))
+    .bind(order.cancellation.as_ref().map(|c| c.cancelled_by))
+    .bind(order.cancellation.as_ref().map(|c| c.cancelled_at))
     .execute(connection)
     .await
     .map(drop)
@@ -310,4 +331,19 @@ pub(crate) async fn list_orders(
     page.push_keyset(&mut query);
     let rows: Vec<OrderRow> = query.build_query_as().fetch_all(connection).await?;
     rows.into_iter().map(Order::try_from).collect()
+}
+
+/// What the order's payment schedule holds paid, net of refunds: an order with money kept is
+/// not cancelled.
+pub(crate) async fn paid_on_order(
+    connection: &mut PgConnection,
+    order_id: Uuid,
+) -> sqlx::Result<Decimal> {
+    sqlx::query_scalar(
+        "SELECT COALESCE(SUM(p.amount - p.refunded), 0) FROM payments p \
+         JOIN payment_schedules s ON s.id = p.schedule_id WHERE s.order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(connection)
+    .await
 }

@@ -17,6 +17,7 @@ struct PipelineRow {
     description: String,
     product_line: String,
     is_default: bool,
+    stale_after_days: i32,
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -61,13 +62,14 @@ impl TryFrom<StageRow> for Stage {
     }
 }
 
-const PIPELINE_COLUMNS: &str =
-    "id, name, description, product_line, is_default, version, created_at, updated_at";
+const PIPELINE_COLUMNS: &str = "id, name, description, product_line, is_default, stale_after_days, version, created_at, \
+     updated_at";
 const STAGE_COLUMNS: &str = "id, pipeline_id, name, position, kind, default_probability, \
     forecast_category, exit_criteria, guidance, retired";
 
 fn assemble(row: PipelineRow, stages: Vec<Stage>) -> Pipeline {
     Pipeline {
+        stale_after_days: row.stale_after_days.unsigned_abs(),
         id: row.id,
         name: row.name,
         description: row.description,
@@ -152,7 +154,8 @@ pub(crate) async fn insert_pipeline(
     }
     let inserted = sqlx::query(
         "INSERT INTO pipelines (id, name, description, product_line, is_default, version, created_by, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (id) DO NOTHING",
+         created_at, updated_at, stale_after_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) \
+         ON CONFLICT (id) DO NOTHING",
     )
     .bind(pipeline.id)
     .bind(&pipeline.name)
@@ -162,6 +165,7 @@ pub(crate) async fn insert_pipeline(
     .bind(pipeline.version)
     .bind(created_by)
     .bind(pipeline.created_at)
+    .bind(i32::try_from(pipeline.stale_after_days).unwrap_or(i32::MAX))
     .execute(&mut *connection)
     .await?
     .rows_affected();
@@ -186,7 +190,7 @@ pub(crate) async fn update_pipeline(
     }
     sqlx::query(
         "UPDATE pipelines SET name = $2, description = $3, product_line = $4, is_default = $5, \
-         version = $6, updated_at = $7 WHERE id = $1",
+         version = $6, updated_at = $7, stale_after_days = $8 WHERE id = $1",
     )
     .bind(pipeline.id)
     .bind(&pipeline.name)
@@ -195,6 +199,7 @@ pub(crate) async fn update_pipeline(
     .bind(pipeline.is_default)
     .bind(pipeline.version)
     .bind(pipeline.updated_at)
+    .bind(i32::try_from(pipeline.stale_after_days).unwrap_or(i32::MAX))
     .execute(&mut *connection)
     .await?;
     sqlx::query("DELETE FROM stages WHERE id = ANY($1)")

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{
-    access::{OWNER_COLUMNS, OwnerColumns, push_visibility, push_within},
+    access::{OwnerColumns, push_visibility, push_within},
     auth::Caller,
     money::CurrencyCode,
     paging::Page,
@@ -17,7 +17,9 @@ use uuid::Uuid;
 
 use crate::domain::{
     opportunity::OpportunityStatus,
-    work_report::{MAX_LISTED, MAX_NEXT_STEPS, Metric, PeriodKind, RepCount, RepWonAmount, ReportSubject},
+    work_report::{
+        MAX_LISTED, MAX_NEXT_STEPS, Metric, PeriodKind, RepCount, RepWonAmount, ReportSubject,
+    },
 };
 
 /// The instants a report covers, `from..to`.
@@ -31,7 +33,9 @@ pub(crate) struct Span {
 fn push_subject(query: &mut QueryBuilder<Postgres>, subject: &ReportSubject, alias: &str) {
     match subject {
         ReportSubject::Rep { user_id, .. } => {
-            query.push(format!(" AND {alias}.owner_id = ")).push_bind(*user_id);
+            query
+                .push(format!(" AND {alias}.owner_id = "))
+                .push_bind(*user_id);
         }
         ReportSubject::Team(path) => {
             query.push(" AND ");
@@ -105,7 +109,8 @@ pub(crate) async fn rep_counts(
     push_subject(&mut query, subject, "o");
     push_span(&mut query, "o.closed_at", span);
     query.push(" GROUP BY o.owner_id, o.status");
-    let rows: Vec<(Uuid, String, String, i64)> = query.build_query_as().fetch_all(connection).await?;
+    let rows: Vec<(Uuid, String, String, i64)> =
+        query.build_query_as().fetch_all(connection).await?;
     Ok(rows
         .into_iter()
         .filter_map(|(user_id, team_path, metric, count)| {
@@ -392,7 +397,7 @@ pub(crate) async fn insert_report(
 /// managers' — the kit's rule with the rep as owner (none for a team's report).
 const REPORT_OWNER: OwnerColumns = OwnerColumns {
     owner_id: "user_id",
-    team_path: OWNER_COLUMNS.team_path,
+    team_path: "team_path",
 };
 
 pub(crate) async fn get_report(

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 pub mod desk;
+pub mod log;
 
 use std::time::Duration;
 
@@ -12,7 +13,8 @@ use crm_proto::crm::{
     accounts::v1 as accounts,
     common::v1::{Money, PageRequest},
     opportunities::v1::{
-        self as pb, opportunity_service_client::OpportunityServiceClient,
+        self as pb, activity_service_client::ActivityServiceClient,
+        opportunity_service_client::OpportunityServiceClient,
         order_service_client::OrderServiceClient,
         price_book_service_client::PriceBookServiceClient,
         quote_service_client::QuoteServiceClient,
@@ -33,6 +35,7 @@ pub struct Harness {
     pub deals: OpportunityServiceClient<Channel>,
     pub quotes: QuoteServiceClient<Channel>,
     pub orders: OrderServiceClient<Channel>,
+    pub activities: ActivityServiceClient<Channel>,
     pub admin: Caller,
 }
 
@@ -97,7 +100,8 @@ impl Harness {
             book: PriceBookServiceClient::new(channel.clone()),
             deals: OpportunityServiceClient::new(channel.clone()),
             quotes: QuoteServiceClient::new(channel.clone()),
-            orders: OrderServiceClient::new(channel),
+            orders: OrderServiceClient::new(channel.clone()),
+            activities: ActivityServiceClient::new(channel),
             app,
             admin: user("admin", NORTHWIND),
         }
