@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod board;
+pub mod calendar;
 pub mod criteria;
 pub mod funnel;
 pub mod opportunity;

@@ -398,4 +398,15 @@ impl ActivityService for ActivitiesApi {
             }),
         }))
     }
+
+    async fn get_calendar(
+        &self,
+        request: Request<pb::GetCalendarRequest>,
+    ) -> Result<Response<pb::GetCalendarResponse>, Status> {
+        let caller = authenticated(&request)?;
+        let response =
+            super::calendar::get_calendar(&self.opportunities, &caller, request.into_inner())
+                .await?;
+        Ok(Response::new(response))
+    }
 }

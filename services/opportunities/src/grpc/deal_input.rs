@@ -4,6 +4,7 @@
 use std::{collections::BTreeMap, str::FromStr};
 
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 use crm_platform::{
     error::Violations,
     ids::{expected_version, parse_id},
@@ -47,6 +48,25 @@ pub(super) fn optional_date(
         return None;
     }
     date(violations, field, value)
+}
+
+/// An IANA time zone ("Asia/Shanghai"), UTC when empty. Which names exist is more than the
+/// schema states: an unknown one is a refusal (422) naming the field.
+pub(super) fn time_zone(violations: &mut Violations, field: &str, text: &str) -> Option<Tz> {
+    match text.trim() {
+        "" => Some(Tz::UTC),
+        name => match name.parse::<Tz>() {
+            Ok(zone) => Some(zone),
+            Err(_) => {
+                violations.push(crm_platform::error::FieldViolation::refusal(
+                    crm_platform::error::reasons::INCONSISTENT_FIELDS,
+                    field,
+                    format!("{name:?} is not an IANA time zone, such as \"Asia/Shanghai\""),
+                ));
+                None
+            }
+        },
+    }
 }
 
 pub(super) fn decimal(violations: &mut Violations, field: &str, value: &str) -> Option<Decimal> {

@@ -4,6 +4,7 @@
 
 pub(crate) mod activities;
 pub(crate) mod analytics;
+mod calendar;
 mod deal_input;
 pub(crate) mod deals;
 pub(crate) mod orders;

@@ -3,6 +3,7 @@
 
 mod activities;
 mod analytics;
+mod calendar;
 mod change;
 mod conversion;
 mod deals;
@@ -39,6 +40,7 @@ use crate::{
 };
 
 pub use activities::NewTask;
+pub use calendar::CalendarEntry;
 pub use deals::NewOpportunity;
 pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;
