@@ -5,6 +5,7 @@ pub mod board;
 pub mod calendar;
 pub mod criteria;
 pub mod funnel;
+pub mod ical;
 pub mod opportunity;
 pub mod order;
 pub mod pipeline;

@@ -1,22 +1,27 @@
-//! The calendar's wire mapping (GetCalendar on `ActivityService`): which user, which local
-//! days in which zone.
+//! The calendar's wire mapping: GetCalendar (which user, which local days in which zone) and
+//! the feed's issue on `ActivityService`, and the public `CalendarFeedService`.
 
 use crm_platform::{
     error::{Violations, optional_text},
     time::to_timestamp,
 };
-use crm_proto::crm::opportunities::v1 as pb;
-use tonic::Status;
+use crm_proto::{
+    crm::opportunities::v1::{self as pb, calendar_feed_service_server::CalendarFeedService},
+    google::api::HttpBody,
+};
+use tonic::{Request, Response, Status};
 
 use super::deal_input::{optional_date, time_zone};
 use crate::{
     convert::activities::calendar_entry,
     domain::calendar::{self, CalendarView},
     error::OpportunitiesError,
-    service::Opportunities,
+    service::{Opportunities, feed_path, new_feed_token},
 };
 
 const MAX_TIME_ZONE: usize = 64;
+/// What the feed is served as (RFC 5545 §8.1).
+const CALENDAR_CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
 
 fn view(violations: &mut Violations, value: i32) -> Option<CalendarView> {
     match pb::CalendarView::try_from(value) {
@@ -64,4 +69,51 @@ pub(super) async fn get_calendar(
         range_end: Some(to_timestamp(range.end)),
         entries: entries.iter().map(calendar_entry).collect(),
     })
+}
+
+/// IssueCalendarFeed: a new token for the caller's feed, shown once.
+pub(super) async fn issue_feed(
+    opportunities: &Opportunities,
+    caller: &crm_platform::auth::Caller,
+) -> Result<pb::IssueCalendarFeedResponse, Status> {
+    let token = new_feed_token().map_err(|error| {
+        tracing::error!(%error, "no randomness for a calendar feed's token");
+        Status::unavailable("no token could be drawn; retry")
+    })?;
+    let issued_at = opportunities.issue_calendar_feed(caller, &token).await?;
+    Ok(pb::IssueCalendarFeedResponse {
+        path: feed_path(&token),
+        token,
+        issued_at: Some(to_timestamp(issued_at)),
+    })
+}
+
+/// The public feed (`CalendarFeedService`): the token is its only credential.
+pub(crate) struct CalendarFeedApi {
+    opportunities: Opportunities,
+}
+
+impl CalendarFeedApi {
+    pub(crate) fn new(opportunities: Opportunities) -> Self {
+        Self { opportunities }
+    }
+}
+
+#[tonic::async_trait]
+impl CalendarFeedService for CalendarFeedApi {
+    async fn get_calendar_feed(
+        &self,
+        request: Request<pb::GetCalendarFeedRequest>,
+    ) -> Result<Response<HttpBody>, Status> {
+        let token = &request.get_ref().token;
+        let text = self
+            .opportunities
+            .calendar_feed(token, crm_platform::time::now())
+            .await?;
+        Ok(Response::new(HttpBody {
+            content_type: CALENDAR_CONTENT_TYPE.into(),
+            data: text.into_bytes(),
+            extensions: Vec::new(),
+        }))
+    }
 }

@@ -4,7 +4,7 @@
 
 pub(crate) mod activities;
 pub(crate) mod analytics;
-mod calendar;
+pub(crate) mod calendar;
 mod deal_input;
 pub(crate) mod deals;
 pub(crate) mod orders;

@@ -78,6 +78,7 @@ impl Opportunities {
         user_id: Uuid,
         range: &CalendarRange,
         open_tasks_only: bool,
+        limit: i64,
     ) -> Result<Vec<CalendarEntry>> {
         let mut connection = self.pool.acquire().await?;
         let activities = store_activities::calendar_activities(
@@ -85,7 +86,7 @@ impl Opportunities {
             user_id,
             range.start,
             range.end,
-            MAX_ENTRIES,
+            limit,
         )
         .await?;
         let tasks = store_activities::calendar_tasks(
@@ -94,7 +95,7 @@ impl Opportunities {
             range.start,
             range.end,
             open_tasks_only,
-            MAX_ENTRIES,
+            limit,
         )
         .await?;
         let mut entries: Vec<CalendarEntry> = activities
@@ -114,7 +115,9 @@ impl Opportunities {
         range: &CalendarRange,
     ) -> Result<(Uuid, Vec<CalendarEntry>)> {
         let user_id = self.calendar_owner(caller, user_id).await?;
-        let entries = self.calendar_entries(user_id, range, false).await?;
+        let entries = self
+            .calendar_entries(user_id, range, false, MAX_ENTRIES)
+            .await?;
         Ok((user_id, entries))
     }
 }

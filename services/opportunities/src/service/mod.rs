@@ -4,6 +4,7 @@
 mod activities;
 mod analytics;
 mod calendar;
+mod calendar_feeds;
 mod change;
 mod conversion;
 mod deals;
@@ -41,6 +42,7 @@ use crate::{
 
 pub use activities::NewTask;
 pub use calendar::CalendarEntry;
+pub use calendar_feeds::{feed_path, new_feed_token};
 pub use deals::NewOpportunity;
 pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;
