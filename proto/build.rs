@@ -20,7 +20,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for proto in &protos {
         println!("cargo:rerun-if-changed={proto}");
     }
-    for vendored in ["google/api/annotations.proto", "google/api/http.proto"] {
+    for vendored in [
+        "google/api/annotations.proto",
+        "google/api/http.proto",
+        "google/api/httpbody.proto",
+    ] {
         println!("cargo:rerun-if-changed={vendored}");
     }
     let mut compiler = protox::Compiler::new(["."])?;
@@ -37,13 +41,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out_dir.join("crm_descriptor.bin"),
         compiler.encode_file_descriptor_set(),
     )?;
-    // Rust code for the suite's own packages only: the vendored `google.api` options are read
-    // from the descriptor set, never as Rust types. The well-known types stay in the set (prost
-    // resolves fields of those types through them) and map to prost-types, generating nothing.
+    // Rust code for the suite's own packages and `google.api.HttpBody` (a response type: the
+    // calendar feed's) only: the vendored `google.api` options are read from the descriptor
+    // set, never as Rust types. The well-known types stay in the set (prost resolves fields of
+    // those types through them) and map to prost-types, generating nothing.
     let mut file_descriptors = compiler.file_descriptor_set();
-    file_descriptors
-        .file
-        .retain(|file| !file.name().starts_with("google/api/"));
+    file_descriptors.file.retain(|file| {
+        !file.name().starts_with("google/api/") || file.name() == "google/api/httpbody.proto"
+    });
     tonic_prost_build::configure()
         .include_file("crm_proto.rs")
         // prost's codec plus the text rule on every request (src/codec.rs).

@@ -26,6 +26,9 @@ pub(crate) enum Call {
     List(pb::ListActivitiesRequest),
     CreateTask(pb::CreateTaskRequest),
     CompleteTask(pb::CompleteTaskRequest),
+    Calendar(pb::GetCalendarRequest),
+    IssueFeed,
+    RevokeFeed,
 }
 
 /// Each action on an activity or task of the person named (logged or created by them).
@@ -37,7 +40,15 @@ enum Action {
     List(Who),
     CreateOwnTask,
     CompleteTask(Who),
+    /// The calendar of the person named (who has an activity, so the service knows them).
+    Calendar(Who),
+    /// The caller's own feed: no request names anyone else's.
+    IssueOwnFeed,
+    RevokeOwnFeed,
 }
+
+/// Another user's calendar is named by the caller: out of reach it is refused, not hidden.
+const DENIED: Expect = Expect::Refused(tonic::Code::PermissionDenied);
 
 #[rustfmt::skip]
 const ACTIONS: &[(Action, Expect, Expect, Expect)] = &[
@@ -56,6 +67,11 @@ const ACTIONS: &[(Action, Expect, Expect, Expect)] = &[
     (Action::CompleteTask(Who::Ravi),  OK,    OK,        OK),
     (Action::CompleteTask(Who::Nora),  OK,    OK,        NOT_FOUND),
     (Action::CompleteTask(Who::Wes),   OK,    NOT_FOUND, NOT_FOUND),
+    (Action::Calendar(Who::Ravi),      OK,    OK,        OK),
+    (Action::Calendar(Who::Nora),      OK,    OK,        DENIED),
+    (Action::Calendar(Who::Wes),       OK,    DENIED,    DENIED),
+    (Action::IssueOwnFeed,             OK,    OK,        OK),
+    (Action::RevokeOwnFeed,            OK,    OK,        OK),
 ];
 
 fn content(subject: &str) -> pb::ActivityInput {
@@ -157,6 +173,17 @@ async fn prepare(org: &Org, action: Action) -> (Call, String) {
             };
             (Call::CompleteTask(request), id)
         }
+        Action::Calendar(owner) => {
+            activity_of(org, owner).await;
+            let request = pb::GetCalendarRequest {
+                user_id: org.people[&owner].id.clone(),
+                view: pb::CalendarView::Week.into(),
+                ..Default::default()
+            };
+            (Call::Calendar(request), String::new())
+        }
+        Action::IssueOwnFeed => (Call::IssueFeed, String::new()),
+        Action::RevokeOwnFeed => (Call::RevokeFeed, String::new()),
     }
 }
 
@@ -219,6 +246,18 @@ pub(crate) async fn grpc(
             .complete_task(authorized(r, token))
             .await
             .map(no_ids),
+        Call::Calendar(r) => activities
+            .get_calendar(authorized(r, token))
+            .await
+            .map(no_ids),
+        Call::IssueFeed => activities
+            .issue_calendar_feed(authorized(pb::IssueCalendarFeedRequest {}, token))
+            .await
+            .map(no_ids),
+        Call::RevokeFeed => activities
+            .revoke_calendar_feed(authorized(pb::RevokeCalendarFeedRequest {}, token))
+            .await
+            .map(no_ids),
     };
     Ok(answered?)
 }
@@ -255,6 +294,21 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
             Method::POST,
             format!("/v1/tasks/{}:complete", r.task_id),
             Some(door.json(&r)),
+        ),
+        Call::Calendar(r) => (
+            Method::GET,
+            format!("/v1/calendar?user_id={}&view=CALENDAR_VIEW_WEEK", r.user_id),
+            None,
+        ),
+        Call::IssueFeed => (
+            Method::POST,
+            "/v1/calendarFeed:issue".to_owned(),
+            Some(door.json(&pb::IssueCalendarFeedRequest {})),
+        ),
+        Call::RevokeFeed => (
+            Method::POST,
+            "/v1/calendarFeed:revoke".to_owned(),
+            Some(door.json(&pb::RevokeCalendarFeedRequest {})),
         ),
     };
     door.send(method, &path, token, body).await.map(no_ids)

@@ -22,8 +22,9 @@ use crm_platform::{
 };
 use crm_proto::crm::opportunities::v1::{
     activity_service_server::ActivityServiceServer,
-    analytics_service_server::AnalyticsServiceServer, care_service_server::CareServiceServer,
-    collection_service_server::CollectionServiceServer,
+    analytics_service_server::AnalyticsServiceServer,
+    calendar_feed_service_server::CalendarFeedServiceServer,
+    care_service_server::CareServiceServer, collection_service_server::CollectionServiceServer,
     deal_plan_service_server::DealPlanServiceServer,
     opportunity_service_server::OpportunityServiceServer, order_service_server::OrderServiceServer,
     pipeline_service_server::PipelineServiceServer,
@@ -202,6 +203,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::work_reports::WorkReportsApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
+    // Public: the feed's token stands in for a user's token (calendar clients have none).
+    mount.add_public_grpc(CalendarFeedServiceServer::new(
+        grpc::calendar::CalendarFeedApi::new(opportunities.clone()),
+    ))?;
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(
         grpc::analytics::AnalyticsApi::new(opportunities.clone()),
         context.auth.clone(),

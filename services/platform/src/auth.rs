@@ -681,7 +681,11 @@ mod tests {
     fn the_public_services_are_the_ones_the_protos_declare() {
         assert_eq!(
             public_services(),
-            ["crm.gateway.v1.AuthService", "crm.leads.v1.WebFormService"]
+            [
+                "crm.gateway.v1.AuthService",
+                "crm.leads.v1.WebFormService",
+                "crm.opportunities.v1.CalendarFeedService"
+            ]
         );
         assert!(is_public_service("crm.leads.v1.WebFormService"));
         assert!(!is_public_service("crm.leads.v1.LeadService"));

@@ -51,6 +51,7 @@ use self::{
     problem::Problem,
     rate_limit::{KeyLimits, Limited, RateLimiter},
     routes::{Matched, Route, RouteTable},
+    transcode::Rendered,
     upstream::Upstreams,
 };
 
@@ -328,8 +329,11 @@ async fn serve(
         .map(|(_, key, first)| (key.as_str(), *first));
     let outcome = forward(door, route, &parts.headers, request_id, message, keyed).await;
     let response = match outcome {
-        Ok((json, replayed)) => {
-            let mut response = json_response(StatusCode::OK, json);
+        Ok((rendered, replayed)) => {
+            let mut response = match rendered {
+                Rendered::Json(json) => json_response(StatusCode::OK, json),
+                Rendered::Raw { content_type, data } => raw_response(&content_type, data)?,
+            };
             if replayed {
                 // A take-over after a crash: the service answered with its stored reply.
                 response
@@ -429,7 +433,7 @@ async fn forward(
     request_id: &str,
     message: prost_reflect::DynamicMessage,
     idempotency: Option<(&str, bool)>,
-) -> Result<(Vec<u8>, bool), Problem> {
+) -> Result<(Rendered, bool), Problem> {
     let mut metadata = forwarded_metadata(headers, request_id);
     if let Some((key, first)) = idempotency
         && let Ok(value) = key.parse()
@@ -455,11 +459,12 @@ async fn forward(
     let replayed = reply
         .metadata()
         .contains_key(crm_platform::replies::REPLAYED_METADATA);
-    let json = transcode::response_json(route.rpc.output(), reply.get_ref()).map_err(|error| {
-        tracing::error!(%error, rpc = %route.grpc_path, "a service's reply could not be decoded");
-        Problem::new(Code::Internal, "internal error")
-    })?;
-    Ok((json, replayed))
+    let rendered =
+        transcode::response_body(route.rpc.output(), reply.get_ref()).map_err(|error| {
+            tracing::error!(%error, rpc = %route.grpc_path, "a service's reply could not be decoded");
+            Problem::new(Code::Internal, "internal error")
+        })?;
+    Ok((rendered, replayed))
 }
 
 /// What a service is told about the call: the caller's credentials, the request id and the
@@ -528,6 +533,18 @@ fn json_response(status: StatusCode, json: Vec<u8>) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// A `google.api.HttpBody` reply: its bytes as its content type (an iCalendar feed).
+fn raw_response(content_type: &str, data: Vec<u8>) -> Result<Response, Problem> {
+    let value = HeaderValue::from_str(content_type).map_err(|_| {
+        internal(format!(
+            "a reply's content type {content_type:?} is no header"
+        ))
+    })?;
+    let mut response = (StatusCode::OK, data).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, value);
+    Ok(response)
 }
 
 fn internal(error: impl std::fmt::Display) -> Problem {

@@ -107,6 +107,42 @@ pub fn request_message(
     Ok(message)
 }
 
+/// The message a route answers raw instead of as JSON: its `data` with its `content_type`.
+pub const HTTP_BODY: &str = "google.api.HttpBody";
+
+/// What a reply becomes at the front door.
+#[derive(Debug)]
+pub enum Rendered {
+    /// The JSON of the response message.
+    Json(Vec<u8>),
+    /// A `google.api.HttpBody`'s bytes, served as its content type (`application/octet-stream`
+    /// when it names none).
+    Raw { content_type: String, data: Vec<u8> },
+}
+
+/// Is `output` answered raw ([`Rendered::Raw`])?
+pub fn is_http_body(output: &MessageDescriptor) -> bool {
+    output.full_name() == HTTP_BODY
+}
+
+/// A reply as the front door serves it: raw for a `google.api.HttpBody`, else JSON.
+pub fn response_body(output: MessageDescriptor, bytes: &[u8]) -> Result<Rendered, String> {
+    if !is_http_body(&output) {
+        return response_json(output, bytes).map(Rendered::Json);
+    }
+    let message = DynamicMessage::decode(output, bytes).map_err(|error| error.to_string())?;
+    let content_type = message
+        .get_field_by_name("content_type")
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .filter(|content_type| !content_type.trim().is_empty())
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let data = message
+        .get_field_by_name("data")
+        .and_then(|value| value.as_bytes().map(|bytes| bytes.to_vec()))
+        .unwrap_or_default();
+    Ok(Rendered::Raw { content_type, data })
+}
+
 /// The JSON of a response message, as bytes.
 pub fn response_json(output: MessageDescriptor, bytes: &[u8]) -> Result<Vec<u8>, String> {
     let message = DynamicMessage::decode(output, bytes).map_err(|error| error.to_string())?;

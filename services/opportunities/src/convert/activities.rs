@@ -4,7 +4,10 @@ use crm_platform::time::to_timestamp;
 use crm_proto::crm::opportunities::v1 as pb;
 use uuid::Uuid;
 
-use crate::domain::activity::{Activity, ActivityKind, Regarding, Task};
+use crate::{
+    domain::activity::{Activity, ActivityKind, Regarding, Task},
+    service::CalendarEntry,
+};
 
 pub(crate) fn kind(kind: ActivityKind) -> pb::ActivityKind {
     match kind {
@@ -69,5 +72,22 @@ pub(crate) fn task(task: &Task) -> pb::Task {
         updated_by: task.updated_by.to_string(),
         updated_at: Some(to_timestamp(task.updated_at)),
         version: task.revision.unsigned_abs(),
+    }
+}
+
+pub(crate) fn calendar_entry(entry: &CalendarEntry) -> pb::CalendarEntry {
+    match entry {
+        CalendarEntry::Activity(activity) => pb::CalendarEntry {
+            starts_at: Some(to_timestamp(activity.content.starts_at)),
+            ends_at: activity.content.ends_at.map(to_timestamp),
+            activity: Some(self::activity(activity)),
+            task: None,
+        },
+        CalendarEntry::Task(task) => pb::CalendarEntry {
+            starts_at: Some(to_timestamp(task.content.due_at)),
+            ends_at: None,
+            activity: None,
+            task: Some(self::task(task)),
+        },
     }
 }

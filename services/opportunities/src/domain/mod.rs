@@ -3,10 +3,12 @@
 pub mod activity;
 pub mod approval;
 pub mod board;
+pub mod calendar;
 pub mod care;
 pub mod collection;
 pub mod criteria;
 pub mod funnel;
+pub mod ical;
 pub mod opportunity;
 pub mod order;
 pub mod payment;

@@ -398,4 +398,33 @@ impl ActivityService for ActivitiesApi {
             }),
         }))
     }
+
+    async fn get_calendar(
+        &self,
+        request: Request<pb::GetCalendarRequest>,
+    ) -> Result<Response<pb::GetCalendarResponse>, Status> {
+        let caller = authenticated(&request)?;
+        let response =
+            super::calendar::get_calendar(&self.opportunities, &caller, request.into_inner())
+                .await?;
+        Ok(Response::new(response))
+    }
+
+    async fn issue_calendar_feed(
+        &self,
+        request: Request<pb::IssueCalendarFeedRequest>,
+    ) -> Result<Response<pb::IssueCalendarFeedResponse>, Status> {
+        let caller = authenticated(&request)?;
+        let response = super::calendar::issue_feed(&self.opportunities, &caller).await?;
+        Ok(Response::new(response))
+    }
+
+    async fn revoke_calendar_feed(
+        &self,
+        request: Request<pb::RevokeCalendarFeedRequest>,
+    ) -> Result<Response<pb::RevokeCalendarFeedResponse>, Status> {
+        let caller = authenticated(&request)?;
+        let revoked = self.opportunities.revoke_calendar_feed(&caller).await?;
+        Ok(Response::new(pb::RevokeCalendarFeedResponse { revoked }))
+    }
 }

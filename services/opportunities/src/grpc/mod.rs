@@ -4,6 +4,7 @@
 
 pub(crate) mod activities;
 pub(crate) mod analytics;
+pub(crate) mod calendar;
 pub(crate) mod care;
 pub(crate) mod collections;
 mod deal_input;

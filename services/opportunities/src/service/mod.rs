@@ -3,6 +3,8 @@
 
 mod activities;
 mod analytics;
+mod calendar;
+mod calendar_feeds;
 mod care;
 mod change;
 mod collections;
@@ -45,6 +47,8 @@ use crate::{
 };
 
 pub use activities::NewTask;
+pub use calendar::CalendarEntry;
+pub use calendar_feeds::{feed_path, new_feed_token};
 pub use care::{CARE_REMINDERS, TemplateDraft};
 pub use collections::NewPayment;
 pub use deals::NewOpportunity;

@@ -442,3 +442,53 @@ pub(crate) async fn mark_reminded(
         .await
         .map(drop)
 }
+
+/// Up to `limit` of a user's activities starting in `[from, before)`, soonest first: a
+/// calendar's (access is the caller's check on the user).
+pub(crate) async fn calendar_activities(
+    connection: &mut PgConnection,
+    owner_id: Uuid,
+    from: DateTime<Utc>,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<Activity>> {
+    let rows: Vec<ActivityRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE owner_id = $1 AND starts_at >= $2 \
+         AND starts_at < $3 ORDER BY starts_at, id LIMIT $4"
+    )))
+    .bind(owner_id)
+    .bind(from)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(connection)
+    .await?;
+    rows.into_iter().map(Activity::try_from).collect()
+}
+
+/// Up to `limit` of a user's tasks due in `[from, before)`, soonest first; `open_only` leaves
+/// completed ones out (the feed's).
+pub(crate) async fn calendar_tasks(
+    connection: &mut PgConnection,
+    owner_id: Uuid,
+    from: DateTime<Utc>,
+    before: DateTime<Utc>,
+    open_only: bool,
+    limit: i64,
+) -> sqlx::Result<Vec<Task>> {
+    let rows: Vec<TaskRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1 AND due_at >= $2 AND due_at < $3\
+         {} ORDER BY due_at, id LIMIT $4",
+        if open_only {
+            " AND completed_at IS NULL"
+        } else {
+            ""
+        }
+    )))
+    .bind(owner_id)
+    .bind(from)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(connection)
+    .await?;
+    rows.into_iter().map(Task::try_from).collect()
+}

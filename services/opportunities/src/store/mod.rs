@@ -6,6 +6,7 @@
 pub(crate) mod activities;
 pub(crate) mod analytics;
 pub(crate) mod board;
+pub(crate) mod calendar_feeds;
 pub(crate) mod care;
 pub(crate) mod catalog;
 pub(crate) mod collections;

@@ -291,13 +291,20 @@ pub(super) fn responses(route: &Route, schemas: &mut Schemas<'_>) -> Value {
             header_ref(IDEMPOTENCY_REPLAYED),
         );
     }
+    let output = route.rpc.output();
+    // A `google.api.HttpBody` is served raw, as the media type its RPC declares: no JSON.
+    let content = if crate::http::transcode::is_http_body(&output) {
+        json!({http_body_media_type(route): {"schema": {"type": "string"}}})
+    } else {
+        json!({"application/json": {"schema": schemas.message(&output)}})
+    };
     let mut responses = Map::new();
     responses.insert(
         "200".into(),
         json!({
             "description": "OK",
             "headers": headers,
-            "content": {"application/json": {"schema": schemas.message(&route.rpc.output())}},
+            "content": content,
         }),
     );
     for status in error_statuses(route) {
@@ -312,6 +319,26 @@ pub(super) fn responses(route: &Route, schemas: &mut Schemas<'_>) -> Value {
     );
     Value::Object(responses)
 }
+
+/// The media type an RPC answering `google.api.HttpBody` declares
+/// (`crm.common.v1.http_body_media_type`); `application/octet-stream` without one.
+fn http_body_media_type(route: &Route) -> String {
+    route
+        .rpc
+        .parent_pool()
+        .get_extension_by_name(HTTP_BODY_MEDIA_TYPE_OPTION)
+        .and_then(|option| {
+            let options = route.rpc.options();
+            let value = options.get_extension(&option);
+            value
+                .as_str()
+                .filter(|media| !media.is_empty())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "application/octet-stream".to_owned())
+}
+
+const HTTP_BODY_MEDIA_TYPE_OPTION: &str = "crm.common.v1.http_body_media_type";
 
 /// The errors worth naming on an operation; any other is covered by `default`.
 pub(super) fn error_statuses(route: &Route) -> Vec<&'static str> {
