@@ -2,6 +2,7 @@
 
 pub(crate) mod activities;
 pub(crate) mod collections;
+pub(crate) mod expenses;
 pub(crate) mod orders;
 pub(crate) mod quotes;
 

@@ -24,6 +24,7 @@ use crm_proto::crm::opportunities::v1::{
     activity_service_server::ActivityServiceServer,
     analytics_service_server::AnalyticsServiceServer,
     collection_service_server::CollectionServiceServer,
+    expense_service_server::ExpenseServiceServer,
     opportunity_service_server::OpportunityServiceServer, order_service_server::OrderServiceServer,
     pipeline_service_server::PipelineServiceServer,
     price_book_service_server::PriceBookServiceServer, quote_service_server::QuoteServiceServer,
@@ -129,6 +130,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     ));
     mount.add_grpc(CollectionServiceServer::with_interceptor(
         grpc::collections::CollectionsApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(ExpenseServiceServer::with_interceptor(
+        grpc::expenses::ExpensesApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(

@@ -5,6 +5,7 @@ pub mod approval;
 pub mod board;
 pub mod collection;
 pub mod criteria;
+pub mod expense;
 pub mod funnel;
 pub mod opportunity;
 pub mod order;

@@ -7,6 +7,7 @@ pub(crate) mod analytics;
 pub(crate) mod collections;
 mod deal_input;
 pub(crate) mod deals;
+pub(crate) mod expenses;
 pub(crate) mod orders;
 pub(crate) mod pipelines;
 pub(crate) mod price_book;

@@ -7,6 +7,7 @@ mod change;
 mod collections;
 mod conversion;
 mod deals;
+mod expenses;
 mod import;
 mod lifecycle;
 mod orders;
@@ -44,6 +45,7 @@ use crate::{
 pub use activities::NewTask;
 pub use collections::NewPayment;
 pub use deals::NewOpportunity;
+pub use expenses::ExpenseOn;
 pub use import::{PastOpportunity, PastStay};
 pub use lifecycle::Close;
 pub use orders::NewDelivery;
