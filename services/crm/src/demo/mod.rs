@@ -63,6 +63,7 @@ use uuid::Uuid;
 
 mod accounts;
 mod activities;
+mod deal_desk;
 mod deal_history;
 mod deal_import;
 mod leads;
@@ -242,6 +243,7 @@ pub async fn load_into(services: &RunningServices, settings: &Settings) -> anyho
     price_book::load(&api).await?;
     opportunities::load(&api).await?;
     activities::load(&api).await?;
+    deal_desk::load(&api).await?;
     Ok(())
 }
 
