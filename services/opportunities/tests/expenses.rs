@@ -259,7 +259,10 @@ async fn who_reads_and_who_decides() {
     let hidden = book.get(&omar, &expense.id).await.unwrap_err();
     assert_eq!(hidden.code(), Code::NotFound);
     let mine = pb::ListExpensesRequest::default();
-    assert_eq!(book.list(ravi, mine.clone()).await, vec![expense.id.clone()]);
+    assert_eq!(
+        book.list(ravi, mine.clone()).await,
+        vec![expense.id.clone()]
+    );
     assert_eq!(book.list(mei, mine.clone()).await, vec![expense.id.clone()]);
     assert!(book.list(&omar, mine.clone()).await.is_empty());
     assert!(book.list(&west, mine).await.is_empty());
