@@ -33,6 +33,8 @@ mod activities;
 mod calls;
 #[path = "collections.rs"]
 mod collections;
+#[path = "expenses.rs"]
+mod expenses;
 #[path = "orders.rs"]
 mod orders;
 #[path = "price_book.rs"]
@@ -677,4 +679,5 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     orders::run_actions(org, transport, report).await;
     activities::run_actions(org, transport, report).await;
     collections::run_actions(org, transport, report).await;
+    expenses::run_actions(org, transport, report).await;
 }

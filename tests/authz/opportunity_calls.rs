@@ -6,6 +6,7 @@ use crm_proto::crm::opportunities::v1::{
     self as pb, activity_service_client::ActivityServiceClient,
     analytics_service_client::AnalyticsServiceClient,
     collection_service_client::CollectionServiceClient,
+    expense_service_client::ExpenseServiceClient,
     opportunity_service_client::OpportunityServiceClient, order_service_client::OrderServiceClient,
     pipeline_service_client::PipelineServiceClient,
     price_book_service_client::PriceBookServiceClient, quote_service_client::QuoteServiceClient,
@@ -60,6 +61,8 @@ pub(crate) enum Call {
     Activities(super::activities::Call),
     /// CollectionService (`collections.rs`).
     Collections(super::collections::Call),
+    /// ExpenseService (`expenses.rs`).
+    Expenses(super::expenses::Call),
 }
 
 fn list_opportunities() -> pb::ListOpportunitiesRequest {
@@ -80,6 +83,7 @@ pub(crate) struct Clients {
     orders: OrderServiceClient<Channel>,
     activities: ActivityServiceClient<Channel>,
     collections: CollectionServiceClient<Channel>,
+    expenses: ExpenseServiceClient<Channel>,
 }
 
 impl Clients {
@@ -93,6 +97,7 @@ impl Clients {
             orders: OrderServiceClient::new(channel.clone()),
             activities: ActivityServiceClient::new(channel.clone()),
             collections: CollectionServiceClient::new(channel.clone()),
+            expenses: ExpenseServiceClient::new(channel.clone()),
         }
     }
 }
@@ -112,6 +117,7 @@ pub(crate) async fn grpc(
         orders,
         activities,
         collections,
+        expenses,
     } = clients.clone();
     let ids = match call {
         Call::ListOpportunities => deals
@@ -247,6 +253,7 @@ pub(crate) async fn grpc(
         Call::Orders(call) => super::orders::grpc(&orders, token, call).await?,
         Call::Activities(call) => super::activities::grpc(&activities, token, call).await?,
         Call::Collections(call) => super::collections::grpc(&collections, token, call).await?,
+        Call::Expenses(call) => super::expenses::grpc(&expenses, token, call).await?,
     };
     Ok(ids)
 }
@@ -448,6 +455,7 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         Call::Orders(call) => return super::orders::http(door, token, call).await,
         Call::Activities(call) => return super::activities::http(door, token, call).await,
         Call::Collections(call) => return super::collections::http(door, token, call).await,
+        Call::Expenses(call) => return super::expenses::http(door, token, call).await,
     };
     door.send(method, &path, token, body).await.map(no_ids)
 }

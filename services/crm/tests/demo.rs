@@ -26,6 +26,8 @@ use crm_proto::crm::{
         ListOpportunitiesRequest, ListPipelinesRequest, ListPriceListsRequest, ListPricesRequest,
         ListProductsRequest, ListTasksRequest, Opportunity, OpportunityStatus, StageKind,
         TaskState, activity_service_client::ActivityServiceClient,
+        collection_service_client::CollectionServiceClient,
+        expense_service_client::ExpenseServiceClient,
         opportunity_service_client::OpportunityServiceClient,
         pipeline_service_client::PipelineServiceClient,
         price_book_service_client::PriceBookServiceClient,
@@ -264,6 +266,7 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
         .into_inner()
         .tasks;
     assert_eq!(tasks.len(), 3, "one open task per rep");
+    the_deal_desk_money_is_there(&grpc, &token).await;
 
     let context = services.context(crm_gateway::NAME).unwrap().clone();
     services.shutdown().await.unwrap();
@@ -505,4 +508,55 @@ async fn the_sales_process_and_deals_are_there(grpc: &LocalGrpc, token: &str) {
                 .is_some_and(|outcome| !outcome.close_reason_id.is_empty())),
         "every lost deal has its reason"
     );
+}
+
+/// Ravi's two expenses (one on a won deal, approved by Mei; one waiting on Contoso) and the won
+/// deal's 30/70 schedule with its first 30 % paid — once each.
+async fn the_deal_desk_money_is_there(grpc: &LocalGrpc, token: &str) {
+    use crm_proto::crm::opportunities::v1::{
+        ExpenseStatus, GetPaymentScheduleRequest, InstalmentStatus, ListExpensesRequest,
+    };
+    let mut expenses = ExpenseServiceClient::new(grpc.clone());
+    let listed = expenses
+        .list_expenses(authorized(ListExpensesRequest::default(), token))
+        .await
+        .unwrap()
+        .into_inner()
+        .expenses;
+    assert_eq!(listed.len(), 2, "two of Ravi's expenses");
+    let approved = listed
+        .iter()
+        .find(|expense| expense.status() == ExpenseStatus::Approved)
+        .expect("one approved");
+    assert_eq!(
+        approved.audit.as_ref().unwrap().decided_by,
+        demo::MEI.user_id().to_string(),
+        "by Ravi's manager"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|expense| expense.status() == ExpenseStatus::Submitted),
+        "one waiting"
+    );
+    let mut collections = CollectionServiceClient::new(grpc.clone());
+    let get = GetPaymentScheduleRequest {
+        opportunity_id: approved.opportunity_id.clone(),
+    };
+    let schedule = collections
+        .get_payment_schedule(authorized(get, token))
+        .await
+        .expect("the won deal has a schedule")
+        .into_inner()
+        .schedule
+        .unwrap();
+    let percents: Vec<&str> = schedule
+        .instalments
+        .iter()
+        .map(|instalment| instalment.percent.as_str())
+        .collect();
+    assert_eq!(percents, ["30", "70"]);
+    assert_eq!(schedule.instalments[0].status(), InstalmentStatus::Paid);
+    assert_eq!(schedule.instalments[1].status(), InstalmentStatus::Open);
+    assert_eq!(schedule.payments.len(), 1, "the down payment once");
 }

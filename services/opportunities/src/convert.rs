@@ -3,6 +3,7 @@
 pub(crate) mod activities;
 pub(crate) mod care;
 pub(crate) mod collections;
+pub(crate) mod expenses;
 pub(crate) mod orders;
 pub(crate) mod plans;
 pub(crate) mod quotes;

@@ -4,7 +4,9 @@
 use crm_platform::error::{CommonError, ErrorCode, FieldViolation, Reason, ServiceError};
 use uuid::Uuid;
 
-use crate::domain::{opportunity::OpportunityStatus, pipeline::StageKind, quote::QuoteStatus};
+use crate::domain::{
+    expense::ExpenseStatus, opportunity::OpportunityStatus, pipeline::StageKind, quote::QuoteStatus,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpportunitiesError {
@@ -68,6 +70,14 @@ pub enum OpportunitiesError {
         status: QuoteStatus,
         action: &'static str,
     },
+    /// The expense's status does not allow the action (approving one twice, changing a
+    /// submitted one).
+    #[error("expense {id} is {status}, so it cannot be {action}")]
+    ExpenseNotAllowedInStatus {
+        id: Uuid,
+        status: ExpenseStatus,
+        action: &'static str,
+    },
 }
 
 fn describe(violations: &[FieldViolation]) -> String {
@@ -92,7 +102,8 @@ impl ServiceError for OpportunitiesError {
             | OpportunitiesError::NoExchangeRate { .. }
             | OpportunitiesError::AmountFromLineItems
             | OpportunitiesError::DefaultPriceList { .. }
-            | OpportunitiesError::QuoteNotAllowedInStatus { .. } => ErrorCode::FailedPrecondition,
+            | OpportunitiesError::QuoteNotAllowedInStatus { .. }
+            | OpportunitiesError::ExpenseNotAllowedInStatus { .. } => ErrorCode::FailedPrecondition,
         }
     }
 
@@ -173,6 +184,13 @@ impl ServiceError for OpportunitiesError {
             .param("id", id)
             .param("status", status)
             .param("action", action),
+            OpportunitiesError::ExpenseNotAllowedInStatus { id, status, action } => reason(
+                reasons::EXPENSE_STATUS_NOT_ALLOWED,
+                text_codes::EXPENSE_STATUS_NOT_ALLOWED,
+            )
+            .param("id", id)
+            .param("status", status)
+            .param("action", action),
         })
     }
 }
@@ -203,6 +221,9 @@ pub mod reasons {
     /// FAILED_PRECONDITION: the quote version's status rules the action out (only a draft is
     /// edited or submitted, only a pending discount approved or rejected, …).
     pub const QUOTE_STATUS_NOT_ALLOWED: &str = "QUOTE_STATUS_NOT_ALLOWED";
+    /// FAILED_PRECONDITION: the expense's status rules the action out (only a draft or a
+    /// rejected one is changed or submitted, only a submitted one approved or rejected).
+    pub const EXPENSE_STATUS_NOT_ALLOWED: &str = "EXPENSE_STATUS_NOT_ALLOWED";
 }
 
 /// The texts for people of the refusals, with their parameters. Never changed in meaning or
@@ -231,6 +252,9 @@ pub mod text_codes {
     /// `pending_approval`, `approved`, `rejected`, `issued`, `accepted`, `declined`,
     /// `superseded`), `action`.
     pub const QUOTE_STATUS_NOT_ALLOWED: &str = "opportunities.quote_status_not_allowed";
+    /// "expense {id} is {status}, so it cannot be {action}". `id`, `status` (`draft`,
+    /// `submitted`, `approved`, `rejected`), `action`.
+    pub const EXPENSE_STATUS_NOT_ALLOWED: &str = "opportunities.expense_status_not_allowed";
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use crm_proto::crm::opportunities::v1::{
     analytics_service_server::AnalyticsServiceServer,
     calendar_feed_service_server::CalendarFeedServiceServer,
     care_service_server::CareServiceServer, collection_service_server::CollectionServiceServer,
-    deal_plan_service_server::DealPlanServiceServer,
+    deal_plan_service_server::DealPlanServiceServer, expense_service_server::ExpenseServiceServer,
     opportunity_service_server::OpportunityServiceServer, order_service_server::OrderServiceServer,
     pipeline_service_server::PipelineServiceServer,
     price_book_service_server::PriceBookServiceServer, quote_service_server::QuoteServiceServer,
@@ -207,6 +207,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     mount.add_public_grpc(CalendarFeedServiceServer::new(
         grpc::calendar::CalendarFeedApi::new(opportunities.clone()),
     ))?;
+    mount.add_grpc(ExpenseServiceServer::with_interceptor(
+        grpc::expenses::ExpensesApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(
         grpc::analytics::AnalyticsApi::new(opportunities.clone()),
         context.auth.clone(),

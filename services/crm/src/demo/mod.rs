@@ -64,6 +64,7 @@ use uuid::Uuid;
 mod accounts;
 mod activities;
 mod care_and_plans;
+mod deal_desk;
 mod deal_history;
 mod deal_import;
 mod leads;
@@ -244,6 +245,7 @@ pub async fn load_into(services: &RunningServices, settings: &Settings) -> anyho
     opportunities::load(&api).await?;
     activities::load(&api).await?;
     care_and_plans::load(&api).await?;
+    deal_desk::load(&api).await?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod care;
 pub mod collection;
 pub mod criteria;
+pub mod expense;
 pub mod funnel;
 pub mod ical;
 pub mod opportunity;

@@ -11,6 +11,7 @@ pub(crate) mod care;
 pub(crate) mod catalog;
 pub(crate) mod collections;
 pub(crate) mod deals;
+pub(crate) mod expenses;
 pub(crate) mod history;
 pub(crate) mod orders;
 pub(crate) mod payment_reminders;
