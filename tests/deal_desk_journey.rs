@@ -1,8 +1,10 @@
 //! The deal desk of scenario.md, through the gateway's HTTP front door with the whole suite in
 //! one process: Ravi quotes Contoso's line-3 deal at 18% off list, cannot approve the discount
 //! himself, Mei (who manages East) approves it, and the customer's acceptance sets the deal's
-//! amount and makes the quote an order. Every figure is asserted to the fen, computed by hand
-//! with the one rounding rule (each line half to even, ADR 0014).
+//! amount and makes the quote an order. His calls and visit are on his calendar and in his
+//! weekly report; the won deal's 30/70 schedule takes its first payment and the rest is due.
+//! Every figure is asserted to the fen, computed by hand with the one rounding rule (each line
+//! half to even, ADR 0014).
 
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ mod suite;
 
 const EAST_1: &str = "/northwind/east/east-1/";
 const EAST: &str = "/northwind/east/";
+const WON_FOR_PRODUCT_FIT: &str = "01900000-0000-7000-8000-000000000101";
 
 /// The string of a Money value (as the API writes it: no trailing zeros, "984000").
 fn amount(money: &Value) -> &str {
@@ -28,7 +31,7 @@ fn id(value: &Value) -> String {
 }
 
 #[tokio::test]
-async fn a_discounted_quote_is_approved_by_the_manager_and_accepted_into_the_deal() {
+async fn a_discounted_quote_is_approved_accepted_worked_on_won_and_paid_in_part() {
     let suite = Suite::start().await;
     let ada = user("admin", "/northwind/");
     let mei = user("manager", EAST);
@@ -178,4 +181,100 @@ async fn a_discounted_quote_is_approved_by_the_manager_and_accepted_into_the_dea
             == 1
     })
     .await;
+
+    // Two calls and a visit this week: on Ravi's calendar and in his weekly report.
+    let base = chrono::Utc::now() - chrono::Duration::minutes(30);
+    let day = base.date_naive().to_string();
+    let at = |minutes: i64| (base + chrono::Duration::minutes(minutes)).to_rfc3339();
+    for (kind, subject, starts, ends) in [
+        ("ACTIVITY_KIND_CALL", "Pricing call", at(0), None),
+        ("ACTIVITY_KIND_CALL", "Legal call", at(5), None),
+        ("ACTIVITY_KIND_VISIT", "Plant visit", at(10), Some(at(20))),
+    ] {
+        let mut activity = json!({"kind": kind, "subject": subject, "starts_at": starts});
+        if let Some(ends) = ends {
+            activity["ends_at"] = json!(ends);
+        }
+        ok(suite
+            .post(
+                &ravi,
+                "/v1/activities",
+                json!({"activity": activity, "regarding": {"opportunity_id": deal_id}}),
+            )
+            .await);
+    }
+    let calendar = suite
+        .get(
+            &ravi,
+            &format!("/v1/calendar?view=CALENDAR_VIEW_WEEK&date={day}"),
+        )
+        .await;
+    let on_calendar: Vec<&str> = calendar["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|entry| entry["activity"]["subject"].as_str())
+        .collect();
+    assert_eq!(
+        on_calendar,
+        ["Pricing call", "Legal call", "Plant visit"],
+        "{calendar}"
+    );
+    let report = suite
+        .get(
+            &ravi,
+            &format!("/v1/workReports:compute?period=WORK_REPORT_PERIOD_WEEK&date={day}"),
+        )
+        .await["report"]
+        .clone();
+    let summary = &report["summary"];
+    assert_eq!(
+        (&summary["calls"], &summary["visits"]),
+        (&json!(2), &json!(1)),
+        "{report}"
+    );
+    assert_eq!(summary["deals_created"], json!(1));
+
+    // Won, the order's 30/70 schedule: 30% of 1,111,920 is 333,576 and the rest 778,344. The
+    // first payment settles the first instalment; the second is due.
+    ok(suite
+        .post(
+            &ravi,
+            &format!("/v1/opportunities/{deal_id}:win"),
+            json!({"close_reason_id": WON_FOR_PRODUCT_FIT}),
+        )
+        .await);
+    let today = chrono::Utc::now().date_naive();
+    let due = |days: u64| (today + chrono::Days::new(days)).to_string();
+    let schedule = ok(suite
+        .http
+        .send_json(
+            http::Method::PUT,
+            &format!("/v1/opportunities/{deal_id}/paymentSchedule"),
+            Some(&suite.token(&ravi)),
+            &json!({"order_id": id(&order), "instalments": [
+                {"due_date": due(30), "percent": "30"},
+                {"due_date": due(90), "percent": "70"},
+            ]}),
+        )
+        .await)["schedule"]
+        .clone();
+    let instalments = schedule["instalments"].as_array().unwrap();
+    assert_eq!(amount(&instalments[0]["amount"]), "333576", "{schedule}");
+    assert_eq!(amount(&instalments[1]["amount"]), "778344");
+    let paid = ok(suite
+        .post(
+            &ravi,
+            &format!("/v1/opportunities/{deal_id}/paymentSchedule:recordPayment"),
+            json!({"payment_id": uuid::Uuid::now_v7().to_string(), "amount": cny("333576.00"),
+                "method": "PAYMENT_METHOD_BANK_TRANSFER", "reference": "CONTOSO-0001"}),
+        )
+        .await)["schedule"]
+        .clone();
+    assert_eq!(amount(&paid["totals"]["paid"]), "333576", "{paid}");
+    assert_eq!(amount(&paid["totals"]["open"]), "778344");
+    let instalments = paid["instalments"].as_array().unwrap();
+    assert_eq!(instalments[0]["status"], "INSTALMENT_STATUS_PAID");
+    assert_eq!(instalments[1]["status"], "INSTALMENT_STATUS_OPEN");
+    assert_eq!(amount(&instalments[1]["open"]), "778344");
 }
