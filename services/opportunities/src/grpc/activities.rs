@@ -51,8 +51,13 @@ pub(super) fn optional_time(
 ) -> Option<DateTime<Utc>> {
     let value = value?;
     let time = crm_platform::time::from_timestamp(value);
+    // The schema states a timestamp's parts, not the range of times: a refusal (422).
     if time.is_none() {
-        violations.add(field, "is not a valid time");
+        violations.push(crm_platform::error::FieldViolation::refusal(
+            crm_platform::error::reasons::INCONSISTENT_FIELDS,
+            field,
+            "is not a valid time",
+        ));
     }
     time.map(|time| time.trunc_subsecs(6))
 }

@@ -68,10 +68,12 @@ fn instalments(
                     .take(Money::parse(&format!("{at}.amount"), amount, Sign::Any))
                     .map(|money| Share::Amount(money.amount)),
                 _ => {
-                    violations.add(
+                    // One of two fields is more than the schema states: a refusal (422).
+                    violations.push(crm_platform::error::FieldViolation::refusal(
+                        crm_platform::error::reasons::INCONSISTENT_FIELDS,
                         format!("{at}.percent"),
                         "give exactly one of percent and amount",
-                    );
+                    ));
                     None
                 }
             };
