@@ -48,6 +48,10 @@ pub async fn every<F, Fut>(
 /// Takes the transaction-scoped lock of job `name` if it is free: `true` when this
 /// transaction runs the job now, `false` when another replica's transaction is running it
 /// (skip this tick; the lock is released when that transaction ends).
+///
+/// End the transaction yourself (commit, or `rollback().await` when skipping after the lock
+/// was taken): a dropped sqlx transaction is rolled back lazily, when its connection is next
+/// used, and until then that pooled connection keeps holding the job's lock.
 pub async fn try_lock(connection: &mut PgConnection, name: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "SELECT pg_try_advisory_xact_lock(hashtextextended('crm.schedule.' || $1, 0))",
