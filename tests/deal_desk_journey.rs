@@ -2,7 +2,8 @@
 //! one process: Ravi quotes Contoso's line-3 deal at 18% off list, cannot approve the discount
 //! himself, Mei (who manages East) approves it, and the customer's acceptance sets the deal's
 //! amount and makes the quote an order. His calls and visit are on his calendar and in his
-//! weekly report; the won deal's 30/70 schedule takes its first payment and the rest is due.
+//! weekly report; a deal left three weeks without a word rises on his priority board; the won
+//! deal's 30/70 schedule takes its first payment and the rest is due.
 //! Every figure is asserted to the fen, computed by hand with the one rounding rule (each line
 //! half to even, ADR 0014).
 
@@ -234,6 +235,69 @@ async fn a_discounted_quote_is_approved_accepted_worked_on_won_and_paid_in_part(
         "{report}"
     );
     assert_eq!(summary["deals_created"], json!(1));
+
+    // A second deal of the same worth, stage and close date: level with the first on every
+    // part of the score but staleness, so the older deal leads. Three weeks pass with no word
+    // on the second: stale after the pipeline's 14 days, it rises above the first, and the
+    // board says why.
+    let spares = suite
+        .post_when_known(
+            &ravi,
+            "/v1/opportunities",
+            json!({"opportunity": {"name": "Contoso — spare parts framework",
+                "account_id": id(&account), "amount": cny("984000.00"),
+                "expected_close_date": "2027-01-30"}}),
+        )
+        .await["opportunity"]
+        .clone();
+    let spares_id = id(&spares);
+    let board_order = |board: &Value| -> Vec<String> {
+        board["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["opportunity"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let board = suite.get(&ravi, "/v1/priorityBoard").await;
+    assert_eq!(
+        board_order(&board),
+        [deal_id.clone(), spares_id.clone()],
+        "{board}"
+    );
+    assert_eq!(
+        suite
+            .execute(
+                "opportunities",
+                &format!(
+                    "UPDATE opportunities SET last_activity_at = now() - interval '21 days' \
+                     WHERE id = '{spares_id}'"
+                ),
+            )
+            .await,
+        1
+    );
+    let board = suite.get(&ravi, "/v1/priorityBoard").await;
+    assert_eq!(
+        board_order(&board),
+        [spares_id.clone(), deal_id.clone()],
+        "{board}"
+    );
+    // 21 of 2 × 14 days: three quarters of the staleness part's 15 points.
+    let staleness = &board["items"][0]["parts"][3];
+    assert_eq!(
+        (
+            &staleness["name"],
+            &staleness["value"],
+            &staleness["points"]
+        ),
+        (&json!("staleness"), &json!("0.7500"), &json!("11.25")),
+        "{board}"
+    );
+    assert_eq!(
+        staleness["explanation"]["text"],
+        json!("no activity for 21 days (stale after 14)")
+    );
 
     // Won, the order's 30/70 schedule: 30% of 1,111,920 is 333,576 and the rest 778,344. The
     // first payment settles the first instalment; the second is due.

@@ -74,6 +74,16 @@ impl Suite {
         panic!("{path} never succeeded: {last:?}");
     }
 
+    /// Runs `sql` on a service's database: how a journey lets time pass (a deal's last
+    /// activity weeks ago) where no API can.
+    pub async fn execute(&self, service: &str, sql: &str) -> u64 {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(self.app.pool(service))
+            .await
+            .unwrap()
+            .rows_affected()
+    }
+
     pub async fn count(&self, service: &str, sql: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
             .fetch_one(self.app.pool(service))

@@ -82,11 +82,14 @@ ORDER BY i";
 
 /// The deals. A closed deal's outcome is the JSON the service stores (store::deals), its
 /// corporate amount frozen at the close day's rate; an open one's at its creation.
+/// Its last activity is its last stage move (an open deal's within 45 days, so in the
+/// 14-day default pipeline most go stale).
 const DEALS: &str = "
 INSERT INTO opportunities (id, name, account_id, owner_id, owner_team_path, pipeline_id, stage_id,
     status, effective_probability, currency, amount, corporate_currency, corporate_amount,
     exchange_rate, rate_date, expected_close_date, splits, outcome, closed_at, closed_on,
-    closed_from_stage_id, stage_entered_at, version, created_by, created_at, updated_at)
+    closed_from_stage_id, stage_entered_at, version, created_by, created_at, updated_at,
+    last_activity_at)
 SELECT p.id, 'Deal ' || p.i, md5('bench-account-' || (p.i % 200000))::uuid,
        p.owner_id, p.team_path, $1,
        st.ids[CASE p.status WHEN 1 THEN p.j WHEN 2 THEN 5 ELSE 6 END],
@@ -109,6 +112,7 @@ SELECT p.id, 'Deal ' || p.i, md5('bench-account-' || (p.i % 200000))::uuid,
        p.open_stays + (p.status <> 1)::int,
        p.owner_id,
        t.created_at,
+       t.e,
        t.e
 FROM bench_plan p
 CROSS JOIN (

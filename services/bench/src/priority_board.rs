@@ -13,8 +13,9 @@
 //!
 //! What the RPC does beyond the baseline: the token check, a read-only snapshot transaction,
 //! the board settings and the corporate currency (one row each), scoring the candidates exactly
-//! in `Decimal` and sorting them, the top 50 deals read whole, their pipeline, and the
-//! reply.
+//! in `Decimal` and sorting them, the top 50 deals read whole, their plans' late milestones,
+//! their pipeline, and the reply. The deals' last activities spread over 45 days, so in the
+//! 14-day default pipeline about two thirds of them are stale and their staleness varies.
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
@@ -53,20 +54,27 @@ pub struct BoardOptions {
 
 /// The statement `store::board::board_candidates` sends for a rep's own board (the caller's
 /// visibility and the scope each add an owner predicate), with the seeded board settings
-/// (weights 40 / 35 / 25, scale 1,000,000, horizon 90 days): every open deal of the rep scored
-/// in `float8`, those within the margin of the 50th best returned with the count of all.
-const CANDIDATES: &str = "WITH scored AS MATERIALIZED (SELECT id, effective_probability, \
-     CASE WHEN corporate_currency = $1 THEN corporate_amount END AS corporate_amount, \
-     expected_close_date, $2 * effective_probability::float8 / 100 + $3 * CASE WHEN \
-     corporate_currency = $4 AND corporate_amount > 0 THEN least(1, corporate_amount::float8 / \
-     $5) ELSE 0 END + $6 * CASE WHEN expected_close_date <= $7 THEN 1 ELSE greatest(0, 1 - \
-     (expected_close_date - $8)::float8 / $9) END AS approximate FROM opportunities WHERE \
-     status = $10 AND owner_id = $11 AND owner_id = $12), cut AS (SELECT approximate FROM \
-     scored ORDER BY approximate DESC OFFSET $13 LIMIT 1) SELECT id, effective_probability, \
-     corporate_amount, expected_close_date, (SELECT count(*) FROM scored) FROM scored WHERE \
-     approximate >= coalesce((SELECT approximate FROM cut), '-Infinity'::float8) - $14";
+/// (weights 35 / 30 / 20 / 15, scale 1,000,000, horizon 90 days): every open deal of the rep,
+/// beside its pipeline's wait before going stale, scored in `float8`, those within the margin of
+/// the 50th best returned with the count of all.
+const CANDIDATES: &str = "WITH scored AS MATERIALIZED (SELECT *, $1 * \
+     effective_probability::float8 / 100 + $2 * CASE WHEN corporate_amount > 0 THEN least(1, \
+     corporate_amount::float8 / $3) ELSE 0 END + $4 * CASE WHEN expected_close_date <= $5 THEN 1 \
+     ELSE greatest(0, 1 - (expected_close_date - $6)::float8 / $7) END + $8 * CASE WHEN \
+     stale_after_days > 0 AND days_without_activity >= stale_after_days THEN least(1, \
+     days_without_activity::float8 / (2 * stale_after_days)) ELSE 0 END AS approximate FROM \
+     (SELECT opportunities.id, effective_probability, CASE WHEN corporate_currency = $9 THEN \
+     corporate_amount END AS corporate_amount, expected_close_date, greatest(0, \
+     floor(extract(epoch FROM ($10 - last_activity_at)) / 86400))::int AS days_without_activity, \
+     pipelines.stale_after_days FROM opportunities JOIN pipelines ON pipelines.id = \
+     opportunities.pipeline_id WHERE status = $11 AND owner_id = $12 AND owner_id = $13) AS \
+     open_deals), cut AS (SELECT approximate FROM scored ORDER BY approximate DESC OFFSET $14 \
+     LIMIT 1) SELECT id, effective_probability, corporate_amount, expected_close_date, \
+     days_without_activity, stale_after_days, (SELECT count(*) FROM scored) AS total_open_deals \
+     FROM scored WHERE approximate >= coalesce((SELECT approximate FROM cut), \
+     '-Infinity'::float8) - $15";
 
-type Candidate = (Uuid, i16, Option<Decimal>, NaiveDate, i64);
+type Candidate = (Uuid, i16, Option<Decimal>, NaiveDate, i32, i32, i64);
 
 pub async fn run(
     options: BoardOptions,
@@ -223,7 +231,7 @@ async fn measure_board(hosted: &Hosted, options: BoardOptions) -> anyhow::Result
         rpc.summary(),
         raw.summary()
     ));
-    report.note("the RPC beyond the baseline: token check, a read-only snapshot, board settings and corporate currency, scoring the returned candidates exactly and sorting them, the top 50 deals read whole and their pipeline, the reply");
+    report.note("the RPC beyond the baseline: token check, a read-only snapshot, board settings and corporate currency, scoring the returned candidates exactly and sorting them, the top 50 deals read whole, their plans' late milestones and their pipeline, the reply");
     report.note(format!(
         "load average (1/5/15 min) before: {}, after: {}",
         load_before.as_deref().unwrap_or("-"),
@@ -234,17 +242,19 @@ async fn measure_board(hosted: &Hosted, options: BoardOptions) -> anyhow::Result
 
 /// The board's candidates of the rep's own board, straight from PostgreSQL.
 async fn candidates(pool: &PgPool, rep_id: Uuid) -> anyhow::Result<Vec<Candidate>> {
-    let today = chrono::Utc::now().date_naive();
+    let now = chrono::Utc::now();
+    let today = now.date_naive();
     Ok(sqlx::query_as(CANDIDATES)
-        .bind(Some("CNY"))
-        .bind(40.0_f64)
         .bind(35.0_f64)
-        .bind(Some("CNY"))
+        .bind(30.0_f64)
         .bind(1_000_000.0_f64)
-        .bind(25.0_f64)
+        .bind(20.0_f64)
         .bind(today)
         .bind(today)
         .bind(90.0_f64)
+        .bind(15.0_f64)
+        .bind(Some("CNY"))
+        .bind(now)
         .bind(1_i16)
         .bind(rep_id)
         .bind(rep_id)

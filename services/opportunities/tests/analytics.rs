@@ -60,6 +60,8 @@ struct Deal<'a> {
     status: i16,
     closed_on: Option<&'a str>,
     competitors: serde_json::Value,
+    /// Days since its last activity.
+    idle_days: i32,
 }
 
 impl<'a> Deal<'a> {
@@ -77,6 +79,7 @@ impl<'a> Deal<'a> {
             status: 1,
             closed_on: None,
             competitors: json!([]),
+            idle_days: 0,
         }
     }
 
@@ -95,6 +98,7 @@ impl<'a> Deal<'a> {
             status: if won { 2 } else { 3 },
             closed_on: Some(on),
             competitors,
+            idle_days: 0,
         }
     }
 }
@@ -114,9 +118,10 @@ async fn insert_deal(pool: &PgPool, deal: Deal<'_>) -> Uuid {
         "INSERT INTO opportunities (id, name, account_id, owner_id, owner_team_path, pipeline_id, \
          stage_id, status, effective_probability, currency, amount, corporate_currency, \
          corporate_amount, exchange_rate, rate_date, expected_close_date, competitors, closed_on, \
-         closed_at, stage_entered_at, version, created_at, updated_at) \
+         closed_at, stage_entered_at, version, created_at, updated_at, last_activity_at) \
          VALUES ($1, 'Deal', $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, 1000), $11, $10, $12, $13, \
-         $14, $15, $16, $16::timestamptz, now(), 1, now() - interval '30 days', now())",
+         $14, $15, $16, $16::timestamptz, now(), 1, now() - interval '30 days', now(), \
+         now() - make_interval(days => $17))",
     )
     .bind(deal_id)
     .bind(Uuid::now_v7())
@@ -134,6 +139,7 @@ async fn insert_deal(pool: &PgPool, deal: Deal<'_>) -> Uuid {
     .bind(today() + Duration::days(deal.close_in_days))
     .bind(deal.competitors)
     .bind(closed_on)
+    .bind(deal.idle_days)
     .execute(pool)
     .await
     .unwrap();
@@ -413,6 +419,10 @@ fn money(value: &Option<crm_proto::crm::common::v1::Money>) -> String {
         .unwrap_or_default()
 }
 
+fn points<const N: usize>(points: [&str; N]) -> Vec<String> {
+    points.into_iter().map(str::to_owned).collect()
+}
+
 /// Each item's owner, score and parts' points.
 fn ranking(board: &pb::GetPriorityBoardResponse) -> Vec<(u32, String, String, Vec<String>)> {
     board
@@ -468,29 +478,30 @@ async fn a_reps_board_ranks_their_open_deals_and_explains_each_score() {
     let ravi = &harness.people.ravi;
     let board = harness.board(ravi, None, 0).await.unwrap();
     let me = ravi.user_id.to_string();
-    // 60%, 1,200,000 (A = 1), 12 days: 24 + 35 + 25 × (1 − 12/90) = 80.67;
-    // 75%, no corporate amount, 3 days late: 30 + 0 + 25 = 55; 25%, 300,000, 45 days:
-    // 10 + 10.5 + 12.5 = 33. The archived deal is not on it.
+    // The seeded weights 35/30/20/15; every deal had an activity today (S = 0).
+    // 60%, 1,200,000 (A = 1), 12 days: 21 + 30 + 20 × (1 − 12/90) = 68.33;
+    // 75%, no corporate amount, 3 days late: 26.25 + 0 + 20 = 46.25; 25%, 300,000, 45 days:
+    // 8.75 + 9 + 10 = 27.75. The archived deal is not on it.
     assert_eq!(
         ranking(&board),
         vec![
             (
                 1,
                 me.clone(),
-                "80.67".into(),
-                vec!["24.00".into(), "35.00".into(), "21.67".into()]
+                "68.33".into(),
+                points(["21.00", "30.00", "17.33", "0.00"])
             ),
             (
                 2,
                 me.clone(),
-                "55.00".into(),
-                vec!["30.00".into(), "0.00".into(), "25.00".into()]
+                "46.25".into(),
+                points(["26.25", "0.00", "20.00", "0.00"])
             ),
             (
                 3,
                 me,
-                "33.00".into(),
-                vec!["10.00".into(), "10.50".into(), "12.50".into()]
+                "27.75".into(),
+                points(["8.75", "9.00", "10.00", "0.00"])
             ),
         ]
     );
@@ -518,6 +529,10 @@ async fn a_reps_board_ranks_their_open_deals_and_explains_each_score() {
                 "opportunities.board.closeness",
                 "closes in 12 days of a 90-day horizon"
             ),
+            (
+                "opportunities.board.staleness_recent",
+                "last activity today (stale after 14)"
+            ),
         ]
     );
     let late = board.items[1].parts[2].explanation.as_ref().unwrap();
@@ -527,14 +542,20 @@ async fn a_reps_board_ranks_their_open_deals_and_explains_each_score() {
         (
             settings.probability_weight,
             settings.amount_weight,
-            settings.closeness_weight
+            settings.closeness_weight,
+            settings.staleness_weight
         ),
-        (40, 35, 25)
+        (35, 30, 20, 15)
     );
+    assert!(board.formula.starts_with(
+        "score = 100 × (35 × probability + 30 × amount + 20 × closeness + 15 × staleness) / 100"
+    ));
+    // No deal has a plan: no slippage.
     assert!(
         board
-            .formula
-            .starts_with("score = 100 × (40 × probability + 35 × amount + 25 × closeness) / 100")
+            .items
+            .iter()
+            .all(|item| (item.late_milestones, item.max_days_late) == (0, 0))
     );
     // The deal itself comes whole, with its corporate amount.
     let deal = board.items[0].opportunity.as_ref().unwrap();
@@ -543,6 +564,99 @@ async fn a_reps_board_ranks_their_open_deals_and_explains_each_score() {
         "CNY 1200000"
     );
     assert_eq!(deal.pipeline_name, "Direct");
+}
+
+#[tokio::test]
+async fn a_stale_deal_rises_on_the_board_and_a_plans_late_milestones_show_beside_it() {
+    let harness = Harness::start().await;
+    let pool = harness.app.pool("opportunities");
+    let sam = user("rep", "/northwind/east/east-1");
+    // Twins of 25%, 300,000, 45 days (8.75 + 9 + 10 = 27.75); one has had no activity for 30
+    // days in a pipeline whose deals go stale after 14: S = min(1, 30 / 28) = 1, + 15 = 42.75.
+    let fresh = insert_deal(pool, Deal::open(&sam, 25, Some("300000.00"), 45)).await;
+    let stale = Deal {
+        idle_days: 30,
+        ..Deal::open(&sam, 25, Some("300000.00"), 45)
+    };
+    let stale = insert_deal(pool, stale).await;
+    // The fresh deal's plan: milestones due 5 and 2 days ago still open, one done late, one
+    // due tomorrow.
+    let plan = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO deal_plans (id, opportunity_id, objective, created_by, created_at, \
+         updated_by, updated_at) VALUES ($1, $2, 'Land the rollout', $3, now(), $3, now())",
+    )
+    .bind(plan)
+    .bind(fresh)
+    .bind(sam.user_id)
+    .execute(pool)
+    .await
+    .unwrap();
+    for (position, due_in_days, done) in
+        [(1, -5, false), (2, -2, false), (3, -9, true), (4, 1, false)]
+    {
+        sqlx::query(
+            "INSERT INTO plan_milestones (id, plan_id, opportunity_id, name, owner_id, due_on, \
+             position, completed_on) VALUES ($1, $2, $3, 'Milestone', $4, $5, $6, $7)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(plan)
+        .bind(fresh)
+        .bind(sam.user_id)
+        .bind(today() + Duration::days(due_in_days))
+        .bind(position)
+        .bind(done.then(today))
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+
+    let board = harness.board(&sam, None, 0).await.unwrap();
+    let ids = board_ids(&board);
+    assert_eq!(ids, [stale.to_string(), fresh.to_string()]);
+    let sam_id = sam.user_id.to_string();
+    assert_eq!(
+        ranking(&board),
+        vec![
+            (
+                1,
+                sam_id.clone(),
+                "42.75".into(),
+                points(["8.75", "9.00", "10.00", "15.00"])
+            ),
+            (
+                2,
+                sam_id.clone(),
+                "27.75".into(),
+                points(["8.75", "9.00", "10.00", "0.00"])
+            ),
+        ]
+    );
+    let staleness = board.items[0].parts[3].explanation.as_ref().unwrap();
+    assert_eq!(
+        (staleness.code.as_str(), staleness.text.as_str()),
+        (
+            "opportunities.board.staleness",
+            "no activity for 30 days (stale after 14)"
+        )
+    );
+    let slippage: Vec<(u32, u32)> = board
+        .items
+        .iter()
+        .map(|item| (item.late_milestones, item.max_days_late))
+        .collect();
+    assert_eq!(slippage, [(0, 0), (2, 5)]);
+
+    // Where deals never go stale, the twins tie again and the older id (the fresh deal) leads.
+    sqlx::query("UPDATE pipelines SET stale_after_days = 0 WHERE id = $1")
+        .bind(id(DIRECT))
+        .execute(pool)
+        .await
+        .unwrap();
+    let board = harness.board(&sam, None, 0).await.unwrap();
+    assert_eq!(board_ids(&board), [fresh.to_string(), stale.to_string()]);
+    let never = board.items[1].parts[3].explanation.as_ref().unwrap();
+    assert_eq!(never.text, "its pipeline's deals never go stale");
 }
 
 /// The ids on a board, in its order.
@@ -563,17 +677,22 @@ async fn a_short_board_is_the_top_of_the_long_one_whatever_ties_at_its_cut() {
     let pool = harness.app.pool("opportunities");
     let heavy = user("rep", "/northwind/east/east-1");
     // 180 deals over 3 probabilities × 4 amounts (two a cent apart) × 6 close dates, so every
-    // score is shared by several deals and only the close date and the id tell them apart.
+    // score is shared by several deals and only the close date and the id tell them apart;
+    // and over 5 idle spells (fresh, a day short of stale, stale, 20 of 28 days, past full).
     let amounts = [None, Some("300000.00"), Some("300000.01"), Some("1000000")];
     let closes = [-5, 0, 30, 45, 89, 200];
+    let idle = [0, 13, 14, 20, 40];
     for index in 0..180_usize {
         let probability = [10, 40, 60][index % 3];
-        let deal = Deal::open(
-            &heavy,
-            probability,
-            amounts[index / 3 % 4],
-            closes[index / 12 % 6],
-        );
+        let deal = Deal {
+            idle_days: idle[index % 5],
+            ..Deal::open(
+                &heavy,
+                probability,
+                amounts[index / 3 % 4],
+                closes[index / 12 % 6],
+            )
+        };
         insert_deal(pool, deal).await;
     }
     // And 100 deals alike in every way but their ids: more ties at a cut than the database
@@ -604,7 +723,12 @@ async fn a_short_board_is_the_top_of_the_long_one_whatever_ties_at_its_cut() {
     let admin = &harness.people.admin;
     let mut pipelines =
         pb::pipeline_service_client::PipelineServiceClient::new(harness.app.channel().await);
-    for (weights, scale, horizon) in [((0, 100, 0), "300000.005", 30), ((1, 0, 99), "1", 3650)] {
+    for (weights, scale, horizon) in [
+        ((0, 100, 0, 0), "300000.005", 30),
+        ((1, 0, 99, 0), "1", 3650),
+        ((0, 0, 0, 100), "1", 90),
+        ((7, 3, 0, 41), "300000.005", 45),
+    ] {
         let current = pipelines
             .get_priority_board_settings(authorized(
                 pb::GetPriorityBoardSettingsRequest {},
@@ -621,6 +745,7 @@ async fn a_short_board_is_the_top_of_the_long_one_whatever_ties_at_its_cut() {
                     probability_weight: Some(weights.0),
                     amount_weight: Some(weights.1),
                     closeness_weight: Some(weights.2),
+                    staleness_weight: Some(weights.3),
                     amount_scale: Some(scale.into()),
                     close_horizon_days: Some(horizon),
                     expected_version: current.version,
@@ -629,10 +754,11 @@ async fn a_short_board_is_the_top_of_the_long_one_whatever_ties_at_its_cut() {
             ))
             .await
             .unwrap();
-        check(if weights.1 == 100 {
-            "amount only"
-        } else {
-            "closeness first"
+        check(match weights {
+            (0, 100, 0, 0) => "amount only",
+            (1, 0, 99, 0) => "closeness first",
+            (0, 0, 0, 100) => "staleness only",
+            _ => "staleness first",
         })
         .await;
     }
@@ -652,8 +778,8 @@ async fn a_managers_team_board_ranks_the_subtrees_deals_and_a_rep_cannot_see_ano
         .board(erin, team("/northwind/east/"), 0)
         .await
         .unwrap();
-    // Mei's 50%, 2,000,000, 90 days: 20 + 35 + 0 = 55, tied with Ravi's late 55: the earlier
-    // close date first. Omar (west) is not in the subtree.
+    // Mei's 50%, 2,000,000, 90 days: 17.5 + 30 + 0 = 47.5, above Ravi's late 46.25. Omar
+    // (west) is not in the subtree.
     let owners: Vec<(String, String)> = ranking(&board)
         .into_iter()
         .map(|(_, owner, score, _)| (owner, score))
@@ -662,10 +788,10 @@ async fn a_managers_team_board_ranks_the_subtrees_deals_and_a_rep_cannot_see_ano
     assert_eq!(
         owners,
         vec![
-            (r.clone(), "80.67".into()),
-            (r.clone(), "55.00".into()),
-            (m, "55.00".into()),
-            (r, "33.00".into())
+            (r.clone(), "68.33".into()),
+            (m, "47.50".into()),
+            (r.clone(), "46.25".into()),
+            (r, "27.75".into())
         ]
     );
     assert_eq!(board.total_open_deals, 4);

@@ -886,9 +886,10 @@ async fn board_settings_change_with_validation_and_a_version() {
     assert_eq!(
         seeded,
         pb::PriorityBoardSettings {
-            probability_weight: 40,
-            amount_weight: 35,
-            closeness_weight: 25,
+            probability_weight: 35,
+            amount_weight: 30,
+            closeness_weight: 20,
+            staleness_weight: 15,
             amount_scale: "1000000".into(),
             close_horizon_days: 90,
             version: 1,
@@ -910,7 +911,7 @@ async fn board_settings_change_with_validation_and_a_version() {
         (changed.amount_weight, changed.amount_scale.as_str()),
         (0, "250000")
     );
-    assert_eq!((changed.probability_weight, changed.version), (40, 2));
+    assert_eq!((changed.probability_weight, changed.version), (35, 2));
 
     let stale = update(
         admin(),
@@ -947,6 +948,7 @@ async fn board_settings_change_with_validation_and_a_version() {
         pb::UpdatePriorityBoardSettingsRequest {
             probability_weight: Some(0),
             closeness_weight: Some(0),
+            staleness_weight: Some(0),
             ..Default::default()
         },
     )
@@ -959,7 +961,7 @@ async fn board_settings_change_with_validation_and_a_version() {
     assert_eq!(text_code, "common.inconsistent_fields");
     assert_eq!(
         fields(&all_zero),
-        ["probability_weight", "closeness_weight"]
+        ["probability_weight", "closeness_weight", "staleness_weight"]
     );
     let denied = update(user("manager", NORTHWIND), Default::default())
         .await

@@ -1,6 +1,7 @@
 //! The priority board (O9): which open deals deserve attention first. A deal's score is a
-//! weighted mean of three parts, each 0..=1 — how likely it closes, how large it is against the
-//! organisation's scale, and how close its close date is — so a rep sees both the ranking and
+//! weighted mean of four parts, each 0..=1 — how likely it closes, how large it is against the
+//! organisation's scale, how close its close date is, and how long it has gone without an
+//! activity past its pipeline's wait (O7's stale deals) — so a rep sees both the ranking and
 //! why (each part with its points and a text for people), with the formula in words beside it.
 
 use chrono::NaiveDate;
@@ -31,11 +32,24 @@ pub mod text_codes {
     pub const CLOSENESS: &str = "opportunities.board.closeness";
     /// "closes today", or "{days_overdue} days past its close date" (`1 day`). `days_overdue`.
     pub const CLOSENESS_DUE: &str = "opportunities.board.closeness_due";
+    /// "no activity for {days} days (stale after {stale_after_days})" (`1 day`): a stale deal.
+    /// `days`, `stale_after_days`.
+    pub const STALENESS: &str = "opportunities.board.staleness";
+    /// "last activity today" or "last activity {days} days ago" (`1 day`), then
+    /// " (stale after {stale_after_days})": not stale yet. `days`, `stale_after_days`.
+    pub const STALENESS_RECENT: &str = "opportunities.board.staleness_recent";
+    /// "its pipeline's deals never go stale" (`stale_after_days` 0). No parameters.
+    pub const STALENESS_NEVER: &str = "opportunities.board.staleness_never";
 }
 
-/// w_p + w_a + w_c (never 0: the settings refuse all-zero weights).
+/// w_p + w_a + w_c + w_s (never 0: the settings refuse all-zero weights).
 fn total_weight(settings: &BoardSettings) -> Decimal {
-    Decimal::from(settings.probability_weight + settings.amount_weight + settings.closeness_weight)
+    Decimal::from(
+        settings.probability_weight
+            + settings.amount_weight
+            + settings.closeness_weight
+            + settings.staleness_weight,
+    )
 }
 
 /// What the score of an open deal is made of: the few columns the board reads for every deal
@@ -48,6 +62,10 @@ pub struct BoardCandidate {
     /// In the corporate currency; `None` without one or without a rate.
     pub corporate_amount: Option<Decimal>,
     pub expected_close_date: NaiveDate,
+    /// Whole days since the deal's last activity (`stale::days_without_activity`).
+    pub days_without_activity: u32,
+    /// Its pipeline's wait before a deal goes stale; 0: never.
+    pub stale_after_days: u32,
 }
 
 /// A deal's score and its parts, unrounded (the ranking uses these; the wire rounds them).
@@ -61,9 +79,13 @@ pub struct PriorityScore {
     pub amount: Decimal,
     /// C = 1 when the close date is `as_of` or past, else max(0, 1 − days until / horizon).
     pub closeness: Decimal,
+    /// S = 0 before the deal goes stale (or when its pipeline's never do), else
+    /// min(1, days without activity / (2 × stale after days)).
+    pub staleness: Decimal,
 }
 
-/// score = 100 × (w_p·P + w_a·A + w_c·C) / (w_p + w_a + w_c), measured on `as_of`.
+/// score = 100 × (w_p·P + w_a·A + w_c·C + w_s·S) / (w_p + w_a + w_c + w_s), measured on
+/// `as_of` (the days without activity are the candidate's, counted to the same moment).
 pub fn score(
     candidate: &BoardCandidate,
     as_of: NaiveDate,
@@ -76,15 +98,32 @@ pub fn score(
         as_of,
         settings.close_horizon_days,
     );
+    let staleness = staleness_part(candidate.days_without_activity, candidate.stale_after_days);
     let weighted = Decimal::from(settings.probability_weight) * probability
         + Decimal::from(settings.amount_weight) * amount
-        + Decimal::from(settings.closeness_weight) * closeness;
+        + Decimal::from(settings.closeness_weight) * closeness
+        + Decimal::from(settings.staleness_weight) * staleness;
     PriorityScore {
         score: Decimal::ONE_HUNDRED * weighted / total_weight(settings),
         probability,
         amount,
         closeness,
+        staleness,
     }
+}
+
+/// The step at `stale_after_days` is deliberate: the day a deal goes stale is the day its
+/// owner is told (`opportunity_went_stale`), and the day the board lifts it — by half its
+/// part at once, the rest over as many days again.
+fn staleness_part(days_without_activity: u32, stale_after_days: u32) -> Decimal {
+    if stale_after_days == 0 || days_without_activity < stale_after_days {
+        return Decimal::ZERO;
+    }
+    let full_at = 2 * u64::from(stale_after_days);
+    if u64::from(days_without_activity) >= full_at {
+        return Decimal::ONE;
+    }
+    Decimal::from(days_without_activity) / Decimal::from(full_at)
 }
 
 fn amount_part(corporate_amount: Option<Decimal>, scale: Decimal) -> Decimal {
@@ -134,7 +173,7 @@ pub fn rounded_score(score: &PriorityScore) -> Decimal {
 /// One part of a score as the board shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScorePart {
-    /// "probability", "amount", "closeness".
+    /// "probability", "amount", "closeness", "staleness".
     pub name: &'static str,
     /// 0..=1, four decimals.
     pub value: Decimal,
@@ -144,7 +183,7 @@ pub struct ScorePart {
     pub explanation: LocalizableText,
 }
 
-/// The three parts of `candidate`'s score with their texts; `currency` is the corporate
+/// The four parts of `candidate`'s score with their texts; `currency` is the corporate
 /// currency its amount is in.
 pub fn explain(
     candidate: &BoardCandidate,
@@ -186,6 +225,12 @@ pub fn explain(
                 as_of,
                 settings.close_horizon_days,
             ),
+        ),
+        part(
+            "staleness",
+            score.staleness,
+            settings.staleness_weight,
+            staleness_text(candidate.days_without_activity, candidate.stale_after_days),
         ),
     ]
 }
@@ -235,23 +280,55 @@ fn closeness_text(close: NaiveDate, as_of: NaiveDate, horizon_days: u32) -> Loca
         let overdue = -days_until;
         let english = match overdue {
             0 => "closes today".to_owned(),
-            1 => "1 day past its close date".to_owned(),
-            days => format!("{days} days past its close date"),
+            days => format!("{} past its close date", day_count(days)),
         };
         return LocalizableText::new(text_codes::CLOSENESS_DUE, english)
             .param("days_overdue", overdue);
     }
-    let days = if days_until == 1 {
-        "1 day".to_owned()
-    } else {
-        format!("{days_until} days")
-    };
     LocalizableText::new(
         text_codes::CLOSENESS,
-        format!("closes in {days} of a {horizon_days}-day horizon"),
+        format!(
+            "closes in {} of a {horizon_days}-day horizon",
+            day_count(days_until)
+        ),
     )
     .param("days", days_until)
     .param("horizon_days", horizon_days)
+}
+
+fn staleness_text(days: u32, stale_after_days: u32) -> LocalizableText {
+    if stale_after_days == 0 {
+        return LocalizableText::new(
+            text_codes::STALENESS_NEVER,
+            "its pipeline's deals never go stale",
+        );
+    }
+    let (code, english) = match days {
+        days if days >= stale_after_days => (
+            text_codes::STALENESS,
+            format!("no activity for {}", day_count(days.into())),
+        ),
+        0 => (
+            text_codes::STALENESS_RECENT,
+            "last activity today".to_owned(),
+        ),
+        days => (
+            text_codes::STALENESS_RECENT,
+            format!("last activity {} ago", day_count(days.into())),
+        ),
+    };
+    LocalizableText::new(code, format!("{english} (stale after {stale_after_days})"))
+        .param("days", days)
+        .param("stale_after_days", stale_after_days)
+}
+
+/// "1 day", "2 days".
+fn day_count(days: i64) -> String {
+    if days == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{days} days")
+    }
 }
 
 /// `1200000.00` as `1,200,000.00`: how the English texts write amounts.
@@ -281,13 +358,17 @@ fn grouped(value: Decimal) -> String {
 /// The formula in words with the settings' values in it (GetPriorityBoardResponse.formula).
 pub fn formula(settings: &BoardSettings) -> String {
     format!(
-        "score = 100 × ({wp} × probability + {wa} × amount + {wc} × closeness) / {total}, where \
-         probability = effective probability / 100; amount = min(1, corporate amount / {scale}), \
-         0 without a corporate amount; closeness = 1 when the expected close date is today or \
-         past, else max(0, 1 − days until close / {horizon})",
+        "score = 100 × ({wp} × probability + {wa} × amount + {wc} × closeness + {ws} × \
+         staleness) / {total}, where probability = effective probability / 100; amount = min(1, \
+         corporate amount / {scale}), 0 without a corporate amount; closeness = 1 when the \
+         expected close date is today or past, else max(0, 1 − days until close / {horizon}); \
+         staleness = 0 until the deal has gone without activity for its pipeline's stale-after \
+         days (never when those are 0), then min(1, days without activity / (2 × stale-after \
+         days))",
         wp = settings.probability_weight,
         wa = settings.amount_weight,
         wc = settings.closeness_weight,
+        ws = settings.staleness_weight,
         total = total_weight(settings),
         scale = settings.amount_scale.normalize(),
         horizon = settings.close_horizon_days,

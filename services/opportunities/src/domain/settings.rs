@@ -1,7 +1,8 @@
 //! How the organisation sells, beside its pipelines: the reasons deals are won and lost (O4),
 //! the competitor catalogue (O5), and the priority board's settings (O9) — the weights of a
-//! deal's probability, amount and closeness in its score, the amount at which the amount part
-//! is full and the horizon over which closeness rises (one set, changed by admins).
+//! deal's probability, amount, closeness and staleness in its score, the amount at which the
+//! amount part is full and the horizon over which closeness rises (one set, changed by admins;
+//! when a deal goes stale is its pipeline's `stale_after_days`).
 
 use chrono::{DateTime, Utc};
 use crm_platform::{
@@ -64,6 +65,8 @@ pub struct BoardSettings {
     pub probability_weight: u32,
     pub amount_weight: u32,
     pub closeness_weight: u32,
+    /// How much a deal left without activity past its pipeline's `stale_after_days` counts.
+    pub staleness_weight: u32,
     /// The corporate-currency amount at which a deal's amount part is full.
     pub amount_scale: Decimal,
     pub close_horizon_days: u32,
@@ -76,6 +79,7 @@ pub struct BoardSettingsChanges {
     pub probability_weight: Option<u32>,
     pub amount_weight: Option<u32>,
     pub closeness_weight: Option<u32>,
+    pub staleness_weight: Option<u32>,
     pub amount_scale: Option<String>,
     pub close_horizon_days: Option<u32>,
 }
@@ -109,6 +113,11 @@ impl BoardSettings {
             changes.closeness_weight,
             self.closeness_weight,
         );
+        let staleness_weight = weight(
+            "staleness_weight",
+            changes.staleness_weight,
+            self.staleness_weight,
+        );
         let amount_scale = match &changes.amount_scale {
             None => self.amount_scale,
             Some(text) => violations
@@ -126,17 +135,20 @@ impl BoardSettings {
             Some(days) => days,
             None => self.close_horizon_days,
         };
-        if violations.is_empty() && probability_weight + amount_weight + closeness_weight == 0 {
+        if violations.is_empty()
+            && probability_weight + amount_weight + closeness_weight + staleness_weight == 0
+        {
             let given = [
                 ("probability_weight", changes.probability_weight),
                 ("amount_weight", changes.amount_weight),
                 ("closeness_weight", changes.closeness_weight),
+                ("staleness_weight", changes.staleness_weight),
             ];
             for (field, _) in given.iter().filter(|(_, change)| change.is_some()) {
                 violations.push(FieldViolation::refusal(
                     reasons::INCONSISTENT_FIELDS,
                     *field,
-                    "the three weights must not all be 0",
+                    "the four weights must not all be 0",
                 ));
             }
         }
@@ -147,6 +159,7 @@ impl BoardSettings {
             probability_weight,
             amount_weight,
             closeness_weight,
+            staleness_weight,
             amount_scale,
             close_horizon_days,
             version: self.version,
@@ -173,9 +186,10 @@ mod tests {
 
     fn seeded() -> BoardSettings {
         BoardSettings {
-            probability_weight: 40,
-            amount_weight: 35,
-            closeness_weight: 25,
+            probability_weight: 35,
+            amount_weight: 30,
+            closeness_weight: 20,
+            staleness_weight: 15,
             amount_scale: Decimal::from(1_000_000),
             close_horizon_days: 90,
             version: 1,
@@ -262,11 +276,25 @@ mod tests {
             .apply(&BoardSettingsChanges {
                 probability_weight: Some(0),
                 closeness_weight: Some(0),
+                staleness_weight: Some(0),
                 ..Default::default()
             })
             .unwrap_err();
         let named: Vec<&str> = refused.iter().map(|v| v.field.as_str()).collect();
-        assert_eq!(named, ["probability_weight", "closeness_weight"]);
+        assert_eq!(
+            named,
+            ["probability_weight", "closeness_weight", "staleness_weight"]
+        );
+        // Staleness alone is a board of the neglected deals: allowed.
+        assert!(
+            current
+                .apply(&BoardSettingsChanges {
+                    probability_weight: Some(0),
+                    closeness_weight: Some(0),
+                    ..Default::default()
+                })
+                .is_ok()
+        );
         assert!(
             refused
                 .iter()
@@ -282,6 +310,7 @@ mod tests {
             probability in proptest::option::of(0u32..120),
             amount in proptest::option::of(0u32..120),
             closeness in proptest::option::of(0u32..120),
+            staleness in proptest::option::of(0u32..120),
             scale in proptest::option::of(-1_000i64..10_000_000),
             horizon in proptest::option::of(0u32..4000),
         ) {
@@ -289,14 +318,19 @@ mod tests {
                 probability_weight: probability,
                 amount_weight: amount,
                 closeness_weight: closeness,
+                staleness_weight: staleness,
                 amount_scale: scale.map(|cents| Decimal::new(cents, 2).to_string()),
                 close_horizon_days: horizon,
             };
             if let Ok(settings) = seeded().apply(&changes) {
-                for weight in [settings.probability_weight, settings.amount_weight, settings.closeness_weight] {
-                    prop_assert!(weight <= MAX_WEIGHT);
-                }
-                prop_assert!(settings.probability_weight + settings.amount_weight + settings.closeness_weight > 0);
+                let weights = [
+                    settings.probability_weight,
+                    settings.amount_weight,
+                    settings.closeness_weight,
+                    settings.staleness_weight,
+                ];
+                prop_assert!(weights.iter().all(|weight| *weight <= MAX_WEIGHT));
+                prop_assert!(weights.iter().sum::<u32>() > 0);
                 prop_assert!(settings.amount_scale > Decimal::ZERO);
                 prop_assert!((1..=MAX_CLOSE_HORIZON_DAYS).contains(&settings.close_horizon_days));
             }

@@ -141,6 +141,7 @@ pub(crate) fn board_settings(settings: &BoardSettings) -> pb::PriorityBoardSetti
         probability_weight: settings.probability_weight,
         amount_weight: settings.amount_weight,
         closeness_weight: settings.closeness_weight,
+        staleness_weight: settings.staleness_weight,
         amount_scale: settings.amount_scale.normalize().to_string(),
         close_horizon_days: settings.close_horizon_days,
         version: settings.version as u64,
@@ -224,6 +225,8 @@ impl AnalyticsService for AnalyticsApi {
                             explanation: Some(part.explanation.to_wire()),
                         })
                         .collect(),
+                    late_milestones: item.late_milestones.count,
+                    max_days_late: item.late_milestones.days_late_max,
                 })
             })
             .collect();

@@ -499,6 +499,7 @@ impl PipelineService for PipelinesApi {
             probability_weight: request.probability_weight,
             amount_weight: request.amount_weight,
             closeness_weight: request.closeness_weight,
+            staleness_weight: request.staleness_weight,
             amount_scale: request.amount_scale,
             close_horizon_days: request.close_horizon_days,
         };

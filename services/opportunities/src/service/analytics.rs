@@ -20,6 +20,7 @@ use crate::{
         funnel::{self, FunnelFigures, OpenDeals, Outcomes, StageComparison, StageFlows},
         opportunity::Opportunity,
         pipeline::{Pipeline, Stage},
+        plan::LateMilestones,
         settings::BoardSettings,
     },
     error::OpportunitiesError,
@@ -46,6 +47,8 @@ pub(crate) struct BoardItem {
     /// Two decimals.
     pub score: Decimal,
     pub parts: Vec<ScorePart>,
+    /// Its deal plan's slippage on the board's day (none without a plan).
+    pub late_milestones: LateMilestones,
 }
 
 /// One stage's flows in a funnel.
@@ -94,8 +97,8 @@ pub(crate) struct CompetitiveAnalysis {
 }
 
 impl Opportunities {
-    /// The open deals in scope ranked by their priority score on today's date (UTC). An empty
-    /// scope is the caller's own deals.
+    /// The open deals in scope ranked by their priority score on today's date (UTC), each with
+    /// its plan's late milestones. An empty scope is the caller's own deals.
     pub(crate) async fn get_priority_board(
         &self,
         caller: &Caller,
@@ -107,7 +110,8 @@ impl Opportunities {
             Scope::Visible => Scope::Owner(caller.user_id),
             scope => self.checked_scope(caller, scope).await?,
         };
-        let as_of = crm_platform::time::now().date_naive();
+        let now = crm_platform::time::now();
+        let as_of = now.date_naive();
         let mut transaction = self.snapshot().await?;
         let settings = store::catalog::board_settings(&mut transaction, false).await?;
         let currency = corporate_currency(&mut transaction).await?;
@@ -119,6 +123,7 @@ impl Opportunities {
                 pipeline_id,
                 corporate_currency: currency.as_ref().map(CurrencyCode::as_str),
                 limit,
+                now,
                 as_of,
                 settings: &settings,
             },
@@ -132,6 +137,7 @@ impl Opportunities {
             .into_iter()
             .map(|deal| (deal.id, deal))
             .collect();
+        let mut late = store::plans::late_milestones(&mut transaction, &ids, as_of).await?;
         let mut pipelines = HashMap::new();
         for pipeline_id in deals
             .values()
@@ -152,6 +158,7 @@ impl Opportunities {
                 Some(BoardItem {
                     score: board::rounded_score(&score),
                     parts: board::explain(&candidate, currency, as_of, &settings),
+                    late_milestones: late.remove(&candidate.id).unwrap_or_default(),
                     deal,
                 })
             })

@@ -10,7 +10,7 @@
 //! give. (Returning the best `limit` + 64 by float score and asking again when more deals
 //! crowd the margin measured slower in `crm-bench priority-board`: 27 ms at p95 against 23.)
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::auth::Visibility;
 use rust_decimal::{Decimal, prelude::ToPrimitive};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -38,6 +38,8 @@ pub(crate) struct BoardQuery<'a> {
     /// Corporate amounts count only in this currency (the current corporate one).
     pub corporate_currency: Option<&'a str>,
     pub limit: u32,
+    /// The board's moment: its day (`as_of`) for closeness, itself for days without activity.
+    pub now: DateTime<Utc>,
     pub as_of: NaiveDate,
     pub settings: &'a BoardSettings,
 }
@@ -55,36 +57,32 @@ pub(crate) async fn board_candidates(
     connection: &mut PgConnection,
     board: BoardQuery<'_>,
 ) -> sqlx::Result<BoardCandidates> {
-    let mut query = QueryBuilder::<Postgres>::new("WITH scored AS MATERIALIZED (SELECT ");
-    push_scored_columns(&mut query, &board);
+    let mut query = QueryBuilder::<Postgres>::new("WITH scored AS MATERIALIZED (SELECT *, ");
+    push_approximate_score(&mut query, &board);
+    query.push(" FROM (SELECT ");
+    push_candidate_columns(&mut query, &board);
     push_open_deals(&mut query, &board);
     query
-        .push("), cut AS (SELECT approximate FROM scored ORDER BY approximate DESC OFFSET ")
+        .push(
+            ") AS open_deals), cut AS (SELECT approximate FROM scored ORDER BY approximate DESC \
+               OFFSET ",
+        )
         .push_bind(i64::from(board.limit.max(1)) - 1)
         .push(
             " LIMIT 1) SELECT id, effective_probability, corporate_amount, expected_close_date, \
-             (SELECT count(*) FROM scored) FROM scored WHERE approximate >= \
-             coalesce((SELECT approximate FROM cut), '-Infinity'::float8) - ",
+             days_without_activity, stale_after_days, (SELECT count(*) FROM scored) AS \
+             total_open_deals FROM scored \
+             WHERE approximate >= coalesce((SELECT approximate FROM cut), '-Infinity'::float8) - ",
         )
         .push_bind(PRESELECTION_MARGIN);
-    let rows: Vec<(Uuid, i16, Option<Decimal>, NaiveDate, i64)> =
-        query.build_query_as().fetch_all(connection).await?;
+    let rows: Vec<CandidateRow> = query.build_query_as().fetch_all(connection).await?;
     let total_open_deals = match rows.first() {
-        Some((.., total)) => count(*total)?,
+        Some(row) => count(row.total_open_deals)?,
         None => 0,
     };
     let candidates = rows
         .into_iter()
-        .map(
-            |(id, probability, corporate_amount, expected_close_date, _)| {
-                Ok(BoardCandidate {
-                    id,
-                    effective_probability: u8::try_from(probability).map_err(corrupt)?,
-                    corporate_amount,
-                    expected_close_date,
-                })
-            },
-        )
+        .map(BoardCandidate::try_from)
         .collect::<sqlx::Result<_>>()?;
     Ok(BoardCandidates {
         candidates,
@@ -92,21 +90,59 @@ pub(crate) async fn board_candidates(
     })
 }
 
-/// The scoring columns of a deal and its approximate score: the formula of `board::score`
-/// without its constant factor 100 / (sum of weights).
-fn push_scored_columns(query: &mut QueryBuilder<Postgres>, board: &BoardQuery<'_>) {
-    let settings = board.settings;
-    let currency = board.corporate_currency.map(str::to_owned);
+#[derive(sqlx::FromRow)]
+struct CandidateRow {
+    id: Uuid,
+    effective_probability: i16,
+    corporate_amount: Option<Decimal>,
+    expected_close_date: NaiveDate,
+    days_without_activity: i32,
+    stale_after_days: i32,
+    total_open_deals: i64,
+}
+
+impl TryFrom<CandidateRow> for BoardCandidate {
+    type Error = sqlx::Error;
+
+    fn try_from(row: CandidateRow) -> sqlx::Result<Self> {
+        Ok(BoardCandidate {
+            id: row.id,
+            effective_probability: u8::try_from(row.effective_probability).map_err(corrupt)?,
+            corporate_amount: row.corporate_amount,
+            expected_close_date: row.expected_close_date,
+            days_without_activity: u32::try_from(row.days_without_activity).map_err(corrupt)?,
+            stale_after_days: u32::try_from(row.stale_after_days).map_err(corrupt)?,
+        })
+    }
+}
+
+/// What a deal's score is made of: its probability, its corporate amount (only in the current
+/// corporate currency), its close date, its whole days without activity (as
+/// `stale::days_without_activity` counts them) and its pipeline's wait before going stale.
+fn push_candidate_columns(query: &mut QueryBuilder<Postgres>, board: &BoardQuery<'_>) {
     query
-        .push("id, effective_probability, CASE WHEN corporate_currency = ")
-        .push_bind(currency.clone())
-        .push(" THEN corporate_amount END AS corporate_amount, expected_close_date, ")
+        .push("opportunities.id, effective_probability, CASE WHEN corporate_currency = ")
+        .push_bind(board.corporate_currency.map(str::to_owned))
+        .push(
+            " THEN corporate_amount END AS corporate_amount, expected_close_date, \
+             greatest(0, floor(extract(epoch FROM (",
+        )
+        .push_bind(board.now)
+        .push(
+            " - last_activity_at)) / 86400))::int AS days_without_activity, \
+             pipelines.stale_after_days",
+        );
+}
+
+/// The approximate score of a candidate: the formula of `board::score` without its constant
+/// factor 100 / (sum of weights), in `float8`.
+fn push_approximate_score(query: &mut QueryBuilder<Postgres>, board: &BoardQuery<'_>) {
+    let settings = board.settings;
+    query
         .push_bind(f64::from(settings.probability_weight))
         .push(" * effective_probability::float8 / 100 + ")
         .push_bind(f64::from(settings.amount_weight))
-        .push(" * CASE WHEN corporate_currency = ")
-        .push_bind(currency)
-        .push(" AND corporate_amount > 0 THEN least(1, corporate_amount::float8 / ")
+        .push(" * CASE WHEN corporate_amount > 0 THEN least(1, corporate_amount::float8 / ")
         .push_bind(settings.amount_scale.to_f64().unwrap_or(f64::MAX))
         .push(") ELSE 0 END + ")
         .push_bind(f64::from(settings.closeness_weight))
@@ -116,13 +152,24 @@ fn push_scored_columns(query: &mut QueryBuilder<Postgres>, board: &BoardQuery<'_
         .push_bind(board.as_of)
         .push(")::float8 / ")
         .push_bind(f64::from(settings.close_horizon_days.max(1)))
-        .push(") END AS approximate");
+        .push(") END + ")
+        .push_bind(f64::from(settings.staleness_weight))
+        .push(
+            " * CASE WHEN stale_after_days > 0 AND days_without_activity >= stale_after_days \
+             THEN least(1, days_without_activity::float8 / (2 * stale_after_days)) ELSE 0 END \
+             AS approximate",
+        );
 }
 
-/// ` FROM opportunities WHERE …`: the open deals of the board's scope (and pipeline).
+/// ` FROM opportunities JOIN pipelines … WHERE …`: the open deals of the board's scope (and
+/// pipeline), each beside its pipeline (for its wait before going stale; the scope's columns
+/// are the deal's alone).
 fn push_open_deals(query: &mut QueryBuilder<Postgres>, board: &BoardQuery<'_>) {
     query
-        .push(" FROM opportunities WHERE status = ")
+        .push(
+            " FROM opportunities JOIN pipelines ON pipelines.id = opportunities.pipeline_id \
+             WHERE status = ",
+        )
         .push_bind(OpportunityStatus::Open as i16);
     if let Some(pipeline_id) = board.pipeline_id {
         query.push(" AND pipeline_id = ").push_bind(pipeline_id);

@@ -214,6 +214,7 @@ struct BoardSettingsRow {
     probability_weight: i32,
     amount_weight: i32,
     closeness_weight: i32,
+    staleness_weight: i32,
     amount_scale: Decimal,
     close_horizon_days: i32,
     version: i64,
@@ -227,6 +228,7 @@ impl TryFrom<BoardSettingsRow> for BoardSettings {
             probability_weight: u32::try_from(row.probability_weight).map_err(corrupt)?,
             amount_weight: u32::try_from(row.amount_weight).map_err(corrupt)?,
             closeness_weight: u32::try_from(row.closeness_weight).map_err(corrupt)?,
+            staleness_weight: u32::try_from(row.staleness_weight).map_err(corrupt)?,
             amount_scale: row.amount_scale,
             close_horizon_days: u32::try_from(row.close_horizon_days).map_err(corrupt)?,
             version: row.version,
@@ -241,8 +243,8 @@ pub(crate) async fn board_settings(
     lock: bool,
 ) -> sqlx::Result<BoardSettings> {
     let row: BoardSettingsRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT probability_weight, amount_weight, closeness_weight, amount_scale, \
-         close_horizon_days, version FROM board_settings{}",
+        "SELECT probability_weight, amount_weight, closeness_weight, staleness_weight, \
+         amount_scale, close_horizon_days, version FROM board_settings{}",
         if lock { " FOR UPDATE" } else { "" }
     )))
     .fetch_one(connection)
@@ -257,7 +259,8 @@ pub(crate) async fn save_board_settings(
     let column = |value: u32| i32::try_from(value).map_err(corrupt);
     sqlx::query(
         "UPDATE board_settings SET probability_weight = $1, amount_weight = $2, \
-         closeness_weight = $3, amount_scale = $4, close_horizon_days = $5, version = $6",
+         closeness_weight = $3, amount_scale = $4, close_horizon_days = $5, version = $6, \
+         staleness_weight = $7",
     )
     .bind(column(settings.probability_weight)?)
     .bind(column(settings.amount_weight)?)
@@ -265,6 +268,7 @@ pub(crate) async fn save_board_settings(
     .bind(settings.amount_scale)
     .bind(column(settings.close_horizon_days)?)
     .bind(settings.version)
+    .bind(column(settings.staleness_weight)?)
     .execute(connection)
     .await
     .map(drop)
