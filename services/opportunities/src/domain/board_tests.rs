@@ -3,33 +3,21 @@ use std::str::FromStr;
 use proptest::prelude::*;
 
 use super::*;
+use crate::domain::settings::seeded_board_settings as seeded;
 
 fn decimal(text: &str) -> Decimal {
     Decimal::from_str(text).unwrap()
 }
 
-/// The first migration's settings: 40/35/25 and staleness weighing nothing (what a tuned
-/// organisation keeps), a 1,000,000 scale, a 90-day horizon. The staleness tests weigh it.
+/// The first migration's weights, 40/35/25, and staleness weighing nothing (what a tuned
+/// organisation keeps), with the seeded scale and horizon. The staleness tests weigh it.
 fn settings() -> BoardSettings {
     BoardSettings {
         probability_weight: 40,
         amount_weight: 35,
         closeness_weight: 25,
         staleness_weight: 0,
-        amount_scale: decimal("1000000"),
-        close_horizon_days: 90,
-        version: 1,
-    }
-}
-
-/// Today's seeded settings: 35/30/20/15.
-fn seeded() -> BoardSettings {
-    BoardSettings {
-        probability_weight: 35,
-        amount_weight: 30,
-        closeness_weight: 20,
-        staleness_weight: 15,
-        ..settings()
+        ..seeded()
     }
 }
 

@@ -176,25 +176,28 @@ fn parse_amount_scale(text: &str) -> Result<Decimal, String> {
     Ok(scale)
 }
 
+/// The board settings the migrations seed (35/30/20/15, a 1,000,000 scale, a 90-day horizon):
+/// what the domain's tests score with.
+#[cfg(test)]
+pub(crate) fn seeded_board_settings() -> BoardSettings {
+    BoardSettings {
+        probability_weight: 35,
+        amount_weight: 30,
+        closeness_weight: 20,
+        staleness_weight: 15,
+        amount_scale: Decimal::from(1_000_000),
+        close_horizon_days: 90,
+        version: 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
 
     use proptest::prelude::*;
 
-    use super::*;
-
-    fn seeded() -> BoardSettings {
-        BoardSettings {
-            probability_weight: 35,
-            amount_weight: 30,
-            closeness_weight: 20,
-            staleness_weight: 15,
-            amount_scale: Decimal::from(1_000_000),
-            close_horizon_days: 90,
-            version: 1,
-        }
-    }
+    use super::{seeded_board_settings as seeded, *};
 
     fn fields(result: Result<BoardSettings, Vec<FieldViolation>>) -> Vec<String> {
         result
