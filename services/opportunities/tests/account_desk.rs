@@ -1,8 +1,9 @@
 //! An account's deal desk (`AccountDeskService`): Ravi's Contoso account with his two deals'
-//! quotes (the latest version of each), activities, a won deal's schedule and payment, expenses
-//! and a slipping plan, beside Mei's own deal on the account — each part as its family shows it
-//! to the caller: Ravi reads none of Mei's quote, call or expense, Mei reads both of theirs.
-//! Over a real tonic client against real PostgreSQL and NATS.
+//! quotes (the latest version of each), activities (on the account, a deal, a contact), a won
+//! deal's schedule and payment, expenses and a slipping plan, beside Mei's own deal on the
+//! account — each part as its family shows it to the caller: Ravi reads none of Mei's quote,
+//! call or expense, Mei reads both of theirs. Over a real tonic client against real PostgreSQL
+//! and NATS.
 
 mod support;
 
@@ -13,11 +14,15 @@ use crm_platform::{
     org::{OrgDirectory, OrgSettings},
     time::to_timestamp,
 };
+use std::time::Duration as StdDuration;
+
+use crm_proto::crm::accounts::v1 as accounts;
 use crm_proto::crm::opportunities::v1::{
     self as pb, account_desk_service_client::AccountDeskServiceClient,
     collection_service_client::CollectionServiceClient,
     deal_plan_service_client::DealPlanServiceClient, expense_service_client::ExpenseServiceClient,
 };
+use crm_test_support::eventually;
 use support::{
     desk::{Desk, amount},
     *,
@@ -131,6 +136,40 @@ impl Account {
         expense.expense.unwrap()
     }
 
+    /// A contact of the account as the accounts service would publish it, once the service
+    /// knows it.
+    async fn publish_contact(&self, name: &str) -> String {
+        let contact_id = Uuid::now_v7().to_string();
+        let created = accounts::ContactCreated {
+            contact: Some(accounts::Contact {
+                id: contact_id.clone(),
+                account_id: self.account_id.clone(),
+                full_name: name.into(),
+                status: accounts::ContactStatus::Active.into(),
+                version: 1,
+                ..Default::default()
+            }),
+        };
+        let app = &self.desk.harness.app;
+        app.publish_event("opportunities", &created).await;
+        let pool = app.pool("opportunities");
+        eventually(
+            StdDuration::from_secs(15),
+            "the contact is known",
+            || async {
+                let known: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM contact_replicas WHERE id = $1::uuid")
+                        .bind(&contact_id)
+                        .fetch_one(pool)
+                        .await
+                        .unwrap();
+                known == 1
+            },
+        )
+        .await;
+        contact_id
+    }
+
     async fn expenses(&self) -> ExpenseServiceClient<tonic::transport::Channel> {
         ExpenseServiceClient::new(self.desk.harness.app.channel().await)
     }
@@ -235,6 +274,12 @@ async fn the_desk_holds_each_familys_records_of_the_account_as_the_caller_reads_
     account.log(ravi, "Budget call", 5, on_account).await;
     account.log(ravi, "Pricing call", 2, on(&line_3)).await;
     account.log(mei, "Pilot scoping", 1, on(&pilot)).await;
+    let li = account.publish_contact("Li Wei").await;
+    let on_contact = pb::Regarding {
+        contact_id: li,
+        ..Default::default()
+    };
+    account.log(ravi, "Call with Li Wei", 3, on_contact).await;
     let elsewhere = pb::Regarding {
         account_id: Uuid::now_v7().to_string(),
         ..Default::default()
@@ -314,7 +359,10 @@ async fn the_desk_holds_each_familys_records_of_the_account_as_the_caller_reads_
             .unwrap()
             .amount
     );
-    assert_eq!(subjects(&view), ["Pricing call", "Budget call"]);
+    assert_eq!(
+        subjects(&view),
+        ["Pricing call", "Call with Li Wei", "Budget call"]
+    );
     assert_eq!(view.payments.len(), 1);
     let paid = &view.payments[0];
     assert_eq!(
@@ -367,7 +415,12 @@ async fn the_desk_holds_each_familys_records_of_the_account_as_the_caller_reads_
     );
     assert_eq!(
         subjects(&view),
-        ["Pilot scoping", "Pricing call", "Budget call"]
+        [
+            "Pilot scoping",
+            "Pricing call",
+            "Call with Li Wei",
+            "Budget call"
+        ]
     );
     assert_eq!(
         expense_ids(&view),
