@@ -64,7 +64,7 @@ fn expenses(org: &Org) -> ExpenseServiceClient<Channel> {
 
 /// A fresh expense of `owner` on a fresh deal of theirs, submitted when `submitted`: its id
 /// and the deal's.
-async fn expense(org: &Org, owner: Who, submitted: bool) -> (String, String) {
+pub(super) async fn expense(org: &Org, owner: Who, submitted: bool) -> (String, String) {
     let deal_id = open_deal(org, owner).await;
     let create = pb::CreateExpenseRequest {
         opportunity_id: deal_id.clone(),

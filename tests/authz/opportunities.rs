@@ -8,7 +8,9 @@
 //! managers too; the price book (PriceBookService, its rows in `price_book.rs`) is read by every
 //! role and changed by admins alone; a deal's quotes (QuoteService, `quotes.rs`) go with the
 //! deal, their discounts decided by a manager above the owner or an admin, and so do its orders
-//! (OrderService, `orders.rs`: read with the deal, delivered by whoever may change it). The figures (AnalyticsService) are asked for a scope, and
+//! (OrderService, `orders.rs`: read with the deal, delivered by whoever may change it); an
+//! account's deal desk (AccountDeskService, `account_desk.rs`) holds what each caller reads of
+//! them. The figures (AnalyticsService) are asked for a scope, and
 //! a scope beyond the caller's reach is PERMISSION_DENIED.
 //!
 //! Each person's deal is their own, on their own account: the opportunities service knows an
@@ -27,6 +29,8 @@ use crm_proto::crm::{
 use crm_test_support::{authorized, eventually};
 use tonic::{Code, transport::Channel};
 
+#[path = "account_desk.rs"]
+mod account_desk;
 #[path = "activities.rs"]
 mod activities;
 #[path = "opportunity_calls.rs"]
@@ -680,4 +684,5 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     activities::run_actions(org, transport, report).await;
     collections::run_actions(org, transport, report).await;
     expenses::run_actions(org, transport, report).await;
+    account_desk::run_actions(org, transport, report).await;
 }

@@ -3,7 +3,8 @@
 //! annotates on the gateway's front door.
 
 use crm_proto::crm::opportunities::v1::{
-    self as pb, activity_service_client::ActivityServiceClient,
+    self as pb, account_desk_service_client::AccountDeskServiceClient,
+    activity_service_client::ActivityServiceClient,
     analytics_service_client::AnalyticsServiceClient,
     collection_service_client::CollectionServiceClient,
     expense_service_client::ExpenseServiceClient,
@@ -63,6 +64,8 @@ pub(crate) enum Call {
     Collections(super::collections::Call),
     /// ExpenseService (`expenses.rs`).
     Expenses(super::expenses::Call),
+    /// AccountDeskService (`account_desk.rs`).
+    AccountDesk(super::account_desk::Call),
 }
 
 fn list_opportunities() -> pb::ListOpportunitiesRequest {
@@ -84,6 +87,7 @@ pub(crate) struct Clients {
     activities: ActivityServiceClient<Channel>,
     collections: CollectionServiceClient<Channel>,
     expenses: ExpenseServiceClient<Channel>,
+    desks: AccountDeskServiceClient<Channel>,
 }
 
 impl Clients {
@@ -98,6 +102,7 @@ impl Clients {
             activities: ActivityServiceClient::new(channel.clone()),
             collections: CollectionServiceClient::new(channel.clone()),
             expenses: ExpenseServiceClient::new(channel.clone()),
+            desks: AccountDeskServiceClient::new(channel.clone()),
         }
     }
 }
@@ -118,6 +123,7 @@ pub(crate) async fn grpc(
         activities,
         collections,
         expenses,
+        desks,
     } = clients.clone();
     let ids = match call {
         Call::ListOpportunities => deals
@@ -254,6 +260,7 @@ pub(crate) async fn grpc(
         Call::Activities(call) => super::activities::grpc(&activities, token, call).await?,
         Call::Collections(call) => super::collections::grpc(&collections, token, call).await?,
         Call::Expenses(call) => super::expenses::grpc(&expenses, token, call).await?,
+        Call::AccountDesk(call) => super::account_desk::grpc(&desks, token, call).await?,
     };
     Ok(ids)
 }
@@ -456,6 +463,7 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         Call::Activities(call) => return super::activities::http(door, token, call).await,
         Call::Collections(call) => return super::collections::http(door, token, call).await,
         Call::Expenses(call) => return super::expenses::http(door, token, call).await,
+        Call::AccountDesk(call) => return super::account_desk::http(door, token, call).await,
     };
     door.send(method, &path, token, body).await.map(no_ids)
 }

@@ -15,8 +15,9 @@ use crm_proto::crm::{
         org_service_client::OrgServiceClient,
     },
     opportunities::v1::{
-        self as deals, Attitude, OpportunityStatus,
+        self as deals, Attitude, OpportunityStatus, activity_service_client::ActivityServiceClient,
         opportunity_service_client::OpportunityServiceClient,
+        quote_service_client::QuoteServiceClient,
     },
 };
 use crm_test_support::{HttpClient, TestApp, authorized, eventually, user};
@@ -196,6 +197,54 @@ impl Suite {
             async move { deals.set_buying_committee(request).await }
         })
         .await;
+    }
+
+    /// A draft quote of `deal` for engineering hours (an item the price book does not list).
+    async fn quote(&self, caller: &Caller, deal: &deals::Opportunity, hours: &str) -> deals::Quote {
+        let request = deals::CreateQuoteRequest {
+            opportunity_id: deal.id.clone(),
+            lines: vec![deals::QuoteLineInput {
+                product_code: "ENG-HOURS".into(),
+                product_name: "Engineering hours".into(),
+                quantity: hours.into(),
+                unit_price: money("CNY", "1000.00"),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        QuoteServiceClient::new(self.app.channel().await)
+            .create_quote(authorized(request, &self.app.token(caller)))
+            .await
+            .unwrap()
+            .into_inner()
+            .quote
+            .unwrap()
+    }
+
+    /// A call of `caller`'s regarding the account.
+    async fn log_call(&self, caller: &Caller, account_id: &str, subject: &str) -> deals::Activity {
+        let request = deals::LogActivityRequest {
+            activity: Some(deals::ActivityInput {
+                kind: deals::ActivityKind::Call.into(),
+                subject: subject.into(),
+                starts_at: Some(crm_platform::time::to_timestamp(
+                    chrono::Utc::now() - chrono::Duration::hours(1),
+                )),
+                ..Default::default()
+            }),
+            regarding: Some(deals::Regarding {
+                account_id: account_id.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        ActivityServiceClient::new(self.app.channel().await)
+            .log_activity(authorized(request, &self.app.token(caller)))
+            .await
+            .unwrap()
+            .into_inner()
+            .activity
+            .unwrap()
     }
 
     async fn get_deal(&self, caller: &Caller, id: &str) -> deals::Opportunity {
@@ -456,6 +505,13 @@ async fn the_account_360_view_holds_what_each_caller_may_see_with_roles_and_figu
         .await
         .unwrap();
 
+    // The deal desk: a quote of Ravi's and one of Mei's, and Ravi's call on the account.
+    let ravi_quote = suite.quote(&ravi, &line_3, "10").await;
+    let mei_quote = suite.quote(&mei, &pilot, "4").await;
+    let call = suite
+        .log_call(&ravi, &contoso.id, "Budget call with Li Wei")
+        .await;
+
     // Ravi's view: his four deals, not Mei's.
     let view = suite.view(&ravi, &contoso.id).await.unwrap();
 
@@ -523,6 +579,12 @@ async fn the_account_360_view_holds_what_each_caller_may_see_with_roles_and_figu
         })
     );
     assert!(!view.contacts_truncated && !view.opportunities_truncated);
+    // His deal desk, as the opportunities service shows it to him: his quote, not Mei's.
+    let desk = view.deal_desk.clone().unwrap();
+    assert_eq!(desk.account_id, contoso.id);
+    assert_eq!(desk.quotes, std::slice::from_ref(&ravi_quote));
+    assert_eq!(desk.activities, std::slice::from_ref(&call));
+    assert!(desk.payments.is_empty() && desk.expenses.is_empty() && desk.plans.is_empty());
 
     // Over HTTP, the same view, transcoded.
     let http = HttpClient::new(suite.app.http_url());
@@ -628,6 +690,14 @@ async fn the_account_360_view_holds_what_each_caller_may_see_with_roles_and_figu
         (3, money("CNY", "1290000"), 1)
     );
     assert_eq!(summary.win_rate, "0.5000");
+    let desk = view.deal_desk.unwrap();
+    let numbers: Vec<&str> = desk.quotes.iter().map(|q| q.number.as_str()).collect();
+    assert_eq!(
+        numbers,
+        [mei_quote.number.as_str(), ravi_quote.number.as_str()],
+        "the newest first"
+    );
+    assert_eq!(desk.activities, [call]);
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Domain → wire: the messages the API returns and the events carry.
 
+pub(crate) mod account_desk;
 pub(crate) mod activities;
 pub(crate) mod care;
 pub(crate) mod collections;

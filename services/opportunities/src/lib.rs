@@ -21,6 +21,7 @@ use crm_platform::{
     org,
 };
 use crm_proto::crm::opportunities::v1::{
+    account_desk_service_server::AccountDeskServiceServer,
     activity_service_server::ActivityServiceServer,
     analytics_service_server::AnalyticsServiceServer,
     calendar_feed_service_server::CalendarFeedServiceServer,
@@ -209,6 +210,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     ))?;
     mount.add_grpc(ExpenseServiceServer::with_interceptor(
         grpc::expenses::ExpensesApi::new(opportunities.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(AccountDeskServiceServer::with_interceptor(
+        grpc::account_desk::AccountDeskApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
     mount.add_grpc(AnalyticsServiceServer::with_interceptor(

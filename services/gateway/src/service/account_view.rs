@@ -1,8 +1,8 @@
 //! The account 360 view (capability A5), assembled at request time: the account and its
-//! contacts from the accounts service, its deals from the opportunities service, each called
-//! with the caller's own token — so what the view holds is what those services would show the
-//! caller — and the corporate currency from the gateway's own settings. Nothing is stored; the
-//! rules of the view are in [`crate::domain::account_view`].
+//! contacts from the accounts service, its deals and its deal desk from the opportunities
+//! service, each called with the caller's own token — so what the view holds is what those
+//! services would show the caller — and the corporate currency from the gateway's own
+//! settings. Nothing is stored; the rules of the view are in [`crate::domain::account_view`].
 
 use std::{future::Future, sync::Arc};
 
@@ -12,7 +12,8 @@ use crm_proto::crm::{
     common::v1::{PageRequest, SortDirection},
     gateway::v1 as pb,
     opportunities::v1::{
-        self as opportunities, opportunity_service_client::OpportunityServiceClient,
+        self as opportunities, account_desk_service_client::AccountDeskServiceClient,
+        opportunity_service_client::OpportunityServiceClient,
     },
 };
 use tonic::{Status, metadata::MetadataMap};
@@ -51,10 +52,10 @@ impl AccountViews {
     }
 
     /// The account 360 view of `account_id` for `caller`, whose request `metadata` carries the
-    /// token the services are called with. The account, the contacts, the deals and the
-    /// settings are fetched concurrently; a status of a service is passed on as it is (an
-    /// account out of the caller's reach is the accounts service's NOT_FOUND), a service that
-    /// cannot be reached is UNAVAILABLE with a retry delay.
+    /// token the services are called with. The account, the contacts, the deals, the deal desk
+    /// and the settings are fetched concurrently; a status of a service is passed on as it is
+    /// (an account out of the caller's reach is the accounts service's NOT_FOUND), a service
+    /// that cannot be reached is UNAVAILABLE with a retry delay.
     pub async fn account_360(
         &self,
         caller: &Caller,
@@ -62,10 +63,11 @@ impl AccountViews {
         account_id: Uuid,
     ) -> Result<pb::GetAccount360Response, Status> {
         let forwarded = forwarded(metadata);
-        let (account, contacts, deals, settings) = tokio::join!(
+        let (account, contacts, deals, deal_desk, settings) = tokio::join!(
             self.account(&forwarded, account_id),
             self.contacts(&forwarded, account_id),
             self.deals(&forwarded, account_id),
+            self.deal_desk(&forwarded, account_id),
             self.gateway.org_settings(caller),
         );
         // The account answers first: one the caller cannot see is NOT_FOUND, whatever the
@@ -73,6 +75,7 @@ impl AccountViews {
         let account = account?;
         let (contacts, contacts_truncated) = contacts?;
         let (deals, opportunities_truncated) = deals?;
+        let deal_desk = deal_desk?;
         let corporate_currency = settings?.corporate_currency;
         let lists = account_view::deal_lists(deals);
         let buying_roles = account_view::buying_roles(&contacts, &lists);
@@ -86,6 +89,7 @@ impl AccountViews {
             summary: Some(summary),
             contacts_truncated,
             opportunities_truncated,
+            deal_desk: Some(deal_desk),
         })
     }
 
@@ -173,6 +177,30 @@ impl AccountViews {
             }
         })
         .await
+    }
+
+    /// The account's deal desk as the opportunities service shows it to the caller, today (the
+    /// service bounds its lists itself: one call).
+    async fn deal_desk(
+        &self,
+        metadata: &MetadataMap,
+        account_id: Uuid,
+    ) -> Result<opportunities::AccountDesk, Status> {
+        let mut client = AccountDeskServiceClient::new(self.upstreams.service(OPPORTUNITIES)?);
+        let reply = client
+            .get_account_desk(request(
+                metadata,
+                opportunities::GetAccountDeskRequest {
+                    account_id: account_id.to_string(),
+                    as_of: String::new(),
+                },
+            ))
+            .await
+            .map_err(|status| passed_on(OPPORTUNITIES, status))?;
+        reply.into_inner().desk.ok_or_else(|| {
+            tracing::error!(%account_id, "the opportunities service answered GetAccountDesk without a desk");
+            Status::internal("internal error")
+        })
     }
 }
 

@@ -1,5 +1,6 @@
 //! The opportunities domain: typed entities and their rules, no I/O.
 
+pub mod account_desk;
 pub mod activity;
 pub mod approval;
 pub mod board;

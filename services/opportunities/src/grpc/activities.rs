@@ -29,7 +29,7 @@ use crate::{
 const MAX_SUBJECT: usize = 200;
 const MAX_NOTES: usize = 4000;
 const MAX_OUTCOME: usize = 1000;
-const ACTIVITIES_BY_TIME: SortOrder = SortOrder::new("starts_at", KeyKind::Time, true);
+pub(crate) const ACTIVITIES_BY_TIME: SortOrder = SortOrder::new("starts_at", KeyKind::Time, true);
 const TASKS_BY_DUE: SortOrder = SortOrder::new("due_at", KeyKind::Time, false);
 
 pub(crate) struct ActivitiesApi {
@@ -265,6 +265,7 @@ impl ActivityService for ActivitiesApi {
             kinds,
             starts_from,
             starts_before,
+            customer: None,
         };
         let listing = self
             .opportunities

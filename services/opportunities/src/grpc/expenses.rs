@@ -29,7 +29,7 @@ use crate::{
 const MAX_NOTE: usize = 2000;
 const MAX_RECEIPT: usize = 200;
 const MAX_REASON: usize = 1000;
-const EXPENSES_BY_DAY: SortOrder = SortOrder::new("incurred_on", KeyKind::Date, true);
+pub(crate) const EXPENSES_BY_DAY: SortOrder = SortOrder::new("incurred_on", KeyKind::Date, true);
 
 pub(crate) struct ExpensesApi {
     opportunities: Opportunities,

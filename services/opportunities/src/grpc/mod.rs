@@ -2,6 +2,7 @@
 //! (`crate::convert`). Every call is authenticated by the platform interceptor; visibility and
 //! roles are enforced in `service`.
 
+pub(crate) mod account_desk;
 pub(crate) mod activities;
 pub(crate) mod analytics;
 pub(crate) mod calendar;

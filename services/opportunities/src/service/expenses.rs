@@ -402,11 +402,11 @@ impl Opportunities {
     /// summed beside the won amount in the corporate currency.
     pub async fn expense_summary(&self, caller: &Caller, on: ExpenseOn) -> Result<ExpenseSummary> {
         let mut connection = self.pool.acquire().await?;
-        let corporate = OrgDirectory::settings(&mut *connection)
-            .await?
-            .corporate_currency;
-        let (expenses, won) = match on {
+        match on {
             ExpenseOn::Deal(deal_id) => {
+                let corporate = OrgDirectory::settings(&mut *connection)
+                    .await?
+                    .corporate_currency;
                 let deal = store::deals::get_deal(&mut connection, deal_id, false)
                     .await?
                     .map(|(deal, _)| deal);
@@ -416,43 +416,65 @@ impl Opportunities {
                     _ => None,
                 };
                 let expenses =
-                    store_expenses::expenses_to_sum(&mut connection, Some(deal_id), None).await?;
-                (expenses, won)
+                    store_expenses::expenses_to_sum(&mut connection, Some(deal_id), None, None)
+                        .await?;
+                summed_up(&mut connection, expenses, corporate, won).await
             }
             ExpenseOn::Account(account_id) => {
                 usable_account(&mut connection, Some(caller), account_id, "account_id").await?;
-                let won = match corporate {
-                    Some(currency) => store_expenses::won_corporate_of_account(
-                        &mut connection,
-                        account_id,
-                        currency,
-                    )
-                    .await?
-                    .map(|amount| crm_platform::money::Money { currency, amount }),
-                    None => None,
-                };
-                let expenses =
-                    store_expenses::expenses_to_sum(&mut connection, None, Some(account_id))
-                        .await?;
-                (expenses, won)
+                customer_expense_summary(&mut connection, account_id, None).await
             }
-        };
-        let mut summed = Vec::with_capacity(expenses.len());
-        for expense in expenses {
-            let amount = expense.content.amount;
-            let corporate = if expense.status == ExpenseStatus::Approved {
-                to_corporate(&mut connection, &amount, expense.content.incurred_on)
-                    .await?
-                    .map(|converted| converted.amount)
-            } else {
-                None
-            };
-            summed.push(SummedExpense {
-                status: expense.status,
-                amount,
-                corporate,
-            });
         }
-        Ok(expense::summarise(&summed, corporate, won))
     }
+}
+
+/// A customer's submitted and approved expenses (on the account and on its deals) summed beside
+/// its won deals' corporate amount: every one of them when `reader` is `None` (the account's
+/// summary, for whoever sees the account), else only the expenses and won deals `reader` reads
+/// (the account's deal desk, which sums what its lists would show).
+pub(super) async fn customer_expense_summary(
+    connection: &mut PgConnection,
+    account_id: Uuid,
+    reader: Option<&Caller>,
+) -> Result<ExpenseSummary> {
+    let corporate = OrgDirectory::settings(&mut *connection)
+        .await?
+        .corporate_currency;
+    let won = match corporate {
+        Some(currency) => {
+            store_expenses::won_corporate_of_account(connection, account_id, currency, reader)
+                .await?
+                .map(|amount| crm_platform::money::Money { currency, amount })
+        }
+        None => None,
+    };
+    let expenses =
+        store_expenses::expenses_to_sum(connection, None, Some(account_id), reader).await?;
+    summed_up(connection, expenses, corporate, won).await
+}
+
+/// `expenses` summed, the approved ones converted on their incurred day.
+async fn summed_up(
+    connection: &mut PgConnection,
+    expenses: Vec<Expense>,
+    corporate: Option<crm_platform::money::CurrencyCode>,
+    won: Option<crm_platform::money::Money>,
+) -> Result<ExpenseSummary> {
+    let mut summed = Vec::with_capacity(expenses.len());
+    for expense in expenses {
+        let amount = expense.content.amount;
+        let corporate = if expense.status == ExpenseStatus::Approved {
+            to_corporate(connection, &amount, expense.content.incurred_on)
+                .await?
+                .map(|converted| converted.amount)
+        } else {
+            None
+        };
+        summed.push(SummedExpense {
+            status: expense.status,
+            amount,
+            corporate,
+        });
+    }
+    Ok(expense::summarise(&summed, corporate, won))
 }

@@ -1,6 +1,7 @@
 //! The opportunities use cases: each one a transaction that checks access, applies the domain
 //! rules, writes the records, their history and audit rows and their events (outbox) together.
 
+mod account_desk;
 mod activities;
 mod analytics;
 mod calendar;
@@ -47,6 +48,7 @@ use crate::{
     error::OpportunitiesError,
 };
 
+pub use account_desk::{AccountDesk, DeskPages};
 pub use activities::NewTask;
 pub use calendar::CalendarEntry;
 pub use calendar_feeds::{feed_path, new_feed_token};

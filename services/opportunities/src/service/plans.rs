@@ -174,7 +174,8 @@ impl Opportunities {
         let as_of = as_of.unwrap_or_else(today);
         let mut connection = self.pool.acquire().await?;
         let plans =
-            store_plans::list_plans(&mut connection, caller, as_of, slipping_only, limit).await?;
+            store_plans::list_plans(&mut connection, caller, None, as_of, slipping_only, limit)
+                .await?;
         Ok(plans
             .into_iter()
             .map(|(plan, deal)| PlanView { plan, deal, as_of })

@@ -37,7 +37,7 @@ impl Opportunities {
         filter: &ReceivableFilter,
     ) -> Result<Receivables> {
         let mut connection = self.pool.acquire().await?;
-        let schedules = store_collections::visible_schedules(&mut connection, caller).await?;
+        let schedules = store_collections::visible_schedules(&mut connection, caller, None).await?;
         let schedules: Vec<_> = schedules
             .into_iter()
             .filter(|s| filter.owner_id.is_none_or(|owner| s.owner_id == owner))

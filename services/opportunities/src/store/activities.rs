@@ -188,6 +188,9 @@ pub(crate) struct ActivityFilter {
     pub kinds: Vec<ActivityKind>,
     pub starts_from: Option<DateTime<Utc>>,
     pub starts_before: Option<DateTime<Utc>>,
+    /// Only activities regarding this account, one of its deals or one of its contacts (the
+    /// account's deal desk).
+    pub customer: Option<Uuid>,
 }
 
 /// One page of the activities `reader` may read (owner, team subtree, admin), in the page's
@@ -203,6 +206,18 @@ pub(crate) async fn list_activities(
     ));
     push_visibility(&mut query, &reader.visibility(), OWNER_COLUMNS);
     push_regarding(&mut query, &filter.regarding);
+    if let Some(account_id) = filter.customer {
+        // Deals of every status and contacts as the replicas last placed them: an activity is
+        // about the customer whatever became of the deal since.
+        query
+            .push(" AND (account_id = ")
+            .push_bind(account_id)
+            .push(" OR opportunity_id IN (SELECT id FROM opportunities WHERE account_id = ")
+            .push_bind(account_id)
+            .push(") OR contact_id IN (SELECT id FROM contact_replicas WHERE account_id = ")
+            .push_bind(account_id)
+            .push("))");
+    }
     if let Some(owner_id) = filter.owner_id {
         query.push(" AND owner_id = ").push_bind(owner_id);
     }

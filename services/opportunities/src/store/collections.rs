@@ -1,17 +1,13 @@
 //! SQL for payment schedules and payments: instalments, allocations and refunds as jsonb.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use crm_platform::{
-    access::{OWNER_COLUMNS, push_visibility},
-    auth::{Caller, Visibility},
-    money::CurrencyCode,
-};
+use crm_platform::{auth::Caller, money::CurrencyCode};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
 
-use super::{corrupt, stored_team};
+use super::{corrupt, deals::push_readable, stored_team};
 use crate::domain::{
     collection::{Allocation, Instalment},
     opportunity::OpportunityStatus,
@@ -334,25 +330,21 @@ pub(crate) async fn save_payment(
 }
 
 /// Every schedule of the deals the caller may read (in their reach, or naming them on the team
-/// or splits), archived deals' left out.
+/// or splits), archived deals' left out; of one account's deals when `account_id` is given.
 pub(crate) async fn visible_schedules(
     connection: &mut PgConnection,
     reader: &Caller,
+    account_id: Option<Uuid>,
 ) -> sqlx::Result<Vec<PaymentSchedule>> {
     let mut query = QueryBuilder::<Postgres>::new(format!(
         "SELECT {SCHEDULE_COLUMNS} FROM payment_schedules WHERE opportunity_id IN \
          (SELECT id FROM opportunities WHERE status <> "
     ));
     query.push_bind(OpportunityStatus::Archived as i16);
-    let visibility = reader.visibility();
-    if !matches!(visibility, Visibility::All) {
-        query.push(" AND ((true");
-        push_visibility(&mut query, &visibility, OWNER_COLUMNS);
-        query
-            .push(") OR member_ids @> jsonb_build_array(")
-            .push_bind(reader.user_id.to_string())
-            .push("::text))");
+    if let Some(account_id) = account_id {
+        query.push(" AND account_id = ").push_bind(account_id);
     }
+    push_readable(&mut query, reader);
     query.push(") ORDER BY id");
     let rows: Vec<ScheduleRow> = query.build_query_as().fetch_all(connection).await?;
     rows.into_iter().map(PaymentSchedule::try_from).collect()

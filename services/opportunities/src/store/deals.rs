@@ -521,6 +521,23 @@ pub(crate) struct DealFilter {
     pub name_contains: Option<String>,
 }
 
+/// ` AND <reader reads the deal>` over the columns of `opportunities` (unqualified): the deal
+/// is in their reach, or its team or splits name them — [`crate::service::visible`]'s rule, for
+/// every query that lists deals or what hangs off them (schedules, quotes, won amounts).
+pub(crate) fn push_readable(query: &mut QueryBuilder<Postgres>, reader: &Caller) {
+    let visibility = reader.visibility();
+    if matches!(visibility, Visibility::All) {
+        return;
+    }
+    query.push(" AND ((true");
+    push_visibility(query, &visibility, OWNER_COLUMNS);
+    // `member_ids`: the user ids of `team` and `splits` (a generated column, GIN-indexed).
+    query
+        .push(") OR member_ids @> jsonb_build_array(")
+        .push_bind(reader.user_id.to_string())
+        .push("::text))");
+}
+
 /// One page of the deals the caller may see: those in their reach, and those whose team or
 /// splits name them.
 pub(crate) async fn list_deals(
@@ -532,16 +549,7 @@ pub(crate) async fn list_deals(
     let mut query = QueryBuilder::<Postgres>::new(format!(
         "SELECT {DEAL_COLUMNS} FROM opportunities WHERE true"
     ));
-    let visibility = reader.visibility();
-    if !matches!(visibility, Visibility::All) {
-        query.push(" AND ((true");
-        push_visibility(&mut query, &visibility, OWNER_COLUMNS);
-        // `member_ids`: the user ids of `team` and `splits` (a generated column, GIN-indexed).
-        query
-            .push(") OR member_ids @> jsonb_build_array(")
-            .push_bind(reader.user_id.to_string())
-            .push("::text))");
-    }
+    push_readable(&mut query, reader);
     match filter.status {
         Some(status) => {
             query.push(" AND status = ").push_bind(status as i16);

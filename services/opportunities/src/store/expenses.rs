@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::{corrupt, stored_team};
+use super::{corrupt, deals::push_readable, stored_team};
 use crate::domain::expense::{
     Expense, ExpenseCategory, ExpenseContent, ExpenseDecision, ExpenseStatus,
 };
@@ -220,36 +220,49 @@ pub(crate) async fn list_expenses(
 }
 
 /// Every submitted or approved expense of a deal (`opportunity_id`) or a customer (the account's
-/// own and its deals'), whoever owns them: a summary sums them all.
+/// own and its deals'): whoever owns them when `reader` is `None` (a summary sums them all),
+/// else those `reader` reads (the account's deal desk sums what it lists).
 pub(crate) async fn expenses_to_sum(
     connection: &mut PgConnection,
     opportunity_id: Option<Uuid>,
     account_id: Option<Uuid>,
+    reader: Option<&Caller>,
 ) -> sqlx::Result<Vec<Expense>> {
-    let rows: Vec<ExpenseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut query = QueryBuilder::<Postgres>::new(format!(
         "SELECT {COLUMNS} FROM expenses WHERE status IN ('submitted', 'approved') \
-         AND (opportunity_id = $1 OR account_id = $2) ORDER BY incurred_on, id"
-    )))
-    .bind(opportunity_id)
-    .bind(account_id)
-    .fetch_all(connection)
-    .await?;
+         AND (opportunity_id = "
+    ));
+    query
+        .push_bind(opportunity_id)
+        .push(" OR account_id = ")
+        .push_bind(account_id)
+        .push(")");
+    if let Some(reader) = reader {
+        push_visibility(&mut query, &reader.visibility(), OWNER_COLUMNS);
+    }
+    query.push(" ORDER BY incurred_on, id");
+    let rows: Vec<ExpenseRow> = query.build_query_as().fetch_all(connection).await?;
     rows.into_iter().map(Expense::try_from).collect()
 }
 
 /// The corporate amounts of an account's won deals, in `corporate` (deals without one, or in
-/// another corporate currency, add nothing): `None` when none has one.
+/// another corporate currency, add nothing): `None` when none has one. Every won deal when
+/// `reader` is `None`, else those `reader` reads.
 pub(crate) async fn won_corporate_of_account(
     connection: &mut PgConnection,
     account_id: Uuid,
     corporate: CurrencyCode,
+    reader: Option<&Caller>,
 ) -> sqlx::Result<Option<Decimal>> {
-    sqlx::query_scalar(
-        "SELECT sum(corporate_amount) FROM opportunities \
-         WHERE account_id = $1 AND status = 2 AND corporate_currency = $2",
-    )
-    .bind(account_id)
-    .bind(corporate.as_str())
-    .fetch_one(connection)
-    .await
+    let mut query = QueryBuilder::<Postgres>::new(
+        "SELECT sum(corporate_amount) FROM opportunities WHERE status = 2 AND account_id = ",
+    );
+    query
+        .push_bind(account_id)
+        .push(" AND corporate_currency = ")
+        .push_bind(corporate.as_str().to_owned());
+    if let Some(reader) = reader {
+        push_readable(&mut query, reader);
+    }
+    query.build_query_scalar().fetch_one(connection).await
 }

@@ -249,11 +249,13 @@ struct ListedRow {
     owner_team_path: String,
 }
 
-/// The plans of the deals in `reader`'s reach (archived deals' left out), most slipping on
-/// `as_of` first (most late milestones, then most days late), at most `limit`.
+/// The plans of the deals in `reader`'s reach (archived deals' left out; of one account's
+/// deals when `account_id` is given), most slipping on `as_of` first (most late milestones,
+/// then most days late), at most `limit`.
 pub(crate) async fn list_plans(
     connection: &mut PgConnection,
     reader: &Caller,
+    account_id: Option<Uuid>,
     as_of: NaiveDate,
     slipping_only: bool,
     limit: u32,
@@ -273,6 +275,9 @@ pub(crate) async fn list_plans(
         .push_bind(as_of)
         .push(" WHERE o.status <> ")
         .push_bind(OpportunityStatus::Archived as i16);
+    if let Some(account_id) = account_id {
+        query.push(" AND o.account_id = ").push_bind(account_id);
+    }
     let columns = OwnerColumns {
         owner_id: "o.owner_id",
         team_path: "o.owner_team_path",

@@ -1,15 +1,21 @@
 //! SQL for quotes: their versions (one row each, lines as jsonb) and the quote settings.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use crm_platform::money::{CurrencyCode, Money};
+use crm_platform::{
+    auth::Caller,
+    money::{CurrencyCode, Money},
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, types::Json};
+use sqlx::{PgConnection, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
 
-use super::{corrupt, stored_team};
-use crate::domain::quote::{
-    Approval, Decision, Quote, QuoteLine, QuoteSettings, QuoteStatus, QuoteTerms, figures,
+use super::{corrupt, deals::push_readable, stored_team};
+use crate::domain::{
+    opportunity::OpportunityStatus,
+    quote::{
+        Approval, Decision, Quote, QuoteLine, QuoteSettings, QuoteStatus, QuoteTerms, figures,
+    },
 };
 
 /// A line as stored: decimals as strings (what `rust_decimal`'s serde writes), so nothing is
@@ -192,6 +198,34 @@ pub(crate) async fn quotes_of_deal(
     .bind(opportunity_id)
     .fetch_all(connection)
     .await?;
+    rows.into_iter().map(Quote::try_from).collect()
+}
+
+/// The latest version of each quote of `account_id`'s deals that `reader` reads (archived
+/// deals' left out), the newest latest version first, at most `limit` (the caller asks for one
+/// more than it shows to know whether there are more).
+pub(crate) async fn latest_quotes_of_account(
+    connection: &mut PgConnection,
+    reader: &Caller,
+    account_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<Quote>> {
+    let mut query = QueryBuilder::<Postgres>::new(format!(
+        "SELECT {QUOTE_COLUMNS} FROM (SELECT DISTINCT ON (number) {QUOTE_COLUMNS} FROM quotes \
+         WHERE opportunity_id IN (SELECT id FROM opportunities WHERE status <> "
+    ));
+    query
+        .push_bind(OpportunityStatus::Archived as i16)
+        .push(" AND account_id = ")
+        .push_bind(account_id);
+    push_readable(&mut query, reader);
+    query
+        .push(
+            ") ORDER BY number, quote_version DESC) latest \
+             ORDER BY created_at DESC, id DESC LIMIT ",
+        )
+        .push_bind(limit);
+    let rows: Vec<QuoteRow> = query.build_query_as().fetch_all(connection).await?;
     rows.into_iter().map(Quote::try_from).collect()
 }
 
