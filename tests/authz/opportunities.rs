@@ -8,8 +8,11 @@
 //! managers too; the price book (PriceBookService, its rows in `price_book.rs`) is read by every
 //! role and changed by admins alone; a deal's quotes (QuoteService, `quotes.rs`) go with the
 //! deal, their discounts decided by a manager above the owner or an admin, and so do its orders
-//! (OrderService, `orders.rs`: read with the deal, delivered by whoever may change it). The figures (AnalyticsService) are asked for a scope, and
-//! a scope beyond the caller's reach is PERMISSION_DENIED.
+//! (OrderService, `orders.rs`: read with the deal, delivered by whoever may change it), and its
+//! plan (DealPlanService, `plans.rs`). The figures (AnalyticsService) are asked for a scope, and
+//! a scope beyond the caller's reach is PERMISSION_DENIED; so is a work report's subject beyond
+//! it (WorkReportService, `work_reports.rs`). Care settings and templates (CareService,
+//! `care.rs`) are read by every role and changed by admins.
 //!
 //! Each person's deal is their own, on their own account: the opportunities service knows an
 //! account only from the accounts service's events, so the organisation waits for it.
@@ -31,17 +34,24 @@ use tonic::{Code, transport::Channel};
 mod activities;
 #[path = "opportunity_calls.rs"]
 mod calls;
+#[path = "care.rs"]
+mod care;
 #[path = "collections.rs"]
 mod collections;
 #[path = "expenses.rs"]
 mod expenses;
 #[path = "orders.rs"]
 mod orders;
+#[path = "plans.rs"]
+mod plans;
 #[path = "price_book.rs"]
 mod price_book;
 #[path = "quotes.rs"]
 mod quotes;
+#[path = "work_reports.rs"]
+mod work_reports;
 
+use calls::query;
 pub(super) use calls::{Call, Clients, get, grpc, http, update};
 
 use super::{
@@ -680,4 +690,37 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     activities::run_actions(org, transport, report).await;
     collections::run_actions(org, transport, report).await;
     expenses::run_actions(org, transport, report).await;
+    plans::run_actions(org, transport, report).await;
+    care::run_actions(org, transport, report).await;
+    work_reports::run_actions(org, transport, report).await;
+}
+
+/// Runs a table of actions, one cell per role: every cell's target made first, so no cell's
+/// effect (a completion, a removal) can reach another's; then each call by the role's actor.
+/// `prepare` answers a cell's call and, for a listing, the id it must show exactly when the
+/// cell is readable.
+async fn run_table<A, T>(
+    org: &Org,
+    transport: &T,
+    report: &mut Report,
+    table: &[(A, Expect, Expect, Expect)],
+    prepare: impl AsyncFn(A, Role) -> (Call, Option<String>),
+) where
+    A: Copy + std::fmt::Debug,
+    T: Transport,
+{
+    let mut cells = Vec::new();
+    for &(action, admin, manager, rep) in table {
+        for (role, expected) in [(Admin, admin), (Manager, manager), (Rep, rep)] {
+            cells.push((action, role, expected, prepare(action, role).await));
+        }
+    }
+    for (action, role, expected, (request, listed)) in cells {
+        let outcome = call(transport, org.token(Who::actor(role)), request).await;
+        let cell = format!("{action:?} | {role:?}");
+        match listed {
+            Some(id) => report.check_listed(&cell, expected, &outcome, &id),
+            None => report.check(&cell, expected, &outcome),
+        }
+    }
 }

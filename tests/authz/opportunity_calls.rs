@@ -4,12 +4,13 @@
 
 use crm_proto::crm::opportunities::v1::{
     self as pb, activity_service_client::ActivityServiceClient,
-    analytics_service_client::AnalyticsServiceClient,
+    analytics_service_client::AnalyticsServiceClient, care_service_client::CareServiceClient,
     collection_service_client::CollectionServiceClient,
-    expense_service_client::ExpenseServiceClient,
+    deal_plan_service_client::DealPlanServiceClient, expense_service_client::ExpenseServiceClient,
     opportunity_service_client::OpportunityServiceClient, order_service_client::OrderServiceClient,
     pipeline_service_client::PipelineServiceClient,
     price_book_service_client::PriceBookServiceClient, quote_service_client::QuoteServiceClient,
+    work_report_service_client::WorkReportServiceClient,
 };
 use crm_test_support::authorized;
 use tonic::transport::Channel;
@@ -63,6 +64,12 @@ pub(crate) enum Call {
     Collections(super::collections::Call),
     /// ExpenseService (`expenses.rs`).
     Expenses(super::expenses::Call),
+    /// DealPlanService (`plans.rs`).
+    Plans(super::plans::Call),
+    /// CareService (`care.rs`).
+    Care(super::care::Call),
+    /// WorkReportService (`work_reports.rs`).
+    WorkReports(super::work_reports::Call),
 }
 
 fn list_opportunities() -> pb::ListOpportunitiesRequest {
@@ -84,6 +91,9 @@ pub(crate) struct Clients {
     activities: ActivityServiceClient<Channel>,
     collections: CollectionServiceClient<Channel>,
     expenses: ExpenseServiceClient<Channel>,
+    plans: DealPlanServiceClient<Channel>,
+    care: CareServiceClient<Channel>,
+    work_reports: WorkReportServiceClient<Channel>,
 }
 
 impl Clients {
@@ -98,6 +108,9 @@ impl Clients {
             activities: ActivityServiceClient::new(channel.clone()),
             collections: CollectionServiceClient::new(channel.clone()),
             expenses: ExpenseServiceClient::new(channel.clone()),
+            plans: DealPlanServiceClient::new(channel.clone()),
+            care: CareServiceClient::new(channel.clone()),
+            work_reports: WorkReportServiceClient::new(channel.clone()),
         }
     }
 }
@@ -118,6 +131,9 @@ pub(crate) async fn grpc(
         activities,
         collections,
         expenses,
+        plans,
+        care,
+        work_reports,
     } = clients.clone();
     let ids = match call {
         Call::ListOpportunities => deals
@@ -254,12 +270,15 @@ pub(crate) async fn grpc(
         Call::Activities(call) => super::activities::grpc(&activities, token, call).await?,
         Call::Collections(call) => super::collections::grpc(&collections, token, call).await?,
         Call::Expenses(call) => super::expenses::grpc(&expenses, token, call).await?,
+        Call::Plans(call) => super::plans::grpc(&plans, token, call).await?,
+        Call::Care(call) => super::care::grpc(&care, token, call).await?,
+        Call::WorkReports(call) => super::work_reports::grpc(&work_reports, token, call).await?,
     };
     Ok(ids)
 }
 
 /// A query string of the fields given (empty ones left out), team paths escaped.
-fn query(fields: &[(&str, &str)]) -> String {
+pub(crate) fn query(fields: &[(&str, &str)]) -> String {
     let given: Vec<String> = fields
         .iter()
         .filter(|(_, value)| !value.is_empty())
@@ -456,6 +475,9 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         Call::Activities(call) => return super::activities::http(door, token, call).await,
         Call::Collections(call) => return super::collections::http(door, token, call).await,
         Call::Expenses(call) => return super::expenses::http(door, token, call).await,
+        Call::Plans(call) => return super::plans::http(door, token, call).await,
+        Call::Care(call) => return super::care::http(door, token, call).await,
+        Call::WorkReports(call) => return super::work_reports::http(door, token, call).await,
     };
     door.send(method, &path, token, body).await.map(no_ids)
 }
