@@ -132,6 +132,7 @@ async fn reminder_of(org: &Org, owner: Who) -> String {
     let contact_id = created.unwrap().into_inner().contact.unwrap().id;
     let context = org.app.services.context("opportunities").unwrap();
     let day = NaiveDate::parse_from_str(JOB_DAY, "%Y-%m-%d").unwrap();
+    let day = day.and_time(chrono::NaiveTime::MIN).and_utc();
     let reminder = || async {
         let listed = care(org)
             .list_care_reminders(authorized(reminders_from_job_day(), org.token(Who::Ada)))
@@ -144,7 +145,7 @@ async fn reminder_of(org: &Org, owner: Who) -> String {
     };
     let what = format!("{owner:?}'s contact's care reminder");
     eventually(Duration::from_secs(20), &what, || async {
-        crm_opportunities::run_care_reminders(&context.pool, &context.outbox, day)
+        crm_opportunities::run_job(context, crm_opportunities::CARE_REMINDERS, day)
             .await
             .unwrap();
         reminder().await.is_some()

@@ -109,10 +109,10 @@ async fn generate(org: &Org) -> HashMap<Whose, String> {
         logged.unwrap_or_else(|status| panic!("{who:?} logs a call: {status}"));
     }
     let context = org.app.services.context("opportunities").unwrap();
-    let generated =
-        crm_opportunities::run_work_reports(context, instant(SCHEDULE_CLOCK), chrono_tz::UTC)
-            .await
-            .unwrap();
+    let clock = instant(SCHEDULE_CLOCK);
+    let generated = crm_opportunities::run_job(context, crm_opportunities::WORK_REPORTS, clock)
+        .await
+        .unwrap();
     let list = pb::ListWorkReportsRequest {
         page: page(),
         period: pb::WorkReportPeriod::Week.into(),

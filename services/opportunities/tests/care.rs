@@ -27,6 +27,11 @@ struct Care {
     account_id: String,
 }
 
+/// The start of `day` (UTC): the care job's day.
+fn midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
 fn month_day(day: NaiveDate) -> String {
     format!("--{:02}-{:02}", day.month(), day.day())
 }
@@ -107,7 +112,7 @@ impl Care {
 
     async fn run(&self, today: NaiveDate) -> u64 {
         let context = self.harness.app.services.context("opportunities").unwrap();
-        crm_opportunities::run_care_reminders(&context.pool, &context.outbox, today)
+        crm_opportunities::run_job(context, crm_opportunities::CARE_REMINDERS, midnight(today))
             .await
             .unwrap()
     }

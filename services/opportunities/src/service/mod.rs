@@ -66,7 +66,7 @@ pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
 pub use receivables::{ReceivableFilter, Receivables};
 pub use reminders::{STALE_DEALS, TASK_REMINDERS};
 pub(crate) use replicas::ContactCare;
-pub use work_reports::WhoseReport;
+pub use work_reports::{WORK_REPORTS, WhoseReport};
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
 
