@@ -3,6 +3,7 @@
 
 mod activities;
 mod analytics;
+mod approvals;
 mod calendar;
 mod calendar_feeds;
 mod care;
