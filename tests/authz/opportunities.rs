@@ -673,17 +673,10 @@ pub(super) async fn run_records<T: Transport>(org: &Org, transport: &T, report: 
 }
 
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
-    // Every target first, so no cell's effect (a reassignment, a reopen) can reach another's.
-    let mut cells = Vec::new();
-    for &(action, admin, manager, rep) in ACTIONS {
-        for (role, expected) in [(Admin, admin), (Manager, manager), (Rep, rep)] {
-            cells.push((action, role, expected, prepare(org, action, role).await));
-        }
-    }
-    for (action, role, expected, request) in cells {
-        let outcome = call(transport, org.token(Who::actor(role)), request).await;
-        report.check(&format!("{action:?} | {role:?}"), expected, &outcome);
-    }
+    run_table(org, transport, report, ACTIONS, async |action, role| {
+        (prepare(org, action, role).await, None)
+    })
+    .await;
     price_book::run_actions(org, transport, report).await;
     quotes::run_actions(org, transport, report).await;
     orders::run_actions(org, transport, report).await;
@@ -695,10 +688,7 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     work_reports::run_actions(org, transport, report).await;
 }
 
-/// Runs a table of actions, one cell per role: every cell's target made first, so no cell's
-/// effect (a completion, a removal) can reach another's; then each call by the role's actor.
-/// `prepare` answers a cell's call and, for a listing, the id it must show exactly when the
-/// cell is readable.
+/// The parent's table runner for the opportunities service's calls.
 async fn run_table<A, T>(
     org: &Org,
     transport: &T,
@@ -709,18 +699,9 @@ async fn run_table<A, T>(
     A: Copy + std::fmt::Debug,
     T: Transport,
 {
-    let mut cells = Vec::new();
-    for &(action, admin, manager, rep) in table {
-        for (role, expected) in [(Admin, admin), (Manager, manager), (Rep, rep)] {
-            cells.push((action, role, expected, prepare(action, role).await));
-        }
-    }
-    for (action, role, expected, (request, listed)) in cells {
-        let outcome = call(transport, org.token(Who::actor(role)), request).await;
-        let cell = format!("{action:?} | {role:?}");
-        match listed {
-            Some(id) => report.check_listed(&cell, expected, &outcome, &id),
-            None => report.check(&cell, expected, &outcome),
-        }
-    }
+    let prepare = async |action, role| {
+        let (call, listed) = prepare(action, role).await;
+        (super::Call::Opportunities(call), listed)
+    };
+    super::run_table(org, transport, report, table, prepare).await;
 }
