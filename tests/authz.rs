@@ -792,6 +792,88 @@ enum Call {
     },
 }
 
+/// The request of [`Call::Update`] of an account: a new industry.
+fn update_account(account_id: String) -> accounts_pb::UpdateAccountRequest {
+    accounts_pb::UpdateAccountRequest {
+        account_id,
+        patch: Some(accounts_pb::AccountPatch {
+            industry: Some("Manufacturing".into()),
+            ..Default::default()
+        }),
+        expected_version: 0,
+    }
+}
+
+/// The request of [`Call::Update`] of a contact: a new title.
+fn update_contact(contact_id: String) -> accounts_pb::UpdateContactRequest {
+    accounts_pb::UpdateContactRequest {
+        contact_id,
+        patch: Some(accounts_pb::ContactPatch {
+            title: Some("Buyer".into()),
+            ..Default::default()
+        }),
+        expected_version: 0,
+    }
+}
+
+/// The request of [`Call::Update`] of a lead: a new title.
+fn update_lead(lead_id: String) -> leads_pb::UpdateLeadRequest {
+    leads_pb::UpdateLeadRequest {
+        lead_id,
+        patch: Some(leads_pb::LeadPatch {
+            title: Some("Head of Purchasing".into()),
+            ..Default::default()
+        }),
+        expected_version: 0,
+    }
+}
+
+/// The request of [`Call::Update`] of a user: a new display name each time.
+fn update_user(user_id: String) -> gateway_pb::UpdateUserRequest {
+    gateway_pb::UpdateUserRequest {
+        user_id,
+        display_name: Some(format!("Renamed {}", uuid::Uuid::now_v7())),
+        ..Default::default()
+    }
+}
+
+/// The request of [`Call::CreateTeam`].
+fn new_team(parent_team_id: String, slug: String) -> gateway_pb::CreateTeamRequest {
+    gateway_pb::CreateTeamRequest {
+        name: slug.clone(),
+        slug,
+        parent_team_id,
+    }
+}
+
+/// The request of [`Call::CreateUser`].
+fn new_user(
+    email: String,
+    role: gateway_pb::Role,
+    team_id: String,
+) -> gateway_pb::CreateUserRequest {
+    gateway_pb::CreateUserRequest {
+        display_name: email.clone(),
+        email,
+        role: role as i32,
+        team_id,
+        password: PASSWORD.into(),
+        ..Default::default()
+    }
+}
+
+/// The request of [`Call::CreateAccount`]: a fresh account given to `owner_id`.
+fn given_account(owner_id: String) -> accounts_pb::CreateAccountRequest {
+    accounts_pb::CreateAccountRequest {
+        account: Some(accounts_pb::AccountInput {
+            name: format!("Given {}", uuid::Uuid::now_v7().simple()),
+            owner_id,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 /// The request of [`Call::SetAccountTier`].
 fn set_account_tier(account_id: String) -> accounts_pb::SetAccountTierRequest {
     accounts_pb::SetAccountTierRequest {
@@ -989,56 +1071,19 @@ impl Transport for Grpc {
                 .collect(),
             Call::Update { kind, id } => match kind {
                 Account => accounts
-                    .update_account(authorized(
-                        accounts_pb::UpdateAccountRequest {
-                            account_id: id,
-                            patch: Some(accounts_pb::AccountPatch {
-                                industry: Some("Manufacturing".into()),
-                                ..Default::default()
-                            }),
-                            expected_version: 0,
-                        },
-                        token,
-                    ))
+                    .update_account(authorized(update_account(id), token))
                     .await
                     .map(no_ids)?,
                 Contact => accounts
-                    .update_contact(authorized(
-                        accounts_pb::UpdateContactRequest {
-                            contact_id: id,
-                            patch: Some(accounts_pb::ContactPatch {
-                                title: Some("Buyer".into()),
-                                ..Default::default()
-                            }),
-                            expected_version: 0,
-                        },
-                        token,
-                    ))
+                    .update_contact(authorized(update_contact(id), token))
                     .await
                     .map(no_ids)?,
                 Lead => leads
-                    .update_lead(authorized(
-                        leads_pb::UpdateLeadRequest {
-                            lead_id: id,
-                            patch: Some(leads_pb::LeadPatch {
-                                title: Some("Head of Purchasing".into()),
-                                ..Default::default()
-                            }),
-                            expected_version: 0,
-                        },
-                        token,
-                    ))
+                    .update_lead(authorized(update_lead(id), token))
                     .await
                     .map(no_ids)?,
                 User => org
-                    .update_user(authorized(
-                        gateway_pb::UpdateUserRequest {
-                            user_id: id,
-                            display_name: Some(format!("Renamed {}", uuid::Uuid::now_v7())),
-                            ..Default::default()
-                        },
-                        token,
-                    ))
+                    .update_user(authorized(update_user(id), token))
                     .await
                     .map(no_ids)?,
                 Opportunity => self.deals(token, opportunities::update(id)).await?,
@@ -1102,14 +1147,7 @@ impl Transport for Grpc {
                 .await
                 .map(no_ids)?,
             Call::CreateTeam { parent_id, slug } => org
-                .create_team(authorized(
-                    gateway_pb::CreateTeamRequest {
-                        name: slug.clone(),
-                        slug,
-                        parent_team_id: parent_id,
-                    },
-                    token,
-                ))
+                .create_team(authorized(new_team(parent_id, slug), token))
                 .await
                 .map(no_ids)?,
             Call::CreateUser {
@@ -1117,31 +1155,11 @@ impl Transport for Grpc {
                 role,
                 team_id,
             } => org
-                .create_user(authorized(
-                    gateway_pb::CreateUserRequest {
-                        display_name: email.clone(),
-                        email,
-                        role: role as i32,
-                        team_id,
-                        password: PASSWORD.into(),
-                        ..Default::default()
-                    },
-                    token,
-                ))
+                .create_user(authorized(new_user(email, role, team_id), token))
                 .await
                 .map(no_ids)?,
             Call::CreateAccount { owner_id } => accounts
-                .create_account(authorized(
-                    accounts_pb::CreateAccountRequest {
-                        account: Some(accounts_pb::AccountInput {
-                            name: format!("Given {}", uuid::Uuid::now_v7().simple()),
-                            owner_id,
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    },
-                    token,
-                ))
+                .create_account(authorized(given_account(owner_id), token))
                 .await
                 .map(no_ids)?,
             Call::SetAccountTier { account_id } => accounts
@@ -1213,12 +1231,23 @@ impl Http {
 
     /// The `id`s of a list response's records, under `field`.
     async fn list(&self, path: &str, token: &str, field: &str) -> Result<Vec<String>, Refusal> {
+        self.list_by(path, token, field, "id").await
+    }
+
+    /// The `key`s of a list response's records, under `field`.
+    async fn list_by(
+        &self,
+        path: &str,
+        token: &str,
+        field: &str,
+        key: &str,
+    ) -> Result<Vec<String>, Refusal> {
         let json = self.send(http::Method::GET, path, token, None).await?;
         Ok(json[field]
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|record| Some(record["id"].as_str()?.to_owned()))
+            .filter_map(|record| Some(record[key].as_str()?.to_owned()))
             .collect())
     }
 }
@@ -1278,47 +1307,10 @@ impl Transport for Http {
             }
             Call::Update { kind, id } => {
                 let (path, body) = match kind {
-                    Account => (
-                        format!("/v1/accounts/{id}"),
-                        self.json(&accounts_pb::UpdateAccountRequest {
-                            account_id: id.clone(),
-                            patch: Some(accounts_pb::AccountPatch {
-                                industry: Some("Manufacturing".into()),
-                                ..Default::default()
-                            }),
-                            expected_version: 0,
-                        }),
-                    ),
-                    Contact => (
-                        format!("/v1/contacts/{id}"),
-                        self.json(&accounts_pb::UpdateContactRequest {
-                            contact_id: id.clone(),
-                            patch: Some(accounts_pb::ContactPatch {
-                                title: Some("Buyer".into()),
-                                ..Default::default()
-                            }),
-                            expected_version: 0,
-                        }),
-                    ),
-                    Lead => (
-                        format!("/v1/leads/{id}"),
-                        self.json(&leads_pb::UpdateLeadRequest {
-                            lead_id: id.clone(),
-                            patch: Some(leads_pb::LeadPatch {
-                                title: Some("Head of Purchasing".into()),
-                                ..Default::default()
-                            }),
-                            expected_version: 0,
-                        }),
-                    ),
-                    User => (
-                        format!("/v1/users/{id}"),
-                        self.json(&gateway_pb::UpdateUserRequest {
-                            user_id: id.clone(),
-                            display_name: Some(format!("Renamed {}", uuid::Uuid::now_v7())),
-                            ..Default::default()
-                        }),
-                    ),
+                    Account => (format!("/v1/accounts/{id}"), self.json(&update_account(id))),
+                    Contact => (format!("/v1/contacts/{id}"), self.json(&update_contact(id))),
+                    Lead => (format!("/v1/leads/{id}"), self.json(&update_lead(id))),
+                    User => (format!("/v1/users/{id}"), self.json(&update_user(id))),
                     Opportunity => {
                         return opportunities::http(self, token, opportunities::update(id)).await;
                     }
@@ -1385,11 +1377,7 @@ impl Transport for Http {
                 none()
             }
             Call::CreateTeam { parent_id, slug } => {
-                let body = self.json(&gateway_pb::CreateTeamRequest {
-                    name: slug.clone(),
-                    slug,
-                    parent_team_id: parent_id,
-                });
+                let body = self.json(&new_team(parent_id, slug));
                 self.send(Method::POST, "/v1/teams", token, Some(body))
                     .await?;
                 none()
@@ -1399,27 +1387,13 @@ impl Transport for Http {
                 role,
                 team_id,
             } => {
-                let body = self.json(&gateway_pb::CreateUserRequest {
-                    display_name: email.clone(),
-                    email,
-                    role: role as i32,
-                    team_id,
-                    password: PASSWORD.into(),
-                    ..Default::default()
-                });
+                let body = self.json(&new_user(email, role, team_id));
                 self.send(Method::POST, "/v1/users", token, Some(body))
                     .await?;
                 none()
             }
             Call::CreateAccount { owner_id } => {
-                let body = self.json(&accounts_pb::CreateAccountRequest {
-                    account: Some(accounts_pb::AccountInput {
-                        name: format!("Given {}", uuid::Uuid::now_v7().simple()),
-                        owner_id,
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                });
+                let body = self.json(&given_account(owner_id));
                 self.send(Method::POST, "/v1/accounts", token, Some(body))
                     .await?;
                 none()
@@ -1606,16 +1580,39 @@ async fn run_pools<T: Transport>(org: &Org, transport: &T, report: &mut Report) 
 }
 
 async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
-    // Every target first, so no cell's effect (a claim, an assignment) can reach another's.
+    run_table(org, transport, report, ACTIONS, async |action, role| {
+        (org.prepare(action, role).await, None)
+    })
+    .await;
+}
+
+/// Runs a table of role-gated actions, a cell per role: every cell's target made first, so no
+/// cell's effect (a claim, a reassignment, a completion) can reach another's; then each call by
+/// the role's actor. `prepare` answers a cell's call and, for a listing, the id the listing must
+/// show exactly when the cell is readable.
+async fn run_table<A, T>(
+    org: &Org,
+    transport: &T,
+    report: &mut Report,
+    table: &[(A, Expect, Expect, Expect)],
+    prepare: impl AsyncFn(A, Role) -> (Call, Option<String>),
+) where
+    A: Copy + fmt::Debug,
+    T: Transport,
+{
     let mut cells = Vec::new();
-    for &(action, admin, manager, rep) in ACTIONS {
+    for &(action, admin, manager, rep) in table {
         for (role, expected) in [(Admin, admin), (Manager, manager), (Rep, rep)] {
-            cells.push((action, role, expected, org.prepare(action, role).await));
+            cells.push((action, role, expected, prepare(action, role).await));
         }
     }
-    for (action, role, expected, call) in cells {
+    for (action, role, expected, (call, listed)) in cells {
         let outcome = transport.call(org.token(Who::actor(role)), call).await;
-        report.check(&format!("{action:?} | {role:?}"), expected, &outcome);
+        let cell = format!("{action:?} | {role:?}");
+        match listed {
+            Some(id) => report.check_listed(&cell, expected, &outcome, &id),
+            None => report.check(&cell, expected, &outcome),
+        }
     }
 }
 

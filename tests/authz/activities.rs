@@ -12,9 +12,8 @@ use crm_test_support::authorized;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
-use super::super::{Expect, Http, NOT_FOUND, OK, Org, Refusal, Report, Role, Who, no_ids};
-use super::call;
-use Role::{Admin, Manager, Rep};
+use super::super::{Expect, Http, NOT_FOUND, OK, Org, Refusal, Report, Transport, Who, no_ids};
+use super::run_table;
 
 /// One activity or task call: the request as the RPC takes it.
 #[derive(Clone, Debug)]
@@ -187,28 +186,13 @@ async fn prepare(org: &Org, action: Action) -> (Call, String) {
     }
 }
 
-pub(super) async fn run_actions<T: super::super::Transport>(
-    org: &Org,
-    transport: &T,
-    report: &mut Report,
-) {
-    let mut cells = Vec::new();
-    for &(action, admin, manager, rep) in ACTIONS {
-        for (role, expected) in [(Admin, admin), (Manager, manager), (Rep, rep)] {
-            cells.push((action, role, expected, prepare(org, action).await));
-        }
-    }
-    for (action, role, expected, (request, id)) in cells {
-        let listing = matches!(request, Call::List(_));
-        let request = super::Call::Activities(request);
-        let outcome = call(transport, org.token(Who::actor(role)), request).await;
-        let cell = format!("{action:?} | {role:?}");
-        if listing {
-            report.check_listed(&cell, expected, &outcome, &id);
-        } else {
-            report.check(&cell, expected, &outcome);
-        }
-    }
+pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
+    run_table(org, transport, report, ACTIONS, async |action, _| {
+        let (call, id) = prepare(org, action).await;
+        let listed = matches!(call, Call::List(_)).then_some(id);
+        (super::Call::Activities(call), listed)
+    })
+    .await;
 }
 
 /// A call straight to the service's gRPC API.

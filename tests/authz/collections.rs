@@ -11,11 +11,8 @@ use crm_test_support::authorized;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
-use super::super::{
-    Expect, Http, NOT_FOUND, OK, Org, Refusal, Report, Role, Transport, Who, no_ids,
-};
-use super::{WON_PRODUCT_FIT, call, cny, deals_client, open_deal};
-use Role::{Admin, Manager, Rep};
+use super::super::{Expect, Http, NOT_FOUND, OK, Org, Refusal, Report, Transport, Who, no_ids};
+use super::{WON_PRODUCT_FIT, cny, deals_client, open_deal, run_table};
 
 /// One collections call: the request as the RPC takes it.
 #[derive(Clone, Debug)]
@@ -155,23 +152,12 @@ async fn prepare_write(org: &Org, action: Action) -> Call {
 }
 
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
-    let mut cells = Vec::new();
-    for &(action, admin, manager, rep) in ACTIONS {
-        for (role, expected) in [(Admin, admin), (Manager, manager), (Rep, rep)] {
-            cells.push((action, role, expected, prepare(org, action).await));
-        }
-    }
-    for (action, role, expected, (request, id)) in cells {
-        let listing = matches!(request, Call::Receivables(_));
-        let request = super::Call::Collections(request);
-        let outcome = call(transport, org.token(Who::actor(role)), request).await;
-        let cell = format!("{action:?} | {role:?}");
-        if listing {
-            report.check_listed(&cell, expected, &outcome, &id);
-        } else {
-            report.check(&cell, expected, &outcome);
-        }
-    }
+    run_table(org, transport, report, ACTIONS, async |action, _| {
+        let (call, id) = prepare(org, action).await;
+        let listed = matches!(call, Call::Receivables(_)).then_some(id);
+        (super::Call::Collections(call), listed)
+    })
+    .await;
 }
 
 /// A call straight to the service's gRPC API.
@@ -234,15 +220,10 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
             Some(door.json(&r)),
         ),
         Call::Receivables(_) => {
-            let json = door
-                .send(Method::GET, "/v1/receivables", token, None)
-                .await?;
-            return Ok(json["receivables"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|row| Some(row["schedule_id"].as_str()?.to_owned()))
-                .collect());
+            let path = "/v1/receivables";
+            return door
+                .list_by(path, token, "receivables", "schedule_id")
+                .await;
         }
     };
     door.send(method, &path, token, body).await.map(no_ids)

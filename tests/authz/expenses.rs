@@ -9,10 +9,9 @@ use crm_test_support::authorized;
 use tonic::transport::Channel;
 
 use super::super::{
-    DENIED, Expect, Http, NOT_FOUND, OK, Org, Refusal, Report, Role, Transport, Who, no_ids,
+    DENIED, Expect, Http, NOT_FOUND, OK, Org, Refusal, Report, Transport, Who, no_ids,
 };
-use super::{call, cny, open_deal};
-use Role::{Admin, Manager, Rep};
+use super::{cny, open_deal, run_table};
 
 /// One expenses call: the request as the RPC takes it.
 #[derive(Clone, Debug)]
@@ -144,23 +143,12 @@ async fn prepare(org: &Org, action: Action) -> (Call, String) {
 }
 
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
-    let mut cells = Vec::new();
-    for &(action, admin, manager, rep) in ACTIONS {
-        for (role, expected) in [(Admin, admin), (Manager, manager), (Rep, rep)] {
-            cells.push((action, role, expected, prepare(org, action).await));
-        }
-    }
-    for (action, role, expected, (request, id)) in cells {
-        let listing = matches!(request, Call::List(_));
-        let request = super::Call::Expenses(request);
-        let outcome = call(transport, org.token(Who::actor(role)), request).await;
-        let cell = format!("{action:?} | {role:?}");
-        if listing {
-            report.check_listed(&cell, expected, &outcome, &id);
-        } else {
-            report.check(&cell, expected, &outcome);
-        }
-    }
+    run_table(org, transport, report, ACTIONS, async |action, _| {
+        let (call, id) = prepare(org, action).await;
+        let listed = matches!(call, Call::List(_)).then_some(id);
+        (super::Call::Expenses(call), listed)
+    })
+    .await;
 }
 
 /// A call straight to the service's gRPC API.
@@ -226,13 +214,7 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         ),
         Call::List(r) => {
             let path = format!("/v1/expenses?opportunity_id={}", r.opportunity_id);
-            let json = door.send(Method::GET, &path, token, None).await?;
-            return Ok(json["expenses"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|row| Some(row["id"].as_str()?.to_owned()))
-                .collect());
+            return door.list(&path, token, "expenses").await;
         }
     };
     door.send(method, &path, token, body).await.map(no_ids)

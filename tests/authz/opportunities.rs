@@ -8,10 +8,12 @@
 //! managers too; the price book (PriceBookService, its rows in `price_book.rs`) is read by every
 //! role and changed by admins alone; a deal's quotes (QuoteService, `quotes.rs`) go with the
 //! deal, their discounts decided by a manager above the owner or an admin, and so do its orders
-//! (OrderService, `orders.rs`: read with the deal, delivered by whoever may change it); an
-//! account's deal desk (AccountDeskService, `account_desk.rs`) holds what each caller reads of
-//! them. The figures (AnalyticsService) are asked for a scope, and
-//! a scope beyond the caller's reach is PERMISSION_DENIED.
+//! (OrderService, `orders.rs`: read with the deal, delivered by whoever may change it), and its
+//! plan (DealPlanService, `plans.rs`); an account's deal desk (AccountDeskService,
+//! `account_desk.rs`) holds what each caller reads of them. The figures (AnalyticsService) are
+//! asked for a scope, and a scope beyond the caller's reach is PERMISSION_DENIED; so is a work
+//! report's subject beyond it (WorkReportService, `work_reports.rs`). Care settings and
+//! templates (CareService, `care.rs`) are read by every role and changed by admins.
 //!
 //! Each person's deal is their own, on their own account: the opportunities service knows an
 //! account only from the accounts service's events, so the organisation waits for it.
@@ -35,17 +37,24 @@ mod account_desk;
 mod activities;
 #[path = "opportunity_calls.rs"]
 mod calls;
+#[path = "care.rs"]
+mod care;
 #[path = "collections.rs"]
 mod collections;
 #[path = "expenses.rs"]
 mod expenses;
 #[path = "orders.rs"]
 mod orders;
+#[path = "plans.rs"]
+mod plans;
 #[path = "price_book.rs"]
 mod price_book;
 #[path = "quotes.rs"]
 mod quotes;
+#[path = "work_reports.rs"]
+mod work_reports;
 
+use calls::query;
 pub(super) use calls::{Call, Clients, get, grpc, http, update};
 
 use super::{
@@ -667,17 +676,10 @@ pub(super) async fn run_records<T: Transport>(org: &Org, transport: &T, report: 
 }
 
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
-    // Every target first, so no cell's effect (a reassignment, a reopen) can reach another's.
-    let mut cells = Vec::new();
-    for &(action, admin, manager, rep) in ACTIONS {
-        for (role, expected) in [(Admin, admin), (Manager, manager), (Rep, rep)] {
-            cells.push((action, role, expected, prepare(org, action, role).await));
-        }
-    }
-    for (action, role, expected, request) in cells {
-        let outcome = call(transport, org.token(Who::actor(role)), request).await;
-        report.check(&format!("{action:?} | {role:?}"), expected, &outcome);
-    }
+    run_table(org, transport, report, ACTIONS, async |action, role| {
+        (prepare(org, action, role).await, None)
+    })
+    .await;
     price_book::run_actions(org, transport, report).await;
     quotes::run_actions(org, transport, report).await;
     orders::run_actions(org, transport, report).await;
@@ -685,4 +687,25 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     collections::run_actions(org, transport, report).await;
     expenses::run_actions(org, transport, report).await;
     account_desk::run_actions(org, transport, report).await;
+    plans::run_actions(org, transport, report).await;
+    care::run_actions(org, transport, report).await;
+    work_reports::run_actions(org, transport, report).await;
+}
+
+/// The parent's table runner for the opportunities service's calls.
+async fn run_table<A, T>(
+    org: &Org,
+    transport: &T,
+    report: &mut Report,
+    table: &[(A, Expect, Expect, Expect)],
+    prepare: impl AsyncFn(A, Role) -> (Call, Option<String>),
+) where
+    A: Copy + std::fmt::Debug,
+    T: Transport,
+{
+    let prepare = async |action, role| {
+        let (call, listed) = prepare(action, role).await;
+        (super::Call::Opportunities(call), listed)
+    };
+    super::run_table(org, transport, report, table, prepare).await;
 }

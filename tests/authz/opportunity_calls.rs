@@ -5,12 +5,13 @@
 use crm_proto::crm::opportunities::v1::{
     self as pb, account_desk_service_client::AccountDeskServiceClient,
     activity_service_client::ActivityServiceClient,
-    analytics_service_client::AnalyticsServiceClient,
+    analytics_service_client::AnalyticsServiceClient, care_service_client::CareServiceClient,
     collection_service_client::CollectionServiceClient,
-    expense_service_client::ExpenseServiceClient,
+    deal_plan_service_client::DealPlanServiceClient, expense_service_client::ExpenseServiceClient,
     opportunity_service_client::OpportunityServiceClient, order_service_client::OrderServiceClient,
     pipeline_service_client::PipelineServiceClient,
     price_book_service_client::PriceBookServiceClient, quote_service_client::QuoteServiceClient,
+    work_report_service_client::WorkReportServiceClient,
 };
 use crm_test_support::authorized;
 use tonic::transport::Channel;
@@ -66,6 +67,12 @@ pub(crate) enum Call {
     Expenses(super::expenses::Call),
     /// AccountDeskService (`account_desk.rs`).
     AccountDesk(super::account_desk::Call),
+    /// DealPlanService (`plans.rs`).
+    Plans(super::plans::Call),
+    /// CareService (`care.rs`).
+    Care(super::care::Call),
+    /// WorkReportService (`work_reports.rs`).
+    WorkReports(super::work_reports::Call),
 }
 
 fn list_opportunities() -> pb::ListOpportunitiesRequest {
@@ -88,6 +95,9 @@ pub(crate) struct Clients {
     collections: CollectionServiceClient<Channel>,
     expenses: ExpenseServiceClient<Channel>,
     desks: AccountDeskServiceClient<Channel>,
+    plans: DealPlanServiceClient<Channel>,
+    care: CareServiceClient<Channel>,
+    work_reports: WorkReportServiceClient<Channel>,
 }
 
 impl Clients {
@@ -103,6 +113,9 @@ impl Clients {
             collections: CollectionServiceClient::new(channel.clone()),
             expenses: ExpenseServiceClient::new(channel.clone()),
             desks: AccountDeskServiceClient::new(channel.clone()),
+            plans: DealPlanServiceClient::new(channel.clone()),
+            care: CareServiceClient::new(channel.clone()),
+            work_reports: WorkReportServiceClient::new(channel.clone()),
         }
     }
 }
@@ -124,6 +137,9 @@ pub(crate) async fn grpc(
         collections,
         expenses,
         desks,
+        plans,
+        care,
+        work_reports,
     } = clients.clone();
     let ids = match call {
         Call::ListOpportunities => deals
@@ -261,12 +277,15 @@ pub(crate) async fn grpc(
         Call::Collections(call) => super::collections::grpc(&collections, token, call).await?,
         Call::Expenses(call) => super::expenses::grpc(&expenses, token, call).await?,
         Call::AccountDesk(call) => super::account_desk::grpc(&desks, token, call).await?,
+        Call::Plans(call) => super::plans::grpc(&plans, token, call).await?,
+        Call::Care(call) => super::care::grpc(&care, token, call).await?,
+        Call::WorkReports(call) => super::work_reports::grpc(&work_reports, token, call).await?,
     };
     Ok(ids)
 }
 
 /// A query string of the fields given (empty ones left out), team paths escaped.
-fn query(fields: &[(&str, &str)]) -> String {
+pub(crate) fn query(fields: &[(&str, &str)]) -> String {
     let given: Vec<String> = fields
         .iter()
         .filter(|(_, value)| !value.is_empty())
@@ -464,6 +483,9 @@ pub(crate) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         Call::Collections(call) => return super::collections::http(door, token, call).await,
         Call::Expenses(call) => return super::expenses::http(door, token, call).await,
         Call::AccountDesk(call) => return super::account_desk::http(door, token, call).await,
+        Call::Plans(call) => return super::plans::http(door, token, call).await,
+        Call::Care(call) => return super::care::http(door, token, call).await,
+        Call::WorkReports(call) => return super::work_reports::http(door, token, call).await,
     };
     door.send(method, &path, token, body).await.map(no_ids)
 }

@@ -13,14 +13,11 @@ use crm_proto::crm::{
 use crm_test_support::authorized;
 use tonic::transport::Channel;
 
-use super::super::{
-    Expect, Http, NOT_FOUND, OK, Org, Refusal, Report, Role, Transport, Who, no_ids,
-};
+use super::super::{Expect, Http, NOT_FOUND, OK, Org, Refusal, Report, Transport, Who, no_ids};
 use super::{
-    call,
     quotes::{Stage, quote_of},
+    run_table,
 };
-use Role::{Admin, Manager, Rep};
 
 /// One order call: the request as the RPC takes it.
 #[derive(Clone, Debug)]
@@ -122,23 +119,12 @@ async fn prepare(org: &Org, action: Action) -> (Call, String) {
 }
 
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
-    let mut cells = Vec::new();
-    for &(action, admin, manager, rep) in ACTIONS {
-        for (role, expected) in [(Admin, admin), (Manager, manager), (Rep, rep)] {
-            cells.push((action, role, expected, prepare(org, action).await));
-        }
-    }
-    for (action, role, expected, (request, id)) in cells {
-        let listing = matches!(request, Call::List(_));
-        let request = super::Call::Orders(request);
-        let outcome = call(transport, org.token(Who::actor(role)), request).await;
-        let cell = format!("{action:?} | {role:?}");
-        if listing {
-            report.check_listed(&cell, expected, &outcome, &id);
-        } else {
-            report.check(&cell, expected, &outcome);
-        }
-    }
+    run_table(org, transport, report, ACTIONS, async |action, _| {
+        let (call, id) = prepare(org, action).await;
+        let listed = matches!(call, Call::List(_)).then_some(id);
+        (super::Call::Orders(call), listed)
+    })
+    .await;
 }
 
 /// A call straight to the service's gRPC API.

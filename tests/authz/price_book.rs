@@ -11,8 +11,7 @@ use crm_test_support::authorized;
 use tonic::transport::Channel;
 
 use super::super::{DENIED, Expect, Http, OK, Org, Refusal, Report, Role, Transport, Who, no_ids};
-use super::call;
-use Role::{Admin, Manager, Rep};
+use super::run_table;
 
 /// One price book call: the request as the RPC takes it.
 #[derive(Clone, Debug)]
@@ -133,17 +132,13 @@ async fn prepare(org: &Org, action: Action, role: Role) -> Call {
 }
 
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
-    let mut cells = Vec::new();
-    for &(action, admin, manager, rep) in ACTIONS {
-        for (role, expected) in [(Admin, admin), (Manager, manager), (Rep, rep)] {
-            cells.push((action, role, expected, prepare(org, action, role).await));
-        }
-    }
-    for (action, role, expected, request) in cells {
-        let request = super::Call::PriceBook(request);
-        let outcome = call(transport, org.token(Who::actor(role)), request).await;
-        report.check(&format!("{action:?} | {role:?}"), expected, &outcome);
-    }
+    run_table(org, transport, report, ACTIONS, async |action, role| {
+        (
+            super::Call::PriceBook(prepare(org, action, role).await),
+            None,
+        )
+    })
+    .await;
 }
 
 /// A call straight to the service's gRPC API.

@@ -13,10 +13,9 @@ use crm_test_support::authorized;
 use tonic::transport::Channel;
 
 use super::super::{
-    DENIED, Expect, Http, NOT_FOUND, OK, Org, Refusal, Report, Role, Transport, Who, no_ids,
+    DENIED, Expect, Http, NOT_FOUND, OK, Org, Refusal, Report, Transport, Who, no_ids,
 };
-use super::{call, open_deal};
-use Role::{Admin, Manager, Rep};
+use super::{open_deal, run_table};
 
 /// One quote call: the request as the RPC takes it.
 #[derive(Clone, Debug)]
@@ -229,17 +228,10 @@ async fn prepare(org: &Org, action: Action) -> Call {
 }
 
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
-    let mut cells = Vec::new();
-    for &(action, admin, manager, rep) in ACTIONS {
-        for (role, expected) in [(Admin, admin), (Manager, manager), (Rep, rep)] {
-            cells.push((action, role, expected, prepare(org, action).await));
-        }
-    }
-    for (action, role, expected, request) in cells {
-        let request = super::Call::Quotes(request);
-        let outcome = call(transport, org.token(Who::actor(role)), request).await;
-        report.check(&format!("{action:?} | {role:?}"), expected, &outcome);
-    }
+    run_table(org, transport, report, ACTIONS, async |action, _| {
+        (super::Call::Quotes(prepare(org, action).await), None)
+    })
+    .await;
 }
 
 /// A call straight to the service's gRPC API.

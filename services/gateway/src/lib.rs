@@ -77,16 +77,17 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         settings.http_addr,
         http::router(std::sync::Arc::new(front_door)),
     )?;
-    let pool = context.pool.clone();
-    let retention = settings.idempotency_retention;
-    mount.spawn(crm_platform::schedule::every(
-        "idempotency-key-pruning",
-        std::time::Duration::from_secs(3600),
-        context.shutdown.clone(),
-        move || {
-            let pool = pool.clone();
-            async move { Ok(http::idempotency::prune(&pool, retention).await?) }
-        },
-    ));
+    let pruning = (context.pool.clone(), settings.idempotency_retention);
+    crm_platform::schedule::spawn_jobs(context, mount, &pruning, JOBS)?;
     Ok(())
 }
+
+/// The front door's periodic jobs: pruning the idempotency keys older than the retention.
+const JOBS: &[crm_platform::schedule::Job<(sqlx::PgPool, std::time::Duration)>] =
+    &[crm_platform::schedule::Job {
+        name: "idempotency-key-pruning",
+        interval: ("IDEMPOTENCY_PRUNING_INTERVAL", "1h"),
+        run: |(pool, retention), _| {
+            Box::pin(async move { Ok(http::idempotency::prune(&pool, retention).await?) })
+        },
+    }];

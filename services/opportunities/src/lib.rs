@@ -13,6 +13,7 @@ mod domain;
 mod error;
 mod events;
 mod grpc;
+mod jobs;
 mod service;
 mod store;
 
@@ -48,48 +49,32 @@ pub fn module() -> ServiceModule {
     }
 }
 
-/// The scheduled milestone check (O12) on demand, for tests and operators: publishes
-/// milestone_slipped for every milestone late on `now`'s day not yet published for its due date;
-/// returns how many.
-pub async fn run_milestone_check(
-    pool: &sqlx::PgPool,
-    outbox: &crm_platform::outbox::Outbox,
+/// The names of the service's periodic jobs, for [`run_job`].
+pub use service::{
+    CARE_REMINDERS, MILESTONE_CHECK, PAYMENT_REMINDERS, STALE_DEALS, TASK_REMINDERS, WORK_REPORTS,
+};
+
+/// Runs the periodic job `name` once at `now`, as its timer does (docs/operations.md): for
+/// tests and operators, with a chosen clock. Returns how much it did — the reminders or
+/// events it wrote, the reports it generated; 0 when all was done or another replica holds
+/// the job. The care job takes `now`'s day (UTC); the work reports, the zone configured.
+pub async fn run_job(
+    context: &ServiceContext,
+    name: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<u64> {
-    let opportunities = service::Opportunities::new(pool.clone(), outbox.clone());
-    Ok(opportunities.run_milestone_check(now).await?)
+    let opportunities = service::Opportunities::new(context.pool.clone(), context.outbox.clone());
+    let state = jobs::Scheduled::new(opportunities, &context.settings.service(NAME))?;
+    crm_platform::schedule::run_job(jobs::JOBS, name, state, now).await
 }
 
 pub use domain::plan::LateMilestones;
-/// The care job (A6) on demand, for tests and operators: writes the reminders due on `today`
-/// not yet written (event care_reminder_due each); returns how many.
-pub async fn run_care_reminders(
-    pool: &sqlx::PgPool,
-    outbox: &crm_platform::outbox::Outbox,
-    today: chrono::NaiveDate,
-) -> anyhow::Result<u64> {
-    let opportunities = service::Opportunities::new(pool.clone(), outbox.clone());
-    Ok(opportunities.run_care_reminders(today).await?)
-}
-
 /// The deals' late milestones on `as_of` for the priority board (O12): one query over the open
 /// milestones' index.
 pub use store::plans::late_milestones;
 
 pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("../../migrations/opportunities")
-}
-
-/// One run of the `payment-reminders` job at `now` (what the timer spawned by the module runs):
-/// the reminders enqueued on the service's outbox. For tests and operators who run it with a
-/// chosen clock.
-pub async fn run_payment_reminders(
-    pool: &sqlx::PgPool,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<u64> {
-    let opportunities =
-        service::Opportunities::new(pool.clone(), crm_platform::outbox::Outbox::new());
-    Ok(opportunities.run_payment_reminders(now).await?)
 }
 
 /// Recomputes the funnel's monthly roll-up (`funnel_stage_months`, `funnel_outcome_months`)
@@ -104,66 +89,9 @@ pub async fn rebuild_funnel_roll_up(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sends the task reminders due by `now` (event task_reminder_due), as the `task-reminders`
-/// timer does: for tests and operators, with a chosen clock. Returns how many went out.
-pub async fn run_task_reminders(
-    context: &ServiceContext,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<u64> {
-    let opportunities = service::Opportunities::new(context.pool.clone(), context.outbox.clone());
-    Ok(opportunities.run_task_reminders(now).await?)
-}
-
-/// Announces the deals that went stale by `now` (event opportunity_went_stale), as the
-/// `stale-deals` timer does: for tests and operators, with a chosen clock. Returns how many.
-pub async fn run_stale_deal_check(
-    context: &ServiceContext,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<u64> {
-    let opportunities = service::Opportunities::new(context.pool.clone(), context.outbox.clone());
-    Ok(opportunities.run_stale_deal_check(now).await?)
-}
-
-/// Generates the work reports of the last completed week and month in `zone` as of `now`, as
-/// the `work-reports` timer does: for tests and operators, with a chosen clock. Returns how
-/// many reports it generated (0 when they were, or another replica is generating them).
-pub async fn run_work_reports(
-    context: &ServiceContext,
-    now: chrono::DateTime<chrono::Utc>,
-    zone: chrono_tz::Tz,
-) -> anyhow::Result<u64> {
-    let opportunities = service::Opportunities::new(context.pool.clone(), context.outbox.clone());
-    Ok(opportunities.run_work_reports(now, zone).await?)
-}
-
-/// The IANA time zone of generated work reports (`CRM_OPPORTUNITIES_WORK_REPORT_TIME_ZONE`).
-fn work_report_time_zone(
-    settings: &crm_platform::config::ServiceSettings,
-) -> anyhow::Result<chrono_tz::Tz> {
-    let zone = settings.string("WORK_REPORT_TIME_ZONE", "UTC");
-    zone.parse().map_err(|_| {
-        settings
-            .error(
-                "WORK_REPORT_TIME_ZONE",
-                format!("{zone:?} is not an IANA time zone, such as Asia/Shanghai"),
-            )
-            .into()
-    })
-}
-
 fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
-    // How often every replica looks for due task reminders and newly stale deals (each job's
-    // lock and SKIP LOCKED claims make one replica do each piece of work once).
-    let settings = context.settings.service(NAME);
-    let reminder_interval = settings.duration("REMINDER_INTERVAL", "60s")?;
-    let work_report_interval = settings.duration("WORK_REPORT_INTERVAL", "15m")?;
-    let work_report_zone = work_report_time_zone(&settings)?;
-    if reminder_interval.is_zero() {
-        return Err(settings
-            .error("REMINDER_INTERVAL", "must be longer than 0")
-            .into());
-    }
     let opportunities = service::Opportunities::new(context.pool.clone(), context.outbox.clone());
+    let scheduled = jobs::Scheduled::new(opportunities.clone(), &context.settings.service(NAME))?;
     mount.add_grpc(PipelineServiceServer::with_interceptor(
         grpc::pipelines::PipelinesApi::new(opportunities.clone()),
         context.auth.clone(),
@@ -220,92 +148,7 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::analytics::AnalyticsApi::new(opportunities.clone()),
         context.auth.clone(),
     ));
-    let section = context.settings.service(NAME);
-    let check_every = section.duration("MILESTONE_CHECK_INTERVAL", "1h")?;
-    let checker = opportunities.clone();
-    mount.spawn(crm_platform::schedule::every(
-        service::MILESTONE_CHECK,
-        check_every,
-        context.shutdown.clone(),
-        move || {
-            let checker = checker.clone();
-            async move {
-                Ok(checker
-                    .run_milestone_check(crm_platform::time::now())
-                    .await?)
-            }
-        },
-    ));
-    for (job, stale) in [
-        (service::TASK_REMINDERS, false),
-        (service::STALE_DEALS, true),
-    ] {
-        let opportunities = opportunities.clone();
-        mount.spawn(crm_platform::schedule::every(
-            job,
-            reminder_interval,
-            context.shutdown.clone(),
-            move || {
-                let opportunities = opportunities.clone();
-                async move {
-                    let now = crm_platform::time::now();
-                    Ok(if stale {
-                        opportunities.run_stale_deal_check(now).await?
-                    } else {
-                        opportunities.run_task_reminders(now).await?
-                    })
-                }
-            },
-        ));
-    }
-    // Payment reminders (O8): every replica ticks, the job's lock and durable marks make each
-    // reminder go out once (service::payment_reminders).
-    let interval = context
-        .settings
-        .service(NAME)
-        .duration("PAYMENT_REMINDER_INTERVAL", "1h")?;
-    let reminders = opportunities.clone();
-    mount.spawn(crm_platform::schedule::every(
-        service::PAYMENT_REMINDERS,
-        interval,
-        context.shutdown.clone(),
-        move || {
-            let reminders = reminders.clone();
-            async move {
-                Ok(reminders
-                    .run_payment_reminders(crm_platform::time::now())
-                    .await?)
-            }
-        },
-    ));
-    let care_every = section.duration("CARE_REMINDERS_INTERVAL", "1h")?;
-    let care = opportunities.clone();
-    mount.spawn(crm_platform::schedule::every(
-        service::CARE_REMINDERS,
-        care_every,
-        context.shutdown.clone(),
-        move || {
-            let care = care.clone();
-            async move {
-                let today = crm_platform::time::now().date_naive();
-                Ok(care.run_care_reminders(today).await?)
-            }
-        },
-    ));
-    let reports = opportunities.clone();
-    mount.spawn(crm_platform::schedule::every(
-        "work-reports",
-        work_report_interval,
-        context.shutdown.clone(),
-        move || {
-            let reports = reports.clone();
-            async move {
-                Ok(reports
-                    .run_work_reports(crm_platform::time::now(), work_report_zone)
-                    .await?)
-            }
-        },
-    ));
+    crm_platform::schedule::spawn_jobs(context, mount, &scheduled, jobs::JOBS)?;
     let conversions = context.consumer(
         events::lead_conversions(),
         events::LeadConversionHandler::new(opportunities.clone()),

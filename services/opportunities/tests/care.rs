@@ -14,7 +14,7 @@ use crm_proto::crm::{
     accounts::v1 as accounts,
     opportunities::v1::{self as pb, care_service_client::CareServiceClient},
 };
-use crm_test_support::{eventually, user};
+use crm_test_support::user;
 use support::*;
 use tonic::{Code, transport::Channel};
 use tonic_types::StatusExt;
@@ -25,6 +25,11 @@ struct Care {
     care: CareServiceClient<Channel>,
     ravi: Caller,
     account_id: String,
+}
+
+/// The start of `day` (UTC): the care job's day.
+fn midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 fn month_day(day: NaiveDate) -> String {
@@ -73,41 +78,12 @@ impl Care {
             version,
             ..Default::default()
         };
-        if version == 1 {
-            let event = accounts::ContactCreated {
-                contact: Some(contact),
-            };
-            self.harness
-                .app
-                .publish_event("opportunities", &event)
-                .await;
-        } else {
-            let event = accounts::ContactUpdated {
-                contact: Some(contact),
-                ..Default::default()
-            };
-            self.harness
-                .app
-                .publish_event("opportunities", &event)
-                .await;
-        }
-        let known = format!(
-            "SELECT count(*) FROM contact_replicas WHERE id = '{id}' AND version >= {version}"
-        );
-        let pool = self.harness.app.pool("opportunities");
-        eventually(Duration::from_secs(15), "the contact is known", || async {
-            let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(known.clone()))
-                .fetch_one(pool)
-                .await
-                .unwrap();
-            count == 1
-        })
-        .await;
+        self.harness.publish_contact(contact).await;
     }
 
     async fn run(&self, today: NaiveDate) -> u64 {
         let context = self.harness.app.services.context("opportunities").unwrap();
-        crm_opportunities::run_care_reminders(&context.pool, &context.outbox, today)
+        crm_opportunities::run_job(context, crm_opportunities::CARE_REMINDERS, midnight(today))
             .await
             .unwrap()
     }
@@ -165,14 +141,6 @@ impl Care {
             })
             .collect()
     }
-
-    async fn event_count(&self, event_type: &str) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE event_type = $1")
-            .bind(event_type)
-            .fetch_one(self.harness.app.pool("opportunities"))
-            .await
-            .unwrap()
-    }
 }
 
 const DUE: &str = "crm.opportunities.v1.CareReminderDue";
@@ -222,7 +190,7 @@ async fn reminders_come_once_per_occurrence_the_days_before() {
     let (first, second) = tokio::join!(care.run(today), care.run(today));
     assert_eq!(first + second, 1);
     assert_eq!(care.run(today).await, 0);
-    assert_eq!(care.event_count(DUE).await, 1);
+    assert_eq!(care.harness.event_count(DUE).await, 1);
     let ravi = care.ravi.clone();
     // The reminder is a task on Ravi's calendar, due on the reminder's day (7 days before the
     // birthday: two days ago, so the job caught up) at 09:00 UTC,
@@ -289,7 +257,7 @@ async fn reminders_come_once_per_occurrence_the_days_before() {
             .await
             .is_empty()
     );
-    assert_eq!(care.event_count(DUE).await, 2);
+    assert_eq!(care.harness.event_count(DUE).await, 2);
 }
 
 /// A birthday on February 29th is reminded before the 28th in a year without it; an archived

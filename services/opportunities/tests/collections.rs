@@ -584,7 +584,7 @@ async fn reminders_go_out_once_per_instalment_even_with_two_runs_at_once() {
         .schedule(&ravi, &desk.deal_id, &order.id, instalments)
         .await
         .unwrap();
-    let pool = desk.harness.app.pool("opportunities");
+    let context = desk.harness.app.services.context("opportunities").unwrap();
     let at = |day: &str| {
         chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
             .unwrap()
@@ -592,7 +592,9 @@ async fn reminders_go_out_once_per_instalment_even_with_two_runs_at_once() {
             .unwrap()
             .and_utc()
     };
-    let run = |day: &'static str| crm_opportunities::run_payment_reminders(pool, at(day));
+    let run = |day: &'static str| {
+        crm_opportunities::run_job(context, crm_opportunities::PAYMENT_REMINDERS, at(day))
+    };
     let reminders = || async {
         let events = desk.events(&schedule.id).await;
         events

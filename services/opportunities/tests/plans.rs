@@ -125,7 +125,7 @@ impl Planner {
             .context("opportunities")
             .unwrap();
         let now = Utc::now().checked_add_days(Days::new(days_ahead)).unwrap();
-        crm_opportunities::run_milestone_check(&context.pool, &context.outbox, now)
+        crm_opportunities::run_job(context, crm_opportunities::MILESTONE_CHECK, now)
             .await
             .unwrap()
     }

@@ -70,12 +70,12 @@ async fn each_due_reminder_is_announced_once_even_when_two_runs_race() {
 
     let context = log.harness.app.services.context("opportunities").unwrap();
     let (first, second) = tokio::join!(
-        crm_opportunities::run_task_reminders(context, now),
-        crm_opportunities::run_task_reminders(context, now),
+        crm_opportunities::run_job(context, crm_opportunities::TASK_REMINDERS, now),
+        crm_opportunities::run_job(context, crm_opportunities::TASK_REMINDERS, now),
     );
     assert_eq!(first.unwrap() + second.unwrap(), 2);
     assert_eq!(
-        crm_opportunities::run_task_reminders(context, now)
+        crm_opportunities::run_job(context, crm_opportunities::TASK_REMINDERS, now)
             .await
             .unwrap(),
         0
@@ -108,7 +108,7 @@ async fn each_due_reminder_is_announced_once_even_when_two_runs_race() {
         None
     );
     assert_eq!(
-        crm_opportunities::run_task_reminders(context, now)
+        crm_opportunities::run_job(context, crm_opportunities::TASK_REMINDERS, now)
             .await
             .unwrap(),
         1
@@ -126,19 +126,19 @@ async fn a_deal_without_activity_is_announced_stale_once_per_episode() {
     let context = log.harness.app.services.context("opportunities").unwrap();
     let day = |days: i64| created + Duration::days(days);
     assert_eq!(
-        crm_opportunities::run_stale_deal_check(context, day(13))
+        crm_opportunities::run_job(context, crm_opportunities::STALE_DEALS, day(13))
             .await
             .unwrap(),
         0
     );
     assert_eq!(
-        crm_opportunities::run_stale_deal_check(context, day(15))
+        crm_opportunities::run_job(context, crm_opportunities::STALE_DEALS, day(15))
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        crm_opportunities::run_stale_deal_check(context, day(16))
+        crm_opportunities::run_job(context, crm_opportunities::STALE_DEALS, day(16))
             .await
             .unwrap(),
         0
@@ -158,13 +158,13 @@ async fn a_deal_without_activity_is_announced_stale_once_per_episode() {
     log.log_call(&ravi, "Follow-up call", day(16)).await;
     assert_eq!(log.last_activity_at().await, day(16));
     assert_eq!(
-        crm_opportunities::run_stale_deal_check(context, day(20))
+        crm_opportunities::run_job(context, crm_opportunities::STALE_DEALS, day(20))
             .await
             .unwrap(),
         0
     );
     assert_eq!(
-        crm_opportunities::run_stale_deal_check(context, day(31))
+        crm_opportunities::run_job(context, crm_opportunities::STALE_DEALS, day(31))
             .await
             .unwrap(),
         1
@@ -238,7 +238,7 @@ async fn a_pipeline_sets_when_its_deals_go_stale_and_zero_means_never() {
     let later = Utc::now() + Duration::days(400);
     // Only the default pipeline's deal.
     assert_eq!(
-        crm_opportunities::run_stale_deal_check(context, later)
+        crm_opportunities::run_job(context, crm_opportunities::STALE_DEALS, later)
             .await
             .unwrap(),
         1
@@ -252,7 +252,7 @@ async fn a_pipeline_sets_when_its_deals_go_stale_and_zero_means_never() {
     let updated = pipelines.update_pipeline(request).await.unwrap();
     assert_eq!(updated.into_inner().pipeline.unwrap().stale_after_days, 3);
     assert_eq!(
-        crm_opportunities::run_stale_deal_check(context, later)
+        crm_opportunities::run_job(context, crm_opportunities::STALE_DEALS, later)
             .await
             .unwrap(),
         1

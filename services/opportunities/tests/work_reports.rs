@@ -282,12 +282,12 @@ async fn the_schedule_generates_a_completed_weeks_reports_once_for_reps_and_thei
     // /northwind/, /northwind/east/, /northwind/east/east-1/ and /northwind/west/.
     let now = november(25, 12);
     let (first, second) = tokio::join!(
-        crm_opportunities::run_work_reports(context, now, chrono_tz::Tz::UTC),
-        crm_opportunities::run_work_reports(context, now, chrono_tz::Tz::UTC),
+        crm_opportunities::run_job(context, crm_opportunities::WORK_REPORTS, now),
+        crm_opportunities::run_job(context, crm_opportunities::WORK_REPORTS, now),
     );
     assert_eq!(first.unwrap() + second.unwrap(), 7);
     assert_eq!(
-        crm_opportunities::run_work_reports(context, now, chrono_tz::Tz::UTC)
+        crm_opportunities::run_job(context, crm_opportunities::WORK_REPORTS, now)
             .await
             .unwrap(),
         0

@@ -10,8 +10,12 @@
 
 use std::{future::Future, time::Duration};
 
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
+
+use crate::host::{ServiceContext, ServiceMount};
 
 /// Runs `tick` every `period` until `shutdown`, the first time after one period (a starting
 /// process has enough to do). A tick's error is logged with the job's name and the timer
@@ -43,6 +47,65 @@ pub async fn every<F, Fut>(
             }
         }
     }
+}
+
+/// A periodic job as a service lists it in its table of jobs: its name (its lock and the log's
+/// `job` field), the setting of its interval with the default, and its body, run with the
+/// service's state at a moment — the clock's now on the timer, a chosen one in tests.
+pub struct Job<S> {
+    pub name: &'static str,
+    /// `(KEY, default)`: the interval is `CRM_<SERVICE>_<KEY>`, a duration ("15m").
+    pub interval: (&'static str, &'static str),
+    pub run: fn(S, DateTime<Utc>) -> BoxFuture<'static, anyhow::Result<u64>>,
+}
+
+/// Spawns the timer of each of `jobs` on `mount` ([`every`] its interval from the service's
+/// settings, with the clock's now) until the service shuts down. Every interval is read
+/// first, so a bad or zero one (a timer needs a period) starts none of them.
+pub fn spawn_jobs<S>(
+    context: &ServiceContext,
+    mount: &mut ServiceMount,
+    state: &S,
+    jobs: &'static [Job<S>],
+) -> anyhow::Result<()>
+where
+    S: Clone + Send + 'static,
+{
+    let settings = context.settings.service(context.name);
+    let mut timers = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let (key, default) = job.interval;
+        let period = settings.duration(key, default)?;
+        if period.is_zero() {
+            return Err(settings.error(key, "must be longer than 0").into());
+        }
+        timers.push((job, period));
+    }
+    for (job, period) in timers {
+        let state = state.clone();
+        mount.spawn(every(
+            job.name,
+            period,
+            context.shutdown.clone(),
+            move || (job.run)(state.clone(), crate::time::now()),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs the job `name` of `jobs` once at `now`, as its timer does: for tests and operators,
+/// with a chosen clock. Returns how much it did.
+pub async fn run_job<S>(
+    jobs: &[Job<S>],
+    name: &str,
+    state: S,
+    now: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let job = jobs
+        .iter()
+        .find(|job| job.name == name)
+        .ok_or_else(|| anyhow::anyhow!("no scheduled job {name:?}"))?;
+    (job.run)(state, now).await
 }
 
 /// Takes the transaction-scoped lock of job `name` if it is free: `true` when this

@@ -74,3 +74,26 @@ async fn the_timer_goes_on_after_a_failing_tick_and_stops_on_shutdown() {
         .expect("the job stops on shutdown")
         .unwrap();
 }
+
+/// A service's table of jobs: the one named runs with the state and the moment given (what
+/// tests and operators do with a chosen clock); a name not in the table is an error.
+#[tokio::test]
+async fn a_job_of_the_table_runs_by_name_at_the_moment_given() {
+    const JOBS: &[schedule::Job<u64>] = &[
+        schedule::Job {
+            name: "task-reminders",
+            interval: ("REMINDER_INTERVAL", "60s"),
+            run: |base, now| Box::pin(async move { Ok(base + now.timestamp() as u64) }),
+        },
+        schedule::Job {
+            name: "stale-deals",
+            interval: ("REMINDER_INTERVAL", "60s"),
+            run: |_, _| Box::pin(async { anyhow::bail!("not this one") }),
+        },
+    ];
+    let moment = chrono::DateTime::from_timestamp(1_000, 0).unwrap();
+    let done = schedule::run_job(JOBS, "task-reminders", 7, moment).await;
+    assert_eq!(done.unwrap(), 1_007);
+    let unknown = schedule::run_job(JOBS, "payment-reminders", 7, moment).await;
+    assert!(unknown.is_err());
+}

@@ -1,8 +1,16 @@
-//! Who decides on what a rep asks a manager for — a quote's discount, and (to come) an
-//! expense: one rule, shared, so the two can never drift apart.
+//! Who decides on what a rep asks a manager for — a quote's discount, an expense — and what
+//! they decide: one rule, shared, so the two can never drift apart.
 
 use crm_platform::auth::{Caller, Role, TeamPath};
 use uuid::Uuid;
+
+/// A manager's (or admin's) decision on a request: a discount above the threshold, a submitted
+/// expense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approved,
+    Rejected,
+}
 
 /// Why someone may not approve or reject a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

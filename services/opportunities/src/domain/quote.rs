@@ -266,12 +266,8 @@ impl std::fmt::Display for QuoteStatus {
     }
 }
 
-/// A manager's decision on a discount above the threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Approved,
-    Rejected,
-}
+/// A manager's decision on a discount above the threshold: the shared approval's.
+pub use super::approval::Decision;
 
 /// A version's submission and the discount's audit.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 //! not in the future, its status) is the service's refusal.
 
 use crm_platform::{
-    error::{Violations, optional_text, required_text},
+    error::{Violations, optional_text},
     money::{Money, Sign},
     paging::{KeyKind, Page, SortOrder},
 };
@@ -17,10 +17,14 @@ use tonic::{Request, Response, Status};
 use super::{
     authenticated,
     deal_input::{date, id, version},
+    decisions::decision_input,
 };
 use crate::{
     convert::expenses as wire,
-    domain::expense::{ExpenseCategory, ExpenseContent, ExpenseStatus},
+    domain::{
+        approval::Decision,
+        expense::{ExpenseCategory, ExpenseContent, ExpenseStatus},
+    },
     error::OpportunitiesError,
     service::{ExpenseOn, Opportunities},
     store::expenses::ExpenseFilter,
@@ -195,22 +199,21 @@ impl ExpenseService for ExpensesApi {
     ) -> Result<Response<pb::ApproveExpenseResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let mut violations = Violations::new();
-        let expense_id = violations.take(crm_platform::ids::parse_id(
-            "expense_id",
-            &request.expense_id,
-        ));
-        let note = optional_text(&mut violations, "note", &request.note, MAX_REASON);
-        invalid(violations)?;
-        let expected = version(request.expected_version)?;
+        let input = decision_input(
+            Decision::Approved,
+            ("expense_id", &request.expense_id),
+            ("note", &request.note),
+            MAX_REASON,
+            request.expected_version,
+        )?;
         let expense = self
             .opportunities
             .decide_expense(
                 &caller,
-                expense_id.unwrap_or_default(),
-                true,
-                note,
-                expected,
+                input.id,
+                input.decision,
+                input.text,
+                input.expected_version,
             )
             .await?;
         Ok(Response::new(pb::ApproveExpenseResponse {
@@ -224,22 +227,21 @@ impl ExpenseService for ExpensesApi {
     ) -> Result<Response<pb::RejectExpenseResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let mut violations = Violations::new();
-        let expense_id = violations.take(crm_platform::ids::parse_id(
-            "expense_id",
-            &request.expense_id,
-        ));
-        let reason = required_text(&mut violations, "reason", &request.reason, MAX_REASON);
-        invalid(violations)?;
-        let expected = version(request.expected_version)?;
+        let input = decision_input(
+            Decision::Rejected,
+            ("expense_id", &request.expense_id),
+            ("reason", &request.reason),
+            MAX_REASON,
+            request.expected_version,
+        )?;
         let expense = self
             .opportunities
             .decide_expense(
                 &caller,
-                expense_id.unwrap_or_default(),
-                false,
-                reason,
-                expected,
+                input.id,
+                input.decision,
+                input.text,
+                input.expected_version,
             )
             .await?;
         Ok(Response::new(pb::RejectExpenseResponse {

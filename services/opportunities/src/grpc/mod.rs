@@ -10,6 +10,7 @@ pub(crate) mod care;
 pub(crate) mod collections;
 mod deal_input;
 pub(crate) mod deals;
+mod decisions;
 pub(crate) mod expenses;
 pub(crate) mod orders;
 pub(crate) mod pipelines;

@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 use super::{
     authenticated,
     deal_input::{decimal, id, optional_date, reply, version},
+    decisions::decision_input,
 };
 use crate::{
     convert::quotes::{quote as quote_message, settings as settings_message},
@@ -253,19 +254,21 @@ impl QuoteService for QuotesApi {
     ) -> Result<Response<pb::ApproveQuoteDiscountResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let mut violations = Violations::new();
-        let quote_id = violations.take(crm_platform::ids::parse_id("quote_id", &request.quote_id));
-        let note = optional_text(&mut violations, "note", &request.note, MAX_NOTE);
-        invalid(violations)?;
-        let expected = version(request.expected_version)?;
+        let input = decision_input(
+            Decision::Approved,
+            ("quote_id", &request.quote_id),
+            ("note", &request.note),
+            MAX_NOTE,
+            request.expected_version,
+        )?;
         let quote = self
             .opportunities
             .decide_quote_discount(
                 &caller,
-                quote_id.unwrap_or_default(),
-                Decision::Approved,
-                note,
-                expected,
+                input.id,
+                input.decision,
+                input.text,
+                input.expected_version,
             )
             .await?;
         Ok(Response::new(pb::ApproveQuoteDiscountResponse {
@@ -279,19 +282,21 @@ impl QuoteService for QuotesApi {
     ) -> Result<Response<pb::RejectQuoteDiscountResponse>, Status> {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
-        let mut violations = Violations::new();
-        let quote_id = violations.take(crm_platform::ids::parse_id("quote_id", &request.quote_id));
-        let reason = required_text(&mut violations, "reason", &request.reason, MAX_NOTE);
-        invalid(violations)?;
-        let expected = version(request.expected_version)?;
+        let input = decision_input(
+            Decision::Rejected,
+            ("quote_id", &request.quote_id),
+            ("reason", &request.reason),
+            MAX_NOTE,
+            request.expected_version,
+        )?;
         let quote = self
             .opportunities
             .decide_quote_discount(
                 &caller,
-                quote_id.unwrap_or_default(),
-                Decision::Rejected,
-                reason,
-                expected,
+                input.id,
+                input.decision,
+                input.text,
+                input.expected_version,
             )
             .await?;
         Ok(Response::new(pb::RejectQuoteDiscountResponse {

@@ -17,11 +17,13 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Opportunities, Result, deals::usable_account, quotes::refused, to_corporate, visible};
+use super::{
+    Opportunities, Result, approvals, deals::usable_account, quotes::refused, to_corporate, visible,
+};
 use crate::{
     convert::{self, expenses as wire},
     domain::{
-        approval::{self, ApprovalRefusal},
+        approval::Decision,
         expense::{
             self, Expense, ExpenseAction, ExpenseContent, ExpenseDecision, ExpenseStatus,
             ExpenseSummary, SummedExpense,
@@ -281,7 +283,7 @@ impl Opportunities {
         &self,
         caller: &Caller,
         id: Uuid,
-        approve: bool,
+        decision: Decision,
         reason: String,
         expected_version: Option<i64>,
     ) -> Result<Expense> {
@@ -289,23 +291,15 @@ impl Opportunities {
         let mut transaction = self.pool.begin().await?;
         let current = store_expenses::get_expense(&mut transaction, id, true).await?;
         let current = readable(caller, id, current)?;
-        approval::check_approver(caller, current.owner_id, &current.owner_team_path).map_err(
-            |refusal| {
-                OpportunitiesError::permission_denied(match refusal {
-                    ApprovalRefusal::OwnRecord => {
-                        "nobody decides on their own expense: a manager above them or an admin does"
-                    }
-                    ApprovalRefusal::NotAboveOwner => {
-                        "only a manager whose team holds the expense owner's team, or an admin, decides on an expense"
-                    }
-                })
-            },
-        )?;
+        let request = approvals::Request {
+            what: "expense",
+            owner: "expense owner",
+        };
+        approvals::check_approver(caller, current.owner_id, &current.owner_team_path, request)?;
         check_version("expense", id, expected_version, current.revision)?;
-        let action = if approve {
-            ExpenseAction::Approve
-        } else {
-            ExpenseAction::Reject
+        let action = match decision {
+            Decision::Approved => ExpenseAction::Approve,
+            Decision::Rejected => ExpenseAction::Reject,
         };
         let status = step(&current, action)?;
         let next = Expense {

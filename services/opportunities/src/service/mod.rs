@@ -4,6 +4,7 @@
 mod account_desk;
 mod activities;
 mod analytics;
+mod approvals;
 mod calendar;
 mod calendar_feeds;
 mod care;
@@ -68,7 +69,7 @@ pub use quotes::{NewQuote, QuoteChanges, QuoteLineDraft};
 pub use receivables::{ReceivableFilter, Receivables};
 pub use reminders::{STALE_DEALS, TASK_REMINDERS};
 pub(crate) use replicas::ContactCare;
-pub use work_reports::WhoseReport;
+pub use work_reports::{WORK_REPORTS, WhoseReport};
 
 type Result<T> = std::result::Result<T, OpportunitiesError>;
 

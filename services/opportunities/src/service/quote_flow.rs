@@ -14,7 +14,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
-    DealEvent, Opportunities, Result,
+    DealEvent, Opportunities, Result, approvals,
     change::Change,
     deals::pipeline_of,
     quotes::{locked_quote, next_status, refused},
@@ -23,7 +23,6 @@ use super::{
 use crate::{
     convert,
     domain::{
-        approval::{self, ApprovalRefusal},
         opportunity::{self, Opportunity, OpportunityChanges, OpportunityStatus},
         order::Order,
         pipeline::Pipeline,
@@ -147,16 +146,11 @@ impl Opportunities {
             .await?
             .map(|(deal, _)| deal);
         let deal = visible(caller, unlocked.opportunity_id, deal)?;
-        approval::check_approver(caller, deal.owner_id, &deal.owner_team_path).map_err(|refusal| {
-            OpportunitiesError::permission_denied(match refusal {
-                ApprovalRefusal::OwnRecord => {
-                    "the deal's owner never decides on their own quote's discount: a manager above them or an admin does"
-                }
-                ApprovalRefusal::NotAboveOwner => {
-                    "only a manager whose team holds the deal owner's team, or an admin, decides on a quote's discount"
-                }
-            })
-        })?;
+        let request = approvals::Request {
+            what: "quote's discount",
+            owner: "deal owner",
+        };
+        approvals::check_approver(caller, deal.owner_id, &deal.owner_team_path, request)?;
         if deal.status != OpportunityStatus::Open {
             return Err(OpportunitiesError::NotAllowedInStatus {
                 id: deal.id,

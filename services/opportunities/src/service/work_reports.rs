@@ -29,7 +29,7 @@ use crate::{
 };
 
 /// The schedule's job name (its advisory lock).
-const JOB: &str = "work-reports";
+pub const WORK_REPORTS: &str = "work-reports";
 
 /// Whose report a caller asks for.
 #[derive(Debug, Clone)]
@@ -151,7 +151,7 @@ impl Opportunities {
     ) -> Result<u64> {
         let mut transaction = self.pool.begin().await?;
         if store::period_generated(&mut transaction, period.kind, period.first_day).await?
-            || !schedule::try_lock(&mut transaction, JOB).await?
+            || !schedule::try_lock(&mut transaction, WORK_REPORTS).await?
             || !store::mark_period_generated(&mut transaction, period.kind, period.first_day, now)
                 .await?
         {

@@ -1,5 +1,6 @@
-//! What the price book's, quotes' and orders' tests share: a harness with the book's, the deals',
-//! the quotes' and the orders' clients, and the requests and answers they read.
+//! What the price book's, quotes', orders' and care's tests share: a harness with the book's,
+//! the deals', the quotes' and the orders' clients, the accounts service's records published as
+//! its events (once replicated here), and the requests and answers they read.
 #![allow(dead_code)] // each test binary uses its own part
 
 pub mod desk;
@@ -261,16 +262,55 @@ impl Harness {
             }),
         };
         self.app.publish_event("opportunities", &created).await;
-        let known = format!("SELECT count(*) FROM account_replicas WHERE id = '{account_id}'");
-        let pool = self.app.pool("opportunities");
-        eventually(Duration::from_secs(15), "the account is known", || async {
-            let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(known.clone()))
-                .fetch_one(pool)
-                .await
-                .unwrap();
-            count == 1
+        self.replicated("account_replicas", &account_id, 1, "the account is known")
+            .await;
+        account_id
+    }
+
+    /// A contact as the accounts service publishes it — created at version 1, updated at any
+    /// other — once the service knows it at that version (or a newer one).
+    pub async fn publish_contact(&self, contact: accounts::Contact) {
+        let (id, version) = (contact.id.clone(), contact.version);
+        if version == 1 {
+            let event = accounts::ContactCreated {
+                contact: Some(contact),
+            };
+            self.app.publish_event("opportunities", &event).await;
+        } else {
+            let event = accounts::ContactUpdated {
+                contact: Some(contact),
+                ..Default::default()
+            };
+            self.app.publish_event("opportunities", &event).await;
+        }
+        self.replicated("contact_replicas", &id, version, "the contact is known")
+            .await;
+    }
+
+    /// Waits until the replica `table` holds record `id` at `version` or newer.
+    async fn replicated(&self, table: &str, id: &str, version: u64, what: &str) {
+        let known =
+            format!("SELECT count(*) FROM {table} WHERE id = '{id}' AND version >= {version}");
+        eventually(Duration::from_secs(15), what, || async {
+            self.count(&known).await == 1
         })
         .await;
-        account_id
+    }
+
+    /// What a count query of the service's database answers.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(self.app.pool("opportunities"))
+            .await
+            .unwrap()
+    }
+
+    /// How many events of `event_type` (its full name) the service's outbox holds.
+    pub async fn event_count(&self, event_type: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE event_type = $1")
+            .bind(event_type)
+            .fetch_one(self.app.pool("opportunities"))
+            .await
+            .unwrap()
     }
 }
