@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod exchange;
+pub mod fiscal;
 pub mod host;
 pub mod ids;
 pub mod metrics;
