@@ -12,6 +12,7 @@ pub mod auth;
 pub mod config;
 pub mod consumer;
 pub mod db;
+pub mod deals;
 pub mod error;
 pub mod events;
 pub mod exchange;
