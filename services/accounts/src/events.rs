@@ -10,14 +10,7 @@ use crm_platform::{
     events::DomainEvent,
     org::{self, OrgChange, OrgFollower},
 };
-use crm_proto::crm::{
-    leads::v1::LeadConverted,
-    opportunities::v1::{
-        Opportunity, OpportunityAmountChanged, OpportunityArchived, OpportunityCloseDateChanged,
-        OpportunityCreated, OpportunityLost, OpportunityOwnerChanged, OpportunityReopened,
-        OpportunitySplitsChanged, OpportunityStageChanged, OpportunityUpdated, OpportunityWon,
-    },
-};
+use crm_proto::crm::leads::v1::LeadConverted;
 use sqlx::PgConnection;
 
 use crate::{domain::deal::DealReplica, error::AccountsError, service::Accounts, store};
@@ -73,23 +66,7 @@ fn handler_error(error: AccountsError) -> HandlerError {
 /// Every deal event of the opportunities service: each carries the deal's full state, which
 /// tiering keeps by version (`accounts-opportunity-deals`).
 pub(crate) fn deals() -> ConsumerSpec {
-    ConsumerSpec {
-        name: "accounts-opportunity-deals".to_owned(),
-        producer: "opportunities".to_owned(),
-        subjects: vec![
-            OpportunityCreated::subject(),
-            OpportunityStageChanged::subject(),
-            OpportunityAmountChanged::subject(),
-            OpportunityCloseDateChanged::subject(),
-            OpportunityOwnerChanged::subject(),
-            OpportunitySplitsChanged::subject(),
-            OpportunityUpdated::subject(),
-            OpportunityWon::subject(),
-            OpportunityLost::subject(),
-            OpportunityReopened::subject(),
-            OpportunityArchived::subject(),
-        ],
-    }
+    crm_platform::deals::consumer_spec("accounts-opportunity-deals")
 }
 
 pub(crate) struct DealHandler {
@@ -102,36 +79,6 @@ impl DealHandler {
     }
 }
 
-/// The deal's state from whichever deal event this is.
-fn deal_state(event: &ReceivedEvent) -> Result<Option<Opportunity>, HandlerError> {
-    let subject = event.subject.as_str();
-    Ok(if subject == OpportunityCreated::subject() {
-        event.decode::<OpportunityCreated>()?.opportunity
-    } else if subject == OpportunityStageChanged::subject() {
-        event.decode::<OpportunityStageChanged>()?.opportunity
-    } else if subject == OpportunityAmountChanged::subject() {
-        event.decode::<OpportunityAmountChanged>()?.opportunity
-    } else if subject == OpportunityCloseDateChanged::subject() {
-        event.decode::<OpportunityCloseDateChanged>()?.opportunity
-    } else if subject == OpportunityOwnerChanged::subject() {
-        event.decode::<OpportunityOwnerChanged>()?.opportunity
-    } else if subject == OpportunitySplitsChanged::subject() {
-        event.decode::<OpportunitySplitsChanged>()?.opportunity
-    } else if subject == OpportunityUpdated::subject() {
-        event.decode::<OpportunityUpdated>()?.opportunity
-    } else if subject == OpportunityWon::subject() {
-        event.decode::<OpportunityWon>()?.opportunity
-    } else if subject == OpportunityLost::subject() {
-        event.decode::<OpportunityLost>()?.opportunity
-    } else if subject == OpportunityReopened::subject() {
-        event.decode::<OpportunityReopened>()?.opportunity
-    } else if subject == OpportunityArchived::subject() {
-        event.decode::<OpportunityArchived>()?.opportunity
-    } else {
-        return Err(org::unknown_subject(event));
-    })
-}
-
 impl EventHandler for DealHandler {
     fn handle<'a>(
         &'a self,
@@ -139,12 +86,7 @@ impl EventHandler for DealHandler {
         event: &'a ReceivedEvent,
     ) -> HandlerFuture<'a> {
         Box::pin(async move {
-            let Some(opportunity) = deal_state(event)? else {
-                return Err(HandlerError::Permanent(anyhow::anyhow!(
-                    "{} carries no opportunity",
-                    event.event_type
-                )));
-            };
+            let opportunity = crm_platform::deals::state(event)?;
             let deal = DealReplica::from_opportunity(&opportunity)
                 .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
             self.accounts
@@ -172,55 +114,5 @@ impl OrgFollower for RescopeOnMove {
             }
             Ok(())
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crm_proto::crm::opportunities::v1::OpportunityStatus;
-    use prost::Message;
-    use uuid::Uuid;
-
-    use super::*;
-
-    fn received(subject: String, payload: Vec<u8>) -> ReceivedEvent {
-        ReceivedEvent {
-            id: Uuid::now_v7(),
-            event_type: subject.clone(),
-            subject,
-            aggregate_id: String::new(),
-            aggregate_version: 1,
-            payload: payload.into(),
-            deliveries: 1,
-        }
-    }
-
-    /// Every subject the consumer subscribes to is read, and nothing else: a subject added to
-    /// one list and not the other fails here, not in production.
-    #[test]
-    fn every_deal_subject_yields_the_deals_state() {
-        let opportunity = Opportunity {
-            id: Uuid::now_v7().to_string(),
-            status: OpportunityStatus::Won as i32,
-            version: 4,
-            ..Default::default()
-        };
-        // Each deal event has the state as field 1, so one encoding serves them all.
-        let payload = OpportunityWon {
-            opportunity: Some(opportunity.clone()),
-            ..Default::default()
-        }
-        .encode_to_vec();
-        let subjects = deals().subjects;
-        assert_eq!(subjects.len(), 11);
-        for subject in subjects {
-            let state = deal_state(&received(subject.clone(), payload.clone())).unwrap();
-            assert_eq!(state.as_ref(), Some(&opportunity), "{subject}");
-        }
-        let unknown = received("crm.opportunities.v1.quote_issued".into(), payload);
-        assert!(matches!(
-            deal_state(&unknown),
-            Err(HandlerError::Permanent(_))
-        ));
     }
 }

@@ -1,6 +1,8 @@
 //! Domain types to protobuf messages, and the enum mappings both ways.
 
-use crm_platform::{auth::Role, error::FieldViolation, time::to_timestamp};
+use crm_platform::{
+    auth::Role, error::FieldViolation, fiscal::FiscalYearNaming, time::to_timestamp,
+};
 use crm_proto::crm::{common::v1::LifecycleStage, gateway::v1 as pb};
 
 use crate::domain::{
@@ -36,6 +38,24 @@ pub fn org_settings(settings: &OrgSettings) -> pb::OrgSettings {
             .corporate_currency
             .map(|code| code.to_string())
             .unwrap_or_default(),
+        fiscal_year_start_month: settings.fiscal_calendar.start_month(),
+        fiscal_year_naming: fiscal_year_naming_to_wire(settings.fiscal_calendar.naming()) as i32,
+    }
+}
+
+pub fn fiscal_year_naming_to_wire(naming: FiscalYearNaming) -> pb::FiscalYearNaming {
+    match naming {
+        FiscalYearNaming::StartingYear => pb::FiscalYearNaming::StartingYear,
+        FiscalYearNaming::EndingYear => pb::FiscalYearNaming::EndingYear,
+    }
+}
+
+/// `None` for UNSPECIFIED.
+pub fn fiscal_year_naming_from_wire(naming: pb::FiscalYearNaming) -> Option<FiscalYearNaming> {
+    match naming {
+        pb::FiscalYearNaming::Unspecified => None,
+        pb::FiscalYearNaming::StartingYear => Some(FiscalYearNaming::StartingYear),
+        pb::FiscalYearNaming::EndingYear => Some(FiscalYearNaming::EndingYear),
     }
 }
 

@@ -448,10 +448,36 @@ fn settings_changes(
         }
         Some(code) => violations.check("corporate_currency", code.parse::<CurrencyCode>()),
     };
+    let fiscal_year_start_month = match request.fiscal_year_start_month {
+        Some(0) => {
+            // The schema says at most 12; "at least 1" is the settings' own rule (422).
+            violations.push(crm_platform::error::FieldViolation::refusal(
+                crm_platform::error::reasons::INCONSISTENT_FIELDS,
+                "fiscal_year_start_month",
+                "must be a month, 1 to 12",
+            ));
+            None
+        }
+        Some(month) if month > 12 => {
+            violations.add("fiscal_year_start_month", "must be a month, 1 to 12");
+            None
+        }
+        month => month,
+    };
+    let fiscal_year_naming = match pb::FiscalYearNaming::try_from(request.fiscal_year_naming) {
+        Ok(pb::FiscalYearNaming::Unspecified) => None,
+        Ok(naming) => convert::fiscal_year_naming_from_wire(naming),
+        Err(_) => {
+            violations.add("fiscal_year_naming", "is not a fiscal year naming");
+            None
+        }
+    };
     violations.into_result()?;
     Ok(SettingsChanges {
         default_calling_code,
         corporate_currency,
+        fiscal_year_start_month,
+        fiscal_year_naming,
     })
 }
 

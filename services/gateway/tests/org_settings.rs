@@ -66,7 +66,7 @@ impl Suite {
                 pb::UpdateOrgSettingsRequest {
                     default_calling_code: code.map(str::to_owned),
                     expected_version,
-                    corporate_currency: None,
+                    ..Default::default()
                 },
                 token,
             ))
@@ -267,4 +267,89 @@ async fn the_settings_are_read_and_changed_over_http() {
         "{}",
         refused.json()
     );
+}
+
+#[tokio::test]
+async fn an_admin_sets_the_fiscal_calendar_and_the_services_hold_it() {
+    let suite = Suite::start().await;
+    let admin = suite.admin_token.clone();
+    let seeded = suite.get(&admin).await;
+    assert_eq!(
+        (seeded.fiscal_year_start_month, seeded.fiscal_year_naming()),
+        (1, pb::FiscalYearNaming::StartingYear)
+    );
+    let change = |month: Option<u32>, naming: pb::FiscalYearNaming| {
+        let org = suite.org.clone();
+        let admin = admin.clone();
+        async move {
+            org.clone()
+                .update_org_settings(authorized(
+                    pb::UpdateOrgSettingsRequest {
+                        fiscal_year_start_month: month,
+                        fiscal_year_naming: naming as i32,
+                        ..Default::default()
+                    },
+                    &admin,
+                ))
+                .await
+                .map(|response| response.into_inner().settings.unwrap())
+        }
+    };
+    let april = change(Some(4), pb::FiscalYearNaming::EndingYear)
+        .await
+        .unwrap();
+    assert_eq!(
+        (april.fiscal_year_start_month, april.fiscal_year_naming()),
+        (4, pb::FiscalYearNaming::EndingYear)
+    );
+    assert_eq!(april.version, seeded.version + 1);
+    // Unspecified naming and an absent month leave them as they are: no new version.
+    let same = change(None, pb::FiscalYearNaming::Unspecified)
+        .await
+        .unwrap();
+    assert_eq!(
+        (same.fiscal_year_start_month, same.version),
+        (4, april.version)
+    );
+    // Month 0 is within the schema (at most 12) but is no month: refused, not invalid.
+    let zero = change(Some(0), pb::FiscalYearNaming::Unspecified)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        the_refused_field(&zero, "INCONSISTENT_FIELDS").0,
+        "fiscal_year_start_month"
+    );
+    let thirteen = change(Some(13), pb::FiscalYearNaming::Unspecified)
+        .await
+        .unwrap_err();
+    assert_eq!(the_violation(&thirteen).0, "fiscal_year_start_month");
+    // Every service's org directory learns the calendar from the event.
+    for service in ["leads", "accounts"] {
+        let pool = suite.app.pool(service);
+        eventually(
+            Duration::from_secs(10),
+            "the calendar in the org directory",
+            || async move {
+                let held: Option<(i32, String)> = sqlx::query_as(
+                    "SELECT fiscal_year_start_month, fiscal_year_naming FROM org_settings",
+                )
+                .fetch_optional(pool)
+                .await
+                .unwrap();
+                held == Some((4, "ending_year".to_owned()))
+            },
+        )
+        .await;
+        let settings = crm_platform::org::OrgDirectory::settings(pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            settings.fiscal_calendar,
+            crm_platform::fiscal::FiscalCalendar::new(
+                4,
+                crm_platform::fiscal::FiscalYearNaming::EndingYear
+            )
+            .unwrap()
+        );
+    }
 }

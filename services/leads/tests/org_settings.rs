@@ -36,8 +36,7 @@ fn settings(code: &str, version: u64) -> OrgSettingsUpdated {
         settings: Some(gateway_pb::OrgSettings {
             default_calling_code: code.into(),
             version,
-            updated_at: None,
-            corporate_currency: String::new(),
+            ..Default::default()
         }),
         changed_fields: vec!["default_calling_code".into()],
     }

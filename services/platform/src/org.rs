@@ -34,6 +34,7 @@ use crate::{
     consumer::{ConsumerSpec, EventHandler, HandlerError, HandlerFuture, ReceivedEvent},
     error::{FieldViolation, reasons},
     events::DomainEvent,
+    fiscal::{FiscalCalendar, FiscalYearNaming},
 };
 
 /// A user as the directory describes them.
@@ -100,6 +101,16 @@ impl OrgChange {
     }
 }
 
+/// `org_settings` as stored.
+#[derive(sqlx::FromRow)]
+struct SettingsRow {
+    default_calling_code: Option<String>,
+    corporate_currency: Option<String>,
+    version: i64,
+    fiscal_year_start_month: i32,
+    fiscal_year_naming: String,
+}
+
 /// The organisation's settings as the gateway last published them; the default (nothing set,
 /// version 0) until it has.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -109,6 +120,9 @@ pub struct OrgSettings {
     pub default_calling_code: Option<String>,
     /// The currency the organisation reports in; `None` while none is set.
     pub corporate_currency: Option<crate::money::CurrencyCode>,
+    /// The months, quarters and fiscal years periods are counted in; the calendar year until
+    /// set.
+    pub fiscal_calendar: FiscalCalendar,
     /// The settings' version in the gateway.
     pub version: i64,
 }
@@ -120,6 +134,7 @@ impl OrgSettings {
         let settings = updated
             .settings
             .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("event carries no settings")))?;
+        let fiscal_calendar = fiscal_calendar(&settings)?;
         Ok(OrgSettings {
             default_calling_code: Some(settings.default_calling_code)
                 .filter(|code| !code.is_empty()),
@@ -129,9 +144,22 @@ impl OrgSettings {
                     HandlerError::Permanent(anyhow::anyhow!("corporate currency: {error}"))
                 })?),
             },
+            fiscal_calendar,
             version: i64::try_from(settings.version).map_err(permanent("version"))?,
         })
     }
+}
+
+/// The event's fiscal calendar: a start month of 0 (an event from before there was one) is
+/// January, an unspecified naming the starting year.
+fn fiscal_calendar(settings: &gateway::OrgSettings) -> Result<FiscalCalendar, HandlerError> {
+    let naming = match gateway::FiscalYearNaming::try_from(settings.fiscal_year_naming) {
+        Ok(gateway::FiscalYearNaming::EndingYear) => FiscalYearNaming::EndingYear,
+        Ok(_) => FiscalYearNaming::StartingYear,
+        Err(error) => return Err(permanent("fiscal year naming")(error)),
+    };
+    FiscalCalendar::new(settings.fiscal_year_start_month.max(1), naming)
+        .map_err(permanent("fiscal year start month"))
 }
 
 /// The permanent error of an event on a subject its consumer does not handle.
@@ -367,16 +395,20 @@ impl OrgDirectory {
         settings: &OrgSettings,
     ) -> sqlx::Result<bool> {
         let applied = sqlx::query(
-            "INSERT INTO org_settings (singleton, default_calling_code, corporate_currency, version) \
-             VALUES (true, $1, $3, $2) \
+            "INSERT INTO org_settings (singleton, default_calling_code, corporate_currency, version, \
+             fiscal_year_start_month, fiscal_year_naming) VALUES (true, $1, $3, $2, $4, $5) \
              ON CONFLICT (singleton) DO UPDATE SET default_calling_code = EXCLUDED.default_calling_code, \
              corporate_currency = EXCLUDED.corporate_currency, \
+             fiscal_year_start_month = EXCLUDED.fiscal_year_start_month, \
+             fiscal_year_naming = EXCLUDED.fiscal_year_naming, \
              version = EXCLUDED.version, updated_at = now() \
              WHERE org_settings.version <= EXCLUDED.version",
         )
         .bind(settings.default_calling_code.as_deref())
         .bind(settings.version)
         .bind(settings.corporate_currency.map(|code| code.as_str()))
+        .bind(settings.fiscal_calendar.start_month() as i32)
+        .bind(settings.fiscal_calendar.naming().as_str())
         .execute(connection)
         .await?
         .rows_affected();
@@ -387,23 +419,30 @@ impl OrgDirectory {
     /// (one indexed row), not cached: a change is consumed by one replica of the service only,
     /// so a process cache could not be told.
     pub async fn settings<'e>(executor: impl PgExecutor<'e>) -> sqlx::Result<OrgSettings> {
-        let row: Option<(Option<String>, Option<String>, i64)> = sqlx::query_as(
-            "SELECT default_calling_code, corporate_currency, version FROM org_settings",
+        let row: Option<SettingsRow> = sqlx::query_as(
+            "SELECT default_calling_code, corporate_currency, version, fiscal_year_start_month, \
+             fiscal_year_naming FROM org_settings",
         )
         .fetch_optional(executor)
         .await?;
-        let Some((default_calling_code, corporate_currency, version)) = row else {
+        let Some(row) = row else {
             return Ok(OrgSettings::default());
         };
         Ok(OrgSettings {
-            default_calling_code,
-            corporate_currency: corporate_currency
+            default_calling_code: row.default_calling_code,
+            corporate_currency: row
+                .corporate_currency
                 .map(|code| {
                     code.parse()
                         .map_err(|error: String| sqlx::Error::Decode(error.into()))
                 })
                 .transpose()?,
-            version,
+            fiscal_calendar: FiscalCalendar::from_stored(
+                row.fiscal_year_start_month,
+                &row.fiscal_year_naming,
+            )
+            .map_err(|error| sqlx::Error::Decode(error.into()))?,
+            version: row.version,
         })
     }
 
@@ -542,6 +581,7 @@ mod tests {
                 version: 4,
                 updated_at: None,
                 corporate_currency: String::new(),
+                ..Default::default()
             }),
             changed_fields: vec!["default_calling_code".into()],
         };
@@ -550,6 +590,7 @@ mod tests {
             OrgSettings {
                 default_calling_code: Some("86".into()),
                 corporate_currency: None,
+                fiscal_calendar: FiscalCalendar::default(),
                 version: 4
             }
         );
@@ -558,8 +599,22 @@ mod tests {
             OrgSettings {
                 default_calling_code: None,
                 corporate_currency: None,
+                fiscal_calendar: FiscalCalendar::default(),
                 version: 4
             }
+        );
+        let july = OrgSettingsUpdated {
+            settings: Some(gateway::OrgSettings {
+                fiscal_year_start_month: 7,
+                fiscal_year_naming: gateway::FiscalYearNaming::EndingYear as i32,
+                version: 5,
+                ..Default::default()
+            }),
+            changed_fields: vec!["fiscal_year_start_month".into()],
+        };
+        assert_eq!(
+            OrgSettings::decode(&event(&july)).unwrap().fiscal_calendar,
+            FiscalCalendar::new(7, FiscalYearNaming::EndingYear).unwrap()
         );
         let empty = OrgSettingsUpdated {
             settings: None,

@@ -2,41 +2,10 @@
 //! event carries, replaced only by a newer version.
 
 use chrono::NaiveDate;
-use crm_platform::money::{Money, Sign};
-use crm_proto::crm::opportunities::v1::{Opportunity, OpportunityStatus};
+pub use crm_platform::deals::{DealStatus, supersedes};
+use crm_platform::{deals::read, money::Money};
+use crm_proto::crm::opportunities::v1::Opportunity;
 use uuid::Uuid;
-
-/// A deal's status as the opportunities service last published it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DealStatus {
-    Open,
-    Won,
-    Lost,
-    /// Withdrawn or entered by mistake: counts nowhere.
-    Archived,
-}
-
-impl DealStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DealStatus::Open => "open",
-            DealStatus::Won => "won",
-            DealStatus::Lost => "lost",
-            DealStatus::Archived => "archived",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<DealStatus> {
-        [
-            DealStatus::Open,
-            DealStatus::Won,
-            DealStatus::Lost,
-            DealStatus::Archived,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == value)
-    }
-}
 
 /// A deal as accounts keeps it: the newest version seen.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,55 +24,15 @@ impl DealReplica {
     /// Reads the deal's state from an event. An error names what is malformed: the producer
     /// sent data that will be as bad on every delivery.
     pub fn from_opportunity(opportunity: &Opportunity) -> Result<Self, String> {
-        let id = |field: &str, value: &str| {
-            Uuid::parse_str(value)
-                .map_err(|_| format!("opportunity.{field} {value:?} is not a UUID"))
-        };
-        let status = match OpportunityStatus::try_from(opportunity.status) {
-            Ok(OpportunityStatus::Open) => DealStatus::Open,
-            Ok(OpportunityStatus::Won) => DealStatus::Won,
-            Ok(OpportunityStatus::Lost) => DealStatus::Lost,
-            Ok(OpportunityStatus::Archived) => DealStatus::Archived,
-            Ok(OpportunityStatus::Unspecified) | Err(_) => {
-                return Err(format!(
-                    "opportunity.status {} is not a deal status",
-                    opportunity.status
-                ));
-            }
-        };
-        let corporate_amount = opportunity
-            .corporate_amount
-            .as_ref()
-            .and_then(|corporate| corporate.amount.as_ref())
-            .map(|amount| Money::parse("opportunity.corporate_amount.amount", amount, Sign::Any))
-            .transpose()
-            .map_err(|violation| violation.to_string())?;
-        let closed_on = match opportunity.outcome.as_ref().map(|o| o.closed_on.trim()) {
-            None | Some("") => None,
-            Some(text) => Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                format!("opportunity.outcome.closed_on {text:?} is not an ISO date")
-            })?),
-        };
         Ok(Self {
-            opportunity_id: id("id", &opportunity.id)?,
-            account_id: id("account_id", &opportunity.account_id)?,
-            status,
-            corporate_amount,
-            closed_on,
-            version: i64::try_from(opportunity.version).map_err(|_| {
-                format!(
-                    "opportunity.version {} is out of range",
-                    opportunity.version
-                )
-            })?,
+            opportunity_id: read::id("id", &opportunity.id)?,
+            account_id: read::id("account_id", &opportunity.account_id)?,
+            status: read::status(opportunity)?,
+            corporate_amount: read::corporate_amount(opportunity)?,
+            closed_on: read::closed_on(opportunity)?,
+            version: read::version(opportunity)?,
         })
     }
-}
-
-/// Whether an event's state at version `incoming` replaces the one kept at `kept`: only a
-/// newer one does, so a redelivered, replayed or overtaken event changes nothing.
-pub fn supersedes(incoming: i64, kept: Option<i64>) -> bool {
-    kept.is_none_or(|kept| incoming > kept)
 }
 
 /// The accounts whose revenue may change when `before` is replaced by `after`, in lock order:
@@ -129,7 +58,7 @@ pub fn accounts_to_reevaluate(before: Option<&DealReplica>, after: &DealReplica)
 mod tests {
     use crm_proto::crm::{
         common::v1::Money as MoneyMessage,
-        opportunities::v1::{CloseOutcome, CorporateAmount},
+        opportunities::v1::{CloseOutcome, CorporateAmount, OpportunityStatus},
     };
 
     use super::*;

@@ -269,6 +269,8 @@ async fn org_settings(api: &Api) -> anyhow::Result<()> {
                 default_calling_code: Some(DEFAULT_CALLING_CODE.to_owned()),
                 expected_version: 0,
                 corporate_currency: Some(CORPORATE_CURRENCY.to_owned()),
+                // Northwind's fiscal year is the calendar year, as most Chinese companies'.
+                ..Default::default()
             },
         ))
         .await

@@ -1,7 +1,10 @@
 //! The organisation's settings: what holds for the whole company rather than a team or a user.
 
 use chrono::{DateTime, Utc};
-use crm_platform::money::CurrencyCode;
+use crm_platform::{
+    fiscal::{FiscalCalendar, FiscalYearNaming},
+    money::CurrencyCode,
+};
 use uuid::Uuid;
 
 /// The one row of organisation settings.
@@ -16,6 +19,8 @@ pub struct OrgSettings {
     /// converted with the exchange rates into it. `None` until an admin sets it; once set it
     /// changes but is never unset (the deals' corporate amounts need one).
     pub corporate_currency: Option<CurrencyCode>,
+    /// The fiscal year's start month and naming; the calendar year until set.
+    pub fiscal_calendar: FiscalCalendar,
     /// 0 until first changed.
     pub version: i64,
     pub updated_at: Option<DateTime<Utc>>,
@@ -28,6 +33,9 @@ pub struct SettingsChanges {
     /// ([`crm_contact_data::normalize_calling_code`]).
     pub default_calling_code: Option<Option<String>>,
     pub corporate_currency: Option<CurrencyCode>,
+    /// 1..=12, already checked.
+    pub fiscal_year_start_month: Option<u32>,
+    pub fiscal_year_naming: Option<FiscalYearNaming>,
 }
 
 impl OrgSettings {
@@ -49,6 +57,21 @@ impl OrgSettings {
             self.corporate_currency = Some(currency);
             changed.push("corporate_currency");
         }
+        let start_month = changes
+            .fiscal_year_start_month
+            .unwrap_or(self.fiscal_calendar.start_month());
+        let naming = changes
+            .fiscal_year_naming
+            .unwrap_or(self.fiscal_calendar.naming());
+        if start_month != self.fiscal_calendar.start_month() {
+            changed.push("fiscal_year_start_month");
+        }
+        if naming != self.fiscal_calendar.naming() {
+            changed.push("fiscal_year_naming");
+        }
+        if let Ok(calendar) = FiscalCalendar::new(start_month, naming) {
+            self.fiscal_calendar = calendar;
+        }
         changed
     }
 }
@@ -62,6 +85,7 @@ mod tests {
             id: Uuid::now_v7(),
             default_calling_code: None,
             corporate_currency: None,
+            fiscal_calendar: FiscalCalendar::default(),
             version: 0,
             updated_at: None,
         }
@@ -99,6 +123,7 @@ mod tests {
         let both = SettingsChanges {
             default_calling_code: Some(Some("44".into())),
             corporate_currency: Some("EUR".parse().unwrap()),
+            ..SettingsChanges::default()
         };
         assert_eq!(
             settings.apply(both),
@@ -108,5 +133,27 @@ mod tests {
         // Leaving the currency out keeps it.
         settings.apply(SettingsChanges::default());
         assert_eq!(settings.corporate_currency.unwrap().as_str(), "EUR");
+    }
+
+    #[test]
+    fn the_fiscal_calendar_changes_by_start_month_and_naming() {
+        let mut settings = unset();
+        let april = SettingsChanges {
+            fiscal_year_start_month: Some(4),
+            ..SettingsChanges::default()
+        };
+        assert_eq!(settings.apply(april.clone()), ["fiscal_year_start_month"]);
+        assert_eq!(settings.fiscal_calendar.start_month(), 4);
+        assert!(settings.apply(april).is_empty());
+        let ending = SettingsChanges {
+            fiscal_year_start_month: Some(4),
+            fiscal_year_naming: Some(FiscalYearNaming::EndingYear),
+            ..SettingsChanges::default()
+        };
+        assert_eq!(settings.apply(ending), ["fiscal_year_naming"]);
+        assert_eq!(
+            settings.fiscal_calendar,
+            FiscalCalendar::new(4, FiscalYearNaming::EndingYear).unwrap()
+        );
     }
 }

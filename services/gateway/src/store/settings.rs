@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::stored_currency;
+use crm_platform::fiscal::FiscalCalendar;
+
+use super::{corrupt, stored_currency};
 use crate::domain::settings::OrgSettings;
 
 #[derive(sqlx::FromRow)]
@@ -12,6 +14,8 @@ struct SettingsRow {
     id: Uuid,
     default_calling_code: Option<String>,
     corporate_currency: Option<String>,
+    fiscal_year_start_month: i32,
+    fiscal_year_naming: String,
     version: i64,
     updated_at: Option<DateTime<Utc>>,
 }
@@ -27,14 +31,20 @@ impl TryFrom<SettingsRow> for OrgSettings {
                 .corporate_currency
                 .map(|code| stored_currency("corporate_currency", &code))
                 .transpose()?,
+            fiscal_calendar: FiscalCalendar::from_stored(
+                row.fiscal_year_start_month,
+                &row.fiscal_year_naming,
+            )
+            .map_err(|error| corrupt("fiscal_year_start_month", error))?,
             version: row.version,
             updated_at: row.updated_at,
         })
     }
 }
 
-const SETTINGS_SELECT: &str = "SELECT id, default_calling_code, corporate_currency, version, \
-                               updated_at FROM organisation_settings";
+const SETTINGS_SELECT: &str = "SELECT id, default_calling_code, corporate_currency, \
+                               fiscal_year_start_month, fiscal_year_naming, version, updated_at \
+                               FROM organisation_settings";
 
 /// The settings; the migration made their row.
 pub async fn get_settings(connection: &mut PgConnection) -> sqlx::Result<OrgSettings> {
@@ -60,7 +70,8 @@ pub async fn update_settings(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE organisation_settings SET default_calling_code = $2, corporate_currency = $6, \
-         version = $3, updated_at = $4, updated_by = $5 WHERE id = $1",
+         version = $3, updated_at = $4, updated_by = $5, fiscal_year_start_month = $7, \
+         fiscal_year_naming = $8 WHERE id = $1",
     )
     .bind(settings.id)
     .bind(settings.default_calling_code.as_deref())
@@ -68,6 +79,8 @@ pub async fn update_settings(
     .bind(settings.updated_at)
     .bind(by)
     .bind(settings.corporate_currency.map(|code| code.as_str()))
+    .bind(settings.fiscal_calendar.start_month() as i32)
+    .bind(settings.fiscal_calendar.naming().as_str())
     .execute(connection)
     .await?;
     Ok(())

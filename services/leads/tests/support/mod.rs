@@ -42,8 +42,8 @@ impl Harness {
                     &mut connection,
                     &OrgSettings {
                         default_calling_code: Some("86".into()),
-                        corporate_currency: None,
                         version: 1,
+                        ..OrgSettings::default()
                     },
                 )
                 .await
