@@ -65,7 +65,7 @@ const CANDIDATES: &str = "WITH scored AS MATERIALIZED (SELECT *, $1 * \
      days_without_activity::float8 / (2 * stale_after_days)) ELSE 0 END AS approximate FROM \
      (SELECT opportunities.id, effective_probability, CASE WHEN corporate_currency = $9 THEN \
      corporate_amount END AS corporate_amount, expected_close_date, greatest(0, \
-     floor(extract(epoch FROM ($10 - last_activity_at)) / 86400))::int AS days_without_activity, \
+     floor(date_part('epoch', $10 - last_activity_at) / 86400))::int AS days_without_activity, \
      pipelines.stale_after_days FROM opportunities JOIN pipelines ON pipelines.id = \
      opportunities.pipeline_id WHERE status = $11 AND owner_id = $12 AND owner_id = $13) AS \
      open_deals), cut AS (SELECT approximate FROM scored ORDER BY approximate DESC OFFSET $14 \
