@@ -232,4 +232,25 @@ mod tests {
         );
         assert!(matches!(state(&empty), Err(HandlerError::Permanent(_))));
     }
+
+    #[test]
+    fn a_deal_status_round_trips_its_stored_name() {
+        for status in [
+            DealStatus::Open,
+            DealStatus::Won,
+            DealStatus::Lost,
+            DealStatus::Archived,
+        ] {
+            assert_eq!(DealStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(DealStatus::parse("closed"), None);
+    }
+
+    #[test]
+    fn only_a_newer_version_supersedes() {
+        assert!(supersedes(1, None));
+        assert!(supersedes(3, Some(2)));
+        assert!(!supersedes(2, Some(2)));
+        assert!(!supersedes(1, Some(2)));
+    }
 }

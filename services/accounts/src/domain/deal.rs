@@ -144,14 +144,6 @@ mod tests {
     }
 
     #[test]
-    fn only_a_newer_version_replaces_the_kept_one() {
-        assert!(supersedes(1, None));
-        assert!(supersedes(3, Some(2)));
-        assert!(!supersedes(2, Some(2)));
-        assert!(!supersedes(1, Some(2)));
-    }
-
-    #[test]
     fn only_wins_touch_revenue_and_a_move_touches_both_accounts() {
         let open = DealReplica::from_opportunity(&opportunity(OpportunityStatus::Open, 1)).unwrap();
         let moved_open = DealReplica {

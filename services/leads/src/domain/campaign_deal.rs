@@ -5,37 +5,7 @@ use chrono::NaiveDate;
 use crm_platform::money::Money;
 use uuid::Uuid;
 
-/// A deal's status as the opportunities service last published it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DealStatus {
-    Open,
-    Won,
-    Lost,
-    /// Withdrawn or entered by mistake: counts nowhere.
-    Archived,
-}
-
-impl DealStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DealStatus::Open => "open",
-            DealStatus::Won => "won",
-            DealStatus::Lost => "lost",
-            DealStatus::Archived => "archived",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<DealStatus> {
-        [
-            DealStatus::Open,
-            DealStatus::Won,
-            DealStatus::Lost,
-            DealStatus::Archived,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == value)
-    }
-}
+pub use crm_platform::deals::DealStatus;
 
 /// A deal as leads keeps it: the newest version of the opportunities service's deal it has seen.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,18 +64,5 @@ mod tests {
             "the deal's own campaign wins over its lead's"
         );
         assert_eq!(attributed_campaign(None, None), None);
-    }
-
-    #[test]
-    fn a_deal_status_round_trips_its_stored_name() {
-        for status in [
-            DealStatus::Open,
-            DealStatus::Won,
-            DealStatus::Lost,
-            DealStatus::Archived,
-        ] {
-            assert_eq!(DealStatus::parse(status.as_str()), Some(status));
-        }
-        assert_eq!(DealStatus::parse("closed"), None);
     }
 }

@@ -6,77 +6,18 @@ use std::sync::Arc;
 
 use crm_platform::{
     consumer::{ConsumerSpec, EventHandler, HandlerError, HandlerFuture, ReceivedEvent},
-    events::DomainEvent,
+    deals::read,
     ids::parse_optional_id,
     money::{Money, Sign},
-    org,
 };
-use crm_proto::crm::{
-    common::v1::Money as MoneyMessage,
-    opportunities::v1::{
-        Opportunity, OpportunityAmountChanged, OpportunityArchived, OpportunityCloseDateChanged,
-        OpportunityCreated, OpportunityLost, OpportunityOwnerChanged, OpportunityReopened,
-        OpportunitySplitsChanged, OpportunityStageChanged, OpportunityStatus, OpportunityUpdated,
-        OpportunityWon,
-    },
-};
+use crm_proto::crm::{common::v1::Money as MoneyMessage, opportunities::v1::Opportunity};
 use sqlx::PgConnection;
 
-use crate::{
-    domain::campaign_deal::{CampaignDeal, DealStatus},
-    store,
-};
+use crate::{domain::campaign_deal::CampaignDeal, store};
 
 /// Every deal event of `crm.opportunities.v1`: each carries the state, so each is kept.
 pub fn campaign_deals() -> ConsumerSpec {
-    ConsumerSpec {
-        name: "leads-campaign-deals".to_owned(),
-        producer: "opportunities".to_owned(),
-        subjects: vec![
-            OpportunityCreated::subject(),
-            OpportunityStageChanged::subject(),
-            OpportunityAmountChanged::subject(),
-            OpportunityCloseDateChanged::subject(),
-            OpportunityOwnerChanged::subject(),
-            OpportunitySplitsChanged::subject(),
-            OpportunityUpdated::subject(),
-            OpportunityWon::subject(),
-            OpportunityLost::subject(),
-            OpportunityReopened::subject(),
-            OpportunityArchived::subject(),
-        ],
-    }
-}
-
-/// The deal's state an event carries, by its subject; a subject not named is permanent.
-fn carried_opportunity(event: &ReceivedEvent) -> Result<Opportunity, HandlerError> {
-    let subject = event.subject.as_str();
-    let opportunity = if subject == OpportunityCreated::subject() {
-        event.decode::<OpportunityCreated>()?.opportunity
-    } else if subject == OpportunityStageChanged::subject() {
-        event.decode::<OpportunityStageChanged>()?.opportunity
-    } else if subject == OpportunityAmountChanged::subject() {
-        event.decode::<OpportunityAmountChanged>()?.opportunity
-    } else if subject == OpportunityCloseDateChanged::subject() {
-        event.decode::<OpportunityCloseDateChanged>()?.opportunity
-    } else if subject == OpportunityOwnerChanged::subject() {
-        event.decode::<OpportunityOwnerChanged>()?.opportunity
-    } else if subject == OpportunitySplitsChanged::subject() {
-        event.decode::<OpportunitySplitsChanged>()?.opportunity
-    } else if subject == OpportunityUpdated::subject() {
-        event.decode::<OpportunityUpdated>()?.opportunity
-    } else if subject == OpportunityWon::subject() {
-        event.decode::<OpportunityWon>()?.opportunity
-    } else if subject == OpportunityLost::subject() {
-        event.decode::<OpportunityLost>()?.opportunity
-    } else if subject == OpportunityReopened::subject() {
-        event.decode::<OpportunityReopened>()?.opportunity
-    } else if subject == OpportunityArchived::subject() {
-        event.decode::<OpportunityArchived>()?.opportunity
-    } else {
-        return Err(org::unknown_subject(event));
-    };
-    opportunity.ok_or_else(|| permanent("event carries no opportunity"))
+    crm_platform::deals::consumer_spec("leads-campaign-deals")
 }
 
 fn permanent(message: impl std::fmt::Display) -> HandlerError {
@@ -89,28 +30,8 @@ fn deal_of(opportunity: &Opportunity) -> Result<CampaignDeal, HandlerError> {
     let id = |field: &str, value: &str| parse_optional_id(field, value).map_err(permanent);
     let opportunity_id = id("opportunity.id", &opportunity.id)?
         .ok_or_else(|| permanent("opportunity.id: must not be empty"))?;
-    let status = match OpportunityStatus::try_from(opportunity.status) {
-        Ok(OpportunityStatus::Open) => DealStatus::Open,
-        Ok(OpportunityStatus::Won) => DealStatus::Won,
-        Ok(OpportunityStatus::Lost) => DealStatus::Lost,
-        Ok(OpportunityStatus::Archived) => DealStatus::Archived,
-        Ok(OpportunityStatus::Unspecified) | Err(_) => {
-            return Err(permanent(format!(
-                "opportunity.status: {} is not a status this service knows",
-                opportunity.status
-            )));
-        }
-    };
-    let closed_on = match opportunity.outcome.as_ref().map(|o| o.closed_on.trim()) {
-        None | Some("") => None,
-        Some(text) => Some(
-            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                permanent(format!(
-                    "opportunity.outcome.closed_on: {text:?} is not a date"
-                ))
-            })?,
-        ),
-    };
+    let status = read::status(opportunity).map_err(permanent)?;
+    let closed_on = read::closed_on(opportunity).map_err(permanent)?;
     let corporate = opportunity
         .corporate_amount
         .as_ref()
@@ -123,8 +44,7 @@ fn deal_of(opportunity: &Opportunity) -> Result<CampaignDeal, HandlerError> {
         corporate_amount: money("opportunity.corporate_amount.amount", corporate)?,
         amount: money("opportunity.amount", opportunity.amount.as_ref())?,
         closed_on,
-        version: i64::try_from(opportunity.version)
-            .map_err(|_| permanent("opportunity.version: beyond any version"))?,
+        version: read::version(opportunity).map_err(permanent)?,
     })
 }
 
@@ -156,7 +76,7 @@ impl EventHandler for CampaignDealsHandler {
         event: &'a ReceivedEvent,
     ) -> HandlerFuture<'a> {
         Box::pin(async move {
-            let deal = deal_of(&carried_opportunity(event)?)?;
+            let deal = deal_of(&crm_platform::deals::state(event)?)?;
             if !store::deals::upsert_deal(connection, &deal).await? {
                 tracing::debug!(
                     opportunity_id = %deal.opportunity_id,
@@ -171,22 +91,11 @@ impl EventHandler for CampaignDealsHandler {
 
 #[cfg(test)]
 mod tests {
-    use crm_proto::crm::opportunities::v1::{CloseOutcome, CorporateAmount};
+    use crm_proto::crm::opportunities::v1::{CloseOutcome, CorporateAmount, OpportunityStatus};
     use uuid::Uuid;
 
     use super::*;
-
-    fn event<M: DomainEvent>(message: &M, subject: String) -> ReceivedEvent {
-        ReceivedEvent {
-            id: Uuid::now_v7(),
-            event_type: M::full_name(),
-            subject,
-            aggregate_id: String::new(),
-            aggregate_version: 1,
-            payload: message.encode_to_vec().into(),
-            deliveries: 1,
-        }
-    }
+    use crate::domain::campaign_deal::DealStatus;
 
     fn cny(amount: &str) -> Option<MoneyMessage> {
         Some(MoneyMessage {
@@ -213,40 +122,6 @@ mod tests {
             version: 7,
             ..Default::default()
         }
-    }
-
-    #[test]
-    fn every_deal_subject_is_read_and_any_other_is_permanent() {
-        let opportunity = Some(won_deal());
-        let spec = campaign_deals();
-        assert_eq!(spec.subjects.len(), 11);
-        let archived = OpportunityArchived {
-            opportunity: opportunity.clone(),
-            ..Default::default()
-        };
-        let read = carried_opportunity(&event(&archived, OpportunityArchived::subject()));
-        assert_eq!(read.unwrap().version, 7);
-        let unknown = event(&archived, "crm.opportunities.v1.quote_issued".into());
-        assert!(matches!(
-            carried_opportunity(&unknown),
-            Err(HandlerError::Permanent(_))
-        ));
-        for subject in &spec.subjects {
-            let won = OpportunityWon {
-                opportunity: opportunity.clone(),
-                ..Default::default()
-            };
-            // Every deal event has the state in field 1, so any of them decodes this payload.
-            assert!(
-                carried_opportunity(&event(&won, subject.clone())).is_ok(),
-                "{subject}"
-            );
-        }
-        let empty = OpportunityWon::default();
-        assert!(matches!(
-            carried_opportunity(&event(&empty, OpportunityWon::subject())),
-            Err(HandlerError::Permanent(_))
-        ));
     }
 
     #[test]
