@@ -13,5 +13,6 @@ pub fn all_modules() -> Vec<ServiceModule> {
         crm_accounts::module(),
         crm_leads::module(),
         crm_opportunities::module(),
+        crm_forecasting::module(),
     ]
 }

@@ -1,0 +1,3 @@
+//! The forecasting domain: typed, no I/O.
+
+pub mod deal;

@@ -1,0 +1,44 @@
+//! The forecasting service (capabilities F1–F8, docs/capabilities.md): its own read model of
+//! the pipeline, kept from the opportunities service's deal events — it never reads the
+//! opportunities database — and, as the issue [forecasting] lands in steps, the weighted
+//! pipeline, categories, quotas, calls, snapshots and statistical forecasts counted over it in
+//! the organisation's fiscal calendar. Owns database `crm_forecasting`.
+#![deny(rust_2018_idioms)]
+#![forbid(unsafe_code)]
+
+mod domain;
+mod events;
+mod service;
+mod store;
+
+use crm_platform::{
+    host::{ServiceContext, ServiceModule, ServiceMount},
+    org,
+};
+
+pub const NAME: &str = "forecasting";
+
+/// How a process hosts the forecasting service.
+pub fn module() -> ServiceModule {
+    ServiceModule {
+        name: NAME,
+        migrator,
+        mount,
+    }
+}
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("../../migrations/forecasting")
+}
+
+fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
+    let forecasting = service::Forecasting;
+    let deals = context.consumer(events::deals(), events::DealHandler::new(forecasting));
+    mount.spawn(deals.run(context.shutdown.clone()));
+    // The directory: the organisation's fiscal calendar and corporate currency, and its
+    // people. A team move needs nothing here: the opportunities service re-publishes the
+    // owner's deals with their new team path.
+    let directory = context.consumer(org::consumer_spec(NAME), org::OrgDirectoryHandler::new(()));
+    mount.spawn(directory.run(context.shutdown.clone()));
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! `crm-forecasting`: the forecasting service alone, as deployed on Kubernetes.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    crm_platform::host::main_for(&[crm_forecasting::module()])
+}

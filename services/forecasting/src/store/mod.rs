@@ -1,0 +1,3 @@
+//! SQL of the forecasting service; rows stay private to their files.
+
+pub mod deals;
