@@ -16,16 +16,8 @@ use uuid::Uuid;
 
 async fn start() -> TestApp {
     let app = TestApp::spawn_with(&[crm_forecasting::module()], &nats_url(), &[]).await;
-    let context = app.services.context("forecasting").unwrap();
     // The opportunities service would create its stream; here the test stands in for it.
-    crm_platform::events::ensure_stream(
-        &context.jetstream,
-        &context.naming,
-        "opportunities",
-        Duration::from_secs(120),
-    )
-    .await
-    .unwrap();
+    app.stand_in_for("forecasting", "opportunities").await;
     app
 }
 

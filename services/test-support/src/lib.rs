@@ -260,6 +260,20 @@ impl TestApp {
             .expect("JetStream acknowledges");
     }
 
+    /// Creates `producer`'s stream in this test's namespace, as that service would when hosted:
+    /// for a test that stands in for it by publishing its events to `service`'s consumers.
+    pub async fn stand_in_for(&self, service: &str, producer: &str) {
+        let context = self.services.context(service).expect("service is hosted");
+        crm_platform::events::ensure_stream(
+            &context.jetstream,
+            &context.naming,
+            producer,
+            Duration::from_secs(120),
+        )
+        .await
+        .expect("the producer's stream");
+    }
+
     pub fn pool(&self, service: &str) -> &PgPool {
         self.services.pool(service).expect("service is hosted")
     }

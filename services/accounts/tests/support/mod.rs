@@ -31,16 +31,8 @@ impl Tiers {
     /// With extra settings, e.g. a short re-evaluation interval.
     pub async fn start_with(settings: &[(&str, &str)]) -> Self {
         let app = TestApp::spawn_with(&[crm_accounts::module()], &nats_url(), settings).await;
-        let context = app.services.context("accounts").unwrap();
         // The opportunities service would create its stream; here the test stands in for it.
-        crm_platform::events::ensure_stream(
-            &context.jetstream,
-            &context.naming,
-            "opportunities",
-            Duration::from_secs(120),
-        )
-        .await
-        .unwrap();
+        app.stand_in_for("accounts", "opportunities").await;
         let client = AccountServiceClient::new(app.channel().await);
         Self {
             app,
