@@ -8,12 +8,7 @@
 mod support;
 
 use chrono::{Duration, Utc};
-use crm_platform::{
-    auth::Caller,
-    money::CurrencyCode,
-    org::{OrgDirectory, OrgSettings},
-    time::to_timestamp,
-};
+use crm_platform::{auth::Caller, money::CurrencyCode, time::to_timestamp};
 use std::time::Duration as StdDuration;
 
 use crm_proto::crm::accounts::v1 as accounts;
@@ -41,16 +36,7 @@ impl Account {
     async fn open() -> Self {
         let desk = Desk::open().await;
         // Expenses are summed in the corporate currency.
-        let pool = desk.harness.app.pool("opportunities");
-        let mut connection = pool.acquire().await.unwrap();
-        let settings = OrgSettings {
-            corporate_currency: Some(CurrencyCode::CNY),
-            version: 1,
-            ..OrgSettings::default()
-        };
-        OrgDirectory::record_settings(&mut connection, &settings)
-            .await
-            .unwrap();
+        desk.harness.set_corporate_currency(CurrencyCode::CNY).await;
         let request = pb::GetOpportunityRequest {
             opportunity_id: desk.deal_id.clone(),
         };

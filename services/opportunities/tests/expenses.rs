@@ -5,11 +5,7 @@
 
 mod support;
 
-use crm_platform::{
-    auth::Caller,
-    money::CurrencyCode,
-    org::{OrgDirectory, OrgSettings},
-};
+use crm_platform::{auth::Caller, money::CurrencyCode};
 use crm_proto::crm::opportunities::v1::{self as pb, expense_service_client::ExpenseServiceClient};
 use crm_test_support::user;
 use support::{
@@ -42,16 +38,7 @@ fn input(category: pb::ExpenseCategory, value: &str, on: i64) -> Option<pb::Expe
 impl Book {
     async fn open() -> Self {
         let desk = Desk::open().await;
-        let pool = desk.harness.app.pool("opportunities");
-        let mut connection = pool.acquire().await.unwrap();
-        let settings = OrgSettings {
-            corporate_currency: Some(CurrencyCode::CNY),
-            version: 1,
-            ..OrgSettings::default()
-        };
-        OrgDirectory::record_settings(&mut connection, &settings)
-            .await
-            .unwrap();
+        desk.harness.set_corporate_currency(CurrencyCode::CNY).await;
         let account_id = desk.harness.publish_account(&desk.ravi).await;
         let create = pb::CreateOpportunityRequest {
             opportunity: Some(pb::OpportunityInput {

@@ -9,7 +9,12 @@ pub mod log;
 use std::time::Duration;
 
 use chrono::{Days, Utc};
-use crm_platform::{auth::Caller, events};
+use crm_platform::{
+    auth::Caller,
+    events,
+    money::CurrencyCode,
+    org::{OrgDirectory, OrgSettings},
+};
 use crm_proto::crm::{
     accounts::v1 as accounts,
     common::v1::{Money, PageRequest},
@@ -106,6 +111,20 @@ impl Harness {
             app,
             admin: user("admin", NORTHWIND),
         }
+    }
+
+    /// Files the organisation's corporate currency in the service's directory, as the
+    /// gateway's `org_settings_updated` would (version 1).
+    pub async fn set_corporate_currency(&self, currency: CurrencyCode) {
+        let mut connection = self.app.pool("opportunities").acquire().await.unwrap();
+        let settings = OrgSettings {
+            corporate_currency: Some(currency),
+            version: 1,
+            ..OrgSettings::default()
+        };
+        OrgDirectory::record_settings(&mut connection, &settings)
+            .await
+            .unwrap();
     }
 
     pub fn request<T>(&self, caller: &Caller, message: T) -> tonic::Request<T> {
