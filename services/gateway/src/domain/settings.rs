@@ -63,13 +63,15 @@ impl OrgSettings {
         let naming = changes
             .fiscal_year_naming
             .unwrap_or(self.fiscal_calendar.naming());
-        if start_month != self.fiscal_calendar.start_month() {
-            changed.push("fiscal_year_start_month");
-        }
-        if naming != self.fiscal_calendar.naming() {
-            changed.push("fiscal_year_naming");
-        }
+        // The month was checked on the wire; one that still is no month changes nothing, and
+        // nothing is reported changed that was not.
         if let Ok(calendar) = FiscalCalendar::new(start_month, naming) {
+            if calendar.start_month() != self.fiscal_calendar.start_month() {
+                changed.push("fiscal_year_start_month");
+            }
+            if calendar.naming() != self.fiscal_calendar.naming() {
+                changed.push("fiscal_year_naming");
+            }
             self.fiscal_calendar = calendar;
         }
         changed
