@@ -41,6 +41,8 @@ use tonic::{Code, transport::Channel};
 
 #[path = "authz/account_views.rs"]
 mod account_views;
+#[path = "authz/forecasting.rs"]
+mod forecasting;
 #[path = "authz/opportunities.rs"]
 mod opportunities;
 
@@ -304,6 +306,7 @@ impl Org {
                 crm_accounts::module(),
                 crm_leads::module(),
                 crm_opportunities::module(),
+                crm_forecasting::module(),
             ],
             &crm_test_support::nats_url(),
             &[("CRM_GATEWAY_RATE_LIMIT_PER_SECOND", "0")],
@@ -786,6 +789,7 @@ enum Call {
     GetTierSettings,
     UpdateTierSettings,
     Opportunities(opportunities::Call),
+    Forecasting(forecasting::Call),
     /// AccountViewService/GetAccount360; answers the ids of the view's contacts and deals.
     AccountView {
         account_id: String,
@@ -926,6 +930,8 @@ struct Grpc {
     org: OrgServiceClient<Channel>,
     opportunities: opportunities::Clients,
     views: AccountViewServiceClient<Channel>,
+    /// For the forecasting families, whose clients are made per call.
+    channel: Channel,
 }
 
 impl Grpc {
@@ -937,6 +943,7 @@ impl Grpc {
             org: OrgServiceClient::new(channel.clone()),
             opportunities: opportunities::Clients::new(channel),
             views: AccountViewServiceClient::new(channel.clone()),
+            channel: channel.clone(),
         }
     }
 
@@ -1175,6 +1182,7 @@ impl Transport for Grpc {
                 .await
                 .map(no_ids)?,
             Call::Opportunities(call) => self.deals(token, call).await?,
+            Call::Forecasting(call) => forecasting::grpc(&self.channel, token, call).await?,
             Call::AccountView { account_id } => {
                 account_views::grpc(&self.views, token, account_id).await?
             }
@@ -1416,6 +1424,7 @@ impl Transport for Http {
                 none()
             }
             Call::Opportunities(call) => opportunities::http(self, token, call).await?,
+            Call::Forecasting(call) => forecasting::http(self, token, call).await?,
             Call::AccountView { account_id } => {
                 account_views::http(self, token, account_id).await?
             }
@@ -1638,6 +1647,7 @@ async fn check_actions<T: Transport>(connect: impl FnOnce(&Org) -> T) {
     let mut report = Report::new(transport.name());
     run_actions(&org, &transport, &mut report).await;
     opportunities::run_actions(&org, &transport, &mut report).await;
+    forecasting::run_actions(&org, &transport, &mut report).await;
     org.clean_up().await;
     report.assert_clean();
 }

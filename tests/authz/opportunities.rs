@@ -54,7 +54,7 @@ mod quotes;
 #[path = "work_reports.rs"]
 mod work_reports;
 
-use calls::query;
+pub(super) use calls::query;
 pub(super) use calls::{Call, Clients, get, grpc, http, update};
 
 use super::{

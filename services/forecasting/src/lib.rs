@@ -7,7 +7,9 @@
 #![forbid(unsafe_code)]
 
 mod domain;
+mod error;
 mod events;
+mod grpc;
 mod service;
 mod store;
 
@@ -15,6 +17,10 @@ use crm_platform::{
     host::{ServiceContext, ServiceModule, ServiceMount},
     org,
 };
+use crm_proto::crm::forecasting::v1::forecast_service_server::ForecastServiceServer;
+
+/// The `google.rpc.ErrorInfo` reasons of the service's own refusals (docs/api.md).
+pub use error::reasons;
 
 pub const NAME: &str = "forecasting";
 
@@ -32,7 +38,11 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 }
 
 fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<()> {
-    let forecasting = service::Forecasting;
+    let forecasting = service::Forecasting::new(context.pool.clone(), context.outbox.clone());
+    mount.add_grpc(ForecastServiceServer::with_interceptor(
+        grpc::pipeline::PipelineApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
     let deals = context.consumer(events::deals(), events::DealHandler::new(forecasting));
     mount.spawn(deals.run(context.shutdown.clone()));
     // The directory: the organisation's fiscal calendar and corporate currency, and its

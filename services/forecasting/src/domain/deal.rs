@@ -156,4 +156,4 @@ impl PipelineDeal {
 
 #[cfg(test)]
 #[path = "deal_tests.rs"]
-mod tests;
+pub(crate) mod tests;

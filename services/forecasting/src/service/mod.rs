@@ -1,28 +1,32 @@
 //! The forecasting service's use cases, one transaction each (the event handlers' transaction
 //! is the consumer's, which also records the event as handled).
 
-use sqlx::PgConnection;
+mod pipeline;
+mod scope;
 
-use crate::{domain::deal::PipelineDeal, store};
+use crm_platform::outbox::Outbox;
+use sqlx::PgPool;
 
-/// The service's use cases; the read RPCs of the next steps will hold its pool here.
-#[derive(Clone, Default)]
-pub struct Forecasting;
+pub use pipeline::DealForecast;
+pub use scope::Counting;
+
+use crate::error::ForecastingError;
+
+type Result<T> = std::result::Result<T, ForecastingError>;
+
+/// The forecasting service's use cases over its database and outbox.
+#[derive(Clone)]
+pub struct Forecasting {
+    pool: PgPool,
+    #[allow(
+        dead_code,
+        reason = "the quota events of the next step are written through it"
+    )]
+    outbox: Outbox,
+}
 
 impl Forecasting {
-    /// Keeps `deal` in the read model unless it holds the deal at that version or newer.
-    pub async fn apply_deal(
-        &self,
-        connection: &mut PgConnection,
-        deal: &PipelineDeal,
-    ) -> sqlx::Result<()> {
-        if !store::deals::upsert(connection, deal).await? {
-            tracing::debug!(
-                opportunity_id = %deal.id,
-                version = deal.version,
-                "deal event not newer than the read model's, ignored"
-            );
-        }
-        Ok(())
+    pub fn new(pool: PgPool, outbox: Outbox) -> Self {
+        Self { pool, outbox }
     }
 }

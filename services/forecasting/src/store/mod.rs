@@ -1,3 +1,28 @@
-//! SQL of the forecasting service; rows stay private to their files.
+//! The forecasting service's SQL, one module per table family; rows stay private.
 
 pub mod deals;
+pub mod overrides;
+pub mod pipeline;
+
+use crm_platform::access::push_within;
+use sqlx::{Postgres, QueryBuilder};
+
+use crate::domain::scope::Scope;
+
+/// ` AND <the row is in the scope>`, over the columns `owner_id` and `owner_team_path`
+/// prefixed by `prefix` (a table alias with its dot, or nothing). Every forecasting family
+/// filters its rows by scope through this.
+pub fn push_scope(query: &mut QueryBuilder<Postgres>, scope: &Scope, prefix: &str) {
+    match scope {
+        Scope::Company => {}
+        Scope::Team(team) => {
+            query.push(" AND ");
+            push_within(query, &format!("{prefix}owner_team_path"), team);
+        }
+        Scope::Rep { user_id, .. } => {
+            query
+                .push(format!(" AND {prefix}owner_id = "))
+                .push_bind(*user_id);
+        }
+    }
+}

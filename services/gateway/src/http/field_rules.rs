@@ -57,6 +57,7 @@ pub enum TextFormat {
     CurrencyCode,
     Decimal,
     SnakeCaseKey,
+    FiscalPeriod,
 }
 
 // The pieces of the patterns. Every pattern is written so that JSON Schema (ECMA 262), Python's
@@ -138,6 +139,7 @@ impl TextFormat {
             11 => TextFormat::CurrencyCode,
             12 => TextFormat::Decimal,
             13 => TextFormat::SnakeCaseKey,
+            14 => TextFormat::FiscalPeriod,
             _ => return None,
         })
     }
@@ -186,6 +188,10 @@ impl TextFormat {
                 vec!["^/?[a-z0-9-]{1,64}(?:/[a-z0-9-]{1,64}){0,31}/?$".to_owned()]
             }
             TextFormat::SnakeCaseKey => vec!["^[a-z][a-z0-9_]{0,63}$".to_owned()],
+            // Years 1000 on, as the fiscal calendar reads them (crm_platform::fiscal).
+            TextFormat::FiscalPeriod => {
+                vec!["^(?:FY[1-9][0-9]{3}(?:-Q[1-4])?|[1-9][0-9]{3}-(?:0[1-9]|1[0-2]))$".to_owned()]
+            }
             TextFormat::Slug => vec!["^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$".to_owned()],
             TextFormat::CallingCode => vec![format!("^{PLUS}?{NONZERO}{DIGIT}{{0,2}}$")],
             TextFormat::PageToken => vec!["^(?:[0-9a-fA-F]{2}){1,1024}$".to_owned()],
@@ -252,6 +258,10 @@ impl TextFormat {
             TextFormat::SnakeCaseKey => {
                 "must be 1 to 64 characters of a-z, 0-9 and _, starting with a letter"
             }
+            TextFormat::FiscalPeriod => {
+                "must be a fiscal period: a month like 2026-08, a fiscal quarter like FY2027-Q1 \
+                 or a fiscal year like FY2027"
+            }
         }
     }
 
@@ -300,6 +310,7 @@ pub const ALL_FORMATS: &[TextFormat] = &[
     TextFormat::CurrencyCode,
     TextFormat::Decimal,
     TextFormat::SnakeCaseKey,
+    TextFormat::FiscalPeriod,
 ];
 
 /// The rules of `field`, from its option; none when the pool has no such option.

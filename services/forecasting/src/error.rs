@@ -1,0 +1,58 @@
+//! Everything that can go wrong in the forecasting service, mapped once to the wire: the kit's
+//! common failures, and the forecast's own typed ones.
+
+use crm_platform::error::{CommonError, ErrorCode, FieldViolation, Reason, ServiceError};
+use uuid::Uuid;
+
+use crate::domain::deal::DealStatus;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForecastingError {
+    #[error(transparent)]
+    Common(#[from] CommonError),
+    /// Only an open deal's category can be chosen: a won deal is closed, a lost one counts in
+    /// no forecast.
+    #[error("opportunity {id} is {}, so its forecast category cannot be chosen", .status.as_str())]
+    DealNotOpen { id: Uuid, status: DealStatus },
+}
+
+impl ServiceError for ForecastingError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            ForecastingError::Common(common) => common.code(),
+            ForecastingError::DealNotOpen { .. } => ErrorCode::FailedPrecondition,
+        }
+    }
+
+    fn field_violations(&self) -> &[FieldViolation] {
+        match self {
+            ForecastingError::Common(common) => common.field_violations(),
+            ForecastingError::DealNotOpen { .. } => &[],
+        }
+    }
+
+    fn reason(&self) -> Option<Reason> {
+        let reason = |reason: &'static str, code: &str| Reason::new(reason, code, self.to_string());
+        Some(match self {
+            ForecastingError::Common(common) => return common.reason(),
+            ForecastingError::DealNotOpen { id, status } => {
+                reason(reasons::DEAL_NOT_OPEN, text_codes::DEAL_NOT_OPEN)
+                    .param("id", id)
+                    .param("status", status.as_str())
+            }
+        })
+    }
+}
+
+/// The `google.rpc.ErrorInfo` reasons of the service's own refusals (docs/api.md).
+pub mod reasons {
+    pub const DEAL_NOT_OPEN: &str = "DEAL_NOT_OPEN";
+}
+
+/// Text codes consoles translate the refusals by, with their parameters.
+pub mod text_codes {
+    /// "opportunity {id} is {status}, so its forecast category cannot be chosen".
+    pub const DEAL_NOT_OPEN: &str = "forecasting.deal_not_open";
+}
+
+crm_platform::service_error_conversions!(ForecastingError);

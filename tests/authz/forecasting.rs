@@ -1,0 +1,84 @@
+//! The forecasting service's rows of the matrix, run by the parent file's tests over the same
+//! organisation, transports and report. Every forecasting family asks for a scope — a rep, a
+//! team subtree, the company — and a scope beyond the caller's reach is PERMISSION_DENIED: a
+//! rep reads their own numbers, a manager their subtree's and its reps', an admin every one.
+//! A deal's own forecast settings (its category override) go with the deal: out of reach it
+//! does not exist (NOT_FOUND). Each family's table is in its own file beside this one.
+//!
+//! The forecasting service keeps its own read model of the deals from the opportunities
+//! service's events, so the organisation waits until every person's deal is in it.
+
+use std::time::Duration;
+
+use crm_test_support::eventually;
+use uuid::Uuid;
+
+use super::{Http, Kind, Org, Refusal, Report, Transport, Who};
+
+#[path = "forecasting_pipeline.rs"]
+mod pipeline;
+
+/// One forecasting call, by family.
+#[derive(Clone, Debug)]
+pub(crate) enum Call {
+    Pipeline(pipeline::Call),
+}
+
+/// The period every cell asks for: the matrix is about who may ask, not what the numbers are.
+const PERIOD: &str = "2026-12";
+
+/// The month every person's deal is expected to close in (`opportunities::new_deal`).
+const DEAL_PERIOD: &str = "2027-03";
+
+/// This person's deal (`opportunities::set_up`).
+fn deal_of(org: &Org, who: Who) -> &str {
+    &org.records[&(Kind::Opportunity, who)]
+}
+
+/// Waits until the forecasting service's read model holds every deal of the organisation.
+async fn await_read_model(org: &Org) {
+    let pool = org.app.pool("forecasting");
+    let deals: Vec<Uuid> = Who::ALL
+        .into_iter()
+        .map(|who| deal_of(org, who).parse().unwrap())
+        .collect();
+    eventually(
+        Duration::from_secs(20),
+        "every deal in the forecasting read model",
+        || {
+            let deals = deals.clone();
+            async move {
+                let held: i64 = sqlx::query_scalar("SELECT count(*) FROM deals WHERE id = ANY($1)")
+                    .bind(&deals)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+                held == deals.len() as i64
+            }
+        },
+    )
+    .await;
+}
+
+pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
+    await_read_model(org).await;
+    pipeline::run_actions(org, transport, report).await;
+}
+
+/// A call straight to the service's gRPC API.
+pub(super) async fn grpc(
+    channel: &tonic::transport::Channel,
+    token: &str,
+    call: Call,
+) -> Result<Vec<String>, Refusal> {
+    match call {
+        Call::Pipeline(call) => pipeline::grpc(channel, token, call).await,
+    }
+}
+
+/// A call through the gateway's HTTP/JSON front door.
+pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<String>, Refusal> {
+    match call {
+        Call::Pipeline(call) => pipeline::http(door, token, call).await,
+    }
+}
