@@ -7,7 +7,7 @@ mod scope;
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
-pub use pipeline::DealForecast;
+pub use pipeline::{DealForecast, apply_deal};
 pub use scope::Counting;
 
 use crate::error::ForecastingError;
