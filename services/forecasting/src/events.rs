@@ -9,7 +9,10 @@ use crm_platform::consumer::{
 };
 use sqlx::PgConnection;
 
-use crate::{domain::deal::PipelineDeal, service::Forecasting};
+use crate::{
+    domain::{deal::PipelineDeal, statistics::stages::StageVisit},
+    service::Forecasting,
+};
 
 pub(crate) fn deals() -> ConsumerSpec {
     crm_platform::deals::consumer_spec("forecasting-deals")
@@ -35,7 +38,13 @@ impl EventHandler for DealHandler {
             let opportunity = crm_platform::deals::state(event)?;
             let deal = PipelineDeal::from_opportunity(&opportunity)
                 .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
-            Ok(self.forecasting.apply_deal(connection, &deal).await?)
+            self.forecasting.apply_deal(connection, &deal).await?;
+            // Applied or not: the deal was in that stage at that version all the same.
+            let visit = StageVisit::of(&deal, &opportunity);
+            Ok(self
+                .forecasting
+                .record_stage_visit(connection, &visit)
+                .await?)
         })
     }
 }
