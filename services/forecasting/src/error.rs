@@ -76,3 +76,33 @@ pub mod text_codes {
 }
 
 crm_platform::service_error_conversions!(ForecastingError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Figures the statistical forecast cannot hold are the data's, not the request's form:
+    /// FAILED_PRECONDITION with the service's own reason, never an internal error or a panic.
+    #[test]
+    fn an_uncomputable_statistical_forecast_is_a_refusal_with_its_reason() {
+        let refused = ForecastingError::from(StatisticsError::Overflow);
+        assert_eq!(refused.code(), ErrorCode::FailedPrecondition);
+        let reason = refused.reason().expect("a reason");
+        assert_eq!(reason.reason, reasons::STATISTICS_UNCOMPUTABLE);
+        assert_eq!(
+            reason
+                .metadata()
+                .get(crm_platform::error::TEXT_CODE_KEY)
+                .map(String::as_str),
+            Some(text_codes::STATISTICS_UNCOMPUTABLE)
+        );
+        assert_eq!(
+            tonic::Status::from(refused).code(),
+            tonic::Code::FailedPrecondition
+        );
+        assert_eq!(
+            ForecastingError::Unfinished("shutting down".into()).code(),
+            ErrorCode::Internal
+        );
+    }
+}
