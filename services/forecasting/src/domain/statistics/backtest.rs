@@ -1,11 +1,13 @@
 //! Back-testing by rolling origin: for each past period t from the first one a method may
 //! forecast, the method is fitted on the periods before t only, forecasts one period ahead, and
 //! that forecast is judged against what period t booked — the accuracy a method would have had
-//! had it been used all along, judged as the calls are ([`crate::domain::accuracy`]).
+//! had it been used all along, judged as the calls are ([`crate::domain::accuracy`]). The
+//! smoothing methods get every prefix's fit from one run per combination of weights
+//! ([`smoothing::rolling_holt`]); the tests hold them to fitting each prefix anew.
 
 use rust_decimal::Decimal;
 
-use super::{Method, Series, StatisticsError, forecast};
+use super::{Method, Series, StatisticsError, as_bookings, regression, smoothing};
 use crate::domain::accuracy::{Accuracy, Comparison};
 
 /// One back-tested period.
@@ -44,22 +46,25 @@ pub fn backtest(
     min_train: usize,
 ) -> Result<Backtest, StatisticsError> {
     let origin = min_train.max(method.minimum_history(series.season));
-    let mut points = Vec::new();
-    for (period_index, &actual) in series.bookings.iter().enumerate().skip(origin) {
-        let history = Series {
-            bookings: series.bookings[..period_index].to_vec(),
-            ..series.clone()
-        };
-        let predicted = forecast(&history, method, 1)?
-            .bookings
-            .first()
-            .copied()
-            .unwrap_or(Decimal::ZERO);
-        points.push(BacktestPoint {
-            period_index,
-            comparison: Comparison::of(predicted, actual)?,
-        });
-    }
+    let bookings = &series.bookings;
+    let predicted = match method {
+        Method::HoltLinear => smoothing::rolling_holt(bookings, origin)?,
+        Method::HoltWinters => smoothing::rolling_holt_winters(bookings, series.season, origin)?,
+        // A line is cheap to fit: each prefix anew.
+        Method::LinearRegression => (origin..bookings.len())
+            .map(|period_index| Ok(regression::fit(&bookings[..period_index])?.at(period_index)?))
+            .collect::<Result<_, StatisticsError>>()?,
+    };
+    let points = predicted
+        .into_iter()
+        .zip(bookings.iter().enumerate().skip(origin))
+        .map(|(predicted, (period_index, &actual))| {
+            Ok(BacktestPoint {
+                period_index,
+                comparison: Comparison::of(as_bookings(predicted, series.minor_units), actual)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StatisticsError>>()?;
     let accuracy = Accuracy::of(
         points
             .iter()

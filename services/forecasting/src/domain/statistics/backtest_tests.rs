@@ -184,3 +184,36 @@ fn on_a_seasonal_series_holt_winters_backtests_better_than_holt_and_is_recommend
             > winters.accuracy.mean_absolute_percentage_error
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The one-run back-test gives exactly what fitting every prefix anew and forecasting the
+    /// next period gives.
+    #[test]
+    fn the_backtest_equals_fitting_every_prefix_anew(
+        cents in prop::collection::vec(0_i64..10_000_000, 9..14),
+    ) {
+        let history = Series {
+            bookings: cents.into_iter().map(|cents| Decimal::new(cents, 2)).collect(),
+            season: 4,
+            minor_units: 2,
+        };
+        for method in ALL_METHODS {
+            let origin = method.minimum_history(4);
+            let fast = backtest(&history, method, origin).unwrap();
+            for point in &fast.points {
+                let prefix = Series {
+                    bookings: history.bookings[..point.period_index].to_vec(),
+                    ..history.clone()
+                };
+                let anew = crate::domain::statistics::forecast(&prefix, method, 1).unwrap();
+                prop_assert_eq!(
+                    point.comparison.forecast,
+                    anew.bookings[0],
+                    "{:?} at {}", method, point.period_index
+                );
+            }
+        }
+    }
+}

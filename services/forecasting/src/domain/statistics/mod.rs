@@ -171,7 +171,7 @@ pub fn forecast(
 
 /// A model's figure as bookings: never below 0 — a trend running down would otherwise forecast
 /// negative revenue, which no period can book — and rounded to the currency's minor units.
-fn as_bookings(amount: Decimal, minor_units: u32) -> Decimal {
+pub(crate) fn as_bookings(amount: Decimal, minor_units: u32) -> Decimal {
     round_commercial(amount.max(Decimal::ZERO), minor_units)
 }
 

@@ -72,7 +72,7 @@ pub fn fit_holt(bookings: &[Decimal]) -> Result<SmoothingFit, StatisticsError> {
     let mut best: Option<SmoothingFit> = None;
     for alpha in grid() {
         for beta in grid() {
-            let fit = run_holt(bookings, alpha, beta)?;
+            let fit = run_holt(bookings, alpha, beta, &mut |_, _, _| {})?;
             if best
                 .as_ref()
                 .is_none_or(|best| fit.sum_of_squares < best.sum_of_squares)
@@ -85,13 +85,24 @@ pub fn fit_holt(bookings: &[Decimal]) -> Result<SmoothingFit, StatisticsError> {
     best.ok_or(StatisticsError::Overflow)
 }
 
-fn run_holt(bookings: &[Decimal], alpha: Decimal, beta: Decimal) -> Result<SmoothingFit, Overflow> {
+/// What a run shows before it reads period `index`: the squared one-step errors of the
+/// periods before it, added up, and its forecast of the period — the fit of those periods
+/// alone, since every recursion only looks back.
+type Observer<'a> = &'a mut dyn FnMut(usize, Decimal, Decimal);
+
+fn run_holt(
+    bookings: &[Decimal],
+    alpha: Decimal,
+    beta: Decimal,
+    observe: Observer<'_>,
+) -> Result<SmoothingFit, Overflow> {
     // The callers hold at least two periods.
     let mut level = bookings[0];
     let mut trend = sub(bookings[1], bookings[0])?;
     let mut sum_of_squares = Decimal::ZERO;
-    for &actual in &bookings[1..] {
+    for (index, &actual) in bookings.iter().enumerate().skip(1) {
         let predicted = add(level, trend)?;
+        observe(index, sum_of_squares, predicted);
         let error = sub(actual, predicted)?;
         sum_of_squares = add(sum_of_squares, mul(error, error)?)?;
         let new_level = add(
@@ -139,7 +150,8 @@ pub fn fit_holt_winters(
     for alpha in grid() {
         for beta in grid() {
             for gamma in grid() {
-                let fit = run_holt_winters(bookings, &start, alpha, beta, gamma)?;
+                let fit =
+                    run_holt_winters(bookings, &start, (alpha, beta, gamma), &mut |_, _, _| {})?;
                 if best
                     .as_ref()
                     .is_none_or(|best| fit.sum_of_squares < best.sum_of_squares)
@@ -193,9 +205,8 @@ fn start_holt_winters(bookings: &[Decimal], season: usize) -> Result<Start, Over
 fn run_holt_winters(
     bookings: &[Decimal],
     start: &Start,
-    alpha: Decimal,
-    beta: Decimal,
-    gamma: Decimal,
+    (alpha, beta, gamma): (Decimal, Decimal, Decimal),
+    observe: Observer<'_>,
 ) -> Result<SmoothingFit, Overflow> {
     let mut level = start.level;
     let mut trend = start.trend;
@@ -205,7 +216,9 @@ fn run_holt_winters(
         let slot = index % start.season;
         let offset = seasonals[slot];
         let trended = add(level, trend)?;
-        let error = sub(actual, add(trended, offset)?)?;
+        let predicted = add(trended, offset)?;
+        observe(index, sum_of_squares, predicted);
+        let error = sub(actual, predicted)?;
         sum_of_squares = add(sum_of_squares, mul(error, error)?)?;
         let new_level = add(
             mul(alpha, sub(actual, offset)?)?,
@@ -231,6 +244,73 @@ fn run_holt_winters(
         len: bookings.len(),
         sum_of_squares,
     })
+}
+
+/// For every period from `origin` on, the one-step forecast of the model fitted on the periods
+/// before it — its weights chosen on those periods alone, as a fit of that prefix would choose
+/// them — unrounded. The same figures as fitting every prefix anew, in one run of the series
+/// per combination of weights instead of one per prefix: a prefix's state and squared errors
+/// are the whole run's at that point. `origin` is at least the method's minimum history and
+/// below the series' length.
+fn rolling_one_step<W: Copy>(
+    len: usize,
+    origin: usize,
+    weights: impl Iterator<Item = W>,
+    mut run: impl FnMut(W, Observer<'_>) -> Result<(), Overflow>,
+) -> Result<Vec<Decimal>, Overflow> {
+    let mut best: Vec<Option<(Decimal, Decimal)>> = vec![None; len.saturating_sub(origin)];
+    for weight in weights {
+        run(weight, &mut |index, sum_of_squares, predicted| {
+            let Some(slot) = index.checked_sub(origin).and_then(|at| best.get_mut(at)) else {
+                return;
+            };
+            if slot.is_none_or(|(smallest, _)| sum_of_squares < smallest) {
+                *slot = Some((sum_of_squares, predicted));
+            }
+        })?;
+    }
+    Ok(best
+        .into_iter()
+        .map(|kept| kept.map_or(Decimal::ZERO, |(_, predicted)| predicted))
+        .collect())
+}
+
+/// Holt's one-step forecasts of every period from `origin` (≥ 2) on, each fitted on the
+/// periods before it.
+pub fn rolling_holt(bookings: &[Decimal], origin: usize) -> Result<Vec<Decimal>, StatisticsError> {
+    if origin < 2 || bookings.len() <= origin {
+        return Ok(Vec::new());
+    }
+    let weights = grid().flat_map(|alpha| grid().map(move |beta| (alpha, beta)));
+    Ok(rolling_one_step(
+        bookings.len(),
+        origin,
+        weights,
+        |(alpha, beta), observe| run_holt(bookings, alpha, beta, observe).map(drop),
+    )?)
+}
+
+/// Holt–Winters' one-step forecasts of every period from `origin` (≥ two seasons) on, each
+/// fitted on the periods before it.
+pub fn rolling_holt_winters(
+    bookings: &[Decimal],
+    season: usize,
+    origin: usize,
+) -> Result<Vec<Decimal>, StatisticsError> {
+    let season = season.max(1);
+    if origin < 2 * season || bookings.len() <= origin {
+        return Ok(Vec::new());
+    }
+    let start = start_holt_winters(bookings, season)?;
+    let weights = grid().flat_map(|alpha| {
+        grid().flat_map(move |beta| grid().map(move |gamma| (alpha, beta, gamma)))
+    });
+    Ok(rolling_one_step(
+        bookings.len(),
+        origin,
+        weights,
+        |weights, observe| run_holt_winters(bookings, &start, weights, observe).map(drop),
+    )?)
 }
 
 #[cfg(test)]

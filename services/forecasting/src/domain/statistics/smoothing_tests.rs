@@ -11,7 +11,13 @@ fn holt_by_hand_on_three_periods() {
     // 100, 120, 150 at alpha = beta = 0.5: level 100, trend 20; period 1 predicted 120 (no
     // error), level 120, trend 20; period 2 predicted 140, error 10: level 145, trend
     // 0.5 × 25 + 0.5 × 20 = 22.5. The next period: 167.5.
-    let fit = run_holt(&[d("100"), d("120"), d("150")], d("0.5"), d("0.5")).unwrap();
+    let fit = run_holt(
+        &[d("100"), d("120"), d("150")],
+        d("0.5"),
+        d("0.5"),
+        &mut |_, _, _| {},
+    )
+    .unwrap();
     assert_eq!((fit.level, fit.trend), (d("145"), d("22.5")));
     assert_eq!(fit.sum_of_squares, d("100"));
     assert_eq!(fit.forecast(2).unwrap(), vec![d("167.5"), d("190")]);
@@ -31,7 +37,7 @@ fn the_weights_chosen_minimise_the_squared_one_step_errors() {
     let best = fit_holt(&bookings).unwrap();
     for alpha in grid() {
         for beta in grid() {
-            let other = run_holt(&bookings, alpha, beta).unwrap();
+            let other = run_holt(&bookings, alpha, beta, &mut |_, _, _| {}).unwrap();
             assert!(
                 best.sum_of_squares <= other.sum_of_squares,
                 "{alpha} {beta}"
