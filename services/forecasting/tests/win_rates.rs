@@ -126,3 +126,42 @@ async fn win_rates_are_learned_from_the_stages_closed_deals_reached() {
     );
     assert_eq!(hers.open_deals, 0);
 }
+
+#[tokio::test]
+async fn a_stage_is_shown_as_the_latest_deal_change_described_it() {
+    let app = start().await;
+    let ravi = user("rep", EAST_1);
+    let at = |seconds: i64| {
+        Some(crm_platform::time::to_timestamp(
+            chrono::DateTime::from_timestamp(seconds, 0).unwrap(),
+        ))
+    };
+    // The pipeline's designer renamed the stage and raised its probability; the deal changed
+    // after that is heard first, the one changed before it after.
+    let mut renamed = Deal::of(&ravi, "1000").at(1, PROPOSE, 55, "");
+    let stage = renamed.stage.as_mut().unwrap();
+    stage.name = "Proposal sent".into();
+    stage.default_probability = 55;
+    renamed.updated_at = at(1_800_000_000);
+    publish(&app, renamed).await;
+    let mut earlier = Deal::of(&ravi, "1000").at(1, PROPOSE, 50, "");
+    earlier.updated_at = at(1_700_000_000);
+    publish(&app, earlier).await;
+    handled(&app, 2).await;
+
+    let rates = client(&app)
+        .await
+        .get_win_rates(authorized(
+            pb::GetWinRatesRequest::default(),
+            &app.token(&ravi),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let stages: Vec<_> = rates
+        .stages
+        .iter()
+        .map(|stage| (stage.stage_name.as_str(), stage.nominal_probability))
+        .collect();
+    assert_eq!(stages, [("Proposal sent", 55)]);
+}
