@@ -11,20 +11,20 @@ use sqlx::PgConnection;
 
 use crate::{
     domain::{deal::PipelineDeal, statistics::stages::StageVisit},
-    service::Forecasting,
+    service,
 };
 
 pub(crate) fn deals() -> ConsumerSpec {
     crm_platform::deals::consumer_spec("forecasting-deals")
 }
 
-pub(crate) struct DealHandler {
-    forecasting: Forecasting,
-}
+/// Keeps the pipeline read model from deal events (the live consumer and a rebuild's replay
+/// alike).
+pub(crate) struct DealHandler;
 
 impl DealHandler {
-    pub(crate) fn new(forecasting: Forecasting) -> Arc<Self> {
-        Arc::new(Self { forecasting })
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self)
     }
 }
 
@@ -38,13 +38,10 @@ impl EventHandler for DealHandler {
             let opportunity = crm_platform::deals::state(event)?;
             let deal = PipelineDeal::from_opportunity(&opportunity)
                 .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
-            self.forecasting.apply_deal(connection, &deal).await?;
+            service::apply_deal(connection, &deal).await?;
             // Applied or not: the deal was in that stage at that version all the same.
             let visit = StageVisit::of(&deal, &opportunity);
-            Ok(self
-                .forecasting
-                .record_stage_visit(connection, &visit)
-                .await?)
+            Ok(service::record_stage_visit(connection, &visit).await?)
         })
     }
 }

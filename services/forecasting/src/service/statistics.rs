@@ -98,20 +98,19 @@ fn season(kind: PeriodKind) -> usize {
     }
 }
 
-impl Forecasting {
-    /// Records the stage a deal event shows: on every event, applied to the read model or not.
-    pub async fn record_stage_visit(
-        &self,
-        connection: &mut PgConnection,
-        visit: &StageVisit,
-    ) -> sqlx::Result<()> {
-        store::statistics::record_visit(connection, visit).await?;
-        if let Some((stage, described_at)) = &visit.described {
-            store::statistics::describe_stage(connection, stage, *described_at).await?;
-        }
-        Ok(())
+/// Records the stage a deal event shows: on every event, applied to the read model or not.
+pub async fn record_stage_visit(
+    connection: &mut PgConnection,
+    visit: &StageVisit,
+) -> sqlx::Result<()> {
+    store::statistics::record_visit(connection, visit).await?;
+    if let Some((stage, described_at)) = &visit.described {
+        store::statistics::describe_stage(connection, stage, *described_at).await?;
     }
+    Ok(())
+}
 
+impl Forecasting {
     /// A scope's bookings by period up to the one holding `query.as_of`, and each applicable
     /// method's forecast and back-test over the same periods.
     pub async fn statistical_forecast(
