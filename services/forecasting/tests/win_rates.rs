@@ -109,6 +109,29 @@ async fn win_rates_are_learned_from_the_stages_closed_deals_reached() {
     assert_eq!(amount(&by_default.expected_amount), "1400 CNY");
     assert_eq!(by_default.learned_deals, 0);
 
+    // A rebuild of the read model from the stream learns the same rates, from the visits the
+    // stream holds only (one it never showed is gone).
+    let pool = app.pool("forecasting");
+    sqlx::query("INSERT INTO deal_stage_visits VALUES ($1, $2, 1)")
+        .bind(uuid::Uuid::now_v7())
+        .bind(uuid::Uuid::now_v7())
+        .execute(pool)
+        .await
+        .unwrap();
+    let visits = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM deal_stage_visits")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    let before = visits().await;
+    let context = app.services.context("forecasting").unwrap();
+    crm_forecasting::rebuild_read_model(&context.pool, &context.jetstream, &context.naming)
+        .await
+        .unwrap();
+    assert_eq!(rates(3).await, at_three);
+    assert_eq!(visits().await, before - 1);
+
     // Nora, Ravi's teammate, has closed nothing: her rates have no sample.
     let nora = user("rep", EAST_1);
     let hers = statistics
