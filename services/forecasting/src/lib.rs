@@ -18,7 +18,10 @@ use crm_platform::{
     host::{ServiceContext, ServiceModule, ServiceMount},
     org,
 };
-use crm_proto::crm::forecasting::v1::forecast_service_server::ForecastServiceServer;
+use crm_proto::crm::forecasting::v1::{
+    forecast_service_server::ForecastServiceServer,
+    statistics_service_server::StatisticsServiceServer,
+};
 
 /// The `google.rpc.ErrorInfo` reasons of the service's own refusals (docs/api.md).
 pub use error::reasons;
@@ -43,6 +46,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     let forecasting = service::Forecasting::new(context.pool.clone(), context.outbox.clone());
     mount.add_grpc(ForecastServiceServer::with_interceptor(
         grpc::pipeline::PipelineApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(StatisticsServiceServer::with_interceptor(
+        grpc::statistics::StatisticsApi::new(forecasting.clone()),
         context.auth.clone(),
     ));
     let deals = context.consumer(events::deals(), events::DealHandler::new());

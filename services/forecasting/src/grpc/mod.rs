@@ -4,6 +4,7 @@
 
 pub(crate) mod pipeline;
 pub(crate) mod scope;
+pub(crate) mod statistics;
 
 use crm_platform::auth::{Caller, caller};
 use tonic::{Request, Status};

@@ -3,12 +3,14 @@
 
 mod pipeline;
 mod scope;
+mod statistics;
 
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
 pub use pipeline::{DealForecast, apply_deal};
 pub use scope::Counting;
+pub use statistics::{ForecastQuery, StatisticalForecast, WinRates, record_stage_visit};
 
 use crate::error::ForecastingError;
 
