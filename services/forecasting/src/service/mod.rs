@@ -1,14 +1,18 @@
 //! The forecasting service's use cases, one transaction each (the event handlers' transaction
 //! is the consumer's, which also records the event as handled).
 
+mod calls;
 mod pipeline;
 mod scope;
+mod snapshots;
 
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
+pub use calls::{CallAmounts, CallInput};
 pub use pipeline::DealForecast;
 pub use scope::Counting;
+pub use snapshots::{WEEKLY_SNAPSHOT, week_label};
 
 use crate::error::ForecastingError;
 
