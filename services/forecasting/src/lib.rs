@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod grpc;
 mod jobs;
+mod rebuild;
 mod service;
 mod store;
 
@@ -25,6 +26,7 @@ use crm_proto::crm::forecasting::v1::{
 
 /// The `google.rpc.ErrorInfo` reasons of the service's own refusals (docs/api.md).
 pub use error::reasons;
+pub use rebuild::rebuild_read_model;
 
 pub const NAME: &str = "forecasting";
 
@@ -71,7 +73,7 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         context.auth.clone(),
     ));
     crm_platform::schedule::spawn_jobs(context, mount, &forecasting, jobs::JOBS)?;
-    let deals = context.consumer(events::deals(), events::DealHandler::new(forecasting));
+    let deals = context.consumer(events::deals(), events::DealHandler::new());
     mount.spawn(deals.run(context.shutdown.clone()));
     // The directory: the organisation's fiscal calendar and corporate currency, and its
     // people. A team move needs nothing here: the opportunities service re-publishes the

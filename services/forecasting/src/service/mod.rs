@@ -10,7 +10,7 @@ use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
 pub use calls::{CallAmounts, CallInput};
-pub use pipeline::DealForecast;
+pub use pipeline::{DealForecast, apply_deal};
 pub use scope::Counting;
 pub use snapshots::{WEEKLY_SNAPSHOT, week_label};
 
