@@ -340,6 +340,56 @@ pub fn level_accuracy<'a>(
     Accuracy::of(calls.into_iter().map(|call| (call.numbers.commit, booked)))
 }
 
+/// A level a period's accuracy is shown for, in the order shown: the company, the teams by
+/// path, the reps by id.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AccuracyLevel {
+    Company,
+    /// A team subtree, by its path.
+    Team(String),
+    Rep(Uuid),
+}
+
+impl AccuracyLevel {
+    /// The level whose call `scope` is.
+    pub fn of(scope: &CallScope) -> Self {
+        match scope {
+            CallScope::Rep(user_id) => AccuracyLevel::Rep(*user_id),
+            CallScope::Team(team) => AccuracyLevel::Team(team.as_str().to_owned()),
+        }
+    }
+
+    /// What the level booked, from the won amounts of the period by owner
+    /// (`(owner, the owner's team path, amount)`): a rep's own, a team subtree's, all.
+    pub fn booked(&self, won: &[(Uuid, &str, Decimal)]) -> Result<Decimal, Overflow> {
+        won.iter()
+            .filter(|(owner, team_path, _)| match self {
+                AccuracyLevel::Company => true,
+                AccuracyLevel::Team(team) => team_path.starts_with(team.as_str()),
+                AccuracyLevel::Rep(user_id) => owner == user_id,
+            })
+            .try_fold(Decimal::ZERO, |sum, (_, _, amount)| {
+                sum.checked_add(*amount).ok_or(Overflow)
+            })
+    }
+}
+
+/// The levels of a period's accuracy under `root`, each with its calls in the order given: the
+/// root first, with or without calls of its own, then every other level that made calls.
+pub fn accuracy_levels<T>(
+    root: AccuracyLevel,
+    calls: impl IntoIterator<Item = (AccuracyLevel, T)>,
+) -> Vec<(AccuracyLevel, Vec<T>)> {
+    let mut by_level: BTreeMap<AccuracyLevel, Vec<T>> = BTreeMap::new();
+    for (level, call) in calls {
+        by_level.entry(level).or_default().push(call);
+    }
+    let root_calls = by_level.remove(&root).unwrap_or_default();
+    std::iter::once((root, root_calls))
+        .chain(by_level)
+        .collect()
+}
+
 #[cfg(test)]
 #[path = "call_tests.rs"]
 mod tests;

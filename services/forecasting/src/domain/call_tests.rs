@@ -208,6 +208,50 @@ fn a_call_is_judged_against_what_was_booked() {
     assert_eq!(judged.commit.absolute_percentage_error, None);
 }
 
+#[test]
+fn accuracy_shows_the_scope_first_then_teams_then_reps_each_with_its_bookings() {
+    let (ravi, sam) = (user(1), user(2));
+    let levels = accuracy_levels(
+        AccuracyLevel::Team("/n/east/".into()),
+        [
+            (AccuracyLevel::Rep(ravi), "ravi, first"),
+            (AccuracyLevel::Team("/n/east/e1/".into()), "e1"),
+            (AccuracyLevel::Rep(ravi), "ravi, second"),
+            (AccuracyLevel::Rep(sam), "sam"),
+        ],
+    );
+    assert_eq!(
+        levels,
+        vec![
+            (AccuracyLevel::Team("/n/east/".into()), vec![]),
+            (AccuracyLevel::Team("/n/east/e1/".into()), vec!["e1"]),
+            (
+                AccuracyLevel::Rep(ravi),
+                vec!["ravi, first", "ravi, second"]
+            ),
+            (AccuracyLevel::Rep(sam), vec!["sam"]),
+        ]
+    );
+
+    let won = [
+        (ravi, "/n/east/e1/", Decimal::from(100)),
+        (ravi, "/n/east/e2/", Decimal::from(30)),
+        (sam, "/n/east/e2/", Decimal::from(50)),
+        (user(3), "/n/west/", Decimal::from(7)),
+    ];
+    let booked = |level: AccuracyLevel| level.booked(&won).unwrap();
+    assert_eq!(booked(AccuracyLevel::Rep(ravi)), Decimal::from(130));
+    assert_eq!(
+        booked(AccuracyLevel::Team("/n/east/e2/".into())),
+        Decimal::from(80)
+    );
+    assert_eq!(
+        booked(AccuracyLevel::Team("/n/east/".into())),
+        Decimal::from(180)
+    );
+    assert_eq!(booked(AccuracyLevel::Company), Decimal::from(187));
+}
+
 const TEAMS: [&str; 5] = ["/n/", "/n/a/", "/n/a/x/", "/n/b/", "/n/b/y/z/"];
 
 fn a_call() -> impl Strategy<Value = CallNumbers> {

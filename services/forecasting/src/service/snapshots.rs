@@ -2,11 +2,11 @@
 //! whatever the number of replicas, the movement of a period's pipeline between two of them,
 //! and the accuracy of the calls of a period that has ended.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use crm_platform::{
-    auth::Caller,
+    auth::{Caller, TeamPath},
     error::{FieldViolation, reasons::INCONSISTENT_FIELDS},
     paging::{Listing, Page},
     schedule,
@@ -18,7 +18,7 @@ use super::{Counting, Forecasting, Result};
 use crate::{
     domain::{
         accuracy::{Accuracy, Overflow},
-        call::{CallAccuracy, CallScope, call_accuracy, level_accuracy},
+        call::{AccuracyLevel, CallAccuracy, accuracy_levels, call_accuracy, level_accuracy},
         deal::DealStatus,
         movement::{PipelineMovement, movement},
         scope::{RequestedScope, Scope},
@@ -206,85 +206,65 @@ impl Forecasting {
         )
         .await?;
         // What each owner booked, with their team: the levels' bookings are added from these.
-        let won: Vec<_> = sums
+        let won: Vec<(Uuid, &str, Decimal)> = sums
             .iter()
             .filter(|sum| {
                 sum.status == DealStatus::Won && sum.currency.as_deref() == Some(currency.as_str())
             })
+            .map(|sum| {
+                (
+                    sum.owner_id,
+                    sum.owner_team_path.as_str(),
+                    sum.totals.amount,
+                )
+            })
             .collect();
-        let booked = |scope: &Scope| -> Decimal {
-            won.iter()
-                .filter(|sum| match scope {
-                    Scope::Company => true,
-                    Scope::Rep { user_id, .. } => sum.owner_id == *user_id,
-                    Scope::Team(team) => sum.owner_team_path.starts_with(team.as_str()),
-                })
-                .map(|sum| sum.totals.amount)
-                .sum()
-        };
-        let mut by_level: BTreeMap<LevelKey, Vec<StoredCall>> = BTreeMap::new();
-        for stored in calls {
-            let key = match &stored.call.scope {
-                CallScope::Team(team) => LevelKey::Team(team.as_str().to_owned()),
-                CallScope::Rep(user_id) => LevelKey::Rep(*user_id),
-            };
-            by_level.entry(key).or_default().push(stored);
-        }
         let root = match &counting.scope {
-            Scope::Rep { user_id, .. } => LevelKey::Rep(*user_id),
-            Scope::Team(team) => LevelKey::Team(team.as_str().to_owned()),
-            Scope::Company => LevelKey::Company,
+            Scope::Rep { user_id, .. } => AccuracyLevel::Rep(*user_id),
+            Scope::Team(team) => AccuracyLevel::Team(team.as_str().to_owned()),
+            Scope::Company => AccuracyLevel::Company,
         };
-        let mut keys = vec![root.clone()];
-        keys.extend(by_level.keys().filter(|key| **key != root).cloned());
-        let mut levels = Vec::with_capacity(keys.len());
-        for key in keys {
-            let scope = match &key {
-                LevelKey::Company => Scope::Company,
-                LevelKey::Team(path) => Scope::Team(
-                    crm_platform::auth::TeamPath::parse(path)
+        let grouped = accuracy_levels(
+            root,
+            calls
+                .into_iter()
+                .map(|stored| (AccuracyLevel::of(&stored.call.scope), stored)),
+        );
+        let mut levels = Vec::with_capacity(grouped.len());
+        for (level, mut level_calls) in grouped {
+            let booked = level.booked(&won).map_err(overflow)?;
+            let summary = level_accuracy(level_calls.iter().map(|stored| &stored.call), booked)
+                .map_err(overflow)?;
+            let scope = match level {
+                AccuracyLevel::Company => Scope::Company,
+                AccuracyLevel::Team(path) => Scope::Team(
+                    TeamPath::parse(&path)
                         .map_err(|error| ForecastingError::invalid("scope", error))?,
                 ),
-                // Only the id is shown; the team is the one of its latest call's filing.
-                LevelKey::Rep(user_id) => Scope::Rep {
-                    user_id: *user_id,
-                    team_path: by_level
-                        .get(&key)
-                        .and_then(|calls| calls.last())
-                        .map_or_else(
-                            || caller.team_path.clone(),
-                            |stored| stored.team_path.clone(),
-                        ),
+                // Shown by id; the team is the one its latest call was filed under.
+                AccuracyLevel::Rep(user_id) => Scope::Rep {
+                    user_id,
+                    team_path: level_calls.last().map_or_else(
+                        || caller.team_path.clone(),
+                        |stored| stored.team_path.clone(),
+                    ),
                 },
             };
-            let level_booked = booked(&scope);
-            let mut level_calls = by_level.remove(&key).unwrap_or_default();
-            let summary =
-                level_accuracy(level_calls.iter().map(|stored| &stored.call), level_booked)
-                    .map_err(overflow)?;
             level_calls.reverse();
             let calls = level_calls
                 .into_iter()
                 .map(|stored| {
-                    let judged = call_accuracy(&stored.call, level_booked).map_err(overflow)?;
+                    let judged = call_accuracy(&stored.call, booked).map_err(overflow)?;
                     Ok((stored, judged))
                 })
                 .collect::<Result<Vec<_>>>()?;
             levels.push(LevelJudged {
                 scope,
-                booked: level_booked,
+                booked,
                 calls,
                 summary,
             });
         }
         Ok(PeriodAccuracy { counting, levels })
     }
-}
-
-/// A level's key: the company, then teams by path, then reps by id.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum LevelKey {
-    Company,
-    Team(String),
-    Rep(Uuid),
 }
