@@ -403,6 +403,13 @@ async fn a_manager_calls_the_teams_number_over_the_current_calls_below() {
         .calls;
     assert_eq!(listed.len(), 5);
     assert_eq!(listed[0].call_id, mia_call.call_id);
+    // Read back as made: the roll-up it was made over and the adjustment.
+    assert_eq!(
+        said(&listed[0].rolled_up),
+        triple("130000", "190000", "230000")
+    );
+    assert_eq!(said(&listed[0].adjustment), triple("0", "10000", "0"));
+    assert_eq!(listed[0].team_path, EAST);
 
     // Ed reads his team's roll-up, not the east's; a rep reads none.
     let ed_reads_east = harness
