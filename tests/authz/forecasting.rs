@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 use super::{Http, Kind, Org, Refusal, Report, Transport, Who};
 
+#[path = "forecasting_calls.rs"]
+mod calls;
 #[path = "forecasting_pipeline.rs"]
 mod pipeline;
 #[path = "forecasting_statistics.rs"]
@@ -25,6 +27,7 @@ mod statistics;
 pub(crate) enum Call {
     Pipeline(pipeline::Call),
     Statistics(statistics::Call),
+    Calls(calls::Call),
 }
 
 /// The period every cell asks for: the matrix is about who may ask, not what the numbers are.
@@ -67,6 +70,7 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     await_read_model(org).await;
     pipeline::run_actions(org, transport, report).await;
     statistics::run_actions(org, transport, report).await;
+    calls::run_actions(org, transport, report).await;
 }
 
 /// A call straight to the service's gRPC API.
@@ -78,6 +82,7 @@ pub(super) async fn grpc(
     match call {
         Call::Pipeline(call) => pipeline::grpc(channel, token, call).await,
         Call::Statistics(call) => statistics::grpc(channel, token, call).await,
+        Call::Calls(call) => calls::grpc(channel, token, call).await,
     }
 }
 
@@ -86,5 +91,6 @@ pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
     match call {
         Call::Pipeline(call) => pipeline::http(door, token, call).await,
         Call::Statistics(call) => statistics::http(door, token, call).await,
+        Call::Calls(call) => calls::http(door, token, call).await,
     }
 }

@@ -10,6 +10,7 @@ mod domain;
 mod error;
 mod events;
 mod grpc;
+mod jobs;
 mod rebuild;
 mod service;
 mod store;
@@ -19,7 +20,8 @@ use crm_platform::{
     org,
 };
 use crm_proto::crm::forecasting::v1::{
-    forecast_service_server::ForecastServiceServer,
+    forecast_call_service_server::ForecastCallServiceServer,
+    forecast_service_server::ForecastServiceServer, snapshot_service_server::SnapshotServiceServer,
     statistics_service_server::StatisticsServiceServer,
 };
 
@@ -38,6 +40,21 @@ pub fn module() -> ServiceModule {
     }
 }
 
+/// The names of the service's periodic jobs, for [`run_job`].
+pub use service::WEEKLY_SNAPSHOT;
+
+/// Runs the periodic job `name` once at `now`, as its timer does (docs/operations.md): for
+/// tests and operators, with a chosen clock. Returns how much it did — the deals a weekly
+/// snapshot wrote; 0 when the week had its snapshot or another replica holds the job.
+pub async fn run_job(
+    context: &ServiceContext,
+    name: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<u64> {
+    let forecasting = service::Forecasting::new(context.pool.clone(), context.outbox.clone());
+    crm_platform::schedule::run_job(jobs::JOBS, name, forecasting, now).await
+}
+
 pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("../../migrations/forecasting")
 }
@@ -52,6 +69,15 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::statistics::StatisticsApi::new(forecasting.clone()),
         context.auth.clone(),
     ));
+    mount.add_grpc(ForecastCallServiceServer::with_interceptor(
+        grpc::calls::CallsApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(SnapshotServiceServer::with_interceptor(
+        grpc::snapshots::SnapshotsApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
+    crm_platform::schedule::spawn_jobs(context, mount, &forecasting, jobs::JOBS)?;
     let deals = context.consumer(events::deals(), events::DealHandler::new());
     mount.spawn(deals.run(context.shutdown.clone()));
     // The directory: the organisation's fiscal calendar and corporate currency, and its

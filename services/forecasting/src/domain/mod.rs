@@ -1,7 +1,9 @@
 //! The forecasting domain: typed, no I/O.
 
 pub mod accuracy;
+pub mod call;
 pub mod deal;
 pub mod forecast;
+pub mod movement;
 pub mod scope;
 pub mod statistics;

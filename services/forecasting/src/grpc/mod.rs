@@ -2,8 +2,10 @@
 //! Every call is authenticated by the platform interceptor; visibility and roles are enforced
 //! in `service`.
 
+pub(crate) mod calls;
 pub(crate) mod pipeline;
 pub(crate) mod scope;
+pub(crate) mod snapshots;
 pub(crate) mod statistics;
 
 use crm_platform::auth::{Caller, caller};

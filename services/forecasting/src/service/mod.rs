@@ -1,15 +1,19 @@
 //! The forecasting service's use cases, one transaction each (the event handlers' transaction
 //! is the consumer's, which also records the event as handled).
 
+mod calls;
 mod pipeline;
 mod scope;
+mod snapshots;
 mod statistics;
 
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
+pub use calls::{CallAmounts, CallInput};
 pub use pipeline::{DealForecast, apply_deal};
 pub use scope::Counting;
+pub use snapshots::{WEEKLY_SNAPSHOT, week_label};
 pub use statistics::{ForecastQuery, StatisticalForecast, WinRates, record_stage_visit};
 
 use crate::error::ForecastingError;

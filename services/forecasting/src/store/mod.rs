@@ -1,8 +1,10 @@
 //! The forecasting service's SQL, one module per table family; rows stay private.
 
+pub mod calls;
 pub mod deals;
 pub mod overrides;
 pub mod pipeline;
+pub mod snapshots;
 pub mod statistics;
 
 use crm_platform::access::push_within;
