@@ -259,13 +259,11 @@ pub async fn apply_deal(connection: &mut PgConnection, deal: &PipelineDeal) -> s
         return Ok(());
     }
     let chosen = stored.category_override.as_ref();
-    move_contribution(
-        connection,
+    let (old, new) = (
         Contribution::of(&stored.deal, chosen),
         Contribution::of(deal, chosen),
-    )
-    .await?;
-    store::deals::replace(connection, deal).await
+    );
+    store::deals::replace(connection, deal, old.as_ref(), new.as_ref()).await
 }
 
 /// Takes the old contribution away and adds the new one, when they differ.
