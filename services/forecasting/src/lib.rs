@@ -6,6 +6,7 @@
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
+mod convert;
 mod domain;
 mod error;
 mod events;
@@ -17,7 +18,9 @@ use crm_platform::{
     host::{ServiceContext, ServiceModule, ServiceMount},
     org,
 };
-use crm_proto::crm::forecasting::v1::forecast_service_server::ForecastServiceServer;
+use crm_proto::crm::forecasting::v1::{
+    forecast_service_server::ForecastServiceServer, quota_service_server::QuotaServiceServer,
+};
 
 /// The `google.rpc.ErrorInfo` reasons of the service's own refusals (docs/api.md).
 pub use error::reasons;
@@ -43,6 +46,15 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::pipeline::PipelineApi::new(forecasting.clone()),
         context.auth.clone(),
     ));
+    mount.add_grpc(QuotaServiceServer::with_interceptor(
+        grpc::quotas::QuotaApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
+    let activities = context.consumer(
+        events::activities::spec(),
+        events::activities::ActivityHandler::new(forecasting.clone()),
+    );
+    mount.spawn(activities.run(context.shutdown.clone()));
     let deals = context.consumer(events::deals(), events::DealHandler::new(forecasting));
     mount.spawn(deals.run(context.shutdown.clone()));
     // The directory: the organisation's fiscal calendar and corporate currency, and its

@@ -1,5 +1,8 @@
 //! The forecasting domain: typed, no I/O.
 
+pub mod activity;
 pub mod deal;
 pub mod forecast;
+pub mod quota;
 pub mod scope;
+pub mod target;

@@ -3,6 +3,7 @@
 //! in `service`.
 
 pub(crate) mod pipeline;
+pub(crate) mod quotas;
 pub(crate) mod scope;
 
 use crm_platform::auth::{Caller, caller};

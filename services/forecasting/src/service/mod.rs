@@ -2,12 +2,14 @@
 //! is the consumer's, which also records the event as handled).
 
 mod pipeline;
+mod quotas;
 mod scope;
 
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
 pub use pipeline::DealForecast;
+pub use quotas::{Basis, Decomposition, TargetInput};
 pub use scope::Counting;
 
 use crate::error::ForecastingError;
@@ -18,10 +20,6 @@ type Result<T> = std::result::Result<T, ForecastingError>;
 #[derive(Clone)]
 pub struct Forecasting {
     pool: PgPool,
-    #[allow(
-        dead_code,
-        reason = "the quota events of the next step are written through it"
-    )]
     outbox: Outbox,
 }
 

@@ -1,8 +1,11 @@
 //! The forecasting service's SQL, one module per table family; rows stay private.
 
+pub mod activities;
+pub mod actuals;
 pub mod deals;
 pub mod overrides;
 pub mod pipeline;
+pub mod quotas;
 
 use crm_platform::access::push_within;
 use sqlx::{Postgres, QueryBuilder};
