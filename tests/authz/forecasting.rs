@@ -17,11 +17,14 @@ use super::{Http, Kind, Org, Refusal, Report, Transport, Who};
 
 #[path = "forecasting_pipeline.rs"]
 mod pipeline;
+#[path = "forecasting_quotas.rs"]
+mod quotas;
 
 /// One forecasting call, by family.
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
     Pipeline(pipeline::Call),
+    Quotas(quotas::Call),
 }
 
 /// The period every cell asks for: the matrix is about who may ask, not what the numbers are.
@@ -63,6 +66,7 @@ async fn await_read_model(org: &Org) {
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
     await_read_model(org).await;
     pipeline::run_actions(org, transport, report).await;
+    quotas::run_actions(org, transport, report).await;
 }
 
 /// A call straight to the service's gRPC API.
@@ -73,6 +77,7 @@ pub(super) async fn grpc(
 ) -> Result<Vec<String>, Refusal> {
     match call {
         Call::Pipeline(call) => pipeline::grpc(channel, token, call).await,
+        Call::Quotas(call) => quotas::grpc(channel, token, call).await,
     }
 }
 
@@ -80,5 +85,6 @@ pub(super) async fn grpc(
 pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<String>, Refusal> {
     match call {
         Call::Pipeline(call) => pipeline::http(door, token, call).await,
+        Call::Quotas(call) => quotas::http(door, token, call).await,
     }
 }
