@@ -11,19 +11,19 @@ use crm_platform::consumer::{
 };
 use sqlx::PgConnection;
 
-use crate::{domain::deal::PipelineDeal, service::Forecasting};
+use crate::{domain::deal::PipelineDeal, service};
 
 pub(crate) fn deals() -> ConsumerSpec {
     crm_platform::deals::consumer_spec("forecasting-deals")
 }
 
-pub(crate) struct DealHandler {
-    forecasting: Forecasting,
-}
+/// Keeps the pipeline read model from deal events (the live consumer and a rebuild's replay
+/// alike).
+pub(crate) struct DealHandler;
 
 impl DealHandler {
-    pub(crate) fn new(forecasting: Forecasting) -> Arc<Self> {
-        Arc::new(Self { forecasting })
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self)
     }
 }
 
@@ -37,7 +37,7 @@ impl EventHandler for DealHandler {
             let opportunity = crm_platform::deals::state(event)?;
             let deal = PipelineDeal::from_opportunity(&opportunity)
                 .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
-            Ok(self.forecasting.apply_deal(connection, &deal).await?)
+            Ok(service::apply_deal(connection, &deal).await?)
         })
     }
 }

@@ -11,6 +11,7 @@ mod domain;
 mod error;
 mod events;
 mod grpc;
+mod rebuild;
 mod service;
 mod store;
 
@@ -24,6 +25,7 @@ use crm_proto::crm::forecasting::v1::{
 
 /// The `google.rpc.ErrorInfo` reasons of the service's own refusals (docs/api.md).
 pub use error::reasons;
+pub use rebuild::rebuild_read_model;
 
 pub const NAME: &str = "forecasting";
 
@@ -52,10 +54,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     ));
     let activities = context.consumer(
         events::activities::spec(),
-        events::activities::ActivityHandler::new(forecasting.clone()),
+        events::activities::ActivityHandler::new(),
     );
     mount.spawn(activities.run(context.shutdown.clone()));
-    let deals = context.consumer(events::deals(), events::DealHandler::new(forecasting));
+    let deals = context.consumer(events::deals(), events::DealHandler::new());
     mount.spawn(deals.run(context.shutdown.clone()));
     // The directory: the organisation's fiscal calendar and corporate currency, and its
     // people. A team move needs nothing here: the opportunities service re-publishes the

@@ -11,7 +11,7 @@ use crm_platform::{
 use crm_proto::crm::opportunities::v1::ActivityLogged;
 use sqlx::PgConnection;
 
-use crate::{domain::activity::LoggedActivity, service::Forecasting};
+use crate::{domain::activity::LoggedActivity, service};
 
 pub(crate) fn spec() -> ConsumerSpec {
     ConsumerSpec {
@@ -21,13 +21,11 @@ pub(crate) fn spec() -> ConsumerSpec {
     }
 }
 
-pub(crate) struct ActivityHandler {
-    forecasting: Forecasting,
-}
+pub(crate) struct ActivityHandler;
 
 impl ActivityHandler {
-    pub(crate) fn new(forecasting: Forecasting) -> Arc<Self> {
-        Arc::new(Self { forecasting })
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self)
     }
 }
 
@@ -47,7 +45,7 @@ impl EventHandler for ActivityHandler {
                 .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("activity is missing")))?;
             let logged = LoggedActivity::from_activity(&activity)
                 .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
-            Ok(self.forecasting.apply_activity(connection, &logged).await?)
+            Ok(service::apply_activity(connection, &logged).await?)
         })
     }
 }

@@ -8,8 +8,8 @@ mod scope;
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
-pub use pipeline::DealForecast;
-pub use quotas::{Basis, Decomposition, TargetInput};
+pub use pipeline::{DealForecast, apply_deal};
+pub use quotas::{Basis, Decomposition, TargetInput, apply_activity};
 pub use scope::Counting;
 
 use crate::error::ForecastingError;

@@ -357,22 +357,6 @@ impl Forecasting {
         })
     }
 
-    /// Keeps `activity` in the activity replica unless it holds it at that version or newer.
-    pub async fn apply_activity(
-        &self,
-        connection: &mut PgConnection,
-        activity: &LoggedActivity,
-    ) -> sqlx::Result<()> {
-        if !store::activities::upsert(connection, activity).await? {
-            tracing::debug!(
-                activity_id = %activity.id,
-                version = activity.version,
-                "activity event not newer than the replica's, ignored"
-            );
-        }
-        Ok(())
-    }
-
     async fn publish(&self, connection: &mut PgConnection, quota: &StoredQuota) -> Result<()> {
         let event = QuotaSet {
             quota: Some(convert::quota(quota)),
@@ -384,6 +368,22 @@ impl Forecasting {
             .await?;
         Ok(())
     }
+}
+
+/// Keeps `activity` in the activity replica unless it holds it at that version or newer (the
+/// consumer's transaction).
+pub async fn apply_activity(
+    connection: &mut PgConnection,
+    activity: &LoggedActivity,
+) -> sqlx::Result<()> {
+    if !store::activities::upsert(connection, activity).await? {
+        tracing::debug!(
+            activity_id = %activity.id,
+            version = activity.version,
+            "activity event not newer than the replica's, ignored"
+        );
+    }
+    Ok(())
 }
 
 /// What the scope did in the period: won revenue this year and a year earlier, new accounts,
