@@ -1,6 +1,8 @@
 //! The forecasting service's use cases, one transaction each (the event handlers' transaction
 //! is the consumer's, which also records the event as handled).
 
+mod attainment;
+mod decomposition;
 mod pipeline;
 mod quotas;
 mod scope;
@@ -8,8 +10,10 @@ mod scope;
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
+pub use attainment::apply_activity;
+pub use decomposition::{Basis, Decomposition};
 pub use pipeline::{DealForecast, apply_deal};
-pub use quotas::{Basis, Decomposition, TargetInput, apply_activity};
+pub use quotas::TargetInput;
 pub use scope::Counting;
 
 use crate::error::ForecastingError;
