@@ -253,6 +253,20 @@ async fn only_admins_set_the_company_and_managers_set_strictly_below_themselves(
     org.set(&org.manager, rep(&org.r1), revenue, "FY2026", amount("1"))
         .await
         .unwrap();
+    // A team nobody sits in is no team.
+    assert_eq!(
+        denied(
+            org.set(
+                &org.admin,
+                of_team("/northwind/south/"),
+                revenue,
+                "FY2026",
+                amount("1")
+            )
+            .await
+        ),
+        Code::FailedPrecondition
+    );
     // Money targets are in the corporate currency; a count is a value.
     let euros = Some(pb::TargetValue {
         of: Some(target_value::Of::Amount(Money {

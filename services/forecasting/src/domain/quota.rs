@@ -109,6 +109,11 @@ impl TeamTree {
         }
     }
 
+    /// Whether `team` is a team of the organisation (someone sits in it or below it).
+    pub fn has_team(&self, team: &TeamPath) -> bool {
+        self.teams.contains_key(team.as_str())
+    }
+
     /// The team a rep sits in, if the tree knows them.
     pub fn team_of(&self, user_id: Uuid) -> Option<&TeamPath> {
         self.reps.get(&user_id)

@@ -182,6 +182,8 @@ fn the_tree_knows_parents_and_children_of_every_level() {
         Some(Holder::Company)
     );
     assert_eq!(tree.parent(&Holder::Rep(Uuid::from_u128(9))), None);
+    assert!(tree.has_team(&team("/n")) && tree.has_team(&team("/n/west")));
+    assert!(!tree.has_team(&team("/n/south")));
 }
 
 #[test]

@@ -68,6 +68,14 @@ impl Forecasting {
         let (period, currency) = read_period(&mut transaction, "period", period).await?;
         let (holder, team) = resolve_holder(&mut transaction, "holder", holder).await?;
         quota::check_setter(caller, &holder, team.as_ref()).map_err(setter_refused)?;
+        if let Holder::Team(team) = &holder
+            && !tree(&mut transaction).await?.has_team(team)
+        {
+            return Err(refusal(
+                "holder.team_path",
+                "is not a team of the organisation: nobody sits in it or below it",
+            ));
+        }
         let (currency, target) = target_figure(kind, currency, target)?;
         let stored = store::quotas::upsert(
             &mut transaction,
