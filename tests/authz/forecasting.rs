@@ -19,12 +19,15 @@ use super::{Http, Kind, Org, Refusal, Report, Transport, Who};
 mod pipeline;
 #[path = "forecasting_quotas.rs"]
 mod quotas;
+#[path = "forecasting_statistics.rs"]
+mod statistics;
 
 /// One forecasting call, by family.
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
     Pipeline(pipeline::Call),
     Quotas(quotas::Call),
+    Statistics(statistics::Call),
 }
 
 /// The period every cell asks for: the matrix is about who may ask, not what the numbers are.
@@ -67,6 +70,7 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     await_read_model(org).await;
     pipeline::run_actions(org, transport, report).await;
     quotas::run_actions(org, transport, report).await;
+    statistics::run_actions(org, transport, report).await;
 }
 
 /// A call straight to the service's gRPC API.
@@ -78,6 +82,7 @@ pub(super) async fn grpc(
     match call {
         Call::Pipeline(call) => pipeline::grpc(channel, token, call).await,
         Call::Quotas(call) => quotas::grpc(channel, token, call).await,
+        Call::Statistics(call) => statistics::grpc(channel, token, call).await,
     }
 }
 
@@ -86,5 +91,6 @@ pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
     match call {
         Call::Pipeline(call) => pipeline::http(door, token, call).await,
         Call::Quotas(call) => quotas::http(door, token, call).await,
+        Call::Statistics(call) => statistics::http(door, token, call).await,
     }
 }

@@ -11,7 +11,10 @@ use crm_platform::consumer::{
 };
 use sqlx::PgConnection;
 
-use crate::{domain::deal::PipelineDeal, service};
+use crate::{
+    domain::{deal::PipelineDeal, statistics::stages::StageVisit},
+    service,
+};
 
 pub(crate) fn deals() -> ConsumerSpec {
     crm_platform::deals::consumer_spec("forecasting-deals")
@@ -37,7 +40,10 @@ impl EventHandler for DealHandler {
             let opportunity = crm_platform::deals::state(event)?;
             let deal = PipelineDeal::from_opportunity(&opportunity)
                 .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
-            Ok(service::apply_deal(connection, &deal).await?)
+            service::apply_deal(connection, &deal).await?;
+            // Applied or not: the deal was in that stage at that version all the same.
+            let visit = StageVisit::of(&deal, &opportunity);
+            Ok(service::record_stage_visit(connection, &visit).await?)
         })
     }
 }

@@ -21,6 +21,7 @@ use crm_platform::{
 };
 use crm_proto::crm::forecasting::v1::{
     forecast_service_server::ForecastServiceServer, quota_service_server::QuotaServiceServer,
+    statistics_service_server::StatisticsServiceServer,
 };
 
 /// The `google.rpc.ErrorInfo` reasons of the service's own refusals (docs/api.md).
@@ -57,6 +58,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         events::activities::ActivityHandler::new(),
     );
     mount.spawn(activities.run(context.shutdown.clone()));
+    mount.add_grpc(StatisticsServiceServer::with_interceptor(
+        grpc::statistics::StatisticsApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
     let deals = context.consumer(events::deals(), events::DealHandler::new());
     mount.spawn(deals.run(context.shutdown.clone()));
     // The directory: the organisation's fiscal calendar and corporate currency, and its

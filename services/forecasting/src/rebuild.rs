@@ -15,7 +15,13 @@ use sqlx::PgPool;
 use crate::events;
 
 /// The tables the replayed consumers fill: emptied first, in this order.
-const REPLICA_TABLES: &[&str] = &["pipeline_months", "deals"];
+const REPLICA_TABLES: &[&str] = &[
+    "pipeline_months",
+    "deals",
+    // The stages deal events showed (the statistical forecast's win rates).
+    "deal_stage_visits",
+    "pipeline_stages",
+];
 
 /// The consumers whose events the read model is made of.
 fn replayed() -> Vec<(ConsumerSpec, std::sync::Arc<dyn EventHandler>)> {

@@ -1,8 +1,10 @@
 //! The forecasting domain: typed, no I/O.
 
+pub mod accuracy;
 pub mod activity;
 pub mod deal;
 pub mod forecast;
 pub mod quota;
 pub mod scope;
+pub mod statistics;
 pub mod target;

@@ -5,6 +5,7 @@
 pub(crate) mod pipeline;
 pub(crate) mod quotas;
 pub(crate) mod scope;
+pub(crate) mod statistics;
 
 use crm_platform::auth::{Caller, caller};
 use tonic::{Request, Status};

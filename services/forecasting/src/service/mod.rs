@@ -6,6 +6,7 @@ mod decomposition;
 mod pipeline;
 mod quotas;
 mod scope;
+mod statistics;
 
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
@@ -15,6 +16,7 @@ pub use decomposition::{Basis, Decomposition};
 pub use pipeline::{DealForecast, apply_deal};
 pub use quotas::TargetInput;
 pub use scope::Counting;
+pub use statistics::{ForecastQuery, StatisticalForecast, WinRates, record_stage_visit};
 
 use crate::error::ForecastingError;
 

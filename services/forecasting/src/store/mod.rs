@@ -6,6 +6,7 @@ pub mod deals;
 pub mod overrides;
 pub mod pipeline;
 pub mod quotas;
+pub mod statistics;
 
 use crm_platform::access::push_within;
 use sqlx::{Postgres, QueryBuilder};
