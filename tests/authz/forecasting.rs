@@ -19,6 +19,8 @@ use super::{Http, Kind, Org, Refusal, Report, Transport, Who};
 mod calls;
 #[path = "forecasting_pipeline.rs"]
 mod pipeline;
+#[path = "forecasting_quotas.rs"]
+mod quotas;
 #[path = "forecasting_statistics.rs"]
 mod statistics;
 
@@ -26,6 +28,7 @@ mod statistics;
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
     Pipeline(pipeline::Call),
+    Quotas(quotas::Call),
     Statistics(statistics::Call),
     Calls(calls::Call),
 }
@@ -69,6 +72,7 @@ async fn await_read_model(org: &Org) {
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
     await_read_model(org).await;
     pipeline::run_actions(org, transport, report).await;
+    quotas::run_actions(org, transport, report).await;
     statistics::run_actions(org, transport, report).await;
     calls::run_actions(org, transport, report).await;
 }
@@ -81,6 +85,7 @@ pub(super) async fn grpc(
 ) -> Result<Vec<String>, Refusal> {
     match call {
         Call::Pipeline(call) => pipeline::grpc(channel, token, call).await,
+        Call::Quotas(call) => quotas::grpc(channel, token, call).await,
         Call::Statistics(call) => statistics::grpc(channel, token, call).await,
         Call::Calls(call) => calls::grpc(channel, token, call).await,
     }
@@ -90,6 +95,7 @@ pub(super) async fn grpc(
 pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<String>, Refusal> {
     match call {
         Call::Pipeline(call) => pipeline::http(door, token, call).await,
+        Call::Quotas(call) => quotas::http(door, token, call).await,
         Call::Statistics(call) => statistics::http(door, token, call).await,
         Call::Calls(call) => calls::http(door, token, call).await,
     }

@@ -2,6 +2,8 @@
 //! (`forecasting-deals`), each carrying the deal's full state, which the pipeline read model
 //! keeps by version; and the organisation's directory (wired in `lib.rs`).
 
+pub(crate) mod activities;
+
 use std::sync::Arc;
 
 use crm_platform::consumer::{

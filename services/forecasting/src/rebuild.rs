@@ -21,11 +21,19 @@ const REPLICA_TABLES: &[&str] = &[
     // The stages deal events showed (the statistical forecast's win rates).
     "deal_stage_visits",
     "pipeline_stages",
+    // The activity log (activity targets).
+    "activities",
 ];
 
 /// The consumers whose events the read model is made of.
 fn replayed() -> Vec<(ConsumerSpec, std::sync::Arc<dyn EventHandler>)> {
-    vec![(events::deals(), events::DealHandler::new())]
+    vec![
+        (events::deals(), events::DealHandler::new()),
+        (
+            events::activities::spec(),
+            events::activities::ActivityHandler::new(),
+        ),
+    ]
 }
 
 /// Rebuilds the read model from the streams; what each consumer's replay went through.

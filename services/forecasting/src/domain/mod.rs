@@ -1,9 +1,12 @@
 //! The forecasting domain: typed, no I/O.
 
 pub mod accuracy;
+pub mod activity;
 pub mod call;
 pub mod deal;
 pub mod forecast;
 pub mod movement;
+pub mod quota;
 pub mod scope;
 pub mod statistics;
+pub mod target;

@@ -4,6 +4,7 @@
 
 pub(crate) mod calls;
 pub(crate) mod pipeline;
+pub(crate) mod quotas;
 pub(crate) mod scope;
 pub(crate) mod snapshots;
 pub(crate) mod statistics;

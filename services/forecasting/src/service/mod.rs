@@ -1,8 +1,11 @@
 //! The forecasting service's use cases, one transaction each (the event handlers' transaction
 //! is the consumer's, which also records the event as handled).
 
+mod attainment;
 mod calls;
+mod decomposition;
 mod pipeline;
+mod quotas;
 mod scope;
 mod snapshots;
 mod statistics;
@@ -10,8 +13,11 @@ mod statistics;
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
+pub use attainment::apply_activity;
 pub use calls::{CallAmounts, CallInput};
+pub use decomposition::{Basis, Decomposition};
 pub use pipeline::{DealForecast, apply_deal};
+pub use quotas::TargetInput;
 pub use scope::Counting;
 pub use snapshots::{WEEKLY_SNAPSHOT, week_label};
 pub use statistics::{ForecastQuery, StatisticalForecast, WinRates, record_stage_visit};
@@ -24,10 +30,6 @@ type Result<T> = std::result::Result<T, ForecastingError>;
 #[derive(Clone)]
 pub struct Forecasting {
     pool: PgPool,
-    #[allow(
-        dead_code,
-        reason = "the quota events of the next step are written through it"
-    )]
     outbox: Outbox,
 }
 

@@ -1,9 +1,12 @@
 //! The forecasting service's SQL, one module per table family; rows stay private.
 
+pub mod activities;
+pub mod actuals;
 pub mod calls;
 pub mod deals;
 pub mod overrides;
 pub mod pipeline;
+pub mod quotas;
 pub mod snapshots;
 pub mod statistics;
 
