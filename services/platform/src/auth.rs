@@ -88,6 +88,24 @@ impl TeamPath {
     pub fn is_within(&self, ancestor: &TeamPath) -> bool {
         self.0.starts_with(&ancestor.0)
     }
+
+    /// The team above this one (`/n/east/e1/` → `/n/east/`); `None` for a top-level team.
+    pub fn parent(&self) -> Option<TeamPath> {
+        let inner = self.0.trim_end_matches('/');
+        let (parent, _) = inner.rsplit_once('/')?;
+        TeamPath::parse(parent).ok()
+    }
+
+    /// The team and every team above it, the top-level one first (`/n/east/e1/` → `/n/`,
+    /// `/n/east/`, `/n/east/e1/`).
+    pub fn ancestors(&self) -> Vec<TeamPath> {
+        let mut teams = vec![self.clone()];
+        while let Some(parent) = teams.last().and_then(TeamPath::parent) {
+            teams.push(parent);
+        }
+        teams.reverse();
+        teams
+    }
 }
 
 impl TryFrom<String> for TeamPath {
@@ -690,5 +708,18 @@ mod tests {
         assert!(is_public_service("crm.leads.v1.WebFormService"));
         assert!(!is_public_service("crm.leads.v1.LeadService"));
         assert!(!is_public_service("crm.gateway.v1"));
+    }
+
+    #[test]
+    fn a_team_knows_its_parent_and_ancestors() {
+        let team = TeamPath::parse("/n/east/e1/").unwrap();
+        assert_eq!(team.parent(), Some(TeamPath::parse("/n/east/").unwrap()));
+        assert_eq!(TeamPath::parse("/n/").unwrap().parent(), None);
+        let ancestors: Vec<String> = team
+            .ancestors()
+            .iter()
+            .map(|team| team.as_str().to_owned())
+            .collect();
+        assert_eq!(ancestors, ["/n/", "/n/east/", "/n/east/e1/"]);
     }
 }

@@ -67,14 +67,6 @@ impl PartialOrd for Holder {
     }
 }
 
-/// The team above `team` (`/n/east/e1/` → `/n/east/`); `None` for a top-level team, whose
-/// parent is the company.
-pub fn parent_team(team: &TeamPath) -> Option<TeamPath> {
-    let inner = team.as_str().trim_end_matches('/');
-    let (parent, _) = inner.rsplit_once('/')?;
-    TeamPath::parse(parent).ok()
-}
-
 /// The organisation as quotas see it: every team (with all the teams above it) and every rep
 /// with the team they sit in. A parent's children are its direct sub-teams and the reps sitting
 /// directly in it; the company's are the top-level teams.
@@ -104,7 +96,7 @@ impl TeamTree {
     fn add_team(&mut self, team: TeamPath) {
         let mut next = Some(team);
         while let Some(team) = next {
-            next = parent_team(&team);
+            next = team.parent();
             self.teams.insert(team.as_str().to_owned(), team);
         }
     }
@@ -124,7 +116,7 @@ impl TeamTree {
     pub fn parent(&self, holder: &Holder) -> Option<Holder> {
         match holder {
             Holder::Company => None,
-            Holder::Team(team) => Some(parent_team(team).map_or(Holder::Company, Holder::Team)),
+            Holder::Team(team) => Some(team.parent().map_or(Holder::Company, Holder::Team)),
             Holder::Rep(user_id) => self.reps.get(user_id).cloned().map(Holder::Team),
         }
     }

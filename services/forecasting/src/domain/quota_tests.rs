@@ -162,8 +162,6 @@ fn the_tree_knows_parents_and_children_of_every_level() {
         [team("/n/west")],
         [(ann, team("/n/east/e1")), (bob, team("/n/east"))],
     );
-    assert_eq!(parent_team(&team("/n/east/e1")), Some(team("/n/east")));
-    assert_eq!(parent_team(&team("/n")), None);
     assert_eq!(tree.children(&Holder::Company), [Holder::Team(team("/n"))]);
     assert_eq!(
         tree.children(&Holder::Team(team("/n"))),

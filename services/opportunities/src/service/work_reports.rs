@@ -170,7 +170,8 @@ impl Opportunities {
                 continue;
             };
             teams.extend(
-                ancestors(&team_path)
+                team_path
+                    .ancestors()
                     .into_iter()
                     .map(|team| (team.to_string(), team)),
             );
@@ -215,24 +216,6 @@ impl Opportunities {
         self.outbox.commit(transaction).await?;
         Ok(count)
     }
-}
-
-/// The team and every team above it (`/n/east/e1/` → `/n/`, `/n/east/`, `/n/east/e1/`).
-fn ancestors(team: &TeamPath) -> Vec<TeamPath> {
-    let mut path = String::from("/");
-    let mut teams = Vec::new();
-    for segment in team
-        .as_str()
-        .split('/')
-        .filter(|segment| !segment.is_empty())
-    {
-        path.push_str(segment);
-        path.push('/');
-        if let Ok(team) = TeamPath::parse(&path) {
-            teams.push(team);
-        }
-    }
-    teams
 }
 
 /// Reads everything the subject's report of `period` holds.
@@ -283,7 +266,9 @@ mod tests {
 
     #[test]
     fn a_team_has_every_team_above_it() {
-        let teams = ancestors(&TeamPath::parse("/northwind/east/east-1/").unwrap());
+        let teams = TeamPath::parse("/northwind/east/east-1/")
+            .unwrap()
+            .ancestors();
         let names: Vec<&str> = teams.iter().map(TeamPath::as_str).collect();
         assert_eq!(
             names,
