@@ -267,6 +267,7 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
         .tasks;
     assert_eq!(tasks.len(), 3, "one open task per rep");
     the_deal_desk_money_is_there(&grpc, &token).await;
+    the_forecast_is_there(&grpc, &token).await;
 
     let context = services.context(crm_gateway::NAME).unwrap().clone();
     services.shutdown().await.unwrap();
@@ -559,4 +560,96 @@ async fn the_deal_desk_money_is_there(grpc: &LocalGrpc, token: &str) {
     assert_eq!(schedule.instalments[0].status(), InstalmentStatus::Paid);
     assert_eq!(schedule.instalments[1].status(), InstalmentStatus::Open);
     assert_eq!(schedule.payments.len(), 1, "the down payment once");
+}
+
+/// This year's quotas reach every rep and add up, the reps and Mei called this quarter, and
+/// the forecast holds the two years of history.
+async fn the_forecast_is_there(grpc: &LocalGrpc, token: &str) {
+    use chrono::Datelike;
+    use crm_proto::crm::forecasting::v1::{
+        CheckQuotasRequest, ForecastScope, GetPipelineForecastRequest, ListCallsRequest,
+        ListQuotasRequest, TargetKind, forecast_call_service_client::ForecastCallServiceClient,
+        forecast_service_client::ForecastServiceClient, quota_service_client::QuotaServiceClient,
+    };
+    let today = chrono::Utc::now().date_naive();
+    let year = format!("FY{}", today.year());
+    let quarter = format!("FY{}-Q{}", today.year(), today.month0() / 3 + 1);
+    let mut quotas = QuotaServiceClient::new(grpc.clone());
+    let listed = quotas
+        .list_quotas(authorized(
+            ListQuotasRequest {
+                scope: None,
+                period: year.clone(),
+                kind: TargetKind::Revenue.into(),
+            },
+            token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .quotas;
+    for rep in [demo::RAVI, demo::NORA, demo::WES] {
+        assert!(
+            listed
+                .iter()
+                .any(|quota| quota.holder.as_ref().is_some_and(|holder| {
+                    holder.of
+                        == Some(crm_proto::crm::forecasting::v1::resolved_scope::Of::UserId(
+                            rep.user_id().to_string(),
+                        ))
+                })),
+            "every rep has this year's revenue quota"
+        );
+    }
+    let check = quotas
+        .check_quotas(authorized(
+            CheckQuotasRequest {
+                scope: None,
+                period: year.clone(),
+                kind: TargetKind::Revenue.into(),
+            },
+            token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        check.findings.is_empty(),
+        "the quotas handed down add up: {:?}",
+        check.findings
+    );
+    let calls = ForecastCallServiceClient::new(grpc.clone())
+        .list_calls(authorized(
+            ListCallsRequest {
+                scope: Some(ForecastScope {
+                    team_path: "/northwind/east/".into(),
+                    ..Default::default()
+                }),
+                period: quarter,
+                page: None,
+            },
+            token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .calls;
+    assert_eq!(calls.len(), 3, "Ravi's, Nora's and Mei's calls for East");
+    let last_year = ForecastServiceClient::new(grpc.clone())
+        .get_pipeline_forecast(authorized(
+            GetPipelineForecastRequest {
+                scope: None,
+                period: format!("FY{}", today.year() - 1),
+            },
+            token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .forecast
+        .unwrap();
+    assert!(
+        last_year.closed.unwrap().deal_count > 10,
+        "last year's history is in the forecast"
+    );
 }

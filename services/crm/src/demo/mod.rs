@@ -67,6 +67,7 @@ mod care_and_plans;
 mod deal_desk;
 mod deal_history;
 mod deal_import;
+mod forecasting;
 mod leads;
 mod opportunities;
 mod price_book;
@@ -222,7 +223,7 @@ pub async fn load(settings: &Settings) -> anyhow::Result<()> {
     loaded?;
     stopped?;
     println!(
-        "demo data loaded: the Northwind teams, the corporate currency and rates, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads; the price book, pipelines, competitors, the live deals and two years of deal history",
+        "demo data loaded: the Northwind teams, the corporate currency and rates, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads; the price book, pipelines, competitors, the live deals and two years of deal history; this year's quotas down the team tree, the quarter's forecast calls and this week's snapshot",
         accounts::ACCOUNTS.len()
     );
     Ok(())
@@ -246,6 +247,7 @@ pub async fn load_into(services: &RunningServices, settings: &Settings) -> anyho
     activities::load(&api).await?;
     care_and_plans::load(&api).await?;
     deal_desk::load(&api).await?;
+    forecasting::load(&api, services).await?;
     Ok(())
 }
 
