@@ -17,7 +17,10 @@ use crm_platform::{
     host::{ServiceContext, ServiceModule, ServiceMount},
     org,
 };
-use crm_proto::crm::forecasting::v1::forecast_service_server::ForecastServiceServer;
+use crm_proto::crm::forecasting::v1::{
+    forecast_service_server::ForecastServiceServer, review_service_server::ReviewServiceServer,
+    sales_analysis_service_server::SalesAnalysisServiceServer,
+};
 
 /// The `google.rpc.ErrorInfo` reasons of the service's own refusals (docs/api.md).
 pub use error::reasons;
@@ -43,6 +46,20 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::pipeline::PipelineApi::new(forecasting.clone()),
         context.auth.clone(),
     ));
+    let review_settings = service::ReviewSettings::from_settings(&context.settings.service(NAME))?;
+    mount.add_grpc(ReviewServiceServer::with_interceptor(
+        grpc::review::ReviewApi::new(forecasting.clone(), review_settings),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(SalesAnalysisServiceServer::with_interceptor(
+        grpc::analysis::AnalysisApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
+    let accounts = context.consumer(
+        events::accounts(),
+        events::AccountHandler::new(forecasting.clone()),
+    );
+    mount.spawn(accounts.run(context.shutdown.clone()));
     let deals = context.consumer(events::deals(), events::DealHandler::new(forecasting));
     mount.spawn(deals.run(context.shutdown.clone()));
     // The directory: the organisation's fiscal calendar and corporate currency, and its

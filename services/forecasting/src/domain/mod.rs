@@ -1,5 +1,9 @@
 //! The forecasting domain: typed, no I/O.
 
+pub mod analysis;
 pub mod deal;
+pub mod deal_lines;
 pub mod forecast;
+pub mod ranking;
+pub mod review;
 pub mod scope;

@@ -2,7 +2,9 @@
 //! Every call is authenticated by the platform interceptor; visibility and roles are enforced
 //! in `service`.
 
+pub(crate) mod analysis;
 pub(crate) mod pipeline;
+pub(crate) mod review;
 pub(crate) mod scope;
 
 use crm_platform::auth::{Caller, caller};

@@ -1,13 +1,21 @@
 //! The forecasting service's use cases, one transaction each (the event handlers' transaction
 //! is the consumer's, which also records the event as handled).
 
+mod accounts;
+mod analysis;
 mod pipeline;
+mod review;
 mod scope;
 
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
+pub use analysis::AnalysisDimension;
 pub use pipeline::DealForecast;
+pub use review::{
+    DEFAULT_TREND_PERIODS, LeaderboardKind, LeaderboardScope, Ranked, ReviewSettings,
+    top_or_default,
+};
 pub use scope::Counting;
 
 use crate::error::ForecastingError;

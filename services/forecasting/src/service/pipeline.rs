@@ -15,6 +15,7 @@ use super::{Counting, Forecasting, Result};
 use crate::{
     domain::{
         deal::{DealStatus, ForecastCategory, PipelineDeal},
+        deal_lines::DealLine,
         forecast::{CategoryOverride, Contribution, Forecast, MonthTotals, RollUpLines},
         scope::{RequestedScope, Scope},
     },
@@ -59,11 +60,13 @@ fn part_kind(period: &FiscalPeriod) -> Option<PeriodKind> {
 impl Forecasting {
     /// Keeps `deal` in the read model unless it holds the deal at that version or newer, and
     /// moves the deal's contribution to the weighted pipeline from where its old version
-    /// counted to where this one does.
+    /// counted to where this one does. The deal's line items (`lines`, for the analysis by
+    /// product) are replaced with its row, only when the row is written.
     pub async fn apply_deal(
         &self,
         connection: &mut PgConnection,
         deal: &PipelineDeal,
+        lines: &[DealLine],
     ) -> sqlx::Result<()> {
         let stored = match store::deals::lock(connection, deal.id).await? {
             Some(stored) => stored,
@@ -75,6 +78,7 @@ impl Forecasting {
                 if let Some(contribution) = Contribution::of(deal, category_override.as_ref()) {
                     store::pipeline::add(connection, &contribution).await?;
                 }
+                store::lines::replace(connection, deal.id, lines).await?;
                 return Ok(());
             }
             // Another replica inserted it meanwhile: its row is there to lock now.
@@ -98,7 +102,8 @@ impl Forecasting {
             Contribution::of(deal, chosen),
         )
         .await?;
-        store::deals::replace(connection, deal).await
+        store::deals::replace(connection, deal).await?;
+        store::lines::replace(connection, deal.id, lines).await
     }
 
     /// The weighted pipeline of a scope for a period, and of each of the period's parts.

@@ -1,8 +1,12 @@
 //! The forecasting service's SQL, one module per table family; rows stay private.
 
+pub mod accounts;
+pub mod analysis;
 pub mod deals;
+pub mod lines;
 pub mod overrides;
 pub mod pipeline;
+pub mod review;
 
 use crm_platform::access::push_within;
 use sqlx::{Postgres, QueryBuilder};
