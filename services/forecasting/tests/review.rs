@@ -1,0 +1,499 @@
+//! Rankings and the period review (F7) over real PostgreSQL and NATS, from deal events the test
+//! publishes for the opportunities service, against hand-computed figures.
+//!
+//! The data set, November 2026 (calendar-year fiscal calendar, CNY):
+//!
+//! | deal | owner (team)         | outcome | amount  | closed     |
+//! |------|----------------------|---------|---------|------------|
+//! | d1   | Ravi (east-1)        | won     | 300000  | 2026-11-05 |
+//! | d2   | Ravi                 | won     | 250000  | 2026-11-10 |
+//! | d3   | Ravi                 | lost    | 100000  | 2026-11-20 |
+//! | d4   | Mei (east-1)         | won     | 300000  | 2026-11-06 |
+//! | d5   | Mei                  | lost    | 400000  | 2026-11-25 |
+//! | d6   | Tom (east-2)         | won     | 120000  | 2026-11-15 |
+//! | d7   | Wes (west)           | won     | 900000  | 2026-11-12 |
+//! | d8   | Ravi                 | won     | 500000  | 2026-10-15 |
+//! | d9   | Mei                  | open    | 200000  | 2026-11-30 |
+
+mod review_support;
+
+use crm_platform::{auth::Caller, fiscal::FiscalCalendar};
+use crm_proto::crm::{
+    common::v1::Money,
+    forecasting::v1::{
+        self as pb, ForecastScope, leaderboard_entry, review_service_client::ReviewServiceClient,
+    },
+    opportunities::v1::OpportunityStatus,
+};
+use review_support::{Deal, Harness};
+use tonic::{Code, transport::Channel};
+use uuid::Uuid;
+
+struct Org {
+    harness: Harness,
+    admin: Caller,
+    manager: Caller,
+    ravi: Caller,
+    mei: Caller,
+    tom: Caller,
+    wes: Caller,
+}
+
+async fn organisation(overrides: &[(&str, &str)]) -> Org {
+    let mut harness = Harness::start(FiscalCalendar::default(), overrides).await;
+    let admin = harness.person("Ada", "admin", "/northwind/").await;
+    let manager = harness.person("Ann", "manager", "/northwind/east/").await;
+    let ravi = harness
+        .person("Ravi", "rep", "/northwind/east/east-1/")
+        .await;
+    let mei = harness
+        .person("Mei", "rep", "/northwind/east/east-1/")
+        .await;
+    let tom = harness
+        .person("Tom", "rep", "/northwind/east/east-2/")
+        .await;
+    let wes = harness.person("Wes", "rep", "/northwind/west/").await;
+    let account_id = Uuid::now_v7();
+    let closed = |owner, status, amount, day| Deal {
+        owner,
+        account_id,
+        amount,
+        status,
+        day,
+        probability: 100,
+        lines: &[],
+    };
+    use OpportunityStatus::{Lost, Open, Won};
+    for deal in [
+        closed(&ravi, Won, "300000", "2026-11-05"),
+        closed(&ravi, Won, "250000", "2026-11-10"),
+        closed(&ravi, Lost, "100000", "2026-11-20"),
+        closed(&mei, Won, "300000", "2026-11-06"),
+        closed(&mei, Lost, "400000", "2026-11-25"),
+        closed(&tom, Won, "120000", "2026-11-15"),
+        closed(&wes, Won, "900000", "2026-11-12"),
+        closed(&ravi, Won, "500000", "2026-10-15"),
+        Deal {
+            probability: 40,
+            ..closed(&mei, Open, "200000", "2026-11-30")
+        },
+    ] {
+        harness.deal(&deal).await;
+    }
+    harness.settled().await;
+    Org {
+        harness,
+        admin,
+        manager,
+        ravi,
+        mei,
+        tom,
+        wes,
+    }
+}
+
+impl Org {
+    async fn client(&self) -> ReviewServiceClient<Channel> {
+        ReviewServiceClient::new(self.harness.app.channel().await)
+    }
+
+    async fn leaderboard(
+        &self,
+        caller: &Caller,
+        request: pb::GetLeaderboardRequest,
+    ) -> Result<pb::GetLeaderboardResponse, tonic::Status> {
+        let request = self.harness.request(caller, request);
+        Ok(self
+            .client()
+            .await
+            .get_leaderboard(request)
+            .await?
+            .into_inner())
+    }
+}
+
+fn amount(money: &Option<Money>) -> String {
+    money
+        .as_ref()
+        .map(|money| money.amount.clone())
+        .unwrap_or_default()
+}
+
+/// (rank, who, name, result, attainment) of each entry.
+fn entries(board: &pb::GetLeaderboardResponse) -> Vec<(u32, String, String, String, String)> {
+    board
+        .entries
+        .iter()
+        .map(|entry| {
+            let who = match entry.of.as_ref().unwrap() {
+                leaderboard_entry::Of::UserId(id) => id.clone(),
+                leaderboard_entry::Of::TeamPath(path) => path.clone(),
+            };
+            (
+                entry.rank,
+                who,
+                entry.display_name.clone(),
+                amount(&entry.result),
+                entry.attainment_percent.clone(),
+            )
+        })
+        .collect()
+}
+
+fn november(kind: pb::LeaderboardKind) -> pb::GetLeaderboardRequest {
+    pb::GetLeaderboardRequest {
+        period: "2026-11".into(),
+        kind: kind as i32,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn the_leaderboard_ranks_a_teams_reps_and_sub_teams_by_result_without_quotas() {
+    let org = organisation(&[]).await;
+    let id = |caller: &Caller| caller.user_id.to_string();
+    let reps = org
+        .leaderboard(&org.manager, november(pb::LeaderboardKind::Rep))
+        .await
+        .unwrap();
+    // No quotas are kept yet: no target, no attainment, ranked by what was won in November.
+    assert_eq!(
+        entries(&reps),
+        [
+            (1, id(&org.ravi), "Ravi".into(), "550000".into(), "".into()),
+            (2, id(&org.mei), "Mei".into(), "300000".into(), "".into()),
+            (3, id(&org.tom), "Tom".into(), "120000".into(), "".into()),
+        ]
+    );
+    assert_eq!((reps.ranked, reps.others_hidden), (3, false));
+    assert_eq!(reps.currency_code, "CNY");
+
+    let teams = org
+        .leaderboard(&org.manager, november(pb::LeaderboardKind::Team))
+        .await
+        .unwrap();
+    let team = |path: &str, result: &str, rank| {
+        (
+            rank,
+            path.to_owned(),
+            path.to_owned(),
+            result.to_owned(),
+            String::new(),
+        )
+    };
+    assert_eq!(
+        entries(&teams),
+        [
+            team("/northwind/east/east-1/", "850000", 1),
+            team("/northwind/east/east-2/", "120000", 2),
+        ]
+    );
+
+    // The company's sub-teams, below the admin's team.
+    let company = org
+        .leaderboard(
+            &org.admin,
+            pb::GetLeaderboardRequest {
+                company: true,
+                ..november(pb::LeaderboardKind::Team)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        entries(&company),
+        [
+            team("/northwind/east/", "970000", 1),
+            team("/northwind/west/", "900000", 2),
+        ]
+    );
+    // West's rep is on the company's rep leaderboard, first.
+    let everyone = org
+        .leaderboard(
+            &org.admin,
+            pb::GetLeaderboardRequest {
+                company: true,
+                ..november(pb::LeaderboardKind::Rep)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(entries(&everyone)[0].1, id(&org.wes));
+    assert_eq!(everyone.ranked, 4);
+}
+
+#[tokio::test]
+async fn a_rep_sees_their_teams_leaderboard_and_no_other() {
+    let org = organisation(&[]).await;
+    let board = org
+        .leaderboard(&org.ravi, november(pb::LeaderboardKind::Rep))
+        .await
+        .unwrap();
+    let who: Vec<_> = entries(&board)
+        .into_iter()
+        .map(|entry| (entry.0, entry.2))
+        .collect();
+    assert_eq!(who, [(1, "Ravi".to_owned()), (2, "Mei".to_owned())]);
+    for team in ["/northwind/east/", "/northwind/west/"] {
+        let refused = org
+            .leaderboard(
+                &org.ravi,
+                pb::GetLeaderboardRequest {
+                    team_path: team.into(),
+                    ..november(pb::LeaderboardKind::Rep)
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::PermissionDenied, "{team}");
+    }
+    let company = org
+        .leaderboard(
+            &org.manager,
+            pb::GetLeaderboardRequest {
+                company: true,
+                ..november(pb::LeaderboardKind::Rep)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(company.code(), Code::PermissionDenied);
+    let both = org
+        .leaderboard(
+            &org.admin,
+            pb::GetLeaderboardRequest {
+                company: true,
+                team_path: "/northwind/".into(),
+                ..november(pb::LeaderboardKind::Rep)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(both.code(), Code::FailedPrecondition);
+}
+
+#[tokio::test]
+async fn an_organisation_that_hides_the_team_from_reps_shows_a_rep_their_own_line_and_rank() {
+    let org = organisation(&[("CRM_FORECASTING_LEADERBOARD_VISIBLE_TO_REPS", "false")]).await;
+    let board = org
+        .leaderboard(&org.mei, november(pb::LeaderboardKind::Rep))
+        .await
+        .unwrap();
+    assert_eq!(
+        entries(&board),
+        [(
+            2,
+            org.mei.user_id.to_string(),
+            "Mei".into(),
+            "300000".into(),
+            "".into()
+        )]
+    );
+    assert_eq!((board.ranked, board.others_hidden), (2, true));
+    // A manager still sees everyone.
+    let managers = org
+        .leaderboard(&org.manager, november(pb::LeaderboardKind::Rep))
+        .await
+        .unwrap();
+    assert_eq!((managers.entries.len(), managers.others_hidden), (3, false));
+}
+
+#[tokio::test]
+async fn the_trend_shows_each_months_result_against_the_month_before() {
+    let org = organisation(&[]).await;
+    let request = org.harness.request(
+        &org.ravi,
+        pb::GetAttainmentTrendRequest {
+            period: "2026-11".into(),
+            periods: 3,
+            ..Default::default()
+        },
+    );
+    let trend = org
+        .client()
+        .await
+        .get_attainment_trend(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let points: Vec<_> = trend
+        .points
+        .iter()
+        .map(|point| {
+            (
+                point.period.as_ref().unwrap().label.clone(),
+                amount(&point.result),
+                amount(&point.result_change),
+                point.attainment_percent.clone(),
+            )
+        })
+        .collect();
+    let point = |label: &str, result: &str, change: &str| {
+        (
+            label.to_owned(),
+            result.to_owned(),
+            change.to_owned(),
+            String::new(),
+        )
+    };
+    assert_eq!(
+        points,
+        [
+            point("2026-09", "0", ""),
+            point("2026-10", "500000", "500000"),
+            point("2026-11", "550000", "50000"),
+        ]
+    );
+    let too_many = org.harness.request(
+        &org.ravi,
+        pb::GetAttainmentTrendRequest {
+            period: "2026-11".into(),
+            periods: 25,
+            ..Default::default()
+        },
+    );
+    let refused = org
+        .client()
+        .await
+        .get_attainment_trend(too_many)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+}
+
+#[tokio::test]
+async fn the_period_review_counts_the_teams_result_win_rates_top_deals_and_reps_against_the_average()
+ {
+    let org = organisation(&[]).await;
+    let request = org.harness.request(
+        &org.manager,
+        pb::GetPeriodReviewRequest {
+            period: "2026-11".into(),
+            top: 2,
+            ..Default::default()
+        },
+    );
+    let review = org
+        .client()
+        .await
+        .get_period_review(request)
+        .await
+        .unwrap()
+        .into_inner();
+    // East won 300000 + 250000 + 300000 + 120000 in November; 4 of 6 closed deals,
+    // 970000 of 1470000 closed.
+    assert_eq!(amount(&review.result), "970000");
+    let rate = review.win_rate.as_ref().unwrap();
+    assert_eq!((rate.won, rate.lost), (4, 2));
+    assert_eq!(amount(&rate.lost_amount), "500000");
+    assert_eq!(
+        (
+            rate.by_count_percent.as_str(),
+            rate.by_amount_percent.as_str()
+        ),
+        ("66.67", "65.99")
+    );
+    // No quotas, forecast calls or collections are kept yet.
+    assert_eq!(review.target, None);
+    assert_eq!(review.attainment_percent, "");
+    assert_eq!(review.forecast_accuracy, None);
+    assert_eq!(review.collection_rate_percent, "");
+    // The two largest of each: the 300000s by the earlier close.
+    let amounts = |deals: &[pb::ReviewDeal]| {
+        deals
+            .iter()
+            .map(|deal| (amount(&deal.amount), deal.closed_on.clone()))
+            .collect::<Vec<_>>()
+    };
+    let deal = |amount: &str, day: &str| (amount.to_owned(), day.to_owned());
+    assert_eq!(
+        amounts(&review.top_wins),
+        [deal("300000", "2026-11-05"), deal("300000", "2026-11-06")]
+    );
+    assert_eq!(
+        amounts(&review.top_losses),
+        [deal("400000", "2026-11-25"), deal("100000", "2026-11-20")]
+    );
+    // 970000 over East's three reps = 323333.33.
+    assert_eq!(amount(&review.team_average_result), "323333.33");
+    let reps: Vec<_> = review
+        .reps
+        .iter()
+        .map(|rep| {
+            (
+                rep.rank,
+                rep.display_name.clone(),
+                amount(&rep.result),
+                amount(&rep.result_against_average),
+                rep.result_against_average_percent.clone(),
+                rep.win_rate.as_ref().unwrap().by_count_percent.clone(),
+                rep.win_rate_against_team_points.clone(),
+            )
+        })
+        .collect();
+    let rep =
+        |rank, name: &str, result: &str, against: &str, percent: &str, rate: &str, points: &str| {
+            (
+                rank,
+                name.to_owned(),
+                result.to_owned(),
+                against.to_owned(),
+                percent.to_owned(),
+                rate.to_owned(),
+                points.to_owned(),
+            )
+        };
+    assert_eq!(
+        reps,
+        [
+            // 550000 − 323333.33 = 226666.67, 70.10 % of the average; 2 of 3 won.
+            rep(1, "Ravi", "550000", "226666.67", "70.10", "66.67", "0.00"),
+            rep(2, "Mei", "300000", "-23333.33", "-7.22", "50.00", "-16.67"),
+            rep(
+                3,
+                "Tom",
+                "120000",
+                "-203333.33",
+                "-62.89",
+                "100.00",
+                "33.33"
+            ),
+        ]
+    );
+
+    // A rep reviews their own period, not the team's.
+    let own = org.harness.request(
+        &org.tom,
+        pb::GetPeriodReviewRequest {
+            period: "2026-11".into(),
+            ..Default::default()
+        },
+    );
+    let own = org
+        .client()
+        .await
+        .get_period_review(own)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(amount(&own.result), "120000");
+    assert_eq!(own.reps.len(), 1);
+    let team = org.harness.request(
+        &org.tom,
+        pb::GetPeriodReviewRequest {
+            scope: Some(ForecastScope {
+                team_path: "/northwind/east/".into(),
+                ..Default::default()
+            }),
+            period: "2026-11".into(),
+            ..Default::default()
+        },
+    );
+    let refused = org
+        .client()
+        .await
+        .get_period_review(team)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+}
