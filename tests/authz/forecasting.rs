@@ -15,13 +15,19 @@ use uuid::Uuid;
 
 use super::{Http, Kind, Org, Refusal, Report, Transport, Who};
 
+#[path = "forecasting_analysis.rs"]
+mod analysis;
 #[path = "forecasting_pipeline.rs"]
 mod pipeline;
+#[path = "forecasting_review.rs"]
+mod review;
 
 /// One forecasting call, by family.
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
     Pipeline(pipeline::Call),
+    Review(review::Call),
+    Analysis(analysis::Call),
 }
 
 /// The period every cell asks for: the matrix is about who may ask, not what the numbers are.
@@ -63,6 +69,8 @@ async fn await_read_model(org: &Org) {
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
     await_read_model(org).await;
     pipeline::run_actions(org, transport, report).await;
+    review::run_actions(org, transport, report).await;
+    analysis::run_actions(org, transport, report).await;
 }
 
 /// A call straight to the service's gRPC API.
@@ -73,6 +81,8 @@ pub(super) async fn grpc(
 ) -> Result<Vec<String>, Refusal> {
     match call {
         Call::Pipeline(call) => pipeline::grpc(channel, token, call).await,
+        Call::Review(call) => review::grpc(channel, token, call).await,
+        Call::Analysis(call) => analysis::grpc(channel, token, call).await,
     }
 }
 
@@ -80,5 +90,7 @@ pub(super) async fn grpc(
 pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<String>, Refusal> {
     match call {
         Call::Pipeline(call) => pipeline::http(door, token, call).await,
+        Call::Review(call) => review::http(door, token, call).await,
+        Call::Analysis(call) => analysis::http(door, token, call).await,
     }
 }
