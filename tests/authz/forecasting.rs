@@ -21,6 +21,8 @@ mod analysis;
 mod pipeline;
 #[path = "forecasting_review.rs"]
 mod review;
+#[path = "forecasting_statistics.rs"]
+mod statistics;
 
 /// One forecasting call, by family.
 #[derive(Clone, Debug)]
@@ -28,6 +30,7 @@ pub(crate) enum Call {
     Pipeline(pipeline::Call),
     Review(review::Call),
     Analysis(analysis::Call),
+    Statistics(statistics::Call),
 }
 
 /// The period every cell asks for: the matrix is about who may ask, not what the numbers are.
@@ -71,6 +74,7 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     pipeline::run_actions(org, transport, report).await;
     review::run_actions(org, transport, report).await;
     analysis::run_actions(org, transport, report).await;
+    statistics::run_actions(org, transport, report).await;
 }
 
 /// A call straight to the service's gRPC API.
@@ -83,6 +87,7 @@ pub(super) async fn grpc(
         Call::Pipeline(call) => pipeline::grpc(channel, token, call).await,
         Call::Review(call) => review::grpc(channel, token, call).await,
         Call::Analysis(call) => analysis::grpc(channel, token, call).await,
+        Call::Statistics(call) => statistics::grpc(channel, token, call).await,
     }
 }
 
@@ -92,5 +97,6 @@ pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         Call::Pipeline(call) => pipeline::http(door, token, call).await,
         Call::Review(call) => review::http(door, token, call).await,
         Call::Analysis(call) => analysis::http(door, token, call).await,
+        Call::Statistics(call) => statistics::http(door, token, call).await,
     }
 }

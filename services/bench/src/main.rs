@@ -13,10 +13,13 @@
 //! crm-bench priority-board --duration-secs 10
 //! crm-bench funnel --deals 1000000 --duration-secs 10
 //! crm-bench stage-change --clients 16 --duration-secs 10
+//! crm-bench forecast --deals 1000000 --rate 1000 --duration-secs 10
 //! crm-bench all --json --set CRM_OUTBOX_BATCH_SIZE=1000
 //! ```
 #![forbid(unsafe_code)]
 
+mod forecast;
+mod forecast_data;
 mod funnel;
 mod funnel_queries;
 mod gateway;
@@ -67,6 +70,10 @@ enum Scenario {
     Funnel,
     /// ChangeStage throughput against the same transaction straight to PostgreSQL.
     StageChange,
+    /// The forecasting service over 1,000,000 open deals loaded through the event path: the
+    /// company's roll-up against a plain GROUP BY, a rebuild of the read model, and the event
+    /// lag at `--rate` changes a second. Loading takes minutes: not part of `all`.
+    Forecast,
 }
 
 /// Benchmarks of the CRM platform against raw PostgreSQL and JetStream baselines.
@@ -79,7 +86,7 @@ struct Cli {
     /// relay: the outbox backlog to drain.
     #[arg(long, default_value_t = 50_000)]
     events: usize,
-    /// latency: offered events per second.
+    /// latency: offered events per second; forecast: deal changes per second in the lag run.
     #[arg(long, default_value_t = 1_000.0)]
     rate: f64,
     /// latency, write-rpc, gateway, priority-board, funnel (per view) and stage-change: measured
@@ -89,7 +96,7 @@ struct Cli {
     /// import: rows to stream through ImportLeads (and to COPY).
     #[arg(long, default_value_t = 1_000_000)]
     rows: u64,
-    /// funnel: deals to load (with about five stays each).
+    /// funnel: deals to load (with about five stays each); forecast: open deals to load.
     #[arg(long, default_value_t = 1_000_000)]
     deals: i64,
     /// write-rpc, gateway and stage-change: concurrent clients (default: 16 for write-rpc and
@@ -159,7 +166,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     let duration = Duration::from_secs(cli.duration_secs);
     // The funnel's data set takes minutes to load: it runs only when asked for by name.
     let wanted = |scenario: Scenario| {
-        cli.scenario == scenario || (cli.scenario == Scenario::All && scenario != Scenario::Funnel)
+        cli.scenario == scenario
+            || (cli.scenario == Scenario::All
+                && !matches!(scenario, Scenario::Funnel | Scenario::Forecast))
     };
     let mut reports: Vec<Value> = Vec::new();
     let mut all_measured = true;
@@ -223,6 +232,14 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             duration,
         };
         record("funnel", funnel::run(options, &overrides).await);
+    }
+    if wanted(Scenario::Forecast) {
+        let options = forecast::ForecastOptions {
+            deals: usize::try_from(cli.deals).unwrap_or(0),
+            duration,
+            rate: cli.rate,
+        };
+        record("forecast", forecast::run(options, &overrides).await);
     }
     if wanted(Scenario::IdleRss) {
         record("idle-rss", idle_rss::run().await);

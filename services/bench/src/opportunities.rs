@@ -31,14 +31,27 @@ pub const DEVELOP: Uuid = Uuid::from_u128(0x01900000_0000_7000_8000_000000000012
 /// retrying and logging through the run.
 const CONSUMED_PRODUCERS: [&str; 3] = ["leads", "accounts", "gateway"];
 
-/// The opportunities service running in this process.
+/// The opportunities service (and, for `forecast`, the services beside it) running in this
+/// process.
 pub struct Hosted {
     app: TestApp,
+    /// The hosted services' names, in the order of their databases.
+    services: Vec<&'static str>,
 }
 
 impl Hosted {
     /// Starts the service with `connections` database connections and the caller's settings.
     pub async fn start(
+        connections: u32,
+        overrides: &BTreeMap<String, String>,
+    ) -> anyhow::Result<Self> {
+        Self::start_modules(&[crm_opportunities::module()], connections, overrides).await
+    }
+
+    /// Starts `modules` (the opportunities service first) with `connections` database
+    /// connections each and the caller's settings.
+    pub async fn start_modules(
+        modules: &[crm_platform::host::ServiceModule],
         connections: u32,
         overrides: &BTreeMap<String, String>,
     ) -> anyhow::Result<Self> {
@@ -54,12 +67,7 @@ impl Hosted {
             .iter()
             .map(|(key, value)| (key.as_str(), value.as_str()))
             .collect();
-        let app = TestApp::spawn_with(
-            &[crm_opportunities::module()],
-            &crm_test_support::nats_url(),
-            &settings,
-        )
-        .await;
+        let app = TestApp::spawn_with(modules, &crm_test_support::nats_url(), &settings).await;
         let context = app
             .services
             .context(crm_opportunities::NAME)
@@ -73,22 +81,42 @@ impl Hosted {
             )
             .await?;
         }
-        Ok(Self { app })
+        let services = modules.iter().map(|module| module.name).collect();
+        Ok(Self { app, services })
     }
 
     pub fn pool(&self) -> &PgPool {
         self.app.pool(crm_opportunities::NAME)
     }
 
+    /// A hosted service's context (its pool, outbox, stream names).
+    pub fn context(&self, service: &str) -> anyhow::Result<&crm_platform::host::ServiceContext> {
+        self.app
+            .services
+            .context(service)
+            .ok_or_else(|| anyhow::anyhow!("the {service} service is not hosted"))
+    }
+
     /// A pool of its own on the service's database, for the raw baselines and the bulk load:
     /// no ping before a checkout, as the service's pool, and no log of slow statements (the
     /// load's and the baselines' are slow by design).
     pub async fn baseline_pool(&self, connections: u32) -> anyhow::Result<PgPool> {
+        self.baseline_pool_of(crm_opportunities::NAME, connections)
+            .await
+    }
+
+    /// [`Hosted::baseline_pool`] on `service`'s database.
+    pub async fn baseline_pool_of(
+        &self,
+        service: &str,
+        connections: u32,
+    ) -> anyhow::Result<PgPool> {
         let database = self
-            .app
-            .databases
-            .first()
-            .ok_or_else(|| anyhow::anyhow!("the service has no database"))?;
+            .services
+            .iter()
+            .position(|hosted| *hosted == service)
+            .and_then(|index| self.app.databases.get(index))
+            .ok_or_else(|| anyhow::anyhow!("the {service} service has no database"))?;
         let options =
             PgConnectOptions::from_str(database.url.expose())?.disable_statement_logging();
         Ok(PgPoolOptions::new()
@@ -113,6 +141,7 @@ impl Hosted {
 
     /// Stops the service, deletes the namespace's streams and drops the database.
     pub async fn cleanup(mut self) {
+        let hosted = self.services.clone();
         let streams = self
             .app
             .services
@@ -121,14 +150,14 @@ impl Hosted {
                 let naming = &context.naming;
                 let mut names: Vec<String> = CONSUMED_PRODUCERS
                     .iter()
+                    .chain(&hosted)
                     .map(|producer| naming.stream(producer))
                     .collect();
-                names.push(naming.stream(crm_opportunities::NAME));
                 names.push(naming.dead_letter_stream());
                 (context.jetstream.clone(), names)
             });
         if let Err(error) = self.app.services.shutdown().await {
-            eprintln!("warning: stopping the opportunities service failed: {error:#}");
+            eprintln!("warning: stopping the hosted services failed: {error:#}");
         }
         if let Some((jetstream, names)) = streams {
             for name in names {

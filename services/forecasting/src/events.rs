@@ -18,8 +18,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    domain::{deal::PipelineDeal, deal_lines::lines_of},
-    service::Forecasting,
+    domain::{deal::PipelineDeal, deal_lines::lines_of, statistics::stages::StageVisit},
+    service,
     store::accounts::AccountRecord,
 };
 
@@ -27,13 +27,13 @@ pub(crate) fn deals() -> ConsumerSpec {
     crm_platform::deals::consumer_spec("forecasting-deals")
 }
 
-pub(crate) struct DealHandler {
-    forecasting: Forecasting,
-}
+/// Keeps the pipeline read model from deal events (the live consumer and a rebuild's replay
+/// alike).
+pub(crate) struct DealHandler;
 
 impl DealHandler {
-    pub(crate) fn new(forecasting: Forecasting) -> Arc<Self> {
-        Arc::new(Self { forecasting })
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self)
     }
 }
 
@@ -48,10 +48,10 @@ impl EventHandler for DealHandler {
             let deal = PipelineDeal::from_opportunity(&opportunity)
                 .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
             let lines = lines_of(&opportunity, deal.corporate_amount);
-            Ok(self
-                .forecasting
-                .apply_deal(connection, &deal, &lines)
-                .await?)
+            service::apply_deal(connection, &deal, &lines).await?;
+            // Applied or not: the deal was in that stage at that version all the same.
+            let visit = StageVisit::of(&deal, &opportunity);
+            Ok(service::record_stage_visit(connection, &visit).await?)
         })
     }
 }
@@ -73,13 +73,12 @@ pub(crate) fn accounts() -> ConsumerSpec {
     }
 }
 
-pub(crate) struct AccountHandler {
-    forecasting: Forecasting,
-}
+/// Keeps the accounts replica (the live consumer and a rebuild's replay alike).
+pub(crate) struct AccountHandler;
 
 impl AccountHandler {
-    pub(crate) fn new(forecasting: Forecasting) -> Arc<Self> {
-        Arc::new(Self { forecasting })
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self)
     }
 }
 
@@ -119,10 +118,7 @@ impl EventHandler for AccountHandler {
                 return Err(org::unknown_subject(event));
             };
             let account = account_record(account)?;
-            Ok(self
-                .forecasting
-                .record_account(connection, &account)
-                .await?)
+            Ok(service::record_account(connection, &account).await?)
         })
     }
 }

@@ -10,6 +10,7 @@ mod domain;
 mod error;
 mod events;
 mod grpc;
+mod rebuild;
 mod service;
 mod store;
 
@@ -20,10 +21,12 @@ use crm_platform::{
 use crm_proto::crm::forecasting::v1::{
     forecast_service_server::ForecastServiceServer, review_service_server::ReviewServiceServer,
     sales_analysis_service_server::SalesAnalysisServiceServer,
+    statistics_service_server::StatisticsServiceServer,
 };
 
 /// The `google.rpc.ErrorInfo` reasons of the service's own refusals (docs/api.md).
 pub use error::reasons;
+pub use rebuild::rebuild_read_model;
 
 pub const NAME: &str = "forecasting";
 
@@ -46,6 +49,10 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::pipeline::PipelineApi::new(forecasting.clone()),
         context.auth.clone(),
     ));
+    mount.add_grpc(StatisticsServiceServer::with_interceptor(
+        grpc::statistics::StatisticsApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
     let review_settings = service::ReviewSettings::from_settings(&context.settings.service(NAME))?;
     mount.add_grpc(ReviewServiceServer::with_interceptor(
         grpc::review::ReviewApi::new(forecasting.clone(), review_settings),
@@ -55,12 +62,9 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::analysis::AnalysisApi::new(forecasting.clone()),
         context.auth.clone(),
     ));
-    let accounts = context.consumer(
-        events::accounts(),
-        events::AccountHandler::new(forecasting.clone()),
-    );
+    let accounts = context.consumer(events::accounts(), events::AccountHandler::new());
     mount.spawn(accounts.run(context.shutdown.clone()));
-    let deals = context.consumer(events::deals(), events::DealHandler::new(forecasting));
+    let deals = context.consumer(events::deals(), events::DealHandler::new());
     mount.spawn(deals.run(context.shutdown.clone()));
     // The directory: the organisation's fiscal calendar and corporate currency, and its
     // people. A team move needs nothing here: the opportunities service re-publishes the

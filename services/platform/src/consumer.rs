@@ -501,35 +501,7 @@ impl EventConsumer {
         message: &jetstream::Message,
         deliveries: i64,
     ) -> Result<ReceivedEvent, HandlerError> {
-        let header = |name: &str| {
-            message
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(name))
-                .map(|v| v.as_str().to_owned())
-        };
-        let id = header(headers::EVENT_ID)
-            .and_then(|id| Uuid::parse_str(&id).ok())
-            .ok_or_else(|| {
-                HandlerError::Permanent(anyhow::anyhow!(
-                    "event has no valid {} header",
-                    headers::EVENT_ID
-                ))
-            })?;
-        Ok(ReceivedEvent {
-            id,
-            event_type: header(headers::EVENT_TYPE).unwrap_or_default(),
-            subject: self
-                .naming
-                .base_subject(message.subject.as_str())
-                .to_owned(),
-            aggregate_id: header(headers::AGGREGATE_ID).unwrap_or_default(),
-            aggregate_version: header(headers::AGGREGATE_VERSION)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-            payload: message.payload.clone(),
-            deliveries,
-        })
+        received(&self.naming, message, deliveries)
     }
 
     /// Publishes the event, with its headers and the reason, to the dead-letter subject and
@@ -595,6 +567,170 @@ async fn ack(message: &jetstream::Message, kind: AckKind) {
 fn retry_delay(deliveries: i64) -> Duration {
     Backoff::new(Duration::from_secs(1), Duration::from_secs(60))
         .delay_of_attempt(u32::try_from(deliveries.max(1)).unwrap_or(u32::MAX))
+}
+
+/// The event a JetStream message carries, as a handler sees it; a message without a valid
+/// event id can never be handled (permanent).
+fn received(
+    naming: &EventNaming,
+    message: &jetstream::Message,
+    deliveries: i64,
+) -> Result<ReceivedEvent, HandlerError> {
+    let header = |name: &str| {
+        message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .map(|v| v.as_str().to_owned())
+    };
+    let id = header(headers::EVENT_ID)
+        .and_then(|id| Uuid::parse_str(&id).ok())
+        .ok_or_else(|| {
+            HandlerError::Permanent(anyhow::anyhow!(
+                "event has no valid {} header",
+                headers::EVENT_ID
+            ))
+        })?;
+    Ok(ReceivedEvent {
+        id,
+        event_type: header(headers::EVENT_TYPE).unwrap_or_default(),
+        subject: naming.base_subject(message.subject.as_str()).to_owned(),
+        aggregate_id: header(headers::AGGREGATE_ID).unwrap_or_default(),
+        aggregate_version: header(headers::AGGREGATE_VERSION)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+        payload: message.payload.clone(),
+        deliveries,
+    })
+}
+
+/// What a [`replay`] went through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Replayed {
+    /// Events of the spec's subjects handed to the handler and applied.
+    pub applied: u64,
+    /// Events the handler refused as malformed (permanent): the live consumer dead-lettered
+    /// them too, and they are left out again.
+    pub set_aside: u64,
+    /// Messages of the stream outside the spec's subjects.
+    pub skipped: u64,
+}
+
+/// How many events a replay applies between savepoints.
+const REPLAY_CHUNK: usize = 500;
+
+/// Hands every event of `spec` on its producer's stream, oldest first, to `handler` inside the
+/// caller's transaction `connection`: for rebuilding a read model from the events (`crm
+/// forecasting rebuild`). It reads what the stream holds when it starts, with an ephemeral
+/// ordered consumer, and records nothing in the inbox: a read model rebuilt this way must be
+/// idempotent by itself (kept by aggregate version), which is also what makes a live
+/// consumer's later deliveries harmless. Events go in chunks under a savepoint; a chunk with a
+/// failing event is done again one by one, a malformed event set aside, a transient failure
+/// ending the replay (the caller's transaction then rolls back, changing nothing).
+pub async fn replay(
+    jetstream: &jetstream::Context,
+    naming: &EventNaming,
+    spec: &ConsumerSpec,
+    connection: &mut PgConnection,
+    handler: &dyn EventHandler,
+) -> anyhow::Result<Replayed> {
+    let stream_name = naming.stream(&spec.producer);
+    let stream = jetstream
+        .get_stream(&stream_name)
+        .await
+        .map_err(|error| anyhow::anyhow!("stream {stream_name} is not available: {error}"))?;
+    let consumer = stream
+        .create_consumer(pull::OrderedConfig {
+            filter_subject: match spec.subjects.as_slice() {
+                [subject] => naming.subject(subject),
+                _ => naming.producer_subjects(&spec.producer),
+            },
+            deliver_policy: DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await
+        .map_err(|error| anyhow::anyhow!("replaying {stream_name}: {error}"))?;
+    // What the stream holds now; events published meanwhile reach the live consumer.
+    let pending = consumer.cached_info().num_pending;
+    let mut messages = consumer
+        .messages()
+        .await
+        .map_err(|error| anyhow::anyhow!("replaying {stream_name}: {error}"))?
+        .take(usize::try_from(pending).unwrap_or(usize::MAX));
+    let mut replayed = Replayed::default();
+    let mut chunk = Vec::with_capacity(REPLAY_CHUNK);
+    loop {
+        let next = messages.next().await;
+        let done = next.is_none();
+        if let Some(message) = next {
+            let message =
+                message.map_err(|error| anyhow::anyhow!("replaying {stream_name}: {error}"))?;
+            match received(naming, &message, 1) {
+                Ok(event) if spec.subjects.contains(&event.subject) => chunk.push(event),
+                Ok(_) => replayed.skipped += 1,
+                Err(_) => replayed.set_aside += 1,
+            }
+        }
+        if chunk.len() == REPLAY_CHUNK || (done && !chunk.is_empty()) {
+            replay_chunk(connection, handler, &chunk, &mut replayed).await?;
+            chunk.clear();
+        }
+        if done {
+            return Ok(replayed);
+        }
+    }
+}
+
+async fn replay_chunk(
+    connection: &mut PgConnection,
+    handler: &dyn EventHandler,
+    chunk: &[ReceivedEvent],
+    replayed: &mut Replayed,
+) -> anyhow::Result<()> {
+    sqlx::query("SAVEPOINT replay_chunk")
+        .execute(&mut *connection)
+        .await?;
+    let mut failed = false;
+    for event in chunk {
+        if handler.handle(connection, event).await.is_err() {
+            failed = true;
+            break;
+        }
+    }
+    if !failed {
+        sqlx::query("RELEASE SAVEPOINT replay_chunk")
+            .execute(&mut *connection)
+            .await?;
+        replayed.applied += chunk.len() as u64;
+        return Ok(());
+    }
+    sqlx::query("ROLLBACK TO SAVEPOINT replay_chunk")
+        .execute(&mut *connection)
+        .await?;
+    for event in chunk {
+        sqlx::query("SAVEPOINT replay_event")
+            .execute(&mut *connection)
+            .await?;
+        match handler.handle(connection, event).await {
+            Ok(()) => {
+                sqlx::query("RELEASE SAVEPOINT replay_event")
+                    .execute(&mut *connection)
+                    .await?;
+                replayed.applied += 1;
+            }
+            Err(HandlerError::Permanent(error)) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT replay_event")
+                    .execute(&mut *connection)
+                    .await?;
+                tracing::warn!(event_id = %event.id, event_type = %event.event_type, error = %format!("{error:#}"), "replay set a malformed event aside");
+                replayed.set_aside += 1;
+            }
+            Err(error @ HandlerError::Transient(_)) => {
+                anyhow::bail!("replaying event {}: {error}", event.id)
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

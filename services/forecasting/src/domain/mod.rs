@@ -1,5 +1,6 @@
 //! The forecasting domain: typed, no I/O.
 
+pub mod accuracy;
 pub mod analysis;
 pub mod deal;
 pub mod deal_lines;
@@ -7,3 +8,4 @@ pub mod forecast;
 pub mod ranking;
 pub mod review;
 pub mod scope;
+pub mod statistics;

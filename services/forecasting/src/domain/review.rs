@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{
+    accuracy::Comparison,
     analysis::Change,
     ranking::{Contender, PERCENT_PLACES, leaderboard, percent_of},
 };
@@ -67,17 +68,6 @@ impl WinRate {
     }
 }
 
-/// How far the forecast for the period was from the result, as the accuracy counting of the
-/// forecast calls and snapshots (F5) computed it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ForecastAccuracy {
-    pub forecast: Decimal,
-    /// Forecast − result.
-    pub error: Decimal,
-    /// |error| ÷ result as a percentage; `None` when the result is zero.
-    pub absolute_percentage_error: Option<Decimal>,
-}
-
 /// What was invoiced (booked to be paid) in the period and what of it was collected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Collections {
@@ -100,7 +90,8 @@ pub struct ReviewInput {
     /// The team's reps; owners of closed deals not among them (who left, say) are added.
     pub reps: Vec<RepTarget>,
     pub closed: Vec<ClosedDeal>,
-    pub forecast: Option<ForecastAccuracy>,
+    /// The period's forecast against its result (the accuracy every forecast is judged by).
+    pub forecast: Option<Comparison>,
     pub collections: Option<Collections>,
     /// How many of the largest wins and losses to show.
     pub top: usize,
@@ -140,7 +131,7 @@ pub struct PeriodReview {
     /// Closed-won bookings.
     pub result: Decimal,
     pub attainment: Option<Decimal>,
-    pub forecast: Option<ForecastAccuracy>,
+    pub forecast: Option<Comparison>,
     pub win_rate: WinRate,
     /// Percent of the booked amount collected; `None` without collections or bookings.
     pub collection_rate: Option<Decimal>,

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::accuracy::Comparison;
 
 fn amount(text: &str) -> Decimal {
     text.parse().unwrap()
@@ -47,11 +48,8 @@ fn quarter() -> ReviewInput {
             closed(6, MEI, Lost, "50000", "2026-12-15"),
             closed(7, EX, Won, "100000", "2026-12-20"),
         ],
-        forecast: Some(ForecastAccuracy {
-            forecast: amount("1000000"),
-            error: amount("50000"),
-            absolute_percentage_error: some("5.26"),
-        }),
+        // 1000000 forecast for 950000 booked: 50000 high, 5.263…%.
+        forecast: Some(Comparison::of(amount("1000000"), amount("950000")).unwrap()),
         collections: Some(Collections {
             booked: amount("950000"),
             collected: amount("712500"),
@@ -73,7 +71,11 @@ fn the_review_counts_result_attainment_win_rates_and_collections() {
     assert_eq!(review.win_rate.by_count, some("57.14"));
     assert_eq!(review.win_rate.by_amount, some("63.33"));
     assert_eq!(review.collection_rate, some("75"));
-    assert_eq!(review.forecast.unwrap().error, amount("50000"));
+    let forecast = review.forecast.unwrap();
+    assert_eq!(
+        (forecast.error, forecast.absolute_percentage_error),
+        (amount("50000"), some("5.26"))
+    );
 }
 
 #[test]

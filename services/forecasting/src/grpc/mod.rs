@@ -6,6 +6,7 @@ pub(crate) mod analysis;
 pub(crate) mod pipeline;
 pub(crate) mod review;
 pub(crate) mod scope;
+pub(crate) mod statistics;
 
 use crm_platform::auth::{Caller, caller};
 use tonic::{Request, Status};

@@ -212,11 +212,14 @@ impl ReviewService for ReviewApi {
             target: review.target.and_then(|target| money(currency, target)),
             result: money(currency, review.result),
             attainment_percent: percent(review.attainment),
-            forecast_accuracy: review.forecast.map(|accuracy| pb::ForecastAccuracy {
-                forecast: money(currency, accuracy.forecast),
-                error: money(currency, accuracy.error),
-                absolute_percentage_error: percent(accuracy.absolute_percentage_error),
-            }),
+            forecast_accuracy: review
+                .forecast
+                .as_ref()
+                .map(|accuracy| pb::ForecastAccuracy {
+                    forecast: money(currency, accuracy.forecast),
+                    error: money(currency, accuracy.error),
+                    absolute_percentage_error: percent(accuracy.absolute_percentage_error),
+                }),
             win_rate: Some(win_rate(&review.win_rate)),
             collection_rate_percent: percent(review.collection_rate),
             top_wins: review.top_wins.iter().map(deal).collect(),

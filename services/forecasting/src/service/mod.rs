@@ -6,17 +6,20 @@ mod analysis;
 mod pipeline;
 mod review;
 mod scope;
+mod statistics;
 
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
+pub use accounts::record_account;
 pub use analysis::AnalysisDimension;
-pub use pipeline::DealForecast;
+pub use pipeline::{DealForecast, apply_deal};
 pub use review::{
     DEFAULT_TREND_PERIODS, LeaderboardKind, LeaderboardScope, Ranked, ReviewSettings,
     top_or_default,
 };
 pub use scope::Counting;
+pub use statistics::{ForecastQuery, StatisticalForecast, WinRates, record_stage_visit};
 
 use crate::error::ForecastingError;
 

@@ -58,54 +58,6 @@ fn part_kind(period: &FiscalPeriod) -> Option<PeriodKind> {
 }
 
 impl Forecasting {
-    /// Keeps `deal` in the read model unless it holds the deal at that version or newer, and
-    /// moves the deal's contribution to the weighted pipeline from where its old version
-    /// counted to where this one does. The deal's line items (`lines`, for the analysis by
-    /// product) are replaced with its row, only when the row is written.
-    pub async fn apply_deal(
-        &self,
-        connection: &mut PgConnection,
-        deal: &PipelineDeal,
-        lines: &[DealLine],
-    ) -> sqlx::Result<()> {
-        let stored = match store::deals::lock(connection, deal.id).await? {
-            Some(stored) => stored,
-            None if store::deals::insert(connection, deal).await? => {
-                // An override outlives a rebuild of the read model, so even a deal heard of
-                // for the first time may have one.
-                let inserted = store::deals::lock(connection, deal.id).await?;
-                let category_override = inserted.and_then(|stored| stored.category_override);
-                if let Some(contribution) = Contribution::of(deal, category_override.as_ref()) {
-                    store::pipeline::add(connection, &contribution).await?;
-                }
-                store::lines::replace(connection, deal.id, lines).await?;
-                return Ok(());
-            }
-            // Another replica inserted it meanwhile: its row is there to lock now.
-            None => store::deals::lock(connection, deal.id)
-                .await?
-                .ok_or(sqlx::Error::RowNotFound)?,
-        };
-        if stored.deal.version >= deal.version {
-            tracing::debug!(
-                opportunity_id = %deal.id,
-                version = deal.version,
-                held = stored.deal.version,
-                "deal event not newer than the read model's, ignored"
-            );
-            return Ok(());
-        }
-        let chosen = stored.category_override.as_ref();
-        move_contribution(
-            connection,
-            Contribution::of(&stored.deal, chosen),
-            Contribution::of(deal, chosen),
-        )
-        .await?;
-        store::deals::replace(connection, deal).await?;
-        store::lines::replace(connection, deal.id, lines).await
-    }
-
     /// The weighted pipeline of a scope for a period, and of each of the period's parts.
     pub async fn pipeline_forecast(
         &self,
@@ -275,6 +227,53 @@ impl Forecasting {
             category_override: recorded,
         })
     }
+}
+
+/// Keeps `deal` in the read model unless it holds the deal at that version or newer, and
+/// moves the deal's contribution to the weighted pipeline from where its old version
+/// counted to where this one does. The deal's line items (`lines`, for the analysis by
+/// product) are replaced with its row, only when the row is written.
+pub async fn apply_deal(
+    connection: &mut PgConnection,
+    deal: &PipelineDeal,
+    lines: &[DealLine],
+) -> sqlx::Result<()> {
+    let stored = match store::deals::lock(connection, deal.id).await? {
+        Some(stored) => stored,
+        None if store::deals::insert(connection, deal).await? => {
+            // An override outlives a rebuild of the read model, so even a deal heard of
+            // for the first time may have one.
+            let inserted = store::deals::lock(connection, deal.id).await?;
+            let category_override = inserted.and_then(|stored| stored.category_override);
+            if let Some(contribution) = Contribution::of(deal, category_override.as_ref()) {
+                store::pipeline::add(connection, &contribution).await?;
+            }
+            store::lines::replace(connection, deal.id, lines).await?;
+            return Ok(());
+        }
+        // Another replica inserted it meanwhile: its row is there to lock now.
+        None => store::deals::lock(connection, deal.id)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?,
+    };
+    if stored.deal.version >= deal.version {
+        tracing::debug!(
+            opportunity_id = %deal.id,
+            version = deal.version,
+            held = stored.deal.version,
+            "deal event not newer than the read model's, ignored"
+        );
+        return Ok(());
+    }
+    let chosen = stored.category_override.as_ref();
+    move_contribution(
+        connection,
+        Contribution::of(&stored.deal, chosen),
+        Contribution::of(deal, chosen),
+    )
+    .await?;
+    store::deals::replace(connection, deal).await?;
+    store::lines::replace(connection, deal.id, lines).await
 }
 
 /// Takes the old contribution away and adds the new one, when they differ.

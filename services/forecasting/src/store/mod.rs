@@ -7,6 +7,7 @@ pub mod lines;
 pub mod overrides;
 pub mod pipeline;
 pub mod review;
+pub mod statistics;
 
 use crm_platform::access::push_within;
 use sqlx::{Postgres, QueryBuilder};

@@ -1,0 +1,468 @@
+//! `forecast`: the forecasting service's read model over 1,000,000 open deals.
+//!
+//! The opportunities and forecasting services run in this process with fresh databases. The
+//! deals reach forecasting the way they do in production: `opportunity_created` events written
+//! to the opportunities service's outbox (5,000 to a transaction, not through its use cases),
+//! published by its relay, applied by forecasting's consumer, which keeps each deal and its
+//! contribution to the weighted pipeline's sums (`pipeline_months`). Then:
+//!
+//! - **roll-up**: `GetPipelineForecast` for the company's fiscal year (an admin) and for one
+//!   rep, from one client, alternating call by call with the baseline: the same figures as one
+//!   plain GROUP BY over the `deals` table (the same rows). Goal p95 ≤ 50 ms for the company.
+//! - **rebuild**: `crm_forecasting::rebuild_read_model` replays the stream into a fresh read
+//!   model; its time, and whether the company's forecast is identical after it.
+//! - **event lag** at `--rate` changes a second (default 1,000) for `--duration-secs`: each
+//!   change an `opportunity_amount_changed` of a distinct deal committed in its own transaction
+//!   through the service's outbox (waking its relay, as the use cases do); measured from the
+//!   commit to the moment the read model holds the new version (polled every 2 ms), against
+//!   the same commit to the moment the event is read from JetStream by a plain subscriber (the
+//!   transport alone). Goal p99 ≤ 100 ms.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::Duration,
+};
+
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+use chrono::{Datelike, NaiveDate, Utc};
+use crm_platform::{auth::Role, outbox::Aggregate};
+use crm_proto::crm::{
+    forecasting::v1::{
+        ForecastScope, GetPipelineForecastRequest, GetPipelineForecastResponse,
+        forecast_service_client::ForecastServiceClient,
+    },
+    opportunities::v1::OpportunityAmountChanged,
+};
+use crm_test_support::authorized;
+use futures::{FutureExt, StreamExt};
+use prost::Message;
+use rust_decimal::Decimal;
+use tokio::time::Instant;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+use crate::{
+    forecast_data::{self, RawPipeline, deal, deal_id},
+    measure::{self, Arrivals, Latencies, Probe, Sampling, Schedule},
+    opportunities::{self, Hosted, Person},
+    report::{self, Row, ScenarioReport, Target},
+};
+
+const REPS: usize = 500;
+/// Events to an outbox transaction while loading.
+const LOAD_CHUNK: usize = 5_000;
+const COMPANY_GOAL_MS: f64 = 50.0;
+const REP_GOAL_MS: f64 = 50.0;
+const LAG_P99_GOAL_MS: f64 = 100.0;
+/// Give up waiting for the read model after this long.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(3_600);
+
+#[derive(Clone, Copy, Debug)]
+pub struct ForecastOptions {
+    pub deals: usize,
+    /// Measured seconds per roll-up view and of the lag run.
+    pub duration: Duration,
+    /// Deal changes a second in the lag run.
+    pub rate: f64,
+}
+
+pub async fn run(
+    options: ForecastOptions,
+    overrides: &BTreeMap<String, String>,
+) -> anyhow::Result<ScenarioReport> {
+    anyhow::ensure!(options.deals > 0, "--deals must be at least 1");
+    let hosted = Hosted::start_modules(
+        &[crm_opportunities::module(), crm_forecasting::module()],
+        4,
+        overrides,
+    )
+    .await?;
+    let result = measure_forecast(&hosted, options).await;
+    hosted.cleanup().await;
+    result
+}
+
+/// The read model's deal count and the newest version of `deal`.
+async fn held(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM deals")
+        .fetch_one(pool)
+        .await?)
+}
+
+async fn measure_forecast(
+    hosted: &Hosted,
+    options: ForecastOptions,
+) -> anyhow::Result<ScenarioReport> {
+    let load_before = measure::load_average();
+    let opportunities = hosted.context(crm_opportunities::NAME)?;
+    let forecasting = hosted.context(crm_forecasting::NAME)?;
+    let raw_pool = hosted.baseline_pool_of(crm_forecasting::NAME, 1).await?;
+    let reps = opportunities::reps(REPS)?;
+    let admin = Person::new(Role::Admin, "/northwind/", "Bench Admin")?;
+    let mut people = reps.clone();
+    people.push(admin.clone());
+    opportunities::file_users(&raw_pool, &people).await?;
+    opportunities::set_corporate_currency(&raw_pool).await?;
+    // The calendar year is the fiscal year until the organisation sets another.
+    let year = Utc::now().date_naive().year();
+    let year_start = NaiveDate::from_ymd_opt(year, 1, 1).expect("a year has a first day");
+    let year_end = NaiveDate::from_ymd_opt(year + 1, 1, 1).expect("a year has a first day");
+    let period = format!("FY{year}");
+
+    // Load through the event path.
+    let started = Instant::now();
+    for first in (0..options.deals).step_by(LOAD_CHUNK) {
+        let last = (first + LOAD_CHUNK).min(options.deals);
+        let events: Vec<(String, _)> = (first..last)
+            .map(|n| {
+                let state = deal(n, &reps, year_start, 1, 0);
+                (state.id.clone(), forecast_data::created(state))
+            })
+            .collect();
+        let batch: Vec<_> = events
+            .iter()
+            .map(|(id, event)| {
+                let aggregate = Aggregate {
+                    kind: "opportunity",
+                    id: id.as_str(),
+                    version: 1,
+                };
+                (aggregate, event.clone())
+            })
+            .collect();
+        let mut transaction = opportunities.pool.begin().await?;
+        opportunities
+            .outbox
+            .enqueue_many(&mut transaction, &batch)
+            .await?;
+        opportunities.outbox.commit(transaction).await?;
+    }
+    let filled = started.elapsed();
+    let target = i64::try_from(options.deals)?;
+    loop {
+        if held(&raw_pool).await? >= target {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < LOAD_TIMEOUT,
+            "the read model holds {} of {target} deals after {LOAD_TIMEOUT:?}",
+            held(&raw_pool).await?
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let loaded = started.elapsed();
+    sqlx::query("VACUUM ANALYZE deals")
+        .execute(&raw_pool)
+        .await?;
+    sqlx::query("VACUUM ANALYZE pipeline_months")
+        .execute(&raw_pool)
+        .await?;
+    let sums: i64 = sqlx::query_scalar("SELECT count(*) FROM pipeline_months")
+        .fetch_one(&raw_pool)
+        .await?;
+
+    let mut report = ScenarioReport::new(
+        "forecast",
+        format!(
+            "forecasting over {} open deals of {REPS} reps, fiscal year {period}",
+            options.deals
+        ),
+        "forecasting service",
+        "raw",
+    );
+    report.note(format!(
+        "load: {} opportunity_created events written to the opportunities outbox in {:.1} s; relayed and applied by forecasting-deals, the read model holding all of them after {:.1} s ({:.0} events/s end to end); {sums} rows of sums",
+        options.deals,
+        filled.as_secs_f64(),
+        loaded.as_secs_f64(),
+        options.deals as f64 / loaded.as_secs_f64()
+    ));
+
+    // Roll-up latency.
+    let channel = hosted.channel().await?;
+    let rep = &reps[REPS / 2 + 7];
+    let admin_token: Arc<str> = hosted.token(&admin.caller).into();
+    let rep_token: Arc<str> = hosted.token(&rep.caller).into();
+    let views = [
+        ("company", None, admin_token.clone(), COMPANY_GOAL_MS, 3, 30),
+        ("one rep", Some(rep.id()), rep_token, REP_GOAL_MS, 20, 200),
+    ];
+    let mut company_before = None;
+    for (label, owner, token, goal, warm_up, min_samples) in views {
+        let request = GetPipelineForecastRequest {
+            scope: owner.map(|owner| ForecastScope {
+                user_id: owner.to_string(),
+                ..Default::default()
+            }),
+            period: period.clone(),
+        };
+        let reply = forecast(&channel, &request, &token).await?;
+        let raw = forecast_data::raw_pipeline(&raw_pool, year_start, year_end, owner).await?;
+        report.note(agreement(label, &reply, &raw));
+        if owner.is_none() {
+            company_before = Some(reply);
+        }
+        let (rpc_channel, rpc_request, rpc_token) =
+            (channel.clone(), request.clone(), token.clone());
+        let rpc: Probe = Box::new(move || {
+            let (channel, request, token) =
+                (rpc_channel.clone(), rpc_request.clone(), rpc_token.clone());
+            async move {
+                forecast(&channel, &request, &token).await?;
+                Ok(())
+            }
+            .boxed()
+        });
+        let pool = raw_pool.clone();
+        let raw: Probe = Box::new(move || {
+            let pool = pool.clone();
+            async move {
+                forecast_data::raw_pipeline(&pool, year_start, year_end, owner).await?;
+                Ok(())
+            }
+            .boxed()
+        });
+        let sampling = Sampling {
+            warm_up,
+            duration: options.duration,
+            min_samples,
+        };
+        let latencies = measure::alternating(&[rpc, raw], sampling).await?;
+        report::latency_rows(
+            &mut report,
+            &format!("{label} roll-up: "),
+            &latencies[0],
+            &latencies[1],
+            goal,
+        );
+        report.note(format!(
+            "{label} roll-up: {} samples per side; RPC {} / plain GROUP BY over deals {}",
+            latencies[0].count(),
+            latencies[0].summary(),
+            latencies[1].summary()
+        ));
+    }
+
+    // Rebuild.
+    let started = Instant::now();
+    let replayed = crm_forecasting::rebuild_read_model(
+        &forecasting.pool,
+        &forecasting.jetstream,
+        &forecasting.naming,
+    )
+    .await?;
+    let rebuilt = started.elapsed();
+    let applied: u64 = replayed.iter().map(|(_, replayed)| replayed.applied).sum();
+    report.row(Row::new(
+        format!("rebuild of {applied} deal events (one transaction)"),
+        "s",
+        Some(rebuilt.as_secs_f64()),
+        Some(loaded.as_secs_f64()),
+    ));
+    let after = forecast(
+        &channel,
+        &GetPipelineForecastRequest {
+            scope: None,
+            period: period.clone(),
+        },
+        &admin_token,
+    )
+    .await?;
+    report.note(format!(
+        "rebuild: {applied} events replayed in {:.1} s ({:.0} events/s; baseline column: the live load's end-to-end time); the company's forecast after it is {} the one before",
+        rebuilt.as_secs_f64(),
+        applied as f64 / rebuilt.as_secs_f64(),
+        if company_before.as_ref() == Some(&after) { "identical to" } else { "DIFFERENT from" }
+    ));
+
+    // Event lag.
+    let lag = event_lag(hosted, &reps, year_start, options).await?;
+    report
+        .row(
+            Row::new(
+                format!("event lag at {} changes/s: p99", options.rate),
+                "ms",
+                lag.0.ms(0.99),
+                lag.1.ms(0.99),
+            )
+            .target(Target::AtMost(LAG_P99_GOAL_MS)),
+        )
+        .row(Row::new(
+            "event lag: p50",
+            "ms",
+            lag.0.ms(0.5),
+            lag.1.ms(0.5),
+        ))
+        .row(Row::new(
+            "event lag: p95",
+            "ms",
+            lag.0.ms(0.95),
+            lag.1.ms(0.95),
+        ));
+    report.note(format!(
+        "event lag: commit → read model {} ({} missing) / commit → read from JetStream {} ({} missing); the read model polled every 2 ms",
+        lag.0.summary(),
+        lag.0.missing,
+        lag.1.summary(),
+        lag.1.missing
+    ));
+    report.note(format!(
+        "load average (1/5/15 min) before: {}, after: {}",
+        load_before.as_deref().unwrap_or("-"),
+        measure::load_average().as_deref().unwrap_or("-"),
+    ));
+    raw_pool.close().await;
+    Ok(report)
+}
+
+async fn forecast(
+    channel: &Channel,
+    request: &GetPipelineForecastRequest,
+    token: &str,
+) -> anyhow::Result<GetPipelineForecastResponse> {
+    Ok(ForecastServiceClient::new(channel.clone())
+        .get_pipeline_forecast(authorized(request.clone(), token))
+        .await?
+        .into_inner())
+}
+
+/// Whether the RPC's open deals and weighted amount are the plain GROUP BY's, as a note.
+fn agreement(label: &str, reply: &GetPipelineForecastResponse, raw: &RawPipeline) -> String {
+    let forecast = reply.forecast.clone().unwrap_or_default();
+    let open = forecast.open.unwrap_or_default();
+    let weighted: Decimal = open
+        .weighted_amount
+        .as_ref()
+        .and_then(|money| money.amount.parse().ok())
+        .unwrap_or_default();
+    let raw_weighted = crm_platform::money::round_commercial(raw.open_weighted, 2).normalize();
+    let same = i64::from(open.deal_count) == raw.open_deals && weighted == raw_weighted;
+    format!(
+        "{label}: the forecast's open deals and weighted amount {} the plain GROUP BY's ({} deals, CNY {raw_weighted}; {} omitted)",
+        if same { "equal" } else { "DIFFER from" },
+        raw.open_deals,
+        raw.omitted_deals
+    )
+}
+
+/// Commit → read model and commit → JetStream latencies of `rate × duration` amount changes.
+async fn event_lag(
+    hosted: &Hosted,
+    reps: &[Person],
+    year_start: NaiveDate,
+    options: ForecastOptions,
+) -> anyhow::Result<(Latencies, Latencies)> {
+    let opportunities = hosted.context(crm_opportunities::NAME)?;
+    let total = ((options.rate * options.duration.as_secs_f64()).round() as usize).max(1);
+    // Distinct deals, spread over the data set.
+    let step = (options.deals / total).max(1);
+    let deals = options.deals;
+    let deal_of = move |seq: usize| (seq * step) % deals;
+    let seq_of: Arc<HashMap<Uuid, usize>> =
+        Arc::new((0..total).map(|seq| (deal_id(deal_of(seq)), seq)).collect());
+    let schedule = Schedule::new(options.rate, total, Duration::from_millis(500));
+    let committed = Arc::new(Arrivals::new(schedule.start, total));
+    let in_model = Arc::new(Arrivals::new(schedule.start, total));
+    let in_stream = Arc::new(Arrivals::new(schedule.start, total));
+
+    // The transport alone: a plain subscriber to the stream's amount changes.
+    let stream = opportunities
+        .jetstream
+        .get_stream(opportunities.naming.stream(crm_opportunities::NAME))
+        .await?;
+    let subscriber = stream
+        .create_consumer(pull::OrderedConfig {
+            filter_subject: opportunities
+                .naming
+                .subject("crm.opportunities.v1.opportunity_amount_changed"),
+            deliver_policy: DeliverPolicy::New,
+            ..Default::default()
+        })
+        .await?;
+    let mut messages = subscriber.messages().await?;
+    let (stream_seen, stream_seqs) = (in_stream.clone(), seq_of.clone());
+    let watcher = tokio::spawn(async move {
+        while let Some(Ok(message)) = messages.next().await {
+            let Ok(event) = OpportunityAmountChanged::decode(message.payload.clone()) else {
+                continue;
+            };
+            let id = event
+                .opportunity
+                .and_then(|deal| deal.id.parse::<Uuid>().ok());
+            if let Some(seq) = id.and_then(|id| stream_seqs.get(&id).copied()) {
+                stream_seen.record(seq);
+            }
+        }
+    });
+    // The read model, polled for the deals whose change is committed and not yet seen.
+    let pool = hosted.baseline_pool_of(crm_forecasting::NAME, 1).await?;
+    let (model_seen, model_committed) = (in_model.clone(), committed.clone());
+    let poller = tokio::spawn(async move {
+        loop {
+            let pending: Vec<Uuid> = (0..total)
+                .filter(|&seq| model_committed.at(seq).is_some() && model_seen.at(seq).is_none())
+                .map(|seq| deal_id(deal_of(seq)))
+                .collect();
+            if !pending.is_empty() {
+                let seen: Vec<Uuid> =
+                    sqlx::query_scalar("SELECT id FROM deals WHERE id = ANY($1) AND version >= 2")
+                        .bind(&pending)
+                        .fetch_all(&pool)
+                        .await
+                        .unwrap_or_default();
+                for id in seen {
+                    if let Some(&seq) = seq_of.get(&id) {
+                        model_seen.record(seq);
+                    }
+                }
+            }
+            if model_seen.received() >= total {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    });
+    let outcome = measure::open_loop(schedule, |seq| {
+        let (pool, outbox, committed) = (
+            opportunities.pool.clone(),
+            opportunities.outbox.clone(),
+            committed.clone(),
+        );
+        let changed = forecast_data::amount_changed(deal(deal_of(seq), reps, year_start, 2, 1_000));
+        async move {
+            let id = changed
+                .opportunity
+                .as_ref()
+                .map(|deal| deal.id.clone())
+                .unwrap_or_default();
+            let mut transaction = pool.begin().await?;
+            let aggregate = Aggregate {
+                kind: "opportunity",
+                id: &id,
+                version: 2,
+            };
+            outbox
+                .enqueue(&mut transaction, aggregate, &changed)
+                .await?;
+            outbox.commit(transaction).await?;
+            committed.record(seq);
+            Ok(())
+        }
+    })
+    .await;
+    anyhow::ensure!(
+        outcome.errors == 0,
+        "{} of {total} changes failed: {}",
+        outcome.errors,
+        outcome.first_error.unwrap_or_default()
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    in_model.wait_all(deadline).await;
+    in_stream.wait_all(deadline).await;
+    poller.abort();
+    watcher.abort();
+    let model = Latencies::between(0..total, |seq| committed.at(seq), |seq| in_model.at(seq));
+    let transport = Latencies::between(0..total, |seq| committed.at(seq), |seq| in_stream.at(seq));
+    Ok((model, transport))
+}
