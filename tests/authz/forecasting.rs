@@ -17,6 +17,8 @@ use super::{Http, Kind, Org, Refusal, Report, Transport, Who};
 
 #[path = "forecasting_analysis.rs"]
 mod analysis;
+#[path = "forecasting_calls.rs"]
+mod calls;
 #[path = "forecasting_pipeline.rs"]
 mod pipeline;
 #[path = "forecasting_review.rs"]
@@ -31,6 +33,7 @@ pub(crate) enum Call {
     Review(review::Call),
     Analysis(analysis::Call),
     Statistics(statistics::Call),
+    Calls(calls::Call),
 }
 
 /// The period every cell asks for: the matrix is about who may ask, not what the numbers are.
@@ -75,6 +78,7 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     review::run_actions(org, transport, report).await;
     analysis::run_actions(org, transport, report).await;
     statistics::run_actions(org, transport, report).await;
+    calls::run_actions(org, transport, report).await;
 }
 
 /// A call straight to the service's gRPC API.
@@ -88,6 +92,7 @@ pub(super) async fn grpc(
         Call::Review(call) => review::grpc(channel, token, call).await,
         Call::Analysis(call) => analysis::grpc(channel, token, call).await,
         Call::Statistics(call) => statistics::grpc(channel, token, call).await,
+        Call::Calls(call) => calls::grpc(channel, token, call).await,
     }
 }
 
@@ -98,5 +103,6 @@ pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         Call::Review(call) => review::http(door, token, call).await,
         Call::Analysis(call) => analysis::http(door, token, call).await,
         Call::Statistics(call) => statistics::http(door, token, call).await,
+        Call::Calls(call) => calls::http(door, token, call).await,
     }
 }

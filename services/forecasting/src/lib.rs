@@ -10,6 +10,7 @@ mod domain;
 mod error;
 mod events;
 mod grpc;
+mod jobs;
 mod rebuild;
 mod service;
 mod store;
@@ -19,8 +20,10 @@ use crm_platform::{
     org,
 };
 use crm_proto::crm::forecasting::v1::{
+    forecast_call_service_server::ForecastCallServiceServer,
     forecast_service_server::ForecastServiceServer, review_service_server::ReviewServiceServer,
     sales_analysis_service_server::SalesAnalysisServiceServer,
+    snapshot_service_server::SnapshotServiceServer,
     statistics_service_server::StatisticsServiceServer,
 };
 
@@ -37,6 +40,21 @@ pub fn module() -> ServiceModule {
         migrator,
         mount,
     }
+}
+
+/// The names of the service's periodic jobs, for [`run_job`].
+pub use service::WEEKLY_SNAPSHOT;
+
+/// Runs the periodic job `name` once at `now`, as its timer does (docs/operations.md): for
+/// tests and operators, with a chosen clock. Returns how much it did — the deals a weekly
+/// snapshot wrote; 0 when the week had its snapshot or another replica holds the job.
+pub async fn run_job(
+    context: &ServiceContext,
+    name: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<u64> {
+    let forecasting = service::Forecasting::new(context.pool.clone(), context.outbox.clone());
+    crm_platform::schedule::run_job(jobs::JOBS, name, forecasting, now).await
 }
 
 pub fn migrator() -> sqlx::migrate::Migrator {
@@ -64,6 +82,15 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
     ));
     let accounts = context.consumer(events::accounts(), events::AccountHandler::new());
     mount.spawn(accounts.run(context.shutdown.clone()));
+    mount.add_grpc(ForecastCallServiceServer::with_interceptor(
+        grpc::calls::CallsApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(SnapshotServiceServer::with_interceptor(
+        grpc::snapshots::SnapshotsApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
+    crm_platform::schedule::spawn_jobs(context, mount, &forecasting, jobs::JOBS)?;
     let deals = context.consumer(events::deals(), events::DealHandler::new());
     mount.spawn(deals.run(context.shutdown.clone()));
     // The directory: the organisation's fiscal calendar and corporate currency, and its

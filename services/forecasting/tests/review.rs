@@ -461,7 +461,14 @@ async fn the_period_review_counts_the_teams_result_win_rates_top_deals_and_reps_
         ]
     );
 
-    // A rep reviews their own period, not the team's.
+    // A rep reviews their own period, not the team's, with their current call (the later of
+    // two) judged against what they booked: commit 100000 for 120000 is 20000 low, 16.67 %.
+    for (commit, at) in [
+        ("90000", "2026-11-02T09:00:00Z"),
+        ("100000", "2026-11-20T09:00:00Z"),
+    ] {
+        call_of(&org, &org.tom, commit, at).await;
+    }
     let own = org.harness.request(
         &org.tom,
         pb::GetPeriodReviewRequest {
@@ -478,6 +485,15 @@ async fn the_period_review_counts_the_teams_result_win_rates_top_deals_and_reps_
         .into_inner();
     assert_eq!(amount(&own.result), "120000");
     assert_eq!(own.reps.len(), 1);
+    let accuracy = own.forecast_accuracy.unwrap();
+    assert_eq!(
+        (
+            amount(&accuracy.forecast),
+            amount(&accuracy.error),
+            accuracy.absolute_percentage_error.as_str()
+        ),
+        ("100000".into(), "-20000".into(), "16.67")
+    );
     let team = org.harness.request(
         &org.tom,
         pb::GetPeriodReviewRequest {
@@ -496,4 +512,26 @@ async fn the_period_review_counts_the_teams_result_win_rates_top_deals_and_reps_
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied);
+}
+
+/// A rep's forecast call for November 2026 as the calls family stores it (the period is over,
+/// so it cannot be submitted through the API any more): `commit`, submitted `at`.
+async fn call_of(org: &Org, rep: &Caller, commit: &str, at: &str) {
+    let commit: rust_decimal::Decimal = commit.parse().unwrap();
+    sqlx::query(
+        "INSERT INTO forecast_calls (id, kind, user_id, team_path, period_kind, period_start, \
+         period_end, period_label, submitted_by, submitted_at, currency, commit_amount, \
+         best_case_amount, pipeline_amount, pipeline_closed, pipeline_commit, \
+         pipeline_best_case, pipeline_pipeline, pipeline_omitted) \
+         VALUES ($1, 'rep', $2, $3, 'month', '2026-11-01', '2026-12-01', '2026-11', $2, \
+         $4::timestamptz, 'CNY', $5, $5, $5, 0, 0, 0, 0, 0)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(rep.user_id)
+    .bind(rep.team_path.as_str())
+    .bind(at)
+    .bind(commit)
+    .execute(org.harness.app.pool("forecasting"))
+    .await
+    .unwrap();
 }

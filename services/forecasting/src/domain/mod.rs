@@ -2,9 +2,11 @@
 
 pub mod accuracy;
 pub mod analysis;
+pub mod call;
 pub mod deal;
 pub mod deal_lines;
 pub mod forecast;
+pub mod movement;
 pub mod ranking;
 pub mod review;
 pub mod scope;

@@ -3,9 +3,11 @@
 //! in `service`.
 
 pub(crate) mod analysis;
+pub(crate) mod calls;
 pub(crate) mod pipeline;
 pub(crate) mod review;
 pub(crate) mod scope;
+pub(crate) mod snapshots;
 pub(crate) mod statistics;
 
 use crm_platform::auth::{Caller, caller};

@@ -3,9 +3,11 @@
 
 mod accounts;
 mod analysis;
+mod calls;
 mod pipeline;
 mod review;
 mod scope;
+mod snapshots;
 mod statistics;
 
 use crm_platform::outbox::Outbox;
@@ -13,12 +15,14 @@ use sqlx::PgPool;
 
 pub use accounts::record_account;
 pub use analysis::AnalysisDimension;
+pub use calls::{CallAmounts, CallInput};
 pub use pipeline::{DealForecast, apply_deal};
 pub use review::{
     DEFAULT_TREND_PERIODS, LeaderboardKind, LeaderboardScope, Ranked, ReviewSettings,
     top_or_default,
 };
 pub use scope::Counting;
+pub use snapshots::{WEEKLY_SNAPSHOT, week_label};
 pub use statistics::{ForecastQuery, StatisticalForecast, WinRates, record_stage_visit};
 
 use crate::error::ForecastingError;

@@ -4,7 +4,8 @@
 //! the reps from the directory.
 //!
 //! Targets are the quotas of F3, which are not kept by this service yet: until they are, every
-//! target is absent, leaderboards rank by result and attainment is not shown.
+//! target is absent, leaderboards rank by result and attainment is not shown. The forecast
+//! judged in a review is the scope's own forecast call (F4).
 
 use std::collections::BTreeMap;
 
@@ -20,12 +21,15 @@ use uuid::Uuid;
 use super::{Counting, Forecasting, Result};
 use crate::{
     domain::{
+        accuracy::Comparison,
+        call::{AccuracyLevel, call_accuracy},
         deal::DealStatus,
         forecast::{MonthTotals, child_of},
         ranking::{Contender, PeriodFigures, Standing, TrendPoint, attainment_trend, leaderboard},
         review::{PeriodReview, RepTarget, ReviewInput, review},
         scope::{RequestedScope, Scope},
     },
+    error::ForecastingError,
     store::{self, pipeline::Grouping, review::Person},
 };
 
@@ -249,7 +253,7 @@ impl Forecasting {
         for person in store::review::people(&mut connection, &others).await? {
             names.insert(person.user_id, person.display_name);
         }
-        let review = review(ReviewInput {
+        let mut review = review(ReviewInput {
             target: None,
             reps: reps
                 .iter()
@@ -259,19 +263,52 @@ impl Forecasting {
                 })
                 .collect(),
             closed,
-            // The accuracy of the period's forecast calls (F5) and the collections of the won
-            // deals are not kept by this service yet.
+            // The scope's own call is judged below, against the result; the collections of
+            // the won deals are not kept by this service yet.
             forecast: None,
             collections: None,
             top,
             money_places: counting.currency.map_or(2, |code| code.minor_units()),
         });
+        review.forecast = own_call_accuracy(&mut connection, &counting, review.result).await?;
         Ok(Review {
             counting,
             review,
             names,
         })
     }
+}
+
+/// The scope's own current call for the period (its latest: a rep's, or a team's) — its
+/// commit — against `result`, once the period is over (a call is judged when its period has
+/// ended, as the calls' accuracy is, F5); `None` before, or without a call (the company makes
+/// none).
+async fn own_call_accuracy(
+    connection: &mut PgConnection,
+    counting: &Counting,
+    result: Decimal,
+) -> Result<Option<Comparison>> {
+    let Some(currency) = counting.currency else {
+        return Ok(None);
+    };
+    let level = match &counting.scope {
+        Scope::Rep { user_id, .. } => AccuracyLevel::Rep(*user_id),
+        Scope::Team(team) => AccuracyLevel::Team(team.as_str().to_owned()),
+        Scope::Company => return Ok(None),
+    };
+    if counting.period.end() > crm_platform::time::now().date_naive() {
+        return Ok(None);
+    }
+    let calls = store::calls::all(connection, &counting.scope, &counting.period, currency).await?;
+    let Some(current) = calls
+        .into_iter()
+        .rfind(|stored| AccuracyLevel::of(&stored.call.scope) == level)
+    else {
+        return Ok(None);
+    };
+    let judged = call_accuracy(&current.call, result)
+        .map_err(|error| ForecastingError::invalid("period", error.to_string()))?;
+    Ok(Some(judged.commit))
 }
 
 /// A sum of deals won, in the corporate currency now (deals converted into another cannot be

@@ -2,11 +2,13 @@
 
 pub mod accounts;
 pub mod analysis;
+pub mod calls;
 pub mod deals;
 pub mod lines;
 pub mod overrides;
 pub mod pipeline;
 pub mod review;
+pub mod snapshots;
 pub mod statistics;
 
 use crm_platform::access::push_within;
