@@ -21,6 +21,8 @@ mod analysis;
 mod calls;
 #[path = "forecasting_pipeline.rs"]
 mod pipeline;
+#[path = "forecasting_quotas.rs"]
+mod quotas;
 #[path = "forecasting_review.rs"]
 mod review;
 #[path = "forecasting_statistics.rs"]
@@ -32,6 +34,7 @@ pub(crate) enum Call {
     Pipeline(pipeline::Call),
     Review(review::Call),
     Analysis(analysis::Call),
+    Quotas(quotas::Call),
     Statistics(statistics::Call),
     Calls(calls::Call),
 }
@@ -77,6 +80,7 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
     pipeline::run_actions(org, transport, report).await;
     review::run_actions(org, transport, report).await;
     analysis::run_actions(org, transport, report).await;
+    quotas::run_actions(org, transport, report).await;
     statistics::run_actions(org, transport, report).await;
     calls::run_actions(org, transport, report).await;
 }
@@ -91,6 +95,7 @@ pub(super) async fn grpc(
         Call::Pipeline(call) => pipeline::grpc(channel, token, call).await,
         Call::Review(call) => review::grpc(channel, token, call).await,
         Call::Analysis(call) => analysis::grpc(channel, token, call).await,
+        Call::Quotas(call) => quotas::grpc(channel, token, call).await,
         Call::Statistics(call) => statistics::grpc(channel, token, call).await,
         Call::Calls(call) => calls::grpc(channel, token, call).await,
     }
@@ -102,6 +107,7 @@ pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
         Call::Pipeline(call) => pipeline::http(door, token, call).await,
         Call::Review(call) => review::http(door, token, call).await,
         Call::Analysis(call) => analysis::http(door, token, call).await,
+        Call::Quotas(call) => quotas::http(door, token, call).await,
         Call::Statistics(call) => statistics::http(door, token, call).await,
         Call::Calls(call) => calls::http(door, token, call).await,
     }

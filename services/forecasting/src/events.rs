@@ -4,6 +4,8 @@
 //! analysis names customers and industries by; and the organisation's directory (wired in
 //! `lib.rs`).
 
+pub(crate) mod activities;
+
 use std::sync::Arc;
 
 use crm_platform::{

@@ -6,6 +6,7 @@
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
+mod convert;
 mod domain;
 mod error;
 mod events;
@@ -21,7 +22,8 @@ use crm_platform::{
 };
 use crm_proto::crm::forecasting::v1::{
     forecast_call_service_server::ForecastCallServiceServer,
-    forecast_service_server::ForecastServiceServer, review_service_server::ReviewServiceServer,
+    forecast_service_server::ForecastServiceServer, quota_service_server::QuotaServiceServer,
+    review_service_server::ReviewServiceServer,
     sales_analysis_service_server::SalesAnalysisServiceServer,
     snapshot_service_server::SnapshotServiceServer,
     statistics_service_server::StatisticsServiceServer,
@@ -67,6 +69,15 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::pipeline::PipelineApi::new(forecasting.clone()),
         context.auth.clone(),
     ));
+    mount.add_grpc(QuotaServiceServer::with_interceptor(
+        grpc::quotas::QuotaApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
+    let activities = context.consumer(
+        events::activities::spec(),
+        events::activities::ActivityHandler::new(),
+    );
+    mount.spawn(activities.run(context.shutdown.clone()));
     mount.add_grpc(StatisticsServiceServer::with_interceptor(
         grpc::statistics::StatisticsApi::new(forecasting.clone()),
         context.auth.clone(),

@@ -25,11 +25,19 @@ const REPLICA_TABLES: &[&str] = &[
     // The accounts replica stays: kept by version, it is never behind what a replay would
     // give, and the accounts stream is another producer's.
     "deal_lines",
+    // The activity log (activity targets).
+    "activities",
 ];
 
 /// The consumers whose events the read model is made of.
 fn replayed() -> Vec<(ConsumerSpec, std::sync::Arc<dyn EventHandler>)> {
-    vec![(events::deals(), events::DealHandler::new())]
+    vec![
+        (events::deals(), events::DealHandler::new()),
+        (
+            events::activities::spec(),
+            events::activities::ActivityHandler::new(),
+        ),
+    ]
 }
 
 /// Rebuilds the read model from the streams; what each consumer's replay went through.

@@ -505,4 +505,23 @@ async fn a_reps_category_override_holds_until_the_deal_changes_stage_and_a_rebui
     let east = harness.team_forecast(EAST, "FY2026-Q3").await;
     assert_eq!(category(&east, ForecastCategory::Commit).1, "CNY 500000");
     assert_eq!(category(&east, ForecastCategory::Pipeline).0, 2);
+
+    // Deal 1's amount rises to 600,000 within its sum: the sum's amounts move, its count not.
+    let mut raised = table().remove(0);
+    raised.amount = Some(Money {
+        currency_code: "CNY".into(),
+        amount: "600000".into(),
+    });
+    raised.corporate_amount = Some(CorporateAmount {
+        amount: raised.amount.clone(),
+        rate: "1".into(),
+        rate_date: "2026-10-01".into(),
+    });
+    raised.version = 2;
+    harness.publish(&raised).await;
+    let east = harness.team_forecast(EAST, "FY2026-Q3").await;
+    assert_eq!(
+        category(&east, ForecastCategory::Commit),
+        (1, "CNY 600000".into(), "CNY 540000".into())
+    );
 }

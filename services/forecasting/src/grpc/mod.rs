@@ -5,6 +5,7 @@
 pub(crate) mod analysis;
 pub(crate) mod calls;
 pub(crate) mod pipeline;
+pub(crate) mod quotas;
 pub(crate) mod review;
 pub(crate) mod scope;
 pub(crate) mod snapshots;

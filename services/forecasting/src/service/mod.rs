@@ -3,8 +3,11 @@
 
 mod accounts;
 mod analysis;
+mod attainment;
 mod calls;
+mod decomposition;
 mod pipeline;
+mod quotas;
 mod review;
 mod scope;
 mod snapshots;
@@ -15,8 +18,11 @@ use sqlx::PgPool;
 
 pub use accounts::record_account;
 pub use analysis::AnalysisDimension;
+pub use attainment::apply_activity;
 pub use calls::{CallAmounts, CallInput};
+pub use decomposition::{Basis, Decomposition};
 pub use pipeline::{DealForecast, apply_deal};
+pub use quotas::TargetInput;
 pub use review::{
     DEFAULT_TREND_PERIODS, LeaderboardKind, LeaderboardScope, Ranked, ReviewSettings,
     top_or_default,
@@ -33,10 +39,6 @@ type Result<T> = std::result::Result<T, ForecastingError>;
 #[derive(Clone)]
 pub struct Forecasting {
     pool: PgPool,
-    #[allow(
-        dead_code,
-        reason = "the quota events of the next step are written through it"
-    )]
     outbox: Outbox,
 }
 

@@ -266,13 +266,11 @@ pub async fn apply_deal(
         return Ok(());
     }
     let chosen = stored.category_override.as_ref();
-    move_contribution(
-        connection,
+    let (old, new) = (
         Contribution::of(&stored.deal, chosen),
         Contribution::of(deal, chosen),
-    )
-    .await?;
-    store::deals::replace(connection, deal).await?;
+    );
+    store::deals::replace(connection, deal, old.as_ref(), new.as_ref()).await?;
     store::lines::replace(connection, deal.id, lines).await
 }
 

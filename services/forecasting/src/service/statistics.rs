@@ -103,11 +103,7 @@ pub async fn record_stage_visit(
     connection: &mut PgConnection,
     visit: &StageVisit,
 ) -> sqlx::Result<()> {
-    store::statistics::record_visit(connection, visit).await?;
-    if let Some((stage, described_at)) = &visit.described {
-        store::statistics::describe_stage(connection, stage, *described_at).await?;
-    }
-    Ok(())
+    store::statistics::record_visit(connection, visit).await
 }
 
 impl Forecasting {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::push_scope;
 use crate::domain::{
     deal::{DealStatus, ForecastCategory, PipelineDeal, Split},
-    forecast::CategoryOverride,
+    forecast::{CategoryOverride, Contribution},
     scope::Scope,
 };
 
@@ -134,17 +134,29 @@ pub async fn insert(connection: &mut PgConnection, deal: &PipelineDeal) -> sqlx:
     Ok(query.build().execute(connection).await?.rows_affected() == 1)
 }
 
-/// Replaces the stored deal (locked by [`lock`], older than `deal`).
-pub async fn replace(connection: &mut PgConnection, deal: &PipelineDeal) -> sqlx::Result<()> {
+/// Replaces the stored deal (locked by [`lock`], older than `deal`) and moves its
+/// contribution to the weighted pipeline from `old` to `new`, in one statement.
+pub async fn replace(
+    connection: &mut PgConnection,
+    deal: &PipelineDeal,
+    old: Option<&Contribution>,
+    new: Option<&Contribution>,
+) -> sqlx::Result<()> {
     let mut query = QueryBuilder::<Postgres>::new(
-        "UPDATE deals SET (id, version, name, account_id, owner_id, owner_team_path, \
-         pipeline_id, stage_id, stage_name, category, status, effective_probability, currency, \
-         amount, corporate_currency, corporate_amount, expected_close_date, closed_on, splits) = ",
+        "WITH replaced AS (UPDATE deals SET (id, version, name, account_id, owner_id, \
+         owner_team_path, pipeline_id, stage_id, stage_name, category, status, \
+         effective_probability, currency, amount, corporate_currency, corporate_amount, \
+         expected_close_date, closed_on, splits) = ",
     );
     push_values(&mut query, deal);
     query
         .push(", updated_at = now() WHERE id = ")
-        .push_bind(deal.id);
+        .push_bind(deal.id)
+        .push(" RETURNING 1)");
+    if old != new {
+        crate::store::pipeline::push_move(&mut query, old, new);
+    }
+    query.push(" SELECT 1");
     query.build().execute(connection).await?;
     Ok(())
 }

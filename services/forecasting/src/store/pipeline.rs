@@ -85,6 +85,94 @@ pub async fn take_away(
     Ok(())
 }
 
+/// Whether two contributions count in the same sum.
+fn same_sum(one: &Contribution, other: &Contribution) -> bool {
+    one.owner_team_path == other.owner_team_path
+        && one.owner_id == other.owner_id
+        && one.month == other.month
+        && one.status == other.status
+        && one.category == other.category
+        && one.currency == other.currency
+}
+
+/// `owner_team_path = … AND … AND currency = …`: the sum `contribution` counts in.
+fn push_key(query: &mut QueryBuilder<Postgres>, contribution: &Contribution) {
+    query
+        .push("owner_team_path = ")
+        .push_bind(contribution.owner_team_path.as_str().to_owned())
+        .push(" AND owner_id = ")
+        .push_bind(contribution.owner_id)
+        .push(" AND month = ")
+        .push_bind(contribution.month)
+        .push(" AND status = ")
+        .push_bind(contribution.status.as_str())
+        .push(" AND category = ")
+        .push_bind(contribution.category as i16)
+        .push(" AND currency = ")
+        .push_bind(contribution.currency.unwrap_or(""));
+}
+
+/// Appends to a `WITH` list (after at least one CTE) the writes that move a deal's
+/// contribution from `old` to `new`, so the deal's row and its sums change in one statement
+/// (one round trip per deal event): the old sum loses the deal (removed when it was its last),
+/// the new one gains it; within one sum, only the amounts change.
+pub(super) fn push_move(
+    query: &mut QueryBuilder<Postgres>,
+    old: Option<&Contribution>,
+    new: Option<&Contribution>,
+) {
+    match (old, new) {
+        (Some(old), Some(new)) if same_sum(old, new) => {
+            query
+                .push(", shifted AS (UPDATE pipeline_months SET amount = amount + ")
+                .push_bind(new.amount - old.amount)
+                .push(", weighted = weighted + ")
+                .push_bind(new.weighted - old.weighted)
+                .push(" WHERE ");
+            push_key(query, old);
+            query.push(" RETURNING 1)");
+        }
+        _ => {
+            if let Some(old) = old {
+                // Two writes on one row, exclusive by the count they read: one of them acts.
+                query.push(", gone AS (DELETE FROM pipeline_months WHERE ");
+                push_key(query, old);
+                query
+                    .push(" AND deal_count = 1 RETURNING 1), taken AS (UPDATE pipeline_months SET deal_count = deal_count - 1, amount = amount - ")
+                    .push_bind(old.amount)
+                    .push(", weighted = weighted - ")
+                    .push_bind(old.weighted)
+                    .push(" WHERE ");
+                push_key(query, old);
+                query.push(" AND deal_count > 1 RETURNING 1)");
+            }
+            if let Some(new) = new {
+                query.push(
+                    ", added AS (INSERT INTO pipeline_months AS sums (owner_team_path, owner_id, \
+                     month, status, category, currency, deal_count, amount, weighted) VALUES (",
+                );
+                let mut values = query.separated(", ");
+                values
+                    .push_bind(new.owner_team_path.as_str().to_owned())
+                    .push_bind(new.owner_id)
+                    .push_bind(new.month)
+                    .push_bind(new.status.as_str())
+                    .push_bind(new.category as i16)
+                    .push_bind(new.currency.unwrap_or(""))
+                    .push_bind(1_i64)
+                    .push_bind(new.amount)
+                    .push_bind(new.weighted);
+                query.push(
+                    ") ON CONFLICT (owner_team_path, owner_id, month, status, category, currency) \
+                     DO UPDATE SET deal_count = sums.deal_count + 1, \
+                     amount = sums.amount + EXCLUDED.amount, \
+                     weighted = sums.weighted + EXCLUDED.weighted RETURNING 1)",
+                );
+            }
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct SumRow {
     owner_team_path: String,

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -19,47 +18,54 @@ use crate::domain::{
     },
 };
 
-/// Records that the deal was in the stage at the event's version, keeping the earliest version
-/// heard: idempotent, and right whatever order the events arrive in.
+/// Records that the deal reached the stage at the visit's version (keeping the earliest
+/// version seen) and, when the event described the stage, keeps that description unless one of
+/// a later change is held — one statement, as the deal consumer writes it on every event.
 pub async fn record_visit(connection: &mut PgConnection, visit: &StageVisit) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO deal_stage_visits AS visits (deal_id, stage_id, first_seen_version) \
-         VALUES ($1, $2, $3) ON CONFLICT (deal_id, stage_id) DO UPDATE \
-         SET first_seen_version = EXCLUDED.first_seen_version \
-         WHERE visits.first_seen_version > EXCLUDED.first_seen_version",
-    )
-    .bind(visit.deal_id)
-    .bind(visit.stage_id)
-    .bind(visit.version)
-    .execute(connection)
-    .await?;
-    Ok(())
-}
-
-/// Keeps the stage's description unless a description of a later change is held.
-pub async fn describe_stage(
-    connection: &mut PgConnection,
-    stage: &PipelineStage,
-    described_at: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO pipeline_stages AS stages (stage_id, pipeline_id, name, position, kind, \
-         default_probability, described_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (stage_id) DO UPDATE SET pipeline_id = EXCLUDED.pipeline_id, \
-         name = EXCLUDED.name, position = EXCLUDED.position, kind = EXCLUDED.kind, \
-         default_probability = EXCLUDED.default_probability, \
-         described_at = EXCLUDED.described_at \
-         WHERE stages.described_at <= EXCLUDED.described_at",
-    )
-    .bind(stage.stage_id)
-    .bind(stage.pipeline_id)
-    .bind(&stage.name)
-    .bind(i32::try_from(stage.position).unwrap_or(i32::MAX))
-    .bind(stage.kind as i16)
-    .bind(i16::from(stage.default_probability))
-    .bind(described_at)
-    .execute(connection)
-    .await?;
+    let mut query = QueryBuilder::<Postgres>::new(
+        "WITH visit AS (INSERT INTO deal_stage_visits AS visits (deal_id, stage_id, \
+         first_seen_version) VALUES (",
+    );
+    query
+        .push_bind(visit.deal_id)
+        .push(", ")
+        .push_bind(visit.stage_id)
+        .push(", ")
+        .push_bind(visit.version)
+        .push(
+            ") ON CONFLICT (deal_id, stage_id) DO UPDATE \
+             SET first_seen_version = EXCLUDED.first_seen_version \
+             WHERE visits.first_seen_version > EXCLUDED.first_seen_version RETURNING 1) ",
+        );
+    match &visit.described {
+        None => {
+            query.push("SELECT count(*) FROM visit");
+        }
+        Some((stage, described_at)) => {
+            // A later description replaces it; the same one again writes nothing.
+            query.push(
+                "INSERT INTO pipeline_stages AS stages (stage_id, pipeline_id, name, position, \
+                 kind, default_probability, described_at) VALUES (",
+            );
+            let mut values = query.separated(", ");
+            values
+                .push_bind(stage.stage_id)
+                .push_bind(stage.pipeline_id)
+                .push_bind(stage.name.clone())
+                .push_bind(i32::try_from(stage.position).unwrap_or(i32::MAX))
+                .push_bind(stage.kind as i16)
+                .push_bind(i16::from(stage.default_probability))
+                .push_bind(*described_at);
+            query.push(
+                ") ON CONFLICT (stage_id) DO UPDATE SET pipeline_id = EXCLUDED.pipeline_id, \
+                 name = EXCLUDED.name, position = EXCLUDED.position, kind = EXCLUDED.kind, \
+                 default_probability = EXCLUDED.default_probability, \
+                 described_at = EXCLUDED.described_at \
+                 WHERE stages.described_at < EXCLUDED.described_at",
+            );
+        }
+    }
+    query.build().execute(connection).await?;
     Ok(())
 }
 
