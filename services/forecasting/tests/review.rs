@@ -535,3 +535,166 @@ async fn call_of(org: &Org, rep: &Caller, commit: &str, at: &str) {
     .await
     .unwrap();
 }
+
+/// A revenue quota in CNY as QuotaService stores it: `level` company, team or rep.
+async fn quota(org: &Org, level: &str, holder_key: &str, team: &str, month: u32, target: &str) {
+    let start = chrono::NaiveDate::from_ymd_opt(2026, month, 1).unwrap();
+    let end = chrono::NaiveDate::from_ymd_opt(2026, month + 1, 1).unwrap();
+    sqlx::query(
+        "INSERT INTO quotas (id, level, holder_key, holder_team_path, kind, period_kind, \
+         period_label, period_start, period_end, currency, target, version, set_by) \
+         VALUES ($1, $2, $3, $4, 'revenue', 'month', $5, $6, $7, 'CNY', $8, 1, $9)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(level)
+    .bind(holder_key)
+    .bind(team)
+    .bind(start.format("%Y-%m").to_string())
+    .bind(start)
+    .bind(end)
+    .bind(target.parse::<rust_decimal::Decimal>().unwrap())
+    .bind(org.admin.user_id)
+    .execute(org.harness.app.pool("forecasting"))
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn with_quotas_the_leaderboard_ranks_by_attainment_and_the_review_shows_it() {
+    let org = organisation(&[]).await;
+    let (east_1, east_2) = ("/northwind/east/east-1/", "/northwind/east/east-2/");
+    quota(
+        &org,
+        "rep",
+        &org.ravi.user_id.to_string(),
+        east_1,
+        11,
+        "500000",
+    )
+    .await;
+    quota(
+        &org,
+        "rep",
+        &org.mei.user_id.to_string(),
+        east_1,
+        11,
+        "400000",
+    )
+    .await;
+    quota(
+        &org,
+        "rep",
+        &org.ravi.user_id.to_string(),
+        east_1,
+        10,
+        "400000",
+    )
+    .await;
+    quota(
+        &org,
+        "team",
+        "/northwind/east/",
+        "/northwind/east/",
+        11,
+        "1200000",
+    )
+    .await;
+    quota(&org, "team", east_1, east_1, 11, "1000000").await;
+    quota(&org, "team", east_2, east_2, 11, "100000").await;
+
+    // 550000 of 500000, 300000 of 400000; Tom has no quota: after both.
+    let reps = org
+        .leaderboard(&org.manager, november(pb::LeaderboardKind::Rep))
+        .await
+        .unwrap();
+    let shown: Vec<_> = entries(&reps)
+        .into_iter()
+        .map(|entry| (entry.0, entry.2, entry.4))
+        .collect();
+    let standing =
+        |rank, name: &str, attainment: &str| (rank, name.to_owned(), attainment.to_owned());
+    assert_eq!(
+        shown,
+        [
+            standing(1, "Ravi", "110.00"),
+            standing(2, "Mei", "75.00"),
+            standing(3, "Tom", "")
+        ]
+    );
+    assert_eq!(amount(&reps.entries[0].target), "500000");
+    // East-2's 120000 of 100000 is ahead of east-1's 850000 of 1000000.
+    let teams = org
+        .leaderboard(&org.manager, november(pb::LeaderboardKind::Team))
+        .await
+        .unwrap();
+    let shown: Vec<_> = entries(&teams)
+        .into_iter()
+        .map(|entry| (entry.0, entry.1, entry.4))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (1, east_2.to_owned(), "120.00".to_owned()),
+            (2, east_1.to_owned(), "85.00".to_owned())
+        ]
+    );
+
+    // Ravi's October: 500000 of 400000 = 125 %; November 110 %: 15 points down.
+    let request = org.harness.request(
+        &org.ravi,
+        pb::GetAttainmentTrendRequest {
+            period: "2026-11".into(),
+            periods: 2,
+            ..Default::default()
+        },
+    );
+    let trend = org
+        .client()
+        .await
+        .get_attainment_trend(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let points: Vec<_> = trend
+        .points
+        .iter()
+        .map(|point| {
+            (
+                point.attainment_percent.clone(),
+                point.attainment_change_points.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        points,
+        [
+            ("125.00".to_owned(), String::new()),
+            ("110.00".to_owned(), "-15.00".to_owned())
+        ]
+    );
+
+    // East's 970000 of 1200000 = 80.833…%; the reps' (110 + 75) / 2 = 92.5 on average.
+    let request = org.harness.request(
+        &org.manager,
+        pb::GetPeriodReviewRequest {
+            period: "2026-11".into(),
+            ..Default::default()
+        },
+    );
+    let review = org
+        .client()
+        .await
+        .get_period_review(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(amount(&review.target), "1200000");
+    assert_eq!(review.attainment_percent, "80.83");
+    assert_eq!(review.team_average_attainment_percent, "92.50");
+    let against: Vec<_> = review
+        .reps
+        .iter()
+        .map(|rep| rep.attainment_against_average_points.clone())
+        .collect();
+    assert_eq!(against, ["17.50", "-17.50", ""]);
+}

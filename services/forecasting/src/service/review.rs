@@ -3,8 +3,8 @@
 //! deals won, by the day won, credited to the owner), the closed deals from the read model,
 //! the reps from the directory.
 //!
-//! Targets are the quotas of F3, which are not kept by this service yet: until they are, every
-//! target is absent, leaderboards rank by result and attainment is not shown. The forecast
+//! Targets are the revenue quotas of F3 (QuotaService) of the period, in the corporate
+//! currency; a holder without one has no target (ranked after those with one). The forecast
 //! judged in a review is the scope's own forecast call (F4).
 
 use std::collections::BTreeMap;
@@ -25,9 +25,11 @@ use crate::{
         call::{AccuracyLevel, call_accuracy},
         deal::DealStatus,
         forecast::{MonthTotals, child_of},
+        quota::Holder,
         ranking::{Contender, PeriodFigures, Standing, TrendPoint, attainment_trend, leaderboard},
         review::{PeriodReview, RepTarget, ReviewInput, review},
         scope::{RequestedScope, Scope},
+        target::TargetKind,
     },
     error::ForecastingError,
     store::{self, pipeline::Grouping, review::Person},
@@ -140,7 +142,8 @@ impl Forecasting {
                 .await?
         };
         let won = won_by_owner(&mut connection, &counting).await?;
-        let (contenders, names) = match kind {
+        let targets = revenue_targets(&mut connection, &counting, &counting.period).await?;
+        let (mut contenders, names) = match kind {
             LeaderboardKind::Rep => rep_contenders(&mut connection, &counting.scope, won).await?,
             LeaderboardKind::Team => {
                 let base = match &counting.scope {
@@ -153,6 +156,13 @@ impl Forecasting {
                 )
             }
         };
+        for contender in &mut contenders {
+            let holder = match &contender.id {
+                Ranked::Rep(user_id) => Some(Holder::Rep(*user_id)),
+                Ranked::Team(path) => TeamPath::parse(path).ok().map(Holder::Team),
+            };
+            contender.target = holder.and_then(|holder| targets.get(&holder).copied());
+        }
         let mut standings = leaderboard(contenders);
         let ranked = standings.len();
         let others_hidden = reps_own_team && !settings.leaderboard_visible_to_reps;
@@ -197,18 +207,20 @@ impl Forecasting {
         )
         .await?;
         let currency = counting.currency.map(|code| code.as_str());
-        let figures: Vec<PeriodFigures<FiscalPeriod>> = periods
-            .into_iter()
-            .map(|period| PeriodFigures {
+        let holder = holder_of(&counting.scope);
+        let mut figures: Vec<PeriodFigures<FiscalPeriod>> = Vec::with_capacity(periods.len());
+        for period in periods {
+            let targets = revenue_targets(&mut connection, &counting, &period).await?;
+            figures.push(PeriodFigures {
                 period,
-                target: None,
+                target: targets.get(&holder).copied(),
                 result: sums
                     .iter()
                     .filter(|sum| is_won_in(sum, currency) && period.contains(sum.month))
                     .map(|sum| sum.totals.amount)
                     .sum(),
-            })
-            .collect();
+            });
+        }
         Ok(Trend {
             points: attainment_trend(&figures),
             counting,
@@ -253,13 +265,14 @@ impl Forecasting {
         for person in store::review::people(&mut connection, &others).await? {
             names.insert(person.user_id, person.display_name);
         }
+        let targets = revenue_targets(&mut connection, &counting, &counting.period).await?;
         let mut review = review(ReviewInput {
-            target: None,
+            target: targets.get(&holder_of(&counting.scope)).copied(),
             reps: reps
                 .iter()
                 .map(|rep| RepTarget {
                     rep_id: rep.user_id,
-                    target: None,
+                    target: targets.get(&Holder::Rep(rep.user_id)).copied(),
                 })
                 .collect(),
             closed,
@@ -309,6 +322,36 @@ async fn own_call_accuracy(
     let judged = call_accuracy(&current.call, result)
         .map_err(|error| ForecastingError::invalid("period", error.to_string()))?;
     Ok(Some(judged.commit))
+}
+
+/// Who holds a scope's own quota.
+fn holder_of(scope: &Scope) -> Holder {
+    match scope {
+        Scope::Rep { user_id, .. } => Holder::Rep(*user_id),
+        Scope::Team(team) => Holder::Team(team.clone()),
+        Scope::Company => Holder::Company,
+    }
+}
+
+/// The revenue quotas of `period` held in the scope, by holder, in the corporate currency now
+/// (a quota set in another one cannot be compared with the results).
+async fn revenue_targets(
+    connection: &mut PgConnection,
+    counting: &Counting,
+    period: &FiscalPeriod,
+) -> Result<BTreeMap<Holder, Decimal>> {
+    let quotas = store::quotas::in_scope(
+        connection,
+        &counting.scope,
+        period,
+        Some(TargetKind::Revenue),
+    )
+    .await?;
+    Ok(quotas
+        .into_iter()
+        .filter(|quota| quota.currency.is_some() && quota.currency == counting.currency)
+        .map(|quota| (quota.holder, quota.target))
+        .collect())
 }
 
 /// A sum of deals won, in the corporate currency now (deals converted into another cannot be
