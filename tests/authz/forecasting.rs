@@ -15,12 +15,16 @@ use uuid::Uuid;
 
 use super::{Http, Kind, Org, Refusal, Report, Transport, Who};
 
+#[path = "forecasting_analysis.rs"]
+mod analysis;
 #[path = "forecasting_calls.rs"]
 mod calls;
 #[path = "forecasting_pipeline.rs"]
 mod pipeline;
 #[path = "forecasting_quotas.rs"]
 mod quotas;
+#[path = "forecasting_review.rs"]
+mod review;
 #[path = "forecasting_statistics.rs"]
 mod statistics;
 
@@ -28,6 +32,8 @@ mod statistics;
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
     Pipeline(pipeline::Call),
+    Review(review::Call),
+    Analysis(analysis::Call),
     Quotas(quotas::Call),
     Statistics(statistics::Call),
     Calls(calls::Call),
@@ -72,6 +78,8 @@ async fn await_read_model(org: &Org) {
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
     await_read_model(org).await;
     pipeline::run_actions(org, transport, report).await;
+    review::run_actions(org, transport, report).await;
+    analysis::run_actions(org, transport, report).await;
     quotas::run_actions(org, transport, report).await;
     statistics::run_actions(org, transport, report).await;
     calls::run_actions(org, transport, report).await;
@@ -85,6 +93,8 @@ pub(super) async fn grpc(
 ) -> Result<Vec<String>, Refusal> {
     match call {
         Call::Pipeline(call) => pipeline::grpc(channel, token, call).await,
+        Call::Review(call) => review::grpc(channel, token, call).await,
+        Call::Analysis(call) => analysis::grpc(channel, token, call).await,
         Call::Quotas(call) => quotas::grpc(channel, token, call).await,
         Call::Statistics(call) => statistics::grpc(channel, token, call).await,
         Call::Calls(call) => calls::grpc(channel, token, call).await,
@@ -95,6 +105,8 @@ pub(super) async fn grpc(
 pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<String>, Refusal> {
     match call {
         Call::Pipeline(call) => pipeline::http(door, token, call).await,
+        Call::Review(call) => review::http(door, token, call).await,
+        Call::Analysis(call) => analysis::http(door, token, call).await,
         Call::Quotas(call) => quotas::http(door, token, call).await,
         Call::Statistics(call) => statistics::http(door, token, call).await,
         Call::Calls(call) => calls::http(door, token, call).await,

@@ -23,6 +23,8 @@ use crm_platform::{
 use crm_proto::crm::forecasting::v1::{
     forecast_call_service_server::ForecastCallServiceServer,
     forecast_service_server::ForecastServiceServer, quota_service_server::QuotaServiceServer,
+    review_service_server::ReviewServiceServer,
+    sales_analysis_service_server::SalesAnalysisServiceServer,
     snapshot_service_server::SnapshotServiceServer,
     statistics_service_server::StatisticsServiceServer,
 };
@@ -80,6 +82,17 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         grpc::statistics::StatisticsApi::new(forecasting.clone()),
         context.auth.clone(),
     ));
+    let review_settings = service::ReviewSettings::from_settings(&context.settings.service(NAME))?;
+    mount.add_grpc(ReviewServiceServer::with_interceptor(
+        grpc::review::ReviewApi::new(forecasting.clone(), review_settings),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(SalesAnalysisServiceServer::with_interceptor(
+        grpc::analysis::AnalysisApi::new(forecasting.clone()),
+        context.auth.clone(),
+    ));
+    let accounts = context.consumer(events::accounts(), events::AccountHandler::new());
+    mount.spawn(accounts.run(context.shutdown.clone()));
     mount.add_grpc(ForecastCallServiceServer::with_interceptor(
         grpc::calls::CallsApi::new(forecasting.clone()),
         context.auth.clone(),

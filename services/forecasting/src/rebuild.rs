@@ -21,6 +21,10 @@ const REPLICA_TABLES: &[&str] = &[
     // The stages deal events showed (the statistical forecast's win rates).
     "deal_stage_visits",
     "pipeline_stages",
+    // The deals' line items (the sales analysis by product), written with each deal's row.
+    // The accounts replica stays: kept by version, it is never behind what a replay would
+    // give, and the accounts stream is another producer's.
+    "deal_lines",
     // The activity log (activity targets).
     "activities",
 ];

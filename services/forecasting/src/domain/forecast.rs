@@ -257,7 +257,7 @@ impl RollUpLines {
 /// The sub-team of `team` that holds `path` (`/n/east/` holds `/n/east/e-1/x/` in
 /// `/n/east/e-1/`); `None` when `path` is `team` itself (or, which a subtree's sums never
 /// are, outside it).
-fn child_of(team: &TeamPath, path: &str) -> Option<String> {
+pub fn child_of(team: &TeamPath, path: &str) -> Option<String> {
     let rest = path.strip_prefix(team.as_str())?;
     let segment = rest
         .split('/')

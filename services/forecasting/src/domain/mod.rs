@@ -2,11 +2,15 @@
 
 pub mod accuracy;
 pub mod activity;
+pub mod analysis;
 pub mod call;
 pub mod deal;
+pub mod deal_lines;
 pub mod forecast;
 pub mod movement;
 pub mod quota;
+pub mod ranking;
+pub mod review;
 pub mod scope;
 pub mod statistics;
 pub mod target;

@@ -2,9 +2,11 @@
 //! Every call is authenticated by the platform interceptor; visibility and roles are enforced
 //! in `service`.
 
+pub(crate) mod analysis;
 pub(crate) mod calls;
 pub(crate) mod pipeline;
 pub(crate) mod quotas;
+pub(crate) mod review;
 pub(crate) mod scope;
 pub(crate) mod snapshots;
 pub(crate) mod statistics;

@@ -1,11 +1,14 @@
 //! The forecasting service's use cases, one transaction each (the event handlers' transaction
 //! is the consumer's, which also records the event as handled).
 
+mod accounts;
+mod analysis;
 mod attainment;
 mod calls;
 mod decomposition;
 mod pipeline;
 mod quotas;
+mod review;
 mod scope;
 mod snapshots;
 mod statistics;
@@ -13,11 +16,17 @@ mod statistics;
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;
 
+pub use accounts::record_account;
+pub use analysis::AnalysisDimension;
 pub use attainment::apply_activity;
 pub use calls::{CallAmounts, CallInput};
 pub use decomposition::{Basis, Decomposition};
 pub use pipeline::{DealForecast, apply_deal};
 pub use quotas::TargetInput;
+pub use review::{
+    DEFAULT_TREND_PERIODS, LeaderboardKind, LeaderboardScope, Ranked, ReviewSettings,
+    top_or_default,
+};
 pub use scope::Counting;
 pub use snapshots::{WEEKLY_SNAPSHOT, week_label};
 pub use statistics::{ForecastQuery, StatisticalForecast, WinRates, record_stage_visit};

@@ -15,6 +15,7 @@ use super::{Counting, Forecasting, Result};
 use crate::{
     domain::{
         deal::{DealStatus, ForecastCategory, PipelineDeal},
+        deal_lines::DealLine,
         forecast::{CategoryOverride, Contribution, Forecast, MonthTotals, RollUpLines},
         scope::{RequestedScope, Scope},
     },
@@ -230,8 +231,13 @@ impl Forecasting {
 
 /// Keeps `deal` in the read model unless it holds the deal at that version or newer, and
 /// moves the deal's contribution to the weighted pipeline from where its old version
-/// counted to where this one does.
-pub async fn apply_deal(connection: &mut PgConnection, deal: &PipelineDeal) -> sqlx::Result<()> {
+/// counted to where this one does. The deal's line items (`lines`, for the analysis by
+/// product) are replaced with its row, only when the row is written.
+pub async fn apply_deal(
+    connection: &mut PgConnection,
+    deal: &PipelineDeal,
+    lines: &[DealLine],
+) -> sqlx::Result<()> {
     let stored = match store::deals::lock(connection, deal.id).await? {
         Some(stored) => stored,
         None if store::deals::insert(connection, deal).await? => {
@@ -242,6 +248,7 @@ pub async fn apply_deal(connection: &mut PgConnection, deal: &PipelineDeal) -> s
             if let Some(contribution) = Contribution::of(deal, category_override.as_ref()) {
                 store::pipeline::add(connection, &contribution).await?;
             }
+            store::lines::replace(connection, deal.id, lines).await?;
             return Ok(());
         }
         // Another replica inserted it meanwhile: its row is there to lock now.
@@ -263,7 +270,8 @@ pub async fn apply_deal(connection: &mut PgConnection, deal: &PipelineDeal) -> s
         Contribution::of(&stored.deal, chosen),
         Contribution::of(deal, chosen),
     );
-    store::deals::replace(connection, deal, old.as_ref(), new.as_ref()).await
+    store::deals::replace(connection, deal, old.as_ref(), new.as_ref()).await?;
+    store::lines::replace(connection, deal.id, lines).await
 }
 
 /// Takes the old contribution away and adds the new one, when they differ.

@@ -1,12 +1,16 @@
 //! The forecasting service's SQL, one module per table family; rows stay private.
 
+pub mod accounts;
 pub mod activities;
 pub mod actuals;
+pub mod analysis;
 pub mod calls;
 pub mod deals;
+pub mod lines;
 pub mod overrides;
 pub mod pipeline;
 pub mod quotas;
+pub mod review;
 pub mod snapshots;
 pub mod statistics;
 

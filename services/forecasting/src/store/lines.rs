@@ -1,0 +1,34 @@
+//! SQL of the deals' line items (`deal_lines`), replaced with their deal's row.
+
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use crate::domain::deal_lines::DealLine;
+
+/// Replaces the lines of deal `deal_id` with `lines` (none: the deal has no line items now).
+pub async fn replace(
+    connection: &mut PgConnection,
+    deal_id: Uuid,
+    lines: &[DealLine],
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM deal_lines WHERE deal_id = $1")
+        .bind(deal_id)
+        .execute(&mut *connection)
+        .await?;
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::<Postgres>::new(
+        "INSERT INTO deal_lines (deal_id, line, product_code, product_name, corporate_amount) ",
+    );
+    query.push_values(lines.iter().enumerate(), |mut row, (index, line)| {
+        // The opportunities service allows at most 200 line items.
+        row.push_bind(deal_id)
+            .push_bind(i16::try_from(index).unwrap_or(i16::MAX))
+            .push_bind(line.product_code.clone())
+            .push_bind(line.product_name.clone())
+            .push_bind(line.corporate_amount);
+    });
+    query.build().execute(connection).await?;
+    Ok(())
+}
