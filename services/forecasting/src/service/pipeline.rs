@@ -240,21 +240,19 @@ pub async fn apply_deal(
 ) -> sqlx::Result<()> {
     let stored = match store::deals::lock(connection, deal.id).await? {
         Some(stored) => stored,
-        None if store::deals::insert(connection, deal).await? => {
-            // An override outlives a rebuild of the read model, so even a deal heard of
-            // for the first time may have one.
-            let inserted = store::deals::lock(connection, deal.id).await?;
-            let category_override = inserted.and_then(|stored| stored.category_override);
-            if let Some(contribution) = Contribution::of(deal, category_override.as_ref()) {
-                store::pipeline::add(connection, &contribution).await?;
+        None => match store::deals::insert(connection, deal).await? {
+            Some(category_override) => {
+                if let Some(contribution) = Contribution::of(deal, category_override.as_ref()) {
+                    store::pipeline::add(connection, &contribution).await?;
+                }
+                // A deal the read model did not hold has no lines in it either.
+                return store::lines::insert(connection, deal.id, lines).await;
             }
-            store::lines::replace(connection, deal.id, lines).await?;
-            return Ok(());
-        }
-        // Another replica inserted it meanwhile: its row is there to lock now.
-        None => store::deals::lock(connection, deal.id)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)?,
+            // Another replica inserted it meanwhile: its row is there to lock now.
+            None => store::deals::lock(connection, deal.id)
+                .await?
+                .ok_or(sqlx::Error::RowNotFound)?,
+        },
     };
     if stored.deal.version >= deal.version {
         tracing::debug!(
@@ -271,7 +269,7 @@ pub async fn apply_deal(
         Contribution::of(deal, chosen),
     );
     store::deals::replace(connection, deal, old.as_ref(), new.as_ref()).await?;
-    store::lines::replace(connection, deal.id, lines).await
+    store::lines::insert(connection, deal.id, lines).await
 }
 
 /// Takes the old contribution away and adds the new one, when they differ.

@@ -120,22 +120,39 @@ pub async fn lock(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Optio
     .transpose()
 }
 
-/// Inserts a deal heard of for the first time; false when another transaction inserted it
-/// meanwhile (then [`lock`] reads that one).
-pub async fn insert(connection: &mut PgConnection, deal: &PipelineDeal) -> sqlx::Result<bool> {
+/// Inserts a deal heard of for the first time, answering the override a rep set on it (one
+/// outlives a rebuild of the read model); `None` when another transaction inserted it meanwhile
+/// (then [`lock`] reads that one).
+pub async fn insert(
+    connection: &mut PgConnection,
+    deal: &PipelineDeal,
+) -> sqlx::Result<Option<Option<CategoryOverride>>> {
     let mut query = QueryBuilder::<Postgres>::new(
-        "INSERT INTO deals (id, version, name, account_id, owner_id, owner_team_path, \
-         pipeline_id, stage_id, stage_name, category, status, effective_probability, currency, \
-         amount, corporate_currency, corporate_amount, expected_close_date, closed_on, splits) \
-         VALUES ",
+        "WITH inserted AS (INSERT INTO deals (id, version, name, account_id, owner_id, \
+         owner_team_path, pipeline_id, stage_id, stage_name, category, status, \
+         effective_probability, currency, amount, corporate_currency, corporate_amount, \
+         expected_close_date, closed_on, splits) VALUES ",
     );
     push_values(&mut query, deal);
-    query.push(" ON CONFLICT (id) DO NOTHING");
-    Ok(query.build().execute(connection).await?.rows_affected() == 1)
+    query.push(
+        " ON CONFLICT (id) DO NOTHING RETURNING id) SELECT o.stage_id, o.category \
+         FROM inserted i LEFT JOIN category_overrides o ON o.deal_id = i.id",
+    );
+    let row: Option<(Option<Uuid>, Option<i16>)> =
+        query.build_query_as().fetch_optional(connection).await?;
+    row.map(|row| match row {
+        (Some(stage_id), Some(chosen)) => Ok(Some(CategoryOverride {
+            stage_id,
+            category: category(chosen)?,
+        })),
+        _ => Ok(None),
+    })
+    .transpose()
 }
 
-/// Replaces the stored deal (locked by [`lock`], older than `deal`) and moves its
-/// contribution to the weighted pipeline from `old` to `new`, in one statement.
+/// Replaces the stored deal (locked by [`lock`], older than `deal`), takes its line items away
+/// (the caller writes the new version's) and moves its contribution to the weighted pipeline
+/// from `old` to `new`, in one statement.
 pub async fn replace(
     connection: &mut PgConnection,
     deal: &PipelineDeal,
@@ -151,6 +168,8 @@ pub async fn replace(
     push_values(&mut query, deal);
     query
         .push(", updated_at = now() WHERE id = ")
+        .push_bind(deal.id)
+        .push(" RETURNING 1), lines_gone AS (DELETE FROM deal_lines WHERE deal_id = ")
         .push_bind(deal.id)
         .push(" RETURNING 1)");
     if old != new {

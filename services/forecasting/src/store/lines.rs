@@ -5,16 +5,13 @@ use uuid::Uuid;
 
 use crate::domain::deal_lines::DealLine;
 
-/// Replaces the lines of deal `deal_id` with `lines` (none: the deal has no line items now).
-pub async fn replace(
+/// Writes the lines of deal `deal_id` (none: nothing to write). The deal's old lines go with
+/// its row's replacement (`store::deals::replace`).
+pub async fn insert(
     connection: &mut PgConnection,
     deal_id: Uuid,
     lines: &[DealLine],
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM deal_lines WHERE deal_id = $1")
-        .bind(deal_id)
-        .execute(&mut *connection)
-        .await?;
     if lines.is_empty() {
         return Ok(());
     }
