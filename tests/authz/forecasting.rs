@@ -13,7 +13,9 @@ use std::time::Duration;
 use crm_test_support::eventually;
 use uuid::Uuid;
 
-use super::{Http, Kind, Org, Refusal, Report, Transport, Who};
+use crm_proto::crm::forecasting::v1 as pb;
+
+use super::{Http, Kind, Org, Pool, Refusal, Report, Transport, Who, opportunities::query};
 
 #[path = "forecasting_analysis.rs"]
 mod analysis;
@@ -37,6 +39,48 @@ pub(crate) enum Call {
     Quotas(quotas::Call),
     Statistics(statistics::Call),
     Calls(calls::Call),
+}
+
+/// Whose numbers a cell asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Whose {
+    /// No scope: the caller's own.
+    Mine,
+    Rep(Who),
+    Team(Pool),
+    Company,
+}
+
+/// The request's scope for `whose`; `None` for the caller's own.
+fn scope(org: &Org, whose: Whose) -> Option<pb::ForecastScope> {
+    let mut scope = pb::ForecastScope::default();
+    match whose {
+        Whose::Mine => return None,
+        Whose::Rep(who) => scope.user_id = org.people[&who].id.clone(),
+        Whose::Team(pool) => scope.team_path = org.pool_team(pool).path.clone(),
+        Whose::Company => scope.company = true,
+    }
+    Some(scope)
+}
+
+/// A scope as the front door's query parameters (the empty ones are left out by [`with`]).
+fn scope_fields(scope: &Option<pb::ForecastScope>) -> Vec<(&'static str, String)> {
+    let scope = scope.clone().unwrap_or_default();
+    let company = if scope.company { "true" } else { "" };
+    vec![
+        ("scope.user_id", scope.user_id),
+        ("scope.team_path", scope.team_path),
+        ("scope.company", company.to_owned()),
+    ]
+}
+
+/// `?name=value&…` of the non-empty fields.
+fn with(fields: &[(&'static str, String)]) -> String {
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    query(&fields)
 }
 
 /// The period every cell asks for: the matrix is about who may ask, not what the numbers are.

@@ -10,24 +10,12 @@ use crm_test_support::authorized;
 use tonic::transport::Channel;
 
 use super::super::{DENIED, Expect, Http, OK, Org, Pool, Refusal, Report, Transport, Who, no_ids};
-use super::{
-    PERIOD,
-    review::{scope_fields, with},
-};
+use super::PERIOD;
 
+use super::{Whose, scope, scope_fields, with};
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
     Analyze(pb::AnalyzeSalesRequest),
-}
-
-/// Whose numbers a cell asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Whose {
-    /// No scope: the caller's own.
-    Mine,
-    Rep(Who),
-    Team(Pool),
-    Company,
 }
 
 #[rustfmt::skip]
@@ -41,17 +29,6 @@ const ACTIONS: &[(Whose, Expect, Expect, Expect)] = &[
     (Whose::Team(Pool::West),     OK,    DENIED,    DENIED),
     (Whose::Company,              OK,    DENIED,    DENIED),
 ];
-
-fn scope(org: &Org, whose: Whose) -> Option<pb::ForecastScope> {
-    let mut scope = pb::ForecastScope::default();
-    match whose {
-        Whose::Mine => return None,
-        Whose::Rep(who) => scope.user_id = org.people[&who].id.clone(),
-        Whose::Team(pool) => scope.team_path = org.pool_team(pool).path.clone(),
-        Whose::Company => scope.company = true,
-    }
-    Some(scope)
-}
 
 pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: &mut Report) {
     super::super::run_table(org, transport, report, ACTIONS, async |whose, _| {

@@ -18,10 +18,10 @@ use crm_test_support::authorized;
 use tonic::transport::Channel;
 
 use super::super::{
-    DENIED, Expect, Http, OK, Org, Pool, Refusal, Report, Role, Transport, Who, no_ids,
-    opportunities::query, page,
+    DENIED, Expect, Http, OK, Org, Pool, Refusal, Report, Role, Transport, Who, no_ids, page,
 };
 
+use super::{Whose, scope, scope_fields, with};
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
     Submit(Box<pb::SubmitCallRequest>),
@@ -38,14 +38,6 @@ const OPEN_PERIOD: &str = "2030-01";
 const ENDED_PERIOD: &str = "2025-12";
 /// The period of the reads.
 const PERIOD: &str = super::PERIOD;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Whose {
-    Mine,
-    Rep(Who),
-    Team(Pool),
-    Company,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Action {
@@ -87,17 +79,6 @@ const ACTIONS: &[(Action, Expect, Expect, Expect)] = &[
     (Action::Accuracy(Whose::Rep(Who::Nora)),      OK,    OK,      DENIED),
     (Action::Accuracy(Whose::Company),             OK,    DENIED,  DENIED),
 ];
-
-fn scope(org: &Org, whose: Whose) -> Option<pb::ForecastScope> {
-    let mut scope = pb::ForecastScope::default();
-    match whose {
-        Whose::Mine => return None,
-        Whose::Rep(who) => scope.user_id = org.people[&who].id.clone(),
-        Whose::Team(pool) => scope.team_path = org.pool_team(pool).path.clone(),
-        Whose::Company => scope.company = true,
-    }
-    Some(scope)
-}
 
 fn cny(amount: &str) -> Option<Money> {
     Some(Money {
@@ -235,22 +216,6 @@ pub(super) async fn grpc(
     Ok(answered?)
 }
 
-fn scope_fields(scope: &Option<pb::ForecastScope>) -> Vec<(&'static str, String)> {
-    let scope = scope.clone().unwrap_or_default();
-    vec![
-        ("scope.user_id", scope.user_id),
-        ("scope.team_path", scope.team_path),
-        (
-            "scope.company",
-            if scope.company {
-                "true".into()
-            } else {
-                String::new()
-            },
-        ),
-    ]
-}
-
 fn numbers_json(numbers: &Option<pb::CallNumbers>) -> serde_json::Value {
     let money = |money: &Option<Money>| {
         money.as_ref().map(|money| {
@@ -270,14 +235,6 @@ fn numbers_json(numbers: &Option<pb::CallNumbers>) -> serde_json::Value {
 /// A call through the gateway's HTTP/JSON front door.
 pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<String>, Refusal> {
     use http::Method;
-    let with = |fields: &[(&'static str, String)]| {
-        let fields: Vec<(&str, &str)> = fields
-            .iter()
-            .filter(|(_, value)| !value.is_empty())
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
-        query(&fields)
-    };
     let get = |path: String| async move { door.send(Method::GET, &path, token, None).await };
     match call {
         Call::Submit(r) => {

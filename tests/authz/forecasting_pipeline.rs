@@ -11,11 +11,11 @@ use crm_test_support::authorized;
 use tonic::transport::Channel;
 
 use super::super::{
-    DENIED, Expect, Http, NOT_FOUND, OK, Org, Pool, Refusal, Report, Transport, Who, no_ids,
-    opportunities::query, page,
+    DENIED, Expect, Http, NOT_FOUND, OK, Org, Pool, Refusal, Report, Transport, Who, no_ids, page,
 };
 use super::{DEAL_PERIOD, PERIOD, deal_of};
 
+use super::{Whose, scope, scope_fields, with};
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
     Forecast(pb::GetPipelineForecastRequest),
@@ -23,16 +23,6 @@ pub(crate) enum Call {
     /// Answers the deal ids listed.
     Deals(pb::ListForecastDealsRequest),
     SetCategory(pb::SetDealCategoryRequest),
-}
-
-/// Whose numbers a cell asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Whose {
-    /// No scope: the caller's own.
-    Mine,
-    Rep(Who),
-    Team(Pool),
-    Company,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,17 +59,6 @@ const ACTIONS: &[(Action, Expect, Expect, Expect)] = &[
     (Action::SetCategory(Who::Nora),                OK,    OK,        NOT_FOUND),
     (Action::SetCategory(Who::Wes),                 OK,    NOT_FOUND, NOT_FOUND),
 ];
-
-fn scope(org: &Org, whose: Whose) -> Option<pb::ForecastScope> {
-    let mut scope = pb::ForecastScope::default();
-    match whose {
-        Whose::Mine => return None,
-        Whose::Rep(who) => scope.user_id = org.people[&who].id.clone(),
-        Whose::Team(pool) => scope.team_path = org.pool_team(pool).path.clone(),
-        Whose::Company => scope.company = true,
-    }
-    Some(scope)
-}
 
 fn prepare(org: &Org, action: Action) -> (Call, Option<String>) {
     match action {
@@ -166,32 +145,9 @@ pub(super) async fn grpc(
     Ok(answered?)
 }
 
-fn scope_fields(scope: &Option<pb::ForecastScope>) -> [(&'static str, String); 3] {
-    let scope = scope.clone().unwrap_or_default();
-    [
-        ("scope.user_id", scope.user_id),
-        ("scope.team_path", scope.team_path),
-        (
-            "scope.company",
-            if scope.company {
-                "true".into()
-            } else {
-                String::new()
-            },
-        ),
-    ]
-}
-
 /// A call through the gateway's HTTP/JSON front door.
 pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<String>, Refusal> {
     use http::Method;
-    let with = |fields: &[(&'static str, String)]| {
-        let fields: Vec<(&str, &str)> = fields
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
-        query(&fields)
-    };
     match call {
         Call::Forecast(r) => {
             let mut fields = scope_fields(&r.scope).to_vec();

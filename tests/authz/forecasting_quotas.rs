@@ -10,12 +10,10 @@ use crm_proto::crm::forecasting::v1::{
 use crm_test_support::authorized;
 use tonic::transport::Channel;
 
-use super::super::{
-    DENIED, Expect, Http, OK, Org, Pool, Refusal, Report, Transport, Who, no_ids,
-    opportunities::query,
-};
+use super::super::{DENIED, Expect, Http, OK, Org, Pool, Refusal, Report, Transport, Who, no_ids};
 use super::PERIOD;
 
+use super::{Whose, scope, scope_fields, with};
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
     Set(pb::SetQuotaRequest),
@@ -23,16 +21,6 @@ pub(crate) enum Call {
     List(pb::ListQuotasRequest),
     Check(pb::CheckQuotasRequest),
     Attainment(pb::GetAttainmentRequest),
-}
-
-/// Whose quota or numbers a cell is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Whose {
-    /// No scope: the caller's own.
-    Mine,
-    Rep(Who),
-    Team(Pool),
-    Company,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,17 +62,6 @@ const ACTIONS: &[(Action, Expect, Expect, Expect)] = &[
     (Action::Attainment(Whose::Team(Pool::East)),    OK,    OK,      DENIED),
     (Action::Attainment(Whose::Company),             OK,    DENIED,  DENIED),
 ];
-
-fn scope(org: &Org, whose: Whose) -> Option<pb::ForecastScope> {
-    let mut scope = pb::ForecastScope::default();
-    match whose {
-        Whose::Mine => return None,
-        Whose::Rep(who) => scope.user_id = org.people[&who].id.clone(),
-        Whose::Team(pool) => scope.team_path = org.pool_team(pool).path.clone(),
-        Whose::Company => scope.company = true,
-    }
-    Some(scope)
-}
 
 const KIND: pb::TargetKind = pb::TargetKind::CallsPerWeek;
 
@@ -155,22 +132,6 @@ pub(super) async fn grpc(
     Ok(answered?)
 }
 
-fn scope_fields(scope: &Option<pb::ForecastScope>) -> [(&'static str, String); 3] {
-    let scope = scope.clone().unwrap_or_default();
-    [
-        ("scope.user_id", scope.user_id),
-        ("scope.team_path", scope.team_path),
-        (
-            "scope.company",
-            if scope.company {
-                "true".into()
-            } else {
-                String::new()
-            },
-        ),
-    ]
-}
-
 fn scope_json(scope: &Option<pb::ForecastScope>) -> serde_json::Value {
     let scope = scope.clone().unwrap_or_default();
     let mut json = serde_json::Map::new();
@@ -189,13 +150,6 @@ fn scope_json(scope: &Option<pb::ForecastScope>) -> serde_json::Value {
 /// A call through the gateway's HTTP/JSON front door.
 pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<String>, Refusal> {
     use http::Method;
-    let with = |fields: &[(&'static str, String)]| {
-        let fields: Vec<(&str, &str)> = fields
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
-        query(&fields)
-    };
     let post = async |path: &str, body: serde_json::Value| {
         door.send(
             Method::POST,

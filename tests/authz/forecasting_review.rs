@@ -7,27 +7,15 @@ use crm_proto::crm::forecasting::v1::{self as pb, review_service_client::ReviewS
 use crm_test_support::authorized;
 use tonic::transport::Channel;
 
-use super::super::{
-    DENIED, Expect, Http, OK, Org, Pool, Refusal, Report, Transport, Who, no_ids,
-    opportunities::query,
-};
+use super::super::{DENIED, Expect, Http, OK, Org, Pool, Refusal, Report, Transport, Who, no_ids};
 use super::PERIOD;
 
+use super::{Whose, scope, scope_fields, with};
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
     Leaderboard(pb::GetLeaderboardRequest),
     Trend(pb::GetAttainmentTrendRequest),
     Review(pb::GetPeriodReviewRequest),
-}
-
-/// Whose numbers a cell asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Whose {
-    /// No scope: the caller's own.
-    Mine,
-    Rep(Who),
-    Team(Pool),
-    Company,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,17 +46,6 @@ const ACTIONS: &[(Action, Expect, Expect, Expect)] = &[
     (Action::Review(Whose::Rep(Who::Wes)),             OK,    DENIED,    DENIED),
     (Action::Review(Whose::Company),                   OK,    DENIED,    DENIED),
 ];
-
-fn scope(org: &Org, whose: Whose) -> Option<pb::ForecastScope> {
-    let mut scope = pb::ForecastScope::default();
-    match whose {
-        Whose::Mine => return None,
-        Whose::Rep(who) => scope.user_id = org.people[&who].id.clone(),
-        Whose::Team(pool) => scope.team_path = org.pool_team(pool).path.clone(),
-        Whose::Company => scope.company = true,
-    }
-    Some(scope)
-}
 
 fn prepare(org: &Org, action: Action) -> Call {
     match action {
@@ -129,25 +106,8 @@ pub(super) async fn grpc(
     Ok(answered?)
 }
 
-pub(super) fn scope_fields(scope: &Option<pb::ForecastScope>) -> Vec<(&'static str, String)> {
-    let scope = scope.clone().unwrap_or_default();
-    vec![
-        ("scope.user_id", scope.user_id),
-        ("scope.team_path", scope.team_path),
-        ("scope.company", flag(scope.company)),
-    ]
-}
-
 fn flag(set: bool) -> String {
     if set { "true".into() } else { String::new() }
-}
-
-pub(super) fn with(fields: &[(&'static str, String)]) -> String {
-    let fields: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(name, value)| (*name, value.as_str()))
-        .collect();
-    query(&fields)
 }
 
 /// A call through the gateway's HTTP/JSON front door.

@@ -9,24 +9,13 @@ use crm_proto::crm::forecasting::v1::{
 use crm_test_support::authorized;
 use tonic::transport::Channel;
 
-use super::super::{
-    DENIED, Expect, Http, OK, Org, Pool, Refusal, Report, Who, no_ids, opportunities::query,
-};
+use super::super::{DENIED, Expect, Http, OK, Org, Pool, Refusal, Report, Who, no_ids};
 
+use super::{Whose, scope, scope_fields, with};
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
     Forecast(pb::GetStatisticalForecastRequest),
     WinRates(pb::GetWinRatesRequest),
-}
-
-/// Whose numbers a cell asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Whose {
-    /// No scope: the caller's own.
-    Mine,
-    Rep(Who),
-    Team(Pool),
-    Company,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,17 +45,6 @@ const ACTIONS: &[(Action, Expect, Expect, Expect)] = &[
     (Action::WinRates(Whose::Team(Pool::Company)),  OK,    DENIED,    DENIED),
     (Action::WinRates(Whose::Company),              OK,    DENIED,    DENIED),
 ];
-
-fn scope(org: &Org, whose: Whose) -> Option<pb::ForecastScope> {
-    let mut scope = pb::ForecastScope::default();
-    match whose {
-        Whose::Mine => return None,
-        Whose::Rep(who) => scope.user_id = org.people[&who].id.clone(),
-        Whose::Team(pool) => scope.team_path = org.pool_team(pool).path.clone(),
-        Whose::Company => scope.company = true,
-    }
-    Some(scope)
-}
 
 fn prepare(org: &Org, action: Action) -> Call {
     match action {
@@ -113,31 +91,8 @@ pub(super) async fn grpc(
     Ok(answered?)
 }
 
-fn scope_fields(scope: &Option<pb::ForecastScope>) -> Vec<(&'static str, String)> {
-    let scope = scope.clone().unwrap_or_default();
-    vec![
-        ("scope.user_id", scope.user_id),
-        ("scope.team_path", scope.team_path),
-        (
-            "scope.company",
-            if scope.company {
-                "true".into()
-            } else {
-                String::new()
-            },
-        ),
-    ]
-}
-
 /// A call through the gateway's HTTP/JSON front door.
 pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<String>, Refusal> {
-    let with = |fields: &[(&'static str, String)]| {
-        let fields: Vec<(&str, &str)> = fields
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
-        query(&fields)
-    };
     let path = match call {
         Call::Forecast(r) => {
             let mut fields = scope_fields(&r.scope);

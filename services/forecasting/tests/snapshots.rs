@@ -485,3 +485,97 @@ async fn at_period_end_each_call_and_each_level_is_judged_against_what_it_booked
         .unwrap_err();
     assert_eq!(open.code(), Code::FailedPrecondition);
 }
+
+#[tokio::test]
+async fn at_period_end_each_statistical_method_is_judged_beside_the_calls() {
+    let harness = Harness::start().await;
+    let ravi = harness.person("rep", EAST_1).await;
+    let today = Utc::now().date_naive();
+    let ended = FiscalCalendar::default()
+        .period_of(PeriodKind::Quarter, today)
+        .unwrap()
+        .previous();
+    let day_of = |quarters_back: i32| -> &'static str {
+        let start = ended.shifted(-quarters_back).start();
+        Box::leak((start + chrono::Days::new(10)).to_string().into_boxed_str())
+    };
+    let won = |amount, quarters_back| Deal {
+        won_on: Some(day_of(quarters_back)),
+        ..Deal::open(&ravi, amount, COMMIT, day_of(quarters_back))
+    };
+    // Three quarters on a line before the ended one (40,000, 60,000, 80,000), and 90,000 in it.
+    harness
+        .publish(&[
+            &won("40000", 3),
+            &won("60000", 2),
+            &won("80000", 1),
+            &won("90000", 0),
+        ])
+        .await;
+    past_call(
+        &harness,
+        &ended,
+        "rep",
+        Some(ravi.user_id),
+        EAST_1,
+        &format!("{}T09:00:00Z", day_of(0)),
+        (85_000, 95_000, 120_000),
+    )
+    .await;
+
+    let accuracy = harness
+        .snapshots
+        .clone()
+        .get_accuracy(harness.request(
+            &ravi,
+            pb::GetAccuracyRequest {
+                period: ended.to_string(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    // The call: 85,000 against 90,000 — 5,000 short, 5.56 %.
+    let call = accuracy.levels[0].final_call.as_ref().unwrap();
+    let commit = call.commit.as_ref().unwrap();
+    assert_eq!(
+        (
+            amount(&commit.error),
+            commit.absolute_percentage_error.as_str()
+        ),
+        ("-5000".into(), "5.56")
+    );
+    // Three quarters of history, too few for a season: Holt and the line. Both extend a
+    // straight series exactly — 40,000 + 20,000 × 3 = 100,000 — 10,000 over, 11.11 %.
+    let methods: Vec<(i32, String, String, String, u32)> = accuracy
+        .methods
+        .iter()
+        .map(|judged| {
+            let forecast = judged.forecast.as_ref().unwrap();
+            (
+                judged.method,
+                amount(&forecast.forecast),
+                amount(&forecast.error),
+                forecast.absolute_percentage_error.clone(),
+                judged.history_periods,
+            )
+        })
+        .collect();
+    let judged = |method: pb::StatisticalMethod| {
+        (
+            method as i32,
+            "100000".to_owned(),
+            "10000".to_owned(),
+            "11.11".to_owned(),
+            3,
+        )
+    };
+    assert_eq!(
+        methods,
+        vec![
+            judged(pb::StatisticalMethod::HoltLinear),
+            judged(pb::StatisticalMethod::LinearRegression),
+        ]
+    );
+}

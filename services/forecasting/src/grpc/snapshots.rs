@@ -19,6 +19,7 @@ use super::{
     authenticated,
     calls::call,
     scope::{self, money, period, resolved, wire_category},
+    statistics::wire_method,
 };
 use crate::{
     domain::{
@@ -171,9 +172,19 @@ impl SnapshotService for SnapshotsApi {
                 }
             })
             .collect();
+        let methods = accuracy
+            .methods
+            .iter()
+            .map(|judged| pb::MethodAccuracy {
+                method: wire_method(Some(judged.method)),
+                forecast: Some(comparison(currency, &judged.comparison)),
+                history_periods: u32::try_from(judged.history_periods).unwrap_or(u32::MAX),
+            })
+            .collect();
         Ok(Response::new(pb::GetAccuracyResponse {
             period: Some(period(&accuracy.counting.period)),
             levels,
+            methods,
             currency_code: currency
                 .map(|code| code.as_str().to_owned())
                 .unwrap_or_default(),

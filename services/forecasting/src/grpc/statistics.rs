@@ -19,12 +19,11 @@ use super::{
 use crate::{
     domain::statistics::{Method, Parameters},
     error::ForecastingError,
-    service::{ForecastQuery, Forecasting, StatisticalForecast, WinRates},
+    service::{DEFAULT_HISTORY_YEARS, ForecastQuery, Forecasting, StatisticalForecast, WinRates},
 };
 
 /// What an unset horizon, history and minimum sample mean.
 const DEFAULT_HORIZON: usize = 3;
-const DEFAULT_HISTORY_YEARS: usize = 3;
 const DEFAULT_MINIMUM_SAMPLE: u64 = 10;
 /// The front door's bounds (the proto's), checked for gRPC callers too.
 const MAX_HORIZON: u32 = 24;
@@ -70,7 +69,7 @@ fn wire_period_kind(kind: PeriodKind) -> i32 {
     kind as i32
 }
 
-fn wire_method(method: Option<Method>) -> i32 {
+pub(super) fn wire_method(method: Option<Method>) -> i32 {
     let method = match method {
         None => pb::StatisticalMethod::Unspecified,
         Some(Method::HoltLinear) => pb::StatisticalMethod::HoltLinear,

@@ -29,7 +29,9 @@ pub use review::{
 };
 pub use scope::Counting;
 pub use snapshots::{WEEKLY_SNAPSHOT, week_label};
-pub use statistics::{ForecastQuery, StatisticalForecast, WinRates, record_stage_visit};
+pub use statistics::{
+    DEFAULT_HISTORY_YEARS, ForecastQuery, StatisticalForecast, WinRates, record_stage_visit,
+};
 
 use crate::error::ForecastingError;
 

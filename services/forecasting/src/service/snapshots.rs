@@ -14,7 +14,10 @@ use crm_platform::{
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{Counting, Forecasting, Result};
+use super::{
+    Counting, Forecasting, Result,
+    statistics::{MethodJudged, judge_methods},
+};
 use crate::{
     domain::{
         accuracy::{Accuracy, Overflow},
@@ -68,6 +71,8 @@ pub struct LevelJudged {
 pub struct PeriodAccuracy {
     pub counting: Counting,
     pub levels: Vec<LevelJudged>,
+    /// The statistical methods' forecasts of the scope's bookings, judged beside its calls.
+    pub methods: Vec<MethodJudged>,
 }
 
 fn refusal(field: &str, text: impl Into<String>) -> ForecastingError {
@@ -193,6 +198,7 @@ impl Forecasting {
             return Ok(PeriodAccuracy {
                 counting,
                 levels: Vec::new(),
+                methods: Vec::new(),
             });
         };
         let calls =
@@ -224,6 +230,14 @@ impl Forecasting {
             Scope::Team(team) => AccuracyLevel::Team(team.as_str().to_owned()),
             Scope::Company => AccuracyLevel::Company,
         };
+        let methods = judge_methods(
+            &mut connection,
+            &counting.scope,
+            currency,
+            &counting.period,
+            root.booked(&won).map_err(overflow)?,
+        )
+        .await?;
         let grouped = accuracy_levels(
             root,
             calls
@@ -265,6 +279,10 @@ impl Forecasting {
                 summary,
             });
         }
-        Ok(PeriodAccuracy { counting, levels })
+        Ok(PeriodAccuracy {
+            counting,
+            levels,
+            methods,
+        })
     }
 }

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::{Forecasting, Result};
 use crate::{
     domain::{
+        accuracy::Comparison,
         deal::DealStatus,
         scope::{RequestedScope, Scope},
         statistics::{
@@ -89,6 +90,10 @@ pub struct WinRates {
     pub unconverted_deals: u64,
 }
 
+/// The history a statistical forecast is fitted on unless asked otherwise, in years; a method
+/// judged at a period's end is fitted on as much.
+pub const DEFAULT_HISTORY_YEARS: usize = 3;
+
 /// The season of a period kind: a year of months or of quarters.
 fn season(kind: PeriodKind) -> usize {
     match kind {
@@ -104,6 +109,114 @@ pub async fn record_stage_visit(
     visit: &StageVisit,
 ) -> sqlx::Result<()> {
     store::statistics::record_visit(connection, visit).await
+}
+
+/// The bookings of a history, as a series of the period kind.
+fn series_of(history: &[PeriodBooked], kind: PeriodKind, currency: Option<CurrencyCode>) -> Series {
+    Series {
+        bookings: history.iter().map(|booked| booked.bookings).collect(),
+        season: season(kind),
+        minor_units: currency.map_or(2, |code| code.minor_units()),
+    }
+}
+
+/// The scope's bookings in each of the `periods` periods before `current` (of its kind),
+/// oldest first, from the scope's first booking on, and how many won deals could not be
+/// counted for want of a corporate amount.
+async fn bookings_before(
+    connection: &mut PgConnection,
+    scope: &Scope,
+    currency: Option<CurrencyCode>,
+    current: &FiscalPeriod,
+    periods: usize,
+) -> Result<(Vec<PeriodBooked>, u64)> {
+    let back = i32::try_from(periods).unwrap_or(i32::MAX);
+    let periods: Vec<FiscalPeriod> = (1..=back).rev().map(|by| current.shifted(-by)).collect();
+    let from = periods.first().map_or(current.start(), FiscalPeriod::start);
+    let sums =
+        store::pipeline::sums(connection, scope, from, current.start(), Grouping::ByMonth).await?;
+    let mut history: Vec<PeriodBooked> = periods
+        .into_iter()
+        .map(|period| PeriodBooked {
+            period,
+            bookings: Decimal::ZERO,
+            won_deals: 0,
+        })
+        .collect();
+    let mut unconverted_deals = 0;
+    for sum in sums.iter().filter(|sum| sum.status == DealStatus::Won) {
+        let converted = currency.is_some_and(|code| sum.currency.as_deref() == Some(code.as_str()));
+        if !converted {
+            unconverted_deals += sum.totals.deal_count;
+            continue;
+        }
+        let Some(booked) = history
+            .iter_mut()
+            .find(|booked| booked.period.contains(sum.month))
+        else {
+            continue;
+        };
+        booked.bookings += sum.totals.amount;
+        booked.won_deals += sum.totals.deal_count;
+    }
+    // Before the scope's first booking there was no history to learn from (a new rep, a
+    // new team), not periods that booked nothing.
+    let first_booked = history
+        .iter()
+        .position(|booked| booked.won_deals > 0)
+        .unwrap_or(history.len());
+    history.drain(..first_booked);
+    Ok((history, unconverted_deals))
+}
+
+/// A statistical method's forecast of a period that has ended, as it would have been made at
+/// the period's start, against what the scope booked in it.
+#[derive(Clone, Debug)]
+pub struct MethodJudged {
+    pub method: Method,
+    pub comparison: Comparison,
+    /// The periods of history it was fitted on.
+    pub history_periods: usize,
+}
+
+/// Each applicable method fitted on the scope's bookings of the periods before `period` (the
+/// statistical forecast's default history: three years) and judged on `booked`: the methods'
+/// accuracy beside the calls' (F5, F6), by the same rules.
+pub(super) async fn judge_methods(
+    connection: &mut PgConnection,
+    scope: &Scope,
+    currency: CurrencyCode,
+    period: &FiscalPeriod,
+    booked: Decimal,
+) -> Result<Vec<MethodJudged>> {
+    let kind = period.kind();
+    let periods_a_year = 12 / kind.months() as usize;
+    let (history, _) = bookings_before(
+        connection,
+        scope,
+        Some(currency),
+        period,
+        DEFAULT_HISTORY_YEARS * periods_a_year,
+    )
+    .await?;
+    let series = series_of(&history, kind, Some(currency));
+    let judged = tokio::task::spawn_blocking(move || {
+        Method::applicable(series.bookings.len(), series.season)
+            .into_iter()
+            .map(|method| {
+                let forecast = statistics::forecast(&series, method, 1)?;
+                let predicted = forecast.bookings.first().copied().unwrap_or_default();
+                Ok(MethodJudged {
+                    method,
+                    comparison: Comparison::of(predicted, booked)?,
+                    history_periods: series.bookings.len(),
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, StatisticsError>>()
+    })
+    .await
+    .map_err(|error| ForecastingError::Unfinished(error.to_string()))??;
+    Ok(judged)
 }
 
 impl Forecasting {
@@ -126,56 +239,17 @@ impl Forecasting {
                 "must be a day of the years 1000 to 9998",
             ))
         })?;
-        let back = i32::try_from(query.history_periods).unwrap_or(i32::MAX);
-        let periods: Vec<FiscalPeriod> = (1..=back).rev().map(|by| current.shifted(-by)).collect();
-        let from = periods.first().map_or(current.start(), FiscalPeriod::start);
-        let sums = store::pipeline::sums(
+        let (history, unconverted_deals) = bookings_before(
             &mut connection,
             &scope,
-            from,
-            current.start(),
-            Grouping::ByMonth,
+            settings.corporate_currency,
+            &current,
+            query.history_periods,
         )
         .await?;
         drop(connection);
         let currency = settings.corporate_currency;
-        let mut history: Vec<PeriodBooked> = periods
-            .into_iter()
-            .map(|period| PeriodBooked {
-                period,
-                bookings: Decimal::ZERO,
-                won_deals: 0,
-            })
-            .collect();
-        let mut unconverted_deals = 0;
-        for sum in sums.iter().filter(|sum| sum.status == DealStatus::Won) {
-            let converted =
-                currency.is_some_and(|code| sum.currency.as_deref() == Some(code.as_str()));
-            if !converted {
-                unconverted_deals += sum.totals.deal_count;
-                continue;
-            }
-            let Some(booked) = history
-                .iter_mut()
-                .find(|booked| booked.period.contains(sum.month))
-            else {
-                continue;
-            };
-            booked.bookings += sum.totals.amount;
-            booked.won_deals += sum.totals.deal_count;
-        }
-        // Before the scope's first booking there was no history to learn from (a new rep, a
-        // new team), not periods that booked nothing.
-        let first_booked = history
-            .iter()
-            .position(|booked| booked.won_deals > 0)
-            .unwrap_or(history.len());
-        history.drain(..first_booked);
-        let series = Series {
-            bookings: history.iter().map(|booked| booked.bookings).collect(),
-            season: season(query.kind),
-            minor_units: currency.map_or(2, |code| code.minor_units()),
-        };
+        let series = series_of(&history, query.kind, currency);
         let horizon = query.horizon;
         // The fits are pure arithmetic, a few thousand model runs: off the async threads.
         let (methods, recommended) =

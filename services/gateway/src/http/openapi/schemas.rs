@@ -367,6 +367,7 @@ impl<'c> Schemas<'c> {
         if let Some(groups) = money_groups(message) {
             alternatives.push(groups);
         }
+        alternatives.extend(one_of_groups(message));
         for field in message.fields() {
             // A date that may be a month and day only when another field allows it.
             if let Some((other, wanted)) = field_rules::rules(&field).month_day_when {
@@ -458,6 +459,35 @@ fn format_schema(format: TextFormat) -> Value {
 /// amount has at most its currency's minor-unit digits (JPY 0, CNY 2, KWD 3), as the services
 /// read money; one alternative per number of digits, listing its currencies. Other messages
 /// with a currency and a decimal (an exchange rate) are not amounts in that currency.
+/// A proto `oneof` holds one of its fields: the JSON mapping refuses a body giving two. Each
+/// alternative is one field allowed and the others absent (`false`: no value matches), so
+/// that at most one is given.
+fn one_of_groups(message: &MessageDescriptor) -> Vec<Value> {
+    message
+        .oneofs()
+        .filter(|oneof| !oneof.is_synthetic())
+        .filter_map(|oneof| {
+            let names: Vec<String> = oneof
+                .fields()
+                .map(|field| field.name().to_owned())
+                .collect();
+            (names.len() > 1).then(|| {
+                names
+                    .iter()
+                    .map(|allowed| {
+                        let absent: Map<String, Value> = names
+                            .iter()
+                            .filter(|name| *name != allowed)
+                            .map(|name| (name.clone(), Value::Bool(false)))
+                            .collect();
+                        json!({ "properties": absent })
+                    })
+                    .collect()
+            })
+        })
+        .collect()
+}
+
 fn money_groups(message: &MessageDescriptor) -> Option<Value> {
     if message.full_name() != "crm.common.v1.Money" {
         return None;
