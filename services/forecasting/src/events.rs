@@ -5,6 +5,7 @@
 //! `lib.rs`).
 
 pub(crate) mod activities;
+pub(crate) mod payments;
 
 use std::sync::Arc;
 

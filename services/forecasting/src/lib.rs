@@ -78,6 +78,11 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         events::activities::ActivityHandler::new(),
     );
     mount.spawn(activities.run(context.shutdown.clone()));
+    let payments = context.consumer(
+        events::payments::spec(),
+        events::payments::PaymentHandler::new(),
+    );
+    mount.spawn(payments.run(context.shutdown.clone()));
     mount.add_grpc(StatisticsServiceServer::with_interceptor(
         grpc::statistics::StatisticsApi::new(forecasting.clone()),
         context.auth.clone(),

@@ -27,6 +27,8 @@ const REPLICA_TABLES: &[&str] = &[
     "deal_lines",
     // The activity log (activity targets).
     "activities",
+    // Payments and refunds by deal (the period review's collection rate).
+    "deal_collections",
 ];
 
 /// The consumers whose events the read model is made of.
@@ -36,6 +38,10 @@ fn replayed() -> Vec<(ConsumerSpec, std::sync::Arc<dyn EventHandler>)> {
         (
             events::activities::spec(),
             events::activities::ActivityHandler::new(),
+        ),
+        (
+            events::payments::spec(),
+            events::payments::PaymentHandler::new(),
         ),
     ]
 }

@@ -23,7 +23,10 @@ use crm_proto::crm::{
     forecasting::v1::{
         self as pb, ForecastScope, leaderboard_entry, review_service_client::ReviewServiceClient,
     },
-    opportunities::v1::OpportunityStatus,
+    opportunities::v1::{
+        CorporateAmount, OpportunityStatus, Payment, PaymentContext, PaymentReceived,
+        PaymentRefunded, PaymentSchedule, Refund,
+    },
 };
 use review_support::{Deal, Harness};
 use tonic::{Code, transport::Channel};
@@ -37,6 +40,8 @@ struct Org {
     mei: Caller,
     tom: Caller,
     wes: Caller,
+    /// d1 … d9 of the data set.
+    deals: Vec<Uuid>,
 }
 
 async fn organisation(overrides: &[(&str, &str)]) -> Org {
@@ -64,6 +69,7 @@ async fn organisation(overrides: &[(&str, &str)]) -> Org {
         lines: &[],
     };
     use OpportunityStatus::{Lost, Open, Won};
+    let mut deals = Vec::new();
     for deal in [
         closed(&ravi, Won, "300000", "2026-11-05"),
         closed(&ravi, Won, "250000", "2026-11-10"),
@@ -78,7 +84,7 @@ async fn organisation(overrides: &[(&str, &str)]) -> Org {
             ..closed(&mei, Open, "200000", "2026-11-30")
         },
     ] {
-        harness.deal(&deal).await;
+        deals.push(harness.deal(&deal).await);
     }
     harness.settled().await;
     Org {
@@ -89,10 +95,28 @@ async fn organisation(overrides: &[(&str, &str)]) -> Org {
         mei,
         tom,
         wes,
+        deals,
     }
 }
 
 impl Org {
+    /// The period review of `period` as `caller` reads it.
+    async fn review(&self, caller: &Caller, period: &str) -> pb::GetPeriodReviewResponse {
+        let request = self.harness.request(
+            caller,
+            pb::GetPeriodReviewRequest {
+                period: period.into(),
+                ..Default::default()
+            },
+        );
+        self.client()
+            .await
+            .get_period_review(request)
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
     async fn client(&self) -> ReviewServiceClient<Channel> {
         ReviewServiceClient::new(self.harness.app.channel().await)
     }
@@ -393,11 +417,11 @@ async fn the_period_review_counts_the_teams_result_win_rates_top_deals_and_reps_
         ),
         ("66.67", "65.99")
     );
-    // No quotas, forecast calls or collections are kept yet.
+    // No quotas or forecast calls; nothing collected of the month's bookings.
     assert_eq!(review.target, None);
     assert_eq!(review.attainment_percent, "");
     assert_eq!(review.forecast_accuracy, None);
-    assert_eq!(review.collection_rate_percent, "");
+    assert_eq!(review.collection_rate_percent, "0.00");
     // The two largest of each: the 300000s by the earlier close.
     let amounts = |deals: &[pb::ReviewDeal]| {
         deals
@@ -697,4 +721,80 @@ async fn with_quotas_the_leaderboard_ranks_by_attainment_and_the_review_shows_it
         .map(|rep| rep.attainment_against_average_points.clone())
         .collect();
     assert_eq!(against, ["17.50", "-17.50", ""]);
+}
+
+/// A payment_received event for `deal` of `corporate` yuan (none: not convertible).
+fn payment(deal: Uuid, payment_id: Uuid, corporate: Option<&str>) -> PaymentReceived {
+    PaymentReceived {
+        schedule: Some(PaymentSchedule {
+            id: Uuid::now_v7().to_string(),
+            opportunity_id: deal.to_string(),
+            version: 1,
+            ..Default::default()
+        }),
+        payment: Some(Payment {
+            id: payment_id.to_string(),
+            received_on: "2026-11-28".into(),
+            ..Default::default()
+        }),
+        context: Some(PaymentContext {
+            corporate_amount: corporate.map(|amount| CorporateAmount {
+                amount: Some(Money {
+                    currency_code: "CNY".into(),
+                    amount: amount.into(),
+                }),
+                rate: "1".into(),
+                rate_date: "2026-11-28".into(),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn the_period_review_counts_what_was_collected_of_the_periods_bookings() {
+    let mut org = organisation(&[]).await;
+    let [d1, _, _, d4, _, _, d7, d8, _] = org.deals[..] else {
+        panic!("nine deals");
+    };
+    let first = Uuid::now_v7();
+    for event in [
+        // d1: 200,000 of its 300,000 — sent twice, counted once.
+        payment(d1, first, Some("200000")),
+        payment(d1, first, Some("200000")),
+        // d4: all 300,000, of which 50,000 refunded below.
+        payment(d4, Uuid::now_v7(), Some("300000")),
+        // d7 is the west's; d8 was booked in October: neither counts for the east's November.
+        payment(d7, Uuid::now_v7(), Some("900000")),
+        payment(d8, Uuid::now_v7(), Some("500000")),
+        // Not convertible to the corporate currency: in no corporate figure.
+        payment(d1, Uuid::now_v7(), None),
+    ] {
+        org.harness.publish(&event).await;
+    }
+    let of_d4 = payment(d4, Uuid::now_v7(), Some("50000"));
+    let refund = PaymentRefunded {
+        schedule: of_d4.schedule,
+        payment: of_d4.payment,
+        refund: Some(Refund {
+            id: Uuid::now_v7().to_string(),
+            recorded_at: Some(crm_platform::time::to_timestamp(
+                "2026-12-02T10:00:00Z".parse().unwrap(),
+            )),
+            ..Default::default()
+        }),
+        context: of_d4.context,
+        ..Default::default()
+    };
+    org.harness.publish(&refund).await;
+    org.harness.settled().await;
+
+    // The east booked 970,000 in November; collected 200,000 + 300,000 − 50,000 = 450,000 of
+    // it: 46.39 %.
+    let east = org.review(&org.manager, "2026-11").await;
+    assert_eq!(east.collection_rate_percent, "46.39");
+    // Ravi booked 550,000 (d1, d2) and collected 200,000 of it: 36.36 %.
+    let ravi = org.review(&org.ravi, "2026-11").await;
+    assert_eq!(ravi.collection_rate_percent, "36.36");
 }

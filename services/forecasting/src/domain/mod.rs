@@ -4,6 +4,7 @@ pub mod accuracy;
 pub mod activity;
 pub mod analysis;
 pub mod call;
+pub mod collection;
 pub mod deal;
 pub mod deal_lines;
 pub mod forecast;

@@ -13,6 +13,7 @@ use crm_platform::{
     auth::{Caller, TeamPath, Visibility},
     config::{ConfigError, ServiceSettings},
     fiscal::FiscalPeriod,
+    money::CurrencyCode,
 };
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -27,7 +28,7 @@ use crate::{
         forecast::{MonthTotals, child_of},
         quota::Holder,
         ranking::{Contender, PeriodFigures, Standing, TrendPoint, attainment_trend, leaderboard},
-        review::{PeriodReview, RepTarget, ReviewInput, review},
+        review::{ClosedDeal, Collections, Outcome, PeriodReview, RepTarget, ReviewInput, review},
         scope::{RequestedScope, Scope},
         target::TargetKind,
     },
@@ -265,6 +266,10 @@ impl Forecasting {
         for person in store::review::people(&mut connection, &others).await? {
             names.insert(person.user_id, person.display_name);
         }
+        let collections = match counting.currency {
+            Some(currency) => Some(collections_of(&mut connection, &closed, currency).await?),
+            None => None,
+        };
         let targets = revenue_targets(&mut connection, &counting, &counting.period).await?;
         let mut review = review(ReviewInput {
             target: targets.get(&holder_of(&counting.scope)).copied(),
@@ -276,10 +281,9 @@ impl Forecasting {
                 })
                 .collect(),
             closed,
-            // The scope's own call is judged below, against the result; the collections of
-            // the won deals are not kept by this service yet.
+            // The scope's own call is judged below, against the result.
             forecast: None,
-            collections: None,
+            collections,
             top,
             money_places: counting.currency.map_or(2, |code| code.minor_units()),
         });
@@ -290,6 +294,24 @@ impl Forecasting {
             names,
         })
     }
+}
+
+/// The period's bookings (its won deals) and what was collected on them so far, net of
+/// refunds: the share of the period's business that has been paid for.
+async fn collections_of(
+    connection: &mut PgConnection,
+    closed: &[ClosedDeal],
+    currency: CurrencyCode,
+) -> Result<Collections> {
+    let won: Vec<&ClosedDeal> = closed
+        .iter()
+        .filter(|deal| deal.outcome == Outcome::Won)
+        .collect();
+    let ids: Vec<Uuid> = won.iter().map(|deal| deal.id).collect();
+    Ok(Collections {
+        booked: won.iter().map(|deal| deal.amount).sum(),
+        collected: store::collections::collected(connection, &ids, currency.as_str()).await?,
+    })
 }
 
 /// The scope's own current call for the period (its latest: a rep's, or a team's) — its

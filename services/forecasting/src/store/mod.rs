@@ -5,6 +5,7 @@ pub mod activities;
 pub mod actuals;
 pub mod analysis;
 pub mod calls;
+pub mod collections;
 pub mod deals;
 pub mod lines;
 pub mod overrides;

@@ -459,9 +459,8 @@ fn format_schema(format: TextFormat) -> Value {
 /// amount has at most its currency's minor-unit digits (JPY 0, CNY 2, KWD 3), as the services
 /// read money; one alternative per number of digits, listing its currencies. Other messages
 /// with a currency and a decimal (an exchange rate) are not amounts in that currency.
-/// A proto `oneof` holds one of its fields: the JSON mapping refuses a body giving two. Each
-/// alternative is one field allowed and the others absent (`false`: no value matches), so
-/// that at most one is given.
+/// A proto `oneof` holds one of its fields: the JSON mapping refuses a body giving two. The
+/// constraint is "no two of them together", one alternative (a `not`) per oneof.
 fn one_of_groups(message: &MessageDescriptor) -> Vec<Value> {
     message
         .oneofs()
@@ -471,19 +470,20 @@ fn one_of_groups(message: &MessageDescriptor) -> Vec<Value> {
                 .fields()
                 .map(|field| field.name().to_owned())
                 .collect();
-            (names.len() > 1).then(|| {
-                names
-                    .iter()
-                    .map(|allowed| {
-                        let absent: Map<String, Value> = names
-                            .iter()
-                            .filter(|name| *name != allowed)
-                            .map(|name| (name.clone(), Value::Bool(false)))
-                            .collect();
-                        json!({ "properties": absent })
-                    })
-                    .collect()
-            })
+            let pairs: Vec<Value> = names
+                .iter()
+                .enumerate()
+                .flat_map(|(at, first)| {
+                    names[at + 1..]
+                        .iter()
+                        .map(move |second| json!({"required": [first, second]}))
+                })
+                .collect();
+            match pairs.len() {
+                0 => None,
+                1 => Some(json!([{"not": pairs[0]}])),
+                _ => Some(json!([{"not": {"anyOf": pairs}}])),
+            }
         })
         .collect()
 }

@@ -253,14 +253,11 @@ fn schemas_follow_the_json_mapping() {
     );
     // Only reachable types: events are not part of the HTTP API.
     assert!(schemas.get("crm.accounts.v1.AccountCreated").is_none());
-    // A oneof's fields: one given, the others absent.
+    // A oneof's fields: never two together.
     let target = &schemas["crm.forecasting.v1.TargetValue"];
     assert_eq!(
         target["anyOf"],
-        json!([
-            {"properties": {"value": false}},
-            {"properties": {"amount": false}},
-        ])
+        json!([{"not": {"required": ["amount", "value"]}}])
     );
 }
 
