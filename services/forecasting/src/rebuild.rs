@@ -22,9 +22,9 @@ const REPLICA_TABLES: &[&str] = &[
     "deal_stage_visits",
     "pipeline_stages",
     // The deals' line items (the sales analysis by product), written with each deal's row.
-    // The accounts replica stays: kept by version, it is never behind what a replay would
-    // give, and the accounts stream is another producer's.
     "deal_lines",
+    // The accounts (the analysis by customer and industry), from the accounts stream.
+    "accounts",
     // The activity log (activity targets).
     "activities",
     // Payments and refunds by deal (the period review's collection rate).
@@ -43,6 +43,7 @@ fn replayed() -> Vec<(ConsumerSpec, std::sync::Arc<dyn EventHandler>)> {
             events::payments::spec(),
             events::payments::PaymentHandler::new(),
         ),
+        (events::accounts(), events::AccountHandler::new()),
     ]
 }
 

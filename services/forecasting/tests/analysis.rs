@@ -338,6 +338,20 @@ async fn bookings_by_customer_and_industry_are_named_from_the_accounts_replica()
             row(2, "retail", "retail", "300000", "28.57"),
         ]
     );
+
+    // A rebuild replays the accounts stream too: the same names and industries.
+    let context = org.harness.app.services.context("forecasting").unwrap();
+    crm_forecasting::rebuild_read_model(&context.pool, &context.jetstream, &context.naming)
+        .await
+        .unwrap();
+    let rebuilt = org
+        .company(AnalysisDimension::Customer, AnalysisMeasure::Bookings)
+        .await;
+    assert_eq!(groups(&rebuilt), groups(&customers));
+    let rebuilt = org
+        .company(AnalysisDimension::Industry, AnalysisMeasure::Bookings)
+        .await;
+    assert_eq!(groups(&rebuilt), groups(&industries));
 }
 
 #[tokio::test]

@@ -19,14 +19,15 @@
 //! case total 1,850,000, weighted total 250,000 + 1,140,000 = 1,390,000. The company adds
 //! Wes's 400,000 commit (360,000): weighted total 1,750,000.
 
+mod service_app;
+
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use crm_platform::{
     auth::{Caller, Role, TeamPath},
     fiscal::{FiscalCalendar, FiscalYearNaming},
-    money::CurrencyCode,
-    org::{DirectoryUser, OrgDirectory, OrgSettings},
+    org::{DirectoryUser, OrgDirectory},
 };
 use crm_proto::crm::{
     common::v1::{LifecycleStage, Money},
@@ -38,7 +39,7 @@ use crm_proto::crm::{
         OpportunityStatus, StageSummary,
     },
 };
-use crm_test_support::{TestApp, authorized, eventually, nats_url};
+use crm_test_support::{TestApp, authorized, eventually};
 use tonic::{Code, transport::Channel};
 use uuid::Uuid;
 
@@ -78,18 +79,12 @@ fn admin() -> Caller {
 
 impl Harness {
     async fn start() -> Self {
-        let app = TestApp::spawn_with(&[crm_forecasting::module()], &nats_url(), &[]).await;
-        app.stand_in_for("forecasting", "opportunities").await;
+        let app = service_app::start(
+            FiscalCalendar::new(4, FiscalYearNaming::StartingYear).unwrap(),
+            &[],
+        )
+        .await;
         let mut connection = app.pool("forecasting").acquire().await.unwrap();
-        let settings = OrgSettings {
-            corporate_currency: Some("CNY".parse::<CurrencyCode>().unwrap()),
-            fiscal_calendar: FiscalCalendar::new(4, FiscalYearNaming::StartingYear).unwrap(),
-            version: 1,
-            ..OrgSettings::default()
-        };
-        OrgDirectory::record_settings(&mut connection, &settings)
-            .await
-            .unwrap();
         for (id, team, role) in [
             (RAVI, EAST_1, Role::Rep),
             (NORA, EAST_2, Role::Rep),

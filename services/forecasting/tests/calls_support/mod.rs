@@ -5,13 +5,16 @@
 
 #![allow(dead_code, reason = "each test file uses part of the harness")]
 
+#[path = "../service_app/mod.rs"]
+mod service_app;
+
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use crm_platform::{
     auth::Caller,
-    money::CurrencyCode,
-    org::{DirectoryUser, OrgDirectory, OrgSettings},
+    fiscal::FiscalCalendar,
+    org::{DirectoryUser, OrgDirectory},
 };
 use crm_proto::crm::{
     common::v1::{LifecycleStage, Money},
@@ -24,7 +27,7 @@ use crm_proto::crm::{
         OpportunityWon, StageSummary,
     },
 };
-use crm_test_support::{TestApp, authorized, eventually, nats_url, user};
+use crm_test_support::{TestApp, authorized, eventually, user};
 use tonic::transport::Channel;
 use uuid::Uuid;
 
@@ -122,17 +125,7 @@ impl Deal {
 
 impl Harness {
     pub async fn start() -> Self {
-        let app = TestApp::spawn_with(&[crm_forecasting::module()], &nats_url(), &[]).await;
-        app.stand_in_for("forecasting", "opportunities").await;
-        let settings = OrgSettings {
-            corporate_currency: Some("CNY".parse::<CurrencyCode>().unwrap()),
-            version: 1,
-            ..OrgSettings::default()
-        };
-        let mut connection = app.pool("forecasting").acquire().await.unwrap();
-        OrgDirectory::record_settings(&mut connection, &settings)
-            .await
-            .unwrap();
+        let app = service_app::start(FiscalCalendar::default(), &[]).await;
         let channel = app.channel().await;
         Harness {
             calls: ForecastCallServiceClient::new(channel.clone()),

@@ -3,14 +3,16 @@
 //! the test standing in for the opportunities service by publishing won deals and activities.
 #![allow(dead_code, reason = "each test file uses part of the organisation")]
 
+#[path = "../service_app/mod.rs"]
+mod service_app;
+
 use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use crm_platform::{
     auth::{Caller, Role, TeamPath},
     fiscal::{FiscalCalendar, FiscalYearNaming},
-    money::CurrencyCode,
-    org::{DirectoryUser, OrgDirectory, OrgSettings},
+    org::{DirectoryUser, OrgDirectory},
     time::to_timestamp,
 };
 use crm_proto::crm::{
@@ -24,7 +26,7 @@ use crm_proto::crm::{
         OpportunityStatus, OpportunityWon, StageSummary,
     },
 };
-use crm_test_support::{TestApp, authorized, eventually, nats_url};
+use crm_test_support::{TestApp, authorized, eventually};
 use tonic::transport::Channel;
 use uuid::Uuid;
 
@@ -54,8 +56,11 @@ pub fn person(id: u128, role: Role, path: &str) -> Caller {
 }
 
 pub async fn start() -> Org {
-    let app = TestApp::spawn_with(&[crm_forecasting::module()], &nats_url(), &[]).await;
-    app.stand_in_for("forecasting", "opportunities").await;
+    let app = service_app::start(
+        FiscalCalendar::new(4, FiscalYearNaming::StartingYear).unwrap(),
+        &[],
+    )
+    .await;
     let org = Org {
         quotas: QuotaServiceClient::new(app.channel().await),
         admin: person(1, Role::Admin, "/northwind/"),
@@ -67,15 +72,6 @@ pub async fn start() -> Org {
         app,
     };
     let mut connection = org.app.pool("forecasting").acquire().await.unwrap();
-    let settings = OrgSettings {
-        corporate_currency: Some(CurrencyCode::CNY),
-        fiscal_calendar: FiscalCalendar::new(4, FiscalYearNaming::StartingYear).unwrap(),
-        version: 1,
-        ..OrgSettings::default()
-    };
-    OrgDirectory::record_settings(&mut connection, &settings)
-        .await
-        .unwrap();
     for caller in [&org.admin, &org.manager, &org.r1, &org.r2, &org.r3, &org.r4] {
         let user = DirectoryUser {
             user_id: caller.user_id,

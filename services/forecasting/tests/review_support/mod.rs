@@ -5,14 +5,16 @@
 
 #![allow(dead_code, reason = "each test file uses its part of the harness")]
 
+#[path = "../service_app/mod.rs"]
+mod service_app;
+
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use crm_platform::{
     auth::{Caller, Role, TeamPath},
     fiscal::FiscalCalendar,
-    money::CurrencyCode,
-    org::{DirectoryUser, OrgDirectory, OrgSettings},
+    org::{DirectoryUser, OrgDirectory},
 };
 use crm_proto::crm::{
     common::v1::{LifecycleStage, Money},
@@ -21,7 +23,7 @@ use crm_proto::crm::{
         OpportunityStatus, OpportunityUpdated, OpportunityWon, StageSummary,
     },
 };
-use crm_test_support::{TestApp, authorized, eventually, nats_url};
+use crm_test_support::{TestApp, authorized, eventually};
 use uuid::Uuid;
 
 pub struct Harness {
@@ -48,19 +50,7 @@ impl Harness {
     /// The service with the organisation's corporate currency CNY and `calendar`; `overrides`
     /// are further `CRM_*` settings.
     pub async fn start(calendar: FiscalCalendar, overrides: &[(&str, &str)]) -> Harness {
-        let app = TestApp::spawn_with(&[crm_forecasting::module()], &nats_url(), overrides).await;
-        app.stand_in_for("forecasting", "opportunities").await;
-        app.stand_in_for("forecasting", "accounts").await;
-        let mut connection = app.pool("forecasting").acquire().await.unwrap();
-        let settings = OrgSettings {
-            corporate_currency: Some(CurrencyCode::CNY),
-            fiscal_calendar: calendar,
-            version: 1,
-            ..OrgSettings::default()
-        };
-        OrgDirectory::record_settings(&mut connection, &settings)
-            .await
-            .unwrap();
+        let app = service_app::start(calendar, overrides).await;
         Harness { app, published: 0 }
     }
 

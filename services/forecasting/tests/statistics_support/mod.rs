@@ -2,13 +2,14 @@
 //! pipeline at a version in a stage, published as the opportunities service would.
 #![allow(dead_code, reason = "each test file uses its part")]
 
+#[path = "../service_app/mod.rs"]
+mod service_app;
+
 use std::time::Duration;
 
 use crm_platform::{
     auth::Caller,
     fiscal::{FiscalCalendar, FiscalYearNaming},
-    money::CurrencyCode,
-    org::{OrgDirectory, OrgSettings},
 };
 use crm_proto::crm::{
     common::v1::Money,
@@ -18,7 +19,7 @@ use crm_proto::crm::{
         OpportunityStatus, OpportunityWon, StageKind, StageSummary,
     },
 };
-use crm_test_support::{TestApp, eventually, nats_url};
+use crm_test_support::{TestApp, eventually};
 use uuid::Uuid;
 
 pub const EAST_1: &str = "/northwind/east/east-1/";
@@ -28,21 +29,11 @@ pub const PIPELINE: &str = "01900000-0000-7000-8000-000000000001";
 /// The service with the organisation's settings: CNY, fiscal years from April named by the
 /// year they end in (April 2026 – March 2027 is FY2027).
 pub async fn start() -> TestApp {
-    let app = TestApp::spawn_with(&[crm_forecasting::module()], &nats_url(), &[]).await;
-    app.stand_in_for("forecasting", "opportunities").await;
-    let mut connection = app.pool("forecasting").acquire().await.unwrap();
-    OrgDirectory::record_settings(
-        &mut connection,
-        &OrgSettings {
-            corporate_currency: Some(CurrencyCode::CNY),
-            fiscal_calendar: FiscalCalendar::new(4, FiscalYearNaming::EndingYear).unwrap(),
-            version: 1,
-            ..OrgSettings::default()
-        },
+    service_app::start(
+        FiscalCalendar::new(4, FiscalYearNaming::EndingYear).unwrap(),
+        &[],
     )
     .await
-    .unwrap();
-    app
 }
 
 /// A stage of the pipeline: (id's last digits, name, position, kind, default probability).
