@@ -10,6 +10,8 @@
 //! the leaderboard ranks the reps; imported history feeds the statistical forecast. Every
 //! number is computed by hand in the comments.
 
+#[path = "forecast_journey/calls.rs"]
+mod calls;
 #[path = "forecast_journey/figures.rs"]
 mod figures;
 #[path = "forecast_journey/org.rs"]
@@ -36,4 +38,7 @@ async fn east_forecasts_its_quarter_from_pipeline_to_quota_calls_movement_and_hi
 
     // F3: quotas down the tree, their check, attainment.
     quotas::quotas_are_handed_down(&suite, &calendar, &cast).await;
+
+    // F4: the reps' and Mei's calls, her roll-up.
+    calls::calls_are_made_and_rolled_up(&suite, &calendar, &cast).await;
 }
