@@ -20,6 +20,8 @@ mod org;
 mod pipeline;
 #[path = "forecast_journey/quotas.rs"]
 mod quotas;
+#[path = "forecast_journey/snapshots.rs"]
+mod snapshots;
 #[path = "support/suite.rs"]
 mod suite;
 
@@ -41,4 +43,7 @@ async fn east_forecasts_its_quarter_from_pipeline_to_quota_calls_movement_and_hi
 
     // F4: the reps' and Mei's calls, her roll-up.
     calls::calls_are_made_and_rolled_up(&suite, &calendar, &cast).await;
+
+    // F5, F7: two weekly snapshots and the movement between them; the leaderboard after.
+    snapshots::the_week_moves(&suite, &calendar, &cast, &deals).await;
 }

@@ -13,10 +13,12 @@ use crate::{
 
 /// The journey's deals (ids).
 pub struct Deals {
-    /// Ravi's 800,000 in Propose and 300,000 in Develop (won today).
+    /// Ravi's: 1,200,000 in Negotiate, 800,000 in Propose, 300,000 in Develop (won today).
+    pub line3: String,
     pub packaging: String,
     pub cleanroom: String,
-    /// Nora's 250,000 in Propose (lost today).
+    /// Nora's: 400,000 in Qualify, 250,000 in Propose (lost today), 160,000 in Develop.
+    pub cold_chain: String,
     pub sorting: String,
 }
 
@@ -53,7 +55,7 @@ pub async fn open_the_quarter(suite: &Suite, calendar: &Calendar, cast: &Cast) -
     let contoso = account(suite, &cast.ravi, "Contoso Ltd").await;
     let coho = account(suite, &cast.nora, "Coho Packaging").await;
     let ravi = |deal_of| deal(suite, &cast.ravi, &contoso, deal_of);
-    ravi((
+    let line3 = ravi((
         "Contoso — Line 3 automation",
         "1200000",
         NEGOTIATE,
@@ -75,7 +77,7 @@ pub async fn open_the_quarter(suite: &Suite, calendar: &Calendar, cast: &Cast) -
     ))
     .await;
     let nora = |deal_of| deal(suite, &cast.nora, &coho, deal_of);
-    nora(("Coho — cold chain", "400000", QUALIFY, calendar.day(2, 20))).await;
+    let cold_chain = nora(("Coho — cold chain", "400000", QUALIFY, calendar.day(2, 20))).await;
     let sorting = nora((
         "Coho — sorting line",
         "250000",
@@ -102,8 +104,10 @@ pub async fn open_the_quarter(suite: &Suite, calendar: &Calendar, cast: &Cast) -
         )
         .await);
     Deals {
+        line3,
         packaging,
         cleanroom,
+        cold_chain,
         sorting,
     }
 }
