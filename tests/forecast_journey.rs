@@ -22,6 +22,8 @@ mod pipeline;
 mod quotas;
 #[path = "forecast_journey/snapshots.rs"]
 mod snapshots;
+#[path = "forecast_journey/statistics.rs"]
+mod statistics;
 #[path = "support/suite.rs"]
 mod suite;
 
@@ -46,4 +48,8 @@ async fn east_forecasts_its_quarter_from_pipeline_to_quota_calls_movement_and_hi
 
     // F5, F7: two weekly snapshots and the movement between them; the leaderboard after.
     snapshots::the_week_moves(&suite, &calendar, &cast, &deals).await;
+
+    // F6: the statistical forecast over imported history (last: the history lies in earlier
+    // quarters but possibly in this fiscal year, whose attainment is checked above).
+    statistics::history_is_forecast(&suite, &calendar, &cast, &deals).await;
 }

@@ -23,6 +23,7 @@ const PASSWORD: &str = "forecast-journey-Pa55";
 /// month whatever day the test runs, and the months before this one are earlier quarters.
 /// Fiscal years are named by the year they start in (the default naming).
 pub struct Calendar {
+    pub today: NaiveDate,
     pub start_month: u32,
     /// `FY2026-Q3`, and its fiscal year `FY2026`.
     pub quarter: String,
@@ -45,6 +46,7 @@ impl Calendar {
         let first = today.with_day(1).unwrap();
         let months = [0, 1, 2, 3].map(|later| first + Months::new(later));
         Calendar {
+            today,
             start_month,
             quarter: format!("FY{fiscal_year}-Q{quarter}"),
             year: format!("FY{fiscal_year}"),
@@ -60,6 +62,11 @@ impl Calendar {
     /// The label of the quarter's `month`th month (`2026-12`).
     pub fn month_label(&self, month: usize) -> String {
         self.months[month].format("%Y-%m").to_string()
+    }
+
+    /// The first day of the month `back` months before this one.
+    pub fn months_ago(&self, back: u32) -> NaiveDate {
+        self.months[0] - Months::new(back)
     }
 
     /// The quarter's last day.

@@ -11,8 +11,9 @@ use crate::{
     suite::{Suite, cny, ok},
 };
 
-/// The journey's deals (ids).
+/// The journey's deals (ids) and Ravi's account.
 pub struct Deals {
+    pub contoso: String,
     /// Ravi's: 1,200,000 in Negotiate, 800,000 in Propose, 300,000 in Develop (won today).
     pub line3: String,
     pub packaging: String,
@@ -104,6 +105,7 @@ pub async fn open_the_quarter(suite: &Suite, calendar: &Calendar, cast: &Cast) -
         )
         .await);
     Deals {
+        contoso,
         line3,
         packaging,
         cleanroom,
