@@ -74,6 +74,40 @@ impl Suite {
         panic!("{path} never succeeded: {last:?}");
     }
 
+    /// GETs `path` until `view` of the answer is `expected`, and returns the answer: what a
+    /// read model learns from events arrives within moments, not at once. After 20 s the test
+    /// fails showing the last view against the expected one.
+    pub async fn get_when<T, F>(&self, caller: &Caller, path: &str, view: F, expected: T) -> Value
+    where
+        T: PartialEq + std::fmt::Debug,
+        F: Fn(&Value) -> T,
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let reply = self.http.get(path, Some(&self.token(caller))).await;
+            let late = tokio::time::Instant::now() > deadline;
+            if reply.status == 200 {
+                let answer = reply.json();
+                let seen = view(&answer);
+                if seen == expected {
+                    return answer;
+                }
+                assert!(
+                    !late,
+                    "{path}: {seen:#?}\nis not\n{expected:#?}\nin {answer}"
+                );
+            } else {
+                assert!(
+                    !late,
+                    "{path} answered {}: {}",
+                    reply.status,
+                    String::from_utf8_lossy(&reply.body)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Runs `sql` on a service's database: how a journey lets time pass (a deal's last
     /// activity weeks ago) where no API can.
     pub async fn execute(&self, service: &str, sql: &str) -> u64 {

@@ -196,6 +196,44 @@ async fn the_bookings_history_is_forecast_and_backtested_by_each_method() {
 }
 
 #[tokio::test]
+async fn the_lines_parameters_are_written_without_trailing_zeros() {
+    let app = start().await;
+    let ravi = user("rep", EAST_1);
+    for (deal_amount, closed_on) in [
+        ("100000", "2026-08-10"),
+        ("300000", "2026-09-10"),
+        ("200000", "2026-10-10"),
+        ("400000", "2026-11-10"),
+    ] {
+        publish(
+            &app,
+            Deal::of(&ravi, deal_amount).at(2, WON, 100, closed_on),
+        )
+        .await;
+    }
+    handled(&app, 4).await;
+    let forecast = client(&app)
+        .await
+        .get_statistical_forecast(authorized(forecast_request(None), &app.token(&ravi)))
+        .await
+        .unwrap()
+        .into_inner();
+    // Four months: x̄ = 1.5, ȳ = 250 000, slope 400 000 ÷ 5 = 80 000, intercept 250 000 −
+    // 1.5 × 80 000 = 130 000 — an integer, though the product carries a scale.
+    let regression = &forecast.methods[1];
+    assert_eq!(
+        (regression.intercept.as_str(), regression.slope.as_str()),
+        ("130000", "80000")
+    );
+    let holt = &forecast.methods[0];
+    let grid: Vec<String> = (1..=9).map(|tenth| format!("0.{tenth}")).collect();
+    assert!(
+        grid.contains(&holt.alpha) && grid.contains(&holt.beta),
+        "{holt:?}"
+    );
+}
+
+#[tokio::test]
 async fn quarters_are_the_organisations_fiscal_quarters() {
     let app = start().await;
     let ravi = user("rep", EAST_1);

@@ -100,6 +100,13 @@ fn decimal(value: Option<Decimal>) -> String {
     value.map(|value| value.to_string()).unwrap_or_default()
 }
 
+/// A method's parameter at its value, without the trailing zeros the arithmetic's scale leaves
+/// ("130000", not "130000.00" when the mean index is 1.5): the same line reads the same
+/// whatever the history's length. Empty for a parameter the method has not.
+fn parameter(value: Option<Decimal>) -> String {
+    decimal(value.map(|value| value.normalize()))
+}
+
 /// A percentage with exactly two decimals; empty when undefined.
 fn percent(value: Option<Decimal>) -> String {
     decimal(value.map(|value| fixed(value, 2)))
@@ -202,11 +209,11 @@ fn statistical_forecast(result: &StatisticalForecast) -> pb::GetStatisticalForec
             let accuracy = &method.backtest.accuracy;
             pb::StatisticalMethodForecast {
                 method: wire_method(Some(method.forecast.method)),
-                alpha: decimal(alpha),
-                beta: decimal(beta),
-                gamma: decimal(gamma),
-                intercept: decimal(intercept),
-                slope: decimal(slope),
+                alpha: parameter(alpha),
+                beta: parameter(beta),
+                gamma: parameter(gamma),
+                intercept: parameter(intercept),
+                slope: parameter(slope),
                 forecasts: result
                     .horizon
                     .iter()
