@@ -61,7 +61,10 @@ fn target_input(
     violations: &mut Violations,
     target: Option<&pb::TargetValue>,
 ) -> Option<TargetInput> {
-    match target.and_then(|target| target.of.as_ref()) {
+    let given = target
+        .and_then(|target| target.of.as_ref())
+        .filter(|of| !matches!(of, target_value::Of::Value(value) if value.trim().is_empty()));
+    match given {
         Some(target_value::Of::Amount(amount)) => violations
             .take(Money::parse(
                 "target.amount",
@@ -72,8 +75,14 @@ fn target_input(
         Some(target_value::Of::Value(value)) => violations
             .take(parse_decimal("target.value", value))
             .map(TargetInput::Value),
+        // None, or an empty value: which of the two the target needs depends on the kind, a
+        // refusal for the data as the wrong one is.
         None => {
-            violations.add("target", "is required: an amount or a value");
+            violations.push(FieldViolation::refusal(
+                INCONSISTENT_FIELDS,
+                "target",
+                "needs an amount (revenue, average deal size) or a value (the other kinds)",
+            ));
             None
         }
     }

@@ -343,15 +343,39 @@ impl<'c> Schemas<'c> {
             })
             .map(|field| field.name().to_owned())
             .collect();
-        let mut schema = json!({
-            "type": "object",
-            "properties": properties,
-            "additionalProperties": false,
-        });
+        let mut alternatives = Vec::new();
+        // A message that is one oneof and nothing else: one object per field, of that field
+        // alone (none given is one of them too). The form generators follow: the fuzzer finds
+        // no valid body under a `not` or `maxProperties` beside the properties.
+        let whole_one_of = message.oneofs().count() == 1
+            && message
+                .fields()
+                .all(|field| field.containing_oneof().is_some())
+            && properties.len() > 1;
+        let mut schema = if whole_one_of {
+            alternatives.push(Value::Array(
+                properties
+                    .into_iter()
+                    .map(|(name, property)| {
+                        json!({
+                            "type": "object",
+                            "properties": {name: property},
+                            "additionalProperties": false,
+                        })
+                    })
+                    .collect(),
+            ));
+            json!({"type": "object"})
+        } else {
+            json!({
+                "type": "object",
+                "properties": properties,
+                "additionalProperties": false,
+            })
+        };
         if !required.is_empty() {
             schema["required"] = json!(required);
         }
-        let mut alternatives = Vec::new();
         let one_of = field_rules::at_least_one_of(message);
         if !one_of.is_empty() {
             // Each alternative: the field given and not blank.
@@ -367,7 +391,6 @@ impl<'c> Schemas<'c> {
         if let Some(groups) = money_groups(message) {
             alternatives.push(groups);
         }
-        alternatives.extend(one_of_groups(message));
         for field in message.fields() {
             // A date that may be a month and day only when another field allows it.
             if let Some((other, wanted)) = field_rules::rules(&field).month_day_when {
@@ -386,6 +409,9 @@ impl<'c> Schemas<'c> {
                     .map(|any_of| json!({"anyOf": any_of}))
                     .collect();
             }
+        }
+        if !whole_one_of && let Some(exclusion) = one_of_exclusion(message) {
+            schema["not"] = exclusion;
         }
         if let Some(comment) = self.comments.get(&message.parent_file(), message.path()) {
             schema["description"] = json!(comment);
@@ -459,33 +485,32 @@ fn format_schema(format: TextFormat) -> Value {
 /// amount has at most its currency's minor-unit digits (JPY 0, CNY 2, KWD 3), as the services
 /// read money; one alternative per number of digits, listing its currencies. Other messages
 /// with a currency and a decimal (an exchange rate) are not amounts in that currency.
-/// A proto `oneof` holds one of its fields: the JSON mapping refuses a body giving two. The
-/// constraint is "no two of them together", one alternative (a `not`) per oneof.
-fn one_of_groups(message: &MessageDescriptor) -> Vec<Value> {
-    message
+/// A proto `oneof` holds one of its fields: the JSON mapping refuses a body giving two. A
+/// message with other fields beside its oneofs says so with a `not`: no two fields of a oneof
+/// together.
+fn one_of_exclusion(message: &MessageDescriptor) -> Option<Value> {
+    let pairs: Vec<Value> = message
         .oneofs()
         .filter(|oneof| !oneof.is_synthetic())
-        .filter_map(|oneof| {
+        .flat_map(|oneof| {
             let names: Vec<String> = oneof
                 .fields()
                 .map(|field| field.name().to_owned())
                 .collect();
-            let pairs: Vec<Value> = names
-                .iter()
-                .enumerate()
-                .flat_map(|(at, first)| {
-                    names[at + 1..]
-                        .iter()
-                        .map(move |second| json!({"required": [first, second]}))
-                })
-                .collect();
-            match pairs.len() {
-                0 => None,
-                1 => Some(json!([{"not": pairs[0]}])),
-                _ => Some(json!([{"not": {"anyOf": pairs}}])),
+            let mut pairs = Vec::new();
+            for (at, first) in names.iter().enumerate() {
+                for second in &names[at + 1..] {
+                    pairs.push(json!({"required": [first, second]}));
+                }
             }
+            pairs
         })
-        .collect()
+        .collect();
+    match pairs.len() {
+        0 => None,
+        1 => pairs.into_iter().next(),
+        _ => Some(json!({"anyOf": pairs})),
+    }
 }
 
 fn money_groups(message: &MessageDescriptor) -> Option<Value> {
