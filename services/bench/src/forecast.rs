@@ -72,8 +72,13 @@ pub async fn run(
     overrides: &BTreeMap<String, String>,
 ) -> anyhow::Result<ScenarioReport> {
     anyhow::ensure!(options.deals > 0, "--deals must be at least 1");
+    // The accounts service too: the rebuild replays its stream with the deals'.
     let hosted = Hosted::start_modules(
-        &[crm_opportunities::module(), crm_forecasting::module()],
+        &[
+            crm_opportunities::module(),
+            crm_forecasting::module(),
+            crm_accounts::module(),
+        ],
         4,
         overrides,
     )
