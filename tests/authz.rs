@@ -37,10 +37,13 @@ use crm_proto::crm::{
     },
 };
 use crm_test_support::{HttpClient, TestApp, authorized, eventually};
+use first_admin::first_admin;
 use tonic::{Code, transport::Channel};
 
 #[path = "authz/account_views.rs"]
 mod account_views;
+#[path = "support/first_admin.rs"]
+mod first_admin;
 #[path = "authz/forecasting.rs"]
 mod forecasting;
 #[path = "authz/opportunities.rs"]
@@ -313,29 +316,7 @@ impl Org {
         )
         .await;
         // The first admin, as `crm create-admin` makes her.
-        let context = app.services.context("gateway").expect("gateway hosted");
-        let gateway = crm_gateway::Gateway::new(
-            context.pool.clone(),
-            context.outbox.clone(),
-            app.settings.jwt.clone(),
-        )
-        .unwrap();
-        let ada = gateway
-            .create_first_admin(
-                "acme",
-                "Acme",
-                crm_gateway::new_user(gateway_pb::CreateUserRequest {
-                    email: Who::Ada.email(),
-                    display_name: "Ada".into(),
-                    role: gateway_pb::Role::Admin as i32,
-                    team_id: uuid::Uuid::nil().to_string(),
-                    password: PASSWORD.into(),
-                    ..Default::default()
-                })
-                .unwrap(),
-            )
-            .await
-            .unwrap();
+        let ada = first_admin(&app, "acme", "Acme", &Who::Ada.email(), PASSWORD).await;
         let channel = app.channel().await;
         let admin_token = login(&channel, &Who::Ada.email()).await;
         let mut org = OrgServiceClient::new(channel.clone());

@@ -14,6 +14,8 @@
 mod calls;
 #[path = "forecast_journey/figures.rs"]
 mod figures;
+#[path = "support/first_admin.rs"]
+mod first_admin;
 #[path = "forecast_journey/org.rs"]
 mod org;
 #[path = "forecast_journey/pipeline.rs"]

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use crm_platform::auth::{Caller, Role, TeamPath};
-use crm_proto::crm::gateway::v1 as gateway_pb;
 use crm_test_support::eventually;
 use serde_json::{Value, json};
 
-use crate::suite::{Suite, ok};
+use crate::{
+    first_admin::first_admin,
+    suite::{Suite, ok},
+};
 
 pub const EAST: &str = "/northwind/east/";
 pub const EAST_1: &str = "/northwind/east/east-1/";
@@ -108,33 +110,14 @@ pub fn id(caller: &Caller) -> String {
 /// Builds Northwind, sets CNY and the fiscal calendar, and waits until the opportunities and
 /// forecasting services have heard of the settings and the forecasting directory of everyone.
 pub async fn northwind(suite: &Suite, calendar: &Calendar) -> Cast {
-    let context = suite
-        .app
-        .services
-        .context("gateway")
-        .expect("gateway hosted");
-    let gateway = crm_gateway::Gateway::new(
-        context.pool.clone(),
-        context.outbox.clone(),
-        suite.app.settings.jwt.clone(),
+    let first_admin = first_admin(
+        &suite.app,
+        "northwind",
+        "Northwind Industrial",
+        "ada@northwind.example",
+        PASSWORD,
     )
-    .unwrap();
-    let first_admin = gateway
-        .create_first_admin(
-            "northwind",
-            "Northwind Industrial",
-            crm_gateway::new_user(gateway_pb::CreateUserRequest {
-                email: "ada@northwind.example".into(),
-                display_name: "Ada".into(),
-                role: gateway_pb::Role::Admin as i32,
-                team_id: uuid::Uuid::nil().to_string(),
-                password: PASSWORD.into(),
-                ..Default::default()
-            })
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+    .await;
     let ada = first_admin.caller();
     let company = first_admin.team_id.to_string();
 
