@@ -266,6 +266,24 @@ async fn the_movement_between_two_snapshots_explains_the_whole_difference() {
     assert_eq!(backwards.await, Code::FailedPrecondition);
 }
 
+/// The accuracy of `period`'s calls as `caller` reads it.
+async fn accuracy_of(
+    harness: &Harness,
+    caller: &crm_platform::auth::Caller,
+    period: String,
+) -> Result<pb::GetAccuracyResponse, tonic::Status> {
+    let request = pb::GetAccuracyRequest {
+        period,
+        ..Default::default()
+    };
+    harness
+        .snapshots
+        .clone()
+        .get_accuracy(harness.request(caller, request))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
 /// Files a call made while `period` was open (the API refuses calls for an ended period).
 #[allow(clippy::too_many_arguments)]
 async fn past_call(
@@ -369,19 +387,9 @@ async fn at_period_end_each_call_and_each_level_is_judged_against_what_it_booked
     )
     .await;
 
-    let accuracy = harness
-        .snapshots
-        .clone()
-        .get_accuracy(harness.request(
-            &mia,
-            pb::GetAccuracyRequest {
-                period: ended.to_string(),
-                ..Default::default()
-            },
-        ))
+    let accuracy = accuracy_of(&harness, &mia, ended.to_string())
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let levels: Vec<(Option<pb::resolved_scope::Of>, String, u32)> = accuracy
         .levels
         .iter()
@@ -456,31 +464,12 @@ async fn at_period_end_each_call_and_each_level_is_judged_against_what_it_booked
     );
 
     // Ravi reads his own level only; an open period is not judged yet.
-    let own = harness
-        .snapshots
-        .clone()
-        .get_accuracy(harness.request(
-            &ravi,
-            pb::GetAccuracyRequest {
-                period: ended.to_string(),
-                ..Default::default()
-            },
-        ))
+    let own = accuracy_of(&harness, &ravi, ended.to_string())
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(own.levels.len(), 1);
     assert_eq!(own.levels[0].calls.len(), 2);
-    let open = harness
-        .snapshots
-        .clone()
-        .get_accuracy(harness.request(
-            &mia,
-            pb::GetAccuracyRequest {
-                period: ended.shifted(1).to_string(),
-                ..Default::default()
-            },
-        ))
+    let open = accuracy_of(&harness, &mia, ended.shifted(1).to_string())
         .await
         .unwrap_err();
     assert_eq!(open.code(), Code::FailedPrecondition);
@@ -523,19 +512,9 @@ async fn at_period_end_each_statistical_method_is_judged_beside_the_calls() {
     )
     .await;
 
-    let accuracy = harness
-        .snapshots
-        .clone()
-        .get_accuracy(harness.request(
-            &ravi,
-            pb::GetAccuracyRequest {
-                period: ended.to_string(),
-                ..Default::default()
-            },
-        ))
+    let accuracy = accuracy_of(&harness, &ravi, ended.to_string())
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     // The call: 85,000 against 90,000 — 5,000 short, 5.56 %.
     let call = accuracy.levels[0].final_call.as_ref().unwrap();
     let commit = call.commit.as_ref().unwrap();
