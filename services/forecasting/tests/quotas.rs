@@ -4,8 +4,10 @@
 
 mod quota_org;
 
+use chrono::NaiveDate;
+use crm_platform::org::{DirectoryUser, OrgDirectory};
 use crm_proto::crm::{
-    common::v1::Money,
+    common::v1::{LifecycleStage, Money},
     forecasting::v1::{self as pb, QuotaSet, target_value},
 };
 use prost::Message;
@@ -193,6 +195,37 @@ async fn a_new_reps_ramp_scales_their_share_of_an_activity_target() {
     };
     assert_eq!(
         org.decompose(&org.manager, request).await.unwrap(),
+        [
+            ("r1".to_owned(), "14".to_owned()),
+            ("r2".to_owned(), "14".to_owned()),
+            ("r4".to_owned(), "7".to_owned()),
+        ]
+    );
+    // Without new_reps named, the directory's first days: r4 started on 1 March 2026 (the
+    // directory says), so April is their second month again; r1 and r2 started in 2024.
+    let mut connection = org.app.pool("forecasting").acquire().await.unwrap();
+    let r4 = DirectoryUser {
+        user_id: org.r4.user_id,
+        team_path: org.r4.team_path.clone(),
+        role: org.r4.role,
+        display_name: String::new(),
+        active: true,
+        stage: LifecycleStage::Established,
+        started_on: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+        version: 2,
+    };
+    OrgDirectory::record(&mut connection, &r4).await.unwrap();
+    drop(connection);
+    let from_directory = pb::DecomposeQuotaRequest {
+        parent: of_team("/northwind/east/"),
+        kind: calls as i32,
+        period: "FY2026-Q1".into(),
+        basis: pb::DecompositionBasis::Evenly as i32,
+        ramp_percents: vec![25, 50, 75],
+        ..Default::default()
+    };
+    assert_eq!(
+        org.decompose(&org.manager, from_directory).await.unwrap(),
         [
             ("r1".to_owned(), "14".to_owned()),
             ("r2".to_owned(), "14".to_owned()),

@@ -364,16 +364,32 @@ impl OrgDirectory {
         team.map(|path| stored_team(&path)).transpose()
     }
 
+    /// The first day of each of `user_ids` the directory gave; users it has not described (or
+    /// not since the day was kept) are absent.
+    pub async fn started_on(
+        connection: &mut PgConnection,
+        user_ids: &[Uuid],
+    ) -> sqlx::Result<HashMap<Uuid, NaiveDate>> {
+        let rows: Vec<(Uuid, NaiveDate)> = sqlx::query_as(
+            "SELECT user_id, started_on FROM org_users \
+             WHERE user_id = ANY($1) AND started_on IS NOT NULL",
+        )
+        .bind(user_ids)
+        .fetch_all(connection)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Records a user as the directory says, unless the row holds a later version (an event
     /// delivered out of order). The same version again applies again, harmlessly: what it
     /// writes, and what followers do with it, is the same. Returns whether it was applied.
     pub async fn record(connection: &mut PgConnection, user: &DirectoryUser) -> sqlx::Result<bool> {
         let applied = sqlx::query(
-            "INSERT INTO org_users (user_id, team_path, role, display_name, active, from_directory, version) \
-             VALUES ($1, $2, $3, $4, $5, true, $6) \
+            "INSERT INTO org_users (user_id, team_path, role, display_name, active, from_directory, version, \
+             started_on) VALUES ($1, $2, $3, $4, $5, true, $6, $7) \
              ON CONFLICT (user_id) DO UPDATE SET team_path = EXCLUDED.team_path, role = EXCLUDED.role, \
              display_name = EXCLUDED.display_name, active = EXCLUDED.active, from_directory = true, \
-             version = EXCLUDED.version, updated_at = now() \
+             version = EXCLUDED.version, started_on = EXCLUDED.started_on, updated_at = now() \
              WHERE NOT org_users.from_directory OR org_users.version <= EXCLUDED.version",
         )
         .bind(user.user_id)
@@ -382,6 +398,7 @@ impl OrgDirectory {
         .bind(&user.display_name)
         .bind(user.active)
         .bind(user.version)
+        .bind(user.started_on)
         .execute(connection)
         .await?
         .rows_affected();

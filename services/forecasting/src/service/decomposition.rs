@@ -3,7 +3,7 @@
 //! quotas written in one transaction, a quota_set event each.
 
 use chrono::NaiveDate;
-use crm_platform::auth::Caller;
+use crm_platform::{auth::Caller, org::OrgDirectory};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -39,7 +39,8 @@ pub struct Decomposition {
     pub kind: TargetKind,
     pub basis: Basis,
     pub ramp: RampSchedule,
-    /// Reps in their ramp, with their first day.
+    /// Reps in their ramp, with their first day; none: the directory's first day of each rep
+    /// split among (the ramp covers those it still reaches).
     pub new_reps: Vec<(Uuid, NaiveDate)>,
 }
 
@@ -124,6 +125,23 @@ impl Forecasting {
                 ));
             }
         }
+        // The reps in their ramp: those named, or — none named — every rep split among whose
+        // first day (the directory's) the ramp still covers.
+        let started: Vec<(Uuid, NaiveDate)> = if request.new_reps.is_empty() {
+            let reps: Vec<Uuid> = named
+                .iter()
+                .filter_map(|(child, _)| match child {
+                    Holder::Rep(user_id) => Some(*user_id),
+                    _ => None,
+                })
+                .collect();
+            OrgDirectory::started_on(&mut transaction, &reps)
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            request.new_reps.clone()
+        };
         let year_earlier = period.a_year_earlier();
         let mut children = Vec::with_capacity(named.len());
         for (holder, weight) in named {
@@ -146,8 +164,7 @@ impl Forecasting {
                 },
                 _ => weight,
             };
-            let ramp_percent = request
-                .new_reps
+            let ramp_percent = started
                 .iter()
                 .find(|(user_id, _)| holder == Holder::Rep(*user_id))
                 .map_or(100, |(_, started_on)| {
