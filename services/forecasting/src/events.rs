@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{deal::PipelineDeal, deal_lines::lines_of, statistics::stages::StageVisit},
-    service,
+    service::{self, DealChange},
     store::accounts::AccountRecord,
 };
 
@@ -40,22 +40,45 @@ impl DealHandler {
     }
 }
 
+impl DealHandler {
+    /// Applies deal events, oldest first: the deals' newest states to the pipeline, and every
+    /// event's stage visit (applied or not, the deal was in that stage at that version).
+    async fn apply(
+        connection: &mut PgConnection,
+        events: &[ReceivedEvent],
+    ) -> Result<(), HandlerError> {
+        let mut changes = Vec::with_capacity(events.len());
+        let mut visits = Vec::with_capacity(events.len());
+        for event in events {
+            let opportunity = crm_platform::deals::state(event)?;
+            let deal = PipelineDeal::from_opportunity(&opportunity)
+                .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
+            let lines = lines_of(&opportunity, deal.corporate_amount);
+            visits.push(StageVisit::of(&deal, &opportunity));
+            changes.push(DealChange { deal, lines });
+        }
+        service::apply_deals(connection, &changes).await?;
+        Ok(service::record_stage_visits(connection, &visits).await?)
+    }
+}
+
+/// A batch's deal events in a few statements together (the live consumer's batches and a
+/// rebuild's chunks alike): what lets one consumer keep up with thousands of changes a second.
 impl EventHandler for DealHandler {
     fn handle<'a>(
         &'a self,
         connection: &'a mut PgConnection,
         event: &'a ReceivedEvent,
     ) -> HandlerFuture<'a> {
-        Box::pin(async move {
-            let opportunity = crm_platform::deals::state(event)?;
-            let deal = PipelineDeal::from_opportunity(&opportunity)
-                .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
-            let lines = lines_of(&opportunity, deal.corporate_amount);
-            service::apply_deal(connection, &deal, &lines).await?;
-            // Applied or not: the deal was in that stage at that version all the same.
-            let visit = StageVisit::of(&deal, &opportunity);
-            Ok(service::record_stage_visit(connection, &visit).await?)
-        })
+        Box::pin(Self::apply(connection, std::slice::from_ref(event)))
+    }
+
+    fn handle_many<'a>(
+        &'a self,
+        connection: &'a mut PgConnection,
+        events: &'a [ReceivedEvent],
+    ) -> Option<HandlerFuture<'a>> {
+        Some(Box::pin(Self::apply(connection, events)))
     }
 }
 

@@ -75,6 +75,20 @@ pub trait EventHandler: Send + Sync + 'static {
         connection: &'a mut PgConnection,
         event: &'a ReceivedEvent,
     ) -> HandlerFuture<'a>;
+
+    /// Applies several events at once, oldest first (a batch's, duplicates already dropped),
+    /// for a handler that can write many aggregates in a few statements instead of a few per
+    /// event; the effect must be that of [`handle`](Self::handle) on each in turn. `None` (the
+    /// default): the handler takes events one at a time. A failure fails the whole call: the
+    /// consumer then handles the batch again one event at a time, so that only the failing
+    /// event is retried or dead-lettered.
+    fn handle_many<'a>(
+        &'a self,
+        _connection: &'a mut PgConnection,
+        _events: &'a [ReceivedEvent],
+    ) -> Option<HandlerFuture<'a>> {
+        None
+    }
 }
 
 /// What one consumer listens to.
@@ -314,6 +328,7 @@ impl EventConsumer {
         .into_iter()
         .collect();
         let mut outcomes = Vec::with_capacity(messages.len());
+        let mut handled: Vec<(&jetstream::Message, ReceivedEvent)> = Vec::new();
         for (message, event) in messages.iter().zip(parsed) {
             let event = match event {
                 Err(error) => {
@@ -331,21 +346,54 @@ impl EventConsumer {
                 outcomes.push(Outcome::Duplicate);
                 continue;
             }
-            let span = self.event_span(message, &event);
+            outcomes.push(Outcome::Applied);
+            handled.push((message, event));
+        }
+        if !self.handle_fresh(&mut transaction, &handled).await {
+            transaction.rollback().await?;
+            return Ok(None);
+        }
+        transaction.commit().await?;
+        Ok(Some(outcomes))
+    }
+
+    /// Hands the batch's fresh events to the handler: all at once when it takes them so, under
+    /// one span linked to each producer's, else one by one, each under a span that continues
+    /// its producer's trace. `false` when the handler failed.
+    async fn handle_fresh(
+        &self,
+        transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        handled: &[(&jetstream::Message, ReceivedEvent)],
+    ) -> bool {
+        if handled.is_empty() {
+            return true;
+        }
+        let events: Vec<ReceivedEvent> = handled.iter().map(|(_, event)| event.clone()).collect();
+        if let Some(all) = self.handler.handle_many(transaction, &events) {
+            let span = tracing::info_span!(
+                "consume events",
+                consumer = %self.spec.name,
+                events = events.len(),
+                otel.kind = "consumer",
+            );
+            for (message, _) in handled {
+                telemetry::link_remote(&span, traceparent(message));
+            }
+            return all.instrument(span).await.is_ok();
+        }
+        for (message, event) in handled {
+            let span = self.event_span(message, event);
             if self
                 .handler
-                .handle(&mut transaction, &event)
+                .handle(transaction, event)
                 .instrument(span)
                 .await
                 .is_err()
             {
-                transaction.rollback().await?;
-                return Ok(None);
+                return false;
             }
-            outcomes.push(Outcome::Applied);
         }
-        transaction.commit().await?;
-        Ok(Some(outcomes))
+        true
     }
 
     fn event_span(&self, message: &jetstream::Message, event: &ReceivedEvent) -> tracing::Span {
@@ -356,14 +404,7 @@ impl EventConsumer {
             event_id = %event.id,
             otel.kind = "consumer",
         );
-        telemetry::set_remote_parent(
-            &span,
-            message
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(headers::TRACEPARENT))
-                .map(|v| v.as_str()),
-        );
+        telemetry::set_remote_parent(&span, traceparent(message));
         span
     }
 
@@ -556,6 +597,15 @@ async fn sample_lag(
     }
 }
 
+/// The W3C trace context the producer sent with the event.
+fn traceparent(message: &jetstream::Message) -> Option<&str> {
+    message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(headers::TRACEPARENT))
+        .map(|v| v.as_str())
+}
+
 async fn ack(message: &jetstream::Message, kind: AckKind) {
     // A lost ack means one more delivery, which the inbox absorbs.
     if let Err(error) = message.ack_with(kind).await {
@@ -690,13 +740,18 @@ async fn replay_chunk(
     sqlx::query("SAVEPOINT replay_chunk")
         .execute(&mut *connection)
         .await?;
-    let mut failed = false;
-    for event in chunk {
-        if handler.handle(connection, event).await.is_err() {
-            failed = true;
-            break;
+    let failed = if let Some(all) = handler.handle_many(connection, chunk) {
+        all.await.is_err()
+    } else {
+        let mut failed = false;
+        for event in chunk {
+            if handler.handle(connection, event).await.is_err() {
+                failed = true;
+                break;
+            }
         }
-    }
+        failed
+    };
     if !failed {
         sqlx::query("RELEASE SAVEPOINT replay_chunk")
             .execute(&mut *connection)

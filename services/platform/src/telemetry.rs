@@ -138,6 +138,21 @@ pub fn set_remote_parent(span: &tracing::Span, traceparent: Option<&str>) {
     let _ = span.set_parent(context);
 }
 
+/// Links `span` to the remote span described by `traceparent`: how a span that handles a batch
+/// of events (each of its own trace) points back at every producer.
+pub fn link_remote(span: &tracing::Span, traceparent: Option<&str>) {
+    use opentelemetry::trace::TraceContextExt;
+    let Some(traceparent) = traceparent else {
+        return;
+    };
+    let carrier = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    let context = global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
+    let remote = context.span().span_context().clone();
+    if remote.is_valid() {
+        span.add_link(remote);
+    }
+}
+
 /// The trace id of a span, as 32 hex digits (for logs and tests).
 pub fn trace_id(span: &tracing::Span) -> String {
     use opentelemetry::trace::TraceContextExt;

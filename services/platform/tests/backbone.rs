@@ -34,6 +34,9 @@ struct RecordingHandler {
     fail_first_delivery_of: Option<String>,
     always_fail: bool,
     trace_ids: Arc<Mutex<HashMap<String, String>>>,
+    /// Takes a batch's events at once (`handle_many`), recording each batch's size.
+    takes_batches: bool,
+    batch_sizes: Arc<Mutex<Vec<usize>>>,
 }
 
 impl RecordingHandler {
@@ -43,6 +46,8 @@ impl RecordingHandler {
             fail_first_delivery_of: None,
             always_fail: false,
             trace_ids: Arc::default(),
+            takes_batches: false,
+            batch_sizes: Arc::default(),
         }
     }
 }
@@ -84,6 +89,23 @@ impl EventHandler for RecordingHandler {
             .await?;
             Ok(())
         })
+    }
+
+    fn handle_many<'a>(
+        &'a self,
+        connection: &'a mut PgConnection,
+        events: &'a [ReceivedEvent],
+    ) -> Option<HandlerFuture<'a>> {
+        if !self.takes_batches {
+            return None;
+        }
+        self.batch_sizes.lock().unwrap().push(events.len());
+        Some(Box::pin(async move {
+            for event in events {
+                self.handle(connection, event).await?;
+            }
+            Ok(())
+        }))
     }
 }
 
@@ -523,8 +545,10 @@ async fn replay_republishes_events_and_consumers_ignore_what_they_had() {
     backbone.cleanup().await;
 }
 
-#[tokio::test]
-async fn one_failing_event_in_a_batch_does_not_hold_back_or_duplicate_the_others() {
+/// Ten events arriving as one batch, the first delivery of one failing: the nine others are
+/// applied once, the failing one on its redelivery. Answers the sizes of the batches a handler
+/// taking them at once was given.
+async fn one_failing_event_of_a_batch(takes_batches: bool) -> Vec<usize> {
     let backbone = Backbone::new(&nats_url()).await;
     backbone.ensure_stream().await;
     // Written before the consumer starts, so they arrive as one batch.
@@ -538,6 +562,8 @@ async fn one_failing_event_in_a_batch_does_not_hold_back_or_duplicate_the_others
     .await;
     let mut handler = RecordingHandler::new();
     handler.fail_first_delivery_of = Some("agg-3".into());
+    handler.takes_batches = takes_batches;
+    let batch_sizes = handler.batch_sizes.clone();
     backbone.start_consumer(handler, 5);
 
     eventually(
@@ -555,4 +581,18 @@ async fn one_failing_event_in_a_batch_does_not_hold_back_or_duplicate_the_others
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(backbone.applied_counts().await, (10, 10));
     backbone.cleanup().await;
+    batch_sizes.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn one_failing_event_in_a_batch_does_not_hold_back_or_duplicate_the_others() {
+    assert!(one_failing_event_of_a_batch(false).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_handler_taking_batches_gets_them_at_once_and_a_failure_falls_back_to_one_by_one() {
+    let sizes = one_failing_event_of_a_batch(true).await;
+    // The ten together (the failing attempt), then the redelivered one alone.
+    assert!(sizes.iter().any(|&size| size > 1), "batches: {sizes:?}");
+    assert_eq!(sizes.last(), Some(&1), "batches: {sizes:?}");
 }

@@ -14,4 +14,5 @@ pub mod ranking;
 pub mod review;
 pub mod scope;
 pub mod statistics;
+pub mod sums;
 pub mod target;

@@ -23,7 +23,7 @@ pub use attainment::apply_activity;
 pub use calls::{CallAmounts, CallInput};
 pub use collections::record_collection;
 pub use decomposition::{Basis, Decomposition};
-pub use pipeline::{DealForecast, apply_deal};
+pub use pipeline::{DealChange, DealForecast, apply_deals};
 pub use quotas::TargetInput;
 pub use review::{
     DEFAULT_TREND_PERIODS, LeaderboardKind, LeaderboardScope, Ranked, ReviewSettings,
@@ -32,7 +32,7 @@ pub use review::{
 pub use scope::Counting;
 pub use snapshots::{WEEKLY_SNAPSHOT, week_label};
 pub use statistics::{
-    DEFAULT_HISTORY_YEARS, ForecastQuery, StatisticalForecast, WinRates, record_stage_visit,
+    DEFAULT_HISTORY_YEARS, ForecastQuery, StatisticalForecast, WinRates, record_stage_visits,
 };
 
 use crate::error::ForecastingError;

@@ -8,6 +8,8 @@ use crm_platform::{
     fiscal::{FiscalPeriod, PeriodKind},
     paging::{Listing, Page},
 };
+use std::collections::{BTreeMap, HashMap};
+
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -18,6 +20,7 @@ use crate::{
         deal_lines::DealLine,
         forecast::{CategoryOverride, Contribution, Forecast, MonthTotals, RollUpLines},
         scope::{RequestedScope, Scope},
+        sums::SumChanges,
     },
     error::ForecastingError,
     store::{
@@ -229,47 +232,88 @@ impl Forecasting {
     }
 }
 
-/// Keeps `deal` in the read model unless it holds the deal at that version or newer, and
-/// moves the deal's contribution to the weighted pipeline from where its old version
-/// counted to where this one does. The deal's line items (`lines`, for the analysis by
-/// product) are replaced with its row, only when the row is written.
-pub async fn apply_deal(
+/// A deal's state as one event carries it, with its line items (for the analysis by product).
+pub struct DealChange {
+    pub deal: PipelineDeal,
+    pub lines: Vec<DealLine>,
+}
+
+/// Keeps each deal of `changes` in the read model unless it holds the deal at that version or
+/// newer, and moves each deal's contribution to the weighted pipeline from where its old
+/// version counted to where the newest one does — the effect of applying the changes one by
+/// one, in a few statements however many there are: of several versions of one deal only the
+/// newest is written, and the sums' moves are added up per sum first. A deal's line items are
+/// replaced with its row, only when the row is written.
+pub async fn apply_deals(
     connection: &mut PgConnection,
-    deal: &PipelineDeal,
-    lines: &[DealLine],
+    changes: &[DealChange],
 ) -> sqlx::Result<()> {
-    let stored = match store::deals::lock(connection, deal.id).await? {
-        Some(stored) => stored,
-        None => match store::deals::insert(connection, deal).await? {
-            Some(category_override) => {
-                if let Some(contribution) = Contribution::of(deal, category_override.as_ref()) {
-                    store::pipeline::add(connection, &contribution).await?;
+    let mut newest: BTreeMap<Uuid, &DealChange> = BTreeMap::new();
+    for change in changes {
+        newest
+            .entry(change.deal.id)
+            .and_modify(|held| {
+                if held.deal.version < change.deal.version {
+                    *held = change;
                 }
+            })
+            .or_insert(change);
+    }
+    let ids: Vec<Uuid> = newest.keys().copied().collect();
+    let mut stored: HashMap<Uuid, StoredDeal> = store::deals::lock_all(connection, &ids)
+        .await?
+        .into_iter()
+        .map(|held| (held.deal.id, held))
+        .collect();
+    let mut sums = SumChanges::default();
+    let mut lines: Vec<(Uuid, &[DealLine])> = Vec::new();
+    let unheard: Vec<&PipelineDeal> = newest
+        .values()
+        .map(|change| &change.deal)
+        .filter(|deal| !stored.contains_key(&deal.id))
+        .collect();
+    let inserted = store::deals::insert_all(connection, &unheard).await?;
+    let mut raced = Vec::new();
+    for deal in &unheard {
+        match inserted.get(&deal.id) {
+            Some(chosen) => {
+                sums.move_deal(None, Contribution::of(deal, chosen.as_ref()).as_ref());
                 // A deal the read model did not hold has no lines in it either.
-                return store::lines::insert(connection, deal.id, lines).await;
+                lines.push((deal.id, &newest[&deal.id].lines));
             }
             // Another replica inserted it meanwhile: its row is there to lock now.
-            None => store::deals::lock(connection, deal.id)
-                .await?
-                .ok_or(sqlx::Error::RowNotFound)?,
-        },
-    };
-    if stored.deal.version >= deal.version {
-        tracing::debug!(
-            opportunity_id = %deal.id,
-            version = deal.version,
-            held = stored.deal.version,
-            "deal event not newer than the read model's, ignored"
-        );
-        return Ok(());
+            None => raced.push(deal.id),
+        }
     }
-    let chosen = stored.category_override.as_ref();
-    let (old, new) = (
-        Contribution::of(&stored.deal, chosen),
-        Contribution::of(deal, chosen),
-    );
-    store::deals::replace(connection, deal, old.as_ref(), new.as_ref()).await?;
-    store::lines::insert(connection, deal.id, lines).await
+    for held in store::deals::lock_all(connection, &raced).await? {
+        stored.insert(held.deal.id, held);
+    }
+    let mut replaced = Vec::new();
+    for change in newest.values() {
+        let deal = &change.deal;
+        let Some(held) = stored.get(&deal.id) else {
+            continue;
+        };
+        if held.deal.version >= deal.version {
+            tracing::debug!(
+                opportunity_id = %deal.id,
+                version = deal.version,
+                held = held.deal.version,
+                "deal event not newer than the read model's, ignored"
+            );
+            continue;
+        }
+        let chosen = held.category_override.as_ref();
+        sums.move_deal(
+            Contribution::of(&held.deal, chosen).as_ref(),
+            Contribution::of(deal, chosen).as_ref(),
+        );
+        replaced.push(deal);
+        lines.push((deal.id, &change.lines));
+    }
+    store::deals::replace_all(connection, &replaced).await?;
+    store::lines::insert_all(connection, &lines).await?;
+    store::pipeline::change(connection, &sums.into_changes()).await
 }
 
 /// Takes the old contribution away and adds the new one, when they differ.
@@ -278,14 +322,7 @@ async fn move_contribution(
     old: Option<Contribution>,
     new: Option<Contribution>,
 ) -> sqlx::Result<()> {
-    if old == new {
-        return Ok(());
-    }
-    if let Some(old) = old {
-        store::pipeline::take_away(connection, &old).await?;
-    }
-    if let Some(new) = new {
-        store::pipeline::add(connection, &new).await?;
-    }
-    Ok(())
+    let mut sums = SumChanges::default();
+    sums.move_deal(old.as_ref(), new.as_ref());
+    store::pipeline::change(connection, &sums.into_changes()).await
 }

@@ -103,12 +103,12 @@ fn season(kind: PeriodKind) -> usize {
     }
 }
 
-/// Records the stage a deal event shows: on every event, applied to the read model or not.
-pub async fn record_stage_visit(
+/// Records the stages deal events show: on every event, applied to the read model or not.
+pub async fn record_stage_visits(
     connection: &mut PgConnection,
-    visit: &StageVisit,
+    visits: &[StageVisit],
 ) -> sqlx::Result<()> {
-    store::statistics::record_visit(connection, visit).await
+    store::statistics::record_visits(connection, visits).await
 }
 
 /// The bookings of a history, as a series of the period kind.

@@ -1,5 +1,7 @@
 //! SQL of the pipeline read model's deals: read under a row lock, inserted, replaced, listed.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use crm_platform::{
     auth::TeamPath,
@@ -13,7 +15,7 @@ use uuid::Uuid;
 use super::push_scope;
 use crate::domain::{
     deal::{DealStatus, ForecastCategory, PipelineDeal, Split},
-    forecast::{CategoryOverride, Contribution},
+    forecast::CategoryOverride,
     scope::Scope,
 };
 
@@ -109,101 +111,115 @@ impl DealRow {
 /// The deal with its override, locked until the transaction ends (so two replicas applying
 /// events of one deal move its contribution one after the other); `None` if never heard of.
 pub async fn lock(connection: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<StoredDeal>> {
+    Ok(lock_all(connection, &[id]).await?.pop())
+}
+
+/// The deals of `ids` the read model holds, with their overrides, locked in id order (two
+/// replicas locking overlapping sets wait for each other instead of deadlocking).
+pub async fn lock_all(
+    connection: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<StoredDeal>> {
     sqlx::query_as::<_, DealRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM deals d LEFT JOIN category_overrides o ON o.deal_id = d.id \
-         WHERE d.id = $1 FOR UPDATE OF d"
+         WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d"
     )))
-    .bind(id)
-    .fetch_optional(connection)
+    .bind(ids)
+    .fetch_all(connection)
     .await?
+    .into_iter()
     .map(DealRow::into_stored)
-    .transpose()
+    .collect()
 }
 
-/// Inserts a deal heard of for the first time, answering the override a rep set on it (one
-/// outlives a rebuild of the read model); `None` when another transaction inserted it meanwhile
-/// (then [`lock`] reads that one).
-pub async fn insert(
+const WRITTEN: &str = "id, version, name, account_id, owner_id, owner_team_path, pipeline_id, \
+     stage_id, stage_name, category, status, effective_probability, currency, amount, \
+     corporate_currency, corporate_amount, expected_close_date, closed_on, splits";
+
+/// Inserts deals heard of for the first time, answering for each one inserted the override a
+/// rep set on it (one outlives a rebuild of the read model); a deal another transaction
+/// inserted meanwhile is not in the answer (then [`lock_all`] reads that one).
+pub async fn insert_all(
     connection: &mut PgConnection,
-    deal: &PipelineDeal,
-) -> sqlx::Result<Option<Option<CategoryOverride>>> {
-    let mut query = QueryBuilder::<Postgres>::new(
-        "WITH inserted AS (INSERT INTO deals (id, version, name, account_id, owner_id, \
-         owner_team_path, pipeline_id, stage_id, stage_name, category, status, \
-         effective_probability, currency, amount, corporate_currency, corporate_amount, \
-         expected_close_date, closed_on, splits) VALUES ",
-    );
-    push_values(&mut query, deal);
+    deals: &[&PipelineDeal],
+) -> sqlx::Result<HashMap<Uuid, Option<CategoryOverride>>> {
+    if deals.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query =
+        QueryBuilder::<Postgres>::new(format!("WITH inserted AS (INSERT INTO deals ({WRITTEN}) "));
+    push_values(&mut query, deals);
     query.push(
-        " ON CONFLICT (id) DO NOTHING RETURNING id) SELECT o.stage_id, o.category \
+        " ON CONFLICT (id) DO NOTHING RETURNING id) SELECT i.id, o.stage_id, o.category \
          FROM inserted i LEFT JOIN category_overrides o ON o.deal_id = i.id",
     );
-    let row: Option<(Option<Uuid>, Option<i16>)> =
-        query.build_query_as().fetch_optional(connection).await?;
-    row.map(|row| match row {
-        (Some(stage_id), Some(chosen)) => Ok(Some(CategoryOverride {
-            stage_id,
-            category: category(chosen)?,
-        })),
-        _ => Ok(None),
-    })
-    .transpose()
+    let rows: Vec<(Uuid, Option<Uuid>, Option<i16>)> =
+        query.build_query_as().fetch_all(connection).await?;
+    rows.into_iter()
+        .map(|row| match row {
+            (id, Some(stage_id), Some(chosen)) => Ok((
+                id,
+                Some(CategoryOverride {
+                    stage_id,
+                    category: category(chosen)?,
+                }),
+            )),
+            (id, _, _) => Ok((id, None)),
+        })
+        .collect()
 }
 
-/// Replaces the stored deal (locked by [`lock`], older than `deal`), takes its line items away
-/// (the caller writes the new version's) and moves its contribution to the weighted pipeline
-/// from `old` to `new`, in one statement.
-pub async fn replace(
+/// Replaces the stored deals (locked by [`lock_all`], each older than its replacement) and
+/// takes their line items away (the caller writes the new versions'), in one statement.
+pub async fn replace_all(
     connection: &mut PgConnection,
-    deal: &PipelineDeal,
-    old: Option<&Contribution>,
-    new: Option<&Contribution>,
+    deals: &[&PipelineDeal],
 ) -> sqlx::Result<()> {
-    let mut query = QueryBuilder::<Postgres>::new(
-        "WITH replaced AS (UPDATE deals SET (id, version, name, account_id, owner_id, \
-         owner_team_path, pipeline_id, stage_id, stage_name, category, status, \
-         effective_probability, currency, amount, corporate_currency, corporate_amount, \
-         expected_close_date, closed_on, splits) = ",
-    );
-    push_values(&mut query, deal);
-    query
-        .push(", updated_at = now() WHERE id = ")
-        .push_bind(deal.id)
-        .push(" RETURNING 1), lines_gone AS (DELETE FROM deal_lines WHERE deal_id = ")
-        .push_bind(deal.id)
-        .push(" RETURNING 1)");
-    if old != new {
-        crate::store::pipeline::push_move(&mut query, old, new);
+    if deals.is_empty() {
+        return Ok(());
     }
-    query.push(" SELECT 1");
+    let mut query = QueryBuilder::<Postgres>::new(format!(
+        "WITH replaced AS (UPDATE deals AS d SET ({WRITTEN}) = (v.{}), updated_at = now() \
+         FROM (",
+        WRITTEN.replace(", ", ", v.")
+    ));
+    push_values(&mut query, deals);
+    let ids: Vec<Uuid> = deals.iter().map(|deal| deal.id).collect();
+    query
+        .push(format!(
+            ") AS v({WRITTEN}) WHERE d.id = v.id RETURNING 1) \
+             DELETE FROM deal_lines WHERE deal_id = ANY("
+        ))
+        .push_bind(ids)
+        .push(")");
     query.build().execute(connection).await?;
     Ok(())
 }
 
-fn push_values(query: &mut QueryBuilder<Postgres>, deal: &PipelineDeal) {
-    query.push("(");
-    let mut values = query.separated(", ");
-    values
-        .push_bind(deal.id)
-        .push_bind(deal.version)
-        .push_bind(deal.name.clone())
-        .push_bind(deal.account_id)
-        .push_bind(deal.owner_id)
-        .push_bind(deal.owner_team_path.as_str().to_owned())
-        .push_bind(deal.pipeline_id)
-        .push_bind(deal.stage_id)
-        .push_bind(deal.stage_name.clone())
-        .push_bind(deal.category as i16)
-        .push_bind(deal.status.as_str())
-        .push_bind(i16::from(deal.effective_probability))
-        .push_bind(deal.amount.currency.as_str())
-        .push_bind(deal.amount.amount)
-        .push_bind(deal.corporate_amount.map(|money| money.currency.as_str()))
-        .push_bind(deal.corporate_amount.map(|money| money.amount))
-        .push_bind(deal.expected_close_date)
-        .push_bind(deal.closed_on)
-        .push_bind(Json(deal.splits.clone()));
-    query.push(")");
+/// `VALUES (…), (…)`: each deal's written columns.
+fn push_values(query: &mut QueryBuilder<Postgres>, deals: &[&PipelineDeal]) {
+    query.push_values(deals, |mut values, deal| {
+        values
+            .push_bind(deal.id)
+            .push_bind(deal.version)
+            .push_bind(deal.name.clone())
+            .push_bind(deal.account_id)
+            .push_bind(deal.owner_id)
+            .push_bind(deal.owner_team_path.as_str().to_owned())
+            .push_bind(deal.pipeline_id)
+            .push_bind(deal.stage_id)
+            .push_bind(deal.stage_name.clone())
+            .push_bind(deal.category as i16)
+            .push_bind(deal.status.as_str())
+            .push_bind(i16::from(deal.effective_probability))
+            .push_bind(deal.amount.currency.as_str())
+            .push_bind(deal.amount.amount)
+            .push_bind(deal.corporate_amount.map(|money| money.currency.as_str()))
+            .push_bind(deal.corporate_amount.map(|money| money.amount))
+            .push_bind(deal.expected_close_date)
+            .push_bind(deal.closed_on)
+            .push_bind(Json(deal.splits.clone()));
+    });
 }
 
 /// Which deals of a period a drill-down lists.

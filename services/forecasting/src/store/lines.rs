@@ -1,31 +1,46 @@
-//! SQL of the deals' line items (`deal_lines`), replaced with their deal's row.
+//! SQL of the deals' line items (`deal_lines`), replaced with their deals' rows.
 
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::deal_lines::DealLine;
 
-/// Writes the lines of deal `deal_id` (none: nothing to write). The deal's old lines go with
-/// its row's replacement (`store::deals::replace`).
-pub async fn insert(
+/// Writes the lines of each deal (none: nothing to write), in one statement. The deals' old
+/// lines go with their rows' replacement (`store::deals::replace_all`).
+pub async fn insert_all(
     connection: &mut PgConnection,
-    deal_id: Uuid,
-    lines: &[DealLine],
+    deals: &[(Uuid, &[DealLine])],
 ) -> sqlx::Result<()> {
-    if lines.is_empty() {
+    let count: usize = deals.iter().map(|(_, lines)| lines.len()).sum();
+    if count == 0 {
         return Ok(());
     }
-    let mut query = QueryBuilder::<Postgres>::new(
-        "INSERT INTO deal_lines (deal_id, line, product_code, product_name, corporate_amount) ",
-    );
-    query.push_values(lines.iter().enumerate(), |mut row, (index, line)| {
-        // The opportunities service allows at most 200 line items.
-        row.push_bind(deal_id)
-            .push_bind(i16::try_from(index).unwrap_or(i16::MAX))
-            .push_bind(line.product_code.clone())
-            .push_bind(line.product_name.clone())
-            .push_bind(line.corporate_amount);
-    });
-    query.build().execute(connection).await?;
+    let mut deal_ids = Vec::with_capacity(count);
+    let mut positions = Vec::with_capacity(count);
+    let mut codes = Vec::with_capacity(count);
+    let mut names = Vec::with_capacity(count);
+    let mut amounts: Vec<Option<Decimal>> = Vec::with_capacity(count);
+    for (deal_id, lines) in deals {
+        for (index, line) in lines.iter().enumerate() {
+            deal_ids.push(*deal_id);
+            // The opportunities service allows at most 200 line items.
+            positions.push(i16::try_from(index).unwrap_or(i16::MAX));
+            codes.push(line.product_code.as_str());
+            names.push(line.product_name.as_str());
+            amounts.push(line.corporate_amount);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO deal_lines (deal_id, line, product_code, product_name, corporate_amount) \
+         SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::text[], $5::numeric[])",
+    )
+    .bind(&deal_ids)
+    .bind(&positions)
+    .bind(&codes)
+    .bind(&names)
+    .bind(&amounts)
+    .execute(connection)
+    .await?;
     Ok(())
 }

@@ -37,3 +37,9 @@ pub fn push_scope(query: &mut QueryBuilder<Postgres>, scope: &Scope, prefix: &st
         }
     }
 }
+
+/// One column of `rows`, for binding as an array (`unnest($1::…[])`): how many rows go in one
+/// statement.
+pub(crate) fn column<'a, T, U>(rows: &'a [T], pick: impl FnMut(&'a T) -> U) -> Vec<U> {
+    rows.iter().map(pick).collect()
+}

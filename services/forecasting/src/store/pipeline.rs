@@ -1,176 +1,102 @@
-//! SQL of the weighted pipeline's sums (`pipeline_months`): a deal's contribution added or
-//! taken away, and the sums of a scope over a span of months.
+//! SQL of the weighted pipeline's sums (`pipeline_months`): deals' contributions moved in and
+//! out, and the sums of a scope over a span of months.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::push_scope;
+use super::{column, push_scope};
 use crate::domain::{
     deal::{DealStatus, ForecastCategory},
-    forecast::{Contribution, MonthTotals, Totals},
+    forecast::{MonthTotals, Totals},
     scope::Scope,
+    sums::{SumChange, SumKey},
 };
 
-/// Adds `contribution` to its sum.
-pub async fn add(connection: &mut PgConnection, contribution: &Contribution) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO pipeline_months AS sums (owner_team_path, owner_id, month, status, \
+/// Writes the sums' changes (in key order, one row each) in one statement: a sum held gains or
+/// loses, a sum not held yet is added (a deal can only join it); a sum left with no deals is
+/// removed, so the table holds only what counts.
+pub async fn change(
+    connection: &mut PgConnection,
+    changes: &[(SumKey, SumChange)],
+) -> sqlx::Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let written: Vec<WrittenRow> = sqlx::query_as(
+        "WITH change AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::date[], $4::text[], \
+         $5::smallint[], $6::text[], $7::bigint[], $8::numeric[], $9::numeric[]) \
+         AS c(owner_team_path, owner_id, month, status, category, currency, deal_count, amount, \
+         weighted)), \
+         updated AS (UPDATE pipeline_months AS sums SET deal_count = sums.deal_count + c.deal_count, \
+         amount = sums.amount + c.amount, weighted = sums.weighted + c.weighted FROM change c \
+         WHERE (sums.owner_team_path, sums.owner_id, sums.month, sums.status, sums.category, \
+         sums.currency) = (c.owner_team_path, c.owner_id, c.month, c.status, c.category, \
+         c.currency) \
+         RETURNING sums.owner_team_path, sums.owner_id, sums.month, sums.status, sums.category, \
+         sums.currency, sums.deal_count), \
+         added AS (INSERT INTO pipeline_months AS sums (owner_team_path, owner_id, month, status, \
          category, currency, deal_count, amount, weighted) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8) \
+         SELECT c.* FROM change c WHERE c.deal_count > 0 AND NOT EXISTS (SELECT 1 FROM updated u \
+         WHERE (u.owner_team_path, u.owner_id, u.month, u.status, u.category, u.currency) = \
+         (c.owner_team_path, c.owner_id, c.month, c.status, c.category, c.currency)) \
          ON CONFLICT (owner_team_path, owner_id, month, status, category, currency) DO UPDATE \
-         SET deal_count = sums.deal_count + 1, amount = sums.amount + EXCLUDED.amount, \
-         weighted = sums.weighted + EXCLUDED.weighted",
+         SET deal_count = sums.deal_count + EXCLUDED.deal_count, \
+         amount = sums.amount + EXCLUDED.amount, weighted = sums.weighted + EXCLUDED.weighted \
+         RETURNING owner_team_path, owner_id, month, status, category, currency, deal_count) \
+         SELECT * FROM updated UNION ALL SELECT * FROM added",
     )
-    .bind(contribution.owner_team_path.as_str())
-    .bind(contribution.owner_id)
-    .bind(contribution.month)
-    .bind(contribution.status.as_str())
-    .bind(contribution.category as i16)
-    .bind(contribution.currency.unwrap_or(""))
-    .bind(contribution.amount)
-    .bind(contribution.weighted)
+    .bind(column(changes, |(key, _)| key.owner_team_path.as_str()))
+    .bind(column(changes, |(key, _)| key.owner_id))
+    .bind(column(changes, |(key, _)| key.month))
+    .bind(column(changes, |(key, _)| key.status))
+    .bind(column(changes, |(key, _)| key.category as i16))
+    .bind(column(changes, |(key, _)| key.currency.unwrap_or("")))
+    .bind(column(changes, |(_, change)| change.deal_count))
+    .bind(column(changes, |(_, change)| change.amount))
+    .bind(column(changes, |(_, change)| change.weighted))
+    .fetch_all(&mut *connection)
+    .await?;
+    if written.len() < changes.len() {
+        // The sums and the deals are written in one transaction, so this is a bug: said
+        // loudly, and `crm forecasting rebuild` puts it right.
+        tracing::error!(
+            changes = changes.len(),
+            written = written.len(),
+            "deals' previous contributions were not in the pipeline sums"
+        );
+    }
+    let emptied: Vec<&WrittenRow> = written.iter().filter(|row| row.deal_count == 0).collect();
+    if emptied.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "DELETE FROM pipeline_months WHERE (owner_team_path, owner_id, month, status, category, \
+         currency) IN (SELECT * FROM unnest($1::text[], $2::uuid[], $3::date[], $4::text[], \
+         $5::smallint[], $6::text[])) AND deal_count = 0",
+    )
+    .bind(column(&emptied, |row| row.owner_team_path.as_str()))
+    .bind(column(&emptied, |row| row.owner_id))
+    .bind(column(&emptied, |row| row.month))
+    .bind(column(&emptied, |row| row.status.as_str()))
+    .bind(column(&emptied, |row| row.category))
+    .bind(column(&emptied, |row| row.currency.as_str()))
     .execute(connection)
     .await?;
     Ok(())
 }
 
-/// Takes `contribution` (which the sums hold: the deal's previous version added it) away
-/// from its sum; a sum left with no deals is removed, so the table holds only what counts.
-pub async fn take_away(
-    connection: &mut PgConnection,
-    contribution: &Contribution,
-) -> sqlx::Result<()> {
-    let remaining: Option<i64> = sqlx::query_scalar(
-        "UPDATE pipeline_months SET deal_count = deal_count - 1, amount = amount - $7, \
-         weighted = weighted - $8 WHERE owner_team_path = $1 AND owner_id = $2 AND month = $3 \
-         AND status = $4 AND category = $5 AND currency = $6 RETURNING deal_count",
-    )
-    .bind(contribution.owner_team_path.as_str())
-    .bind(contribution.owner_id)
-    .bind(contribution.month)
-    .bind(contribution.status.as_str())
-    .bind(contribution.category as i16)
-    .bind(contribution.currency.unwrap_or(""))
-    .bind(contribution.amount)
-    .bind(contribution.weighted)
-    .fetch_optional(&mut *connection)
-    .await?;
-    match remaining {
-        Some(0) => {
-            sqlx::query(
-                "DELETE FROM pipeline_months WHERE owner_team_path = $1 AND owner_id = $2 \
-                 AND month = $3 AND status = $4 AND category = $5 AND currency = $6 \
-                 AND deal_count = 0",
-            )
-            .bind(contribution.owner_team_path.as_str())
-            .bind(contribution.owner_id)
-            .bind(contribution.month)
-            .bind(contribution.status.as_str())
-            .bind(contribution.category as i16)
-            .bind(contribution.currency.unwrap_or(""))
-            .execute(connection)
-            .await?;
-        }
-        Some(_) => {}
-        // The sums and the deals are written in one transaction, so this is a bug: said
-        // loudly, and `crm forecasting rebuild` puts it right.
-        None => tracing::error!(
-            owner_id = %contribution.owner_id,
-            month = %contribution.month,
-            "a deal's previous contribution was not in the pipeline sums"
-        ),
-    }
-    Ok(())
-}
-
-/// Whether two contributions count in the same sum.
-fn same_sum(one: &Contribution, other: &Contribution) -> bool {
-    one.owner_team_path == other.owner_team_path
-        && one.owner_id == other.owner_id
-        && one.month == other.month
-        && one.status == other.status
-        && one.category == other.category
-        && one.currency == other.currency
-}
-
-/// `owner_team_path = … AND … AND currency = …`: the sum `contribution` counts in.
-fn push_key(query: &mut QueryBuilder<Postgres>, contribution: &Contribution) {
-    query
-        .push("owner_team_path = ")
-        .push_bind(contribution.owner_team_path.as_str().to_owned())
-        .push(" AND owner_id = ")
-        .push_bind(contribution.owner_id)
-        .push(" AND month = ")
-        .push_bind(contribution.month)
-        .push(" AND status = ")
-        .push_bind(contribution.status.as_str())
-        .push(" AND category = ")
-        .push_bind(contribution.category as i16)
-        .push(" AND currency = ")
-        .push_bind(contribution.currency.unwrap_or(""));
-}
-
-/// Appends to a `WITH` list (after at least one CTE) the writes that move a deal's
-/// contribution from `old` to `new`, so the deal's row and its sums change in one statement
-/// (one round trip per deal event): the old sum loses the deal (removed when it was its last),
-/// the new one gains it; within one sum, only the amounts change.
-pub(super) fn push_move(
-    query: &mut QueryBuilder<Postgres>,
-    old: Option<&Contribution>,
-    new: Option<&Contribution>,
-) {
-    match (old, new) {
-        (Some(old), Some(new)) if same_sum(old, new) => {
-            query
-                .push(", shifted AS (UPDATE pipeline_months SET amount = amount + ")
-                .push_bind(new.amount - old.amount)
-                .push(", weighted = weighted + ")
-                .push_bind(new.weighted - old.weighted)
-                .push(" WHERE ");
-            push_key(query, old);
-            query.push(" RETURNING 1)");
-        }
-        _ => {
-            if let Some(old) = old {
-                // Two writes on one row, exclusive by the count they read: one of them acts.
-                query.push(", gone AS (DELETE FROM pipeline_months WHERE ");
-                push_key(query, old);
-                query
-                    .push(" AND deal_count = 1 RETURNING 1), taken AS (UPDATE pipeline_months SET deal_count = deal_count - 1, amount = amount - ")
-                    .push_bind(old.amount)
-                    .push(", weighted = weighted - ")
-                    .push_bind(old.weighted)
-                    .push(" WHERE ");
-                push_key(query, old);
-                query.push(" AND deal_count > 1 RETURNING 1)");
-            }
-            if let Some(new) = new {
-                query.push(
-                    ", added AS (INSERT INTO pipeline_months AS sums (owner_team_path, owner_id, \
-                     month, status, category, currency, deal_count, amount, weighted) VALUES (",
-                );
-                let mut values = query.separated(", ");
-                values
-                    .push_bind(new.owner_team_path.as_str().to_owned())
-                    .push_bind(new.owner_id)
-                    .push_bind(new.month)
-                    .push_bind(new.status.as_str())
-                    .push_bind(new.category as i16)
-                    .push_bind(new.currency.unwrap_or(""))
-                    .push_bind(1_i64)
-                    .push_bind(new.amount)
-                    .push_bind(new.weighted);
-                query.push(
-                    ") ON CONFLICT (owner_team_path, owner_id, month, status, category, currency) \
-                     DO UPDATE SET deal_count = sums.deal_count + 1, \
-                     amount = sums.amount + EXCLUDED.amount, \
-                     weighted = sums.weighted + EXCLUDED.weighted RETURNING 1)",
-                );
-            }
-        }
-    }
+/// A sum as a change left it.
+#[derive(sqlx::FromRow)]
+struct WrittenRow {
+    owner_team_path: String,
+    owner_id: Uuid,
+    month: NaiveDate,
+    status: String,
+    category: i16,
+    currency: String,
+    deal_count: i64,
 }
 
 #[derive(sqlx::FromRow)]

@@ -9,63 +9,59 @@ use rust_decimal::Decimal;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::push_scope;
+use super::{column, push_scope};
 use crate::domain::{
     scope::Scope,
     statistics::{
-        stages::{PipelineStage, StageKind, StageVisit},
+        stages::{PipelineStage, StageKind, StageVisit, VisitsToRecord},
         win_rates::{ClosedDeal, OpenDeal},
     },
 };
 
-/// Records that the deal reached the stage at the visit's version (keeping the earliest
-/// version seen) and, when the event described the stage, keeps that description unless one of
-/// a later change is held — one statement, as the deal consumer writes it on every event.
-pub async fn record_visit(connection: &mut PgConnection, visit: &StageVisit) -> sqlx::Result<()> {
-    let mut query = QueryBuilder::<Postgres>::new(
-        "WITH visit AS (INSERT INTO deal_stage_visits AS visits (deal_id, stage_id, \
-         first_seen_version) VALUES (",
-    );
-    query
-        .push_bind(visit.deal_id)
-        .push(", ")
-        .push_bind(visit.stage_id)
-        .push(", ")
-        .push_bind(visit.version)
-        .push(
-            ") ON CONFLICT (deal_id, stage_id) DO UPDATE \
-             SET first_seen_version = EXCLUDED.first_seen_version \
-             WHERE visits.first_seen_version > EXCLUDED.first_seen_version RETURNING 1) ",
-        );
-    match &visit.described {
-        None => {
-            query.push("SELECT count(*) FROM visit");
-        }
-        Some((stage, described_at)) => {
-            // A later description replaces it; the same one again writes nothing.
-            query.push(
-                "INSERT INTO pipeline_stages AS stages (stage_id, pipeline_id, name, position, \
-                 kind, default_probability, described_at) VALUES (",
-            );
-            let mut values = query.separated(", ");
-            values
-                .push_bind(stage.stage_id)
-                .push_bind(stage.pipeline_id)
-                .push_bind(stage.name.clone())
-                .push_bind(i32::try_from(stage.position).unwrap_or(i32::MAX))
-                .push_bind(stage.kind as i16)
-                .push_bind(i16::from(stage.default_probability))
-                .push_bind(*described_at);
-            query.push(
-                ") ON CONFLICT (stage_id) DO UPDATE SET pipeline_id = EXCLUDED.pipeline_id, \
-                 name = EXCLUDED.name, position = EXCLUDED.position, kind = EXCLUDED.kind, \
-                 default_probability = EXCLUDED.default_probability, \
-                 described_at = EXCLUDED.described_at \
-                 WHERE stages.described_at < EXCLUDED.described_at",
-            );
-        }
+/// Records that each deal reached its stage at the visit's version (keeping the earliest
+/// version seen) and, where the event described the stage, keeps that description unless one of
+/// a later change is held — one statement for any number of visits, as the deal consumer writes
+/// them on every batch of events.
+pub async fn record_visits(
+    connection: &mut PgConnection,
+    visits: &[StageVisit],
+) -> sqlx::Result<()> {
+    let recorded = VisitsToRecord::of(visits);
+    if recorded.visits.is_empty() {
+        return Ok(());
     }
-    query.build().execute(connection).await?;
+    let (visits, described) = (&recorded.visits, &recorded.stages);
+    sqlx::query(
+        "WITH visit AS (INSERT INTO deal_stage_visits AS visits (deal_id, stage_id, \
+         first_seen_version) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) \
+         ON CONFLICT (deal_id, stage_id) DO UPDATE \
+         SET first_seen_version = EXCLUDED.first_seen_version \
+         WHERE visits.first_seen_version > EXCLUDED.first_seen_version RETURNING 1) \
+         INSERT INTO pipeline_stages AS stages (stage_id, pipeline_id, name, position, kind, \
+         default_probability, described_at) SELECT * FROM unnest($4::uuid[], $5::uuid[], \
+         $6::text[], $7::integer[], $8::smallint[], $9::smallint[], $10::timestamptz[]) \
+         ON CONFLICT (stage_id) DO UPDATE SET pipeline_id = EXCLUDED.pipeline_id, \
+         name = EXCLUDED.name, position = EXCLUDED.position, kind = EXCLUDED.kind, \
+         default_probability = EXCLUDED.default_probability, \
+         described_at = EXCLUDED.described_at \
+         WHERE stages.described_at < EXCLUDED.described_at",
+    )
+    .bind(column(visits, |visit| visit.0))
+    .bind(column(visits, |visit| visit.1))
+    .bind(column(visits, |visit| visit.2))
+    .bind(column(described, |(stage, _)| stage.stage_id))
+    .bind(column(described, |(stage, _)| stage.pipeline_id))
+    .bind(column(described, |(stage, _)| stage.name.as_str()))
+    .bind(column(described, |(stage, _)| {
+        i32::try_from(stage.position).unwrap_or(i32::MAX)
+    }))
+    .bind(column(described, |(stage, _)| stage.kind as i16))
+    .bind(column(described, |(stage, _)| {
+        i16::from(stage.default_probability)
+    }))
+    .bind(column(described, |(_, at)| *at))
+    .execute(connection)
+    .await?;
     Ok(())
 }
 

@@ -2,6 +2,8 @@
 //! version — a fact whatever order the events arrive in) and the stage as the event describes
 //! it (name, order, kind, default probability), shown beside the rates learned for it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use crm_proto::crm::opportunities::v1::{Opportunity, StageKind as WireStageKind};
 use uuid::Uuid;
@@ -87,5 +89,105 @@ impl StageVisit {
             version: deal.version,
             described,
         }
+    }
+}
+
+/// What recording many visits at once writes: each (deal, stage) once, at the earliest version
+/// seen, and each stage's description once, the newest (the first of equally new ones, as
+/// recording them one after another keeps) — one statement writes a row at most once.
+#[derive(Debug, PartialEq, Eq)]
+pub struct VisitsToRecord<'a> {
+    /// (deal, stage, earliest version), ordered by deal and stage.
+    pub visits: Vec<(Uuid, Uuid, i64)>,
+    /// Ordered by stage.
+    pub stages: Vec<(&'a PipelineStage, DateTime<Utc>)>,
+}
+
+impl<'a> VisitsToRecord<'a> {
+    pub fn of(visits: &'a [StageVisit]) -> Self {
+        let mut earliest: BTreeMap<(Uuid, Uuid), i64> = BTreeMap::new();
+        let mut newest: BTreeMap<Uuid, (&'a PipelineStage, DateTime<Utc>)> = BTreeMap::new();
+        for visit in visits {
+            earliest
+                .entry((visit.deal_id, visit.stage_id))
+                .and_modify(|version| *version = (*version).min(visit.version))
+                .or_insert(visit.version);
+            if let Some((stage, described_at)) = &visit.described {
+                newest
+                    .entry(stage.stage_id)
+                    .and_modify(|held| {
+                        if held.1 < *described_at {
+                            *held = (stage, *described_at);
+                        }
+                    })
+                    .or_insert((stage, *described_at));
+            }
+        }
+        VisitsToRecord {
+            visits: earliest
+                .into_iter()
+                .map(|((deal, stage), version)| (deal, stage, version))
+                .collect(),
+            stages: newest.into_values().collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn stage(n: u128, name: &str) -> PipelineStage {
+        PipelineStage {
+            stage_id: Uuid::from_u128(n),
+            pipeline_id: Uuid::from_u128(100),
+            name: name.to_owned(),
+            position: 1,
+            kind: StageKind::Open,
+            default_probability: 20,
+        }
+    }
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 1, 4, hour, 0, 0).unwrap()
+    }
+
+    fn visit(
+        deal: u128,
+        stage_n: u128,
+        version: i64,
+        described: Option<(&str, u32)>,
+    ) -> StageVisit {
+        StageVisit {
+            deal_id: Uuid::from_u128(deal),
+            stage_id: Uuid::from_u128(stage_n),
+            version,
+            described: described.map(|(name, hour)| (stage(stage_n, name), at(hour))),
+        }
+    }
+
+    #[test]
+    fn many_visits_record_each_deal_stage_once_and_each_stage_newest_description() {
+        let visits = [
+            visit(1, 10, 5, Some(("Qualify", 9))),
+            visit(1, 10, 3, Some(("Qualify (renamed)", 11))),
+            visit(2, 10, 2, Some(("Qualify again", 11))),
+            visit(2, 20, 4, None),
+        ];
+        let recorded = VisitsToRecord::of(&visits);
+        assert_eq!(
+            recorded.visits,
+            vec![
+                (Uuid::from_u128(1), Uuid::from_u128(10), 3),
+                (Uuid::from_u128(2), Uuid::from_u128(10), 2),
+                (Uuid::from_u128(2), Uuid::from_u128(20), 4),
+            ]
+        );
+        // 11:00 twice: the first of them holds, as one-by-one recording keeps it.
+        assert_eq!(recorded.stages.len(), 1);
+        assert_eq!(recorded.stages[0].0.name, "Qualify (renamed)");
+        assert_eq!(recorded.stages[0].1, at(11));
     }
 }
