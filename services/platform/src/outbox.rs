@@ -507,10 +507,15 @@ impl Housekeeping {
             }
             Err(error) => tracing::warn!(%error, "reading outbox backlog failed"),
         }
-        // Bounded deletes keep each statement short next to the relay's own work.
+        // Bounded deletes keep each statement short next to the relay's own work. Ordered by
+        // the indexed day, so they walk that index and stop at the first row too young: with
+        // stale statistics (a bulk load autovacuum has not analysed yet) a bare LIMIT makes the
+        // planner expect the rows early in a sequential scan, and scanning a million rows that
+        // none qualify took a second of a core every five (docs/benchmarks.md, "Forecasting").
         let cleanup = sqlx::query(
             "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
-             WHERE occurred_at < now() - make_interval(secs => $1) AND published_at IS NOT NULL LIMIT 10000)",
+             WHERE occurred_at < now() - make_interval(secs => $1) AND published_at IS NOT NULL \
+             ORDER BY occurred_at LIMIT 10000)",
         )
         .bind(self.retention.as_secs_f64())
         .execute(&self.pool)
@@ -518,7 +523,8 @@ impl Housekeeping {
         .and(
             sqlx::query(
                 "DELETE FROM inbox WHERE ctid IN (SELECT ctid FROM inbox \
-                 WHERE processed_at < now() - make_interval(secs => $1) LIMIT 10000)",
+                 WHERE processed_at < now() - make_interval(secs => $1) \
+                 ORDER BY processed_at LIMIT 10000)",
             )
             .bind(self.inbox_retention.as_secs_f64())
             .execute(&self.pool)

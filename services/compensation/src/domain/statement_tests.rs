@@ -145,6 +145,20 @@ fn the_contoso_deal_crosses_quota_and_shows_two_lines_split_at_the_boundary() {
     assert_eq!(statement.attainment.unwrap().round_dp(4), d("118.3333"));
 }
 
+/// What Contoso's quarter paid on it, on the on-payment plan: 22,200 of 74,000 earned, for
+/// 345,000 collected of 1,150,000.
+fn contoso_after_first_payment() -> DealHistory {
+    DealHistory {
+        deal_id: Uuid::from_u128(2),
+        deal_name: "deal 2".into(),
+        paid: d("22200"),
+        booked: d("1150000"),
+        earned: d("74000"),
+        collected: d("345000"),
+        released: d("22200"),
+    }
+}
+
 #[test]
 fn on_payment_the_first_30_percent_paid_releases_30_percent_and_losing_the_deal_claws_it_back() {
     let plan = senior(Payout::OnPayment);
@@ -165,15 +179,7 @@ fn on_payment_the_first_30_percent_paid_releases_30_percent_and_losing_the_deal_
     assert_eq!(statement.total, d("22200"));
 
     // Next quarter the deal is reopened and lost: exactly the 22,200 paid comes back.
-    let history = [DealHistory {
-        deal_id: Uuid::from_u128(2),
-        deal_name: "deal 2".into(),
-        paid: d("22200"),
-        booked: d("1150000"),
-        earned: d("74000"),
-        collected: d("345000"),
-        released: d("22200"),
-    }];
+    let history = [contoso_after_first_payment()];
     let next = [reversal(4, 2, 2, "1150000", "2027-01-12")];
     let mut later = input(&plan, &next, &history);
     (later.start, later.end, later.assigned) = (
@@ -189,15 +195,7 @@ fn on_payment_the_first_30_percent_paid_releases_30_percent_and_losing_the_deal_
 #[test]
 fn a_refund_releases_a_negative_amount_and_more_payments_release_the_rest() {
     let plan = senior(Payout::OnPayment);
-    let history = [DealHistory {
-        deal_id: Uuid::from_u128(2),
-        deal_name: "deal 2".into(),
-        paid: d("22200"),
-        booked: d("1150000"),
-        earned: d("74000"),
-        collected: d("345000"),
-        released: d("22200"),
-    }];
+    let history = [contoso_after_first_payment()];
     // 100,000 of the first payment refunded: collected 245,000 of 1,150,000.
     let refund = [credit(5, CreditKind::Refund, 2, "100000", "2027-02-01")];
     let statement = compute(&input(&plan, &refund, &history)).unwrap();

@@ -24,7 +24,7 @@ pub async fn change(
     if changes.is_empty() {
         return Ok(());
     }
-    let written: Vec<WrittenRow> = sqlx::query_as(
+    let written: Vec<SumRow> = sqlx::query_as(
         "WITH change AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::date[], $4::text[], \
          $5::smallint[], $6::text[], $7::bigint[], $8::numeric[], $9::numeric[]) \
          AS c(owner_team_path, owner_id, month, status, category, currency, deal_count, amount, \
@@ -35,7 +35,7 @@ pub async fn change(
          sums.currency) = (c.owner_team_path, c.owner_id, c.month, c.status, c.category, \
          c.currency) \
          RETURNING sums.owner_team_path, sums.owner_id, sums.month, sums.status, sums.category, \
-         sums.currency, sums.deal_count), \
+         sums.currency, sums.deal_count, sums.amount, sums.weighted), \
          added AS (INSERT INTO pipeline_months AS sums (owner_team_path, owner_id, month, status, \
          category, currency, deal_count, amount, weighted) \
          SELECT c.* FROM change c WHERE c.deal_count > 0 AND NOT EXISTS (SELECT 1 FROM updated u \
@@ -44,7 +44,8 @@ pub async fn change(
          ON CONFLICT (owner_team_path, owner_id, month, status, category, currency) DO UPDATE \
          SET deal_count = sums.deal_count + EXCLUDED.deal_count, \
          amount = sums.amount + EXCLUDED.amount, weighted = sums.weighted + EXCLUDED.weighted \
-         RETURNING owner_team_path, owner_id, month, status, category, currency, deal_count) \
+         RETURNING owner_team_path, owner_id, month, status, category, currency, deal_count, \
+         amount, weighted) \
          SELECT * FROM updated UNION ALL SELECT * FROM added",
     )
     .bind(column(changes, |(key, _)| key.owner_team_path.as_str()))
@@ -67,7 +68,7 @@ pub async fn change(
             "deals' previous contributions were not in the pipeline sums"
         );
     }
-    let emptied: Vec<&WrittenRow> = written.iter().filter(|row| row.deal_count == 0).collect();
+    let emptied: Vec<&SumRow> = written.iter().filter(|row| row.deal_count == 0).collect();
     if emptied.is_empty() {
         return Ok(());
     }
@@ -87,18 +88,7 @@ pub async fn change(
     Ok(())
 }
 
-/// A sum as a change left it.
-#[derive(sqlx::FromRow)]
-struct WrittenRow {
-    owner_team_path: String,
-    owner_id: Uuid,
-    month: NaiveDate,
-    status: String,
-    category: i16,
-    currency: String,
-    deal_count: i64,
-}
-
+/// A stored sum (or the sums' grouping of them), or one as a change left it.
 #[derive(sqlx::FromRow)]
 struct SumRow {
     owner_team_path: String,
