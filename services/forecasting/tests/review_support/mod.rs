@@ -8,6 +8,8 @@
 #[path = "../service_app/mod.rs"]
 mod service_app;
 
+pub mod november;
+
 use std::time::Duration;
 
 use chrono::NaiveDate;
