@@ -14,5 +14,6 @@ pub fn all_modules() -> Vec<ServiceModule> {
         crm_leads::module(),
         crm_opportunities::module(),
         crm_forecasting::module(),
+        crm_compensation::module(),
     ]
 }

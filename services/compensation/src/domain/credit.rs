@@ -5,6 +5,7 @@
 //! loses a cent.
 
 use chrono::NaiveDate;
+use crm_platform::money::CurrencyCode;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -71,6 +72,8 @@ pub struct Credit {
     pub lines: Vec<DealLine>,
     /// The day it counts on: won, paid, refunded, approved (reversals: the day reversed).
     pub effective_on: NaiveDate,
+    /// The corporate currency the amount is in.
+    pub currency: CurrencyCode,
     /// The rep's share, exact and positive; the kind says which way it goes.
     pub amount: Decimal,
     /// The rep's split percentage of the deal (100 for expenses).

@@ -7,6 +7,7 @@
 
 pub mod assignment;
 pub mod credit;
+pub mod ledger;
 pub mod plan;
 pub mod statement;
 pub mod tiers;

@@ -63,6 +63,7 @@ fn credit(n: u128, kind: CreditKind, deal: u128, amount: &str, on: &str) -> Cred
         pipeline_id: None,
         lines: Vec::new(),
         effective_on: day(on),
+        currency: "CNY".parse().unwrap(),
         amount: d(amount),
         share: Decimal::ONE_HUNDRED,
         reverses: None,

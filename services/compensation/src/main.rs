@@ -1,0 +1,7 @@
+//! `crm-compensation`: the compensation service alone, as deployed on Kubernetes.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    crm_platform::host::main_for(&[crm_compensation::module()])
+}

@@ -1,0 +1,3 @@
+//! The compensation service's SQL, one module per table family; rows stay private.
+
+pub mod credits;
