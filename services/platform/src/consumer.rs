@@ -328,7 +328,8 @@ impl EventConsumer {
         .into_iter()
         .collect();
         let mut outcomes = Vec::with_capacity(messages.len());
-        let mut handled: Vec<(&jetstream::Message, ReceivedEvent)> = Vec::new();
+        // The fresh events and, beside them, their messages (for the spans).
+        let (mut fresh_messages, mut fresh_events) = (Vec::new(), Vec::new());
         for (message, event) in messages.iter().zip(parsed) {
             let event = match event {
                 Err(error) => {
@@ -347,9 +348,13 @@ impl EventConsumer {
                 continue;
             }
             outcomes.push(Outcome::Applied);
-            handled.push((message, event));
+            fresh_messages.push(message);
+            fresh_events.push(event);
         }
-        if !self.handle_fresh(&mut transaction, &handled).await {
+        if !self
+            .handle_fresh(&mut transaction, &fresh_messages, &fresh_events)
+            .await
+        {
             transaction.rollback().await?;
             return Ok(None);
         }
@@ -363,25 +368,25 @@ impl EventConsumer {
     async fn handle_fresh(
         &self,
         transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-        handled: &[(&jetstream::Message, ReceivedEvent)],
+        messages: &[&jetstream::Message],
+        events: &[ReceivedEvent],
     ) -> bool {
-        if handled.is_empty() {
+        if events.is_empty() {
             return true;
         }
-        let events: Vec<ReceivedEvent> = handled.iter().map(|(_, event)| event.clone()).collect();
-        if let Some(all) = self.handler.handle_many(transaction, &events) {
+        if let Some(all) = self.handler.handle_many(transaction, events) {
             let span = tracing::info_span!(
                 "consume events",
                 consumer = %self.spec.name,
                 events = events.len(),
                 otel.kind = "consumer",
             );
-            for (message, _) in handled {
+            for message in messages {
                 telemetry::link_remote(&span, traceparent(message));
             }
             return all.instrument(span).await.is_ok();
         }
-        for (message, event) in handled {
+        for (message, event) in messages.iter().zip(events) {
             let span = self.event_span(message, event);
             if self
                 .handler

@@ -10,12 +10,9 @@ use crm_platform::{
     deals::read,
     money::{CurrencyCode, Money, Sign},
 };
-use crm_proto::crm::{
-    common::v1::Money as MoneyMessage,
-    opportunities::v1::{
-        ExpenseApproved, Opportunity, PaymentContext, PaymentReceived, PaymentRefunded,
-        RevenueSplit,
-    },
+use crm_proto::crm::opportunities::v1::{
+    CorporateAmount, ExpenseApproved, Opportunity, PaymentContext, PaymentReceived,
+    PaymentRefunded, PaymentSchedule, RevenueSplit,
 };
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -112,89 +109,46 @@ pub fn bookings(opportunity: &Opportunity) -> Result<Option<Vec<NewCredit>>, Str
     .map(Some)
 }
 
-fn corporate(context: Option<&PaymentContext>) -> Result<Option<Money>, String> {
-    context
-        .and_then(|context| context.corporate_amount.as_ref())
+/// A corporate amount an event carries; `None` when it has none (no corporate currency or no
+/// rate on the day): nothing can be credited in the plans' currency.
+fn corporate(amount: Option<&CorporateAmount>) -> Result<Option<Money>, String> {
+    amount
         .and_then(|corporate| corporate.amount.as_ref())
-        .map(|amount: &MoneyMessage| {
+        .map(|amount| {
             Money::parse("context.corporate_amount.amount", amount, Sign::NonNegative)
                 .map_err(|violation| violation.to_string())
         })
         .transpose()
 }
 
-/// A payment's entries by the splits its context carries; `None` without a corporate amount.
-pub fn payment(event: &PaymentReceived) -> Result<Option<Vec<NewCredit>>, String> {
-    let schedule = event.schedule.as_ref().ok_or("event carries no schedule")?;
-    let payment = event.payment.as_ref().ok_or("event carries no payment")?;
-    let Some(amount) = corporate(event.context.as_ref())? else {
+/// A payment's or refund's entries (`source`, on `day`) by the splits its context carries,
+/// the schedule's owner alone without; `None` without a corporate amount.
+fn collected(
+    kind: CreditKind,
+    source: String,
+    schedule: &PaymentSchedule,
+    day: NaiveDate,
+    context: Option<&PaymentContext>,
+) -> Result<Option<Vec<NewCredit>>, String> {
+    let Some(amount) = corporate(context.and_then(|context| context.corporate_amount.as_ref()))?
+    else {
         return Ok(None);
     };
-    let received_on =
-        NaiveDate::parse_from_str(payment.received_on.trim(), "%Y-%m-%d").map_err(|_| {
-            format!(
-                "payment.received_on {:?} is not a date",
-                payment.received_on
-            )
-        })?;
     let template = NewCredit {
-        source: format!("payment:{}", uuid("payment.id", &payment.id)?),
+        source,
         user_id: Uuid::nil(),
-        kind: CreditKind::Payment,
+        kind,
         deal_id: Some(uuid("schedule.opportunity_id", &schedule.opportunity_id)?),
         deal_name: String::new(),
         pipeline_id: None,
-        effective_on: received_on,
+        effective_on: day,
         currency: amount.currency,
         amount: Decimal::ZERO,
         share: Decimal::ZERO,
         reverses: None,
     };
     let owner = uuid("schedule.owner_id", &schedule.owner_id)?;
-    let context_splits = event
-        .context
-        .as_ref()
-        .map_or(&[][..], |context| &context.splits);
-    shared(
-        &template,
-        amount.amount,
-        owner,
-        &splits("context.splits", context_splits)?,
-    )
-    .map(Some)
-}
-
-/// A refund's entries (positive amounts, taken back), by the splits its context carries.
-pub fn refund(event: &PaymentRefunded) -> Result<Option<Vec<NewCredit>>, String> {
-    let schedule = event.schedule.as_ref().ok_or("event carries no schedule")?;
-    let refund = event.refund.as_ref().ok_or("event carries no refund")?;
-    let Some(amount) = corporate(event.context.as_ref())? else {
-        return Ok(None);
-    };
-    let recorded_at = refund
-        .recorded_at
-        .as_ref()
-        .ok_or("refund.recorded_at is missing")?;
-    let template = NewCredit {
-        source: format!("refund:{}", uuid("refund.id", &refund.id)?),
-        user_id: Uuid::nil(),
-        kind: CreditKind::Refund,
-        deal_id: Some(uuid("schedule.opportunity_id", &schedule.opportunity_id)?),
-        deal_name: String::new(),
-        pipeline_id: None,
-        effective_on: crm_platform::time::from_timestamp(recorded_at)
-            .ok_or("refund.recorded_at is out of range")?
-            .date_naive(),
-        currency: amount.currency,
-        amount: Decimal::ZERO,
-        share: Decimal::ZERO,
-        reverses: None,
-    };
-    let owner = uuid("schedule.owner_id", &schedule.owner_id)?;
-    let context_splits = event
-        .context
-        .as_ref()
-        .map_or(&[][..], |context| &context.splits);
+    let context_splits = context.map_or(&[][..], |context| &context.splits);
     shared(
         &template,
         amount.amount.abs(),
@@ -204,19 +158,55 @@ pub fn refund(event: &PaymentRefunded) -> Result<Option<Vec<NewCredit>>, String>
     .map(Some)
 }
 
+/// A payment's entries by the splits its context carries; `None` without a corporate amount.
+pub fn payment(event: &PaymentReceived) -> Result<Option<Vec<NewCredit>>, String> {
+    let schedule = event.schedule.as_ref().ok_or("event carries no schedule")?;
+    let payment = event.payment.as_ref().ok_or("event carries no payment")?;
+    let received_on =
+        NaiveDate::parse_from_str(payment.received_on.trim(), "%Y-%m-%d").map_err(|_| {
+            format!(
+                "payment.received_on {:?} is not a date",
+                payment.received_on
+            )
+        })?;
+    collected(
+        CreditKind::Payment,
+        format!("payment:{}", uuid("payment.id", &payment.id)?),
+        schedule,
+        received_on,
+        event.context.as_ref(),
+    )
+}
+
+/// A refund's entries (positive amounts, taken back), by the splits its context carries.
+pub fn refund(event: &PaymentRefunded) -> Result<Option<Vec<NewCredit>>, String> {
+    let schedule = event.schedule.as_ref().ok_or("event carries no schedule")?;
+    let refund = event.refund.as_ref().ok_or("event carries no refund")?;
+    let recorded_at = refund
+        .recorded_at
+        .as_ref()
+        .ok_or("refund.recorded_at is missing")?;
+    let recorded_on = crm_platform::time::from_timestamp(recorded_at)
+        .ok_or("refund.recorded_at is out of range")?
+        .date_naive();
+    collected(
+        CreditKind::Refund,
+        format!("refund:{}", uuid("refund.id", &refund.id)?),
+        schedule,
+        recorded_on,
+        event.context.as_ref(),
+    )
+}
+
 /// An approved expense's entry for its owner, in the corporate currency on the day incurred.
 pub fn expense(event: &ExpenseApproved) -> Result<Option<NewCredit>, String> {
     let expense = event.expense.as_ref().ok_or("event carries no expense")?;
-    let Some(amount) = event
-        .context
-        .as_ref()
-        .and_then(|context| context.corporate_amount.as_ref())
-        .and_then(|corporate| corporate.amount.as_ref())
-        .map(|amount| {
-            Money::parse("context.corporate_amount.amount", amount, Sign::NonNegative)
-                .map_err(|violation| violation.to_string())
-        })
-        .transpose()?
+    let Some(amount) = corporate(
+        event
+            .context
+            .as_ref()
+            .and_then(|context| context.corporate_amount.as_ref()),
+    )?
     else {
         return Ok(None);
     };
