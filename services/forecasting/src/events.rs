@@ -21,7 +21,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    domain::{deal::PipelineDeal, deal_lines::lines_of, statistics::stages::StageVisit},
+    domain::{deal::PipelineDeal, statistics::stages::StageVisit},
     service::{self, DealChange},
     store::accounts::AccountRecord,
 };
@@ -53,7 +53,7 @@ impl DealHandler {
             let opportunity = crm_platform::deals::state(event)?;
             let deal = PipelineDeal::from_opportunity(&opportunity)
                 .map_err(|error| HandlerError::Permanent(anyhow::anyhow!("{error}")))?;
-            let lines = lines_of(&opportunity, deal.corporate_amount);
+            let lines = crm_platform::deals::lines::lines_of(&opportunity, deal.corporate_amount);
             visits.push(StageVisit::of(&deal, &opportunity));
             changes.push(DealChange { deal, lines });
         }

@@ -118,6 +118,10 @@ impl DealStatus {
 
 /// Readers of the parts of a deal's state every replica keeps. Each error names what is
 /// malformed: the producer sent data that will be as bad on every delivery.
+/// A deal's line items with their shares of its corporate amount.
+#[path = "deal_lines.rs"]
+pub mod lines;
+
 pub mod read {
     use super::*;
 

@@ -30,6 +30,7 @@ pub mod replies;
 pub mod retry;
 pub mod schedule;
 pub mod scope;
+pub mod shares;
 pub mod telemetry;
 pub mod text;
 pub mod time;

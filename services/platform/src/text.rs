@@ -16,6 +16,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FieldViolation;
 
+/// Text made safe for HTML content and quoted attribute values (the documents the services
+/// render: quotes, statements): the five characters HTML
+/// gives a meaning (`&`, `<`, `>`, `"`, `'`) as character references.
+pub fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
 /// Checks every text field of `message` as its request would be checked on decoding (each
 /// field by its own `multiline` option), its paths under `prefix` (`row` gives `row.email`).
 pub fn check_message<M: prost::Message + prost::Name>(

@@ -1,6 +1,34 @@
-//! Conversions between `chrono` UTC times and protobuf timestamps.
+//! Conversions between `chrono` UTC times and protobuf timestamps, and the one reading of a
+//! day on the wire (ISO 8601, `2026-12-03`).
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+
+use crate::error::{FieldViolation, Violations};
+
+/// What a day field that is not one is told.
+pub const DATE_MESSAGE: &str = "is not an ISO date (YYYY-MM-DD)";
+
+/// A day on the wire: ISO 8601, `2026-12-03`, surrounding white space ignored.
+pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, FieldViolation> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| FieldViolation::new(field, DATE_MESSAGE))
+}
+
+impl Violations {
+    /// [`parse_date`], collecting the violation.
+    pub fn date(&mut self, field: &str, text: &str) -> Option<NaiveDate> {
+        self.take(parse_date(field, text))
+    }
+
+    /// [`parse_date`] for a day that may be left out: `None` for empty (and for malformed,
+    /// collected).
+    pub fn optional_date(&mut self, field: &str, text: &str) -> Option<NaiveDate> {
+        if text.trim().is_empty() {
+            return None;
+        }
+        self.date(field, text)
+    }
+}
 
 /// The current time at PostgreSQL's precision (microseconds), so a record returned on create
 /// is identical to the same record read back later.

@@ -277,6 +277,24 @@ impl TestApp {
     pub fn pool(&self, service: &str) -> &PgPool {
         self.services.pool(service).expect("service is hosted")
     }
+
+    /// Waits until `service`'s consumers have handled at least `count` events (its inbox
+    /// holds them), for a test that published them.
+    pub async fn handled(&self, service: &str, count: i64) {
+        let pool = self.pool(service);
+        eventually(
+            Duration::from_secs(20),
+            &format!("{count} events handled by {service}"),
+            || async move {
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inbox")
+                    .fetch_one(pool)
+                    .await
+                    .expect("count the inbox")
+                    >= count
+            },
+        )
+        .await;
+    }
 }
 
 impl Drop for TestApp {

@@ -3,6 +3,7 @@
 //! the previous period and the same period a year earlier, and its rank. Amounts are in the
 //! corporate currency and never negative (the read model holds no negative amounts).
 
+use crm_platform::shares::apportion;
 use rust_decimal::Decimal;
 
 use super::ranking::{PERCENT_PLACES, competition_ranks, percent_of};
@@ -102,57 +103,6 @@ pub fn analyse<K: Ord>(mut groups: Vec<GroupAmounts<K>>) -> Analysis<K> {
 /// [`apportion`]). `None` when the sum is not positive or an amount is negative.
 pub fn largest_remainder_shares(amounts: &[Decimal], places: u32) -> Option<Vec<Decimal>> {
     apportion(Decimal::ONE_HUNDRED, amounts, places)
-}
-
-/// `whole` (at most `places` decimals, not negative) split in proportion to `weights`, each
-/// part at `places` decimals, the parts adding up to exactly `whole`: every part rounded down,
-/// then the steps of 10^-places still missing given one each to the largest remainders (the
-/// largest remainder method; equal remainders go to the earlier weight, which in an analysis
-/// is the larger). Counted in integers, so exact. What a deal's corporate amount is to its
-/// line items, and 100 % to an analysis's groups. `None` when the weights' sum is not
-/// positive, a weight or `whole` is negative, `whole` has more decimals than `places`, or the
-/// figures are beyond what the counting holds.
-pub fn apportion(whole: Decimal, weights: &[Decimal], places: u32) -> Option<Vec<Decimal>> {
-    let negative = |value: &Decimal| value.is_sign_negative() && !value.is_zero();
-    if negative(&whole) || whole.scale() > places || weights.iter().any(negative) {
-        return None;
-    }
-    // Every weight as an integer count of the smallest unit any of them has.
-    let scale = weights.iter().map(Decimal::scale).max().unwrap_or(0);
-    let units = weights
-        .iter()
-        .map(|weight| {
-            weight
-                .mantissa()
-                .checked_mul(10i128.checked_pow(scale - weight.scale())?)
-        })
-        .collect::<Option<Vec<i128>>>()?;
-    let total = units
-        .iter()
-        .try_fold(0i128, |sum, unit| sum.checked_add(*unit))?;
-    if total <= 0 {
-        return None;
-    }
-    let steps = whole
-        .mantissa()
-        .checked_mul(10i128.checked_pow(places - whole.scale())?)?;
-    let mut parts = Vec::with_capacity(units.len());
-    let mut remainders = Vec::with_capacity(units.len());
-    for (index, unit) in units.iter().enumerate() {
-        let exact = unit.checked_mul(steps)?;
-        parts.push(exact / total);
-        remainders.push((exact % total, index));
-    }
-    // Fewer than one step per weight: each part lost less than one step to rounding down.
-    let missing = steps - parts.iter().sum::<i128>();
-    remainders.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    for (_, index) in remainders.iter().take(usize::try_from(missing).ok()?) {
-        parts[*index] += 1;
-    }
-    parts
-        .into_iter()
-        .map(|part| Decimal::try_from_i128_with_scale(part, places).ok())
-        .collect()
 }
 
 #[cfg(test)]

@@ -39,25 +39,6 @@ fn shares_go_to_the_largest_remainders_and_add_up_to_exactly_100() {
 }
 
 #[test]
-fn a_whole_is_apportioned_to_the_cent_in_proportion_to_the_weights() {
-    let parts = |whole: &str, weights: &[&str]| apportion(amount(whole), &amounts(weights), 2);
-    // A deal's corporate amount over its two lines.
-    assert_eq!(
-        parts("710000.00", &["30000.00", "70000.00"]),
-        Some(amounts(&["213000", "497000"]))
-    );
-    // 3.333… and 6.666…: the second has the larger remainder.
-    assert_eq!(parts("10", &["1", "2"]), Some(amounts(&["3.33", "6.67"])));
-    assert_eq!(parts("0", &["1", "2"]), Some(amounts(&["0", "0"])));
-    assert_eq!(
-        parts("10.001", &["1"]),
-        None,
-        "more decimals than the parts have"
-    );
-    assert_eq!(parts("10", &["0"]), None);
-}
-
-#[test]
 fn groups_are_ranked_with_their_shares_and_changes_against_last_period_and_last_year() {
     let group = |key: &'static str, current: &str, previous: &str, year_ago: &str| GroupAmounts {
         key,
@@ -178,15 +159,6 @@ proptest! {
             prop_assert!((*share - exact).abs() < Decimal::new(1, 2), "{share} for {exact}");
             prop_assert_eq!(share.scale() <= 2, true);
         }
-    }
-
-    #[test]
-    fn apportioned_parts_add_up_to_the_whole(
-        whole in money(), weights in prop::collection::vec(money(), 1..10)
-    ) {
-        prop_assume!(weights.iter().sum::<Decimal>() > Decimal::ZERO);
-        let parts = apportion(whole, &weights, 2).unwrap();
-        prop_assert_eq!(parts.iter().sum::<Decimal>(), whole);
     }
 
     #[test]

@@ -6,7 +6,6 @@ pub mod analysis;
 pub mod call;
 pub mod collection;
 pub mod deal;
-pub mod deal_lines;
 pub mod forecast;
 pub mod movement;
 pub mod quota;

@@ -4,6 +4,7 @@
 
 use crm_platform::{
     auth::{Caller, TeamPath},
+    deals::lines::DealLine,
     error::{FieldViolation, reasons::INCONSISTENT_FIELDS},
     fiscal::{FiscalPeriod, PeriodKind},
     paging::{Listing, Page},
@@ -17,7 +18,6 @@ use super::{Counting, Forecasting, Result};
 use crate::{
     domain::{
         deal::{DealStatus, ForecastCategory, PipelineDeal},
-        deal_lines::DealLine,
         forecast::{CategoryOverride, Contribution, Forecast, MonthTotals, RollUpLines},
         scope::{RequestedScope, Scope},
         sums::SumChanges,

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::deal_lines::DealLine;
+use crm_platform::deals::lines::DealLine;
 
 /// Writes the lines of each deal (none: nothing to write), in one statement. The deals' old
 /// lines go with their rows' replacement (`store::deals::replace_all`).

@@ -1,30 +1,14 @@
 //! A quote as an HTML document a customer reads (RenderQuote): the seller, the account, the
 //! lines with their quantities, prices, discounts and tax, the totals and the validity. Every
-//! text taken from the records goes through [`escape`], so a product named `<b>` shows as
+//! text taken from the records goes through the kit's HTML escape, so a product named `<b>` shows as
 //! written and never as markup.
 
 use std::fmt::Write;
 
+use crm_platform::text::escape_html as escape;
 use rust_decimal::Decimal;
 
 use super::quote::{Quote, QuoteStatus};
-
-/// Text made safe for HTML content and quoted attribute values: the five characters HTML
-/// gives a meaning (`&`, `<`, `>`, `"`, `'`) as character references.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
 
 /// A percentage as people write it: "18", "12.5".
 fn percent(value: Decimal) -> String {

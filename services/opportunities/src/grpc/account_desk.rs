@@ -7,10 +7,7 @@ use crm_proto::crm::opportunities::v1::{
 use tonic::{Request, Response, Status};
 
 use super::{
-    activities::ACTIVITIES_BY_TIME,
-    authenticated,
-    deal_input::{id, optional_date},
-    expenses::EXPENSES_BY_DAY,
+    activities::ACTIVITIES_BY_TIME, authenticated, deal_input::id, expenses::EXPENSES_BY_DAY,
 };
 use crate::{
     convert::account_desk as wire,
@@ -39,7 +36,7 @@ impl AccountDeskService for AccountDeskApi {
         let request = request.into_inner();
         let account_id = id("account_id", &request.account_id)?;
         let mut violations = Violations::new();
-        let as_of = optional_date(&mut violations, "as_of", &request.as_of);
+        let as_of = violations.optional_date("as_of", &request.as_of);
         violations.into_result().map_err(OpportunitiesError::from)?;
         // The first page of each listing the desk shares with the API, in the API's order.
         let pages = DeskPages {

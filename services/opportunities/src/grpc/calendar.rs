@@ -11,7 +11,7 @@ use crm_proto::{
 };
 use tonic::{Request, Response, Status};
 
-use super::deal_input::{optional_date, time_zone};
+use super::deal_input::time_zone;
 use crate::{
     convert::activities::calendar_entry,
     domain::calendar::{self, CalendarView},
@@ -43,7 +43,7 @@ pub(super) async fn get_calendar(
     let mut violations = Violations::new();
     let user_id = violations.optional_id("user_id", &request.user_id);
     let view = view(&mut violations, request.view);
-    let date = optional_date(&mut violations, "date", &request.date);
+    let date = violations.optional_date("date", &request.date);
     let zone_name = optional_text(
         &mut violations,
         "time_zone",

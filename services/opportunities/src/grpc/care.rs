@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     authenticated,
-    deal_input::{id, optional_date, version},
+    deal_input::{id, version},
 };
 use crate::{
     convert::care as convert,
@@ -75,7 +75,7 @@ fn template_draft(input: Option<&pb::CareTemplateInput>) -> Result<TemplateDraft
 
 fn one_date(field: &str, value: &str) -> Result<Option<chrono::NaiveDate>, Status> {
     let mut violations = Violations::new();
-    let day = optional_date(&mut violations, field, value);
+    let day = violations.optional_date(field, value);
     violations.into_result().map_err(OpportunitiesError::from)?;
     Ok(day)
 }

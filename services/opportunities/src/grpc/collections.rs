@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     authenticated,
-    deal_input::{date, decimal, id, optional_date, version},
+    deal_input::{decimal, id, version},
 };
 use crate::{
     convert::collections as wire,
@@ -59,7 +59,7 @@ fn instalments(
         .enumerate()
         .filter_map(|(index, input)| {
             let at = format!("instalments[{index}]");
-            let due_date = date(violations, &format!("{at}.due_date"), &input.due_date);
+            let due_date = violations.date(&format!("{at}.due_date"), &input.due_date);
             let note = optional_text(violations, &format!("{at}.note"), &input.note, MAX_NOTE);
             let share = match (input.percent.trim().is_empty(), &input.amount) {
                 (false, None) => decimal(violations, &format!("{at}.percent"), &input.percent)
@@ -170,7 +170,7 @@ impl CollectionService for CollectionsApi {
         let opportunity_id = violations.take(parse_id("opportunity_id", &request.opportunity_id));
         let payment_id = violations.take(parse_id("payment_id", &request.payment_id));
         let amount = required_money(&mut violations, "amount", request.amount.as_ref());
-        let received_on = optional_date(&mut violations, "received_on", &request.received_on);
+        let received_on = violations.optional_date("received_on", &request.received_on);
         let reference = optional_text(
             &mut violations,
             "reference",
@@ -235,7 +235,7 @@ impl CollectionService for CollectionsApi {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::new();
-        let as_of = optional_date(&mut violations, "as_of", &request.as_of);
+        let as_of = violations.optional_date("as_of", &request.as_of);
         let owner_id = violations.optional_id("owner_id", &request.owner_id);
         let team_path = match request.team_path.trim() {
             "" => None,

@@ -1,9 +1,8 @@
 //! Wire → domain for the deal API: each request's fields read through the kit's parsers, every
 //! broken field collected as a violation named as the request spells it.
 
-use std::{collections::BTreeMap, str::FromStr};
+use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use crm_platform::{
     auth::TeamPath,
@@ -31,24 +30,6 @@ use crate::{
 
 pub(super) fn text(value: &str) -> String {
     value.trim().to_owned()
-}
-
-pub(super) fn date(violations: &mut Violations, field: &str, value: &str) -> Option<NaiveDate> {
-    violations.check(
-        field,
-        NaiveDate::from_str(value.trim()).map_err(|_| "is not an ISO date (YYYY-MM-DD)"),
-    )
-}
-
-pub(super) fn optional_date(
-    violations: &mut Violations,
-    field: &str,
-    value: &str,
-) -> Option<NaiveDate> {
-    if value.trim().is_empty() {
-        return None;
-    }
-    date(violations, field, value)
 }
 
 /// A team path, if given (its form is the schema's: INVALID_ARGUMENT otherwise).
@@ -205,11 +186,7 @@ pub(super) fn new_opportunity(
     let amount = input.amount.as_ref().and_then(|amount| {
         violations.take(Money::parse(&field("amount"), amount, Sign::NonNegative))
     });
-    let close = date(
-        violations,
-        &field("expected_close_date"),
-        &input.expected_close_date,
-    );
+    let close = violations.date(&field("expected_close_date"), &input.expected_close_date);
     let override_ = probability(
         violations,
         &field("probability_override"),

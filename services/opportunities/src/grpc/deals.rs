@@ -84,9 +84,8 @@ impl OpportunityService for DealsApi {
             "" => None,
             path => violations.check("team_path", crm_platform::auth::TeamPath::parse(path)),
         };
-        let close_date_from =
-            optional_date(&mut violations, "close_date_from", &request.close_date_from);
-        let close_date_to = optional_date(&mut violations, "close_date_to", &request.close_date_to);
+        let close_date_from = violations.optional_date("close_date_from", &request.close_date_from);
+        let close_date_to = violations.optional_date("close_date_to", &request.close_date_to);
         violations.into_result().map_err(OpportunitiesError::from)?;
         let status = opportunity_status(request.status)?;
         let (column, kind) = match pb::OpportunitySortField::try_from(request.sort_by) {
@@ -170,7 +169,7 @@ impl OpportunityService for DealsApi {
         let close = patch
             .expected_close_date
             .as_deref()
-            .and_then(|value| date(&mut violations, "patch.expected_close_date", value));
+            .and_then(|value| violations.date("patch.expected_close_date", value));
         let override_ = probability(
             &mut violations,
             "patch.probability_override",

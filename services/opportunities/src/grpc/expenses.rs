@@ -16,7 +16,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     authenticated,
-    deal_input::{date, id, version},
+    deal_input::{id, version},
     decisions::decision_input,
 };
 use crate::{
@@ -94,7 +94,7 @@ fn content(
         violations.add("expense", "is required");
         return None;
     };
-    let incurred_on = date(violations, "expense.incurred_on", &input.incurred_on);
+    let incurred_on = violations.date("expense.incurred_on", &input.incurred_on);
     let category = category(violations, "expense.category", input.category);
     let amount = match &input.amount {
         Some(amount) => violations.take(Money::parse("expense.amount", amount, Sign::Any)),

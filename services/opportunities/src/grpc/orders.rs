@@ -15,7 +15,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     authenticated,
-    deal_input::{decimal, id, optional_date, version},
+    deal_input::{decimal, id, version},
 };
 use crate::{
     convert::orders::order as order_message,
@@ -136,7 +136,7 @@ impl OrderService for OrdersApi {
         let mut violations = Violations::new();
         let order_id = violations.take(crm_platform::ids::parse_id("order_id", &request.order_id));
         let lines = delivered_lines(&mut violations, &request.lines);
-        let delivered_on = optional_date(&mut violations, "delivered_on", &request.delivered_on);
+        let delivered_on = violations.optional_date("delivered_on", &request.delivered_on);
         let note = optional_text(&mut violations, "note", &request.note, MAX_NOTE);
         violations.into_result().map_err(OpportunitiesError::from)?;
         let expected = version(request.expected_version)?;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     authenticated,
-    deal_input::{date, id, optional_date, version},
+    deal_input::{id, version},
 };
 use crate::{
     error::OpportunitiesError,
@@ -55,7 +55,7 @@ fn milestone_draft(input: Option<&pb::MilestoneInput>) -> Result<MilestoneDraft,
     };
     let name = required_text(&mut violations, "milestone.name", &input.name, MAX_NAME);
     let owner_id = violations.optional_id("milestone.owner_id", &input.owner_id);
-    let due_on = date(&mut violations, "milestone.due_on", &input.due_on);
+    let due_on = violations.date("milestone.due_on", &input.due_on);
     if input.position > MAX_POSITION {
         violations.add(
             "milestone.position",
@@ -79,7 +79,7 @@ fn task_draft(input: Option<&pb::PlanTaskInput>) -> Result<TaskDraft, Status> {
     };
     let title = required_text(&mut violations, "task.title", &input.title, MAX_NAME);
     let owner_id = violations.optional_id("task.owner_id", &input.owner_id);
-    let due_on = date(&mut violations, "task.due_on", &input.due_on);
+    let due_on = violations.date("task.due_on", &input.due_on);
     let milestone_id = violations.optional_id("task.milestone_id", &input.milestone_id);
     violations.into_result().map_err(OpportunitiesError::from)?;
     Ok(TaskDraft {
@@ -92,7 +92,7 @@ fn task_draft(input: Option<&pb::PlanTaskInput>) -> Result<TaskDraft, Status> {
 
 fn one_date(field: &str, value: &str) -> Result<Option<chrono::NaiveDate>, Status> {
     let mut violations = Violations::new();
-    let day = optional_date(&mut violations, field, value);
+    let day = violations.optional_date(field, value);
     violations.into_result().map_err(OpportunitiesError::from)?;
     Ok(day)
 }

@@ -14,10 +14,7 @@ use crm_proto::crm::{
 };
 use tonic::{Request, Response, Status};
 
-use super::{
-    authenticated,
-    deal_input::{date, optional_date},
-};
+use super::authenticated;
 use crate::{
     domain::price_book::{
         DEFAULT_UNIT, MAX_CODE, MAX_DESCRIPTION, MAX_FAMILY, MAX_NAME, MAX_UNIT, NewPriceList,
@@ -317,7 +314,7 @@ impl PriceBookService for PriceBookApi {
         let mut violations = Violations::new();
         let list_id = violations.id("price_list_id", &request.price_list_id);
         let product_id = violations.id("product_id", &request.product_id);
-        let effective_from = date(&mut violations, "effective_from", &request.effective_from);
+        let effective_from = violations.date("effective_from", &request.effective_from);
         let unit_price = match &request.unit_price {
             Some(price) => violations.take(Money::parse("unit_price", price, Sign::NonNegative)),
             None => {
@@ -349,7 +346,7 @@ impl PriceBookService for PriceBookApi {
         let mut violations = Violations::new();
         let list_id = violations.id("price_list_id", &request.price_list_id);
         let product_id = violations.optional_id("product_id", &request.product_id);
-        let on = optional_date(&mut violations, "on", &request.on);
+        let on = violations.optional_date("on", &request.on);
         violations.into_result().map_err(OpportunitiesError::from)?;
         let Some(list_id) = list_id else {
             return Err(OpportunitiesError::invalid("price_list_id", "is required").into());

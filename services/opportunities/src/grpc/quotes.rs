@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     authenticated,
-    deal_input::{decimal, id, optional_date, reply, version},
+    deal_input::{decimal, id, reply, version},
     decisions::decision_input,
 };
 use crate::{
@@ -139,7 +139,7 @@ impl QuoteService for QuotesApi {
         );
         let tax = optional_decimal(&mut violations, "tax_percent", &request.tax_percent);
         let price_list_id = violations.optional_id("price_list_id", &request.price_list_id);
-        let valid_until = optional_date(&mut violations, "valid_until", &request.valid_until);
+        let valid_until = violations.optional_date("valid_until", &request.valid_until);
         let notes = optional_text(&mut violations, "notes", &request.notes, MAX_NOTES);
         let quote_id = violations.optional_id("quote_id", &request.quote_id);
         invalid(violations)?;
@@ -207,7 +207,7 @@ impl QuoteService for QuotesApi {
                 violations.add("valid_until", "must not be empty");
                 None
             } else {
-                optional_date(&mut violations, "valid_until", value)
+                violations.optional_date("valid_until", value)
             }
         });
         let notes = request

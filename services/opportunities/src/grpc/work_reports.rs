@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     authenticated,
-    deal_input::{id, optional_date, optional_team, time_zone},
+    deal_input::{id, optional_team, time_zone},
 };
 use crate::{
     domain::work_report::PeriodKind,
@@ -59,7 +59,7 @@ impl WorkReportService for WorkReportsApi {
         let mut violations = Violations::new();
         let user_id = violations.optional_id("user_id", &request.user_id);
         let team = optional_team("team_path", &request.team_path, &mut violations);
-        let day = optional_date(&mut violations, "date", &request.date);
+        let day = violations.optional_date("date", &request.date);
         let zone = time_zone(&mut violations, "time_zone", &request.time_zone);
         let kind = period_kind(request.period)?;
         if kind.is_none() {

@@ -1,12 +1,15 @@
-//! A deal's line items as the sales analysis counts them by product (F8): each line's share of
-//! the deal's corporate amount, apportioned by the lines' totals so that a deal's lines add up
-//! to its corporate amount to the cent — the analysis by product and the bookings agree.
+//! A deal's line items in the corporate currency, as the services that count by product read
+//! them (forecasting's sales analysis, compensation's SPIFFs): each line's share of the deal's
+//! corporate amount, apportioned by the lines' totals so that a deal's lines add up to its
+//! corporate amount to the cent — the analysis by product, the SPIFFs and the bookings agree.
 
-use crm_platform::money::{Money, Sign};
 use crm_proto::crm::opportunities::v1::Opportunity;
 use rust_decimal::Decimal;
 
-use super::analysis::apportion;
+use crate::{
+    money::{Money, Sign},
+    shares::apportion,
+};
 
 /// One line item of a deal.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,7 +58,7 @@ pub fn lines_of(opportunity: &Opportunity, corporate_amount: Option<Money>) -> V
 
 #[cfg(test)]
 mod tests {
-    use crm_platform::money::CurrencyCode;
+    use crate::money::CurrencyCode;
     use crm_proto::crm::{common::v1::Money as MoneyMessage, opportunities::v1::LineItem};
 
     use super::*;
