@@ -42,6 +42,8 @@ use tonic::{Code, transport::Channel};
 
 #[path = "authz/account_views.rs"]
 mod account_views;
+#[path = "authz/compensation.rs"]
+mod compensation;
 #[path = "support/first_admin.rs"]
 mod first_admin;
 #[path = "authz/forecasting.rs"]
@@ -310,6 +312,7 @@ impl Org {
                 crm_leads::module(),
                 crm_opportunities::module(),
                 crm_forecasting::module(),
+                crm_compensation::module(),
             ],
             &crm_test_support::nats_url(),
             &[("CRM_GATEWAY_RATE_LIMIT_PER_SECOND", "0")],
@@ -771,6 +774,7 @@ enum Call {
     UpdateTierSettings,
     Opportunities(opportunities::Call),
     Forecasting(forecasting::Call),
+    Compensation(compensation::Call),
     /// AccountViewService/GetAccount360; answers the ids of the view's contacts and deals.
     AccountView {
         account_id: String,
@@ -1164,6 +1168,7 @@ impl Transport for Grpc {
                 .map(no_ids)?,
             Call::Opportunities(call) => self.deals(token, call).await?,
             Call::Forecasting(call) => forecasting::grpc(&self.channel, token, call).await?,
+            Call::Compensation(call) => compensation::grpc(&self.channel, token, call).await?,
             Call::AccountView { account_id } => {
                 account_views::grpc(&self.views, token, account_id).await?
             }
@@ -1208,10 +1213,12 @@ impl Http {
         body: Option<Vec<u8>>,
     ) -> Result<serde_json::Value, Refusal> {
         let reply = self.client.send(method, path, Some(token), &[], body).await;
-        let json = reply.json();
         if reply.status == 200 {
-            return Ok(json);
+            // A document (a `google.api.HttpBody` reply, a statement's HTML) is not JSON:
+            // there are no ids to read from it.
+            return Ok(serde_json::from_slice(&reply.body).unwrap_or_default());
         }
+        let json = reply.json();
         Err(Refusal {
             code: code_named(json["code"].as_str().unwrap_or_default()),
             message: format!("HTTP {}: {}", reply.status, json["detail"]),
@@ -1406,6 +1413,7 @@ impl Transport for Http {
             }
             Call::Opportunities(call) => opportunities::http(self, token, call).await?,
             Call::Forecasting(call) => forecasting::http(self, token, call).await?,
+            Call::Compensation(call) => compensation::http(self, token, call).await?,
             Call::AccountView { account_id } => {
                 account_views::http(self, token, account_id).await?
             }
@@ -1629,6 +1637,7 @@ async fn check_actions<T: Transport>(connect: impl FnOnce(&Org) -> T) {
     run_actions(&org, &transport, &mut report).await;
     opportunities::run_actions(&org, &transport, &mut report).await;
     forecasting::run_actions(&org, &transport, &mut report).await;
+    compensation::run_actions(&org, &transport, &mut report).await;
     org.clean_up().await;
     report.assert_clean();
 }

@@ -35,6 +35,7 @@ mod report;
 mod setup;
 mod stage_change;
 mod stage_change_tx;
+mod statements;
 mod write_rpc;
 
 use std::{collections::BTreeMap, process::ExitCode, time::Duration};
@@ -74,6 +75,9 @@ enum Scenario {
     /// company's roll-up against a plain GROUP BY, a rebuild of the read model, and the event
     /// lag at `--rate` changes a second. Loading takes minutes: not part of `all`.
     Forecast,
+    /// The compensation service's statement run: 1,000 reps over 100,000 ledger entries, twice
+    /// (byte-identical), then the month's close. Not part of `all`.
+    Statements,
 }
 
 /// Benchmarks of the CRM platform against raw PostgreSQL and JetStream baselines.
@@ -168,7 +172,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     let wanted = |scenario: Scenario| {
         cli.scenario == scenario
             || (cli.scenario == Scenario::All
-                && !matches!(scenario, Scenario::Funnel | Scenario::Forecast))
+                && !matches!(
+                    scenario,
+                    Scenario::Funnel | Scenario::Forecast | Scenario::Statements
+                ))
     };
     let mut reports: Vec<Value> = Vec::new();
     let mut all_measured = true;
@@ -240,6 +247,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             rate: cli.rate,
         };
         record("forecast", forecast::run(options, &overrides).await);
+    }
+    if wanted(Scenario::Statements) {
+        record("statements", statements::run(&overrides).await);
     }
     if wanted(Scenario::IdleRss) {
         record("idle-rss", idle_rss::run().await);

@@ -1,6 +1,8 @@
 //! Events the compensation service consumes: the opportunities service's won, reopened and lost
 //! deals, payments, refunds and approved expenses, into the credit ledger (`compensation-ledger`,
-//! one consumer, so a deal's events are applied in the order they were published).
+//! one consumer, so a deal's events are applied in the order they were published); the
+//! forecasting service's quotas (`compensation-quotas`); and the organisation's directory (the
+//! kit's `compensation-org-directory`).
 
 use std::sync::Arc;
 
@@ -9,15 +11,19 @@ use crm_platform::{
     consumer::{ConsumerSpec, EventHandler, HandlerError, HandlerFuture, ReceivedEvent},
     deals::read,
     events::DomainEvent,
+    money::{Money, Sign},
     org,
 };
-use crm_proto::crm::opportunities::v1::{
-    ChangeContext, ExpenseApproved, Opportunity, OpportunityLost, OpportunityReopened,
-    OpportunityWon, PaymentReceived, PaymentRefunded,
+use crm_proto::crm::{
+    forecasting::v1::{QuotaSet, TargetKind, resolved_scope, target_value},
+    opportunities::v1::{
+        ChangeContext, ExpenseApproved, Opportunity, OpportunityLost, OpportunityReopened,
+        OpportunityWon, PaymentReceived, PaymentRefunded,
+    },
 };
 use sqlx::PgConnection;
 
-use crate::{domain::ledger, service};
+use crate::{domain::ledger, service, store::quotas::RepQuota};
 
 pub(crate) fn ledger() -> ConsumerSpec {
     ConsumerSpec {
@@ -135,6 +141,80 @@ impl EventHandler for LedgerHandler {
                 None => {
                     tracing::warn!(event_id = %event.id, event_type = %event.event_type, "no corporate amount: nothing credited")
                 }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Forecasting's quotas: the reps' revenue quotas attainment is measured against
+/// (`compensation-quotas`).
+pub(crate) fn quotas() -> ConsumerSpec {
+    ConsumerSpec {
+        name: "compensation-quotas".to_owned(),
+        producer: "forecasting".to_owned(),
+        subjects: vec![QuotaSet::subject()],
+    }
+}
+
+pub(crate) struct QuotaHandler;
+
+impl QuotaHandler {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self)
+    }
+}
+
+/// A rep's revenue quota from a quota_set event; `None` for any other holder or kind.
+fn rep_quota(event: &QuotaSet, version: i64) -> Result<Option<RepQuota>, String> {
+    let quota = event.quota.as_ref().ok_or("event carries no quota")?;
+    if quota.kind != TargetKind::Revenue as i32 {
+        return Ok(None);
+    }
+    let Some(resolved_scope::Of::UserId(user)) =
+        quota.holder.as_ref().and_then(|holder| holder.of.as_ref())
+    else {
+        return Ok(None);
+    };
+    let Some(target_value::Of::Amount(amount)) =
+        quota.target.as_ref().and_then(|target| target.of.as_ref())
+    else {
+        return Err("a revenue quota's target is an amount".into());
+    };
+    let amount = Money::parse("quota.target.amount", amount, Sign::Any)
+        .map_err(|violation| violation.to_string())?;
+    Ok(Some(RepQuota {
+        quota_id: read::id("quota.quota_id", &quota.quota_id)?,
+        user_id: read::id("quota.holder.user_id", user)?,
+        period_label: quota
+            .period
+            .as_ref()
+            .map(|period| period.label.clone())
+            .filter(|label| !label.is_empty())
+            .ok_or("the quota names no period")?,
+        currency: amount.currency.as_str().to_owned(),
+        amount: amount.amount,
+        version,
+    }))
+}
+
+impl EventHandler for QuotaHandler {
+    fn handle<'a>(
+        &'a self,
+        connection: &'a mut PgConnection,
+        event: &'a ReceivedEvent,
+    ) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            if event.subject != QuotaSet::subject() {
+                return Err(org::unknown_subject(event));
+            }
+            let set: QuotaSet = event.decode()?;
+            let version = set
+                .quota
+                .as_ref()
+                .map_or(0, |quota| i64::try_from(quota.version).unwrap_or(i64::MAX));
+            if let Some(quota) = rep_quota(&set, version).map_err(permanent)? {
+                service::quotas::record(connection, &quota).await?;
             }
             Ok(())
         })

@@ -2,55 +2,17 @@
 //! opportunities service by publishing its events: every won deal, reversal, payment, refund
 //! and approved expense credited exactly once, whatever is delivered again.
 
-use std::time::Duration;
+mod support;
 
-use crm_proto::crm::{
-    common::v1::Money,
-    opportunities::v1::{
-        ChangeContext, CloseOutcome, CorporateAmount, Expense, ExpenseApproved, ExpenseContext,
-        Opportunity, OpportunityLost, OpportunityReopened, OpportunityStatus, OpportunityWon,
-        Payment, PaymentContext, PaymentReceived, PaymentRefunded, PaymentSchedule, Refund,
-        RevenueSplit,
-    },
+use crm_proto::crm::opportunities::v1::{
+    CloseOutcome, Expense, ExpenseApproved, ExpenseContext, Opportunity, OpportunityLost,
+    OpportunityReopened, OpportunityStatus, OpportunityWon, Payment, PaymentContext,
+    PaymentReceived, PaymentRefunded, PaymentSchedule, Refund, RevenueSplit,
 };
-use crm_test_support::{TestApp, eventually, nats_url};
+use crm_test_support::TestApp;
 use rust_decimal::Decimal;
+use support::{NORA, RAVI, cny, corporate, start, when};
 use uuid::Uuid;
-
-const RAVI: &str = "01900000-0000-7000-8000-0000000000b1";
-const NORA: &str = "01900000-0000-7000-8000-0000000000b2";
-
-async fn start() -> TestApp {
-    let app = TestApp::spawn_with(&[crm_compensation::module()], &nats_url(), &[]).await;
-    app.stand_in_for("compensation", "opportunities").await;
-    app
-}
-
-fn cny(amount: &str) -> Money {
-    Money {
-        currency_code: "CNY".into(),
-        amount: amount.into(),
-    }
-}
-
-fn corporate(amount: &str) -> CorporateAmount {
-    CorporateAmount {
-        amount: Some(cny(amount)),
-        rate: "1".into(),
-        rate_date: "2026-11-18".into(),
-    }
-}
-
-fn when(day: &str) -> Option<ChangeContext> {
-    let at = chrono::DateTime::parse_from_rfc3339(&format!("{day}T10:00:00Z")).unwrap();
-    Some(ChangeContext {
-        changed_by: RAVI.into(),
-        occurred_at: Some(prost_types::Timestamp {
-            seconds: at.timestamp(),
-            nanos: 0,
-        }),
-    })
-}
 
 fn splits() -> Vec<RevenueSplit> {
     vec![
@@ -112,22 +74,6 @@ async fn ledger(app: &TestApp) -> Vec<(String, String, String, Decimal, bool)> {
     .collect()
 }
 
-async fn handled(app: &TestApp, count: i64) {
-    let pool = app.pool("compensation");
-    eventually(
-        Duration::from_secs(10),
-        "the events handled",
-        || async move {
-            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inbox")
-                .fetch_one(pool)
-                .await
-                .unwrap()
-                >= count
-        },
-    )
-    .await;
-}
-
 fn row(
     source: &str,
     who: &str,
@@ -160,7 +106,7 @@ async fn a_shared_deal_is_booked_reversed_and_booked_again_each_exactly_once() {
     app.publish_event_as("compensation", &won, won_id, "again")
         .await;
     app.publish_event("compensation", &won).await;
-    handled(&app, 2).await;
+    app.handled("compensation", 2).await;
     let reopened = OpportunityReopened {
         opportunity: Some(contoso(deal, 4, OpportunityStatus::Open)),
         change: when("2027-01-12"),
@@ -179,7 +125,7 @@ async fn a_shared_deal_is_booked_reversed_and_booked_again_each_exactly_once() {
         },
     )
     .await;
-    handled(&app, 5).await;
+    app.handled("compensation", 5).await;
     let expected = vec![
         row("booking", "ravi", "booking", "690000", false),
         row("booking", "nora", "booking", "460000", false),
@@ -209,7 +155,7 @@ async fn a_shared_deal_is_booked_reversed_and_booked_again_each_exactly_once() {
         },
     )
     .await;
-    handled(&app, 6).await;
+    app.handled("compensation", 6).await;
     assert_eq!(ledger(&app).await.len(), 6);
     // The ledger is append-only.
     let changed = sqlx::query("UPDATE credits SET amount = 0")
@@ -285,7 +231,7 @@ async fn payments_refunds_and_expenses_are_credited_by_their_splits_once() {
         },
     )
     .await;
-    handled(&app, 4).await;
+    app.handled("compensation", 4).await;
     assert_eq!(
         ledger(&app).await,
         vec![

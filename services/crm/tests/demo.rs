@@ -268,6 +268,7 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
     assert_eq!(tasks.len(), 3, "one open task per rep");
     the_deal_desk_money_is_there(&grpc, &token).await;
     the_forecast_is_there(&grpc, &token).await;
+    the_pay_is_there(&grpc, &token).await;
 
     let context = services.context(crm_gateway::NAME).unwrap().clone();
     services.shutdown().await.unwrap();
@@ -651,5 +652,51 @@ async fn the_forecast_is_there(grpc: &LocalGrpc, token: &str) {
     assert!(
         last_year.closed.unwrap().deal_count > 10,
         "last year's history is in the forecast"
+    );
+}
+
+/// A plan of each kind with its rep, and last quarter closed with their statements.
+async fn the_pay_is_there(grpc: &LocalGrpc, token: &str) {
+    use chrono::Datelike;
+    use crm_proto::crm::compensation::v1::{
+        ListAssignmentsRequest, ListClosedPeriodsRequest, ListPlansRequest,
+        assignment_service_client::AssignmentServiceClient, plan_service_client::PlanServiceClient,
+        statement_service_client::StatementServiceClient,
+    };
+    let plans = PlanServiceClient::new(grpc.clone())
+        .list_plans(authorized(ListPlansRequest {}, token))
+        .await
+        .unwrap()
+        .into_inner()
+        .plans;
+    let names: Vec<&str> = plans.iter().map(|plan| plan.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["New rep ramp", "Senior field sales", "Territory team"]
+    );
+    let assignments = AssignmentServiceClient::new(grpc.clone())
+        .list_assignments(authorized(ListAssignmentsRequest::default(), token))
+        .await
+        .unwrap()
+        .into_inner()
+        .assignments;
+    assert_eq!(assignments.len(), 3, "Ravi, Nora and Wes, once each");
+    let closed = StatementServiceClient::new(grpc.clone())
+        .list_closed_periods(authorized(ListClosedPeriodsRequest {}, token))
+        .await
+        .unwrap()
+        .into_inner()
+        .periods;
+    let today = chrono::Utc::now().date_naive();
+    let (year, quarter) = match today.month0() / 3 {
+        0 => (today.year() - 1, 4),
+        q => (today.year(), q),
+    };
+    assert_eq!(closed.len(), 1, "last quarter closed, once");
+    let period = closed[0].period.as_ref().unwrap();
+    assert_eq!(period.label, format!("FY{year}-Q{quarter}"));
+    assert_eq!(
+        closed[0].statement_count, 3,
+        "a statement for each rep on a plan"
     );
 }

@@ -17,7 +17,7 @@ use crm_proto::crm::opportunities::v1::{
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::credit::{CreditKind, Split, split_amount};
+use super::credit::{CreditKind, DealLine, Split, split_amount};
 
 /// A ledger entry to append.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +35,9 @@ pub struct NewCredit {
     pub share: Decimal,
     /// The booking a reversal takes back.
     pub reverses: Option<Uuid>,
+    /// A booking's deal lines (the whole deal's shares of its corporate amount), for SPIFFs on
+    /// products.
+    pub lines: Vec<DealLine>,
 }
 
 fn uuid(field: &str, text: &str) -> Result<Uuid, String> {
@@ -98,6 +101,14 @@ pub fn bookings(opportunity: &Opportunity) -> Result<Option<Vec<NewCredit>>, Str
         amount: Decimal::ZERO,
         share: Decimal::ZERO,
         reverses: None,
+        lines: crm_platform::deals::lines::lines_of(opportunity, Some(corporate))
+            .into_iter()
+            .filter(|line| !line.product_code.is_empty())
+            .map(|line| DealLine {
+                product_code: line.product_code,
+                amount: line.corporate_amount.unwrap_or_default(),
+            })
+            .collect(),
     };
     let owner = read::id("owner_id", &opportunity.owner_id)?;
     shared(
@@ -146,6 +157,7 @@ fn collected(
         amount: Decimal::ZERO,
         share: Decimal::ZERO,
         reverses: None,
+        lines: Vec::new(),
     };
     let owner = uuid("schedule.owner_id", &schedule.owner_id)?;
     let context_splits = context.map_or(&[][..], |context| &context.splits);
@@ -231,5 +243,6 @@ pub fn expense(event: &ExpenseApproved) -> Result<Option<NewCredit>, String> {
         amount: amount.amount,
         share: Decimal::ONE_HUNDRED,
         reverses: None,
+        lines: Vec::new(),
     }))
 }

@@ -9,5 +9,7 @@ pub mod assignment;
 pub mod credit;
 pub mod ledger;
 pub mod plan;
+pub mod run;
+pub mod settlement;
 pub mod statement;
 pub mod tiers;

@@ -335,6 +335,70 @@ pub fn check_versions(versions: &[PlanVersion]) -> Result<(), Vec<FieldViolation
     violations.into_result()
 }
 
+/// What saving `new` over `old` may not change, when the days before `locked_until` (the end
+/// of the last closed period) have been paid: a version in force on one of them stays as it
+/// was — but for ending it on a later day — and no other version may start before it.
+pub fn check_locked(
+    old: &[PlanVersion],
+    new: &[PlanVersion],
+    locked_until: NaiveDate,
+) -> Result<(), Vec<FieldViolation>> {
+    let mut violations = Violations::new();
+    let unlocked = |until: Option<NaiveDate>| until.is_none_or(|until| until >= locked_until);
+    for kept in old
+        .iter()
+        .filter(|version| version.effective_from < locked_until)
+    {
+        let at = new
+            .iter()
+            .position(|version| version.version == kept.version);
+        let Some(index) = at else {
+            violations.add(
+                "versions",
+                format!(
+                    "version {} was in force in a closed period (before {locked_until}) and must stay",
+                    kept.version
+                ),
+            );
+            continue;
+        };
+        let saved = &new[index];
+        let same_but_end = PlanVersion {
+            effective_until: kept.effective_until,
+            ..saved.clone()
+        };
+        if same_but_end != *kept {
+            violations.add(
+                format!("versions[{index}]"),
+                format!(
+                    "was in force in a closed period (before {locked_until}): only its end may change"
+                ),
+            );
+        } else if saved.effective_until != kept.effective_until
+            && !(unlocked(kept.effective_until) && unlocked(saved.effective_until))
+        {
+            violations.add(
+                format!("versions[{index}].effective_until"),
+                format!(
+                    "may only end on or after {locked_until}, the end of the last closed period"
+                ),
+            );
+        }
+    }
+    for (index, version) in new.iter().enumerate() {
+        let was_locked = old
+            .iter()
+            .any(|kept| kept.version == version.version && kept.effective_from < locked_until);
+        if !was_locked && version.effective_from < locked_until {
+            violations.add(
+                format!("versions[{index}].effective_from"),
+                format!("must be on or after {locked_until}, the end of the last closed period"),
+            );
+        }
+    }
+    violations.into_result()
+}
+
 /// The version in force on `day`.
 pub fn version_on(versions: &[PlanVersion], day: NaiveDate) -> Option<&PlanVersion> {
     versions.iter().find(|version| version.in_force_on(day))

@@ -130,3 +130,43 @@ fn overlapping_versions_and_other_inconsistencies_are_refused() {
         ]
     );
 }
+
+/// Days before 2026-10-01 are paid: version 1 (in force then) may only be ended later, and
+/// nothing new may start before that day.
+#[test]
+fn a_version_paid_in_a_closed_period_only_ends_later() {
+    let locked = day("2026-10-01");
+    let old = [version(1, "2026-01-01", None)];
+    // Ending it, and a second version after the closed days: accepted.
+    let ended = [
+        version(1, "2026-01-01", Some("2026-11-01")),
+        version(2, "2026-11-01", None),
+    ];
+    assert_eq!(check_locked(&old, &ended, locked), Ok(()));
+    // Ending it inside the closed days, re-rating it, a version starting in them, dropping it.
+    let early = [version(1, "2026-01-01", Some("2026-09-01"))];
+    assert_eq!(
+        fields(check_locked(&old, &early, locked)),
+        ["versions[0].effective_until"]
+    );
+    let mut rerated = version(1, "2026-01-01", None);
+    rerated.base_salary = d("95000");
+    assert_eq!(
+        fields(check_locked(&old, &[rerated], locked)),
+        ["versions[0]"]
+    );
+    let backdated = [
+        version(1, "2026-01-01", Some("2026-09-01")),
+        version(2, "2026-09-01", None),
+    ];
+    assert_eq!(
+        fields(check_locked(&old, &backdated, locked)),
+        ["versions[0].effective_until", "versions[1].effective_from"]
+    );
+    assert_eq!(fields(check_locked(&old, &[], locked)), ["versions"]);
+    // A version that started after the closed days changes freely.
+    let later = [version(1, "2026-10-01", None)];
+    let mut changed = version(1, "2026-10-01", None);
+    changed.base_salary = d("1");
+    assert_eq!(check_locked(&later, &[changed], locked), Ok(()));
+}

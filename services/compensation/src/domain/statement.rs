@@ -21,10 +21,12 @@ use crm_platform::money::{CurrencyCode, round_half_even};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+pub use super::settlement::DealHistory;
 use super::{
     assignment::proration,
     credit::{Credit, CreditKind},
     plan::{Payout, PlanVersion, PoolSplit, Spiff, SpiffAmount},
+    settlement::{self, Earned},
     tiers::Schedule,
 };
 
@@ -120,23 +122,6 @@ pub struct Line {
     pub note: String,
 }
 
-/// What earlier statements hold for one deal of the rep's.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DealHistory {
-    pub deal_id: Uuid,
-    pub deal_name: String,
-    /// Every paid line on the deal so far (commission, releases, SPIFFs, clawbacks).
-    pub paid: Decimal,
-    /// The rep's booked share while it stands (0 once reversed).
-    pub booked: Decimal,
-    /// Commission earned on booking by an on-payment plan (rounded lines).
-    pub earned: Decimal,
-    /// Collected of the rep's share so far, net of refunds.
-    pub collected: Decimal,
-    /// Released so far.
-    pub released: Decimal,
-}
-
 /// The rep's part of a team pool: the team's bookings in the period and how the pool is shared.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolShare {
@@ -173,6 +158,8 @@ pub struct StatementInput<'a> {
 pub enum StatementProblem {
     #[error("the plan's tiers need a quota for the period, and none (or 0) is set")]
     NoQuota,
+    #[error("the rep is on no plan paying per such a period on any of its days")]
+    NoPlan,
 }
 
 /// A computed statement.
@@ -190,13 +177,13 @@ pub struct Statement {
     pub draw_balance: Decimal,
 }
 
-struct Builder<'a> {
-    input: &'a StatementInput<'a>,
-    lines: Vec<Line>,
+pub(super) struct Builder<'a> {
+    pub(super) input: &'a StatementInput<'a>,
+    pub(super) lines: Vec<Line>,
 }
 
 impl Builder<'_> {
-    fn line(
+    pub(super) fn line(
         &mut self,
         component: Component,
         credit: Option<&Credit>,
@@ -274,11 +261,15 @@ pub fn compute(input: &StatementInput<'_>) -> Result<Statement, StatementProblem
         .collect();
     let credited: Decimal = bookings.iter().map(|credit| credit.amount).sum();
     let quota = input.quota.map(|quota| quota * share_of_period);
-    let mut earned: BTreeMap<Uuid, (Decimal, Decimal, &Credit)> = BTreeMap::new();
+    let mut earned: BTreeMap<Uuid, Earned<'_>> = BTreeMap::new();
     if let Some(commission) = &plan.commission {
         let quota = match quota {
             Some(quota) if !quota.is_zero() => quota,
-            _ if commission.needs_quota() => return Err(StatementProblem::NoQuota),
+            // Without bookings to rate, tiers need no quota (releases of earlier bookings do
+            // not depend on it).
+            _ if commission.needs_quota() && !bookings.is_empty() => {
+                return Err(StatementProblem::NoQuota);
+            }
             _ => Decimal::ZERO,
         };
         let schedule = Schedule::new(commission, quota);
@@ -314,18 +305,17 @@ pub fn compute(input: &StatementInput<'_>) -> Result<Statement, StatementProblem
                 );
                 builder.lines.last_mut().expect("just pushed").tier = segment.tier;
                 if let Some(deal) = booking.deal_id {
-                    let entry =
-                        earned
-                            .entry(deal)
-                            .or_insert((Decimal::ZERO, Decimal::ZERO, booking));
-                    entry.0 += amount;
+                    earned
+                        .entry(deal)
+                        .or_insert_with(|| Earned::on(booking))
+                        .commission += amount;
                 }
             }
             if let Some(deal) = booking.deal_id {
                 earned
                     .entry(deal)
-                    .or_insert((Decimal::ZERO, Decimal::ZERO, booking))
-                    .1 += booking.amount;
+                    .or_insert_with(|| Earned::on(booking))
+                    .booked += booking.amount;
             }
             before += booking.amount;
         }
@@ -335,7 +325,7 @@ pub fn compute(input: &StatementInput<'_>) -> Result<Statement, StatementProblem
             }
         }
         if commission.payout == Payout::OnPayment {
-            release(&mut builder, &earned);
+            settlement::release(&mut builder, &earned);
         }
         if let Some(cap) = commission.cap_per_period {
             let paid = builder.sum(|component| {
@@ -362,7 +352,7 @@ pub fn compute(input: &StatementInput<'_>) -> Result<Statement, StatementProblem
             }
         }
     }
-    clawbacks(&mut builder, &reversed_here);
+    settlement::clawbacks(&mut builder, &reversed_here);
     if plan.reimburses_expenses {
         for expense in input
             .credits
@@ -514,118 +504,6 @@ fn spiff_line(builder: &mut Builder<'_>, spiff: &Spiff, booking: &Credit) {
         exact,
         format!("SPIFF {}", spiff.name),
     );
-}
-
-/// On-payment plans: each deal's earned commission released as collected, cumulatively.
-fn release(builder: &mut Builder<'_>, earned_here: &BTreeMap<Uuid, (Decimal, Decimal, &Credit)>) {
-    let input = builder.input;
-    let mut deals: BTreeMap<Uuid, (Decimal, Decimal, Decimal, Decimal, Option<&Credit>)> =
-        BTreeMap::new();
-    for history in input.history {
-        deals.insert(
-            history.deal_id,
-            (
-                history.earned,
-                history.booked,
-                history.collected,
-                history.released,
-                None,
-            ),
-        );
-    }
-    for (deal, (earned, booked, credit)) in earned_here {
-        let entry = deals.entry(*deal).or_insert((
-            Decimal::ZERO,
-            Decimal::ZERO,
-            Decimal::ZERO,
-            Decimal::ZERO,
-            None,
-        ));
-        entry.0 = *earned;
-        entry.1 = *booked;
-        entry.4 = Some(credit);
-    }
-    // A deal taken back in this period (and not won again in it) releases nothing more: its
-    // clawback takes back what was released.
-    let reversed_deals: HashSet<Uuid> = input
-        .credits
-        .iter()
-        .filter(|credit| credit.kind == CreditKind::BookingReversal)
-        .filter_map(|credit| credit.deal_id)
-        .filter(|deal| !earned_here.contains_key(deal))
-        .collect();
-    let mut paid_here: BTreeMap<Uuid, (Decimal, &Credit)> = BTreeMap::new();
-    for payment in input
-        .credits
-        .iter()
-        .filter(|credit| matches!(credit.kind, CreditKind::Payment | CreditKind::Refund))
-    {
-        if let Some(deal) = payment.deal_id {
-            paid_here.entry(deal).or_insert((Decimal::ZERO, payment)).0 += payment.signed();
-        }
-    }
-    for (deal, (earned, booked, collected_before, released, booking)) in deals {
-        if reversed_deals.contains(&deal) || booked.is_zero() {
-            continue;
-        }
-        let (paid, payment) = paid_here
-            .get(&deal)
-            .map_or((Decimal::ZERO, None), |(paid, payment)| {
-                (*paid, Some(*payment))
-            });
-        let collected = collected_before + paid;
-        let ratio = (collected / booked).min(Decimal::ONE).max(Decimal::ZERO);
-        let due = round_line(earned * ratio, input.plan.currency) - released;
-        if due.is_zero() {
-            continue;
-        }
-        let credit = payment.or(booking);
-        builder.line(
-            Component::CommissionReleased,
-            credit,
-            earned,
-            Some(ratio * Decimal::ONE_HUNDRED),
-            due,
-            format!(
-                "{} % of the earned commission collected, less {released} released before",
-                (ratio * Decimal::ONE_HUNDRED).round_dp(2).normalize()
-            ),
-        );
-    }
-}
-
-/// Bookings of earlier periods reversed in this one: everything paid on the deal taken back.
-fn clawbacks(builder: &mut Builder<'_>, reversed_here: &HashSet<Uuid>) {
-    let input = builder.input;
-    let own: HashSet<Uuid> = input.credits.iter().map(|credit| credit.id).collect();
-    for reversal in input
-        .credits
-        .iter()
-        .filter(|credit| credit.kind == CreditKind::BookingReversal)
-    {
-        let Some(booking) = reversal.reverses else {
-            continue;
-        };
-        if own.contains(&booking) || !reversed_here.contains(&booking) {
-            continue;
-        }
-        let paid = input
-            .history
-            .iter()
-            .find(|history| Some(history.deal_id) == reversal.deal_id)
-            .map_or(Decimal::ZERO, |history| history.paid);
-        if paid.is_zero() {
-            continue;
-        }
-        builder.line(
-            Component::Clawback,
-            Some(reversal),
-            paid,
-            None,
-            -paid,
-            "the deal is no longer won: what was paid on it is taken back".into(),
-        );
-    }
 }
 
 #[cfg(test)]

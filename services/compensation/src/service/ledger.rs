@@ -48,6 +48,7 @@ pub async fn reverse_bookings(
             amount: booking.amount,
             share: booking.share,
             reverses: Some(booking.id),
+            lines: Vec::new(),
         })
         .collect();
     credit(connection, &reversals, event_id).await

@@ -1,5 +1,6 @@
-//! SQL of the credit ledger (`credits`): entries appended once per source and rep, and the
-//! bookings of a deal that still stand.
+//! SQL of the credit ledger (`credits`, and the bookings' deal lines `booking_lines`): entries
+//! appended once per source and rep, the bookings of a deal that still stand, and the entries
+//! statements are computed from.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -7,7 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{
-    credit::{Credit, CreditKind},
+    credit::{Credit, CreditKind, DealLine},
     ledger::NewCredit,
 };
 
@@ -18,13 +19,14 @@ pub async fn append(
     credit: &NewCredit,
     event_id: Uuid,
 ) -> sqlx::Result<bool> {
+    let id = Uuid::now_v7();
     let inserted = sqlx::query(
         "INSERT INTO credits (id, source, user_id, kind, deal_id, deal_name, pipeline_id, \
          effective_on, currency, amount, share, reverses, event_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT (source, user_id) DO NOTHING",
     )
-    .bind(Uuid::now_v7())
+    .bind(id)
     .bind(&credit.source)
     .bind(credit.user_id)
     .bind(credit.kind.as_str())
@@ -37,9 +39,27 @@ pub async fn append(
     .bind(credit.share)
     .bind(credit.reverses)
     .bind(event_id)
-    .execute(connection)
+    .execute(&mut *connection)
     .await?
     .rows_affected();
+    if inserted == 1 && !credit.lines.is_empty() {
+        let codes: Vec<&str> = credit
+            .lines
+            .iter()
+            .map(|line| line.product_code.as_str())
+            .collect();
+        let amounts: Vec<Decimal> = credit.lines.iter().map(|line| line.amount).collect();
+        sqlx::query(
+            "INSERT INTO booking_lines (credit_id, position, product_code, amount) \
+             SELECT $1, line.position::int, line.code, line.amount \
+             FROM unnest($2::text[], $3::numeric[]) WITH ORDINALITY AS line(code, amount, position)",
+        )
+        .bind(id)
+        .bind(&codes)
+        .bind(&amounts)
+        .execute(connection)
+        .await?;
+    }
     Ok(inserted == 1)
 }
 
@@ -106,4 +126,108 @@ pub async fn standing_bookings(
     .into_iter()
     .map(CreditRow::into_credit)
     .collect()
+}
+
+/// Fills in the bookings' deal lines.
+async fn with_lines(
+    connection: &mut PgConnection,
+    mut credits: Vec<Credit>,
+) -> sqlx::Result<Vec<Credit>> {
+    let bookings: Vec<Uuid> = credits
+        .iter()
+        .filter(|credit| credit.kind == CreditKind::Booking)
+        .map(|credit| credit.id)
+        .collect();
+    if bookings.is_empty() {
+        return Ok(credits);
+    }
+    let lines: Vec<(Uuid, String, Decimal)> = sqlx::query_as(
+        "SELECT credit_id, product_code, amount FROM booking_lines \
+         WHERE credit_id = ANY($1) ORDER BY credit_id, position",
+    )
+    .bind(&bookings)
+    .fetch_all(connection)
+    .await?;
+    let mut by_credit: std::collections::HashMap<Uuid, Vec<DealLine>> =
+        std::collections::HashMap::new();
+    for (credit_id, product_code, amount) in lines {
+        by_credit.entry(credit_id).or_default().push(DealLine {
+            product_code,
+            amount,
+        });
+    }
+    for credit in &mut credits {
+        if let Some(lines) = by_credit.remove(&credit.id) {
+            credit.lines = lines;
+        }
+    }
+    Ok(credits)
+}
+
+/// The entries of `users` effective on a day of `[from, until)`, by rep in ledger order.
+pub async fn of_reps(
+    connection: &mut PgConnection,
+    users: &[Uuid],
+    from: NaiveDate,
+    until: NaiveDate,
+) -> sqlx::Result<Vec<Credit>> {
+    let credits = sqlx::query_as::<_, CreditRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM credits c WHERE c.user_id = ANY($1) \
+         AND c.effective_on >= $2 AND c.effective_on < $3 ORDER BY c.user_id, c.sequence"
+    )))
+    .bind(users)
+    .bind(from)
+    .bind(until)
+    .fetch_all(&mut *connection)
+    .await?
+    .into_iter()
+    .map(CreditRow::into_credit)
+    .collect::<sqlx::Result<Vec<_>>>()?;
+    with_lines(connection, credits).await
+}
+
+/// The entries of `users` of closed days `[from, before)` that no locked statement took in:
+/// recorded after their period closed. By rep in ledger order.
+pub async fn late(
+    connection: &mut PgConnection,
+    users: &[Uuid],
+    from: NaiveDate,
+    before: NaiveDate,
+) -> sqlx::Result<Vec<Credit>> {
+    let credits = sqlx::query_as::<_, CreditRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM credits c WHERE c.user_id = ANY($1) \
+         AND c.effective_on >= $2 AND c.effective_on < $3 \
+         AND NOT EXISTS (SELECT 1 FROM statement_credits s WHERE s.credit_id = c.id) \
+         ORDER BY c.user_id, c.sequence"
+    )))
+    .bind(users)
+    .bind(from)
+    .bind(before)
+    .fetch_all(&mut *connection)
+    .await?
+    .into_iter()
+    .map(CreditRow::into_credit)
+    .collect::<sqlx::Result<Vec<_>>>()?;
+    with_lines(connection, credits).await
+}
+
+/// The bookings, net of reversals, of everyone whose team is `team_path` or below it on days
+/// of `[from, until)`: a team pool's base.
+pub async fn team_bookings(
+    connection: &mut PgConnection,
+    team_path: &str,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> sqlx::Result<Decimal> {
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(CASE c.kind WHEN 'booking' THEN c.amount ELSE -c.amount END), 0) \
+         FROM credits c JOIN org_users u ON u.user_id = c.user_id \
+         WHERE starts_with(u.team_path, $1) AND c.kind IN ('booking', 'booking_reversal') \
+         AND c.effective_on >= $2 AND c.effective_on < $3",
+    )
+    .bind(team_path)
+    .bind(from)
+    .bind(until)
+    .fetch_one(connection)
+    .await
 }

@@ -64,6 +64,7 @@ use uuid::Uuid;
 mod accounts;
 mod activities;
 mod care_and_plans;
+mod compensation;
 mod deal_desk;
 mod deal_history;
 mod deal_import;
@@ -223,7 +224,7 @@ pub async fn load(settings: &Settings) -> anyhow::Result<()> {
     loaded?;
     stopped?;
     println!(
-        "demo data loaded: the Northwind teams, the corporate currency and rates, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads; the price book, pipelines, competitors, the live deals and two years of deal history; this year's quotas down the team tree, the quarter's forecast calls and this week's snapshot",
+        "demo data loaded: the Northwind teams, the corporate currency and rates, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads; the price book, pipelines, competitors, the live deals and two years of deal history; this year's quotas down the team tree, the quarter's forecast calls and this week's snapshot; a compensation plan of each kind, the reps on them and last quarter closed",
         accounts::ACCOUNTS.len()
     );
     Ok(())
@@ -248,6 +249,7 @@ pub async fn load_into(services: &RunningServices, settings: &Settings) -> anyho
     care_and_plans::load(&api).await?;
     deal_desk::load(&api).await?;
     forecasting::load(&api, services).await?;
+    compensation::load(&api, services).await?;
     Ok(())
 }
 
