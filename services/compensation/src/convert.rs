@@ -4,10 +4,10 @@
 //! messages, so this is their one mapping.
 
 use crm_platform::{
-    error::Violations,
+    error::{FieldViolation, Violations, reasons::INCONSISTENT_FIELDS},
     fiscal::{FiscalPeriod, PeriodKind},
     ids::parse_id,
-    money::{CurrencyCode, fixed, plain_decimal},
+    money::{CurrencyCode, fixed, parse_decimal},
 };
 use crm_proto::crm::{
     common::v1::Money as MoneyMessage,
@@ -25,7 +25,7 @@ use crate::domain::{
 };
 
 fn decimal(violations: &mut Violations, field: &str, text: &str) -> Option<Decimal> {
-    violations.check(field, plain_decimal(text))
+    violations.take(parse_decimal(field, text))
 }
 
 /// A decimal that may be left out (empty).
@@ -158,10 +158,11 @@ fn team_pool(violations: &mut Violations, at: &str, wire: &pb::TeamPool) -> Opti
         }
     };
     if !matches!(split, Some(PoolSplit::ByWeights(_))) && !wire.weights.is_empty() {
-        violations.add(
+        violations.push(FieldViolation::refusal(
+            INCONSISTENT_FIELDS,
             format!("{at}.weights"),
             "only a pool split by weights has weights",
-        );
+        ));
     }
     Some(TeamPool {
         team_path: wire.team_path.trim().to_owned(),
@@ -177,16 +178,21 @@ fn spiff(violations: &mut Violations, at: &str, wire: &pb::Spiff) -> Option<Spif
         .enumerate()
         .map(|(index, id)| violations.take(parse_id(&format!("{at}.pipeline_ids[{index}]"), id)))
         .collect();
+    // An amount of either kind left empty is none given: which of the two a SPIFF pays the
+    // schema cannot say.
     let amount = match &wire.amount {
-        Some(spiff::Amount::FixedAmount(amount)) => {
-            required_decimal(violations, &format!("{at}.fixed_amount"), amount)
-                .map(SpiffAmount::Fixed)
+        Some(spiff::Amount::FixedAmount(amount)) if !amount.trim().is_empty() => {
+            decimal(violations, &format!("{at}.fixed_amount"), amount).map(SpiffAmount::Fixed)
         }
-        Some(spiff::Amount::Percent(rate)) => {
-            required_decimal(violations, &format!("{at}.percent"), rate).map(SpiffAmount::Percent)
+        Some(spiff::Amount::Percent(rate)) if !rate.trim().is_empty() => {
+            decimal(violations, &format!("{at}.percent"), rate).map(SpiffAmount::Percent)
         }
-        None => {
-            violations.add(at, "needs a fixed_amount or a percent");
+        _ => {
+            violations.push(FieldViolation::refusal(
+                INCONSISTENT_FIELDS,
+                at,
+                "needs a fixed_amount or a percent",
+            ));
             None
         }
     };

@@ -459,7 +459,7 @@ async fn a_plan_is_checked_whole_and_every_problem_named() {
         .save_plan(authorized(plan, &app.token(&caller(ADA))))
         .await
         .unwrap_err();
-    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(refused.code(), Code::FailedPrecondition);
     let details = tonic_types::StatusExt::get_details_bad_request(&refused).expect("field details");
     let fields: Vec<&str> = details
         .field_violations

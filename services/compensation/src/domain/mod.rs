@@ -12,4 +12,6 @@ pub mod plan;
 pub mod run;
 pub mod settlement;
 pub mod statement;
+#[cfg(test)]
+mod testing;
 pub mod tiers;

@@ -8,15 +8,8 @@ use super::*;
 use crate::domain::{
     credit::CreditKind,
     plan::{Commission, Payout, Tier, Tiering},
+    testing::{self, d, day},
 };
-
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-fn day(text: &str) -> NaiveDate {
-    text.parse().unwrap()
-}
 
 fn month(label: &str) -> FiscalPeriod {
     FiscalCalendar::default().parse(label).unwrap()
@@ -59,22 +52,7 @@ fn flat(
 }
 
 fn credit(n: u128, kind: CreditKind, deal: u128, amount: &str, on: &str) -> Credit {
-    Credit {
-        id: Uuid::from_u128(n),
-        sequence: n as i64,
-        user_id: REP,
-        kind,
-        deal_id: Some(Uuid::from_u128(deal)),
-        deal_name: format!("deal {deal}"),
-        pipeline_id: None,
-        lines: Vec::new(),
-        effective_on: day(on),
-        currency: "CNY".parse().unwrap(),
-        amount: d(amount),
-        share: Decimal::ONE_HUNDRED,
-        reverses: None,
-        event_id: Uuid::from_u128(1000 + n),
-    }
+    testing::credit(REP, n, kind, deal, amount, on)
 }
 
 fn part<'a>(version: &'a PlanVersion, from: &str, until: &str) -> Part<'a> {

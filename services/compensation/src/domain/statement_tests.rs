@@ -8,15 +8,8 @@ use super::*;
 use crate::domain::{
     credit::DealLine,
     plan::{Commission, Draw, Payout, TeamPool, Tier, Tiering},
+    testing::{self, d, day},
 };
-
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-fn day(text: &str) -> NaiveDate {
-    text.parse().unwrap()
-}
 
 const RAVI: Uuid = Uuid::from_u128(0xb1);
 
@@ -53,22 +46,7 @@ fn senior(payout: Payout) -> PlanVersion {
 }
 
 fn credit(n: u128, kind: CreditKind, deal: u128, amount: &str, on: &str) -> Credit {
-    Credit {
-        id: Uuid::from_u128(n),
-        sequence: n as i64,
-        user_id: RAVI,
-        kind,
-        deal_id: (deal > 0).then(|| Uuid::from_u128(deal)),
-        deal_name: format!("deal {deal}"),
-        pipeline_id: None,
-        lines: Vec::new(),
-        effective_on: day(on),
-        currency: "CNY".parse().unwrap(),
-        amount: d(amount),
-        share: Decimal::ONE_HUNDRED,
-        reverses: None,
-        event_id: Uuid::from_u128(1_000 + n),
-    }
+    testing::credit(RAVI, n, kind, deal, amount, on)
 }
 
 fn reversal(n: u128, of: u128, deal: u128, amount: &str, on: &str) -> Credit {

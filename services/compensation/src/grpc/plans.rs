@@ -1,7 +1,9 @@
 //! The plans' and assignments' RPCs (`PlanService`, `AssignmentService`).
 
 use crm_platform::{
-    error::{Violations, optional_text, required_text},
+    error::{
+        FieldViolation, Violations, optional_text, reasons::INCONSISTENT_FIELDS, required_text,
+    },
     time::to_timestamp,
 };
 use crm_proto::crm::compensation::v1::{
@@ -74,7 +76,12 @@ impl PlanService for PlansApi {
         let mut violations = Violations::new();
         let plan_id = violations.optional_id("plan_id", &request.plan_id);
         if plan_id.is_some() && request.revision == 0 {
-            violations.add("revision", "is required with plan_id: the revision read");
+            // Which fields go together is more than the schema says: a refusal for the data.
+            violations.push(FieldViolation::refusal(
+                INCONSISTENT_FIELDS,
+                "revision",
+                "is required with plan_id: the revision read",
+            ));
         }
         let name = required_text(&mut violations, "name", &request.name, 200);
         let description = optional_text(&mut violations, "description", &request.description, 4000);

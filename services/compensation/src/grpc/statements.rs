@@ -2,7 +2,7 @@
 
 use crm_platform::{
     auth::TeamPath,
-    error::{Violations, required_text},
+    error::{FieldViolation, Violations, reasons::INCONSISTENT_FIELDS, required_text},
     money::{Money, Sign},
     time::to_timestamp,
 };
@@ -190,7 +190,11 @@ impl StatementService for StatementsApi {
         if let Some(amount) = &amount
             && amount.amount.is_zero()
         {
-            violations.add("amount.amount", "must not be 0");
+            violations.push(FieldViolation::refusal(
+                INCONSISTENT_FIELDS,
+                "amount.amount",
+                "must not be 0: an adjustment changes the pay",
+            ));
         }
         violations.into_result().map_err(CompensationError::from)?;
         let (Some(user), Some(amount)) = (user, amount) else {

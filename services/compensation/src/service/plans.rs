@@ -63,7 +63,9 @@ impl Compensation {
     /// currency the organisation's, and nothing a closed period paid changed.
     pub async fn save_plan(&self, caller: &Caller, input: PlanInput) -> Result<StoredPlan> {
         reach::admin(caller)?;
-        check_versions(&input.versions)?;
+        // The versions' rules go beyond what the schema states: refusals for the data.
+        check_versions(&input.versions)
+            .map_err(|violations| as_refusals(INCONSISTENT_FIELDS, violations))?;
         let mut transaction = self.pool.begin().await?;
         let settings = OrgDirectory::settings(&mut *transaction).await?;
         if let Some(corporate) = settings.corporate_currency

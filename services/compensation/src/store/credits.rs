@@ -164,6 +164,32 @@ async fn with_lines(
     Ok(credits)
 }
 
+/// The entries of `users` effective on a day of `[from, until)` — only those no locked
+/// statement took in when `late` — with their lines, by rep in ledger order.
+async fn of_days(
+    connection: &mut PgConnection,
+    users: &[Uuid],
+    (from, until): (NaiveDate, NaiveDate),
+    late: bool,
+) -> sqlx::Result<Vec<Credit>> {
+    let credits = sqlx::query_as::<_, CreditRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM credits c WHERE c.user_id = ANY($1) \
+         AND c.effective_on >= $2 AND c.effective_on < $3 \
+         AND (NOT $4 OR NOT EXISTS (SELECT 1 FROM statement_credits s WHERE s.credit_id = c.id)) \
+         ORDER BY c.user_id, c.sequence"
+    )))
+    .bind(users)
+    .bind(from)
+    .bind(until)
+    .bind(late)
+    .fetch_all(&mut *connection)
+    .await?
+    .into_iter()
+    .map(CreditRow::into_credit)
+    .collect::<sqlx::Result<Vec<_>>>()?;
+    with_lines(connection, credits).await
+}
+
 /// The entries of `users` effective on a day of `[from, until)`, by rep in ledger order.
 pub async fn of_reps(
     connection: &mut PgConnection,
@@ -171,19 +197,7 @@ pub async fn of_reps(
     from: NaiveDate,
     until: NaiveDate,
 ) -> sqlx::Result<Vec<Credit>> {
-    let credits = sqlx::query_as::<_, CreditRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM credits c WHERE c.user_id = ANY($1) \
-         AND c.effective_on >= $2 AND c.effective_on < $3 ORDER BY c.user_id, c.sequence"
-    )))
-    .bind(users)
-    .bind(from)
-    .bind(until)
-    .fetch_all(&mut *connection)
-    .await?
-    .into_iter()
-    .map(CreditRow::into_credit)
-    .collect::<sqlx::Result<Vec<_>>>()?;
-    with_lines(connection, credits).await
+    of_days(connection, users, (from, until), false).await
 }
 
 /// The entries of `users` of closed days `[from, before)` that no locked statement took in:
@@ -194,21 +208,7 @@ pub async fn late(
     from: NaiveDate,
     before: NaiveDate,
 ) -> sqlx::Result<Vec<Credit>> {
-    let credits = sqlx::query_as::<_, CreditRow>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM credits c WHERE c.user_id = ANY($1) \
-         AND c.effective_on >= $2 AND c.effective_on < $3 \
-         AND NOT EXISTS (SELECT 1 FROM statement_credits s WHERE s.credit_id = c.id) \
-         ORDER BY c.user_id, c.sequence"
-    )))
-    .bind(users)
-    .bind(from)
-    .bind(before)
-    .fetch_all(&mut *connection)
-    .await?
-    .into_iter()
-    .map(CreditRow::into_credit)
-    .collect::<sqlx::Result<Vec<_>>>()?;
-    with_lines(connection, credits).await
+    of_days(connection, users, (from, before), true).await
 }
 
 /// The bookings, net of reversals, of everyone whose team is `team_path` or below it on days
