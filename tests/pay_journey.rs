@@ -9,9 +9,10 @@
 //! (44,000.00), two lines split at the boundary. The first payment, 30 % of Contoso (345,000),
 //! releases 30 % of its 74,000.00: 22,200.00, the statement's total. Contoso reopened and lost,
 //! its booking is taken back within the month: its lines go, the 22,200.00 with them, and
-//! attainment falls to 40 %. (A clawback across a closed period — October paid, November takes
-//! it back — is the compensation service's own test, `services/compensation/tests/statements.rs`,
-//! where the events can carry last month's days.)
+//! attainment falls to 40 %. Across a closed period: a deal brought in from the old system,
+//! won and half paid last month, is paid on last month's statement; Ada closes the month; the
+//! deal reopened and lost this month, this month's statement claws back exactly what the closed
+//! one paid.
 
 #[allow(dead_code)] // the forecast journey's figures, of which this one reads a few
 #[path = "forecast_journey/figures.rs"]
@@ -26,6 +27,7 @@ mod suite;
 
 use std::time::Duration;
 
+use chrono::Datelike;
 use crm_test_support::eventually;
 use figures::{DEVELOP, LOST_ON_PRICE, WON_FOR_PRODUCT_FIT, amount};
 use org::{Calendar, id};
@@ -52,6 +54,9 @@ fn lines(statement: &Value) -> Vec<(String, String, u64, String)> {
         })
         .collect()
 }
+
+/// The seeded Direct pipeline's won stage.
+const CLOSED_WON: &str = "01900000-0000-7000-8000-000000000015";
 
 fn line(component: &str, deal: &str, tier: u64, amount: &str) -> (String, String, u64, String) {
     (component.into(), deal.into(), tier, amount.into())
@@ -269,4 +274,141 @@ async fn ravis_statement_splits_at_his_quota_pays_on_payment_and_gives_back_a_lo
     );
     assert_eq!(amount(&after["total"]), "0.00");
     assert_eq!(after["attainment_percent"], "40.00");
+
+    // Last month, brought in from the old system: the legacy retrofit, 500,000, won on the 15th
+    // and half paid on the 20th — 50 % of a 1,000,000 quota at 5 %, 25,000.00 earned, 12,500.00
+    // released. Ada closes the month; then the deal is reopened and lost this month, and this
+    // month's statement claws back exactly the 12,500.00 the closed one paid.
+    let last_month = calendar.months_ago(1);
+    let on = |day: u32| last_month.with_day(day).unwrap();
+    let at = |day: u32| format!("{}T09:00:00Z", on(day));
+    ok(suite
+        .post(
+            &cast.ada,
+            "/v1/forecasting/quotas",
+            json!({"holder": {"user_id": id(&cast.ravi)}, "kind": "TARGET_KIND_REVENUE",
+                   "period": last_month.format("%Y-%m").to_string(),
+                   "target": {"amount": cny("1000000.00")}}),
+        )
+        .await);
+    let legacy = uuid::Uuid::now_v7().to_string();
+    let imported = ok(suite
+        .post(
+            &cast.ada,
+            "/v1/opportunities:import",
+            json!({"opportunities": [{"opportunity_id": legacy,
+                "opportunity": {"name": "Northwind — legacy retrofit", "account_id": account,
+                    "owner_id": id(&cast.ravi), "amount": cny("500000.00"),
+                    "expected_close_date": on(15).to_string()},
+                "created_at": at(2),
+                "stays": [{"stage_id": DEVELOP, "entered_at": at(2)},
+                          {"stage_id": CLOSED_WON, "entered_at": at(15)}],
+                "close_reason_id": WON_FOR_PRODUCT_FIT}]}),
+        )
+        .await);
+    assert_eq!(imported["imported"], 1, "{imported}");
+    ok(suite
+        .http
+        .send_json(
+            http::Method::PUT,
+            &format!("/v1/opportunities/{legacy}/paymentSchedule"),
+            Some(&suite.token(&cast.ravi)),
+            &json!({"instalments": [{"due_date": due(30), "percent": "100"}]}),
+        )
+        .await);
+    ok(suite
+        .post(
+            &cast.ravi,
+            &format!("/v1/opportunities/{legacy}/paymentSchedule:recordPayment"),
+            json!({"payment_id": uuid::Uuid::now_v7().to_string(), "amount": cny("250000.00"),
+                   "received_on": on(20).to_string(), "method": "PAYMENT_METHOD_BANK_TRANSFER"}),
+        )
+        .await);
+    eventually(
+        Duration::from_secs(20),
+        "the legacy deal booked and paid",
+        || async {
+            count("SELECT count(*) FROM credits".into()).await == 6
+                && count("SELECT count(*) FROM quotas".into()).await == 2
+        },
+    )
+    .await;
+    let last = last_month.format("%Y-%m").to_string();
+    let closed = ok(suite
+        .post(
+            &cast.ada,
+            "/v1/compensation/periods:close",
+            json!({"period": last}),
+        )
+        .await)["closed"]
+        .clone();
+    assert_eq!(closed["statement_count"], 1, "{closed}");
+    assert_eq!(amount(&closed["total"]), "12500.00");
+    let locked = suite
+        .get(
+            &cast.ravi,
+            &format!("/v1/compensation/statements?period={last}"),
+        )
+        .await["statement"]
+        .clone();
+    assert_eq!(
+        lines(&locked),
+        [
+            line(
+                "COMMISSION_EARNED",
+                "Northwind — legacy retrofit",
+                1,
+                "25000.00"
+            ),
+            line(
+                "COMMISSION_RELEASED",
+                "Northwind — legacy retrofit",
+                0,
+                "12500.00"
+            ),
+        ],
+        "{locked}"
+    );
+    assert_eq!(locked["status"], "STATEMENT_STATUS_CLOSED");
+    ok(suite
+        .post(
+            &cast.mei,
+            &format!("/v1/opportunities/{legacy}:reopen"),
+            json!({"reason": "the retrofit was never delivered"}),
+        )
+        .await);
+    ok(suite
+        .post(
+            &cast.ravi,
+            &format!("/v1/opportunities/{legacy}:lose"),
+            json!({"close_reason_id": LOST_ON_PRICE}),
+        )
+        .await);
+    eventually(
+        Duration::from_secs(20),
+        "the legacy booking taken back",
+        || async {
+            count("SELECT count(*) FROM credits WHERE kind = 'booking_reversal'".into()).await == 2
+        },
+    )
+    .await;
+    let clawed = suite.get(&cast.ravi, &statement_path).await["statement"].clone();
+    assert_eq!(
+        lines(&clawed),
+        [
+            line("COMMISSION_EARNED", "Fabrikam — retrofit", 1, "20000.00"),
+            line("CLAWBACK", "Northwind — legacy retrofit", 0, "-12500.00"),
+        ],
+        "{clawed}"
+    );
+    assert_eq!(amount(&clawed["total"]), "-12500.00");
+    // The closed month did not move.
+    let again = suite
+        .get(
+            &cast.ravi,
+            &format!("/v1/compensation/statements?period={last}"),
+        )
+        .await["statement"]
+        .clone();
+    assert_eq!(again, locked);
 }

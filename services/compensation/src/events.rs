@@ -1,5 +1,6 @@
 //! Events the compensation service consumes: the opportunities service's won, reopened and lost
-//! deals, payments, refunds and approved expenses, into the credit ledger (`compensation-ledger`,
+//! deals (and deals imported already won), payments, refunds and approved expenses, into the
+//! credit ledger (`compensation-ledger`,
 //! one consumer, so a deal's events are applied in the order they were published); the
 //! forecasting service's quotas (`compensation-quotas`); and the organisation's directory (the
 //! kit's `compensation-org-directory`).
@@ -17,8 +18,8 @@ use crm_platform::{
 use crm_proto::crm::{
     forecasting::v1::{QuotaSet, TargetKind, resolved_scope, target_value},
     opportunities::v1::{
-        ChangeContext, ExpenseApproved, Opportunity, OpportunityLost, OpportunityReopened,
-        OpportunityWon, PaymentReceived, PaymentRefunded,
+        ChangeContext, ExpenseApproved, Opportunity, OpportunityCreated, OpportunityLost,
+        OpportunityReopened, OpportunityStatus, OpportunityWon, PaymentReceived, PaymentRefunded,
     },
 };
 use sqlx::PgConnection;
@@ -30,6 +31,7 @@ pub(crate) fn ledger() -> ConsumerSpec {
         name: "compensation-ledger".to_owned(),
         producer: "opportunities".to_owned(),
         subjects: vec![
+            OpportunityCreated::subject(),
             OpportunityWon::subject(),
             OpportunityReopened::subject(),
             OpportunityLost::subject(),
@@ -96,7 +98,18 @@ impl EventHandler for LedgerHandler {
     ) -> HandlerFuture<'a> {
         Box::pin(async move {
             let subject = event.subject.as_str();
-            let credits = if subject == OpportunityWon::subject() {
+            let credits = if subject == OpportunityCreated::subject() {
+                // A deal brought in from another system already won (ImportOpportunities):
+                // booked on the day it was won, as if its won event had come then. Any other
+                // new deal credits nothing yet.
+                let created = event.decode::<OpportunityCreated>()?;
+                match created.opportunity {
+                    Some(opportunity) if opportunity.status == OpportunityStatus::Won as i32 => {
+                        ledger::bookings(&opportunity).map_err(permanent)?
+                    }
+                    _ => return Ok(()),
+                }
+            } else if subject == OpportunityWon::subject() {
                 let won = event.decode::<OpportunityWon>()?;
                 let opportunity = won
                     .opportunity
