@@ -72,23 +72,6 @@ async fn held_at(app: &TestApp, id: Uuid, version: i64) -> (i64, String, String,
     held(app, id).await.unwrap()
 }
 
-/// Waits until the forecasting consumer has handled `count` events in all.
-async fn handled(app: &TestApp, count: i64) {
-    let pool = app.pool("forecasting");
-    eventually(
-        Duration::from_secs(10),
-        "the events handled",
-        || async move {
-            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inbox")
-                .fetch_one(pool)
-                .await
-                .unwrap()
-                >= count
-        },
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn a_deal_is_kept_at_its_newest_version_whatever_the_order_of_its_events() {
     let app = start().await;
@@ -115,7 +98,7 @@ async fn a_deal_is_kept_at_its_newest_version_whatever_the_order_of_its_events()
     app.publish_event("forecasting", &created).await;
     // And the same again (a replay).
     app.publish_event("forecasting", &created).await;
-    handled(&app, 3).await;
+    app.handled("forecasting", 3).await;
     assert_eq!(held(&app, id).await.unwrap().0, 2);
 
     // Won at version 3, archived at 4; then version 3 redelivered: the tombstone stays.
@@ -139,7 +122,7 @@ async fn a_deal_is_kept_at_its_newest_version_whatever_the_order_of_its_events()
     .await;
     assert_eq!(held_at(&app, id, 4).await.2, "archived");
     app.publish_event("forecasting", &won).await;
-    handled(&app, 6).await;
+    app.handled("forecasting", 6).await;
     assert_eq!(
         held(&app, id).await.unwrap(),
         (4, "Closed Won".into(), "archived".into(), "1200000".into())
@@ -304,7 +287,7 @@ async fn a_burst_of_many_deals_events_in_any_order_leaves_the_sums_equal_to_the_
             published += 1;
         }
     }
-    handled(&app, published).await;
+    app.handled("forecasting", published).await;
     let pool = app.pool("forecasting");
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM deals ORDER BY id")
         .fetch_all(pool)

@@ -6,8 +6,6 @@
 #[path = "../service_app/mod.rs"]
 mod service_app;
 
-use std::time::Duration;
-
 use chrono::{NaiveDate, TimeZone, Utc};
 use crm_platform::{
     auth::{Caller, Role, TeamPath},
@@ -26,7 +24,7 @@ use crm_proto::crm::{
         OpportunityStatus, OpportunityWon, StageSummary,
     },
 };
-use crm_test_support::{TestApp, authorized, eventually};
+use crm_test_support::{TestApp, authorized};
 use tonic::transport::Channel;
 use uuid::Uuid;
 
@@ -301,18 +299,6 @@ impl Org {
     }
 
     pub async fn handled(&self, count: i64) {
-        let pool = self.app.pool("forecasting");
-        eventually(
-            Duration::from_secs(10),
-            "the events handled",
-            || async move {
-                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inbox")
-                    .fetch_one(pool)
-                    .await
-                    .unwrap()
-                    >= count
-            },
-        )
-        .await;
+        self.app.handled("forecasting", count).await;
     }
 }

@@ -10,8 +10,6 @@ mod service_app;
 
 pub mod november;
 
-use std::time::Duration;
-
 use chrono::NaiveDate;
 use crm_platform::{
     auth::{Caller, Role, TeamPath},
@@ -25,7 +23,7 @@ use crm_proto::crm::{
         OpportunityStatus, OpportunityUpdated, OpportunityWon, StageSummary,
     },
 };
-use crm_test_support::{TestApp, authorized, eventually};
+use crm_test_support::{TestApp, authorized};
 use uuid::Uuid;
 
 pub struct Harness {
@@ -124,20 +122,7 @@ impl Harness {
 
     /// Waits until every event published so far is handled.
     pub async fn settled(&self) {
-        let pool = self.app.pool("forecasting");
-        let expected = self.published;
-        eventually(
-            Duration::from_secs(20),
-            "every published event handled",
-            || async move {
-                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inbox")
-                    .fetch_one(pool)
-                    .await
-                    .unwrap()
-                    >= expected
-            },
-        )
-        .await;
+        self.app.handled("forecasting", self.published).await;
     }
 }
 

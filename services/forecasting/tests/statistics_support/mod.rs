@@ -5,8 +5,6 @@
 #[path = "../service_app/mod.rs"]
 mod service_app;
 
-use std::time::Duration;
-
 use crm_platform::{
     auth::Caller,
     fiscal::{FiscalCalendar, FiscalYearNaming},
@@ -19,7 +17,7 @@ use crm_proto::crm::{
         OpportunityStatus, OpportunityWon, StageKind, StageSummary,
     },
 };
-use crm_test_support::{TestApp, eventually};
+use crm_test_support::TestApp;
 use uuid::Uuid;
 
 pub const EAST_1: &str = "/northwind/east/east-1/";
@@ -149,19 +147,7 @@ pub async fn publish(app: &TestApp, opportunity: Opportunity) {
 
 /// Waits until the forecasting consumer has handled `count` events in all.
 pub async fn handled(app: &TestApp, count: i64) {
-    let pool = app.pool("forecasting");
-    eventually(
-        Duration::from_secs(15),
-        "the events handled",
-        || async move {
-            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM inbox")
-                .fetch_one(pool)
-                .await
-                .unwrap()
-                >= count
-        },
-    )
-    .await;
+    app.handled("forecasting", count).await;
 }
 
 pub async fn client(app: &TestApp) -> StatisticsServiceClient<tonic::transport::Channel> {
