@@ -1,0 +1,3 @@
+//! The knowledge domain: typed, no I/O.
+
+pub mod article;
