@@ -138,14 +138,9 @@ impl Compensation {
         self.know(&mut connection, caller).await?;
         let user_id = reach::rep(&mut connection, caller, user_id).await?;
         let (calendar, period, _) = read_period(&mut connection, label).await?;
-        let mut people = store::people::of(&mut connection, &[user_id]).await?;
-        if people.is_empty() {
-            people.push(Person {
-                user_id,
-                display_name: String::new(),
-                team_path: caller.team_path.as_str().to_owned(),
-            });
-        }
+        // The directory knows the rep: the caller was just remembered, anyone else was found
+        // in it by the reach check.
+        let people = store::people::of(&mut connection, &[user_id]).await?;
         self.statements_of(&mut connection, &calendar, period, &people)
             .await?
             .pop()
@@ -269,29 +264,25 @@ impl Compensation {
         store::statements::insert_closed(&mut transaction, &row).await?;
         store::statements::lock_statements(&mut transaction, &row.label, period.end(), &rows)
             .await?;
-        let events: Vec<(String, StatementClosed)> = locked
-            .into_iter()
-            .map(|(statement, wire)| {
-                (
-                    format!("{}:{}", statement.user_id, row.label),
-                    StatementClosed {
-                        statement: Some(wire),
-                        changed_by: caller.user_id.to_string(),
-                        occurred_at: Some(crm_platform::time::to_timestamp(now)),
-                    },
-                )
-            })
-            .collect();
-        let aggregates: Vec<(crm_platform::outbox::Aggregate<'_>, StatementClosed)> = events
+        let ids: Vec<String> = locked
             .iter()
-            .map(|(id, event)| {
+            .map(|(statement, _)| format!("{}:{}", statement.user_id, row.label))
+            .collect();
+        let aggregates: Vec<(crm_platform::outbox::Aggregate<'_>, StatementClosed)> = ids
+            .iter()
+            .zip(locked)
+            .map(|(id, (_, wire))| {
                 (
                     crm_platform::outbox::Aggregate {
                         kind: "statement",
                         id,
                         version: 1,
                     },
-                    event.clone(),
+                    StatementClosed {
+                        statement: Some(wire),
+                        changed_by: caller.user_id.to_string(),
+                        occurred_at: Some(crm_platform::time::to_timestamp(now)),
+                    },
                 )
             })
             .collect();
