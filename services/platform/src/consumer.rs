@@ -626,7 +626,7 @@ fn retry_delay(deliveries: i64) -> Duration {
 
 /// The event a JetStream message carries, as a handler sees it; a message without a valid
 /// event id can never be handled (permanent).
-fn received(
+pub(crate) fn received(
     naming: &EventNaming,
     message: &jetstream::Message,
     deliveries: i64,

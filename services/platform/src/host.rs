@@ -75,6 +75,8 @@ pub struct ServiceContext {
     pub settings: Arc<Settings>,
     /// Cancelled when background work must stop.
     pub shutdown: CancellationToken,
+    /// The process's readiness: a service that must catch up before serving holds it.
+    pub readiness: Readiness,
     /// The hosted gRPC services, set once every module is mounted (see [`LocalGrpc`]).
     pub local_grpc: Arc<OnceLock<LocalGrpc>>,
 }
@@ -332,6 +334,7 @@ pub async fn start(
             metrics: metrics.clone(),
             settings: settings.clone(),
             shutdown: background_shutdown.clone(),
+            readiness: readiness.clone(),
             local_grpc: local_grpc.clone(),
         };
         let mounted_before = mount.grpc_service_names.len();

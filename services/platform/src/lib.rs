@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod exchange;
 pub mod fiscal;
+pub mod follow;
 pub mod host;
 pub mod ids;
 pub mod metrics;

@@ -37,16 +37,64 @@ pub struct Readiness {
 struct State {
     /// The hosted services whose database did not answer the last probe.
     unavailable: BTreeSet<&'static str>,
+    /// What holds the process back while it catches up (a search index reading its stream).
+    warming: BTreeSet<&'static str>,
     /// Shutting down: never ready again.
     draining: bool,
 }
 
+/// Keeps the process not ready while held ([`Readiness::hold`]); released when dropped.
+#[derive(Debug)]
+pub struct ReadinessHold {
+    readiness: Readiness,
+    what: &'static str,
+}
+
+impl ReadinessHold {
+    /// Ready as far as this hold is concerned (the same as dropping it).
+    pub fn release(self) {}
+}
+
+impl Drop for ReadinessHold {
+    fn drop(&mut self) {
+        let mut state = self
+            .readiness
+            .state
+            .lock()
+            .expect("readiness lock poisoned");
+        if state.warming.remove(self.what) {
+            tracing::info!(what = self.what, "caught up: no longer holding readiness");
+        }
+    }
+}
+
 impl Readiness {
-    /// Whether every hosted service's database answered the last probe and the process is not
-    /// shutting down.
+    /// Whether every hosted service's database answered the last probe, nothing holds the
+    /// process back ([`Readiness::hold`]) and it is not shutting down.
     pub fn is_ready(&self) -> bool {
         let state = self.state.lock().expect("readiness lock poisoned");
-        state.unavailable.is_empty() && !state.draining
+        state.unavailable.is_empty() && state.warming.is_empty() && !state.draining
+    }
+
+    /// Holds the process not ready until the hold is released: for a service that must catch up
+    /// before it answers well (`what` names it in `/readyz`, `"knowledge-search-index"`). The
+    /// health service follows within a probe interval.
+    pub fn hold(&self, what: &'static str) -> ReadinessHold {
+        self.state
+            .lock()
+            .expect("readiness lock poisoned")
+            .warming
+            .insert(what);
+        ReadinessHold {
+            readiness: self.clone(),
+            what,
+        }
+    }
+
+    /// What holds the process back now.
+    pub fn warming_up(&self) -> Vec<&'static str> {
+        let state = self.state.lock().expect("readiness lock poisoned");
+        state.warming.iter().copied().collect()
     }
 
     /// The hosted services whose database did not answer the last probe.
@@ -79,6 +127,7 @@ impl Readiness {
         let body = serde_json::json!({
             "status": "NOT_SERVING",
             "unavailable": self.unavailable_services(),
+            "warming_up": self.warming_up(),
         });
         let [content_type] = json;
         (
@@ -207,5 +256,22 @@ mod tests {
 
         readiness.drain();
         assert!(!readiness.is_ready(), "shutting down is never ready again");
+    }
+
+    #[test]
+    fn a_hold_keeps_the_process_not_ready_until_released() {
+        let readiness = Readiness::default();
+        let index = readiness.hold("knowledge-search-index");
+        let other = readiness.hold("another");
+        assert!(!readiness.is_ready());
+        assert_eq!(
+            readiness.warming_up(),
+            ["another", "knowledge-search-index"]
+        );
+        index.release();
+        assert!(!readiness.is_ready(), "another still holds it");
+        drop(other);
+        assert!(readiness.is_ready());
+        assert!(readiness.warming_up().is_empty());
     }
 }

@@ -101,6 +101,12 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Files a test's services keep on disk (the knowledge service's search index), removed when
+/// the test ends.
+pub fn scratch_dir(namespace: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("crm-test-{namespace}"))
+}
+
 /// Settings for a test process: port 0 everywhere, the test's namespace, fast polling.
 pub fn test_settings(namespace: &str, databases: &[(&str, &Secret)], nats_url: &str) -> Settings {
     test_settings_with(namespace, databases, nats_url, &[])
@@ -126,6 +132,14 @@ pub fn test_settings_with(
         ("CRM_OUTBOX_PUBLISH_TIMEOUT".to_owned(), "2s".to_owned()),
         ("CRM_SHUTDOWN_GRACE".to_owned(), "10s".to_owned()),
         ("CRM_CONSUMER_ACK_WAIT".to_owned(), "5s".to_owned()),
+        // The knowledge service's search index, in the test's scratch directory.
+        (
+            "CRM_KNOWLEDGE_INDEX_DIR".to_owned(),
+            scratch_dir(namespace)
+                .join("knowledge-index")
+                .display()
+                .to_string(),
+        ),
     ]);
     for (service, url) in databases {
         values.insert(
@@ -307,6 +321,9 @@ impl Drop for TestApp {
             .collect();
         let streams = (self.settings.nats_url.clone(), self.namespace.clone());
         cleanup::test_ended(databases, Some(streams));
+        if !cleanup::keep() {
+            let _ = std::fs::remove_dir_all(scratch_dir(&self.namespace));
+        }
     }
 }
 
