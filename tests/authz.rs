@@ -48,6 +48,8 @@ mod compensation;
 mod first_admin;
 #[path = "authz/forecasting.rs"]
 mod forecasting;
+#[path = "authz/knowledge.rs"]
+mod knowledge;
 #[path = "authz/opportunities.rs"]
 mod opportunities;
 
@@ -313,6 +315,7 @@ impl Org {
                 crm_opportunities::module(),
                 crm_forecasting::module(),
                 crm_compensation::module(),
+                crm_knowledge::module(),
             ],
             &crm_test_support::nats_url(),
             &[("CRM_GATEWAY_RATE_LIMIT_PER_SECOND", "0")],
@@ -775,6 +778,7 @@ enum Call {
     Opportunities(opportunities::Call),
     Forecasting(forecasting::Call),
     Compensation(compensation::Call),
+    Knowledge(knowledge::Call),
     /// AccountViewService/GetAccount360; answers the ids of the view's contacts and deals.
     AccountView {
         account_id: String,
@@ -1169,6 +1173,7 @@ impl Transport for Grpc {
             Call::Opportunities(call) => self.deals(token, call).await?,
             Call::Forecasting(call) => forecasting::grpc(&self.channel, token, call).await?,
             Call::Compensation(call) => compensation::grpc(&self.channel, token, call).await?,
+            Call::Knowledge(call) => knowledge::grpc(&self.channel, token, call).await?,
             Call::AccountView { account_id } => {
                 account_views::grpc(&self.views, token, account_id).await?
             }
@@ -1414,6 +1419,7 @@ impl Transport for Http {
             Call::Opportunities(call) => opportunities::http(self, token, call).await?,
             Call::Forecasting(call) => forecasting::http(self, token, call).await?,
             Call::Compensation(call) => compensation::http(self, token, call).await?,
+            Call::Knowledge(call) => knowledge::http(self, token, call).await?,
             Call::AccountView { account_id } => {
                 account_views::http(self, token, account_id).await?
             }
@@ -1638,6 +1644,7 @@ async fn check_actions<T: Transport>(connect: impl FnOnce(&Org) -> T) {
     opportunities::run_actions(&org, &transport, &mut report).await;
     forecasting::run_actions(&org, &transport, &mut report).await;
     compensation::run_actions(&org, &transport, &mut report).await;
+    knowledge::run_actions(&org, &transport, &mut report).await;
     org.clean_up().await;
     report.assert_clean();
 }

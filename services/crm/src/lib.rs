@@ -15,5 +15,6 @@ pub fn all_modules() -> Vec<ServiceModule> {
         crm_opportunities::module(),
         crm_forecasting::module(),
         crm_compensation::module(),
+        crm_knowledge::module(),
     ]
 }

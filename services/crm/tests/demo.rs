@@ -269,6 +269,7 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
     the_deal_desk_money_is_there(&grpc, &token).await;
     the_forecast_is_there(&grpc, &token).await;
     the_pay_is_there(&grpc, &token).await;
+    the_knowledge_is_there(&grpc, &token).await;
 
     let context = services.context(crm_gateway::NAME).unwrap().clone();
     services.shutdown().await.unwrap();
@@ -282,6 +283,105 @@ async fn the_demo_loads_through_the_api_once_however_often_it_runs() {
         .jetstream
         .delete_stream(context.naming.dead_letter_stream())
         .await;
+    let _ = std::fs::remove_dir_all(crm_test_support::scratch_dir(&namespace));
+}
+
+/// The starter library, published once however often the demo ran, and found by a rep's
+/// English and Chinese searches with its stages and competitors resolved.
+async fn the_knowledge_is_there(grpc: &LocalGrpc, token: &str) {
+    use crm_proto::crm::knowledge::v1::{
+        ListArticlesRequest, SearchArticlesRequest, VersionStatus,
+        article_service_client::ArticleServiceClient, search_service_client::SearchServiceClient,
+    };
+    let articles = ArticleServiceClient::new(grpc.clone())
+        .list_articles(authorized(
+            ListArticlesRequest {
+                page: Some(PageRequest {
+                    page_size: 500,
+                    page_token: String::new(),
+                }),
+                ..Default::default()
+            },
+            token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .articles;
+    assert_eq!(
+        articles.len(),
+        crm_knowledge::starter::articles().len(),
+        "each once"
+    );
+    assert!(articles.iter().all(|article| {
+        article.published_version == 1
+            && article.version.as_ref().unwrap().status == VersionStatus::Published as i32
+    }));
+    let globex = PipelineServiceClient::new(grpc.clone())
+        .list_competitors(authorized(ListCompetitorsRequest::default(), token))
+        .await
+        .unwrap()
+        .into_inner()
+        .competitors
+        .into_iter()
+        .find(|competitor| competitor.name == "Globex")
+        .unwrap();
+    let search = SearchServiceClient::new(grpc.clone());
+    for (query, title) in [
+        ("Globex battlecard", "Battlecard: Globex"),
+        ("Globex 竞品", "竞品分析：Globex"),
+    ] {
+        let mut found = Vec::new();
+        for _ in 0..200 {
+            found = match search
+                .clone()
+                .search_articles(authorized(
+                    SearchArticlesRequest {
+                        query: query.into(),
+                        ..Default::default()
+                    },
+                    token,
+                ))
+                .await
+            {
+                Ok(answer) => answer.into_inner().hits,
+                Err(_) => Vec::new(),
+            };
+            if found.first().is_some_and(|hit| hit.title == title) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            found.first().map(|hit| hit.title.as_str()),
+            Some(title),
+            "{query}"
+        );
+    }
+    let card = articles
+        .iter()
+        .find(|article| {
+            article
+                .version
+                .as_ref()
+                .unwrap()
+                .content
+                .as_ref()
+                .unwrap()
+                .title
+                == "Battlecard: Globex"
+        })
+        .unwrap();
+    assert_eq!(
+        card.version
+            .as_ref()
+            .unwrap()
+            .content
+            .as_ref()
+            .unwrap()
+            .competitor_ids,
+        [globex.id]
+    );
 }
 
 /// The corporate currency and rates, the pipelines, competitors, the scenario's Contoso deal

@@ -69,6 +69,7 @@ mod deal_desk;
 mod deal_history;
 mod deal_import;
 mod forecasting;
+mod knowledge;
 mod leads;
 mod opportunities;
 mod price_book;
@@ -224,7 +225,7 @@ pub async fn load(settings: &Settings) -> anyhow::Result<()> {
     loaded?;
     stopped?;
     println!(
-        "demo data loaded: the Northwind teams, the corporate currency and rates, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads; the price book, pipelines, competitors, the live deals and two years of deal history; this year's quotas down the team tree, the quarter's forecast calls and this week's snapshot; a compensation plan of each kind, the reps on them and last quarter closed",
+        "demo data loaded: the Northwind teams, the corporate currency and rates, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads; the price book, pipelines, competitors, the live deals and two years of deal history; this year's quotas down the team tree, the quarter's forecast calls and this week's snapshot; a compensation plan of each kind, the reps on them and last quarter closed; the knowledge base's playbooks, battlecards, objection handling, product sheets and onboarding course in English and Chinese",
         accounts::ACCOUNTS.len()
     );
     Ok(())
@@ -250,6 +251,7 @@ pub async fn load_into(services: &RunningServices, settings: &Settings) -> anyho
     deal_desk::load(&api).await?;
     forecasting::load(&api, services).await?;
     compensation::load(&api, services).await?;
+    knowledge::load(&api).await?;
     Ok(())
 }
 

@@ -244,7 +244,7 @@ impl ArticleContent {
         self
     }
 
-    /// Every thing wrong with the content, each field named.
+    /// Everything wrong with the content's form, each field named.
     pub fn check(&self) -> Result<(), Vec<FieldViolation>> {
         let mut violations = Violations::new();
         let length = |text: &str| text.chars().count();
@@ -275,6 +275,13 @@ impl ArticleContent {
                 );
             }
         }
+        violations.into_result()
+    }
+
+    /// What the article's kind asks of it beyond its form: a battlecard names its competitor,
+    /// a playbook its stages, a product sheet its products.
+    pub fn check_kind(&self) -> Result<(), Vec<FieldViolation>> {
+        let mut violations = Violations::new();
         match self.kind {
             ArticleKind::Battlecard if self.competitor_ids.is_empty() => violations.add(
                 "competitor_ids",

@@ -1,3 +1,6 @@
 //! The knowledge domain: typed, no I/O.
 
 pub mod article;
+pub mod diff;
+pub mod render;
+pub mod version;

@@ -1,0 +1,283 @@
+//! How text becomes search terms (K2), the same for what is indexed and what is asked:
+//!
+//! 1. **Normalised**: Traditional Chinese to Simplified (OpenCC's t2s), full-width forms to
+//!    their usual ones (NFKC: `ＧＬＯＢＥＸ` is `globex`), lower case. Each normalised character
+//!    keeps the span of the original it came from, so highlights fall on the text as written.
+//! 2. **Words**: a run of Han characters is segmented by jieba in search mode (the whole word
+//!    and the dictionary words inside it: 赢单率 gives 赢单 and 赢单率) with the CRM's own words
+//!    added to its dictionary ([`CRM_WORDS`]); any other run of letters and digits is a word.
+//!    English words are stemmed by the index's analyzer after this (`proposals` → `propos`).
+//! 3. **Grams**: every Han character and every pair of neighbours — the lower-boosted field
+//!    that finds words jieba does not know, and one- or two-character queries.
+//!
+//! [`ANALYSIS_VERSION`] names all of this: an index built under another version is rebuilt.
+
+use std::sync::{Arc, OnceLock};
+
+use ferrous_opencc::{OpenCC, config::BuiltinConfig};
+use jieba_rs::{Jieba, TokenizeMode};
+use unicode_normalization::UnicodeNormalization;
+
+/// Changes whenever the analysis, the dictionary or the index's fields change: an index
+/// written under another version is rebuilt from the database.
+pub const ANALYSIS_VERSION: u32 = 1;
+
+/// Words of selling jieba's dictionary lacks or splits, with a frequency that keeps each whole.
+pub const CRM_WORDS: &[&str] = &[
+    "竞品",
+    "赢单",
+    "赢单率",
+    "丢单",
+    "打单",
+    "销售漏斗",
+    "漏斗",
+    "商机",
+    "线索",
+    "回款",
+    "报价单",
+    "决策人",
+    "关键人",
+    "异议处理",
+    "价格异议",
+    "成交",
+    "续约",
+    "增购",
+    "客户成功",
+    "竞品分析",
+    "作战卡",
+    "销售剧本",
+    "方案阶段",
+    "谈判阶段",
+    "高层拜访",
+    "试用",
+    "演示",
+    "采购流程",
+    "预算",
+    "痛点",
+    "价值主张",
+    "投资回报",
+    "总拥有成本",
+    "切换成本",
+    "入职培训",
+    "新人培训",
+];
+
+/// A term and where it came from in the original text (byte offsets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub text: String,
+    pub from: usize,
+    pub to: usize,
+}
+
+/// Text after step 1, with each character's origin.
+struct Normalised {
+    text: String,
+    /// For each character of `text`: its byte offset there, and the original's span.
+    origin: Vec<(usize, usize, usize)>,
+}
+
+impl Normalised {
+    /// The original span of the normalised bytes `from..to`.
+    fn span(&self, from: usize, to: usize) -> (usize, usize) {
+        let first = self.origin.partition_point(|&(at, _, _)| at < from);
+        let last = self.origin.partition_point(|&(at, _, _)| at < to);
+        let start = self.origin.get(first).map_or(0, |&(_, start, _)| start);
+        let end = last
+            .checked_sub(1)
+            .and_then(|index| self.origin.get(index))
+            .map_or(start, |&(_, _, end)| end);
+        (start, end.max(start))
+    }
+}
+
+/// Whether `c` is a Han ideograph (CJK Unified Ideographs and their extensions, compatibility
+/// ideographs).
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2A6DF
+        | 0x2A700..=0x2EBEF | 0x2F800..=0x2FA1F | 0x30000..=0x3134F)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Han,
+    Word,
+    Gap,
+}
+
+fn class(c: char) -> Class {
+    if is_han(c) {
+        Class::Han
+    } else if c.is_alphanumeric() {
+        Class::Word
+    } else {
+        Class::Gap
+    }
+}
+
+/// The analysis: jieba with the CRM's words and the t2s converter, built once per process
+/// (loading jieba's dictionary takes a few hundred milliseconds).
+pub struct Analyzer {
+    jieba: Jieba,
+    t2s: OpenCC,
+}
+
+impl Analyzer {
+    fn new() -> Self {
+        let mut jieba = Jieba::new();
+        for word in CRM_WORDS {
+            // A high frequency: the word stays whole where the dictionary would split it.
+            jieba.add_word(word, Some(50_000), None);
+        }
+        let t2s =
+            OpenCC::from_config(BuiltinConfig::T2s).expect("the built-in t2s configuration loads");
+        Self { jieba, t2s }
+    }
+
+    /// The process's analyzer.
+    pub fn shared() -> Arc<Analyzer> {
+        static SHARED: OnceLock<Arc<Analyzer>> = OnceLock::new();
+        SHARED.get_or_init(|| Arc::new(Analyzer::new())).clone()
+    }
+
+    fn normalise(&self, text: &str) -> Normalised {
+        let simplified = self.t2s.convert(text);
+        // OpenCC converts phrase by phrase; when a phrase changed length, characters no longer
+        // line up with the original, so each character is converted alone instead.
+        let aligned = simplified.chars().count() == text.chars().count();
+        let mut normalised = Normalised {
+            text: String::with_capacity(text.len()),
+            origin: Vec::with_capacity(text.len()),
+        };
+        let mut simplified_chars = simplified.chars();
+        for (offset, original) in text.char_indices() {
+            let end = offset + original.len_utf8();
+            let converted = if aligned {
+                simplified_chars.next().unwrap_or(original)
+            } else if is_han(original) {
+                let mut buffer = [0u8; 4];
+                self.t2s
+                    .convert(original.encode_utf8(&mut buffer))
+                    .chars()
+                    .next()
+                    .unwrap_or(original)
+            } else {
+                original
+            };
+            for folded in std::iter::once(converted).nfkc() {
+                for lower in folded.to_lowercase() {
+                    normalised.origin.push((normalised.text.len(), offset, end));
+                    normalised.text.push(lower);
+                }
+            }
+        }
+        normalised
+    }
+
+    /// The runs of one class of the normalised text: (class, byte range).
+    fn runs(text: &str) -> Vec<(Class, usize, usize)> {
+        let mut runs: Vec<(Class, usize, usize)> = Vec::new();
+        for (offset, c) in text.char_indices() {
+            let kind = class(c);
+            let end = offset + c.len_utf8();
+            match runs.last_mut() {
+                Some((last, _, run_end)) if *last == kind && *run_end == offset => *run_end = end,
+                _ => runs.push((kind, offset, end)),
+            }
+        }
+        runs.retain(|(kind, _, _)| *kind != Class::Gap);
+        runs
+    }
+
+    /// The words of `text` (step 2), in order.
+    pub fn words(&self, text: &str) -> Vec<Piece> {
+        let normalised = self.normalise(text);
+        let mut pieces = Vec::new();
+        for (kind, from, to) in Self::runs(&normalised.text) {
+            let run = &normalised.text[from..to];
+            match kind {
+                Class::Han => {
+                    // Search mode gives a long word's parts before the word: in the order of
+                    // where they start, as highlighting expects.
+                    let mut tokens = self.jieba.tokenize(run, TokenizeMode::Search, true);
+                    tokens.sort_by_key(|token| (token.byte_start, token.byte_end));
+                    for token in tokens {
+                        let (start, end) =
+                            normalised.span(from + token.byte_start, from + token.byte_end);
+                        pieces.push(Piece {
+                            text: token.word.to_owned(),
+                            from: start,
+                            to: end,
+                        });
+                    }
+                }
+                _ => {
+                    let (start, end) = normalised.span(from, to);
+                    pieces.push(Piece {
+                        text: run.to_owned(),
+                        from: start,
+                        to: end,
+                    });
+                }
+            }
+        }
+        pieces
+    }
+
+    /// The Han characters and neighbouring pairs of `text` (step 3), in order.
+    pub fn grams(&self, text: &str) -> Vec<Piece> {
+        let normalised = self.normalise(text);
+        let mut pieces = Vec::new();
+        for (kind, from, to) in Self::runs(&normalised.text) {
+            if kind != Class::Han {
+                continue;
+            }
+            let chars: Vec<(usize, char)> = normalised.text[from..to]
+                .char_indices()
+                .map(|(offset, c)| (from + offset, c))
+                .collect();
+            for (index, &(offset, c)) in chars.iter().enumerate() {
+                let end = offset + c.len_utf8();
+                let (start, stop) = normalised.span(offset, end);
+                pieces.push(Piece {
+                    text: c.to_string(),
+                    from: start,
+                    to: stop,
+                });
+                if let Some(&(next_offset, next)) = chars.get(index + 1) {
+                    let (start, stop) = normalised.span(offset, next_offset + next.len_utf8());
+                    pieces.push(Piece {
+                        text: format!("{c}{next}"),
+                        from: start,
+                        to: stop,
+                    });
+                }
+            }
+        }
+        pieces
+    }
+
+    /// The grams a query asks for: the pairs of each Han run, or the character alone when the
+    /// run has one (a query's single characters would match every text holding them).
+    pub fn query_grams(&self, text: &str) -> Vec<String> {
+        let normalised = self.normalise(text);
+        let mut grams = Vec::new();
+        for (kind, from, to) in Self::runs(&normalised.text) {
+            if kind != Class::Han {
+                continue;
+            }
+            let chars: Vec<char> = normalised.text[from..to].chars().collect();
+            if chars.len() == 1 {
+                grams.push(chars[0].to_string());
+            } else {
+                grams.extend(chars.windows(2).map(|pair| pair.iter().collect::<String>()));
+            }
+        }
+        grams
+    }
+}
+
+#[cfg(test)]
+#[path = "analysis_tests.rs"]
+mod tests;

@@ -1,0 +1,53 @@
+//! Search (K2) over this replica's index, as the caller may read it.
+
+use crm_platform::auth::{Caller, Role};
+use uuid::Uuid;
+
+use super::{Knowledge, Result};
+use crate::{
+    domain::article::{ArticleKind, Language},
+    error::KnowledgeError,
+    search::index::{Hit, SearchQuery, Searcher},
+};
+
+/// A search as asked.
+#[derive(Clone, Debug, Default)]
+pub struct SearchInput {
+    pub text: String,
+    pub kind: Option<ArticleKind>,
+    pub language: Option<Language>,
+    pub tag: Option<String>,
+    pub stage_id: Option<Uuid>,
+    pub competitor_id: Option<Uuid>,
+    pub product_code: Option<String>,
+    pub limit: usize,
+}
+
+impl Knowledge {
+    /// The articles matching `input` the caller reads, best first.
+    pub async fn search(&self, caller: &Caller, input: SearchInput) -> Result<Vec<Hit>> {
+        if !self.search.is_caught_up() {
+            return Err(KnowledgeError::IndexCatchingUp);
+        }
+        let query = SearchQuery {
+            text: input.text,
+            by: Searcher {
+                user_id: caller.user_id,
+                publishes: matches!(caller.role, Role::Manager | Role::Admin),
+            },
+            kind: input.kind,
+            language: input.language,
+            tag: input.tag,
+            stage_id: input.stage_id,
+            competitor_id: input.competitor_id,
+            product_code: input.product_code,
+            limit: input.limit,
+        };
+        let index = self.search.index.clone();
+        // Searching is CPU work on the index's memory maps: off the async workers.
+        tokio::task::spawn_blocking(move || index.search(&query))
+            .await
+            .map_err(|error| KnowledgeError::Index(error.to_string()))?
+            .map_err(|error| KnowledgeError::Index(error.to_string()))
+    }
+}

@@ -1,0 +1,3 @@
+//! The knowledge service's SQL, one file per entity.
+
+pub mod articles;
