@@ -20,9 +20,20 @@ fn cast_member(role: Role, team: &str, user_id: Option<uuid::Uuid>) -> Caller {
     }
 }
 
+/// The whole suite, each service's pool kept small: the tests of this file run side by side,
+/// seven services each, against one PostgreSQL.
+async fn suite() -> TestApp {
+    TestApp::spawn_with(
+        &crm::all_modules(),
+        &crm_test_support::nats_url(),
+        &[("CRM_DATABASE_MAX_CONNECTIONS", "4")],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn northwind_demo_data_is_visible_by_role_and_published_as_events() {
-    let app = TestApp::spawn(&crm::all_modules()).await;
+    let app = suite().await;
     demo::load_into(&app.services, &app.settings).await.unwrap();
     demo::load_into(&app.services, &app.settings)
         .await
@@ -119,7 +130,7 @@ async fn demo_leads_are_routed_by_the_east_rule_and_the_web_form_lead_waits_in_i
     use crm_proto::crm::leads::v1::{
         LeadStatus, ListLeadsRequest, lead_service_client::LeadServiceClient,
     };
-    let app = TestApp::spawn(&crm::all_modules()).await;
+    let app = suite().await;
     demo::load_into(&app.services, &app.settings).await.unwrap();
     demo::load_into(&app.services, &app.settings)
         .await
@@ -185,7 +196,7 @@ async fn the_demo_company_reads_national_numbers_as_chinese_ones() {
         gateway::v1::{GetOrgSettingsRequest, org_service_client::OrgServiceClient},
         leads::v1::{CreateLeadRequest, LeadInput, lead_service_client::LeadServiceClient},
     };
-    let app = TestApp::spawn(&crm::all_modules()).await;
+    let app = suite().await;
     demo::load_into(&app.services, &app.settings).await.unwrap();
     let ravi = cast_member(Role::Rep, "/northwind/east/east-1", None);
     let token = app.token(&ravi);
@@ -245,7 +256,7 @@ async fn demo_deals_are_visible_by_role() {
             opportunity_service_client::OpportunityServiceClient,
         },
     };
-    let app = TestApp::spawn(&crm::all_modules()).await;
+    let app = suite().await;
     demo::load_into(&app.services, &app.settings).await.unwrap();
 
     let client = OpportunityServiceClient::new(app.channel().await);

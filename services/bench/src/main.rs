@@ -25,6 +25,7 @@ mod funnel_queries;
 mod gateway;
 mod idle_rss;
 mod import;
+mod knowledge;
 mod latency;
 mod measure;
 mod opportunities;
@@ -78,6 +79,9 @@ enum Scenario {
     /// The compensation service's statement run: 1,000 reps over 100,000 ledger entries, twice
     /// (byte-identical), then the month's close. Not part of `all`.
     Statements,
+    /// Knowledge search over 100,000 articles at 16 clients against an ILIKE scan, and the
+    /// index's catch-up of 10,000 changed articles. Loading takes minutes: not part of `all`.
+    Knowledge,
 }
 
 /// Benchmarks of the CRM platform against raw PostgreSQL and JetStream baselines.
@@ -174,7 +178,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             || (cli.scenario == Scenario::All
                 && !matches!(
                     scenario,
-                    Scenario::Funnel | Scenario::Forecast | Scenario::Statements
+                    Scenario::Funnel
+                        | Scenario::Forecast
+                        | Scenario::Statements
+                        | Scenario::Knowledge
                 ))
     };
     let mut reports: Vec<Value> = Vec::new();
@@ -250,6 +257,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     }
     if wanted(Scenario::Statements) {
         record("statements", statements::run(&overrides).await);
+    }
+    if wanted(Scenario::Knowledge) {
+        record("knowledge", knowledge::run(duration, &overrides).await);
     }
     if wanted(Scenario::IdleRss) {
         record("idle-rss", idle_rss::run().await);

@@ -30,6 +30,29 @@ pub struct StarterArticle {
     pub industries: Vec<String>,
 }
 
+impl StarterArticle {
+    /// The article as CreateArticle takes it, its stages and competitors by these ids.
+    pub fn content(
+        &self,
+        stage_ids: Vec<String>,
+        competitor_ids: Vec<String>,
+    ) -> crm_proto::crm::knowledge::v1::ArticleContent {
+        crm_proto::crm::knowledge::v1::ArticleContent {
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            body: self.body.clone(),
+            kind: crate::convert::kind_to_wire(self.kind) as i32,
+            language: crate::convert::language_to_wire(self.language) as i32,
+            category: self.category.clone(),
+            tags: self.tags.clone(),
+            stage_ids,
+            competitor_ids,
+            product_codes: self.products.clone(),
+            industries: self.industries.clone(),
+        }
+    }
+}
+
 fn kind<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<ArticleKind, D::Error> {
     let text = String::deserialize(deserializer)?;
     ArticleKind::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("kind {text:?}")))

@@ -7,7 +7,7 @@ use crm_knowledge::{
         article::{ArticleContent, VersionStatus},
         version::Version,
     },
-    search::index::{IndexedArticle, SearchIndex, SearchQuery, Searcher},
+    search::index::{IndexedArticle, SearchFilters, SearchIndex, SearchQuery, Searcher},
     starter,
 };
 use uuid::Uuid;
@@ -75,12 +75,7 @@ fn the_judged_queries_find_their_articles() {
                     user_id: Uuid::from_u128(2),
                     publishes: false,
                 },
-                kind: None,
-                language: None,
-                tag: None,
-                stage_id: None,
-                competitor_id: None,
-                product_code: None,
+                filters: SearchFilters::default(),
                 limit: 3,
             })
             .unwrap();

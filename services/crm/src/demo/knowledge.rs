@@ -6,15 +6,12 @@
 
 use std::collections::HashMap;
 
-use crm_knowledge::{
-    domain::article::{ArticleKind, Language},
-    starter,
-};
+use crm_knowledge::starter;
 use crm_proto::crm::{
     common::v1::PageRequest,
     knowledge::v1::{
-        self as pb, ArticleContent, CreateArticleRequest, ListArticlesRequest, ReviewAction,
-        ReviewVersionRequest, article_service_client::ArticleServiceClient,
+        CreateArticleRequest, ListArticlesRequest, ReviewAction, ReviewVersionRequest,
+        article_service_client::ArticleServiceClient,
     },
     opportunities::v1::{
         ListCompetitorsRequest, ListPipelinesRequest,
@@ -23,24 +20,6 @@ use crm_proto::crm::{
 };
 
 use super::{ADA, Api, MEI, NORA, RAVI, failed};
-
-fn kind(kind: ArticleKind) -> pb::ArticleKind {
-    match kind {
-        ArticleKind::Playbook => pb::ArticleKind::Playbook,
-        ArticleKind::Battlecard => pb::ArticleKind::Battlecard,
-        ArticleKind::ProductSheet => pb::ArticleKind::ProductSheet,
-        ArticleKind::ObjectionHandling => pb::ArticleKind::ObjectionHandling,
-        ArticleKind::Training => pb::ArticleKind::Training,
-    }
-}
-
-fn language(language: Language) -> pb::Language {
-    match language {
-        Language::En => pb::Language::En,
-        Language::Zh => pb::Language::Zh,
-        Language::Both => pb::Language::Both,
-    }
-}
 
 /// The titles already in the base (every status), as Mei reads them.
 async fn titles(api: &Api) -> anyhow::Result<Vec<String>> {
@@ -119,19 +98,10 @@ pub(super) async fn load(api: &Api) -> anyhow::Result<()> {
                 })
                 .collect::<anyhow::Result<Vec<String>>>()
         };
-        let content = ArticleContent {
-            title: article.title.clone(),
-            summary: article.summary.clone(),
-            body: article.body.clone(),
-            kind: kind(article.kind) as i32,
-            language: language(article.language) as i32,
-            category: article.category.clone(),
-            tags: article.tags.clone(),
-            stage_ids: ids(&article.stages, &stages, "stage")?,
-            competitor_ids: ids(&article.competitors, &competitors, "competitor")?,
-            product_codes: article.products.clone(),
-            industries: article.industries.clone(),
-        };
+        let content = article.content(
+            ids(&article.stages, &stages, "stage")?,
+            ids(&article.competitors, &competitors, "competitor")?,
+        );
         let author = if position % 2 == 0 { &RAVI } else { &NORA };
         let draft = articles
             .create_article(api.as_member(

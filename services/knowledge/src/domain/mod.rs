@@ -2,5 +2,6 @@
 
 pub mod article;
 pub mod diff;
+pub mod recommend;
 pub mod render;
 pub mod version;

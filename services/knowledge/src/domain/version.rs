@@ -21,6 +21,28 @@ pub struct Version {
     pub review_comment: String,
 }
 
+impl Version {
+    /// A new version `number`, a draft of `author_id`'s, written at `now`.
+    pub fn draft(
+        number: u32,
+        content: ArticleContent,
+        author_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            number,
+            status: VersionStatus::Draft,
+            content,
+            author_id,
+            created_at: now,
+            updated_at: now,
+            published_at: None,
+            published_by: None,
+            review_comment: String::new(),
+        }
+    }
+}
+
 /// A version as the history lists it, without its content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VersionEntry {

@@ -9,7 +9,7 @@ use crate::{
     convert,
     domain::article::normalise_tag,
     error::KnowledgeError,
-    search::index::Hit,
+    search::index::{Hit, SearchFilters},
     service::{Knowledge, SearchInput},
 };
 
@@ -91,12 +91,14 @@ impl SearchService for SearchApi {
                 &caller,
                 SearchInput {
                     text,
-                    kind,
-                    language,
-                    tag: (!tag.is_empty()).then_some(tag),
-                    stage_id,
-                    competitor_id,
-                    product_code: (!product_code.is_empty()).then_some(product_code),
+                    filters: SearchFilters {
+                        kind,
+                        language,
+                        tag: (!tag.is_empty()).then_some(tag),
+                        stage_id,
+                        competitor_id,
+                        product_code: (!product_code.is_empty()).then_some(product_code),
+                    },
                     limit: limit as usize,
                 },
             )

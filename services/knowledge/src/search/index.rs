@@ -60,17 +60,23 @@ pub struct Searcher {
     pub publishes: bool,
 }
 
-/// A search.
-#[derive(Clone, Debug)]
-pub struct SearchQuery {
-    pub text: String,
-    pub by: Searcher,
+/// What a search keeps: each given filter must hold.
+#[derive(Clone, Debug, Default)]
+pub struct SearchFilters {
     pub kind: Option<ArticleKind>,
     pub language: Option<Language>,
     pub tag: Option<String>,
     pub stage_id: Option<Uuid>,
     pub competitor_id: Option<Uuid>,
     pub product_code: Option<String>,
+}
+
+/// A search.
+#[derive(Clone, Debug)]
+pub struct SearchQuery {
+    pub text: String,
+    pub by: Searcher,
+    pub filters: SearchFilters,
     pub limit: usize,
 }
 
@@ -491,28 +497,29 @@ impl SearchIndex {
             readable.push((Occur::Should, Box::new(BooleanQuery::new(own))));
         }
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(readable))));
-        if let Some(kind) = query.kind {
+        if let Some(kind) = query.filters.kind {
             clauses.push((Occur::Must, exact(fields.kind, kind.as_str())));
         }
         if let Some(language) = query
+            .filters
             .language
             .filter(|language| *language != Language::Both)
         {
             clauses.push((Occur::Must, exact(fields.languages, language.as_str())));
         }
-        if let Some(tag) = &query.tag {
+        if let Some(tag) = &query.filters.tag {
             clauses.push((Occur::Must, exact(fields.tags, tag)));
         }
-        if let Some(stage) = query.stage_id {
+        if let Some(stage) = query.filters.stage_id {
             clauses.push((Occur::Must, exact(fields.stages, &stage.to_string())));
         }
-        if let Some(competitor) = query.competitor_id {
+        if let Some(competitor) = query.filters.competitor_id {
             clauses.push((
                 Occur::Must,
                 exact(fields.competitors, &competitor.to_string()),
             ));
         }
-        if let Some(product) = &query.product_code {
+        if let Some(product) = &query.filters.product_code {
             clauses.push((Occur::Must, exact(fields.products, &product.to_lowercase())));
         }
         let filtered = BooleanQuery::new(clauses);

@@ -52,12 +52,7 @@ fn query(text: &str, by: Uuid) -> SearchQuery {
             user_id: by,
             publishes: false,
         },
-        kind: None,
-        language: None,
-        tag: None,
-        stage_id: None,
-        competitor_id: None,
-        product_code: None,
+        filters: SearchFilters::default(),
         limit: 10,
     }
 }
@@ -154,16 +149,16 @@ fn drafts_are_found_by_their_authors_and_the_publishers_only() {
 fn filters_narrow_the_results() {
     let index = library();
     let mut chinese = query("globex", RAVI);
-    chinese.language = Some(Language::Zh);
+    chinese.filters.language = Some(Language::Zh);
     assert_eq!(found(&index, &chinese), [2]);
     let mut tagged = query("globex", RAVI);
-    tagged.tag = Some("pricing".into());
+    tagged.filters.tag = Some("pricing".into());
     assert_eq!(found(&index, &tagged), [1]);
     let mut competitor = query("uptime 稳定", RAVI);
-    competitor.competitor_id = Some(GLOBEX);
+    competitor.filters.competitor_id = Some(GLOBEX);
     assert_eq!(found(&index, &competitor).len(), 2);
     let mut playbooks = query("globex proposal", RAVI);
-    playbooks.kind = Some(ArticleKind::Playbook);
+    playbooks.filters.kind = Some(ArticleKind::Playbook);
     assert_eq!(found(&index, &playbooks), [3]);
 }
 

@@ -92,32 +92,36 @@ impl Knowledge {
             created_at: now,
             updated_at: now,
         };
-        let version = Version {
-            number: 1,
-            status: VersionStatus::Draft,
-            content,
-            author_id: caller.user_id,
-            created_at: now,
-            updated_at: now,
-            published_at: None,
-            published_by: None,
-            review_comment: String::new(),
-        };
+        let version = Version::draft(1, content, caller.user_id, now);
         let mut transaction = self.pool.begin().await?;
-        store::articles::save_head(&mut transaction, &head).await?;
-        store::articles::save_version(&mut transaction, head.id, &version).await?;
-        let event = pb::ArticleChanged {
-            article: Some(self.snapshot(&mut transaction, &head).await?),
-            version: 1,
-            changed_by: caller.user_id.to_string(),
-            occurred_at: Some(crm_platform::time::to_timestamp(now)),
-        };
-        self.outbox
-            .enqueue_for(&mut transaction, ARTICLE, head.id, head.revision, &event)
+        let article = self
+            .write_draft(&mut transaction, caller, head, version)
             .await?;
-        let article = self.shown(&mut transaction, caller, head, version).await?;
         self.outbox.commit(transaction).await?;
         Ok(article)
+    }
+
+    /// Writes a draft (new or changed) and the article's row after it, with `article_changed`:
+    /// the article as the caller then sees it.
+    async fn write_draft(
+        &self,
+        connection: &mut PgConnection,
+        caller: &Caller,
+        head: ArticleHead,
+        version: Version,
+    ) -> Result<ShownArticle> {
+        store::articles::save_head(connection, &head).await?;
+        store::articles::save_version(connection, head.id, &version).await?;
+        let event = pb::ArticleChanged {
+            article: Some(self.snapshot(connection, &head).await?),
+            version: version.number,
+            changed_by: caller.user_id.to_string(),
+            occurred_at: Some(crm_platform::time::to_timestamp(head.updated_at)),
+        };
+        self.outbox
+            .enqueue_for(connection, ARTICLE, head.id, head.revision, &event)
+            .await?;
+        self.shown(connection, caller, head, version).await
     }
 
     /// Saves the article's draft: the open draft in place, or a new version after a published
@@ -144,17 +148,9 @@ impl Knowledge {
                 updated_at: now,
                 ..latest
             },
-            Ok(DraftSave::NewVersion(number)) => Version {
-                number,
-                status: VersionStatus::Draft,
-                content,
-                author_id: caller.user_id,
-                created_at: now,
-                updated_at: now,
-                published_at: None,
-                published_by: None,
-                review_comment: String::new(),
-            },
+            Ok(DraftSave::NewVersion(number)) => {
+                Version::draft(number, content, caller.user_id, now)
+            }
             Err(DraftRefused::InReview(version)) => {
                 return Err(KnowledgeError::VersionInReview {
                     article_id: id,
@@ -165,21 +161,12 @@ impl Knowledge {
                 return Err(CommonError::PermissionDenied(refused.to_string()).into());
             }
         };
-        store::articles::save_version(&mut transaction, id, &version).await?;
         head.latest_version = version.number;
         head.revision += 1;
         head.updated_at = now;
-        store::articles::save_head(&mut transaction, &head).await?;
-        let event = pb::ArticleChanged {
-            article: Some(self.snapshot(&mut transaction, &head).await?),
-            version: version.number,
-            changed_by: caller.user_id.to_string(),
-            occurred_at: Some(crm_platform::time::to_timestamp(now)),
-        };
-        self.outbox
-            .enqueue_for(&mut transaction, ARTICLE, id, head.revision, &event)
+        let article = self
+            .write_draft(&mut transaction, caller, head, version)
             .await?;
-        let article = self.shown(&mut transaction, caller, head, version).await?;
         self.outbox.commit(transaction).await?;
         Ok(article)
     }

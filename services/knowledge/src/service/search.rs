@@ -1,25 +1,18 @@
 //! Search (K2) over this replica's index, as the caller may read it.
 
 use crm_platform::auth::{Caller, Role};
-use uuid::Uuid;
 
 use super::{Knowledge, Result};
 use crate::{
-    domain::article::{ArticleKind, Language},
     error::KnowledgeError,
-    search::index::{Hit, SearchQuery, Searcher},
+    search::index::{Hit, SearchFilters, SearchQuery, Searcher},
 };
 
 /// A search as asked.
 #[derive(Clone, Debug, Default)]
 pub struct SearchInput {
     pub text: String,
-    pub kind: Option<ArticleKind>,
-    pub language: Option<Language>,
-    pub tag: Option<String>,
-    pub stage_id: Option<Uuid>,
-    pub competitor_id: Option<Uuid>,
-    pub product_code: Option<String>,
+    pub filters: SearchFilters,
     pub limit: usize,
 }
 
@@ -35,12 +28,7 @@ impl Knowledge {
                 user_id: caller.user_id,
                 publishes: matches!(caller.role, Role::Manager | Role::Admin),
             },
-            kind: input.kind,
-            language: input.language,
-            tag: input.tag,
-            stage_id: input.stage_id,
-            competitor_id: input.competitor_id,
-            product_code: input.product_code,
+            filters: input.filters,
             limit: input.limit,
         };
         let index = self.search.index.clone();
