@@ -149,19 +149,16 @@ pub enum Body {
     Rendered,
     /// The Markdown only: the events.
     Markdown,
-    /// Neither: lists.
+    /// The Markdown without its rendering: lists.
     Left,
 }
 
 pub fn version_to_wire(version: &Version, body: Body) -> pb::ArticleVersion {
-    let mut content = content_to_wire(&version.content);
+    let content = content_to_wire(&version.content);
     let body_html = match body {
         Body::Rendered => render::to_html(&version.content.body),
         Body::Markdown => String::new(),
-        Body::Left => {
-            content.body.clear();
-            String::new()
-        }
+        Body::Left => String::new(),
     };
     pb::ArticleVersion {
         version: version.number,
