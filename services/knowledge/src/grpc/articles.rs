@@ -11,7 +11,7 @@ use crm_proto::crm::{
 };
 use tonic::{Request, Response, Status};
 
-use super::authenticated;
+use super::{authenticated, enum_filter};
 use crate::{
     convert,
     domain::article::normalise_tag,
@@ -36,23 +36,6 @@ fn required_version(violations: &mut Violations, field: &str, value: u32) -> u32
         violations.add(field, "is required: a version number, 1 or more");
     }
     value
-}
-
-/// An enum filter: UNSPECIFIED keeps everything, a number no value has is refused.
-fn filter<T>(
-    violations: &mut Violations,
-    field: &str,
-    value: i32,
-    parse: impl Fn(i32) -> Option<T>,
-) -> Option<T> {
-    if value == 0 {
-        return None;
-    }
-    let parsed = parse(value);
-    if parsed.is_none() {
-        violations.add(field, "is not one of the listed values");
-    }
-    parsed
 }
 
 #[tonic::async_trait]
@@ -154,19 +137,19 @@ impl ArticleService for ArticlesApi {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
         let mut violations = Violations::new();
-        let kind = filter(
+        let kind = enum_filter(
             &mut violations,
             "kind",
             request.kind,
             convert::kind_from_wire,
         );
-        let status = filter(
+        let status = enum_filter(
             &mut violations,
             "status",
             request.status,
             convert::status_from_wire,
         );
-        let language = filter(
+        let language = enum_filter(
             &mut violations,
             "language",
             request.language,

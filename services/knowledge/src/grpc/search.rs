@@ -4,7 +4,7 @@ use crm_platform::error::{Violations, optional_text, required_text};
 use crm_proto::crm::knowledge::v1::{self as pb, search_service_server::SearchService};
 use tonic::{Request, Response, Status};
 
-use super::authenticated;
+use super::{authenticated, enum_filter};
 use crate::{
     convert,
     domain::article::normalise_tag,
@@ -52,26 +52,18 @@ impl SearchService for SearchApi {
         let request = request.into_inner();
         let mut violations = Violations::new();
         let text = required_text(&mut violations, "query", &request.query, 200);
-        let kind = match request.kind {
-            0 => None,
-            value => {
-                let kind = convert::kind_from_wire(value);
-                if kind.is_none() {
-                    violations.add("kind", "is not one of the listed values");
-                }
-                kind
-            }
-        };
-        let language = match request.language {
-            0 => None,
-            value => {
-                let language = convert::language_from_wire(value);
-                if language.is_none() {
-                    violations.add("language", "is not one of the listed values");
-                }
-                language
-            }
-        };
+        let kind = enum_filter(
+            &mut violations,
+            "kind",
+            request.kind,
+            convert::kind_from_wire,
+        );
+        let language = enum_filter(
+            &mut violations,
+            "language",
+            request.language,
+            convert::language_from_wire,
+        );
         let tag = normalise_tag(&optional_text(&mut violations, "tag", &request.tag, 50));
         let stage_id = violations.optional_id("stage_id", &request.stage_id);
         let competitor_id = violations.optional_id("competitor_id", &request.competitor_id);

@@ -46,7 +46,8 @@ fn actor(caller: &Caller, author_id: Uuid) -> Actor {
     }
 }
 
-fn publishes(caller: &Caller) -> bool {
+/// Whether the caller publishes (a manager or admin: they read every draft).
+pub(super) fn publishes(caller: &Caller) -> bool {
     actor(caller, Uuid::nil()).publishes()
 }
 

@@ -1,6 +1,6 @@
 //! Search (K2) over this replica's index, as the caller may read it.
 
-use crm_platform::auth::{Caller, Role};
+use crm_platform::auth::Caller;
 
 use super::{Knowledge, Result};
 use crate::{
@@ -26,7 +26,7 @@ impl Knowledge {
             text: input.text,
             by: Searcher {
                 user_id: caller.user_id,
-                publishes: matches!(caller.role, Role::Manager | Role::Admin),
+                publishes: super::articles::publishes(caller),
             },
             filters: input.filters,
             limit: input.limit,
