@@ -56,9 +56,7 @@ pub struct RollUpFigures {
 /// built for the view) in a read-only repeatable-read transaction.
 pub async fn roll_up(pool: &PgPool, view: View, period: Period) -> anyhow::Result<RollUpFigures> {
     let mut transaction = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *transaction)
-        .await?;
+    crm_platform::db::read_one_snapshot(&mut transaction).await?;
     let started = Instant::now();
     let mut query = QueryBuilder::<Postgres>::new(
         "SELECT NULL::uuid AS owner_id, stage_id, sum(entered)::bigint, sum(exited)::bigint, \

@@ -9,16 +9,10 @@ pub(crate) mod payments;
 
 use std::sync::Arc;
 
-use crm_platform::{
-    consumer::{ConsumerSpec, EventHandler, HandlerError, HandlerFuture, ReceivedEvent},
-    events::DomainEvent,
-    org,
-};
-use crm_proto::crm::accounts::v1::{
-    Account, AccountArchived, AccountCreated, AccountTierChanged, AccountUpdated, AccountsMerged,
+use crm_platform::consumer::{
+    ConsumerSpec, EventHandler, HandlerError, HandlerFuture, ReceivedEvent,
 };
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::{
     domain::{deal::PipelineDeal, statistics::stages::StageVisit},
@@ -82,21 +76,9 @@ impl EventHandler for DealHandler {
     }
 }
 
-/// Every event of the accounts service that carries an account's new state. A merge moves
-/// the duplicate's deals to the survivor in the opportunities service, which announces each
-/// deal again: here only the survivor's state is kept.
+/// The accounts service's accounts (the kit's reading of their events).
 pub(crate) fn accounts() -> ConsumerSpec {
-    ConsumerSpec {
-        name: "forecasting-accounts".to_owned(),
-        producer: "accounts".to_owned(),
-        subjects: vec![
-            AccountCreated::subject(),
-            AccountUpdated::subject(),
-            AccountArchived::subject(),
-            AccountTierChanged::subject(),
-            AccountsMerged::subject(),
-        ],
-    }
+    crm_platform::accounts::consumer_spec("forecasting-accounts")
 }
 
 /// Keeps the accounts replica (the live consumer and a rebuild's replay alike).
@@ -108,20 +90,6 @@ impl AccountHandler {
     }
 }
 
-/// The account an event carries; a malformed one is as bad on every delivery.
-fn account_record(account: Option<Account>) -> Result<AccountRecord, HandlerError> {
-    let permanent = |what: String| HandlerError::Permanent(anyhow::anyhow!("{what}"));
-    let account = account.ok_or_else(|| permanent("event carries no account".into()))?;
-    Ok(AccountRecord {
-        id: Uuid::parse_str(&account.id)
-            .map_err(|_| permanent(format!("account id {:?} is not a UUID", account.id)))?,
-        version: i64::try_from(account.version)
-            .map_err(|_| permanent(format!("account version {} is too large", account.version)))?,
-        name: account.name,
-        industry: account.industry.trim().to_owned(),
-    })
-}
-
 impl EventHandler for AccountHandler {
     fn handle<'a>(
         &'a self,
@@ -129,21 +97,14 @@ impl EventHandler for AccountHandler {
         event: &'a ReceivedEvent,
     ) -> HandlerFuture<'a> {
         Box::pin(async move {
-            let subject = event.subject.as_str();
-            let account = if subject == AccountCreated::subject() {
-                event.decode::<AccountCreated>()?.account
-            } else if subject == AccountUpdated::subject() {
-                event.decode::<AccountUpdated>()?.account
-            } else if subject == AccountArchived::subject() {
-                event.decode::<AccountArchived>()?.account
-            } else if subject == AccountTierChanged::subject() {
-                event.decode::<AccountTierChanged>()?.account
-            } else if subject == AccountsMerged::subject() {
-                event.decode::<AccountsMerged>()?.survivor
-            } else {
-                return Err(org::unknown_subject(event));
+            let account = crm_platform::accounts::state(event)?;
+            let (id, version) = crm_platform::accounts::identity(&account)?;
+            let account = AccountRecord {
+                id,
+                version,
+                name: account.name,
+                industry: account.industry.trim().to_owned(),
             };
-            let account = account_record(account)?;
             Ok(service::record_account(connection, &account).await?)
         })
     }

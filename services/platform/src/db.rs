@@ -83,3 +83,12 @@ pub async fn migrate(pool: &PgPool, service_migrator: fn() -> Migrator) -> anyho
     }
     Ok(())
 }
+
+/// Makes the transaction just begun read one snapshot: a report's queries then agree with
+/// each other while events and writes commit beside it.
+pub async fn read_one_snapshot(connection: &mut sqlx::PgConnection) -> sqlx::Result<()> {
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(connection)
+        .await?;
+    Ok(())
+}

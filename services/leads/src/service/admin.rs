@@ -170,7 +170,7 @@ impl Leads {
         require_manager(caller)?;
         // One snapshot, so the lead counts and the deals agree.
         let mut transaction = self.pool.begin().await?;
-        store::campaigns::read_one_snapshot(&mut transaction).await?;
+        crm_platform::db::read_one_snapshot(&mut transaction).await?;
         let Some(campaign) = store::campaigns::get_campaign(&mut transaction, campaign_id).await?
         else {
             return Err(LeadsError::not_found("campaign", campaign_id));

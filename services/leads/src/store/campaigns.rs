@@ -57,15 +57,6 @@ impl TryFrom<CampaignRow> for Campaign {
     }
 }
 
-/// Makes the transaction just begun read one snapshot: a report's queries then agree with
-/// each other while events and writes commit beside it.
-pub(crate) async fn read_one_snapshot(connection: &mut PgConnection) -> sqlx::Result<()> {
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(connection)
-        .await?;
-    Ok(())
-}
-
 pub async fn insert_campaign(
     connection: &mut PgConnection,
     campaign: &Campaign,

@@ -65,9 +65,7 @@ impl Opportunities {
     ) -> Result<AccountDesk> {
         let as_of = as_of.unwrap_or_else(|| crm_platform::time::now().date_naive());
         let mut transaction = self.pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *transaction)
-            .await?;
+        crm_platform::db::read_one_snapshot(&mut transaction).await?;
         let one_more = DESK_LIMIT as i64 + 1;
 
         let quotes =

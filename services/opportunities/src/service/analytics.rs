@@ -368,9 +368,7 @@ impl Opportunities {
     /// A read-only transaction over one snapshot, so the figures of a call agree.
     async fn snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         let mut transaction = self.pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *transaction)
-            .await?;
+        crm_platform::db::read_one_snapshot(&mut transaction).await?;
         Ok(transaction)
     }
 
