@@ -2,17 +2,19 @@
 //! moment of need — playbooks, battlecards, product sheets, objection handling and training,
 //! in English and Chinese. Owns database `crm_knowledge`.
 //!
-//! The issue [knowledge] lands in steps: so far the articles (K1) — versions kept and
-//! diffable, the review workflow (draft → in review → published → archived), Markdown rendered
-//! to sanitised HTML, and an event on every change — and their search (K2): each replica's
-//! tantivy index kept from the service's own stream. Recommendations, usage and training
-//! follow.
+//! The articles (K1) — versions kept and diffable, the review workflow (draft → in review →
+//! published → archived), Markdown rendered to sanitised HTML, an event on every change; their
+//! search (K2) — each replica's tantivy index kept from the service's own stream;
+//! recommendations for a deal and the articles attached to deals (K3, K4) from what the
+//! service keeps of the opportunities and accounts services' events; usage and content
+//! influence (K5); and training (K6), with the onboarding track from the directory.
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
 mod convert;
 pub mod domain;
 mod error;
+mod events;
 mod grpc;
 pub mod search;
 mod service;
@@ -21,9 +23,15 @@ mod store;
 
 use std::path::PathBuf;
 
-use crm_platform::host::{ServiceContext, ServiceModule, ServiceMount};
+use crm_platform::{
+    host::{ServiceContext, ServiceModule, ServiceMount},
+    org,
+};
 use crm_proto::crm::knowledge::v1::{
-    article_service_server::ArticleServiceServer, search_service_server::SearchServiceServer,
+    article_service_server::ArticleServiceServer,
+    deal_content_service_server::DealContentServiceServer,
+    search_service_server::SearchServiceServer, training_service_server::TrainingServiceServer,
+    usage_service_server::UsageServiceServer,
 };
 use search::{
     index::SearchIndex,
@@ -80,9 +88,32 @@ fn mount(context: &ServiceContext, mount: &mut ServiceMount) -> anyhow::Result<(
         context.auth.clone(),
     ));
     mount.add_grpc(SearchServiceServer::with_interceptor(
-        grpc::search::SearchApi::new(knowledge),
+        grpc::search::SearchApi::new(knowledge.clone()),
         context.auth.clone(),
     ));
+    mount.add_grpc(DealContentServiceServer::with_interceptor(
+        grpc::deals::DealContentApi::new(knowledge.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(UsageServiceServer::with_interceptor(
+        grpc::usage::UsageApi::new(knowledge.clone()),
+        context.auth.clone(),
+    ));
+    mount.add_grpc(TrainingServiceServer::with_interceptor(
+        grpc::training::TrainingApi::new(knowledge),
+        context.auth.clone(),
+    ));
+    // What the service knows of deals and accounts' industries, and the directory (whose
+    // lifecycle stages give new reps the onboarding track; whose teams a manager's view reads).
+    let deals = context.consumer(events::deals(), events::DealHandler::new());
+    mount.spawn(deals.run(context.shutdown.clone()));
+    let accounts = context.consumer(events::accounts(), events::AccountHandler::new());
+    mount.spawn(accounts.run(context.shutdown.clone()));
+    let directory = context.consumer(
+        org::consumer_spec(NAME),
+        org::OrgDirectoryHandler::new(events::Onboarding),
+    );
+    mount.spawn(directory.run(context.shutdown.clone()));
     let keeper = Keeper {
         live,
         pool: context.pool.clone(),

@@ -3,7 +3,10 @@
 //! `service`.
 
 pub(crate) mod articles;
+pub(crate) mod deals;
 pub(crate) mod search;
+pub(crate) mod training;
+pub(crate) mod usage;
 
 use crm_platform::{
     auth::{Caller, caller},
@@ -30,4 +33,24 @@ pub(crate) fn enum_filter<T>(
         violations.add(field, "is not one of the listed values");
     }
     parsed
+}
+
+/// The ids a request must name, each parsed: every missing or malformed one reported at once.
+pub(crate) fn required_ids<const N: usize>(
+    fields: [(&str, &str); N],
+) -> Result<[uuid::Uuid; N], Status> {
+    let mut violations = Violations::new();
+    let ids = fields.map(|(field, value)| violations.id(field, value));
+    violations
+        .into_result()
+        .map_err(crate::error::KnowledgeError::from)?;
+    Ok(ids.map(|id| id.unwrap_or_default()))
+}
+
+/// A limit of at most `max`, 0 meaning `default`.
+pub(crate) fn limit(violations: &mut Violations, value: u32, default: u32, max: u32) -> usize {
+    if value > max {
+        violations.add("limit", format!("must be at most {max}"));
+    }
+    (if value == 0 { default } else { value.min(max) }) as usize
 }

@@ -1,7 +1,10 @@
 //! The knowledge service's use cases, one transaction each, ending in the outbox commit.
 
 mod articles;
+pub mod deals;
 mod search;
+pub mod training;
+pub mod usage;
 
 use crm_platform::outbox::Outbox;
 use sqlx::PgPool;

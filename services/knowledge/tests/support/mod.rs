@@ -285,3 +285,4 @@ pub async fn restart(app: &mut TestApp, wipe: bool) {
         .await
         .unwrap();
 }
+pub mod deals;

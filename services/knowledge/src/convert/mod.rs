@@ -1,5 +1,7 @@
 //! Domain ↔ wire: the API's and the events' messages, one mapping for both.
 
+pub mod deals;
+
 use crm_platform::{error::Violations, ids::parse_ids, time::to_timestamp};
 use crm_proto::crm::knowledge::v1 as pb;
 
