@@ -1,8 +1,9 @@
 //! The account 360 view (capability A5), assembled at request time: the account and its
 //! contacts from the accounts service, its deals and its deal desk from the opportunities
-//! service, each called with the caller's own token — so what the view holds is what those
-//! services would show the caller — and the corporate currency from the gateway's own
-//! settings. Nothing is stored; the rules of the view are in [`crate::domain::account_view`].
+//! service, the articles attached to its deals from the knowledge service, each called with the
+//! caller's own token — so what the view holds is what those services would show the caller —
+//! and the corporate currency from the gateway's own settings. Nothing is stored; the rules of
+//! the view are in [`crate::domain::account_view`].
 
 use std::{future::Future, sync::Arc};
 
@@ -11,6 +12,7 @@ use crm_proto::crm::{
     accounts::v1::{self as accounts, account_service_client::AccountServiceClient},
     common::v1::{PageRequest, SortDirection},
     gateway::v1 as pb,
+    knowledge::v1::{self as knowledge, deal_content_service_client::DealContentServiceClient},
     opportunities::v1::{
         self as opportunities, account_desk_service_client::AccountDeskServiceClient,
         opportunity_service_client::OpportunityServiceClient,
@@ -36,6 +38,7 @@ const PAGE_SIZE: usize = 500;
 
 const ACCOUNTS: &str = "accounts";
 const OPPORTUNITIES: &str = "opportunities";
+const KNOWLEDGE: &str = "knowledge";
 
 /// The gateway's aggregated views of other services' data.
 #[derive(Clone)]
@@ -63,12 +66,13 @@ impl AccountViews {
         account_id: Uuid,
     ) -> Result<pb::GetAccount360Response, Status> {
         let forwarded = forwarded(metadata);
-        let (account, contacts, deals, deal_desk, settings) = tokio::join!(
+        let (account, contacts, deals, deal_desk, settings, articles) = tokio::join!(
             self.account(&forwarded, account_id),
             self.contacts(&forwarded, account_id),
             self.deals(&forwarded, account_id),
             self.deal_desk(&forwarded, account_id),
             self.gateway.org_settings(caller),
+            self.articles(&forwarded, account_id),
         );
         // The account answers first: one the caller cannot see is NOT_FOUND, whatever the
         // listings said.
@@ -80,6 +84,14 @@ impl AccountViews {
         let lists = account_view::deal_lists(deals);
         let buying_roles = account_view::buying_roles(&contacts, &lists);
         let summary = account_view::summary(&lists, corporate_currency);
+        let (articles, articles_truncated, articles_unavailable) = match articles {
+            Ok(listed) => (listed.attachments, listed.truncated, false),
+            Err(status) => {
+                tracing::warn!(%account_id, code = ?status.code(), message = status.message(),
+                    "the account 360 went without its articles: the knowledge service did not answer");
+                (Vec::new(), false, true)
+            }
+        };
         Ok(pb::GetAccount360Response {
             account: Some(account),
             contacts,
@@ -90,7 +102,30 @@ impl AccountViews {
             contacts_truncated,
             opportunities_truncated,
             deal_desk: Some(deal_desk),
+            articles,
+            articles_truncated,
+            articles_unavailable,
         })
+    }
+
+    /// The articles attached to the account's deals the caller sees (the knowledge service
+    /// bounds the list itself: one call).
+    async fn articles(
+        &self,
+        metadata: &MetadataMap,
+        account_id: Uuid,
+    ) -> Result<knowledge::ListAccountArticlesResponse, Status> {
+        let mut client = DealContentServiceClient::new(self.upstreams.service(KNOWLEDGE)?);
+        let reply = client
+            .list_account_articles(request(
+                metadata,
+                knowledge::ListAccountArticlesRequest {
+                    account_id: account_id.to_string(),
+                },
+            ))
+            .await
+            .map_err(|status| passed_on(KNOWLEDGE, status))?;
+        Ok(reply.into_inner())
     }
 
     async fn account(
