@@ -163,7 +163,21 @@ async fn corporate_currency_known(api: &Api) -> anyhow::Result<()> {
 
 /// Retries `call` while the opportunities service refuses it for a record, user or rate it has
 /// not heard of yet, for up to [`KNOWN_WITHIN`].
-pub(super) async fn once_known<T, F, Fut>(what: &str, mut call: F) -> anyhow::Result<T>
+pub(super) async fn once_known<T, F, Fut>(what: &str, call: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<tonic::Response<T>, Status>>,
+{
+    retry_while(what, not_heard_of_yet, call).await
+}
+
+/// Retries `call` while its refusal is `pending` (what a service has not heard of yet), for up
+/// to [`KNOWN_WITHIN`].
+pub(super) async fn retry_while<T, F, Fut>(
+    what: &str,
+    pending: impl Fn(&Status) -> bool,
+    mut call: F,
+) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<tonic::Response<T>, Status>>,
@@ -172,11 +186,11 @@ where
     loop {
         match call().await {
             Ok(response) => return Ok(response.into_inner()),
-            Err(status) if not_heard_of_yet(&status) => {
+            Err(status) if pending(&status) => {
                 if tokio::time::Instant::now() >= deadline {
                     return Err(failed(format!(
                         "{what}, still refused after {KNOWN_WITHIN:?} (are the outbox relays and \
-                         the opportunities service's consumers running?)"
+                         the services' consumers running?)"
                     ))(status));
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
