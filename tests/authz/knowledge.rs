@@ -3,7 +3,8 @@
 //! reads what is published; a draft is read only by its author and by managers and admins
 //! (NOT_FOUND for anyone else); only its author submits it; only managers and admins send
 //! back, publish and archive (PERMISSION_DENIED otherwise). Each cell gets articles of its own,
-//! written before the calls run.
+//! written before the calls run. The deal content, usage and training rows are in
+//! `knowledge_content.rs` beside this file.
 
 use crm_proto::crm::knowledge::v1::{
     self as pb, ReviewAction, article_service_client::ArticleServiceClient,
@@ -15,8 +16,13 @@ use super::{
     DENIED, Expect, Http, NOT_FOUND, OK, Org, Refusal, Report, Role, Transport, Who, no_ids,
 };
 
+#[path = "knowledge_content.rs"]
+mod deal_content;
+
 #[derive(Clone, Debug)]
 pub(crate) enum Call {
+    /// Deal content, usage and training.
+    Content(deal_content::Call),
     Create(pb::CreateArticleRequest),
     SaveDraft(pb::SaveDraftRequest),
     Review(pb::ReviewVersionRequest),
@@ -213,6 +219,7 @@ pub(super) async fn run_actions<T: Transport>(org: &Org, transport: &T, report: 
         )
     })
     .await;
+    deal_content::run_actions(org, transport, report).await;
 }
 
 /// A call straight to the service's gRPC API.
@@ -223,6 +230,7 @@ pub(super) async fn grpc(
 ) -> Result<Vec<String>, Refusal> {
     let mut articles = ArticleServiceClient::new(channel.clone());
     let answered = match call {
+        Call::Content(call) => return deal_content::grpc(channel, token, call).await,
         Call::Create(r) => articles
             .create_article(authorized(r, token))
             .await
@@ -255,6 +263,7 @@ pub(super) async fn http(door: &Http, token: &str, call: Call) -> Result<Vec<Str
             .map(no_ids)
     };
     match call {
+        Call::Content(call) => deal_content::http(door, token, call).await,
         Call::Create(r) => post("/v1/knowledge/articles".into(), door.json(&r)).await,
         Call::SaveDraft(r) => {
             let path = format!("/v1/knowledge/articles/{}:saveDraft", r.article_id);
