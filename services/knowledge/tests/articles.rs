@@ -336,9 +336,16 @@ async fn listings_filter_and_show_each_reader_what_they_read() {
             .map(|article| article.version.unwrap().content.unwrap().title)
             .collect()
     };
-    // Nora sees the published ones, newest change first; Ravi his draft too.
+    // Nora sees the published ones, newest change first, each with its Markdown but not its
+    // rendering (the article page's); Ravi his draft too.
+    let listed = nora.list(Default::default()).await.unwrap();
+    for article in &listed.articles {
+        let version = article.version.as_ref().unwrap();
+        assert_eq!(version.content.as_ref().unwrap().body, battlecard().body);
+        assert_eq!(version.body_html, "");
+    }
     assert_eq!(
-        titles(nora.list(Default::default()).await.unwrap()),
+        titles(listed),
         ["Globex 竞品 battlecard", "Winning against Globex"]
     );
     assert_eq!(

@@ -201,7 +201,9 @@ pub struct ArticleContent {
 /// Limits of an article's texts (characters).
 pub const TITLE_MAX: usize = 200;
 pub const SUMMARY_MAX: usize = 1_000;
-pub const BODY_MAX: usize = 200_000;
+/// A body of 50,000 characters is some 8,000 English words: longer material is a course of
+/// articles, not one page.
+pub const BODY_MAX: usize = 50_000;
 pub const TAG_MAX: usize = 50;
 pub const TAGS_MAX: usize = 30;
 

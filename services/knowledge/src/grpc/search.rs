@@ -4,7 +4,7 @@ use crm_platform::error::{Violations, optional_text, required_text};
 use crm_proto::crm::knowledge::v1::{self as pb, search_service_server::SearchService};
 use tonic::{Request, Response, Status};
 
-use super::{authenticated, enum_filter};
+use super::{authenticated, enum_filter, limit};
 use crate::{
     convert,
     domain::article::normalise_tag,
@@ -69,14 +69,8 @@ impl SearchService for SearchApi {
         let competitor_id = violations.optional_id("competitor_id", &request.competitor_id);
         let product_code =
             optional_text(&mut violations, "product_code", &request.product_code, 64);
-        if request.limit > MAX_LIMIT {
-            violations.add("limit", format!("must be at most {MAX_LIMIT}"));
-        }
+        let limit = limit(&mut violations, request.limit, DEFAULT_LIMIT, MAX_LIMIT);
         violations.into_result().map_err(KnowledgeError::from)?;
-        let limit = match request.limit {
-            0 => DEFAULT_LIMIT,
-            limit => limit,
-        };
         let hits = self
             .knowledge
             .search(
@@ -91,7 +85,7 @@ impl SearchService for SearchApi {
                         competitor_id,
                         product_code: (!product_code.is_empty()).then_some(product_code),
                     },
-                    limit: limit as usize,
+                    limit,
                 },
             )
             .await?;

@@ -395,7 +395,8 @@ struct ListedRow {
 }
 
 /// A page of articles, most recently changed first, each with the latest version the reader
-/// (`user_id`; `publishes`: a manager or admin) reads, its body left empty. Articles whose
+/// (`user_id`; `publishes`: a manager or admin) reads, with its Markdown (the wire's content
+/// requires a body; its rendering is left to the article page). Articles whose
 /// versions are all archived are listed only when archived ones are asked for. `page` is in
 /// [`RECENT_FIRST`] order.
 pub async fn list(
@@ -409,7 +410,7 @@ pub async fn list(
         "SELECT * FROM (SELECT DISTINCT ON (v.article_id) a.id, a.revision, a.latest_version, \
          a.published_version, a.created_by, a.created_at AS article_created_at, \
          a.updated_at AS article_updated_at, v.version, v.status, v.title, v.summary, \
-         '' AS body, v.kind, v.language, v.category, v.tags, v.stage_ids, v.competitor_ids, \
+         v.body, v.kind, v.language, v.category, v.tags, v.stage_ids, v.competitor_ids, \
          v.product_codes, v.industries, v.author_id, v.created_at, v.updated_at, \
          v.published_at, v.published_by, v.review_comment \
          FROM article_versions v JOIN articles a ON a.id = v.article_id \
