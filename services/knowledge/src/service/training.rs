@@ -172,14 +172,8 @@ impl Knowledge {
     ) -> Result<Enrollment> {
         let mut transaction = self.pool.begin().await?;
         let enrolled = self
-            .enrollments(
-                &mut transaction,
-                Enrolled::User(caller.user_id),
-                Some(course_id),
-            )
-            .await?
-            .pop()
-            .ok_or_else(|| KnowledgeError::not_found(ENROLLMENT, course_id))?;
+            .own_enrollment(&mut transaction, caller, course_id)
+            .await?;
         if !enrolled
             .record
             .completions
@@ -197,14 +191,8 @@ impl Knowledge {
         )
         .await?;
         let enrolled = self
-            .enrollments(
-                &mut transaction,
-                Enrolled::User(caller.user_id),
-                Some(course_id),
-            )
-            .await?
-            .pop()
-            .ok_or_else(|| KnowledgeError::not_found(ENROLLMENT, course_id))?;
+            .own_enrollment(&mut transaction, caller, course_id)
+            .await?;
         transaction.commit().await?;
         Ok(enrolled)
     }
@@ -236,6 +224,19 @@ impl Knowledge {
         let mut connection = self.pool.acquire().await?;
         self.enrollments(&mut connection, Enrolled::Within(within.as_ref()), None)
             .await
+    }
+
+    /// The caller's enrollment in the course (NOT_FOUND when they do not have it).
+    async fn own_enrollment(
+        &self,
+        connection: &mut sqlx::PgConnection,
+        caller: &Caller,
+        course_id: Uuid,
+    ) -> Result<Enrollment> {
+        self.enrollments(connection, Enrolled::User(caller.user_id), Some(course_id))
+            .await?
+            .pop()
+            .ok_or_else(|| KnowledgeError::not_found(ENROLLMENT, course_id))
     }
 
     async fn enrollments(
