@@ -8,7 +8,8 @@
 //!    added to its dictionary ([`CRM_WORDS`]); any other run of letters and digits is a word.
 //!    English words are stemmed by the index's analyzer after this (`proposals` → `propos`).
 //! 3. **Grams**: every Han character and every pair of neighbours — the lower-boosted field
-//!    that finds words jieba does not know, and one- or two-character queries.
+//!    that finds words jieba does not know, and one-character queries. A query looks its
+//!    grams up only where its words may miss ([`Analyzer::query_grams`]).
 //!
 //! [`ANALYSIS_VERSION`] names all of this: an index built under another version is rebuilt.
 
@@ -121,7 +122,14 @@ fn class(c: char) -> Class {
 pub struct Analyzer {
     jieba: Jieba,
     t2s: OpenCC,
+    /// For each character of [`STABLE_HAN`], whether t2s leaves it as it is (one bit each):
+    /// a text of such characters only is Simplified already.
+    stable: Vec<u64>,
 }
+
+/// The Han characters whose stability is looked up (CJK Unified Ideographs and extension A,
+/// nearly all text); any other Han character sends its text through OpenCC.
+const STABLE_HAN: std::ops::RangeInclusive<u32> = 0x3400..=0x9FFF;
 
 impl Analyzer {
     fn new() -> Self {
@@ -132,7 +140,35 @@ impl Analyzer {
         }
         let t2s =
             OpenCC::from_config(BuiltinConfig::T2s).expect("the built-in t2s configuration loads");
-        Self { jieba, t2s }
+        let mut stable = vec![0u64; STABLE_HAN.clone().count().div_ceil(64)];
+        let mut buffer = [0u8; 4];
+        for (index, code) in STABLE_HAN.enumerate() {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            if t2s
+                .convert(c.encode_utf8(&mut buffer))
+                .chars()
+                .eq(std::iter::once(c))
+            {
+                stable[index / 64] |= 1 << (index % 64);
+            }
+        }
+        Self { jieba, t2s, stable }
+    }
+
+    /// Whether OpenCC's t2s may change `c` (Han characters outside [`STABLE_HAN`] are assumed
+    /// to).
+    fn converts(&self, c: char) -> bool {
+        if !is_han(c) {
+            return false;
+        }
+        let code = c as u32;
+        if !STABLE_HAN.contains(&code) {
+            return true;
+        }
+        let index = (code - STABLE_HAN.start()) as usize;
+        self.stable[index / 64] & (1 << (index % 64)) == 0
     }
 
     /// The process's analyzer.
@@ -142,7 +178,14 @@ impl Analyzer {
     }
 
     fn normalise(&self, text: &str) -> Normalised {
-        let simplified = self.t2s.convert(text);
+        // OpenCC only changes Traditional characters: a text without any — English, or
+        // Chinese written in Simplified — skips its walk over the dictionaries, the most of
+        // what normalising costs.
+        let simplified = if text.chars().any(|c| self.converts(c)) {
+            self.t2s.convert(text)
+        } else {
+            text.to_owned()
+        };
         // OpenCC converts phrase by phrase; when a phrase changed length, characters no longer
         // line up with the original, so each character is converted alone instead.
         let aligned = simplified.chars().count() == text.chars().count();
@@ -165,6 +208,12 @@ impl Analyzer {
             } else {
                 original
             };
+            if converted.is_ascii() {
+                // NFKC leaves ASCII as it is.
+                normalised.origin.push((normalised.text.len(), offset, end));
+                normalised.text.push(converted.to_ascii_lowercase());
+                continue;
+            }
             for folded in std::iter::once(converted).nfkc() {
                 for lower in folded.to_lowercase() {
                     normalised.origin.push((normalised.text.len(), offset, end));
@@ -258,8 +307,11 @@ impl Analyzer {
         pieces
     }
 
-    /// The grams a query asks for: the pairs of each Han run, or the character alone when the
-    /// run has one (a query's single characters would match every text holding them).
+    /// The grams a query asks for, for the Han runs its words may miss: a run of one
+    /// character (the character alone — a query's single characters elsewhere would match
+    /// every text holding them), and a run jieba cannot cut wholly into words of its
+    /// dictionary (its pairs: a name or a term it does not know). A run cut into known words
+    /// is found by them: its grams would only walk the long lists of common characters again.
     pub fn query_grams(&self, text: &str) -> Vec<String> {
         let normalised = self.normalise(text);
         let mut grams = Vec::new();
@@ -267,14 +319,24 @@ impl Analyzer {
             if kind != Class::Han {
                 continue;
             }
-            let chars: Vec<char> = normalised.text[from..to].chars().collect();
+            let run = &normalised.text[from..to];
+            let chars: Vec<char> = run.chars().collect();
             if chars.len() == 1 {
                 grams.push(chars[0].to_string());
-            } else {
+            } else if !self.known_words(run) {
                 grams.extend(chars.windows(2).map(|pair| pair.iter().collect::<String>()));
             }
         }
         grams
+    }
+
+    /// Whether jieba cuts the Han run `run` into words of its dictionary only, none of them
+    /// a single character.
+    fn known_words(&self, run: &str) -> bool {
+        self.jieba
+            .cut(run, true)
+            .iter()
+            .all(|token| token.word.chars().nth(1).is_some() && self.jieba.has_word(token.word))
     }
 }
 

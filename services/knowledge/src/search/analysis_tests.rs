@@ -45,7 +45,10 @@ fn grams_are_each_character_and_each_neighbouring_pair() {
         texts(&analyzer.grams("A 报价单 b")),
         ["报", "报价", "价", "价单", "单"]
     );
-    assert_eq!(analyzer.query_grams("报价单"), ["报价", "价单"]);
+    // A run cut into dictionary words is found by them; one jieba does not know, by its pairs.
+    assert!(analyzer.query_grams("报价单").is_empty());
+    assert!(analyzer.query_grams("竞品分析").is_empty());
+    assert_eq!(analyzer.query_grams("犇鑫科"), ["犇鑫", "鑫科"]);
     assert_eq!(analyzer.query_grams("单"), ["单"]);
     assert!(analyzer.query_grams("proposal").is_empty());
 }
@@ -82,5 +85,39 @@ proptest! {
         let upper = analyzer.words(&text.to_uppercase());
         let lower = analyzer.words(&text.to_lowercase());
         prop_assert_eq!(texts(&upper), texts(&lower));
+    }
+}
+
+/// Skipping OpenCC for a text of stable characters changes nothing: over every Chinese text
+/// of the starter library, t2s leaves such a text as it is.
+#[test]
+fn a_text_of_simplified_characters_is_left_as_it_is() {
+    let analyzer = Analyzer::shared();
+    let mut checked = 0;
+    for article in crate::starter::articles() {
+        for text in [&article.title, &article.summary, &article.body] {
+            if text.chars().any(is_han) && !text.chars().any(|c| analyzer.converts(c)) {
+                assert_eq!(&analyzer.t2s.convert(text), text);
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked > 10,
+        "only {checked} Simplified texts in the starter library"
+    );
+    // And a Traditional character is converted.
+    assert!(analyzer.converts('競'));
+    assert!(!analyzer.converts('竞'));
+}
+
+proptest! {
+    /// Phrases of stable characters stay as they are (OpenCC converts phrase by phrase).
+    #[test]
+    fn phrases_of_stable_characters_are_not_converted(codes in prop::collection::vec(0x4E00u32..0x9FA5, 1..6)) {
+        let analyzer = Analyzer::shared();
+        let text: String = codes.iter().filter_map(|&code| char::from_u32(code)).collect();
+        prop_assume!(!text.chars().any(|c| analyzer.converts(c)));
+        prop_assert_eq!(analyzer.t2s.convert(&text), text);
     }
 }

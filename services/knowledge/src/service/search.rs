@@ -31,11 +31,9 @@ impl Knowledge {
             filters: input.filters,
             limit: input.limit,
         };
-        let index = self.search.index.clone();
-        // Searching is CPU work on the index's memory maps: off the async workers.
-        tokio::task::spawn_blocking(move || index.search(&query))
+        self.search
+            .search(query)
             .await
-            .map_err(|error| KnowledgeError::Index(error.to_string()))?
-            .map_err(|error| KnowledgeError::Index(error.to_string()))
+            .map_err(KnowledgeError::Index)
     }
 }
