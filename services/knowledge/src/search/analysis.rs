@@ -21,7 +21,7 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Changes whenever the analysis, the dictionary or the index's fields change: an index
 /// written under another version is rebuilt from the database.
-pub const ANALYSIS_VERSION: u32 = 1;
+pub const ANALYSIS_VERSION: u32 = 2;
 
 /// Words of selling jieba's dictionary lacks or splits, with a frequency that keeps each whole.
 pub const CRM_WORDS: &[&str] = &[

@@ -108,7 +108,8 @@ fn schema() -> (Schema, Fields) {
         competitors: builder.add_text_field("competitors", STRING),
         products: builder.add_text_field("products", STRING),
         title: builder.add_text_field("title", text(WORDS, true)),
-        summary: builder.add_text_field("summary", text(WORDS, true)),
+        // Shown, not searched on its own: its words are in `keywords`.
+        summary: builder.add_text_field("summary", STORED),
         body: builder.add_text_field("body", text(WORDS, true)),
         keywords: builder.add_text_field("keywords", text(WORDS, false)),
         title_grams: builder.add_text_field("title_grams", text(GRAMS, false)),
@@ -328,6 +329,9 @@ impl SearchIndex {
             content.product_codes.join(" "),
         ]
         .join(" ");
+        // The summary and the words an article is also found by weigh the same: one field, one
+        // posting list a word walks instead of two.
+        document.add_text(fields.keywords, &content.summary);
         document.add_text(fields.keywords, keywords);
         document
     }

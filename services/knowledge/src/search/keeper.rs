@@ -26,10 +26,12 @@ use crm_proto::crm::knowledge::v1 as pb;
 use futures::StreamExt;
 use prost::Message;
 use sqlx::PgPool;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use super::index::{Hit, IndexedArticle, SearchIndex, SearchQuery};
+use super::{
+    index::{Hit, IndexedArticle, SearchIndex, SearchQuery},
+    workers::Workers,
+};
 use crate::{convert, store};
 
 /// Events applied before a commit at most; fewer when the stream goes quiet.
@@ -39,27 +41,21 @@ const QUIET: Duration = Duration::from_millis(20);
 /// Articles read from the database per page while rebuilding.
 const REBUILD_PAGE: i64 = 1_000;
 
-/// The index, whether it has caught up once (searches wait for it), and the turns searches
-/// take at it.
+/// The index, whether it has caught up once (searches wait for it), and the threads
+/// searches run on.
 #[derive(Clone)]
 pub struct LiveIndex {
     pub index: Arc<SearchIndex>,
     caught_up: Arc<AtomicBool>,
-    /// One permit per core, handed out first come, first served. A search is CPU work from
-    /// start to end: run all at once, the operating system shares the cores among them and
-    /// every search takes as long as all of them — the cheap ones longest of all. Run as many
-    /// as there are cores, the rest waiting their turn in order, each takes its own time plus
-    /// its wait: the same throughput, a far shorter tail.
-    turns: Arc<Semaphore>,
+    workers: Workers,
 }
 
 impl LiveIndex {
     pub fn new(index: SearchIndex) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             index: Arc::new(index),
             caught_up: Arc::new(AtomicBool::new(false)),
-            turns: Arc::new(Semaphore::new(cores)),
+            workers: Workers::per_core("knowledge-search"),
         }
     }
 
@@ -67,17 +63,13 @@ impl LiveIndex {
         self.caught_up.load(Ordering::Acquire)
     }
 
-    /// Runs `query` in its turn, off the async workers (it reads the index's memory maps).
+    /// Runs `query` in its turn on the search threads (it is CPU work on the index's memory
+    /// maps, kept off the async workers).
     pub async fn search(&self, query: SearchQuery) -> Result<Vec<Hit>, String> {
-        let _turn = self
-            .turns
-            .acquire()
-            .await
-            .map_err(|error| error.to_string())?;
         let index = self.index.clone();
-        tokio::task::spawn_blocking(move || index.search(&query))
-            .await
-            .map_err(|error| error.to_string())?
+        self.workers
+            .run(move || index.search(&query))
+            .await?
             .map_err(|error| error.to_string())
     }
 }

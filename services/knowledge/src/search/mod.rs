@@ -6,3 +6,4 @@ pub mod analysis;
 pub mod index;
 pub mod keeper;
 mod tokenizers;
+pub mod workers;

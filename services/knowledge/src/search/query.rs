@@ -61,7 +61,6 @@ pub struct Hit {
 /// How much each field counts (BM25 scores multiplied): a match in the title weighs most, the
 /// character grams least — they are there for what the words miss.
 const TITLE_BOOST: Score = 3.0;
-const SUMMARY_BOOST: Score = 2.0;
 const KEYWORDS_BOOST: Score = 2.0;
 const BODY_BOOST: Score = 1.0;
 const TITLE_GRAMS_BOOST: Score = 0.6;
@@ -87,7 +86,6 @@ impl SearchIndex {
         };
         for word in tokenizers::word_terms(&query.text) {
             should(fields.title, &word, TITLE_BOOST);
-            should(fields.summary, &word, SUMMARY_BOOST);
             should(fields.keywords, &word, KEYWORDS_BOOST);
             should(fields.body, &word, BODY_BOOST);
         }
