@@ -13,7 +13,10 @@
 //!
 //! [`ANALYSIS_VERSION`] names all of this: an index built under another version is rebuilt.
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    borrow::Cow,
+    sync::{Arc, OnceLock},
+};
 
 use ferrous_opencc::{OpenCC, config::BuiltinConfig};
 use jieba_rs::{Jieba, TokenizeMode};
@@ -181,14 +184,15 @@ impl Analyzer {
         // OpenCC only changes Traditional characters: a text without any — English, or
         // Chinese written in Simplified — skips its walk over the dictionaries, the most of
         // what normalising costs.
-        let simplified = if text.chars().any(|c| self.converts(c)) {
-            self.t2s.convert(text)
+        let simplified: Cow<'_, str> = if text.chars().any(|c| self.converts(c)) {
+            Cow::Owned(self.t2s.convert(text))
         } else {
-            text.to_owned()
+            Cow::Borrowed(text)
         };
         // OpenCC converts phrase by phrase; when a phrase changed length, characters no longer
         // line up with the original, so each character is converted alone instead.
-        let aligned = simplified.chars().count() == text.chars().count();
+        let aligned = matches!(simplified, Cow::Borrowed(_))
+            || simplified.chars().count() == text.chars().count();
         let mut normalised = Normalised {
             text: String::with_capacity(text.len()),
             origin: Vec::with_capacity(text.len()),
