@@ -74,24 +74,70 @@ pub struct Piece {
     pub to: usize,
 }
 
-/// Text after step 1, with each character's origin.
-struct Normalised {
-    text: String,
-    /// For each character of `text`: its byte offset there, and the original's span.
-    origin: Vec<(usize, usize, usize)>,
+/// A term as a range of the normalised text (`at..end`), and where it came from in the
+/// original (`from..to`): what the token streams turn into tokens without a string each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub at: usize,
+    pub end: usize,
+    pub from: usize,
+    pub to: usize,
 }
 
-impl Normalised {
-    /// The original span of the normalised bytes `from..to`.
-    fn span(&self, from: usize, to: usize) -> (usize, usize) {
-        let first = self.origin.partition_point(|&(at, _, _)| at < from);
-        let last = self.origin.partition_point(|&(at, _, _)| at < to);
-        let start = self.origin.get(first).map_or(0, |&(_, start, _)| start);
-        let end = last
-            .checked_sub(1)
-            .and_then(|index| self.origin.get(index))
-            .map_or(start, |&(_, _, end)| end);
-        (start, end.max(start))
+/// A character of the normalised text whose bytes do not stand where the original's did
+/// (full-width forms, expansions, a Traditional character of another length): its range there
+/// and the span of the original character it came from.
+#[derive(Clone, Copy, Debug)]
+struct Moved {
+    at: usize,
+    end: usize,
+    from: usize,
+    to: usize,
+}
+
+/// Text after step 1. Most characters keep their place (ASCII, whose case changes in place,
+/// and Simplified characters): only those that moved are listed, and between them the
+/// normalised text lines up with the original byte for byte, shifted by what the moved ones
+/// gained or lost. A text with nothing to change is borrowed as it is.
+pub struct Normalised<'a> {
+    text: Cow<'a, str>,
+    moved: Vec<Moved>,
+}
+
+impl Normalised<'_> {
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The original offset of the character starting at normalised byte `at`.
+    fn start(&self, at: usize) -> usize {
+        let index = self.moved.partition_point(|moved| moved.at <= at);
+        match index.checked_sub(1).map(|index| self.moved[index]) {
+            Some(moved) if at < moved.end => moved.from,
+            Some(moved) => moved.to + (at - moved.end),
+            None => at,
+        }
+    }
+
+    /// The original offset of the end of the character ending at normalised byte `end`.
+    fn end(&self, end: usize) -> usize {
+        let index = self.moved.partition_point(|moved| moved.at < end);
+        match index.checked_sub(1).map(|index| self.moved[index]) {
+            Some(moved) if end <= moved.end => moved.to,
+            Some(moved) => moved.to + (end - moved.end),
+            None => end,
+        }
+    }
+
+    /// The span of the normalised bytes `at..end`, with its original offsets.
+    fn span(&self, at: usize, end: usize) -> Span {
+        let from = self.start(at);
+        Span {
+            at,
+            end,
+            from,
+            to: self.end(end).max(from),
+        }
     }
 }
 
@@ -180,26 +226,49 @@ impl Analyzer {
         SHARED.get_or_init(|| Arc::new(Analyzer::new())).clone()
     }
 
-    fn normalise(&self, text: &str) -> Normalised {
-        // OpenCC only changes Traditional characters: a text without any — English, or
-        // Chinese written in Simplified — skips its walk over the dictionaries, the most of
-        // what normalising costs.
-        let simplified: Cow<'_, str> = if text.chars().any(|c| self.converts(c)) {
-            Cow::Owned(self.t2s.convert(text))
+    /// Whether normalising leaves `c` as it is: ASCII but upper case, and Han characters
+    /// t2s does not change (NFKC and lower case leave CJK Unified Ideographs alone).
+    fn kept(&self, c: char) -> bool {
+        if c.is_ascii() {
+            !c.is_ascii_uppercase()
         } else {
-            Cow::Borrowed(text)
+            STABLE_HAN.contains(&(c as u32)) && !self.converts(c)
+        }
+    }
+
+    /// Step 1 of `text`.
+    pub fn normalise<'a>(&self, text: &'a str) -> Normalised<'a> {
+        // Text with nothing to change — English in lower case, Chinese written in Simplified —
+        // is borrowed; the rest is built from the first character that changes on.
+        let Some(first) = text
+            .char_indices()
+            .find(|&(_, c)| !self.kept(c))
+            .map(|(offset, _)| offset)
+        else {
+            return Normalised {
+                text: Cow::Borrowed(text),
+                moved: Vec::new(),
+            };
+        };
+        let rest = &text[first..];
+        // OpenCC only changes Traditional characters: a text without any skips its walk over
+        // the dictionaries, the most of what normalising costs.
+        let simplified: Cow<'_, str> = if rest.chars().any(|c| self.converts(c)) {
+            Cow::Owned(self.t2s.convert(rest))
+        } else {
+            Cow::Borrowed(rest)
         };
         // OpenCC converts phrase by phrase; when a phrase changed length, characters no longer
         // line up with the original, so each character is converted alone instead.
         let aligned = matches!(simplified, Cow::Borrowed(_))
-            || simplified.chars().count() == text.chars().count();
-        let mut normalised = Normalised {
-            text: String::with_capacity(text.len()),
-            origin: Vec::with_capacity(text.len()),
-        };
+            || simplified.chars().count() == rest.chars().count();
+        let mut normalised = String::with_capacity(text.len());
+        normalised.push_str(&text[..first]);
+        let mut moved = Vec::new();
         let mut simplified_chars = simplified.chars();
-        for (offset, original) in text.char_indices() {
-            let end = offset + original.len_utf8();
+        for (offset, original) in rest.char_indices() {
+            let from = first + offset;
+            let to = from + original.len_utf8();
             let converted = if aligned {
                 simplified_chars.next().unwrap_or(original)
             } else if is_han(original) {
@@ -214,18 +283,42 @@ impl Analyzer {
             };
             if converted.is_ascii() {
                 // NFKC leaves ASCII as it is.
-                normalised.origin.push((normalised.text.len(), offset, end));
-                normalised.text.push(converted.to_ascii_lowercase());
+                let at = normalised.len();
+                normalised.push(converted.to_ascii_lowercase());
+                if original.len_utf8() != 1 {
+                    moved.push(Moved {
+                        at,
+                        end: at + 1,
+                        from,
+                        to,
+                    });
+                }
                 continue;
             }
+            let before = moved.len();
             for folded in std::iter::once(converted).nfkc() {
                 for lower in folded.to_lowercase() {
-                    normalised.origin.push((normalised.text.len(), offset, end));
-                    normalised.text.push(lower);
+                    let at = normalised.len();
+                    normalised.push(lower);
+                    moved.push(Moved {
+                        at,
+                        end: normalised.len(),
+                        from,
+                        to,
+                    });
                 }
             }
+            // One character of the original's length lines up as the ones before it did.
+            if moved.len() == before + 1
+                && moved[before].end - moved[before].at == original.len_utf8()
+            {
+                moved.pop();
+            }
         }
-        normalised
+        Normalised {
+            text: Cow::Owned(normalised),
+            moved,
+        }
     }
 
     /// The runs of one class of the normalised text: (class, byte range).
@@ -246,69 +339,57 @@ impl Analyzer {
     /// The words of `text` (step 2), in order.
     pub fn words(&self, text: &str) -> Vec<Piece> {
         let normalised = self.normalise(text);
-        let mut pieces = Vec::new();
-        for (kind, from, to) in Self::runs(&normalised.text) {
-            let run = &normalised.text[from..to];
+        pieces(&normalised, &self.word_spans(&normalised))
+    }
+
+    /// The spans of the words of a normalised text, in the order of where they start.
+    pub fn word_spans(&self, normalised: &Normalised<'_>) -> Vec<Span> {
+        let text = normalised.text();
+        let mut spans = Vec::new();
+        for (kind, from, to) in Self::runs(text) {
             match kind {
                 Class::Han => {
                     // Search mode gives a long word's parts before the word: in the order of
                     // where they start, as highlighting expects.
-                    let mut tokens = self.jieba.tokenize(run, TokenizeMode::Search, true);
+                    let mut tokens =
+                        self.jieba
+                            .tokenize(&text[from..to], TokenizeMode::Search, true);
                     tokens.sort_by_key(|token| (token.byte_start, token.byte_end));
-                    for token in tokens {
-                        let (start, end) =
-                            normalised.span(from + token.byte_start, from + token.byte_end);
-                        pieces.push(Piece {
-                            text: token.word.to_owned(),
-                            from: start,
-                            to: end,
-                        });
-                    }
+                    spans.extend(tokens.iter().map(|token| {
+                        normalised.span(from + token.byte_start, from + token.byte_end)
+                    }));
                 }
-                _ => {
-                    let (start, end) = normalised.span(from, to);
-                    pieces.push(Piece {
-                        text: run.to_owned(),
-                        from: start,
-                        to: end,
-                    });
-                }
+                _ => spans.push(normalised.span(from, to)),
             }
         }
-        pieces
+        spans
     }
 
     /// The Han characters and neighbouring pairs of `text` (step 3), in order.
     pub fn grams(&self, text: &str) -> Vec<Piece> {
         let normalised = self.normalise(text);
-        let mut pieces = Vec::new();
-        for (kind, from, to) in Self::runs(&normalised.text) {
+        pieces(&normalised, &Self::gram_spans(&normalised))
+    }
+
+    /// The spans of the grams of a normalised text, in order.
+    pub fn gram_spans(normalised: &Normalised<'_>) -> Vec<Span> {
+        let text = normalised.text();
+        let mut spans = Vec::new();
+        for (kind, from, to) in Self::runs(text) {
             if kind != Class::Han {
                 continue;
             }
-            let chars: Vec<(usize, char)> = normalised.text[from..to]
-                .char_indices()
-                .map(|(offset, c)| (from + offset, c))
-                .collect();
-            for (index, &(offset, c)) in chars.iter().enumerate() {
-                let end = offset + c.len_utf8();
-                let (start, stop) = normalised.span(offset, end);
-                pieces.push(Piece {
-                    text: c.to_string(),
-                    from: start,
-                    to: stop,
-                });
-                if let Some(&(next_offset, next)) = chars.get(index + 1) {
-                    let (start, stop) = normalised.span(offset, next_offset + next.len_utf8());
-                    pieces.push(Piece {
-                        text: format!("{c}{next}"),
-                        from: start,
-                        to: stop,
-                    });
+            let mut chars = text[from..to].char_indices().peekable();
+            while let Some((offset, c)) = chars.next() {
+                let at = from + offset;
+                let end = at + c.len_utf8();
+                spans.push(normalised.span(at, end));
+                if let Some(&(_, next)) = chars.peek() {
+                    spans.push(normalised.span(at, end + next.len_utf8()));
                 }
             }
         }
-        pieces
+        spans
     }
 
     /// The grams a query asks for, for the Han runs its words may miss: a run of one
@@ -319,11 +400,11 @@ impl Analyzer {
     pub fn query_grams(&self, text: &str) -> Vec<String> {
         let normalised = self.normalise(text);
         let mut grams = Vec::new();
-        for (kind, from, to) in Self::runs(&normalised.text) {
+        for (kind, from, to) in Self::runs(normalised.text()) {
             if kind != Class::Han {
                 continue;
             }
-            let run = &normalised.text[from..to];
+            let run = &normalised.text()[from..to];
             let chars: Vec<char> = run.chars().collect();
             if chars.len() == 1 {
                 grams.push(chars[0].to_string());
@@ -342,6 +423,18 @@ impl Analyzer {
             .iter()
             .all(|token| token.word.chars().nth(1).is_some() && self.jieba.has_word(token.word))
     }
+}
+
+/// The pieces the spans of a normalised text stand for.
+fn pieces(normalised: &Normalised<'_>, spans: &[Span]) -> Vec<Piece> {
+    spans
+        .iter()
+        .map(|span| Piece {
+            text: normalised.text()[span.at..span.end].to_owned(),
+            from: span.from,
+            to: span.to,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -54,6 +54,29 @@ fn grams_are_each_character_and_each_neighbouring_pair() {
 }
 
 #[test]
+fn text_with_nothing_to_change_is_borrowed() {
+    let analyzer = Analyzer::shared();
+    assert!(matches!(
+        analyzer.normalise("proposal 竞品 42").text,
+        Cow::Borrowed(_)
+    ));
+    let mixed = analyzer.normalise("Ｇlobex 報價 Proposal");
+    assert_eq!(mixed.text(), "globex 报价 proposal");
+    // Only the full-width letter moved (three bytes to one): the Traditional characters keep
+    // their length and the ASCII its place.
+    assert_eq!(mixed.moved.len(), 1);
+    assert_eq!(
+        mixed.span(7, 13),
+        Span {
+            at: 7,
+            end: 13,
+            from: 9,
+            to: 15
+        }
+    );
+}
+
+#[test]
 fn punctuation_separates_and_is_dropped() {
     let analyzer = Analyzer::shared();
     assert_eq!(
@@ -75,6 +98,19 @@ proptest! {
             prop_assert!(piece.from <= piece.to && piece.to <= text.len());
             prop_assert!(text.is_char_boundary(piece.from) && text.is_char_boundary(piece.to));
             prop_assert!(!piece.text.is_empty());
+        }
+    }
+
+    /// Each piece is what its span of the original normalises to: the characters that moved
+    /// (full-width, Traditional, upper case) and those that did not map back to where they
+    /// were written.
+    #[test]
+    fn a_span_normalises_to_its_piece(text in "[a-zA-Z0-9 ,.竞品赢单率報價有限公司销售漏斗ＡＢｃ１（）ﬁ-]{0,40}") {
+        let analyzer = Analyzer::shared();
+        for piece in analyzer.words(&text).iter().chain(analyzer.grams(&text).iter()) {
+            let written = &text[piece.from..piece.to];
+            let normalised = analyzer.normalise(written);
+            prop_assert_eq!(normalised.text(), piece.text.as_str(), "{:?} in {:?}", written, text);
         }
     }
 
