@@ -18,6 +18,7 @@ use tantivy::{
     Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
     collector::TopDocs,
     directory::MmapDirectory,
+    index::SegmentId,
     query::TermQuery,
     schema::{
         Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -384,6 +385,38 @@ impl SearchIndex {
         self.pending.lock().expect("pending lock poisoned").clear();
         self.cleared.store(false, Ordering::Release);
         Ok(())
+    }
+
+    /// Merges the index's segments but its largest into one when it holds more than two (the
+    /// largest too once a fifth of its documents are deleted versions), and lets searches see
+    /// the result: every segment costs each search its own term look-ups and scorers, and a
+    /// knowledge base is written in bursts and searched all day. tantivy's merge policy works
+    /// while writing; this is for when the writing stops. The stream sequence the last commit
+    /// recorded stays. `Ok(false)`: some segments are in a merge already (try again later).
+    pub async fn settle(&self) -> Result<bool> {
+        let mut segments = self.index.searchable_segment_metas()?;
+        if segments.len() <= 2 {
+            return Ok(true);
+        }
+        segments.sort_by_key(|segment| std::cmp::Reverse(segment.max_doc()));
+        let largest = &segments[0];
+        let keep_largest = largest.num_deleted_docs() * 5 <= largest.max_doc();
+        let ids: Vec<SegmentId> = segments
+            .iter()
+            .skip(usize::from(keep_largest))
+            .map(|segment| segment.id())
+            .collect();
+        let merging = self.with_writer(|writer| Ok(writer.merge(&ids)))?;
+        if merging.await.is_err() {
+            return Ok(false);
+        }
+        self.reader.reload()?;
+        Ok(true)
+    }
+
+    /// How many segments searches go through now.
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     /// How many documents the index holds now (versions and markers), committed.

@@ -252,3 +252,81 @@ fn an_index_in_a_directory_reopens_as_it_was_committed() {
     assert_eq!(found(&reopened, &query("globex", RAVI)), [1]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// An index of `commits` segments: article `n` committed alone at sequence `n`.
+fn segmented(commits: u128) -> SearchIndex {
+    let index = writable();
+    for id in 1..=commits {
+        let card = content(
+            ArticleKind::Battlecard,
+            Language::En,
+            &format!("Globex battlecard {id}"),
+            "uptime and support",
+        );
+        index
+            .apply(&article(
+                id,
+                1,
+                vec![version(1, VersionStatus::Published, RAVI, card)],
+            ))
+            .unwrap();
+        index.commit(id as u64).unwrap();
+    }
+    index
+}
+
+#[tokio::test]
+async fn settling_merges_the_small_segments_and_keeps_what_is_found() {
+    let index = segmented(6);
+    assert_eq!(index.segments(), 6);
+    let before = found(&index, &query("globex uptime", RAVI));
+    assert_eq!(before.len(), 6);
+    assert!(index.settle().await.unwrap());
+    // One segment per commit of one article: all the same size, so the largest stays whole
+    // and the five others become one.
+    assert_eq!(index.segments(), 2);
+    let mut after = found(&index, &query("globex uptime", RAVI));
+    let mut expected = before.clone();
+    after.sort();
+    expected.sort();
+    assert_eq!(after, expected);
+    assert_eq!(index.state().unwrap().sequence, 6);
+    // Two segments are left as they are.
+    assert!(index.settle().await.unwrap());
+    assert_eq!(index.segments(), 2);
+}
+
+#[tokio::test]
+async fn a_largest_segment_of_many_deleted_versions_is_merged_too() {
+    let index = writable();
+    let titled = |title: &str| {
+        vec![version(
+            1,
+            VersionStatus::Published,
+            RAVI,
+            content(ArticleKind::Playbook, Language::En, title, "budget"),
+        )]
+    };
+    for id in 1..=5 {
+        index
+            .apply(&article(id, 1, titled("Proposal playbook")))
+            .unwrap();
+    }
+    index.commit(1).unwrap();
+    // Two of the five revised, each in a commit of its own: two fifths of the largest
+    // segment are deleted versions.
+    for id in 1..=2 {
+        index
+            .apply(&article(id, 2, titled("Negotiation playbook")))
+            .unwrap();
+        index.commit(1 + id as u64).unwrap();
+    }
+    assert_eq!(index.segments(), 3);
+    assert!(index.settle().await.unwrap());
+    assert_eq!(index.segments(), 1);
+    assert_eq!(index.documents(), 5);
+    let mut negotiation = found(&index, &query("negotiation", RAVI));
+    negotiation.sort();
+    assert_eq!(negotiation, [1, 2]);
+    assert_eq!(index.state().unwrap().sequence, 3);
+}

@@ -38,6 +38,9 @@ use crate::{convert, store};
 const BATCH: usize = 500;
 /// How long the follower waits for the next event before committing what it has.
 const QUIET: Duration = Duration::from_millis(20);
+/// How long the stream stays quiet before the index's segments are merged
+/// ([`SearchIndex::settle`]).
+const SETTLE: Duration = Duration::from_secs(1);
 /// Articles read from the database per page while rebuilding.
 const REBUILD_PAGE: i64 = 1_000;
 
@@ -157,11 +160,23 @@ impl Keeper {
         }
         let events = follow::follow(&self.jetstream, &self.naming, self.producer, from).await?;
         let mut events = Box::pin(events);
+        let mut settled = false;
         loop {
-            // Wait for the next event as long as it takes, then take what follows quickly.
-            let Some(first_event) = events.next().await else {
+            // Wait for the next event as long as it takes — settling the index once the stream
+            // has been quiet a while — then take what follows quickly.
+            let next = loop {
+                if settled {
+                    break events.next().await;
+                }
+                match tokio::time::timeout(SETTLE, events.next()).await {
+                    Ok(next) => break next,
+                    Err(_) => settled = self.settle().await?,
+                }
+            };
+            let Some(first_event) = next else {
                 anyhow::bail!("the stream ended");
             };
+            settled = false;
             let mut batch: Vec<Followed> = vec![first_event?];
             while batch.len() < BATCH {
                 match tokio::time::timeout(QUIET, events.next()).await {
@@ -196,6 +211,24 @@ impl Keeper {
         }
         index.commit(reached)?;
         Ok(reached)
+    }
+
+    /// Merges the index's segments ([`SearchIndex::settle`]); `false` when a merge of
+    /// tantivy's own holds some of them (the next quiet moment tries again).
+    async fn settle(&self) -> anyhow::Result<bool> {
+        let index = &self.live.index;
+        let before = index.segments();
+        let started = std::time::Instant::now();
+        let settled = index.settle().await?;
+        if index.segments() < before {
+            tracing::info!(
+                segments = index.segments(),
+                merged = before - index.segments() + 1,
+                elapsed = ?started.elapsed(),
+                "search index: segments merged"
+            );
+        }
+        Ok(settled)
     }
 
     fn caught_up(&self, hold: &mut Option<ReadinessHold>) {
