@@ -74,8 +74,6 @@ const SERVER_THREADS: &str = "bench-server";
 const ROUNDS: u32 = 2;
 /// Unmeasured time before the low-load and throughput measurements.
 const WARM_UP: Duration = Duration::from_secs(1);
-/// Linux's USER_HZ is 100: `/proc/stat` counts in 10 ms ticks.
-const NANOS_PER_TICK: u64 = 10_000_000;
 /// The gateway's goals (issue text): at most 10% added at p50, at least 5,000 requests/s.
 const ADDED_P50_LIMIT: f64 = 1.10;
 const GATEWAY_RATE_GOAL: f64 = 5_000.0;
@@ -1190,19 +1188,9 @@ impl CpuUse {
                 use_.postgres += on_cpu;
             }
         }
-        let stat = std::fs::read_to_string("/proc/stat").ok()?;
-        let cpu: Vec<u64> = stat
-            .lines()
-            .next()?
-            .strip_prefix("cpu ")?
-            .split_whitespace()
-            .filter_map(|field| field.parse().ok())
-            .collect();
-        // user nice system idle iowait irq softirq steal (guest time is inside user), in ticks.
-        let total: u64 = cpu.iter().take(8).sum();
-        let idle = cpu.get(3).copied().unwrap_or(0) + cpu.get(4).copied().unwrap_or(0);
-        use_.machine_total = total * NANOS_PER_TICK;
-        use_.machine_busy = total.saturating_sub(idle) * NANOS_PER_TICK;
+        let (busy, total) = crate::measure::machine_cpu()?;
+        use_.machine_total = total;
+        use_.machine_busy = busy;
         Some(use_)
     }
 

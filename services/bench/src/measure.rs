@@ -280,6 +280,51 @@ pub async fn alternating(probes: &[Probe], sampling: Sampling) -> anyhow::Result
     Ok(latencies)
 }
 
+/// Linux's USER_HZ is 100: `/proc/stat` counts in 10 ms ticks.
+const NANOS_PER_TICK: u64 = 10_000_000;
+
+/// The whole machine's CPU since boot from `/proc/stat`: (busy, total) in ns of all its cores.
+pub fn machine_cpu() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user), in ticks.
+    let total: u64 = cpu.iter().take(8).sum();
+    let idle = cpu.get(3).copied().unwrap_or(0) + cpu.get(4).copied().unwrap_or(0);
+    Some((
+        total.saturating_sub(idle) * NANOS_PER_TICK,
+        total * NANOS_PER_TICK,
+    ))
+}
+
+/// Waits until the machine is quiet — under a tenth of its CPU busy over half a second —
+/// or `limit` has passed: what a load left running in the background (merges, relays,
+/// PostgreSQL's writes) is over before what follows is measured. How long it took.
+pub async fn until_quiet(limit: Duration) -> Duration {
+    const WINDOW: Duration = Duration::from_millis(500);
+    let started = Instant::now();
+    let Some(mut before) = machine_cpu() else {
+        return Duration::ZERO;
+    };
+    while started.elapsed() < limit {
+        tokio::time::sleep(WINDOW).await;
+        let Some(now) = machine_cpu() else {
+            break;
+        };
+        let (busy, total) = (now.0 - before.0, now.1 - before.1);
+        before = now;
+        if total > 0 && busy * 10 < total {
+            break;
+        }
+    }
+    started.elapsed()
+}
+
 /// The machine's load average (1, 5 and 15 minutes) from `/proc/loadavg`.
 pub fn load_average() -> Option<String> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
