@@ -146,6 +146,53 @@ fn drafts_are_found_by_their_authors_and_the_publishers_only() {
 }
 
 #[test]
+fn a_version_in_review_is_read_like_a_draft_and_its_published_one_by_everyone() {
+    let index = writable();
+    let published = content(
+        ArticleKind::Playbook,
+        Language::En,
+        "Negotiation playbook",
+        "Trade concessions, never give them.",
+    );
+    let in_review = content(
+        ArticleKind::Playbook,
+        Language::En,
+        "Negotiation playbook",
+        "Trade concessions, never give them. Escalate a discount above 15% to the deal desk.",
+    );
+    let reviewed = version(2, VersionStatus::InReview, NORA, in_review);
+    index
+        .apply(&article(
+            7,
+            3,
+            vec![
+                version(1, VersionStatus::Published, RAVI, published),
+                reviewed,
+            ],
+        ))
+        .unwrap();
+    index.commit(1).unwrap();
+    let hits = |by: Uuid, publishes: bool, text: &str| {
+        let mut asked = query(text, by);
+        asked.by.publishes = publishes;
+        index
+            .search(&asked)
+            .unwrap()
+            .iter()
+            .map(|hit| (hit.article_id.as_u128(), hit.version))
+            .collect::<Vec<_>>()
+    };
+    // Only the version in review holds "escalate": its author and the publishers find it, a
+    // rep who did not write it does not.
+    assert_eq!(hits(NORA, false, "escalate"), [(7, 2)]);
+    assert_eq!(hits(Uuid::from_u128(0xa2), true, "escalate"), [(7, 2)]);
+    assert!(hits(RAVI, false, "escalate").is_empty());
+    // Words both versions hold find the article once: the rep its published version.
+    assert_eq!(hits(RAVI, false, "concessions"), [(7, 1)]);
+    assert_eq!(hits(NORA, false, "concessions").len(), 1);
+}
+
+#[test]
 fn filters_narrow_the_results() {
     let index = library();
     let mut chinese = query("globex", RAVI);
