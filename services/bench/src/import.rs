@@ -270,10 +270,9 @@ async fn stream_import(
             .await?
             .into_inner();
         let elapsed = started.elapsed();
-        let unpublished: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                .fetch_one(app.pool("leads"))
-                .await?;
+        let unpublished: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox_pending")
+            .fetch_one(app.pool("leads"))
+            .await?;
         anyhow::ensure!(
             summary.rows_received == rows,
             "the service received {} of {rows} rows",

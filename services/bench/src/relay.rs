@@ -96,10 +96,9 @@ async fn measure(
             producer: PRODUCER.to_owned(),
         })
         .get();
-    let unpublished: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-            .fetch_one(&pool)
-            .await?;
+    let unpublished: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox_pending")
+        .fetch_one(&pool)
+        .await?;
     let in_stream = stream.get_info().await?.state.messages;
     pool.close().await;
     relay_pool.close().await;

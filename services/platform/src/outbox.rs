@@ -2,9 +2,11 @@
 //!
 //! A service writes an event with [`Outbox::enqueue`] in the same transaction as the change it
 //! describes and commits with [`Outbox::commit`], which wakes this process's relay at once.
-//! Other replicas' commits are picked up by polling. The relay claims rows with
-//! `FOR UPDATE SKIP LOCKED` (never "id > last seen", which loses rows that commit out of
-//! sequence order), publishes them pipelined, and marks each row only after JetStream acked it.
+//! Other replicas' commits are picked up by polling. What waits is queued in `outbox_pending`
+//! (a row per unpublished event, written by a trigger on the outbox's inserts: platform
+//! migration 11). The relay claims queued rows with `FOR UPDATE SKIP LOCKED` (never "id > last
+//! seen", which loses rows that commit out of sequence order), publishes them pipelined, and
+//! marks each row only after JetStream acked it: its queue row deleted, its outbox row stamped.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -175,8 +177,11 @@ impl Outbox {
 /// broker lost data). Consumers are idempotent, so events they already had have no effect.
 pub async fn replay_since(pool: &PgPool, since: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let result = sqlx::query(
-        "UPDATE outbox SET published_at = NULL, last_error = NULL \
-         WHERE published_at IS NOT NULL AND occurred_at >= $1",
+        "WITH replayed AS (UPDATE outbox SET published_at = NULL, last_error = NULL \
+         WHERE published_at IS NOT NULL AND occurred_at >= $1 \
+         RETURNING seq, id, aggregate_id, occurred_at) \
+         INSERT INTO outbox_pending (seq, id, aggregate_id, occurred_at) \
+         SELECT seq, id, aggregate_id, occurred_at FROM replayed ON CONFLICT (seq) DO NOTHING",
     )
     .bind(since)
     .execute(pool)
@@ -324,9 +329,10 @@ impl OutboxRelay {
         .fetch_one(&mut *transaction)
         .await?;
         let claimed: Vec<OutboxRow> = sqlx::query_as(
-            "SELECT id, seq, subject, event_type, aggregate_type, aggregate_id, aggregate_version, \
-             payload, traceparent, occurred_at FROM outbox WHERE published_at IS NULL \
-             ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+            "SELECT o.id, o.seq, o.subject, o.event_type, o.aggregate_type, o.aggregate_id, \
+             o.aggregate_version, o.payload, o.traceparent, o.occurred_at \
+             FROM outbox_pending p JOIN outbox o ON o.id = p.id \
+             ORDER BY p.seq LIMIT $1 FOR UPDATE OF p SKIP LOCKED",
         )
         .bind(i64::from(self.settings.batch_size))
         .fetch_all(&mut *transaction)
@@ -358,6 +364,7 @@ impl OutboxRelay {
             }
         }
         let mut acknowledged = Vec::with_capacity(pending.len());
+        let mut acknowledged_seqs = Vec::with_capacity(pending.len());
         let mut failure = None;
         for (row, ack) in rows.iter().zip(pending) {
             if failure.is_some() {
@@ -366,7 +373,10 @@ impl OutboxRelay {
                 continue;
             }
             match ack.await {
-                Ok(_) => acknowledged.push(row.id),
+                Ok(_) => {
+                    acknowledged.push(row.id);
+                    acknowledged_seqs.push(row.seq);
+                }
                 Err(error) => failure = Some((row.id, error)),
             }
         }
@@ -378,10 +388,11 @@ impl OutboxRelay {
 
         if !acknowledged.is_empty() {
             sqlx::query(
-                "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL \
-                 WHERE id = ANY($1)",
+                "WITH done AS (DELETE FROM outbox_pending WHERE seq = ANY($1) RETURNING id) \
+                 UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL \
+                 WHERE id IN (SELECT id FROM done)",
             )
-            .bind(&acknowledged)
+            .bind(&acknowledged_seqs)
             .execute(&mut *transaction)
             .await?;
         }
@@ -423,8 +434,8 @@ impl OutboxRelay {
         }
         let aggregate_ids: Vec<&str> = first_claimed.keys().copied().collect();
         let earliest: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT aggregate_id, min(seq) FROM outbox \
-             WHERE published_at IS NULL AND aggregate_id = ANY($1) GROUP BY aggregate_id",
+            "SELECT aggregate_id, min(seq) FROM outbox_pending \
+             WHERE aggregate_id = ANY($1) GROUP BY aggregate_id",
         )
         .bind(&aggregate_ids)
         .fetch_all(&mut **transaction)
@@ -493,7 +504,7 @@ impl Housekeeping {
         let labels = &self.labels;
         let backlog: Result<(i64, Option<f64>), _> = sqlx::query_as(
             "SELECT count(*), EXTRACT(EPOCH FROM now() - min(occurred_at))::float8 \
-             FROM outbox WHERE published_at IS NULL",
+             FROM outbox_pending",
         )
         .fetch_one(&self.pool)
         .await;
@@ -532,6 +543,16 @@ impl Housekeeping {
         );
         if let Err(error) = cleanup {
             tracing::warn!(%error, "outbox/inbox retention clean-up failed");
+        }
+        // The queue's dead rows — one per event published since — are what every claim steps
+        // over until a vacuum removes them; autovacuum looks at a table once a minute at most.
+        // The queue is small, so vacuuming it is cheap (a replica's vacuum skips the table
+        // while another's runs).
+        if let Err(error) = sqlx::raw_sql("VACUUM (SKIP_LOCKED) outbox_pending")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(%error, "vacuuming the outbox queue failed");
         }
     }
 }

@@ -268,6 +268,11 @@ async fn outbox_delivers_every_event_exactly_once_across_a_nats_outage() {
         unpublished, 200,
         "nothing can be published while NATS is down"
     );
+    assert_eq!(
+        queued(backbone.pool()).await,
+        200,
+        "the queue holds what waits"
+    );
 
     nats.restart().await;
     eventually(
@@ -286,7 +291,49 @@ async fn outbox_delivers_every_event_exactly_once_across_a_nats_outage() {
             .await
             .unwrap();
     assert_eq!(published, 200);
+    assert_eq!(
+        queued(backbone.pool()).await,
+        0,
+        "the queue is empty once all is published"
+    );
     backbone.cleanup().await;
+}
+
+/// Rows in the relay's queue (`outbox_pending`).
+async fn queued(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM outbox_pending")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Every writer of the outbox queues what it writes unpublished, one row or many in a
+/// statement (the trigger of platform migration 11), and nothing already published.
+#[tokio::test]
+async fn every_unpublished_row_written_to_the_outbox_is_queued_once() {
+    let database = TestDatabase::platform_only().await;
+    let insert = |published: bool, count: i64| {
+        sqlx::query(
+            "INSERT INTO outbox (id, subject, event_type, aggregate_type, aggregate_id, \
+             aggregate_version, payload, published_at) \
+             SELECT gen_random_uuid(), 's', 't', 'a', 'x' || n, n, '\\x00', \
+             CASE WHEN $1 THEN now() END FROM generate_series(1, $2) n",
+        )
+        .bind(published)
+        .bind(count)
+    };
+    insert(false, 1).execute(&database.pool).await.unwrap();
+    insert(false, 50).execute(&database.pool).await.unwrap();
+    insert(true, 5).execute(&database.pool).await.unwrap();
+    let (queued_rows, matching): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE p.id = o.id AND p.aggregate_id = o.aggregate_id \
+         AND p.occurred_at = o.occurred_at AND o.published_at IS NULL) \
+         FROM outbox_pending p JOIN outbox o ON o.seq = p.seq",
+    )
+    .fetch_one(&database.pool)
+    .await
+    .unwrap();
+    assert_eq!((queued_rows, matching), (51, 51));
 }
 
 /// Services start in any order: a consumer whose producer has not created its stream yet
