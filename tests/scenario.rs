@@ -20,15 +20,10 @@ fn cast_member(role: Role, team: &str, user_id: Option<uuid::Uuid>) -> Caller {
     }
 }
 
-/// The whole suite, each service's pool kept small: the tests of this file run side by side,
-/// seven services each, against one PostgreSQL.
+/// The whole suite (each service's pool kept small by the test settings: the tests of this
+/// file run side by side, seven services each, against one PostgreSQL).
 async fn suite() -> TestApp {
-    TestApp::spawn_with(
-        &crm::all_modules(),
-        &crm_test_support::nats_url(),
-        &[("CRM_DATABASE_MAX_CONNECTIONS", "4")],
-    )
-    .await
+    TestApp::spawn(&crm::all_modules()).await
 }
 
 #[tokio::test]

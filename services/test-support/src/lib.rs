@@ -132,6 +132,12 @@ pub fn test_settings_with(
         ("CRM_OUTBOX_PUBLISH_TIMEOUT".to_owned(), "2s".to_owned()),
         ("CRM_SHUTDOWN_GRACE".to_owned(), "10s".to_owned()),
         ("CRM_CONSUMER_ACK_WAIT".to_owned(), "5s".to_owned()),
+        // A test's traffic needs a few connections a service, but each pool grows to its limit
+        // while the service starts (migrations, consumers, relay, housekeeping at once) and
+        // keeps them: at the default of ten a whole suite (seven services) held ~57, and two
+        // suites side by side (the authz tests) went over PostgreSQL's 100, a request failing
+        // as an outage; at four they held 94 with the tests' own pools.
+        ("CRM_DATABASE_MAX_CONNECTIONS".to_owned(), "3".to_owned()),
         // The knowledge service's search index, in the test's scratch directory.
         (
             "CRM_KNOWLEDGE_INDEX_DIR".to_owned(),
