@@ -73,5 +73,14 @@ pub async fn rebuild_read_model(
         report.push((spec.name, replayed));
     }
     transaction.commit().await?;
+    // A bulk load, as far as the planner knows: its statistics and the plans cached on them
+    // still describe the model before the rebuild (an empty one, after a wipe) until
+    // autovacuum's next look. Analysed now, the consumer's next batch plans for what is there.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ANALYZE {}",
+        REPLICA_TABLES.join(", ")
+    )))
+    .execute(pool)
+    .await?;
     Ok(report)
 }
