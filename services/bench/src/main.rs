@@ -20,6 +20,7 @@
 
 mod forecast;
 mod forecast_data;
+mod forecast_lag;
 mod funnel;
 mod funnel_queries;
 mod gateway;
@@ -293,6 +294,7 @@ async fn machine_context() -> anyhow::Result<Value> {
     for name in [
         "synchronous_commit",
         "fsync",
+        "autovacuum",
         "shared_buffers",
         "max_connections",
     ] {

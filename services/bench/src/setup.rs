@@ -159,6 +159,72 @@ pub async fn drop_database(name: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Autovacuum, on for the length of a scenario whose tables grow by a million rows, as on any
+/// production server (docs/operations.md): a CI machine's server may run with it off, and then
+/// the plans of the services' statements stay those of their empty tables. Turned on with
+/// `ALTER SYSTEM` and a reload only when the server has it off, and reset the same way after.
+pub struct Autovacuum {
+    /// Whether this run turned it on (and must reset it).
+    pub turned_on: bool,
+}
+
+impl Autovacuum {
+    pub async fn on() -> anyhow::Result<Self> {
+        let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_url())).await?;
+        let setting: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+            .fetch_one(&mut admin)
+            .await?;
+        let turned_on = setting == "off";
+        if turned_on {
+            sqlx::query("ALTER SYSTEM SET autovacuum = on")
+                .execute(&mut admin)
+                .await?;
+            reload_until(&mut admin, "on").await?;
+        }
+        admin.close().await?;
+        Ok(Self { turned_on })
+    }
+
+    /// Puts the server's own setting back. Failures are reported, not fatal.
+    pub async fn restore(self) {
+        if !self.turned_on {
+            return;
+        }
+        let reset = async {
+            let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_url())).await?;
+            sqlx::query("ALTER SYSTEM RESET autovacuum")
+                .execute(&mut admin)
+                .await?;
+            reload_until(&mut admin, "off").await?;
+            admin.close().await?;
+            anyhow::Ok(())
+        };
+        if let Err(error) = reset.await {
+            eprintln!("warning: resetting autovacuum failed: {error:#}");
+        }
+    }
+}
+
+/// Reloads the server's configuration and waits until `autovacuum` reads `wanted` (a reload
+/// is signalled, not awaited).
+async fn reload_until(admin: &mut PgConnection, wanted: &str) -> anyhow::Result<()> {
+    sqlx::query("SELECT pg_reload_conf()")
+        .execute(&mut *admin)
+        .await?;
+    for _ in 0..50 {
+        // A fresh look each time: the setting a session sees changes when it next reads the
+        // configuration, between statements.
+        let setting: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+            .fetch_one(&mut *admin)
+            .await?;
+        if setting == wanted {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("autovacuum still not {wanted} 5 s after the reload")
+}
+
 /// `crm.<producer>.v1.event_metadata`.
 pub fn base_subject(producer: &str) -> String {
     format!(
