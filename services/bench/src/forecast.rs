@@ -100,8 +100,7 @@ async fn hosted_run(
 /// writes are flushed now, not by a checkpoint spread over the measurement that follows.
 async fn settle(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     sqlx::query("VACUUM ANALYZE").execute(pool).await?;
-    sqlx::query("CHECKPOINT").execute(pool).await?;
-    Ok(())
+    crate::setup::checkpoint().await
 }
 
 /// The server's WAL position, in bytes.
@@ -225,7 +224,7 @@ async fn measure_forecast(
         options.deals as f64 / loaded.as_secs_f64()
     ));
     report.note(format!(
-        "after the load, and again after the rebuild: VACUUM ANALYZE of the opportunities and forecasting databases ({:.1} s after the load, not timed)",
+        "after the load, and again after the rebuild: VACUUM ANALYZE of the opportunities and forecasting databases, then CHECKPOINT ({:.1} s after the load, not timed)",
         settled.as_secs_f64()
     ));
 
@@ -363,13 +362,10 @@ async fn measure_forecast(
         lag.1.summary(),
         lag.1.missing
     ));
-    let changes = (options.rate * options.duration.as_secs_f64())
-        .round()
-        .max(1.0);
     report.note(format!(
         "event lag: the server wrote {:.0} MB of WAL during the lag run ({:.1} kB a change, both databases and the checkpoints' full page images)",
         wal as f64 / 1e6,
-        wal as f64 / 1e3 / changes
+        wal as f64 / 1e3 / crate::forecast_lag::changes(options) as f64
     ));
     report.note(format!(
         "load average (1/5/15 min) before: {}, after: {}",

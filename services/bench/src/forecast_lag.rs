@@ -26,6 +26,11 @@ use crate::{
 const POLL_WINDOW: usize = 256;
 const POLL_SCAN: usize = 2_048;
 
+/// How many changes the lag run commits: `rate × duration`, at least one.
+pub fn changes(options: ForecastOptions) -> usize {
+    ((options.rate * options.duration.as_secs_f64()).round() as usize).max(1)
+}
+
 /// Commit → read model and commit → JetStream latencies of `rate × duration` amount changes.
 pub async fn event_lag(
     hosted: &Hosted,
@@ -34,7 +39,7 @@ pub async fn event_lag(
     options: ForecastOptions,
 ) -> anyhow::Result<(Latencies, Latencies)> {
     let opportunities = hosted.context(crm_opportunities::NAME)?;
-    let total = ((options.rate * options.duration.as_secs_f64()).round() as usize).max(1);
+    let total = changes(options);
     // Distinct deals, spread over the data set.
     let step = (options.deals / total).max(1);
     let deals = options.deals;

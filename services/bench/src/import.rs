@@ -44,7 +44,7 @@ pub async fn run(options: ImportOptions) -> anyhow::Result<ScenarioReport> {
     // The baseline first, in its own database, then a checkpoint so its WAL is not flushed
     // on the import's time.
     let copy = copy_baseline(options.rows, &admin).await?;
-    checkpoint().await?;
+    crate::setup::checkpoint().await?;
     let import = stream_import(options.rows, &admin).await?;
 
     let mut report = ScenarioReport::new(
@@ -208,16 +208,6 @@ async fn copy_baseline(
         );
     }
     result
-}
-
-async fn checkpoint() -> anyhow::Result<()> {
-    use sqlx::Connection;
-    let mut admin =
-        sqlx::PgConnection::connect(&format!("{}/postgres", crm_test_support::postgres_url()))
-            .await?;
-    sqlx::query("CHECKPOINT").execute(&mut admin).await?;
-    admin.close().await?;
-    Ok(())
 }
 
 struct ImportFigure {

@@ -45,7 +45,7 @@ use std::{collections::BTreeMap, process::ExitCode, time::Duration};
 use clap::{Parser, ValueEnum};
 use crm_test_support::{nats_url, postgres_url};
 use serde_json::{Value, json};
-use sqlx::{Connection, postgres::PgConnection};
+use sqlx::Connection;
 
 use crate::report::ScenarioReport;
 
@@ -282,11 +282,9 @@ async fn machine_context() -> anyhow::Result<Value> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
-    let mut connection = PgConnection::connect(&format!("{}/postgres", postgres_url()))
-        .await
-        .map_err(|error| {
-            anyhow::anyhow!("connecting to PostgreSQL at {}: {error}", postgres_url())
-        })?;
+    let mut connection = setup::admin_connection().await.map_err(|error| {
+        anyhow::anyhow!("connecting to PostgreSQL at {}: {error}", postgres_url())
+    })?;
     let postgres: String = sqlx::query_scalar("SELECT version()")
         .fetch_one(&mut connection)
         .await?;

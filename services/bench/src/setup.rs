@@ -147,9 +147,23 @@ impl BenchEnv {
     }
 }
 
+/// A connection to the server's `postgres` database, for what concerns the server as a whole.
+pub async fn admin_connection() -> Result<PgConnection, sqlx::Error> {
+    PgConnection::connect(&format!("{}/postgres", postgres_url())).await
+}
+
+/// Flushes every dirty buffer now, so that a measurement that follows does not share the
+/// machine with a checkpoint spread over it.
+pub async fn checkpoint() -> anyhow::Result<()> {
+    let mut admin = admin_connection().await?;
+    sqlx::query("CHECKPOINT").execute(&mut admin).await?;
+    admin.close().await?;
+    Ok(())
+}
+
 /// Drops a scenario's database (its connections are closed by force).
 pub async fn drop_database(name: &str) -> Result<(), sqlx::Error> {
-    let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_url())).await?;
+    let mut admin = admin_connection().await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
     )))
@@ -170,7 +184,7 @@ pub struct Autovacuum {
 
 impl Autovacuum {
     pub async fn on() -> anyhow::Result<Self> {
-        let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_url())).await?;
+        let mut admin = admin_connection().await?;
         let setting: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
             .fetch_one(&mut admin)
             .await?;
@@ -191,7 +205,7 @@ impl Autovacuum {
             return;
         }
         let reset = async {
-            let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_url())).await?;
+            let mut admin = admin_connection().await?;
             sqlx::query("ALTER SYSTEM RESET autovacuum")
                 .execute(&mut admin)
                 .await?;

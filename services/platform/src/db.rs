@@ -79,11 +79,18 @@ pub async fn connect(url: &Secret, max_connections: u32) -> anyhow::Result<PgPoo
 /// and the plans PostgreSQL caches on them, stay those of their first minutes: a sequential
 /// scan chosen for an empty table is kept for a million rows (seen on a server with it off:
 /// forecasting's read of a batch's 100 deals scanned all 100,000 rows instead of the index).
+/// Said once a process: the all-in-one `crm` opens a pool per service on one server.
 async fn warn_without_autovacuum(pool: &PgPool) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if WARNED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     let setting = sqlx::query_scalar::<_, String>("SELECT current_setting('autovacuum')")
         .fetch_one(pool)
         .await;
-    if matches!(setting.as_deref(), Ok("off")) {
+    if matches!(setting.as_deref(), Ok("off"))
+        && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
         tracing::warn!(
             "PostgreSQL runs with autovacuum off: query plans will not follow the tables' growth; turn it on (docs/operations.md)"
         );
