@@ -63,16 +63,12 @@ pub async fn run(
     overrides: &BTreeMap<String, String>,
 ) -> anyhow::Result<ScenarioReport> {
     anyhow::ensure!(options.deals > 0, "--deals must be at least 1");
-    let autovacuum = crate::setup::Autovacuum::on().await?;
+    let server = crate::setup::ProductionSettings::apply().await?;
     let mut result = hosted_run(options, overrides).await;
     if let Ok(report) = &mut result {
-        report.note(if autovacuum.turned_on {
-            "autovacuum: on for this run, as in production (the server has it off; turned on with ALTER SYSTEM and a reload, reset after)"
-        } else {
-            "autovacuum: on (the server's own setting)"
-        });
+        report.note(server.note());
     }
-    autovacuum.restore().await;
+    server.restore().await;
     result
 }
 

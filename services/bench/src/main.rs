@@ -293,6 +293,7 @@ async fn machine_context() -> anyhow::Result<Value> {
         "synchronous_commit",
         "fsync",
         "autovacuum",
+        "wal_compression",
         "shared_buffers",
         "max_connections",
     ] {

@@ -40,6 +40,10 @@ use crate::{
 
 type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// The connections of each hosted service's outbox relay, beside its pool (PostgreSQL's
+/// `max_connections` must cover them: docs/operations.md).
+pub const RELAY_CONNECTIONS: u32 = 1;
+
 /// What a service crate exports so that a process can host it.
 #[derive(Clone, Copy)]
 pub struct ServiceModule {
@@ -201,6 +205,8 @@ pub struct RunningServices {
     stop_serving: CancellationToken,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
     pools: Vec<(&'static str, PgPool)>,
+    /// Each outbox relay's own connection, closed with the services' pools.
+    relay_pools: Vec<PgPool>,
     contexts: Vec<ServiceContext>,
     readiness: Readiness,
 }
@@ -253,7 +259,12 @@ impl RunningServices {
             Ok(result) => result,
             Err(error) => Err(anyhow::anyhow!("server task failed: {error}")),
         };
-        for (_, pool) in &self.pools {
+        for pool in self
+            .pools
+            .iter()
+            .map(|(_, pool)| pool)
+            .chain(&self.relay_pools)
+        {
             pool.close().await;
         }
         result
@@ -302,6 +313,7 @@ pub async fn start(
     let mut background = JoinSet::new();
     let mut mount = ServiceMount::default();
     let mut pools = Vec::new();
+    let mut relay_pools = Vec::new();
     let mut contexts = Vec::new();
     let local_grpc = Arc::new(OnceLock::new());
     let readiness = Readiness::default();
@@ -352,8 +364,14 @@ pub async fn start(
             settings.reply_retention,
             background_shutdown.clone(),
         ));
+        // The relay has a connection of its own (a bulkhead): on the service's pool it waited
+        // behind the requests whose events it publishes, and under a steady 1,000 writes a
+        // second those commits (waiting on the WAL) kept every connection busy — events sat in
+        // the outbox for a second (docs/benchmarks.md, "Forecasting"). It claims one batch at
+        // a time, so one connection is all it uses; its housekeeping stays on the service's.
+        let relay_pool = db::connect(&url, RELAY_CONNECTIONS).await?;
         let relay = OutboxRelay::new(
-            pool.clone(),
+            relay_pool.clone(),
             jetstream.clone(),
             naming.clone(),
             module.name,
@@ -361,7 +379,9 @@ pub async fn start(
             settings.outbox.clone(),
             settings.consumer.inbox_retention,
             metrics.clone(),
-        );
+        )
+        .with_housekeeping_pool(pool.clone());
+        relay_pools.push(relay_pool);
         background.spawn(run_relay(
             relay,
             jetstream.clone(),
@@ -492,6 +512,7 @@ pub async fn start(
         stop_serving,
         server,
         pools,
+        relay_pools,
         contexts,
         readiness,
     })

@@ -219,6 +219,8 @@ struct OutboxRow {
 /// Publishes one service's outbox to JetStream.
 pub struct OutboxRelay {
     pool: PgPool,
+    /// Where the backlog gauges and the clean-up run: the relay's pool unless told otherwise.
+    housekeeping_pool: PgPool,
     jetstream: jetstream::Context,
     naming: EventNaming,
     producer: String,
@@ -241,6 +243,7 @@ impl OutboxRelay {
         metrics: Metrics,
     ) -> Self {
         Self {
+            housekeeping_pool: pool.clone(),
             pool,
             jetstream,
             naming,
@@ -252,6 +255,13 @@ impl OutboxRelay {
         }
     }
 
+    /// Runs the gauges and the clean-up on `pool`, so that their statements (deletes of up to
+    /// 10,000 rows, a vacuum) never hold the relay's own connection between two batches.
+    pub fn with_housekeeping_pool(mut self, pool: PgPool) -> Self {
+        self.housekeeping_pool = pool;
+        self
+    }
+
     /// Relays until `shutdown`; a batch in flight is finished first.
     pub async fn run(self, shutdown: CancellationToken) {
         let labels = ProducerLabels {
@@ -261,7 +271,7 @@ impl OutboxRelay {
         // Gauges and clean-up run beside the relay, never between its batches.
         let housekeeping = tokio::spawn(
             Housekeeping {
-                pool: self.pool.clone(),
+                pool: self.housekeeping_pool.clone(),
                 metrics: self.metrics.clone(),
                 labels: labels.clone(),
                 retention: self.settings.retention,

@@ -136,8 +136,9 @@ pub fn test_settings_with(
         // while the service starts (migrations, consumers, relay, housekeeping at once) and
         // keeps them: at the default of ten a whole suite (seven services) held ~57, and two
         // suites side by side (the authz tests) went over PostgreSQL's 100, a request failing
-        // as an outage; at four they held 94 with the tests' own pools.
-        ("CRM_DATABASE_MAX_CONNECTIONS".to_owned(), "3".to_owned()),
+        // as an outage; at four they held 94 with the tests' own pools. Two, and each relay's
+        // connection of its own, is three a service, as before the relay had one.
+        ("CRM_DATABASE_MAX_CONNECTIONS".to_owned(), "2".to_owned()),
         // The knowledge service's search index, in the test's scratch directory.
         (
             "CRM_KNOWLEDGE_INDEX_DIR".to_owned(),
