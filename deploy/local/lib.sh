@@ -483,6 +483,129 @@ crm_buf() {
 	(cd "$CRM_ROOT/proto" && "$bin" "$@")
 }
 
+# --- the console (web/) ---------------------------------------------------------
+
+# Node.js 20.19 or later (Vite 8's floor) must be on PATH: Debian 12's own nodejs is 18, too
+# old, so there is nothing to install from apt; the machine image carries Node 20.
+crm_node_ok() {
+	command -v node >/dev/null 2>&1 &&
+		node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&b>=19)?0:1)'
+}
+
+# `npm ci` in web/ when node_modules is missing or older than the lock.
+ensure_web_deps() {
+	local dir=$CRM_ROOT/web
+	crm_node_ok || crm_die "the console needs Node.js 20.19 or later on PATH (found: $(node --version 2>/dev/null || echo none))"
+	if [[ ! -d $dir/node_modules || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+		crm_log "web: npm ci"
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2 || crm_die "npm ci in $dir failed"
+	fi
+}
+
+# Builds the console into web/dist (the gateway serves it; release builds embed it).
+crm_build_console() {
+	ensure_web_deps
+	crm_log "web: npm run build"
+	(cd "$CRM_ROOT/web" && npm run --silent build) >&2 || crm_die "the console's build failed"
+}
+
+# Debian's Chromium for the browser tests (no browser download): prints its path.
+ensure_chromium() {
+	local bin
+	for bin in /usr/bin/chromium /usr/bin/chromium-browser; do
+		if [[ -x $bin ]]; then
+			printf '%s\n' "$bin"
+			return 0
+		fi
+	done
+	crm_log "chromium not found; installing it from apt"
+	crm_apt_install chromium
+	[[ -x /usr/bin/chromium ]] || crm_die "apt installed chromium, but /usr/bin/chromium is missing"
+	printf '%s\n' /usr/bin/chromium
+}
+
+# --- the whole suite, started for tests from outside (the fuzzer, the browser tests) ---------
+
+# Every service the `crm` binary hosts (`crm serve --services all`).
+CRM_SERVICES=(gateway accounts leads opportunities forecasting compensation knowledge)
+
+# crm_suite_up NAME CRM: starts `$CRM serve --services all` on ephemeral loopback ports, with
+# databases of its own (crm_NAME_<service>, dropped and re-created), its own NATS subject
+# prefix and search index, a fixed throwaway signing key, and the demo data loaded. Sets
+# CRM_SUITE_ADDR (the front door's host:port), CRM_SUITE_PID and CRM_SUITE_LOG (under
+# .local/NAME-suite/). Call crm_suite_down when done (an EXIT trap).
+crm_suite_up() {
+	local name=$1 crm=$2 service upper base dir
+	base=${CRM_POSTGRES_URL%/}
+	dir=$(crm_local_dir)/$name-suite
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	CRM_SUITE_NAME=$name
+	CRM_SUITE_LOG=$dir/crm.log
+	CRM_SUITE_PID=
+	for service in "${CRM_SERVICES[@]}"; do
+		upper=$(printf '%s' "$service" | tr '[:lower:]' '[:upper:]')
+		export "CRM_${upper}_DATABASE_URL=$base/crm_${name}_$service"
+	done
+	export CRM_KNOWLEDGE_INDEX_DIR=$dir/knowledge-index
+	# A fixed dev key: the run is throwaway and local (loopback only).
+	export CRM_JWT_KEYS="$name=throwaway-suite-signing-key-of-a-local-test-run-0123456789"
+	export CRM_JWT_SIGNING_KEY_ID=$name
+	export CRM_EVENT_NAMESPACE="$name$$"
+	export CRM_GRPC_ADDR=127.0.0.1:0
+	export CRM_METRICS_ADDR=off
+	export CRM_GATEWAY_HTTP_ADDR=127.0.0.1:0
+	export CRM_LOG=${CRM_LOG:-info}
+	export CRM_LOG_FORMAT=json
+	crm__suite_drop_databases
+	crm_log "$name: crm migrate, crm demo (databases crm_${name}_*, namespace $CRM_EVENT_NAMESPACE)"
+	"$crm" migrate --services all >>"$CRM_SUITE_LOG" 2>&1 || crm_die "crm migrate failed; see $CRM_SUITE_LOG"
+	"$crm" demo >>"$CRM_SUITE_LOG" 2>&1 || crm_die "crm demo failed; see $CRM_SUITE_LOG"
+	"$crm" serve --services all >>"$CRM_SUITE_LOG" 2>&1 &
+	CRM_SUITE_PID=$!
+	CRM_SUITE_ADDR=
+	local _
+	for _ in $(seq 1 120); do
+		kill -0 "$CRM_SUITE_PID" 2>/dev/null || crm_die "crm serve exited early; last lines of $CRM_SUITE_LOG:
+$(tail -n 20 "$CRM_SUITE_LOG")"
+		# The front door's address, from its "serving HTTP" log line (the port is ephemeral).
+		CRM_SUITE_ADDR=$({ grep -a '"serving HTTP"' "$CRM_SUITE_LOG" || true; } | tail -n 1 |
+			sed -n 's/.*"addr":"\([^"]*\)".*/\1/p')
+		[[ -n $CRM_SUITE_ADDR ]] && break
+		sleep 0.5
+	done
+	[[ -n $CRM_SUITE_ADDR ]] || crm_die "crm serve did not report its HTTP address within 60s; see $CRM_SUITE_LOG"
+	crm_log "$name: suite up at http://$CRM_SUITE_ADDR (log $CRM_SUITE_LOG)"
+}
+
+# Stops the suite crm_suite_up started and drops its databases.
+crm_suite_down() {
+	if [[ -n ${CRM_SUITE_PID:-} ]] && kill -0 "$CRM_SUITE_PID" 2>/dev/null; then
+		kill -TERM "$CRM_SUITE_PID" 2>/dev/null || true
+		wait "$CRM_SUITE_PID" 2>/dev/null || true
+	fi
+	CRM_SUITE_PID=
+	[[ -n ${CRM_SUITE_NAME:-} ]] && crm__suite_drop_databases
+	return 0
+}
+
+crm__suite_drop_databases() {
+	local psql service base=${CRM_POSTGRES_URL%/}
+	psql=$(crm__pg_client psql) || crm_die "psql not found (it comes with the postgresql client package)"
+	for service in "${CRM_SERVICES[@]}"; do
+		"$psql" -w -X -q -d "$base/postgres" \
+			-c "drop database if exists crm_${CRM_SUITE_NAME}_$service with (force)" >/dev/null ||
+			crm_log "warning: could not drop crm_${CRM_SUITE_NAME}_$service"
+	done
+}
+
+# The debug `crm` binary (what the tests from outside run), built if needed; prints its path.
+crm_debug_binary() {
+	crm_log "cargo build -p crm --bin crm"
+	cargo build --quiet -p crm --bin crm >&2 || crm_die "cargo build -p crm failed"
+	printf '%s\n' "$CARGO_TARGET_DIR/debug/crm"
+}
+
 # --- defaults (computed at source time) ---------------------------------------
 
 CRM_ROOT=$(crm_root)

@@ -884,7 +884,7 @@ async fn graceful_shutdown_completes_an_in_flight_call() {
     let mut harness = Harness::start().await;
     let ravi = user("rep", EAST_1);
     // Hold a lock that makes the next create wait inside its transaction.
-    let mut blocker = harness.app.pool("accounts").begin().await.unwrap();
+    let mut blocker = harness.app.test_pool("accounts").begin().await.unwrap();
     sqlx::query("LOCK TABLE org_users IN EXCLUSIVE MODE")
         .execute(&mut *blocker)
         .await
@@ -907,7 +907,7 @@ async fn graceful_shutdown_completes_an_in_flight_call() {
                 .await
         })
     };
-    let pool = harness.app.pool("accounts").clone();
+    let pool = harness.app.test_pool("accounts").clone();
     eventually(Duration::from_secs(5), "the create waits on the lock", || {
         let pool = pool.clone();
         async move {

@@ -187,38 +187,39 @@ pub const PRODUCTION_SETTINGS: &[(&str, &str)] =
 /// [`PRODUCTION_SETTINGS`], on for the length of a scenario: set with `ALTER SYSTEM` and a
 /// reload only where the server differs, and reset the same way after.
 pub struct ProductionSettings {
-    /// The settings this run changed, with the server's own values.
-    pub changed: Vec<(&'static str, String)>,
+    /// The settings this run changed.
+    pub changed: Vec<ChangedSetting>,
+}
+
+/// A server setting this run set to its production value, with the server's own.
+pub struct ChangedSetting {
+    pub name: &'static str,
+    pub wanted: &'static str,
+    pub own: String,
 }
 
 impl ProductionSettings {
     pub async fn apply() -> anyhow::Result<Self> {
         let mut admin = admin_connection().await?;
         let mut changed = Vec::new();
-        for (name, wanted) in PRODUCTION_SETTINGS {
+        for &(name, wanted) in PRODUCTION_SETTINGS {
             let own: String = sqlx::query_scalar("SELECT current_setting($1)")
                 .bind(name)
                 .fetch_one(&mut admin)
                 .await?;
-            if own != *wanted {
+            if own != wanted {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "ALTER SYSTEM SET {name} = {wanted}"
                 )))
                 .execute(&mut admin)
                 .await?;
-                changed.push((*name, own));
+                changed.push(ChangedSetting { name, wanted, own });
             }
         }
         if !changed.is_empty() {
             let wanted: Vec<(&str, &str)> = changed
                 .iter()
-                .map(|(name, _)| {
-                    let value = PRODUCTION_SETTINGS
-                        .iter()
-                        .find(|(known, _)| known == name)
-                        .map_or("", |(_, value)| *value);
-                    (*name, value)
-                })
+                .map(|setting| (setting.name, setting.wanted))
                 .collect();
             reload_until(&mut admin, &wanted).await?;
         }
@@ -241,7 +242,7 @@ impl ProductionSettings {
         let own: Vec<String> = self
             .changed
             .iter()
-            .map(|(name, value)| format!("{name}={value}"))
+            .map(|setting| format!("{}={}", setting.name, setting.own))
             .collect();
         format!(
             "server: {} for this run, as docs/operations.md asks of production (the server has {}; set with ALTER SYSTEM and a reload, reset after)",
@@ -257,15 +258,18 @@ impl ProductionSettings {
         }
         let reset = async {
             let mut admin = admin_connection().await?;
-            for (name, _) in &self.changed {
-                sqlx::query(sqlx::AssertSqlSafe(format!("ALTER SYSTEM RESET {name}")))
-                    .execute(&mut admin)
-                    .await?;
+            for setting in &self.changed {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "ALTER SYSTEM RESET {}",
+                    setting.name
+                )))
+                .execute(&mut admin)
+                .await?;
             }
             let own: Vec<(&str, &str)> = self
                 .changed
                 .iter()
-                .map(|(name, value)| (*name, value.as_str()))
+                .map(|setting| (setting.name, setting.own.as_str()))
                 .collect();
             reload_until(&mut admin, &own).await?;
             admin.close().await?;

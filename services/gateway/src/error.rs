@@ -38,6 +38,8 @@ pub enum Taken {
     Email(String),
     #[error("a territory with code {0} already exists")]
     TerritoryCode(String),
+    #[error("a user with id {0} and another email already exists")]
+    UserId(uuid::Uuid),
 }
 
 /// Why a sign-in or a token was refused.
@@ -99,6 +101,10 @@ impl ServiceError for GatewayError {
                 text_codes::TERRITORY_CODE_TAKEN,
             )
             .param("code", code),
+            GatewayError::AlreadyExists(Taken::UserId(id)) => {
+                reason(reasons::USER_ID_TAKEN, text_codes::USER_ID_TAKEN)
+                    .param("user_id", id.to_string())
+            }
             GatewayError::Unauthenticated(refusal) => {
                 let (machine, code) = match refusal {
                     Refusal::BadLogin => (reasons::BAD_LOGIN, text_codes::BAD_LOGIN),
@@ -180,6 +186,8 @@ pub mod reasons {
     /// FAILED_PRECONDITION: an exchange rate of the corporate currency itself.
     /// `currency_code`.
     pub const RATE_OF_CORPORATE_CURRENCY: &str = "RATE_OF_CORPORATE_CURRENCY";
+    /// ALREADY_EXISTS: a user with the id a create chose has another email. `user_id`.
+    pub const USER_ID_TAKEN: &str = "USER_ID_TAKEN";
 }
 
 /// The codes of the gateway's refusals (the `reason` of their `google.rpc.ErrorInfo`, domain
@@ -209,6 +217,8 @@ pub mod text_codes {
     pub const NO_CORPORATE_CURRENCY: &str = "gateway.no_corporate_currency";
     /// The currency is the corporate currency, whose rate is always 1. `currency_code`.
     pub const RATE_OF_CORPORATE_CURRENCY: &str = "gateway.rate_of_corporate_currency";
+    /// A user with the chosen id has another email. `user_id`.
+    pub const USER_ID_TAKEN: &str = "gateway.user_id_taken";
 }
 
 crm_platform::service_error_conversions!(GatewayError);
@@ -279,6 +289,7 @@ mod tests {
                 reasons::CALLER_NOT_IN_DIRECTORY,
                 reasons::NO_CORPORATE_CURRENCY,
                 reasons::RATE_OF_CORPORATE_CURRENCY,
+                reasons::USER_ID_TAKEN,
             ],
             [
                 "TEAM_PATH_TAKEN",
@@ -296,6 +307,7 @@ mod tests {
                 "CALLER_NOT_IN_DIRECTORY",
                 "NO_CORPORATE_CURRENCY",
                 "RATE_OF_CORPORATE_CURRENCY",
+                "USER_ID_TAKEN",
             ]
         );
         assert_eq!(
@@ -315,6 +327,7 @@ mod tests {
                 text_codes::CALLER_UNKNOWN,
                 text_codes::NO_CORPORATE_CURRENCY,
                 text_codes::RATE_OF_CORPORATE_CURRENCY,
+                text_codes::USER_ID_TAKEN,
             ],
             [
                 "gateway.team_taken",
@@ -332,6 +345,7 @@ mod tests {
                 "gateway.caller_unknown",
                 "gateway.no_corporate_currency",
                 "gateway.rate_of_corporate_currency",
+                "gateway.user_id_taken",
             ]
         );
         let status = tonic::Status::from(GatewayError::AlreadyExists(Taken::Email(

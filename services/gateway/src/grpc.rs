@@ -500,13 +500,18 @@ pub fn new_user(request: pb::CreateUserRequest) -> Result<NewUser, GatewayError>
         convert::stage_from_wire(request.stage_override).map_err(|()| "is not a stage"),
     );
     let territories = check_codes(&mut violations, "territories", &request.territories);
+    let id = match request.user_id.trim() {
+        "" => Some(None),
+        _ => violations.id("user_id", &request.user_id).map(Some),
+    };
     violations.into_result()?;
-    let (Some(email), Some(display_name), Some(role), Some(team_id), Some(started_on)) =
-        (email, display_name, role, team_id, started_on)
+    let (Some(id), Some(email), Some(display_name), Some(role), Some(team_id), Some(started_on)) =
+        (id, email, display_name, role, team_id, started_on)
     else {
         unreachable!("every field parsed when there are no violations");
     };
     Ok(NewUser {
+        id,
         email,
         display_name,
         role,

@@ -22,6 +22,7 @@ use crm_proto::crm::gateway::v1::{
 
 // What the command line (`crm create-admin`) and the tests use: the first admin is made
 // through the use cases, before anyone can sign in to call the API.
+pub use convert::role_to_wire;
 pub use domain::user::{NewUser, User};
 pub use error::GatewayError;
 pub use grpc::new_user;

@@ -1021,3 +1021,75 @@ async fn the_leads_roster_follows_the_organisation() {
         .delete_stream(context.naming.stream("gateway"))
         .await;
 }
+
+#[tokio::test]
+async fn a_create_with_a_chosen_id_is_idempotent_and_keeps_the_id() {
+    let org = Org::start().await;
+    let id = "01900000-0000-7000-8000-000000000a71";
+    let create = |email: &str, team: &pb::Team| {
+        let request = pb::CreateUserRequest {
+            user_id: id.into(),
+            email: email.into(),
+            display_name: "Ravi".into(),
+            role: pb::Role::Rep as i32,
+            team_id: team.id.clone(),
+            password: PASSWORD.into(),
+            ..Default::default()
+        };
+        let mut client = org.org.clone();
+        let token = org.admin_token.clone();
+        async move {
+            client
+                .create_user(authorized(request, &token))
+                .await
+                .map(|reply| reply.into_inner().user.unwrap())
+        }
+    };
+    let ravi = create("ravi@northwind.example", &org.east_1).await.unwrap();
+    assert_eq!(ravi.id, id);
+    assert_eq!(ravi.version, 1);
+    // The retry answers the user as it is: the same version, no second user.
+    let again = create("ravi@northwind.example", &org.east_1).await.unwrap();
+    assert_eq!(again.id, id);
+    assert_eq!(again.version, 1);
+    assert_eq!(again.created_at, ravi.created_at);
+    // The id with another email is someone else's.
+    let taken = create("nora@northwind.example", &org.east_1)
+        .await
+        .unwrap_err();
+    assert_eq!(taken.code(), Code::AlreadyExists);
+    let info = taken.get_details_error_info().expect("an ErrorInfo");
+    assert_eq!(info.reason, "USER_ID_TAKEN");
+    assert_eq!(info.metadata["user_id"], id);
+    // The user signs in with the chosen id in the token.
+    let login = login(&org.auth, "ravi@northwind.example", PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(login.user.unwrap().id, id);
+    // A malformed id is the field's problem.
+    let mut bad = org.org.clone();
+    let status = bad
+        .create_user(authorized(
+            pb::CreateUserRequest {
+                user_id: "not-a-uuid".into(),
+                email: "x@northwind.example".into(),
+                display_name: "X".into(),
+                role: pb::Role::Rep as i32,
+                team_id: org.east_1.id.clone(),
+                password: PASSWORD.into(),
+                ..Default::default()
+            },
+            &org.admin_token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = status
+        .get_details_bad_request()
+        .unwrap()
+        .field_violations
+        .into_iter()
+        .map(|violation| violation.field)
+        .collect();
+    assert_eq!(fields, ["user_id"]);
+}

@@ -166,6 +166,8 @@ pub struct TestApp {
     pub settings: Settings,
     pub namespace: String,
     pub databases: Vec<TestDatabase>,
+    /// The hosted services' names, in the order of `databases`.
+    hosted: Vec<&'static str>,
     signer: JwtSigner,
 }
 
@@ -185,16 +187,38 @@ impl TestApp {
         nats_url: &str,
         overrides: &[(&str, &str)],
     ) -> Self {
+        let databases = Self::databases_for(modules).await;
+        let urls: Vec<Secret> = databases
+            .iter()
+            .map(|database| database.url.clone())
+            .collect();
+        Self::start_on(modules, databases, &urls, nats_url, overrides).await
+    }
+
+    /// A fresh, migrated database for each of `modules`.
+    pub(crate) async fn databases_for(modules: &[ServiceModule]) -> Vec<TestDatabase> {
         let mut databases = Vec::new();
         for module in modules {
             databases.push(TestDatabase::create(module.migrator).await);
         }
+        databases
+    }
+
+    /// Starts `modules` in a fresh event namespace, each service reaching its database at
+    /// `urls` (its own, or a proxy's in front of it).
+    pub(crate) async fn start_on(
+        modules: &[ServiceModule],
+        databases: Vec<TestDatabase>,
+        urls: &[Secret],
+        nats_url: &str,
+        overrides: &[(&str, &str)],
+    ) -> Self {
         cleanup::sweep(Some(nats_url));
         let namespace = unique_id();
         let urls: Vec<(&str, &Secret)> = modules
             .iter()
-            .zip(&databases)
-            .map(|(module, database)| (module.name, &database.url))
+            .zip(urls)
+            .map(|(module, url)| (module.name, url))
             .collect();
         let settings = test_settings_with(&namespace, &urls, nats_url, overrides);
         let services = host::start(settings.clone(), modules)
@@ -206,6 +230,7 @@ impl TestApp {
             settings,
             namespace,
             databases,
+            hosted: modules.iter().map(|module| module.name).collect(),
             signer,
         }
     }
@@ -297,6 +322,17 @@ impl TestApp {
 
     pub fn pool(&self, service: &str) -> &PgPool {
         self.services.pool(service).expect("service is hosted")
+    }
+
+    /// The test's own pool on `service`'s database, beside the service's (which holds only
+    /// two connections): for a test that holds locks or watches the service while it works.
+    pub fn test_pool(&self, service: &str) -> &PgPool {
+        let index = self
+            .hosted
+            .iter()
+            .position(|name| *name == service)
+            .expect("service is hosted");
+        &self.databases[index].pool
     }
 
     /// Waits until `service`'s consumers have handled at least `count` events (its inbox

@@ -20,7 +20,7 @@ use tokio::{
     task::JoinHandle,
 };
 
-use crate::{TestApp, TestDatabase, nats_url, postgres_url, test_settings_with, unique_id};
+use crate::{TestApp, nats_url, postgres_url};
 
 /// A forwarder to the test PostgreSQL; see the module documentation.
 pub struct PgProxy {
@@ -161,33 +161,12 @@ impl TestApp {
         modules: &[host::ServiceModule],
         overrides: &[(&str, &str)],
     ) -> Self {
-        let mut databases = Vec::new();
-        for module in modules {
-            databases.push(TestDatabase::create(module.migrator).await);
-        }
-        crate::cleanup::sweep(Some(&nats_url()));
-        let namespace = unique_id();
+        let databases = Self::databases_for(modules).await;
         let proxied: Vec<Secret> = databases
             .iter()
             .map(|database| proxy.url(&database.name))
             .collect();
-        let urls: Vec<(&str, &Secret)> = modules
-            .iter()
-            .zip(&proxied)
-            .map(|(module, url)| (module.name, url))
-            .collect();
-        let settings = test_settings_with(&namespace, &urls, &nats_url(), overrides);
-        let services = host::start(settings.clone(), modules)
-            .await
-            .expect("start services");
-        let signer = crm_platform::auth::JwtSigner::new(&settings.jwt).expect("test signing key");
-        Self {
-            services,
-            settings,
-            namespace,
-            databases,
-            signer,
-        }
+        Self::start_on(modules, databases, &proxied, &nats_url(), overrides).await
     }
 }
 

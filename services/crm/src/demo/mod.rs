@@ -34,16 +34,15 @@
 //!   visitor's lead submitted only while no web-form lead from that visitor exists. A run that
 //!   stopped between the two leaves an unused form behind.
 //!
-//! The cast (Ada the admin, Mei managing East, Ravi and Nora in East-1, Wes in West-1) are
-//! token identities with stable ids — the ids `crm dev-token --role admin|manager|rep` signs
-//! for — not gateway users: the gateway's `CreateUser` takes no client-chosen id (and needs a
-//! password), so a gateway user could not keep the id a dev token names, and a demo admin in
-//! the gateway would make `crm create-admin` refuse to create the real first admin. The
-//! services learn a token user's team from their calls (the directory's fallback), so each
-//! rep creates their own records: Ravi enters his East accounts, his own lead and the Contoso
-//! deal, Nora and Wes their accounts and a live deal each — which is also how the opportunities
-//! service comes to know them before Ada imports their history. The team tree does exist in the
-//! gateway, so `crm create-admin --company northwind` joins it.
+//! The cast (Ada the admin, Mei managing East, Ravi and Nora in East-1, Wes in West-1) have
+//! stable ids — the ids `crm dev-token --role admin|manager|rep` signs for. Mei, Ravi, Nora
+//! and Wes are also gateway users with those ids and the demo password ([`people`]), so they
+//! sign in to the console; Ada stays a token identity, since an admin in the gateway would
+//! make `crm create-admin` refuse to create the real first admin. Each rep creates their own
+//! records: Ravi enters his East accounts, his own lead and the Contoso deal, Nora and Wes
+//! their accounts and a live deal each — which is also how the opportunities service comes to
+//! know them before Ada imports their history. The team tree exists in the gateway, so
+//! `crm create-admin --company northwind` joins it.
 
 use std::time::Duration;
 
@@ -72,6 +71,7 @@ mod forecasting;
 mod knowledge;
 mod leads;
 mod opportunities;
+mod people;
 mod price_book;
 mod sales_process;
 
@@ -228,6 +228,16 @@ pub async fn load(settings: &Settings) -> anyhow::Result<()> {
         "demo data loaded: the Northwind teams, the corporate currency and rates, {} accounts with their contacts; reps, the East rule, the Spring Expo campaign and leads; the price book, pipelines, competitors, the live deals and two years of deal history; this year's quotas down the team tree, the quarter's forecast calls and this week's snapshot; a compensation plan of each kind, the reps on them and last quarter closed; the knowledge base's playbooks, battlecards, objection handling, product sheets and onboarding course in English and Chinese",
         accounts::ACCOUNTS.len()
     );
+    println!(
+        "sign in to the console as (password {}):",
+        people::DEMO_PASSWORD
+    );
+    for (member, email, _) in people::PEOPLE {
+        println!(
+            "  {email}  ({}, {:?} in {})",
+            member.name, member.role, member.team
+        );
+    }
     Ok(())
 }
 
@@ -240,6 +250,7 @@ pub async fn load_into(services: &RunningServices, settings: &Settings) -> anyho
         .context("the demo needs the suite's services running in this process")?;
     let api = Api::new(grpc, settings)?;
     teams(&api).await?;
+    people::load(&api).await?;
     org_settings(&api).await?;
     exchange_rates(&api).await?;
     accounts::load(&api).await?;

@@ -37,6 +37,8 @@ pub struct User {
 /// A user to create, validated (see `grpc::new_user`) except for what needs the database.
 #[derive(Clone, Debug)]
 pub struct NewUser {
+    /// The id the caller chose (an idempotent create); `None`: a new one.
+    pub id: Option<Uuid>,
     pub email: String,
     pub display_name: String,
     pub role: Role,

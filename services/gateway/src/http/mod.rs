@@ -4,6 +4,8 @@
 //! belongs at the edge: request ids, per-caller rate limits, `Idempotency-Key`, body limits,
 //! problem+json errors and the generated OpenAPI document.
 
+mod browser_session;
+mod console;
 mod csv_import;
 pub mod field_rules;
 pub(crate) mod grpc_proxy;
@@ -165,6 +167,11 @@ async fn handle(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     request: Request<Body>,
 ) -> Response {
+    if console::serves(request.uri().path())
+        && let Some(page) = console::respond(request.method(), request.uri().path())
+    {
+        return page;
+    }
     let request_id = request_id(request.headers());
     let span = tracing::info_span!(
         "http request",
@@ -175,9 +182,16 @@ async fn handle(
         otel.kind = "server",
     );
     async move {
-        let mut response = match serve(&door, client, request, &request_id).await {
-            Ok(response) => response,
-            Err(problem) => problem.render(&request_id),
+        let exchange = browser_session::Exchange::of(
+            request.method(),
+            request.uri().path(),
+            request.headers(),
+        );
+        let mut response = match exchange {
+            None => serve_rendered(&door, client, request, &request_id).await,
+            Some(exchange) => {
+                serve_browser_session(&door, client, exchange, request, &request_id).await
+            }
         };
         tracing::Span::current().record("http.status", response.status().as_u16());
         if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -187,6 +201,37 @@ async fn handle(
     }
     .instrument(span)
     .await
+}
+
+async fn serve_rendered(
+    door: &FrontDoor,
+    client: SocketAddr,
+    request: Request<Body>,
+    request_id: &str,
+) -> Response {
+    match serve(door, client, request, request_id).await {
+        Ok(response) => response,
+        Err(problem) => problem.render(request_id),
+    }
+}
+
+/// A login, refresh or logout of the console, whose refresh token is a cookie.
+async fn serve_browser_session(
+    door: &FrontDoor,
+    client: SocketAddr,
+    exchange: browser_session::Exchange,
+    request: Request<Body>,
+    request_id: &str,
+) -> Response {
+    let headers = request.headers().clone();
+    match browser_session::prepare(exchange, request, door.max_body_bytes).await {
+        Ok(browser_session::Prepared::Call(request)) => {
+            let response = serve_rendered(door, client, request, request_id).await;
+            browser_session::finish(exchange, &headers, response).await
+        }
+        Ok(browser_session::Prepared::Answer(response)) => response,
+        Err(problem) => problem.render(request_id),
+    }
 }
 
 async fn serve(

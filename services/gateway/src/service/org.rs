@@ -116,6 +116,18 @@ impl Gateway {
                 "admins create anyone; managers create reps within their team",
             ));
         }
+        // A retry of a create with a chosen id: the user as it is, no second event — to a
+        // caller who could have created them.
+        if let Some(id) = new.id
+            && let Some(existing) = store::get_user(connection, id).await?
+        {
+            let theirs =
+                caller.is_none_or(|caller| may_manage(caller, existing.role, &existing.team_path));
+            return match existing.email == new.email && theirs {
+                true => Ok(existing),
+                false => Err(GatewayError::AlreadyExists(Taken::UserId(id))),
+            };
+        }
         check_password(&new.password, &new.email)
             .map_err(|e| GatewayError::invalid("password", e))?;
         let territories = self
@@ -130,7 +142,7 @@ impl Gateway {
             .await?;
         let now = crm_platform::time::now();
         let user = User {
-            id: Uuid::now_v7(),
+            id: new.id.unwrap_or_else(Uuid::now_v7),
             password_hash: password_hash(&new.password, &new.email)?,
             email: new.email,
             display_name: new.display_name,
