@@ -51,7 +51,8 @@ export async function openPage(browser, { locale = "en-US", viewport = DESKTOP }
 
 export async function screenshot(page, name) {
   const file = path.join(env("CRM_E2E_ARTIFACTS"), `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  // The viewport, as the user sees it: a full-page capture repeats the sticky top bar mid-page.
+  await page.screenshot({ path: file });
   return file;
 }
 
@@ -81,4 +82,31 @@ export async function accessibilityViolations(page) {
     }));
   });
   return results.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
+}
+
+/**
+ * The API as a demo user, outside the browser: signs in (tokens in the body) and reads and
+ * writes JSON, so that a test can set up its own records and compare a page with the API.
+ */
+export async function apiAs(email, password = DEMO_PASSWORD) {
+  const login = await fetch(new URL("/v1/auth:login", baseUrl()), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!login.ok) throw new Error(`signing in as ${email}: HTTP ${login.status} ${await login.text()}`);
+  const token = (await login.json()).tokens.access_token;
+  const call = async (method, path, body) => {
+    const response = await fetch(new URL(path, baseUrl()), {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  return {
+    get: (path) => call("GET", path),
+    post: (path, body) => call("POST", path, body),
+  };
 }

@@ -10,6 +10,7 @@ import { Pager } from "../ui/Pager";
 import { EmptyState } from "../ui/states";
 import { QueryView } from "../ui/QueryView";
 import { usePagedList } from "../ui/usePagedList";
+import { TableScroll } from "../ui/TableScroll";
 
 /** The accounts the caller may see (A1), by name, with a name search. */
 export function AccountsPage() {
@@ -69,7 +70,7 @@ export function AccountsPage() {
         >
           {(answer) => (
             <>
-              <div className="table-scroll">
+              <TableScroll label={t("accounts.title")}>
                 <table className="table">
                   <thead>
                     <tr>
@@ -95,7 +96,7 @@ export function AccountsPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableScroll>
               <Pager
                 pageIndex={paging.pageIndex}
                 hasNext={Boolean(answer.page?.next_page_token)}

@@ -27,6 +27,7 @@ export type TargetValue = Schemas["crm.forecasting.v1.TargetValue"];
 export type DealTotals = Schemas["crm.forecasting.v1.DealTotals"];
 export type PipelineForecast = Schemas["crm.forecasting.v1.PipelineForecast"];
 export type LeaderboardEntry = Schemas["crm.forecasting.v1.LeaderboardEntry"];
+export type TeamCallLevel = Schemas["crm.forecasting.v1.TeamCallLevel"];
 
 export type Statement = Schemas["crm.compensation.v1.Statement"];
 export type PlanPeriod = Schemas["crm.compensation.v1.PlanPeriod"];

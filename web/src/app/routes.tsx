@@ -3,6 +3,7 @@ import { AccountPage } from "../accounts/AccountPage";
 import { AccountsPage } from "../accounts/AccountsPage";
 import { BoardPage } from "../board/BoardPage";
 import { MyDayPage } from "../day/MyDayPage";
+import { ImportPage } from "../import/ImportPage";
 import { ArticlePage } from "../knowledge/ArticlePage";
 import { KnowledgePage } from "../knowledge/KnowledgePage";
 import { LeadPage } from "../leads/LeadPage";
@@ -11,6 +12,7 @@ import { OpportunitiesPage } from "../opportunities/OpportunitiesPage";
 import { OpportunityPage } from "../opportunities/OpportunityPage";
 import { NotFoundPage } from "../pages/NotFoundPage";
 import { NotInThisVersionPage } from "../pages/NotInThisVersionPage";
+import { PipelineBoardPage } from "../pipeline/PipelineBoardPage";
 import { SignInPage } from "../pages/SignInPage";
 import { useUser } from "../session/SessionContext";
 import { landingPath } from "../session/next";
@@ -44,10 +46,11 @@ export const routes: RouteObject[] = [
       { path: "opportunities", element: <OpportunitiesPage /> },
       { path: "opportunities/:opportunityId", element: <OpportunityPage /> },
       { path: "board", element: <BoardPage /> },
+      { path: "pipeline", element: <PipelineBoardPage /> },
       { path: "knowledge", element: <KnowledgePage /> },
       { path: "knowledge/articles/:articleId", element: <ArticlePage /> },
       { path: "statements", element: <StatementsPage /> },
-      { path: "import", element: <NotInThisVersionPage /> },
+      { path: "import", element: <ImportPage /> },
       { path: "cockpit", element: <NotInThisVersionPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],

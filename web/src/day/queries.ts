@@ -24,20 +24,31 @@ export function useCurrentPeriod(kind: PeriodKind): FiscalPeriod | undefined {
   return periodOf(calendarOf(settings.data.settings), kind, new Date());
 }
 
-export function useAttainment(period: FiscalPeriod | undefined) {
+/** The caller's own figures (no team), or a team subtree's (a manager's page). */
+function scopeQuery(teamPath: string | undefined) {
+  return teamPath ? { "scope.team_path": teamPath } : {};
+}
+
+export function useAttainment(period: FiscalPeriod | undefined, teamPath?: string) {
   const api = useApi();
   return useQuery({
-    queryKey: ["attainment", period?.label],
-    queryFn: () => data(api.GET("/v1/forecasting/attainment", { params: { query: { period: period!.label } } })),
+    queryKey: ["attainment", period?.label, teamPath],
+    queryFn: () =>
+      data(
+        api.GET("/v1/forecasting/attainment", { params: { query: { period: period!.label, ...scopeQuery(teamPath) } } }),
+      ),
     enabled: period !== undefined,
   });
 }
 
-export function usePipelineForecast(period: FiscalPeriod | undefined) {
+export function usePipelineForecast(period: FiscalPeriod | undefined, teamPath?: string) {
   const api = useApi();
   return useQuery({
-    queryKey: ["pipelineForecast", period?.label],
-    queryFn: () => data(api.GET("/v1/forecasting/pipeline", { params: { query: { period: period!.label } } })),
+    queryKey: ["pipelineForecast", period?.label, teamPath],
+    queryFn: () =>
+      data(
+        api.GET("/v1/forecasting/pipeline", { params: { query: { period: period!.label, ...scopeQuery(teamPath) } } }),
+      ),
     enabled: period !== undefined,
   });
 }

@@ -49,3 +49,25 @@ export function barPercent(percent: string | undefined): number {
   if (!percent || !isDecimal(percent)) return 0;
   return Math.min(100, Math.max(0, Number(percent)));
 }
+
+/** The exact sum of decimal strings ("1200.5" + "0.25" = "1200.75"); non-decimals count as 0. */
+export function addDecimals(values: readonly string[]): string {
+  let places = 0;
+  const parsed = values.flatMap((value) => {
+    const match = DECIMAL.exec(value.trim());
+    if (!match) return [];
+    const [, sign = "", whole = "", fraction = ""] = match;
+    places = Math.max(places, fraction.length);
+    return [{ sign, whole, fraction }];
+  });
+  let total = 0n;
+  for (const { sign, whole, fraction } of parsed) {
+    const scaled = BigInt(whole + fraction.padEnd(places, "0"));
+    total += sign === "-" ? -scaled : scaled;
+  }
+  const negative = total < 0n;
+  const digits = (negative ? -total : total).toString().padStart(places + 1, "0");
+  const integer = digits.slice(0, digits.length - places);
+  const rest = digits.slice(digits.length - places);
+  return `${negative ? "-" : ""}${integer}${places ? `.${rest}` : ""}`;
+}

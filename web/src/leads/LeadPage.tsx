@@ -9,9 +9,11 @@ import { Card } from "../ui/Card";
 import { DetailList } from "../ui/DetailList";
 import { PageHeader } from "../ui/PageHeader";
 import { QueryView } from "../ui/QueryView";
+import { LeadActions } from "./LeadActions";
+import { LeadHistoryCard } from "./LeadHistoryCard";
 import { leadName } from "./leadName";
 
-/** One lead with its score's reasons (L8), as GetLead answers it. */
+/** One lead: what to do next with it, its details, its score's reasons (L8) and its history. */
 export function LeadPage() {
   const { leadId = "" } = useParams();
   const { t, i18n } = useTranslation();
@@ -32,6 +34,7 @@ export function LeadPage() {
           <>
             <PageHeader title={leadName(lead) || t("leads.unnamed")} subtitle={lead.company} />
             <div className="detail-grid">
+              <LeadActions lead={lead} />
               <Card title={t("leads.details")}>
                 <DetailList
                   items={[
@@ -71,6 +74,7 @@ export function LeadPage() {
                   </ul>
                 )}
               </Card>
+              <LeadHistoryCard leadId={leadId} />
             </div>
           </>
         )}

@@ -11,6 +11,7 @@ import { EmptyState } from "../ui/states";
 import { QueryView } from "../ui/QueryView";
 import { usePagedList } from "../ui/usePagedList";
 import { leadName } from "./leadName";
+import { TableScroll } from "../ui/TableScroll";
 
 type View = "mine" | "pool";
 
@@ -70,7 +71,7 @@ export function LeadsPage() {
         >
           {(answer) => (
             <>
-              <div className="table-scroll">
+              <TableScroll label={t("leads.title")}>
                 <table className="table">
                   <thead>
                     <tr>
@@ -95,7 +96,7 @@ export function LeadsPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableScroll>
               <Pager
                 pageIndex={paging.pageIndex}
                 hasNext={Boolean(answer.page?.next_page_token)}

@@ -2,13 +2,14 @@ import { Link } from "react-router";
 import { useTranslation } from "react-i18next";
 import type { Opportunity } from "../api/types";
 import { useFormat } from "../format/useFormat";
+import { TableScroll } from "../ui/TableScroll";
 
 /** Deals as a table: name, stage, status, amount and expected close. */
 export function DealTable({ deals, caption }: { deals: Opportunity[]; caption: string }) {
   const { t } = useTranslation();
   const format = useFormat();
   return (
-    <div className="table-scroll">
+    <TableScroll label={caption}>
       <table className="table">
         <caption className="visually-hidden">{caption}</caption>
         <thead>
@@ -34,6 +35,6 @@ export function DealTable({ deals, caption }: { deals: Opportunity[]; caption: s
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }

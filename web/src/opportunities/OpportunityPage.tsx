@@ -1,7 +1,9 @@
 import { useQuery } from "@tanstack/react-query";
-import { Link, useParams } from "react-router";
+import { Link, useParams, useSearchParams } from "react-router";
 import { useTranslation } from "react-i18next";
 import { data } from "../api/client";
+import { ApiError } from "../api/problem";
+import { retryDelay, shouldRetry } from "../app/queryClient";
 import { isMoney } from "../format/money";
 import { useFormat } from "../format/useFormat";
 import { useApi } from "../session/SessionContext";
@@ -9,6 +11,10 @@ import { Card } from "../ui/Card";
 import { DetailList } from "../ui/DetailList";
 import { PageHeader } from "../ui/PageHeader";
 import { QueryView } from "../ui/QueryView";
+import { TableScroll } from "../ui/TableScroll";
+
+/** Tries of a just-converted deal, half a second apart: 15 s. */
+const CONVERSION_WAIT_TRIES = 30;
 
 /** One deal (O2) as GetOpportunity answers it: its stage, money, dates and lines. */
 export function OpportunityPage() {
@@ -16,10 +22,20 @@ export function OpportunityPage() {
   const { t } = useTranslation();
   const format = useFormat();
   const api = useApi();
+  // Just converted from a lead: the opportunities service creates the deal from the lead's
+  // event, a moment after the conversion answered, so a 404 means "not yet" for a while.
+  const [search] = useSearchParams();
+  const converted = search.get("converted") === "1";
   const query = useQuery({
     queryKey: ["opportunity", opportunityId],
     queryFn: () =>
       data(api.GET("/v1/opportunities/{opportunity_id}", { params: { path: { opportunity_id: opportunityId } } })),
+    retry: (failures, error) =>
+      converted && error instanceof ApiError && error.problem.status === 404
+        ? failures < CONVERSION_WAIT_TRIES
+        : shouldRetry(failures, error),
+    retryDelay: (failures, error) =>
+      converted && error instanceof ApiError && error.problem.status === 404 ? 500 : retryDelay(failures, error),
   });
 
   return (
@@ -73,7 +89,7 @@ export function OpportunityPage() {
             </div>
             {(deal.line_items ?? []).length > 0 && (
               <Card title={t("deals.lines")}>
-                <div className="table-scroll">
+                <TableScroll label={t("deals.lines")}>
                   <table className="table">
                     <thead>
                       <tr>
@@ -96,7 +112,7 @@ export function OpportunityPage() {
                       ))}
                     </tbody>
                   </table>
-                </div>
+                </TableScroll>
               </Card>
             )}
           </>

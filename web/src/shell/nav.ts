@@ -1,5 +1,5 @@
-// The console's navigation, by role. Pages of later increments (import, the executive
-// cockpit) have routes but no entry here until they are built.
+// The console's navigation, by role. Pages of later increments (the executive cockpit)
+// have routes but no entry here until they are built.
 import type { Role } from "../api/types";
 
 export interface NavItem {
@@ -16,7 +16,9 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { to: "/team", label: "team", roles: ["ROLE_MANAGER", "ROLE_ADMIN"] },
   { to: "/board", label: "board", roles: ["ROLE_REP", "ROLE_MANAGER"] },
   { to: "/leads", label: "leads", roles: EVERYONE },
+  { to: "/import", label: "import", roles: EVERYONE },
   { to: "/accounts", label: "accounts", roles: EVERYONE },
+  { to: "/pipeline", label: "pipeline", roles: EVERYONE },
   { to: "/opportunities", label: "opportunities", roles: EVERYONE },
   { to: "/knowledge", label: "knowledge", roles: EVERYONE },
   // A statement is a rep's own ("my pay"); managers' team statements come with the team page.

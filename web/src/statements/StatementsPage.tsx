@@ -5,6 +5,7 @@ import { useUser } from "../session/SessionContext";
 import { PageHeader } from "../ui/PageHeader";
 import { EmptyState, LoadingState } from "../ui/states";
 import { QueryView } from "../ui/QueryView";
+import { TableScroll } from "../ui/TableScroll";
 
 /** The rep's statement for the current pay period (C4), every line with what produced it. */
 export function StatementsPage() {
@@ -31,7 +32,7 @@ export function StatementsPage() {
                     empty={<EmptyState title={t("statements.noLines")} hint={t("statements.noLinesHint")} />}
                   >
                     {(answer) => (
-                      <div className="table-scroll">
+                      <TableScroll label={t("statements.title")}>
                         <table className="table">
                           <caption className="visually-hidden">{t("statements.title")}</caption>
                           <thead>
@@ -66,7 +67,7 @@ export function StatementsPage() {
                             </tr>
                           </tfoot>
                         </table>
-                      </div>
+                      </TableScroll>
                     )}
                   </QueryView>
                 )

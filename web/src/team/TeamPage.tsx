@@ -1,63 +1,40 @@
-import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { data } from "../api/client";
+import { ForecastCard } from "../day/cards/ForecastCard";
+import { NumbersCard } from "../day/cards/NumbersCard";
 import { useCurrentPeriod } from "../day/queries";
-import { useFormat } from "../format/useFormat";
-import { useApi, useUser } from "../session/SessionContext";
+import { useUser } from "../session/SessionContext";
 import { PageHeader } from "../ui/PageHeader";
-import { EmptyState } from "../ui/states";
-import { QueryView } from "../ui/QueryView";
+import { AttentionCard } from "./AttentionCard";
+import { CallsCard } from "./CallsCard";
+import { LeaderboardCard } from "./LeaderboardCard";
+import { MovementCard } from "./MovementCard";
+import { RepFunnelCard } from "./RepFunnelCard";
+import { TrainingCard } from "./TrainingCard";
+import "../day/day.css";
+import "./team.css";
 
-/** The team's attainment leaderboard for this fiscal quarter (F7). */
+/**
+ * My team, for a manager (G5): the team's numbers and forecast against quota for the quarter,
+ * the calls and the manager's own, the week's movement, the leaderboard, each rep's funnel
+ * against the average, the deals needing attention and the training under way.
+ */
 export function TeamPage() {
   const { t } = useTranslation();
-  const format = useFormat();
-  const api = useApi();
   const user = useUser();
   const period = useCurrentPeriod("quarter");
-  const query = useQuery({
-    queryKey: ["leaderboard", period?.label],
-    queryFn: () => data(api.GET("/v1/forecasting/leaderboard", { params: { query: { period: period!.label } } })),
-    enabled: period !== undefined,
-  });
-
+  const teamPath = user.team_path ?? "";
   return (
     <div className="page">
-      <PageHeader title={t("team.title")} subtitle={[user.team_path, period?.label].filter(Boolean).join(" · ")} />
-      <div className="panel">
-        <QueryView
-          query={query}
-          isEmpty={(answer) => (answer.entries ?? []).length === 0}
-          empty={<EmptyState title={t("team.empty")} hint={t("team.emptyHint")} />}
-        >
-          {(answer) => (
-            <div className="table-scroll">
-              <table className="table">
-                <caption className="visually-hidden">{t("team.title")}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col" className="num">{t("team.rank")}</th>
-                    <th scope="col">{t("team.rep")}</th>
-                    <th scope="col" className="num">{t("team.result")}</th>
-                    <th scope="col" className="num">{t("team.target")}</th>
-                    <th scope="col" className="num">{t("team.attainment")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {(answer.entries ?? []).map((entry) => (
-                    <tr key={entry.user_id || entry.team_path}>
-                      <td className="num">{entry.rank}</td>
-                      <th scope="row">{entry.display_name}</th>
-                      <td className="num">{format.money(entry.result) || "—"}</td>
-                      <td className="num">{format.money(entry.target) || "—"}</td>
-                      <td className="num">{format.percent(entry.attainment_percent) || "—"}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        </QueryView>
+      <PageHeader title={t("team.pageTitle")} subtitle={[teamPath, period?.label].filter(Boolean).join(" · ")} />
+      <div className="day-grid team-grid">
+        <NumbersCard period={period} teamPath={teamPath} title={t("team.numbers")} />
+        <ForecastCard period={period} teamPath={teamPath} />
+        <CallsCard period={period} teamPath={teamPath} />
+        <LeaderboardCard period={period} teamPath={teamPath} />
+        <MovementCard period={period} teamPath={teamPath} />
+        <AttentionCard teamPath={teamPath} />
+        <RepFunnelCard period={period} teamPath={teamPath} />
+        <TrainingCard teamPath={teamPath} />
       </div>
     </div>
   );

@@ -70,11 +70,11 @@ function ForecastChart({ forecast, quota }: { forecast: PipelineForecast; quota:
 }
 
 /** The weighted pipeline and its categories for the period (F1, F2), against the quota (F3). */
-export function ForecastCard({ period }: { period: FiscalPeriod | undefined }) {
+export function ForecastCard({ period, teamPath }: { period: FiscalPeriod | undefined; teamPath?: string }) {
   const { t } = useTranslation();
   const format = useFormat();
-  const query = usePipelineForecast(period);
-  const attainment = useAttainment(period);
+  const query = usePipelineForecast(period, teamPath);
+  const attainment = useAttainment(period, teamPath);
   const revenueTarget = attainment.data?.kinds?.find((kind) => kind.kind === "TARGET_KIND_REVENUE")?.target;
   const quota = revenueTarget && "amount" in revenueTarget ? revenueTarget.amount : undefined;
 

@@ -1,16 +1,15 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { useTranslation } from "react-i18next";
-import { data, idempotencyKey } from "../../api/client";
 import { ApiError } from "../../api/problem";
 import type { Lead } from "../../api/types";
 import { useFormat } from "../../format/useFormat";
-import { useApi, useUser } from "../../session/SessionContext";
+import { useUser } from "../../session/SessionContext";
 import { Card } from "../../ui/Card";
 import { problemDetail, problemTitle } from "../../ui/problemText";
 import { EmptyState } from "../../ui/states";
 import { QueryView } from "../../ui/QueryView";
 import { leadName } from "../../leads/leadName";
+import { useLeadCommand } from "../../leads/useLeadCommands";
 import { useLeadPool, useNewLeads } from "../queries";
 
 const SHOWN = 5;
@@ -41,25 +40,14 @@ function LeadRow({ lead, action }: { lead: Lead; action?: React.ReactNode }) {
 
 function ClaimButton({ lead }: { lead: Lead }) {
   const { t, i18n } = useTranslation();
-  const api = useApi();
-  const queryClient = useQueryClient();
-  const claim = useMutation({
-    mutationFn: () =>
-      data(
-        api.POST("/v1/leads/{lead_id}:claim", {
-          params: { path: { lead_id: lead.id ?? "" }, header: { "Idempotency-Key": idempotencyKey() } },
-          body: {},
-        }),
-      ),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["leads"] }),
-  });
+  const claim = useLeadCommand("claim");
   const problem = claim.error instanceof ApiError ? claim.error.problem : undefined;
   return (
     <span className="claim">
       <button
         type="button"
         className="button button-small button-primary"
-        onClick={() => claim.mutate()}
+        onClick={() => claim.mutate(lead.id ?? "")}
         disabled={claim.isPending}
         aria-label={t("day.leads.claimLabel", { name: leadName(lead) })}
       >

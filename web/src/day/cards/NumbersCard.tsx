@@ -6,6 +6,7 @@ import { useFormat } from "../../format/useFormat";
 import { Card } from "../../ui/Card";
 import { EmptyState } from "../../ui/states";
 import { QueryView } from "../../ui/QueryView";
+import { TableScroll } from "../../ui/TableScroll";
 import { useAttainment } from "../queries";
 
 type Format = ReturnType<typeof useFormat>;
@@ -26,15 +27,26 @@ function Progress({ percent, label }: { percent: string | undefined; label: stri
   );
 }
 
-/** The rep's numbers against target for the period (F3): revenue first, then activity. */
-export function NumbersCard({ period }: { period: FiscalPeriod | undefined }) {
+/**
+ * The rep's numbers against target for the period (F3): revenue first, then activity; with
+ * `teamPath`, the team's.
+ */
+export function NumbersCard({
+  period,
+  teamPath,
+  title,
+}: {
+  period: FiscalPeriod | undefined;
+  teamPath?: string;
+  title?: string;
+}) {
   const { t } = useTranslation();
   const format = useFormat();
-  const query = useAttainment(period);
+  const query = useAttainment(period, teamPath);
   const kindLabel = (kind: KindAttainment["kind"]) => t(`enums.targetKind.${kind ?? "TARGET_KIND_UNSPECIFIED"}`);
 
   return (
-    <Card title={t("day.numbers.title")} subtitle={period?.label} className="card-numbers">
+    <Card title={title ?? t("day.numbers.title")} subtitle={period?.label} className="card-numbers">
       <QueryView query={query}>
         {(answer) => {
           const kinds = answer.kinds ?? [];
@@ -68,27 +80,29 @@ export function NumbersCard({ period }: { period: FiscalPeriod | undefined }) {
                 </div>
               )}
               {others.length > 0 && (
-                <table className="table table-compact">
-                  <caption className="visually-hidden">{t("day.numbers.otherTargets")}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t("day.numbers.kind")}</th>
-                      <th scope="col" className="num">{t("day.numbers.actual")}</th>
-                      <th scope="col" className="num">{t("day.numbers.target")}</th>
-                      <th scope="col" className="num">{t("day.numbers.attainment")}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {others.map((kind) => (
-                      <tr key={kind.kind}>
-                        <th scope="row">{kindLabel(kind.kind)}</th>
-                        <td className="num">{figure(kind.actual, format) || "—"}</td>
-                        <td className="num">{figure(kind.target, format) || "—"}</td>
-                        <td className="num">{format.percent(kind.attainment_percent) || "—"}</td>
+                <TableScroll label={t("day.numbers.otherTargets")}>
+                  <table className="table table-compact">
+                    <caption className="visually-hidden">{t("day.numbers.otherTargets")}</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">{t("day.numbers.kind")}</th>
+                        <th scope="col" className="num">{t("day.numbers.actual")}</th>
+                        <th scope="col" className="num">{t("day.numbers.target")}</th>
+                        <th scope="col" className="num">{t("day.numbers.attainment")}</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
+                    </thead>
+                    <tbody>
+                      {others.map((kind) => (
+                        <tr key={kind.kind}>
+                          <th scope="row">{kindLabel(kind.kind)}</th>
+                          <td className="num">{figure(kind.actual, format) || "—"}</td>
+                          <td className="num">{figure(kind.target, format) || "—"}</td>
+                          <td className="num">{format.percent(kind.attainment_percent) || "—"}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </TableScroll>
               )}
               {!anyTarget && <EmptyState title={t("day.numbers.noTargets")} hint={t("day.numbers.noTargetsHint")} />}
               {answer.days_counted ? (

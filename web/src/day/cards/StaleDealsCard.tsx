@@ -10,7 +10,7 @@ import { BOARD_LIMIT, usePriorityBoard } from "../queries";
 /** The score's staleness part says a deal went stale; the API has no stale-deal listing. */
 const STALE_CODE = "opportunities.board.staleness";
 
-function staleness(item: PriorityBoardItem) {
+export function staleness(item: PriorityBoardItem) {
   return item.parts?.find((part) => part.name === "staleness" && part.explanation?.code === STALE_CODE);
 }
 
