@@ -20,6 +20,8 @@ import {
 /** This run's own records, so that a run against a suite used before finds them fresh. */
 const RUN = Date.now().toString(36);
 const NEW_DEAL = `Litware — vision inspection ${RUN}`;
+/** The scenario's deal, Ravi's (services/crm/src/demo/opportunities.rs). */
+const CONTOSO_DEAL = "01900000-0000-7000-8000-00dea2000001";
 
 let browser;
 before(async () => {
@@ -182,6 +184,30 @@ test("the knowledge base finds the Globex battlecard, in English and in Chinese"
   await page.getByRole("searchbox", { name: "Search the knowledge base" }).fill("竞品分析");
   await page.getByRole("button", { name: "Search", exact: true }).click();
   await page.getByRole("list", { name: "Results for “竞品分析”" }).getByRole("link", { name: /竞品分析：Globex/ }).waitFor();
+  assert.deepEqual(unexpected(problems), []);
+  await context.close();
+});
+
+test("on a phone, Ravi opens the Contoso deal, sees its playbook and battlecard, and logs a call", async () => {
+  const { context, page, problems } = await openPage(browser, { viewport: PHONE });
+  await signIn(page, RAVI.email);
+  await page.waitForURL(/\/day$/);
+  await page.goto(`/opportunities/${CONTOSO_DEAL}`);
+  await page.getByRole("heading", { name: "Contoso — Line 3 automation", level: 1 }).waitFor();
+  const recommended = page.getByRole("region", { name: "Recommended for this deal" });
+  await recommended.getByText("Playbook").first().waitFor();
+  await recommended.getByText("Battlecard", { exact: true }).first().waitFor();
+
+  const subject = `Called Li Wei about the budget ${RUN}`;
+  const activities = page.getByRole("region", { name: "Activities" });
+  await activities.getByLabel("What happened").fill(subject);
+  await activities.getByLabel("Outcome").fill("Budget confirmed for Q1");
+  await activities.getByRole("button", { name: "Log it" }).click();
+  await activities.getByText(subject).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+  await screenshot(page, "deal-log-call-phone");
+  assert.deepEqual(await accessibilityViolations(page), []);
   assert.deepEqual(unexpected(problems), []);
   await context.close();
 });

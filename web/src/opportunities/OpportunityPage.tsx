@@ -12,11 +12,20 @@ import { DetailList } from "../ui/DetailList";
 import { PageHeader } from "../ui/PageHeader";
 import { QueryView } from "../ui/QueryView";
 import { TableScroll } from "../ui/TableScroll";
+import { ActivitiesCard } from "./cards/ActivitiesCard";
+import { CommitteeCard } from "./cards/CommitteeCard";
+import { PaymentsCard } from "./cards/PaymentsCard";
+import { QuotesCard } from "./cards/QuotesCard";
+import { RecommendationsCard } from "./cards/RecommendationsCard";
+import { StageHistoryCard } from "./cards/StageHistoryCard";
 
 /** Tries of a just-converted deal, half a second apart: 15 s. */
 const CONVERSION_WAIT_TRIES = 30;
 
-/** One deal (O2) as GetOpportunity answers it: its stage, money, dates and lines. */
+/**
+ * One deal (O2): its stage, money and dates; what to read for it now; its buying committee,
+ * competitors, activities (log one), stage history, quotes, lines and — once won — payments.
+ */
 export function OpportunityPage() {
   const { opportunityId = "" } = useParams();
   const { t } = useTranslation();
@@ -86,6 +95,12 @@ export function OpportunityPage() {
                   </ul>
                 )}
               </Card>
+              {deal.status === "OPPORTUNITY_STATUS_OPEN" && <RecommendationsCard dealId={opportunityId} />}
+              <CommitteeCard deal={deal} />
+              <ActivitiesCard dealId={opportunityId} />
+              <StageHistoryCard dealId={opportunityId} />
+              <QuotesCard dealId={opportunityId} />
+              {deal.status === "OPPORTUNITY_STATUS_WON" && <PaymentsCard dealId={opportunityId} />}
             </div>
             {(deal.line_items ?? []).length > 0 && (
               <Card title={t("deals.lines")}>
