@@ -21,6 +21,7 @@ export const baseUrl = () => env("CRM_E2E_BASE_URL");
 export const DEMO_PASSWORD = "northwind-demo-2026";
 export const RAVI = { email: "ravi@northwind.example", name: "Ravi" };
 export const MEI = { email: "mei@northwind.example", name: "Mei" };
+export const OMAR = { email: "omar@northwind.example", name: "Omar" };
 
 export const PHONE = { width: 375, height: 812 };
 export const DESKTOP = { width: 1366, height: 900 };

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   DESKTOP,
   MEI,
+  OMAR,
   PHONE,
   RAVI,
   accessibilityViolations,
@@ -155,6 +156,25 @@ test("Mei sees both her reps on My team", async () => {
   await calls.getByRole("rowheader", { name: "Nora" }).waitFor();
   await page.waitForLoadState("networkidle");
   await screenshot(page, "my-team-manager-desktop");
+  assert.deepEqual(await accessibilityViolations(page), []);
+  assert.deepEqual(unexpected(problems), []);
+  await context.close();
+});
+
+test("the head of sales reads the cockpit: bookings by region, coverage, trend, top deals, wins", async () => {
+  const { context, page, problems } = await openPage(browser, { viewport: DESKTOP });
+  await signIn(page, OMAR.email);
+  await page.waitForURL(/\/team$/);
+  await page.getByRole("link", { name: "Cockpit" }).click();
+  await page.waitForURL(/\/cockpit$/);
+  const byTeam = page.getByRole("region", { name: "Bookings by region and team" });
+  await byTeam.getByRole("rowheader", { name: "East" }).waitFor();
+  await byTeam.getByRole("rowheader", { name: "West" }).waitFor();
+  await page.getByRole("region", { name: "Pipeline coverage" }).getByText(/×|The target is met/).waitFor();
+  await page.getByRole("region", { name: "Top open deals" }).getByRole("link").first().waitFor();
+  await page.getByRole("region", { name: "Won this quarter" }).getByText(/ won$/).first().waitFor();
+  await page.waitForLoadState("networkidle");
+  await screenshot(page, "cockpit-head-of-sales-desktop");
   assert.deepEqual(await accessibilityViolations(page), []);
   assert.deepEqual(unexpected(problems), []);
   await context.close();

@@ -2,6 +2,7 @@ import { Navigate, type RouteObject } from "react-router";
 import { AccountPage } from "../accounts/AccountPage";
 import { AccountsPage } from "../accounts/AccountsPage";
 import { BoardPage } from "../board/BoardPage";
+import { CockpitPage } from "../cockpit/CockpitPage";
 import { MyDayPage } from "../day/MyDayPage";
 import { ImportPage } from "../import/ImportPage";
 import { ArticlePage } from "../knowledge/ArticlePage";
@@ -11,7 +12,6 @@ import { LeadsPage } from "../leads/LeadsPage";
 import { OpportunitiesPage } from "../opportunities/OpportunitiesPage";
 import { OpportunityPage } from "../opportunities/OpportunityPage";
 import { NotFoundPage } from "../pages/NotFoundPage";
-import { NotInThisVersionPage } from "../pages/NotInThisVersionPage";
 import { PipelineBoardPage } from "../pipeline/PipelineBoardPage";
 import { SignInPage } from "../pages/SignInPage";
 import { useUser } from "../session/SessionContext";
@@ -51,7 +51,7 @@ export const routes: RouteObject[] = [
       { path: "knowledge/articles/:articleId", element: <ArticlePage /> },
       { path: "statements", element: <StatementsPage /> },
       { path: "import", element: <ImportPage /> },
-      { path: "cockpit", element: <NotInThisVersionPage /> },
+      { path: "cockpit", element: <CockpitPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -24,30 +24,40 @@ export function useCurrentPeriod(kind: PeriodKind): FiscalPeriod | undefined {
   return periodOf(calendarOf(settings.data.settings), kind, new Date());
 }
 
-/** The caller's own figures (no team), or a team subtree's (a manager's page). */
-function scopeQuery(teamPath: string | undefined) {
-  return teamPath ? { "scope.team_path": teamPath } : {};
+/** Whose figures: the caller's own (none given), a team subtree's, or the company's. */
+export interface ForecastScope {
+  teamPath?: string;
+  company?: boolean;
 }
 
-export function useAttainment(period: FiscalPeriod | undefined, teamPath?: string) {
+export function scopeQuery(scope: ForecastScope | undefined) {
+  if (scope?.company) return { "scope.company": true };
+  return scope?.teamPath ? { "scope.team_path": scope.teamPath } : {};
+}
+
+function scopeKey(scope: ForecastScope | undefined): string {
+  return scope?.company ? "company" : (scope?.teamPath ?? "");
+}
+
+export function useAttainment(period: FiscalPeriod | undefined, scope?: ForecastScope) {
   const api = useApi();
   return useQuery({
-    queryKey: ["attainment", period?.label, teamPath],
+    queryKey: ["attainment", period?.label, scopeKey(scope)],
     queryFn: () =>
       data(
-        api.GET("/v1/forecasting/attainment", { params: { query: { period: period!.label, ...scopeQuery(teamPath) } } }),
+        api.GET("/v1/forecasting/attainment", { params: { query: { period: period!.label, ...scopeQuery(scope) } } }),
       ),
     enabled: period !== undefined,
   });
 }
 
-export function usePipelineForecast(period: FiscalPeriod | undefined, teamPath?: string) {
+export function usePipelineForecast(period: FiscalPeriod | undefined, scope?: ForecastScope) {
   const api = useApi();
   return useQuery({
-    queryKey: ["pipelineForecast", period?.label, teamPath],
+    queryKey: ["pipelineForecast", period?.label, scopeKey(scope)],
     queryFn: () =>
       data(
-        api.GET("/v1/forecasting/pipeline", { params: { query: { period: period!.label, ...scopeQuery(teamPath) } } }),
+        api.GET("/v1/forecasting/pipeline", { params: { query: { period: period!.label, ...scopeQuery(scope) } } }),
       ),
     enabled: period !== undefined,
   });

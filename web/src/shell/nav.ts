@@ -1,5 +1,4 @@
-// The console's navigation, by role. Pages of later increments (the executive cockpit)
-// have routes but no entry here until they are built.
+// The console's navigation, by role.
 import type { Role } from "../api/types";
 
 export interface NavItem {
@@ -14,6 +13,7 @@ const EVERYONE: readonly Role[] = ["ROLE_REP", "ROLE_MANAGER", "ROLE_ADMIN"];
 export const NAV_ITEMS: readonly NavItem[] = [
   { to: "/day", label: "day", roles: EVERYONE },
   { to: "/team", label: "team", roles: ["ROLE_MANAGER", "ROLE_ADMIN"] },
+  { to: "/cockpit", label: "cockpit", roles: ["ROLE_MANAGER", "ROLE_ADMIN"] },
   { to: "/board", label: "board", roles: ["ROLE_REP", "ROLE_MANAGER"] },
   { to: "/leads", label: "leads", roles: EVERYONE },
   { to: "/import", label: "import", roles: EVERYONE },

@@ -27,8 +27,8 @@ export function TeamPage() {
     <div className="page">
       <PageHeader title={t("team.pageTitle")} subtitle={[teamPath, period?.label].filter(Boolean).join(" · ")} />
       <div className="day-grid team-grid">
-        <NumbersCard period={period} teamPath={teamPath} title={t("team.numbers")} />
-        <ForecastCard period={period} teamPath={teamPath} />
+        <NumbersCard period={period} scope={{ teamPath }} title={t("team.numbers")} />
+        <ForecastCard period={period} scope={{ teamPath }} />
         <CallsCard period={period} teamPath={teamPath} />
         <LeaderboardCard period={period} teamPath={teamPath} />
         <MovementCard period={period} teamPath={teamPath} />

@@ -34,10 +34,10 @@
 //!   visitor's lead submitted only while no web-form lead from that visitor exists. A run that
 //!   stopped between the two leaves an unused form behind.
 //!
-//! The cast (Ada the admin, Mei managing East, Ravi and Nora in East-1, Wes in West-1) have
-//! stable ids — the ids `crm dev-token --role admin|manager|rep` signs for. Mei, Ravi, Nora
-//! and Wes are also gateway users with those ids and the demo password ([`people`]), so they
-//! sign in to the console; Ada stays a token identity, since an admin in the gateway would
+//! The cast (Ada the admin, Omar the head of sales, Mei managing East, Ravi and Nora in
+//! East-1, Wes in West-1) have stable ids — Ada's, Mei's and Ravi's are the ids `crm dev-token
+//! --role admin|manager|rep` signs for. Omar, Mei, Ravi, Nora and Wes are also gateway users
+//! with those ids and the demo password ([`people`]), so they sign in to the console; Ada stays a token identity, since an admin in the gateway would
 //! make `crm create-admin` refuse to create the real first admin. Each rep creates their own
 //! records: Ravi enters his East accounts, his own lead and the Contoso deal, Nora and Wes
 //! their accounts and a live deal each — which is also how the opportunities service comes to
@@ -104,6 +104,13 @@ pub const ADA: Member = Member {
     name: "Ada",
     role: Role::Admin,
     id: 0x0190_0000_0000_7000_8000_0000_0000_00ad,
+    team: "/northwind",
+};
+/// Omar, head of sales: manages the whole company's teams (the cockpit's reader).
+pub const OMAR: Member = Member {
+    name: "Omar",
+    role: Role::Manager,
+    id: 0x0190_0000_0000_7000_8000_0000_0000_05a1,
     team: "/northwind",
 };
 /// Mei manages East.

@@ -1,5 +1,5 @@
-//! The cast as people who sign in: Mei, Ravi, Nora and Wes become gateway users with the ids
-//! their tokens carry (`CreateUser` with a chosen `user_id`, so a second run returns them as
+//! The cast as people who sign in: Omar (head of sales), Mei, Ravi, Nora and Wes become
+//! gateway users with the ids their tokens carry (`CreateUser` with a chosen `user_id`, so a second run returns them as
 //! they are), their email, their start date — Nora joined last month, so she is "new" and gets
 //! the onboarding track and her ramp — and the demo password, which the console's sign-in
 //! page and `deploy/local/run` print. Ada stays a token identity: an admin in the gateway
@@ -12,13 +12,14 @@ use crm_proto::crm::gateway::v1::{
     CreateUserRequest, ListTeamsRequest, org_service_client::OrgServiceClient,
 };
 
-use super::{ADA, Api, MEI, Member, NORA, RAVI, WES, failed};
+use super::{ADA, Api, MEI, Member, NORA, OMAR, RAVI, WES, failed};
 
 /// Every demo user's password (the demo is for trying the suite out, never for real data).
 pub(super) const DEMO_PASSWORD: &str = "northwind-demo-2026";
 
 /// Who signs in, with their email and how many days ago they started.
 pub(super) const PEOPLE: &[(Member, &str, i64)] = &[
+    (OMAR, "omar@northwind.example", 8 * 365),
     (MEI, "mei@northwind.example", 5 * 365),
     (RAVI, "ravi@northwind.example", 3 * 365),
     (NORA, "nora@northwind.example", 30),

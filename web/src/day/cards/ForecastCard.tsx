@@ -8,7 +8,7 @@ import { Card } from "../../ui/Card";
 import { Chart, CHART_COLORS } from "../../ui/Chart";
 import { EmptyState } from "../../ui/states";
 import { QueryView } from "../../ui/QueryView";
-import { useAttainment, usePipelineForecast } from "../queries";
+import { type ForecastScope, useAttainment, usePipelineForecast } from "../queries";
 
 /** A bar's length. Display only: every figure printed is the API's own decimal string. */
 function length(money: Money | undefined): number {
@@ -70,11 +70,11 @@ function ForecastChart({ forecast, quota }: { forecast: PipelineForecast; quota:
 }
 
 /** The weighted pipeline and its categories for the period (F1, F2), against the quota (F3). */
-export function ForecastCard({ period, teamPath }: { period: FiscalPeriod | undefined; teamPath?: string }) {
+export function ForecastCard({ period, scope }: { period: FiscalPeriod | undefined; scope?: ForecastScope }) {
   const { t } = useTranslation();
   const format = useFormat();
-  const query = usePipelineForecast(period, teamPath);
-  const attainment = useAttainment(period, teamPath);
+  const query = usePipelineForecast(period, scope);
+  const attainment = useAttainment(period, scope);
   const revenueTarget = attainment.data?.kinds?.find((kind) => kind.kind === "TARGET_KIND_REVENUE")?.target;
   const quota = revenueTarget && "amount" in revenueTarget ? revenueTarget.amount : undefined;
 

@@ -7,7 +7,7 @@ import { Card } from "../../ui/Card";
 import { EmptyState } from "../../ui/states";
 import { QueryView } from "../../ui/QueryView";
 import { TableScroll } from "../../ui/TableScroll";
-import { useAttainment } from "../queries";
+import { type ForecastScope, useAttainment } from "../queries";
 
 type Format = ReturnType<typeof useFormat>;
 
@@ -29,20 +29,20 @@ function Progress({ percent, label }: { percent: string | undefined; label: stri
 
 /**
  * The rep's numbers against target for the period (F3): revenue first, then activity; with
- * `teamPath`, the team's.
+ * `scope`, a team's or the company's.
  */
 export function NumbersCard({
   period,
-  teamPath,
+  scope,
   title,
 }: {
   period: FiscalPeriod | undefined;
-  teamPath?: string;
+  scope?: ForecastScope;
   title?: string;
 }) {
   const { t } = useTranslation();
   const format = useFormat();
-  const query = useAttainment(period, teamPath);
+  const query = useAttainment(period, scope);
   const kindLabel = (kind: KindAttainment["kind"]) => t(`enums.targetKind.${kind ?? "TARGET_KIND_UNSPECIFIED"}`);
 
   return (
