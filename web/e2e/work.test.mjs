@@ -35,7 +35,7 @@ after(async () => {
 /** Problems other than the 401s a sign-in page expects. */
 const unexpected = (problems) => problems.filter((problem) => !problem.includes("401"));
 
-test("the priority board ranks Ravi's deals as the API does", async () => {
+test("the priority board ranks Ravi's deals as the API does; his day shows the team's wins", async () => {
   const api = await apiAs(RAVI.email);
   const ranked = await api.get("/v1/priorityBoard?limit=500");
   const expected = (ranked.items ?? []).map((item) => item.opportunity.name);
@@ -44,6 +44,12 @@ test("the priority board ranks Ravi's deals as the API does", async () => {
   const { context, page, problems } = await openPage(browser);
   await signIn(page, RAVI.email);
   await page.waitForURL(/\/day$/);
+  // Recognition: the latest wins of the whole organisation, whoever won them, as the API says.
+  const { wins } = await api.get("/v1/forecasting/wins?limit=8");
+  assert.ok(wins.length > 0, "the demo's history has wins");
+  const feed = page.getByRole("region", { name: "Latest wins" }).locator(".list-row-title");
+  await feed.first().waitFor();
+  assert.deepEqual(await feed.allTextContents(), wins.map((win) => `${win.owner_name} won`));
   await page.goto("/board");
   const links = page.locator(".board-list .deal-name");
   await links.first().waitFor();
@@ -144,7 +150,7 @@ test("Ravi imports a CSV and sees the bad row by its line", async () => {
   await context.close();
 });
 
-test("Mei sees both her reps on My team", async () => {
+test("Mei sees both her reps on My team and approves the Contoso discount", async () => {
   const { context, page, problems } = await openPage(browser, { viewport: DESKTOP });
   await signIn(page, MEI.email);
   await page.waitForURL(/\/team$/);
@@ -154,9 +160,15 @@ test("Mei sees both her reps on My team", async () => {
   const calls = page.getByRole("region", { name: "Forecast calls" });
   await calls.getByRole("rowheader", { name: "Ravi" }).waitFor();
   await calls.getByRole("rowheader", { name: "Nora" }).waitFor();
+  // Ravi's Contoso quote at 18 % waits for her; she approves it and it leaves the queue.
+  const approvals = page.getByRole("region", { name: "Approvals waiting" });
+  const contoso = approvals.getByRole("listitem").filter({ hasText: "Contoso — Line 3 automation" });
+  await contoso.waitFor();
   await page.waitForLoadState("networkidle");
   await screenshot(page, "my-team-manager-desktop");
   assert.deepEqual(await accessibilityViolations(page), []);
+  await contoso.getByRole("button", { name: /^Approve the discount of / }).click();
+  await contoso.waitFor({ state: "detached" });
   assert.deepEqual(unexpected(problems), []);
   await context.close();
 });
@@ -172,7 +184,7 @@ test("the head of sales reads the cockpit: bookings by region, coverage, trend, 
   await byTeam.getByRole("rowheader", { name: "West" }).waitFor();
   await page.getByRole("region", { name: "Pipeline coverage" }).getByText(/×|The target is met/).waitFor();
   await page.getByRole("region", { name: "Top open deals" }).getByRole("link").first().waitFor();
-  await page.getByRole("region", { name: "Won this quarter" }).getByText(/ won$/).first().waitFor();
+  await page.getByRole("region", { name: "Latest wins" }).getByText(/ won$/).first().waitFor();
   await page.waitForLoadState("networkidle");
   await screenshot(page, "cockpit-head-of-sales-desktop");
   assert.deepEqual(await accessibilityViolations(page), []);

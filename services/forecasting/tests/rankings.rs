@@ -6,8 +6,9 @@ mod review_support;
 
 use crm_platform::auth::Caller;
 use crm_proto::crm::forecasting::v1 as pb;
-use review_support::november::{amount, entries, november, organisation, quota};
+use review_support::november::{Org, amount, entries, november, organisation, quota};
 use tonic::Code;
+use tonic_types::StatusExt;
 
 #[tokio::test]
 async fn the_leaderboard_ranks_a_teams_reps_and_sub_teams_by_result_without_quotas() {
@@ -360,4 +361,85 @@ async fn with_quotas_the_leaderboard_ranks_by_attainment_and_the_review_shows_it
         .map(|rep| rep.attainment_against_average_points.clone())
         .collect();
     assert_eq!(against, ["17.50", "-17.50", ""]);
+}
+
+/// The wins feed: every won deal of the organisation, newest first, with who won it — for a rep
+/// too while the organisation shows leaderboards to reps, only their own otherwise; a limit
+/// above 100 refused by name.
+#[tokio::test]
+async fn the_wins_feed_shows_the_latest_wins_to_everyone_who_sees_the_leaderboard() {
+    async fn wins(
+        org: &Org,
+        caller: &Caller,
+        limit: u32,
+    ) -> Result<pb::ListRecentWinsResponse, tonic::Status> {
+        let request = org
+            .harness
+            .request(caller, pb::ListRecentWinsRequest { limit });
+        Ok(org
+            .client()
+            .await
+            .list_recent_wins(request)
+            .await?
+            .into_inner())
+    }
+    let feed = |answer: &pb::ListRecentWinsResponse| -> Vec<(String, String, String)> {
+        answer
+            .wins
+            .iter()
+            .map(|win| {
+                (
+                    win.owner_name.clone(),
+                    amount(&win.corporate_amount),
+                    win.closed_on.clone(),
+                )
+            })
+            .collect()
+    };
+    let expected = |rows: &[(&str, &str, &str)]| -> Vec<(String, String, String)> {
+        rows.iter()
+            .map(|(who, money, day)| ((*who).into(), (*money).into(), (*day).into()))
+            .collect()
+    };
+    let org = organisation(&[]).await;
+    let everyone = expected(&[
+        ("Tom", "120000", "2026-11-15"),
+        ("Wes", "900000", "2026-11-12"),
+        ("Ravi", "250000", "2026-11-10"),
+        ("Mei", "300000", "2026-11-06"),
+        ("Ravi", "300000", "2026-11-05"),
+        ("Ravi", "500000", "2026-10-15"),
+    ]);
+    // Lost and open deals are no wins; a rep in East reads West's win too.
+    for caller in [&org.admin, &org.manager, &org.ravi] {
+        assert_eq!(feed(&wins(&org, caller, 0).await.unwrap()), everyone);
+    }
+    let first = wins(&org, &org.tom, 2).await.unwrap();
+    assert_eq!(feed(&first), everyone[..2]);
+    assert_eq!(first.wins[0].amount.as_ref().unwrap().currency_code, "CNY");
+    assert_eq!(first.wins[0].owner_team_path, "/northwind/east/east-2/");
+    let refused = wins(&org, &org.ravi, 101).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let details = refused.get_error_details();
+    let violations = &details.bad_request().unwrap().field_violations;
+    assert_eq!(violations[0].field, "limit");
+
+    // Where reps see only their own line on the leaderboard, they see only their own wins.
+    let private = organisation(&[("CRM_FORECASTING_LEADERBOARD_VISIBLE_TO_REPS", "false")]).await;
+    assert_eq!(
+        feed(&wins(&private, &private.ravi, 0).await.unwrap()),
+        expected(&[
+            ("Ravi", "250000", "2026-11-10"),
+            ("Ravi", "300000", "2026-11-05"),
+            ("Ravi", "500000", "2026-10-15"),
+        ])
+    );
+    assert_eq!(
+        wins(&private, &private.manager, 0)
+            .await
+            .unwrap()
+            .wins
+            .len(),
+        6
+    );
 }

@@ -27,6 +27,10 @@ pub enum GatewayError {
     /// An exchange rate the organisation's settings rule out.
     #[error(transparent)]
     Rate(#[from] RateRefusal),
+    /// A password of the allowed length that is guessable (FAILED_PRECONDITION): the
+    /// violation of `password` saying why.
+    #[error("{}", .0[0])]
+    WeakPassword([FieldViolation; 1]),
 }
 
 /// What is taken already.
@@ -69,9 +73,10 @@ impl ServiceError for GatewayError {
             GatewayError::Common(common) => common.code(),
             GatewayError::AlreadyExists(_) => ErrorCode::AlreadyExists,
             GatewayError::Unauthenticated(_) => ErrorCode::Unauthenticated,
-            GatewayError::AdminExists | GatewayError::CallerUnknown | GatewayError::Rate(_) => {
-                ErrorCode::FailedPrecondition
-            }
+            GatewayError::AdminExists
+            | GatewayError::CallerUnknown
+            | GatewayError::Rate(_)
+            | GatewayError::WeakPassword(_) => ErrorCode::FailedPrecondition,
             GatewayError::Credentials(_) => ErrorCode::Internal,
         }
     }
@@ -79,6 +84,7 @@ impl ServiceError for GatewayError {
     fn field_violations(&self) -> &[FieldViolation] {
         match self {
             GatewayError::Common(common) => common.field_violations(),
+            GatewayError::WeakPassword(violation) => violation,
             _ => &[],
         }
     }
@@ -104,6 +110,9 @@ impl ServiceError for GatewayError {
             GatewayError::AlreadyExists(Taken::UserId(id)) => {
                 reason(reasons::USER_ID_TAKEN, text_codes::USER_ID_TAKEN)
                     .param("user_id", id.to_string())
+            }
+            GatewayError::WeakPassword(_) => {
+                reason(reasons::WEAK_PASSWORD, text_codes::WEAK_PASSWORD)
             }
             GatewayError::Unauthenticated(refusal) => {
                 let (machine, code) = match refusal {
@@ -188,6 +197,9 @@ pub mod reasons {
     pub const RATE_OF_CORPORATE_CURRENCY: &str = "RATE_OF_CORPORATE_CURRENCY";
     /// ALREADY_EXISTS: a user with the id a create chose has another email. `user_id`.
     pub const USER_ID_TAKEN: &str = "USER_ID_TAKEN";
+    /// FAILED_PRECONDITION: a password of the allowed length that is guessable (too few
+    /// different characters, or the email in it); the `password` violation says which.
+    pub const WEAK_PASSWORD: &str = "WEAK_PASSWORD";
 }
 
 /// The codes of the gateway's refusals (the `reason` of their `google.rpc.ErrorInfo`, domain
@@ -219,6 +231,8 @@ pub mod text_codes {
     pub const RATE_OF_CORPORATE_CURRENCY: &str = "gateway.rate_of_corporate_currency";
     /// A user with the chosen id has another email. `user_id`.
     pub const USER_ID_TAKEN: &str = "gateway.user_id_taken";
+    /// The password is guessable; the English of the `password` violation says why.
+    pub const WEAK_PASSWORD: &str = "gateway.weak_password";
 }
 
 crm_platform::service_error_conversions!(GatewayError);

@@ -350,3 +350,59 @@ async fn a_rendered_quote_is_a_document_with_every_text_escaped() {
     }
     assert!(!html.contains("<b>"), "{html}");
 }
+
+/// The approval queue: Ravi's pending quote waits in Mei's queue (East holds East-1) and the
+/// admin's, not in West's manager's, not in Ravi's own (nobody decides on their own), and not in
+/// a rep's; a quote approved leaves it; a limit above 200 is refused by name.
+#[tokio::test]
+async fn the_approval_queue_holds_the_discounts_each_manager_decides() {
+    let desk = Desk::open().await;
+    let ravi = desk.ravi.clone();
+    let queue = |caller: crm_platform::auth::Caller, limit: u32| {
+        let request = desk
+            .harness
+            .request(&caller, pb::ListQuotesAwaitingApprovalRequest { limit });
+        let mut client = desk.harness.quotes.clone();
+        async move {
+            client
+                .list_quotes_awaiting_approval(request)
+                .await
+                .map(|response| response.into_inner())
+        }
+    };
+    let first = desk.quote(&ravi, desk.create("18")).await.unwrap();
+    let second = desk.quote(&ravi, desk.create("20")).await.unwrap();
+    // A draft waits for nobody; within the threshold nothing waits.
+    let within = desk.quote(&ravi, desk.create("10")).await.unwrap();
+    desk.submit(&ravi, &within.id).await.unwrap();
+    assert!(queue(desk.mei.clone(), 0).await.unwrap().quotes.is_empty());
+    desk.submit(&ravi, &first.id).await.unwrap();
+    desk.submit(&ravi, &second.id).await.unwrap();
+
+    let mei = queue(desk.mei.clone(), 0).await.unwrap();
+    let ids: Vec<&str> = mei
+        .quotes
+        .iter()
+        .map(|waiting| waiting.quote.as_ref().unwrap().id.as_str())
+        .collect();
+    // The longest-waiting first, with the deal's name for the row.
+    assert_eq!(ids, [first.id.as_str(), second.id.as_str()]);
+    assert_eq!(mei.quotes[0].opportunity_name, "Line 3 automation");
+    assert!(!mei.more);
+    let admin = queue(desk.harness.admin.clone(), 0).await.unwrap();
+    assert_eq!(admin.quotes.len(), 2);
+    for outside in [user("manager", WEST), ravi.clone(), user("rep", EAST_1)] {
+        assert!(queue(outside, 0).await.unwrap().quotes.is_empty());
+    }
+    // The limit, and whether more wait.
+    let one = queue(desk.mei.clone(), 1).await.unwrap();
+    assert_eq!((one.quotes.len(), one.more), (1, true));
+    let refused = queue(desk.mei.clone(), 201).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(fields(&refused), ["limit"]);
+
+    desk.approve(&desk.mei, &first.id).await.unwrap();
+    let after = queue(desk.mei.clone(), 0).await.unwrap();
+    assert_eq!(after.quotes.len(), 1);
+    assert_eq!(after.quotes[0].quote.as_ref().unwrap().id, second.id);
+}

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::error::{CommonError, FieldViolation, reasons};
+use crate::error::{CommonError, FieldViolation, Violations, reasons};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -22,6 +22,15 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 const TOKEN_FIELD: &str = "page.page_token";
 /// The longest page token, in characters.
 pub const MAX_TOKEN_CHARS: usize = 2048;
+
+/// A request's `limit` (how many of the top items to return): 0 asks for `default`; above
+/// `max` is a violation of the field, and `max` stands in while the others are checked.
+pub fn limit(violations: &mut Violations, value: u32, default: u32, max: u32) -> u32 {
+    if value > max {
+        violations.add("limit", format!("must be at most {max}"));
+    }
+    if value == 0 { default } else { value.min(max) }
+}
 
 /// What the sort column holds, so a token's key is checked and bound with the column's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -305,6 +314,22 @@ mod tests {
             page_size: 10,
             page_token: token,
         }
+    }
+
+    #[test]
+    fn a_limit_of_zero_is_the_default_and_one_above_the_maximum_is_refused() {
+        let mut violations = Violations::new();
+        assert_eq!(limit(&mut violations, 0, 50, 200), 50);
+        assert_eq!(limit(&mut violations, 1, 50, 200), 1);
+        assert_eq!(limit(&mut violations, 200, 50, 200), 200);
+        assert!(violations.into_result().is_ok());
+
+        let mut violations = Violations::new();
+        assert_eq!(limit(&mut violations, 201, 50, 200), 200);
+        let refused = violations.into_result().unwrap_err();
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].field, "limit");
+        assert_eq!(refused[0].description, "must be at most 200");
     }
 
     #[test]

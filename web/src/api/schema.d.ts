@@ -1752,6 +1752,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/forecasting/wins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organisation's latest wins, newest first, with who won them: recognition the whole team sees.
+         * @description The organisation's latest wins, newest first, with who won them: recognition the whole
+         *     team sees. Every role reads the company's while the organisation shows leaderboards to
+         *     reps; without, a rep reads their own wins. Called by the console's wins feed.
+         */
+        get: operations["ListRecentWins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/funnel": {
         parameters: {
             query?: never;
@@ -3771,6 +3793,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/quotes:awaitingApproval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The quotes whose discount waits for a decision the caller may make: for a manager, those of the reps in their subtree (never their own), for an admin every one, for a rep none; the longest-waiting first.
+         * @description The quotes whose discount waits for a decision the caller may make: for a manager, those
+         *     of the reps in their subtree (never their own), for an admin every one, for a rep none;
+         *     the longest-waiting first. Called by a manager's approval queue.
+         */
+        get: operations["ListQuotesAwaitingApproval"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/receivables": {
         parameters: {
             query?: never;
@@ -5518,6 +5562,9 @@ export interface components {
         "crm.forecasting.v1.ListQuotasResponse": {
             quotas?: components["schemas"]["crm.forecasting.v1.Quota"][];
         };
+        "crm.forecasting.v1.ListRecentWinsResponse": {
+            wins?: components["schemas"]["crm.forecasting.v1.RecentWin"][];
+        };
         "crm.forecasting.v1.ListSnapshotsResponse": {
             page?: components["schemas"]["crm.common.v1.PageResponse"];
             snapshots?: components["schemas"]["crm.forecasting.v1.Snapshot"][];
@@ -5669,6 +5716,21 @@ export interface components {
             no_child_quotas?: boolean;
             parent?: components["schemas"]["crm.forecasting.v1.ResolvedScope"];
             quota?: components["schemas"]["crm.forecasting.v1.TargetValue"];
+        };
+        /** @description A won deal in the wins feed. */
+        "crm.forecasting.v1.RecentWin": {
+            /** @description In the deal's currency. */
+            amount?: components["schemas"]["crm.common.v1.Money"];
+            /** @description The day it was won: "2026-12-04". */
+            closed_on?: string;
+            /** @description In the corporate currency; absent without a rate. */
+            corporate_amount?: components["schemas"]["crm.common.v1.Money"];
+            name?: string;
+            opportunity_id?: string;
+            owner_id?: string;
+            /** @description The owner's name in the directory; empty while it does not know them. */
+            owner_name?: string;
+            owner_team_path?: string;
         };
         /** @description A rep of a roll-up with their current call. */
         "crm.forecasting.v1.RepCallLevel": {
@@ -6072,7 +6134,11 @@ export interface components {
         "crm.gateway.v1.CreateUserRequest": {
             display_name: string;
             email: string & unknown;
-            /** @description Initial password (at least 12 characters); the user should change it. */
+            /**
+             * @description Initial password (up to 128 characters); the user should change it. One the password
+             *     rules refuse — fewer than 12 characters or 5 different ones, or the email in it — is
+             *     FAILED_PRECONDITION WEAK_PASSWORD.
+             */
             password?: string;
             role: components["schemas"]["crm.gateway.v1.Role"];
             stage_override?: components["schemas"]["crm.common.v1.LifecycleStage"];
@@ -6413,6 +6479,7 @@ export interface components {
             display_name?: string;
             /** Format: uint64 */
             expected_version?: number;
+            /** @description As CreateUser's. */
             password?: string;
             role?: components["schemas"]["crm.gateway.v1.Role"];
             /** @description LIFECYCLE_STAGE_UNSPECIFIED clears the override. */
@@ -8613,6 +8680,11 @@ export interface components {
             page?: components["schemas"]["crm.common.v1.PageResponse"];
             products?: components["schemas"]["crm.opportunities.v1.Product"][];
         };
+        "crm.opportunities.v1.ListQuotesAwaitingApprovalResponse": {
+            /** @description More quotes wait than the limit let through. */
+            more?: boolean;
+            quotes?: components["schemas"]["crm.opportunities.v1.QuoteAwaitingApproval"][];
+        };
         "crm.opportunities.v1.ListQuotesResponse": {
             quotes?: components["schemas"]["crm.opportunities.v1.Quote"][];
         };
@@ -9216,6 +9288,11 @@ export interface components {
             submitted_by?: string;
             /** @description The threshold in force at submission. */
             threshold_percent?: string;
+        };
+        /** @description A quote in the approval queue, with what the queue's row shows of its deal. */
+        "crm.opportunities.v1.QuoteAwaitingApproval": {
+            opportunity_name?: string;
+            quote?: components["schemas"]["crm.opportunities.v1.Quote"];
         };
         /** @enum {string} */
         "crm.opportunities.v1.QuoteDiscountDecision": "QUOTE_DISCOUNT_DECISION_UNSPECIFIED" | "QUOTE_DISCOUNT_DECISION_APPROVED" | "QUOTE_DISCOUNT_DECISION_REJECTED";
@@ -13687,6 +13764,36 @@ export interface operations {
             default: components["responses"]["default"];
         };
     };
+    ListRecentWins: {
+        parameters: {
+            query?: {
+                /** @description At most this many; 0: 20. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.forecasting.v1.ListRecentWinsResponse"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            429: components["responses"]["429"];
+            503: components["responses"]["503"];
+            default: components["responses"]["default"];
+        };
+    };
     GetFunnel: {
         parameters: {
             query: {
@@ -17815,6 +17922,36 @@ export interface operations {
             404: components["responses"]["404"];
             409: components["responses"]["409"];
             422: components["responses"]["422"];
+            429: components["responses"]["429"];
+            503: components["responses"]["503"];
+            default: components["responses"]["default"];
+        };
+    };
+    ListQuotesAwaitingApproval: {
+        parameters: {
+            query?: {
+                /** @description At most this many; 0: 50. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.opportunities.v1.ListQuotesAwaitingApprovalResponse"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
             429: components["responses"]["429"];
             503: components["responses"]["503"];
             default: components["responses"]["default"];

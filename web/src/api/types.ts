@@ -18,6 +18,7 @@ export type CalendarEntry = Schemas["crm.opportunities.v1.CalendarEntry"];
 export type Task = Schemas["crm.opportunities.v1.Task"];
 export type StageFunnel = Schemas["crm.opportunities.v1.StageFunnel"];
 export type Pipeline = Schemas["crm.opportunities.v1.Pipeline"];
+export type Quote = Schemas["crm.opportunities.v1.Quote"];
 
 export type Lead = Schemas["crm.leads.v1.Lead"];
 export type Account = Schemas["crm.accounts.v1.Account"];

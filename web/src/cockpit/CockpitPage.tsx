@@ -4,7 +4,8 @@ import { NumbersCard } from "../day/cards/NumbersCard";
 import { useCurrentPeriod } from "../day/queries";
 import { PageHeader } from "../ui/PageHeader";
 import { BookingsByTeamCard } from "./BookingsByTeamCard";
-import { CoverageCard, RecentWinsCard, TopDealsCard } from "./DealsCards";
+import { WinsFeedCard } from "../wins/WinsFeedCard";
+import { CoverageCard, TopDealsCard } from "./DealsCards";
 import { TrendCard } from "./TrendCard";
 import { useCockpitScope } from "./useScope";
 import "../day/day.css";
@@ -13,7 +14,7 @@ import "./cockpit.css";
 /**
  * The data cockpit (G4) for managers and executives: bookings against target by region and
  * team, the forecast by category, pipeline coverage, the attainment, win-rate and cycle trend,
- * the top open deals, and the wins of the quarter.
+ * the top open deals, and the latest wins.
  */
 export function CockpitPage() {
   const { t } = useTranslation();
@@ -32,7 +33,7 @@ export function CockpitPage() {
         <CoverageCard period={period} scope={scope} />
         <TrendCard period={period} scope={scope} />
         <TopDealsCard period={period} scope={scope} />
-        <RecentWinsCard period={period} scope={scope} />
+        <WinsFeedCard />
       </div>
     </div>
   );

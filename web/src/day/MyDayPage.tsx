@@ -17,6 +17,7 @@ import { OnboardingCard } from "./cards/OnboardingCard";
 import { OverdueTasksCard } from "./cards/OverdueTasksCard";
 import { PriorityBoardCard } from "./cards/PriorityBoardCard";
 import { StaleDealsCard } from "./cards/StaleDealsCard";
+import { WinsFeedCard } from "../wins/WinsFeedCard";
 import { useCurrentPeriod, useOrgSettings } from "./queries";
 import "./day.css";
 
@@ -88,6 +89,7 @@ export function MyDayPage() {
         <LeadsWaitingCard />
         <CommissionCard />
         <OnboardingCard />
+        <WinsFeedCard />
         {!settings.isError && <FunnelCard period={period} />}
       </div>
     </div>

@@ -1,12 +1,10 @@
 import { useTranslation } from "react-i18next";
-import { ApiError } from "../api/problem";
-import { problemDetail, problemTitle } from "../ui/problemText";
+import { ProblemMessage } from "../ui/ProblemMessage";
 import { useCompleteTask } from "./useCompleteTask";
 
 export function TaskDoneButton({ taskId, title }: { taskId: string; title: string }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const complete = useCompleteTask();
-  const problem = complete.error instanceof ApiError ? complete.error.problem : undefined;
   return (
     <span className="task-done">
       <button
@@ -18,11 +16,7 @@ export function TaskDoneButton({ taskId, title }: { taskId: string; title: strin
       >
         {complete.isPending ? t("day.tasks.marking") : t("day.tasks.markDone")}
       </button>
-      {problem && (
-        <span className="inline-error" role="alert">
-          {problemDetail(i18n, problem) || problemTitle(i18n, problem)}
-        </span>
-      )}
+      <ProblemMessage error={complete.error} inline />
     </span>
   );
 }

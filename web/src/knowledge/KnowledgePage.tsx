@@ -129,13 +129,7 @@ function RecentArticles() {
               );
             })}
           </ul>
-          <Pager
-            pageIndex={paging.pageIndex}
-            hasNext={Boolean(answer.page?.next_page_token)}
-            onPrevious={paging.previous}
-            onNext={() => paging.next(answer.page?.next_page_token)}
-            busy={query.isFetching}
-          />
+          <Pager paging={paging} nextPageToken={answer.page?.next_page_token} busy={query.isFetching} />
         </>
       )}
     </QueryView>

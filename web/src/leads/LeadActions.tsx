@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { useTranslation } from "react-i18next";
-import { ApiError, violationsByField, type Problem } from "../api/problem";
+import { ApiError, violationsByField } from "../api/problem";
 import type { Lead } from "../api/types";
 import { useOrgSettings } from "../day/queries";
 import { localDay } from "../format/date";
@@ -9,9 +9,9 @@ import { isDecimal } from "../format/decimal";
 import { useUser } from "../session/SessionContext";
 import { Card } from "../ui/Card";
 import { Field } from "../ui/Field";
-import { problemDetail, problemTitle } from "../ui/problemText";
 import { leadName } from "./leadName";
 import { useConvertLead, useLeadCommand, type LeadCommand } from "./useLeadCommands";
+import { ProblemMessage } from "../ui/ProblemMessage";
 
 const WORKABLE = new Set(["LEAD_STATUS_NEW", "LEAD_STATUS_ASSIGNED", "LEAD_STATUS_WORKING"]);
 
@@ -60,20 +60,9 @@ export function LeadActions({ lead }: { lead: Lead }) {
   return null;
 }
 
-function ProblemLine({ problem }: { problem: Problem | undefined }) {
-  const { i18n } = useTranslation();
-  if (!problem) return null;
-  return (
-    <p className="form-error" role="alert">
-      {problemDetail(i18n, problem) || problemTitle(i18n, problem)}
-    </p>
-  );
-}
-
 function CommandButton({ lead, command, primary }: { lead: Lead; command: LeadCommand; primary?: boolean }) {
   const { t } = useTranslation();
   const run = useLeadCommand(command);
-  const problem = run.error instanceof ApiError ? run.error.problem : undefined;
   return (
     <>
       <button
@@ -84,7 +73,7 @@ function CommandButton({ lead, command, primary }: { lead: Lead; command: LeadCo
       >
         {run.isPending ? t("leads.working") : t(`leads.commands.${command}`)}
       </button>
-      <ProblemLine problem={problem} />
+      <ProblemMessage error={run.error} />
     </>
   );
 }
@@ -114,7 +103,6 @@ function ConvertForm({ lead }: { lead: Lead }) {
   const [closeDate, setCloseDate] = useState(() => inDays(90));
   const [errors, setErrors] = useState<ConvertErrors>({});
   const shownCurrency = currency ?? settings.data?.settings?.corporate_currency ?? "";
-  const problem = convert.error instanceof ApiError ? convert.error.problem : undefined;
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -177,7 +165,7 @@ function ConvertForm({ lead }: { lead: Lead }) {
             <input {...control} type="date" value={closeDate} onChange={(event) => setCloseDate(event.target.value)} />
           )}
         </Field>
-        {problem && problem.fieldViolations.length === 0 && <ProblemLine problem={problem} />}
+        <ProblemMessage error={convert.error} besideFields />
         <button type="submit" className="button button-primary" disabled={convert.isPending}>
           {convert.isPending ? t("leads.convert.converting") : t("leads.convert.submit")}
         </button>

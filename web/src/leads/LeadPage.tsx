@@ -33,6 +33,12 @@ export function LeadPage() {
         {({ lead = {} }) => (
           <>
             <PageHeader title={leadName(lead) || t("leads.unnamed")} subtitle={lead.company} />
+            {lead.possible_duplicate_of && (
+              <p className="notice notice-warning" role="status">
+                {t("leads.possibleDuplicate", { score: lead.duplicate_score ?? 0 })}{" "}
+                <Link to={`/leads/${lead.possible_duplicate_of}`}>{t("leads.openDuplicate")}</Link>
+              </p>
+            )}
             <div className="detail-grid">
               <LeadActions lead={lead} />
               <Card title={t("leads.details")}>

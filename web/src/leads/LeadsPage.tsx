@@ -13,25 +13,44 @@ import { usePagedList } from "../ui/usePagedList";
 import { leadName } from "./leadName";
 import { TableScroll } from "../ui/TableScroll";
 
-type View = "mine" | "pool";
+type View = "mine" | "pool" | "duplicates";
+const STATUSES = [
+  "LEAD_STATUS_NEW",
+  "LEAD_STATUS_ASSIGNED",
+  "LEAD_STATUS_WORKING",
+  "LEAD_STATUS_QUALIFIED",
+  "LEAD_STATUS_DISQUALIFIED",
+  "LEAD_STATUS_CONVERTED",
+] as const;
+type Status = (typeof STATUSES)[number] | "";
+type Sort = "LEAD_SORT_FIELD_SCORE" | "LEAD_SORT_FIELD_CREATED_AT";
 
-/** The leads the caller may see (L3, L6): their own, or the claimable pool, paged. */
+/**
+ * The leads the caller may see (L3, L6): their own, the claimable pool, or those flagged as
+ * possible duplicates; by status, best score or newest first, paged.
+ */
 export function LeadsPage() {
   const { t } = useTranslation();
   const format = useFormat();
   const api = useApi();
   const viewId = useId();
+  const statusId = useId();
+  const sortId = useId();
   const [view, setView] = useState<View>("mine");
+  const [status, setStatus] = useState<Status>("");
+  const [sort, setSort] = useState<Sort>("LEAD_SORT_FIELD_SCORE");
   const paging = usePagedList();
   const query = useQuery({
-    queryKey: ["leads", "list", view, paging.pageToken],
+    queryKey: ["leads", "list", view, status, sort, paging.pageToken],
     queryFn: () =>
       data(
         api.GET("/v1/leads", {
           params: {
             query: {
               ...(view === "pool" ? { in_pool: true } : {}),
-              sort_by: "LEAD_SORT_FIELD_SCORE",
+              ...(view === "duplicates" ? { flagged_duplicates_only: true } : {}),
+              ...(status ? { status } : {}),
+              sort_by: sort,
               sort_direction: "SORT_DIRECTION_DESCENDING",
               "page.page_size": 25,
               ...(paging.pageToken ? { "page.page_token": paging.pageToken } : {}),
@@ -59,6 +78,35 @@ export function LeadsPage() {
             >
               <option value="mine">{t("leads.viewMine")}</option>
               <option value="pool">{t("leads.viewPool")}</option>
+              <option value="duplicates">{t("leads.viewDuplicates")}</option>
+            </select>
+            <label htmlFor={statusId}>{t("leads.status")}</label>
+            <select
+              id={statusId}
+              value={status}
+              onChange={(event) => {
+                setStatus(event.target.value as Status);
+                paging.reset();
+              }}
+            >
+              <option value="">{t("leads.anyStatus")}</option>
+              {STATUSES.map((known) => (
+                <option key={known} value={known}>
+                  {t(`enums.leadStatus.${known}`)}
+                </option>
+              ))}
+            </select>
+            <label htmlFor={sortId}>{t("leads.sort")}</label>
+            <select
+              id={sortId}
+              value={sort}
+              onChange={(event) => {
+                setSort(event.target.value as Sort);
+                paging.reset();
+              }}
+            >
+              <option value="LEAD_SORT_FIELD_SCORE">{t("leads.sortScore")}</option>
+              <option value="LEAD_SORT_FIELD_CREATED_AT">{t("leads.sortNewest")}</option>
             </select>
           </div>
         }
@@ -97,13 +145,7 @@ export function LeadsPage() {
                   </tbody>
                 </table>
               </TableScroll>
-              <Pager
-                pageIndex={paging.pageIndex}
-                hasNext={Boolean(answer.page?.next_page_token)}
-                onPrevious={paging.previous}
-                onNext={() => paging.next(answer.page?.next_page_token)}
-                busy={query.isFetching}
-              />
+              <Pager paging={paging} nextPageToken={answer.page?.next_page_token} busy={query.isFetching} />
             </>
           )}
         </QueryView>

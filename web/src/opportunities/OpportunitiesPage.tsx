@@ -74,13 +74,7 @@ export function OpportunitiesPage() {
           {(answer) => (
             <>
               <DealTable deals={answer.opportunities ?? ([] as Opportunity[])} caption={t("deals.title")} />
-              <Pager
-                pageIndex={paging.pageIndex}
-                hasNext={Boolean(answer.page?.next_page_token)}
-                onPrevious={paging.previous}
-                onNext={() => paging.next(answer.page?.next_page_token)}
-                busy={query.isFetching}
-              />
+              <Pager paging={paging} nextPageToken={answer.page?.next_page_token} busy={query.isFetching} />
             </>
           )}
         </QueryView>

@@ -10,10 +10,10 @@ import { useFormat } from "../format/useFormat";
 import { useApi } from "../session/SessionContext";
 import { Card } from "../ui/Card";
 import { Field } from "../ui/Field";
-import { problemDetail, problemTitle } from "../ui/problemText";
 import { QueryView } from "../ui/QueryView";
 import { usePeople } from "./usePeople";
 import { TableScroll } from "../ui/TableScroll";
+import { ProblemMessage } from "../ui/ProblemMessage";
 
 const NUMBERS = ["commit", "best_case", "pipeline"] as const;
 type NumberName = (typeof NUMBERS)[number];
@@ -141,7 +141,7 @@ function SubmitCallForm({
   currency: string;
   current: Numbers | undefined;
 }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const api = useApi();
   const queryClient = useQueryClient();
   const [values, setValues] = useState<Record<NumberName, string>>(() => ({
@@ -178,7 +178,6 @@ function SubmitCallForm({
       }
     },
   });
-  const problem = submit.error instanceof ApiError ? submit.error.problem : undefined;
 
   function send(event: FormEvent) {
     event.preventDefault();
@@ -210,11 +209,7 @@ function SubmitCallForm({
       <Field label={t("team.calls.note")}>
         {(control) => <input {...control} value={note} maxLength={1000} onChange={(event) => setNote(event.target.value)} />}
       </Field>
-      {problem && problem.fieldViolations.length === 0 && (
-        <p className="form-error" role="alert">
-          {problemDetail(i18n, problem) || problemTitle(i18n, problem)}
-        </p>
-      )}
+      <ProblemMessage error={submit.error} besideFields />
       {submit.isSuccess && (
         <p className="notice" role="status">
           {t("team.calls.submittedNow")}

@@ -4,6 +4,7 @@ import { NumbersCard } from "../day/cards/NumbersCard";
 import { useCurrentPeriod } from "../day/queries";
 import { useUser } from "../session/SessionContext";
 import { PageHeader } from "../ui/PageHeader";
+import { ApprovalsCard } from "./ApprovalsCard";
 import { AttentionCard } from "./AttentionCard";
 import { CallsCard } from "./CallsCard";
 import { LeaderboardCard } from "./LeaderboardCard";
@@ -15,8 +16,9 @@ import "./team.css";
 
 /**
  * My team, for a manager (G5): the team's numbers and forecast against quota for the quarter,
- * the calls and the manager's own, the week's movement, the leaderboard, each rep's funnel
- * against the average, the deals needing attention and the training under way.
+ * the calls and the manager's own, the week's movement, the leaderboard, the discounts waiting
+ * for approval, each rep's funnel against the average, the deals needing attention and the
+ * training under way.
  */
 export function TeamPage() {
   const { t } = useTranslation();
@@ -32,6 +34,7 @@ export function TeamPage() {
         <CallsCard period={period} teamPath={teamPath} />
         <LeaderboardCard period={period} teamPath={teamPath} />
         <MovementCard period={period} teamPath={teamPath} />
+        <ApprovalsCard />
         <AttentionCard teamPath={teamPath} />
         <RepFunnelCard period={period} teamPath={teamPath} />
         <TrainingCard teamPath={teamPath} />

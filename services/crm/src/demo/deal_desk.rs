@@ -1,30 +1,38 @@
-//! The deal desk's money on the demo's deals (O8, O11): Ravi's first won deal in yuan gets a
-//! 30/70 payment schedule and its first 30 % paid; Ravi has two expenses — one on that deal,
-//! approved by Mei, his manager, and one on his live Contoso deal, waiting for her.
+//! The deal desk's money on the demo's deals (O6, O8, O11): Ravi's first won deal in yuan gets
+//! a 30/70 payment schedule and its first 30 % paid; Ravi has two expenses — one on that deal,
+//! approved by Mei, his manager, and one on his live Contoso deal, waiting for her — and his
+//! Contoso quote at 18 % off, above the 15 % threshold, waits in her approval queue.
 //!
-//! A second run writes nothing: the schedule is set only when the deal has none, the payment
-//! and the expenses have fixed ids (a retry answers what was recorded), and an expense is
-//! submitted or approved only while it is still a draft or waiting.
+//! A second run writes nothing: the schedule is set only when the deal has none, the payment,
+//! the expenses and the quote have fixed ids (a retry answers what was recorded), and an
+//! expense or the quote is submitted or approved only while it is still a draft or waiting.
 
 use chrono::{Duration, Utc};
 use crm_proto::crm::{
     common::v1::{Money, PageRequest},
     opportunities::v1::{
-        ApproveExpenseRequest, CreateExpenseRequest, ExpenseCategory, ExpenseInput, ExpenseStatus,
-        GetPaymentScheduleRequest, InstalmentInput, ListOpportunitiesRequest, OpportunityStatus,
-        PaymentMethod, RecordPaymentRequest, SetPaymentScheduleRequest, SubmitExpenseRequest,
+        ApproveExpenseRequest, CreateExpenseRequest, CreateQuoteRequest, ExpenseCategory,
+        ExpenseInput, ExpenseStatus, GetPaymentScheduleRequest, InstalmentInput,
+        ListOpportunitiesRequest, OpportunityStatus, PaymentMethod, QuoteLineInput, QuoteStatus,
+        RecordPaymentRequest, SetPaymentScheduleRequest, SubmitExpenseRequest, SubmitQuoteRequest,
         collection_service_client::CollectionServiceClient,
         expense_service_client::ExpenseServiceClient,
         opportunity_service_client::OpportunityServiceClient,
+        quote_service_client::QuoteServiceClient,
     },
 };
 use tonic::Code;
 use uuid::Uuid;
 
-use super::{ADA, Api, MEI, RAVI, failed};
+use super::{
+    ADA, Api, MEI, RAVI, failed,
+    price_book::{INSTALL_DAY, LINE3_ROBOT},
+};
 
 /// Ravi's live Contoso deal (`super::opportunities`).
 const CONTOSO_LINE_3: u128 = 0x0190_0000_0000_7000_8000_00de_a200_0001;
+/// Ravi's quote on the Contoso deal (the scenario's, at 18 % off).
+const CONTOSO_QUOTE: u128 = 0x0190_0000_0000_7000_8000_00de_a500_0001;
 /// The first payment on the won deal's schedule.
 const FIRST_PAYMENT: u128 = 0x0190_0000_0000_7000_8000_00de_a300_0001;
 /// Ravi's expenses: on the won deal (approved), on Contoso (submitted).
@@ -189,5 +197,42 @@ pub(super) async fn load(api: &Api) -> anyhow::Result<()> {
         "Dinner with Li Wei after the site visit",
     );
     expense(api, EXPENSE_CONTOSO, &contoso, dinner, false).await?;
+    contoso_quote(api, &contoso).await
+}
+
+/// The scenario's quote: two Line 3 robot cells and three installation days at 18 % off,
+/// submitted, so it waits for Mei (the threshold is 15 %).
+async fn contoso_quote(api: &Api, deal_id: &str) -> anyhow::Result<()> {
+    let mut quotes = QuoteServiceClient::new(api.channel());
+    let line = |code: &str, quantity: &str| QuoteLineInput {
+        product_code: code.into(),
+        quantity: quantity.into(),
+        ..Default::default()
+    };
+    let create = CreateQuoteRequest {
+        opportunity_id: deal_id.into(),
+        lines: vec![line(LINE3_ROBOT, "2"), line(INSTALL_DAY, "3")],
+        discount_percent: "18".into(),
+        notes: "Two Line 3 cells with installation, as discussed with Li Wei".into(),
+        quote_id: Uuid::from_u128(CONTOSO_QUOTE).to_string(),
+        ..Default::default()
+    };
+    let quote = quotes
+        .create_quote(api.as_member(&RAVI, create))
+        .await
+        .map_err(failed("the Contoso quote"))?
+        .into_inner()
+        .quote
+        .ok_or_else(|| anyhow::anyhow!("demo: the Contoso quote came back empty"))?;
+    if quote.status() == QuoteStatus::Draft {
+        let submit = SubmitQuoteRequest {
+            quote_id: quote.id,
+            expected_version: 0,
+        };
+        quotes
+            .submit_quote(api.as_member(&RAVI, submit))
+            .await
+            .map_err(failed("submitting the Contoso quote"))?;
+    }
     Ok(())
 }

@@ -23,6 +23,7 @@ use super::{ADA, Api, failed};
 type Product = (u128, &'static str, &'static str, &'static str, &'static str);
 
 pub(super) const LINE3_ROBOT: &str = "LINE3-ROBOT";
+pub(super) const INSTALL_DAY: &str = "INSTALL-DAY";
 
 const PRODUCTS: &[Product] = &[
     (
@@ -55,7 +56,7 @@ const PRODUCTS: &[Product] = &[
     ),
     (
         0xb00c_0005,
-        "INSTALL-DAY",
+        INSTALL_DAY,
         "Installation engineer",
         "Services",
         "day",

@@ -4,6 +4,7 @@
 use crm_platform::{
     error::{FieldViolation, Violations, reasons::INCONSISTENT_FIELDS},
     money::{CurrencyCode, fixed},
+    paging,
 };
 use crm_proto::crm::forecasting::v1::{
     self as pb, leaderboard_entry, review_service_server::ReviewService,
@@ -54,8 +55,48 @@ fn currency_code(currency: Option<CurrencyCode>) -> String {
         .unwrap_or_default()
 }
 
+/// The wins feed's size when not asked, and at most.
+const WINS_LIMIT: u32 = 20;
+const MAX_WINS_LIMIT: u32 = 100;
+
 #[tonic::async_trait]
 impl ReviewService for ReviewApi {
+    async fn list_recent_wins(
+        &self,
+        request: Request<pb::ListRecentWinsRequest>,
+    ) -> Result<Response<pb::ListRecentWinsResponse>, Status> {
+        let caller = authenticated(&request)?;
+        let mut violations = Violations::new();
+        let limit = paging::limit(
+            &mut violations,
+            request.get_ref().limit,
+            WINS_LIMIT,
+            MAX_WINS_LIMIT,
+        );
+        violations.into_result().map_err(ForecastingError::from)?;
+        let wins = self
+            .forecasting
+            .recent_wins(&caller, self.settings, limit)
+            .await?;
+        Ok(Response::new(pb::ListRecentWinsResponse {
+            wins: wins
+                .into_iter()
+                .map(|win| pb::RecentWin {
+                    opportunity_id: win.id.to_string(),
+                    name: win.name,
+                    owner_id: win.owner_id.to_string(),
+                    owner_name: win.owner_name.unwrap_or_default(),
+                    owner_team_path: win.owner_team_path,
+                    amount: money(Some(win.amount.currency), win.amount.amount),
+                    corporate_amount: win
+                        .corporate_amount
+                        .and_then(|corporate| money(Some(corporate.currency), corporate.amount)),
+                    closed_on: win.closed_on.map(|day| day.to_string()).unwrap_or_default(),
+                })
+                .collect(),
+        }))
+    }
+
     async fn get_leaderboard(
         &self,
         request: Request<pb::GetLeaderboardRequest>,

@@ -183,6 +183,21 @@ impl Forecasting {
         })
     }
 
+    /// The wins feed: the organisation's latest won deals, newest first, at most `limit` — for
+    /// a rep only their own while the organisation hides the leaderboard from reps.
+    pub async fn recent_wins(
+        &self,
+        caller: &Caller,
+        settings: ReviewSettings,
+        limit: u32,
+    ) -> Result<Vec<store::review::Win>> {
+        let own_only = matches!(caller.visibility(), Visibility::Own(_))
+            && !settings.leaderboard_visible_to_reps;
+        let mut connection = self.pool.acquire().await?;
+        let owner = own_only.then_some(caller.user_id);
+        Ok(store::review::recent_wins(&mut connection, owner, i64::from(limit)).await?)
+    }
+
     /// A scope's target, result and attainment over `periods` periods ending with `period`.
     pub async fn attainment_trend(
         &self,

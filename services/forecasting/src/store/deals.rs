@@ -60,7 +60,8 @@ fn category(value: i16) -> sqlx::Result<ForecastCategory> {
         .ok_or_else(|| sqlx::Error::Decode(format!("forecast category {value}").into()))
 }
 
-fn money(currency: &str, amount: Decimal) -> sqlx::Result<Money> {
+/// Money read back from a currency column and an amount column.
+pub(super) fn money(currency: &str, amount: Decimal) -> sqlx::Result<Money> {
     let currency: CurrencyCode = currency
         .parse()
         .map_err(|error: String| sqlx::Error::Decode(error.into()))?;

@@ -3,12 +3,12 @@
 //! (`store::pipeline::sums`).
 
 use chrono::NaiveDate;
-use crm_platform::access::push_within;
+use crm_platform::{access::push_within, money::Money};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::push_scope;
+use super::{deals::money, push_scope};
 use crate::domain::{
     review::{ClosedDeal, Outcome},
     scope::Scope,
@@ -114,4 +114,71 @@ pub async fn team_paths_within(
         QueryBuilder::<Postgres>::new("SELECT DISTINCT team_path FROM org_users WHERE active AND ");
     push_within(&mut query, "team_path", team);
     query.build_query_scalar().fetch_all(connection).await
+}
+
+/// A won deal of the wins feed, with its owner's name from the directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Win {
+    pub id: Uuid,
+    pub name: String,
+    pub owner_id: Uuid,
+    pub owner_name: Option<String>,
+    pub owner_team_path: String,
+    pub amount: Money,
+    pub corporate_amount: Option<Money>,
+    pub closed_on: Option<NaiveDate>,
+}
+
+#[derive(sqlx::FromRow)]
+struct WinRow {
+    id: Uuid,
+    name: String,
+    owner_id: Uuid,
+    owner_name: Option<String>,
+    owner_team_path: String,
+    currency: String,
+    amount: Decimal,
+    corporate_currency: Option<String>,
+    corporate_amount: Option<Decimal>,
+    closed_on: Option<NaiveDate>,
+}
+
+impl WinRow {
+    fn into_win(self) -> sqlx::Result<Win> {
+        let corporate_amount = match (self.corporate_currency, self.corporate_amount) {
+            (Some(currency), Some(amount)) => Some(money(&currency, amount)?),
+            _ => None,
+        };
+        Ok(Win {
+            id: self.id,
+            name: self.name,
+            owner_id: self.owner_id,
+            owner_name: self.owner_name,
+            owner_team_path: self.owner_team_path,
+            amount: money(&self.currency, self.amount)?,
+            corporate_amount,
+            closed_on: self.closed_on,
+        })
+    }
+}
+
+/// The latest won deals (of `owner` alone when given), newest first, at most `limit`.
+pub async fn recent_wins(
+    connection: &mut PgConnection,
+    owner: Option<Uuid>,
+    limit: i64,
+) -> sqlx::Result<Vec<Win>> {
+    let mut query = QueryBuilder::<Postgres>::new(
+        "SELECT d.id, d.name, d.owner_id, u.display_name AS owner_name, d.owner_team_path, \
+         d.currency, d.amount, d.corporate_currency, d.corporate_amount, d.closed_on \
+         FROM deals d LEFT JOIN org_users u ON u.user_id = d.owner_id WHERE d.status = 'won'",
+    );
+    if let Some(owner) = owner {
+        query.push(" AND d.owner_id = ").push_bind(owner);
+    }
+    query
+        .push(" ORDER BY d.closed_on DESC, d.id DESC LIMIT ")
+        .push_bind(limit);
+    let rows: Vec<WinRow> = query.build_query_as().fetch_all(connection).await?;
+    rows.into_iter().map(WinRow::into_win).collect()
 }

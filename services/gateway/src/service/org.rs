@@ -3,7 +3,7 @@
 
 use crm_platform::{
     auth::{Caller, Role, TeamPath},
-    error::check_version,
+    error::{FieldViolation, check_version},
 };
 use crm_proto::crm::gateway::v1 as pb;
 use sqlx::PgConnection;
@@ -13,12 +13,12 @@ use super::{Gateway, Result, require_admin};
 use crate::{
     convert,
     domain::{
-        credentials::{check_password, hash_password},
+        credentials::{PasswordRefusal, check_password, hash_password},
         stage::effective_stage,
         team::Team,
         user::{NewUser, User, UserChanges, may_manage, may_see},
     },
-    error::{GatewayError, Taken},
+    error::{GatewayError, Taken, reasons},
     store,
 };
 
@@ -27,8 +27,21 @@ fn reach(caller: &Caller) -> Option<&TeamPath> {
     (caller.role != Role::Admin).then_some(&caller.team_path)
 }
 
+/// A password refused: too long is the request's form (INVALID_ARGUMENT), guessable a refusal
+/// by the password rules (FAILED_PRECONDITION `WEAK_PASSWORD`), which no schema states.
+fn password_refused(refusal: PasswordRefusal) -> GatewayError {
+    match refusal {
+        PasswordRefusal::TooLong(message) => GatewayError::invalid("password", message),
+        PasswordRefusal::Weak(message) => GatewayError::WeakPassword([FieldViolation::refusal(
+            reasons::WEAK_PASSWORD,
+            "password",
+            message,
+        )]),
+    }
+}
+
 fn password_hash(password: &str, email: &str) -> Result<String> {
-    check_password(password, email).map_err(|e| GatewayError::invalid("password", e))?;
+    check_password(password, email).map_err(password_refused)?;
     hash_password(password).map_err(GatewayError::Credentials)
 }
 
@@ -128,8 +141,7 @@ impl Gateway {
                 false => Err(GatewayError::AlreadyExists(Taken::UserId(id))),
             };
         }
-        check_password(&new.password, &new.email)
-            .map_err(|e| GatewayError::invalid("password", e))?;
+        check_password(&new.password, &new.email).map_err(password_refused)?;
         let territories = self
             .territories_for_user(
                 connection,

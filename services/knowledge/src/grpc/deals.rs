@@ -1,10 +1,10 @@
 //! Deal content's RPCs (`DealContentService`).
 
-use crm_platform::error::Violations;
+use crm_platform::{error::Violations, paging::limit};
 use crm_proto::crm::knowledge::v1::{self as pb, deal_content_service_server::DealContentService};
 use tonic::{Request, Response, Status};
 
-use super::{authenticated, enum_filter, limit, required_ids};
+use super::{authenticated, enum_filter, required_ids};
 use crate::{
     convert::{
         self,
@@ -40,7 +40,7 @@ impl DealContentService for DealContentApi {
             request.language,
             convert::language_from_wire,
         );
-        let limit = limit(&mut violations, request.limit, 10, 50);
+        let limit = limit(&mut violations, request.limit, 10, 50) as usize;
         violations.into_result().map_err(KnowledgeError::from)?;
         let deal_id = deal_id.unwrap_or_default();
         let (known, recommended) = self

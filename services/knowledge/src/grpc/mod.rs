@@ -46,11 +46,3 @@ pub(crate) fn required_ids<const N: usize>(
         .map_err(crate::error::KnowledgeError::from)?;
     Ok(ids.map(|id| id.unwrap_or_default()))
 }
-
-/// A limit of at most `max`, 0 meaning `default`.
-pub(crate) fn limit(violations: &mut Violations, value: u32, default: u32, max: u32) -> usize {
-    if value > max {
-        violations.add("limit", format!("must be at most {max}"));
-    }
-    (if value == 0 { default } else { value.min(max) }) as usize
-}

@@ -1,10 +1,13 @@
 //! The search RPC (`SearchService`).
 
-use crm_platform::error::{Violations, optional_text, required_text};
+use crm_platform::{
+    error::{Violations, optional_text, required_text},
+    paging::limit,
+};
 use crm_proto::crm::knowledge::v1::{self as pb, search_service_server::SearchService};
 use tonic::{Request, Response, Status};
 
-use super::{authenticated, enum_filter, limit};
+use super::{authenticated, enum_filter};
 use crate::{
     convert,
     domain::article::normalise_tag,
@@ -69,7 +72,7 @@ impl SearchService for SearchApi {
         let competitor_id = violations.optional_id("competitor_id", &request.competitor_id);
         let product_code =
             optional_text(&mut violations, "product_code", &request.product_code, 64);
-        let limit = limit(&mut violations, request.limit, DEFAULT_LIMIT, MAX_LIMIT);
+        let limit = limit(&mut violations, request.limit, DEFAULT_LIMIT, MAX_LIMIT) as usize;
         violations.into_result().map_err(KnowledgeError::from)?;
         let hits = self
             .knowledge

@@ -6,6 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use crm_platform::{
     error::Violations,
     money::{CurrencyCode, Money},
+    paging,
 };
 use crm_proto::crm::opportunities::v1::{self as pb, analytics_service_server::AnalyticsService};
 use rust_decimal::Decimal;
@@ -191,14 +192,12 @@ impl AnalyticsService for AnalyticsApi {
         let mut violations = Violations::new();
         let scope = scope(request.scope.as_ref(), &mut violations);
         let pipeline_id = violations.optional_id("pipeline_id", &request.pipeline_id);
-        let limit = match request.limit {
-            0 => DEFAULT_BOARD_LIMIT,
-            limit if limit > MAX_BOARD_LIMIT => {
-                violations.add("limit", format!("must be at most {MAX_BOARD_LIMIT}"));
-                DEFAULT_BOARD_LIMIT
-            }
-            limit => limit,
-        };
+        let limit = paging::limit(
+            &mut violations,
+            request.limit,
+            DEFAULT_BOARD_LIMIT,
+            MAX_BOARD_LIMIT,
+        );
         invalid(violations)?;
         let board = self
             .opportunities

@@ -2,7 +2,10 @@
 //! once as the request spells it; what only the plan can say (a task's milestone of another
 //! plan, completing a completed milestone) is the service's refusal.
 
-use crm_platform::error::{Violations, required_text};
+use crm_platform::{
+    error::{Violations, required_text},
+    paging,
+};
 use crm_proto::crm::opportunities::v1::{self as pb, deal_plan_service_server::DealPlanService};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -151,18 +154,9 @@ impl DealPlanService for PlansApi {
         let caller = authenticated(&request)?;
         let request = request.into_inner();
         let as_of = one_date("as_of", &request.as_of)?;
-        if request.limit > MAX_LIMIT {
-            return Err(OpportunitiesError::invalid(
-                "limit",
-                format!("must be at most {MAX_LIMIT}"),
-            )
-            .into());
-        }
-        let limit = if request.limit == 0 {
-            DEFAULT_LIMIT
-        } else {
-            request.limit
-        };
+        let mut violations = Violations::new();
+        let limit = paging::limit(&mut violations, request.limit, DEFAULT_LIMIT, MAX_LIMIT);
+        violations.into_result().map_err(OpportunitiesError::from)?;
         let views = self
             .opportunities
             .list_deal_plans(&caller, as_of, request.slipping_only, limit)

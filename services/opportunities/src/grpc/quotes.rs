@@ -5,6 +5,7 @@
 use crm_platform::{
     error::Violations,
     money::{Money, Sign},
+    paging,
 };
 use crm_proto::crm::opportunities::v1::{self as pb, quote_service_server::QuoteService};
 use rust_decimal::Decimal;
@@ -26,6 +27,9 @@ use crate::{
 };
 
 const MAX_LINES: usize = 200;
+/// The approval queue's size when not asked, and at most.
+const QUEUE_LIMIT: u32 = 50;
+const MAX_QUEUE_LIMIT: u32 = 200;
 const MAX_NOTES: usize = 4000;
 const MAX_NOTE: usize = 1000;
 const MAX_COMPANY: usize = 200;
@@ -180,6 +184,35 @@ impl QuoteService for QuotesApi {
         let quotes = self.opportunities.list_quotes(&caller, deal_id).await?;
         Ok(Response::new(pb::ListQuotesResponse {
             quotes: quotes.iter().map(quote_message).collect(),
+        }))
+    }
+
+    async fn list_quotes_awaiting_approval(
+        &self,
+        request: Request<pb::ListQuotesAwaitingApprovalRequest>,
+    ) -> Result<Response<pb::ListQuotesAwaitingApprovalResponse>, Status> {
+        let caller = authenticated(&request)?;
+        let mut violations = Violations::new();
+        let limit = paging::limit(
+            &mut violations,
+            request.get_ref().limit,
+            QUEUE_LIMIT,
+            MAX_QUEUE_LIMIT,
+        );
+        violations.into_result().map_err(OpportunitiesError::from)?;
+        let (quotes, more) = self
+            .opportunities
+            .quotes_awaiting_approval(&caller, limit)
+            .await?;
+        Ok(Response::new(pb::ListQuotesAwaitingApprovalResponse {
+            quotes: quotes
+                .iter()
+                .map(|(quote, opportunity_name)| pb::QuoteAwaitingApproval {
+                    quote: Some(quote_message(quote)),
+                    opportunity_name: opportunity_name.clone(),
+                })
+                .collect(),
+            more,
         }))
     }
 

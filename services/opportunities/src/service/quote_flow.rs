@@ -5,7 +5,7 @@
 //! version an order (order_created) — or refusal, and revisions into new versions.
 
 use crm_platform::{
-    auth::Caller,
+    auth::{Caller, Role},
     error::{as_refusals, reasons::INCONSISTENT_FIELDS},
     time::to_timestamp,
 };
@@ -127,6 +127,27 @@ impl Opportunities {
             .await?;
         self.outbox.commit(transaction).await?;
         Ok(quote)
+    }
+
+    /// The approval queue: the quotes whose discount the caller may decide on (a manager's
+    /// reps', an admin's all; a rep decides on none), the longest-waiting first, at most
+    /// `limit`, and whether more wait.
+    pub async fn quotes_awaiting_approval(
+        &self,
+        caller: &Caller,
+        limit: u32,
+    ) -> Result<(Vec<(Quote, String)>, bool)> {
+        if caller.role == Role::Rep {
+            return Ok((Vec::new(), false));
+        }
+        let limit = limit as usize;
+        let mut connection = self.pool.acquire().await?;
+        // One more than asked, to know whether more wait.
+        let mut quotes =
+            store_quotes::awaiting_approval(&mut connection, caller, limit as i64 + 1).await?;
+        let more = quotes.len() > limit;
+        quotes.truncate(limit);
+        Ok((quotes, more))
     }
 
     /// Approves or rejects a pending discount: the caller must see the deal (NOT_FOUND

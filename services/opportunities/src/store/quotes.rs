@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_platform::{
+    access::{OWNER_COLUMNS, push_visibility},
     auth::Caller,
     money::{CurrencyCode, Money},
 };
@@ -227,6 +228,39 @@ pub(crate) async fn latest_quotes_of_account(
         .push_bind(limit);
     let rows: Vec<QuoteRow> = query.build_query_as().fetch_all(connection).await?;
     rows.into_iter().map(Quote::try_from).collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct AwaitingRow {
+    #[sqlx(flatten)]
+    quote: QuoteRow,
+    opportunity_name: String,
+}
+
+/// The quotes waiting for a discount decision among those `reader` reaches, their own left
+/// out (nobody decides on their own), the longest-waiting first, at most `limit`, each with its
+/// deal's name.
+pub(crate) async fn awaiting_approval(
+    connection: &mut PgConnection,
+    reader: &Caller,
+    limit: i64,
+) -> sqlx::Result<Vec<(Quote, String)>> {
+    let mut query = QueryBuilder::<Postgres>::new(format!(
+        "SELECT {QUOTE_COLUMNS}, (SELECT name FROM opportunities WHERE opportunities.id = \
+         quotes.opportunity_id) AS opportunity_name FROM quotes WHERE status = "
+    ));
+    query
+        .push_bind(QuoteStatus::PendingApproval.as_str())
+        .push(" AND owner_id <> ")
+        .push_bind(reader.user_id);
+    push_visibility(&mut query, &reader.visibility(), OWNER_COLUMNS);
+    query
+        .push(" ORDER BY submitted_at, id LIMIT ")
+        .push_bind(limit);
+    let rows: Vec<AwaitingRow> = query.build_query_as().fetch_all(connection).await?;
+    rows.into_iter()
+        .map(|row| Ok((Quote::try_from(row.quote)?, row.opportunity_name)))
+        .collect()
 }
 
 /// Inserts a quote version unless its id is taken (`false`).

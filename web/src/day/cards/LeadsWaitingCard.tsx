@@ -1,16 +1,15 @@
 import { Link } from "react-router";
 import { useTranslation } from "react-i18next";
-import { ApiError } from "../../api/problem";
 import type { Lead } from "../../api/types";
 import { useFormat } from "../../format/useFormat";
 import { useUser } from "../../session/SessionContext";
 import { Card } from "../../ui/Card";
-import { problemDetail, problemTitle } from "../../ui/problemText";
 import { EmptyState } from "../../ui/states";
 import { QueryView } from "../../ui/QueryView";
 import { leadName } from "../../leads/leadName";
 import { useLeadCommand } from "../../leads/useLeadCommands";
 import { useLeadPool, useNewLeads } from "../queries";
+import { ProblemMessage } from "../../ui/ProblemMessage";
 
 const SHOWN = 5;
 
@@ -39,9 +38,8 @@ function LeadRow({ lead, action }: { lead: Lead; action?: React.ReactNode }) {
 }
 
 function ClaimButton({ lead }: { lead: Lead }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const claim = useLeadCommand("claim");
-  const problem = claim.error instanceof ApiError ? claim.error.problem : undefined;
   return (
     <span className="claim">
       <button
@@ -53,11 +51,7 @@ function ClaimButton({ lead }: { lead: Lead }) {
       >
         {claim.isPending ? t("day.leads.claiming") : t("day.leads.claim")}
       </button>
-      {problem && (
-        <span className="inline-error" role="alert">
-          {problemDetail(i18n, problem) || problemTitle(i18n, problem)}
-        </span>
-      )}
+      <ProblemMessage error={claim.error} inline />
     </span>
   );
 }

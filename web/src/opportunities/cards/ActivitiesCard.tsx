@@ -7,9 +7,9 @@ import { useFormat } from "../../format/useFormat";
 import { useApi } from "../../session/SessionContext";
 import { Card } from "../../ui/Card";
 import { Field } from "../../ui/Field";
-import { problemDetail, problemTitle } from "../../ui/problemText";
 import { EmptyState } from "../../ui/states";
 import { QueryView } from "../../ui/QueryView";
+import { ProblemMessage } from "../../ui/ProblemMessage";
 
 const KINDS = ["ACTIVITY_KIND_CALL", "ACTIVITY_KIND_MEETING", "ACTIVITY_KIND_VISIT", "ACTIVITY_KIND_EMAIL", "ACTIVITY_KIND_NOTE"] as const;
 type Kind = (typeof KINDS)[number];
@@ -63,7 +63,7 @@ export function ActivitiesCard({ dealId }: { dealId: string }) {
 
 /** Log what just happened — on the road, a call is two fields and a tap. */
 function LogActivityForm({ dealId }: { dealId: string }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const api = useApi();
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<Kind>("ACTIVITY_KIND_CALL");
@@ -107,7 +107,6 @@ function LogActivityForm({ dealId }: { dealId: string }) {
       setErrors({ subject: byField["activity.subject"] ?? "", outcome: byField["activity.outcome"] ?? "" });
     },
   });
-  const problem = log.error instanceof ApiError ? log.error.problem : undefined;
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -154,11 +153,7 @@ function LogActivityForm({ dealId }: { dealId: string }) {
           )}
         </Field>
       )}
-      {problem && problem.fieldViolations.length === 0 && (
-        <p className="form-error" role="alert">
-          {problemDetail(i18n, problem) || problemTitle(i18n, problem)}
-        </p>
-      )}
+      <ProblemMessage error={log.error} besideFields />
       {log.isSuccess && (
         <p className="notice" role="status">
           {t("deals.log.logged")}
