@@ -8,6 +8,7 @@ import type { FiscalPeriod } from "../fiscal/period";
 import { isDecimal } from "../format/decimal";
 import { useFormat } from "../format/useFormat";
 import { useApi } from "../session/SessionContext";
+import { useTeamNames } from "../team/useTeamNames";
 import { Card } from "../ui/Card";
 import { Chart, CHART_COLORS } from "../ui/Chart";
 import { EmptyState } from "../ui/states";
@@ -19,7 +20,7 @@ function length(money: Money | undefined): number {
   return money && isDecimal(money.amount) ? Number(money.amount) : 0;
 }
 
-function BookingsChart({ entries }: { entries: LeaderboardEntry[] }) {
+function BookingsChart({ entries, nameOf }: { entries: LeaderboardEntry[]; nameOf: (path: string | undefined) => string }) {
   const { t } = useTranslation();
   const format = useFormat();
   const option = useMemo(
@@ -28,7 +29,7 @@ function BookingsChart({ entries }: { entries: LeaderboardEntry[] }) {
       grid: { left: 8, right: 16, top: 28, bottom: 8, containLabel: true },
       legend: { top: 0, textStyle: { color: CHART_COLORS.text } },
       tooltip: { renderMode: "richText", trigger: "axis" },
-      xAxis: { type: "category", data: entries.map((entry) => entry.display_name || entry.team_path), axisLabel: { color: CHART_COLORS.text } },
+      xAxis: { type: "category", data: entries.map((entry) => nameOf(entry.team_path)), axisLabel: { color: CHART_COLORS.text } },
       yAxis: {
         type: "value",
         axisLabel: {
@@ -42,7 +43,7 @@ function BookingsChart({ entries }: { entries: LeaderboardEntry[] }) {
         { name: t("cockpit.target"), type: "bar", barMaxWidth: 28, itemStyle: { color: CHART_COLORS.neutral }, data: entries.map((entry) => length(entry.target)) },
       ],
     }),
-    [entries, format, t],
+    [entries, format, nameOf, t],
   );
   return <Chart option={option} label={t("cockpit.byTeamChart")} height={240} />;
 }
@@ -52,6 +53,7 @@ export function BookingsByTeamCard({ period, scope }: { period: FiscalPeriod | u
   const { t } = useTranslation();
   const format = useFormat();
   const api = useApi();
+  const nameOf = useTeamNames();
   const query = useQuery({
     queryKey: ["leaderboard", "teams", period?.label, scope.teamPath, scope.company],
     queryFn: () =>
@@ -73,7 +75,7 @@ export function BookingsByTeamCard({ period, scope }: { period: FiscalPeriod | u
       <QueryView query={query} isEmpty={(answer) => (answer.entries ?? []).length === 0} empty={<EmptyState title={t("cockpit.noTeams")} />}>
         {(answer) => (
           <>
-            <BookingsChart entries={answer.entries ?? []} />
+            <BookingsChart entries={answer.entries ?? []} nameOf={nameOf} />
             <TableScroll label={t("cockpit.byTeam")}>
               <table className="table table-compact">
                 <caption className="visually-hidden">{t("cockpit.byTeam")}</caption>
@@ -88,7 +90,7 @@ export function BookingsByTeamCard({ period, scope }: { period: FiscalPeriod | u
                 <tbody>
                   {(answer.entries ?? []).map((entry) => (
                     <tr key={entry.team_path}>
-                      <th scope="row">{entry.display_name || entry.team_path}</th>
+                      <th scope="row">{nameOf(entry.team_path)}</th>
                       <td className="num">{format.money(entry.result) || "—"}</td>
                       <td className="num">{format.money(entry.target) || "—"}</td>
                       <td className="num">{format.percent(entry.attainment_percent) || "—"}</td>

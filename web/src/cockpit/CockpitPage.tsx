@@ -8,6 +8,7 @@ import { WinsFeedCard } from "../wins/WinsFeedCard";
 import { CoverageCard, TopDealsCard } from "./DealsCards";
 import { TrendCard } from "./TrendCard";
 import { useCockpitScope } from "./useScope";
+import { useTeamNames } from "../team/useTeamNames";
 import "../day/day.css";
 import "./cockpit.css";
 
@@ -19,12 +20,13 @@ import "./cockpit.css";
 export function CockpitPage() {
   const { t } = useTranslation();
   const period = useCurrentPeriod("quarter");
+  const teamName = useTeamNames();
   const scope = useCockpitScope();
   return (
     <div className="page">
       <PageHeader
         title={t("cockpit.title")}
-        subtitle={[scope.company ? t("cockpit.company") : scope.teamPath, period?.label].filter(Boolean).join(" · ")}
+        subtitle={[scope.company ? t("cockpit.company") : teamName(scope.teamPath), period?.label].filter(Boolean).join(" · ")}
       />
       <div className="day-grid cockpit-grid">
         <BookingsByTeamCard period={period} scope={scope} />

@@ -12,6 +12,7 @@ import { Card } from "../ui/Card";
 import { Field } from "../ui/Field";
 import { QueryView } from "../ui/QueryView";
 import { usePeople } from "./usePeople";
+import { useTeamNames } from "./useTeamNames";
 import { TableScroll } from "../ui/TableScroll";
 import { ProblemMessage } from "../ui/ProblemMessage";
 
@@ -37,6 +38,7 @@ export function CallsCard({ period, teamPath }: { period: FiscalPeriod | undefin
   const { t } = useTranslation();
   const format = useFormat();
   const nameOf = usePeople();
+  const teamName = useTeamNames();
   const query = useCallRollUp(period, teamPath);
   const cells = (numbers: Numbers | undefined) =>
     NUMBERS.map((name) => (
@@ -60,7 +62,7 @@ export function CallsCard({ period, teamPath }: { period: FiscalPeriod | undefin
     ...(level.sub_teams ?? []).flatMap((sub) => [
       <tr key={sub.team_path} className="row-group">
         <th scope="row" className={`indent-${depth}`}>
-          {sub.team_path}
+          {teamName(sub.team_path)}
         </th>
         {cells(sub.number)}
         <td>{submitted(sub.current_call)}</td>

@@ -11,6 +11,7 @@ import { LeaderboardCard } from "./LeaderboardCard";
 import { MovementCard } from "./MovementCard";
 import { RepFunnelCard } from "./RepFunnelCard";
 import { TrainingCard } from "./TrainingCard";
+import { useTeamNames } from "./useTeamNames";
 import "../day/day.css";
 import "./team.css";
 
@@ -24,10 +25,11 @@ export function TeamPage() {
   const { t } = useTranslation();
   const user = useUser();
   const period = useCurrentPeriod("quarter");
+  const teamName = useTeamNames();
   const teamPath = user.team_path ?? "";
   return (
     <div className="page">
-      <PageHeader title={t("team.pageTitle")} subtitle={[teamPath, period?.label].filter(Boolean).join(" · ")} />
+      <PageHeader title={t("team.pageTitle")} subtitle={[teamName(teamPath), period?.label].filter(Boolean).join(" · ")} />
       <div className="day-grid team-grid">
         <NumbersCard period={period} scope={{ teamPath }} title={t("team.numbers")} />
         <ForecastCard period={period} scope={{ teamPath }} />

@@ -1,3 +1,4 @@
+import { useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { data } from "../api/client";
 import { useApi } from "../session/SessionContext";
@@ -10,6 +11,8 @@ export function usePeople() {
     queryFn: () => data(api.GET("/v1/users")),
     staleTime: 10 * 60_000,
   });
-  const names = new Map((query.data?.users ?? []).map((user) => [user.id ?? "", user.display_name ?? ""]));
-  return (userId: string | undefined) => names.get(userId ?? "") || userId || "";
+  return useMemo(() => {
+    const names = new Map((query.data?.users ?? []).map((user) => [user.id ?? "", user.display_name ?? ""]));
+    return (userId: string | undefined) => names.get(userId ?? "") || userId || "";
+  }, [query.data]);
 }
