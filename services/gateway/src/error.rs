@@ -304,6 +304,7 @@ mod tests {
                 reasons::NO_CORPORATE_CURRENCY,
                 reasons::RATE_OF_CORPORATE_CURRENCY,
                 reasons::USER_ID_TAKEN,
+                reasons::WEAK_PASSWORD,
             ],
             [
                 "TEAM_PATH_TAKEN",
@@ -322,6 +323,7 @@ mod tests {
                 "NO_CORPORATE_CURRENCY",
                 "RATE_OF_CORPORATE_CURRENCY",
                 "USER_ID_TAKEN",
+                "WEAK_PASSWORD",
             ]
         );
         assert_eq!(
@@ -342,6 +344,7 @@ mod tests {
                 text_codes::NO_CORPORATE_CURRENCY,
                 text_codes::RATE_OF_CORPORATE_CURRENCY,
                 text_codes::USER_ID_TAKEN,
+                text_codes::WEAK_PASSWORD,
             ],
             [
                 "gateway.team_taken",
@@ -360,6 +363,7 @@ mod tests {
                 "gateway.no_corporate_currency",
                 "gateway.rate_of_corporate_currency",
                 "gateway.user_id_taken",
+                "gateway.weak_password",
             ]
         );
         let status = tonic::Status::from(GatewayError::AlreadyExists(Taken::Email(

@@ -155,7 +155,8 @@ impl Gateway {
         let now = crm_platform::time::now();
         let user = User {
             id: new.id.unwrap_or_else(Uuid::now_v7),
-            password_hash: password_hash(&new.password, &new.email)?,
+            // Checked above, before the territories were looked up.
+            password_hash: hash_password(&new.password).map_err(GatewayError::Credentials)?,
             email: new.email,
             display_name: new.display_name,
             role: new.role,
